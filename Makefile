@@ -1,0 +1,45 @@
+# rawio: the two commands a newcomer needs are `make run` and `make test`.
+PRESET ?= release
+TEST_PRESETS ?= debug asan
+BUILD = build/$(PRESET)
+RAWIO = $(BUILD)/tools/rawio
+VAR ?= $(CURDIR)/var
+JOBS ?= $(shell nproc)
+SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+.PHONY: all deps build run test test-one bench format format-check clean
+
+all: build
+
+deps:
+	@./scripts/deps.sh
+
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+
+# The main job on an embedded default: file-backed devices under ./var.
+run: build
+	@mkdir -p $(VAR)
+	@$(RAWIO) demo --dir $(VAR)
+
+# The whole suite, in every preset of TEST_PRESETS (default: debug, asan).
+test: deps
+	@set -e; for p in $(TEST_PRESETS); do \
+		echo "== ctest --preset $$p"; \
+		cmake --preset $$p >/dev/null; \
+		cmake --build --preset $$p -j $(JOBS); \
+		ctest --preset $$p -j $(JOBS) $(CTEST_ARGS); \
+	done
+
+bench: build
+	@./bench/run.sh $(RAWIO)
+
+format:
+	@clang-format -i $(SOURCES)
+
+format-check:
+	@clang-format --dry-run -Werror $(SOURCES)
+
+clean:
+	rm -rf build

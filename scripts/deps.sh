@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install every Debian package rawio needs. Idempotent: silent when all is there,
+# runs apt-get update only when something is missing.
+set -euo pipefail
+
+pkgs=(
+	build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
+	liburing-dev libaio-dev libisal-dev libcjson-dev
+	nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev nbdfuse
+	fio gnuplot-nox linux-perf
+	util-linux e2fsprogs xfsprogs btrfs-progs kmod jq
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}" >&2
+	echo "deps.sh: run as root (or: sudo $0) to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
