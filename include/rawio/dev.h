@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dev: open a file or block device for direct I/O and describe it.
+ *
+ * A device is opened O_DIRECT unless the caller asks for buffered I/O. On
+ * open, rawio discovers everything an engine needs to issue I/O that the
+ * kernel accepts (size, block sizes, O_DIRECT memory and offset alignment)
+ * and what a scheduler or a qualifier wants to know (rotational, write cache,
+ * queue limits, filesystem traits).
+ *
+ * Alignment is discovered in this order, and info.align_source says which
+ * answered: statx(STATX_DIOALIGN) where the kernel and filesystem answer;
+ * BLKSSZGET for block devices; XFS_IOC_DIOINFO on XFS; the logical block size
+ * of the file's disk read from /sys/dev/block/MAJ:MIN (walking slaves/ for
+ * stacked devices and from a partition up to its disk); 4096 as a last resort
+ * (align_source "guess").
+ *
+ * A RAM device ("mem:SIZE", see rawio_dev_open_mem) has no file descriptor;
+ * only the mem engine can drive it.
+ */
+#ifndef RAWIO_DEV_H
+#define RAWIO_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum rawio_dev_kind {
+	RAWIO_DEV_FILE = 1, /* regular file on a filesystem */
+	RAWIO_DEV_BLOCK,    /* block device node */
+	RAWIO_DEV_MEM,      /* RAM device owned by rawio */
+};
+
+/* Where the O_DIRECT alignment came from. */
+enum rawio_align_source {
+	RAWIO_ALIGN_STATX = 1,	  /* statx STATX_DIOALIGN */
+	RAWIO_ALIGN_BLKSSZGET,	  /* ioctl on the block device itself */
+	RAWIO_ALIGN_XFS_DIOINFO,  /* XFS_IOC_DIOINFO */
+	RAWIO_ALIGN_SYSFS,	  /* logical block size of the file's disk, from sysfs */
+	RAWIO_ALIGN_MEM,	  /* RAM device: whatever it was created with */
+	RAWIO_ALIGN_GUESS,	  /* nothing answered: 4096 */
+	RAWIO_ALIGN_BUFFERED,	  /* opened buffered: no alignment required */
+};
+
+/*
+ * Filesystem traits, Seastar's table (seastar/src/core/reactor.cc fs_info),
+ * decided by filesystem type and kernel version. A later qualification run
+ * (rawio fsqual) may refine them.
+ */
+struct rawio_fs_traits {
+	bool append_challenged;	  /* size-changing writes may block io_submit */
+	unsigned append_concurrency; /* appends that may run at once without blocking */
+	bool fsync_is_exclusive;  /* an in-flight fsync blocks later submissions */
+	bool nowait_reads;	  /* RWF_NOWAIT works for O_DIRECT reads */
+	bool nowait_writes;	  /* RWF_NOWAIT works for O_DIRECT writes */
+	bool dio_never_blocks;	  /* tmpfs: O_DIRECT is a memcpy; qualification means nothing */
+};
+
+struct rawio_dev_info {
+	char path[4096];
+	enum rawio_dev_kind kind;
+	bool direct;			 /* opened with O_DIRECT (RAM device: true, the
+					  * same alignment rules apply) */
+	bool read_only;
+	uint64_t size;			 /* bytes */
+	uint32_t logical_block_size;	 /* bytes; for files: of the underlying disk */
+	uint32_t physical_block_size;	 /* bytes */
+	uint32_t mem_align;		 /* O_DIRECT buffer address alignment */
+	uint32_t offset_align;		 /* O_DIRECT file offset and length alignment */
+	enum rawio_align_source align_source; /* BUFFERED: both aligns are 1 */
+
+	/* Queue properties of the disk (for files: the disk under the filesystem).
+	 * -1 or "" where sysfs does not say. */
+	char disk[64];			 /* e.g. "vda", "loop0", "zram0"; "" if none */
+	uint32_t disk_major, disk_minor;
+	int rotational;			 /* 1, 0, or -1 unknown */
+	char write_cache[32];		 /* "write back", "write through", "" */
+	int nr_requests;
+	int max_sectors_kb;
+	int max_hw_sectors_kb;
+	char scheduler[32];		 /* active scheduler, e.g. "none", "mq-deadline" */
+	int nr_hw_queues;		 /* entries in /sys/block/DISK/mq, -1 unknown */
+	bool io_poll;			 /* the disk has poll queues (queue/io_poll = 1) */
+	bool discard;			 /* queue/discard_max_bytes > 0 (or fs punch-hole) */
+
+	/* Filesystem (kind FILE only; "" / 0 otherwise). */
+	char fs_type[32];		 /* "ext4", "xfs", "btrfs", "tmpfs", ... */
+	uint64_t fs_magic;		 /* statfs f_type */
+	uint32_t fs_block_size;		 /* statfs f_bsize */
+	struct rawio_fs_traits fs;
+
+	char kernel_release[64];	 /* uname -r */
+};
+
+/* Open flags. */
+#define RAWIO_DEV_RDONLY   (1u << 0) /* open read-only */
+#define RAWIO_DEV_BUFFERED (1u << 1) /* no O_DIRECT: go through the page cache */
+#define RAWIO_DEV_CREATE   (1u << 2) /* create a regular file of opts.create_size if absent */
+#define RAWIO_DEV_DSYNC	   (1u << 3) /* O_DSYNC: every write is durable on completion */
+#define RAWIO_DEV_EXCL	   (1u << 4) /* O_EXCL on block devices: fail if mounted or in use */
+
+struct rawio_dev_opts {
+	size_t size;		/* sizeof(struct rawio_dev_opts), for growth */
+	unsigned flags;		/* RAWIO_DEV_* */
+	uint64_t create_size;	/* with RAWIO_DEV_CREATE: size of a new or shorter file */
+	char *errbuf;		/* optional: a one-line reason on failure */
+	size_t errbuf_len;
+};
+
+struct rawio_dev;
+
+/*
+ * rawio_dev_open - open PATH for I/O and discover its properties.
+ * @out:  receives the device on success.
+ * @path: regular file or block device node; "mem:SIZE[k|m|g]" opens a new RAM
+ *        device (as rawio_dev_open_mem with a 512-byte block size).
+ * @opts: may be NULL (O_DIRECT, read-write, no create).
+ *
+ * Errors: -ENOENT and other open(2) errors; -EINVAL when the filesystem refuses
+ * O_DIRECT (errbuf names the path and the filesystem); -ENOTBLK when PATH is
+ * neither a regular file nor a block device; -ENOMEM.
+ * On failure, errbuf (if given) holds a line naming the path and the cause.
+ */
+int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
+
+/*
+ * rawio_dev_open_mem - create a RAM device of SIZE bytes (a multiple of
+ * BLOCK_SIZE, itself a power of two from 512 to 65536), zero-filled.
+ * Errors: -EINVAL, -ENOMEM.
+ */
+int rawio_dev_open_mem(struct rawio_dev **out, uint64_t size, uint32_t block_size);
+
+/* Close and free. NULL is a no-op. */
+void rawio_dev_close(struct rawio_dev *dev);
+
+/* Properties, valid until close. */
+const struct rawio_dev_info *rawio_dev_info(const struct rawio_dev *dev);
+
+/* The file descriptor, or -1 for a RAM device. */
+int rawio_dev_fd(const struct rawio_dev *dev);
+
+/* Backing memory of a RAM device, NULL otherwise. */
+void *rawio_dev_mem(const struct rawio_dev *dev);
+
+/*
+ * rawio_dev_describe - fill INFO for PATH without opening it for I/O
+ * (no O_DIRECT needed). Useful to explain why an open failed.
+ * INFO is described as rawio_dev_open would with O_DIRECT, except: direct
+ * says whether PATH accepts O_DIRECT (an O_RDONLY|O_DIRECT open succeeds and
+ * statx does not report zero alignment), and read_only is false. Without the
+ * right to open PATH, what sysfs and statx(2) say is still filled in.
+ * "mem:SIZE" describes the RAM device that rawio_dev_open would create.
+ * Errors: -ENOENT and other stat(2) errors; -ENOTBLK; -EINVAL.
+ */
+int rawio_dev_describe(const char *path, struct rawio_dev_info *info);
+
+/*
+ * rawio_dev_check_io - would an I/O of LEN bytes at OFF from BUF be accepted
+ * by this device's direct I/O rules? Returns 0 or -EINVAL.
+ */
+int rawio_dev_check_io(const struct rawio_dev *dev, const void *buf, uint64_t len, uint64_t off);
+
+/*
+ * rawio_dev_set_fs_traits - replace the filesystem traits of an open file
+ * (typically with what a qualification measured: rawio_fsqual_traits in
+ * <rawio/fsqual.h>). Engine contexts on DEV read info.fs at queue time, so the
+ * change applies to the next request; call it with no I/O being queued
+ * concurrently. Errors: -EINVAL (DEV is not a regular file, or NULL).
+ */
+int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits *traits);
+
+/*
+ * rawio_dev_extend - grow a regular file ahead of appends, so that writes up
+ * to END land inside the file instead of extending it.
+ *
+ * On an append-challenged filesystem (info.fs.append_challenged: ext4, xfs,
+ * btrfs) a direct write that changes the file size can sleep in io_submit or
+ * be punted to an io_uring worker; a write into a range the file already
+ * covers does not (rawio fsqual's append and fill rows measure both). This is
+ * Seastar's append_challenged remedy: extend ahead, in steps, from a thread
+ * that may block, and trim to the logical size when done.
+ *
+ * When info.size < END, the file grows to END rounded up to STEP (0 means
+ * 1 MiB; a power of two, at least the offset alignment) by ftruncate(2):
+ * holes, which the fill rows of rawio fsqual measure; info.size follows.
+ * Nothing is done when the file already reaches END.
+ *
+ * This call may block on filesystem metadata (and on I/O in flight, which
+ * some filesystems drain before a size change): never call it between queue
+ * and reap on a thread that must not stall. Not thread-safe against another
+ * rawio_dev_extend on DEV.
+ *
+ * Errors: -EINVAL (not a regular file, STEP not a power of two, END past
+ * what off_t holds), -EBADF (opened read-only), and ftruncate(2)'s
+ * (-ENOSPC, -EFBIG, -EIO, ...).
+ */
+int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
+
+/* Names for the enums, for printing. */
+const char *rawio_dev_kind_name(enum rawio_dev_kind kind);
+const char *rawio_align_source_name(enum rawio_align_source src);
+
+/*
+ * Aligned buffers. rawio_buf_alloc returns LEN bytes (rounded up to ALIGN)
+ * aligned to ALIGN (a power of two; 0 means 4096), zero-filled, or NULL.
+ * rawio_dev_buf_alloc aligns to the device's mem_align and rounds LEN up to
+ * its offset_align. Free both with rawio_buf_free (NULL is a no-op).
+ */
+void *rawio_buf_alloc(size_t len, size_t align);
+void *rawio_dev_buf_alloc(const struct rawio_dev *dev, size_t len);
+void rawio_buf_free(void *buf);
+
+/* Parse "4096", "4k", "64M", "2g", "1T" into bytes. Returns 0 or -EINVAL. */
+int rawio_parse_size(const char *s, uint64_t *out);
+
+#endif

@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: MIT
+/* dev: open a file, block device or RAM device, and discover what direct I/O needs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <linux/fs.h>
+
+#include <rawio/rawio.h>
+
+#include "dev_impl.h"
+
+/* glibc 2.36 takes struct statx from <linux/stat.h>; older headers may lack the flag. */
+#ifndef STATX_DIOALIGN
+#define STATX_DIOALIGN 0x00002000U
+#endif
+
+#define DEV_MEM_PREFIX	"mem:"
+#define DEV_MEM_ALIGN	512u
+#define DEV_GUESS_ALIGN 4096u
+
+static void dev_err(char *errbuf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void dev_err(char *errbuf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!errbuf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(errbuf, len, fmt, ap);
+	va_end(ap);
+}
+
+static bool dev_is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static void dev_set_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+static void dev_info_init(struct rawio_dev_info *info, const char *path)
+{
+	struct utsname uts;
+
+	memset(info, 0, sizeof(*info));
+	dev_set_str(info->path, sizeof(info->path), path);
+	info->rotational = -1;
+	info->nr_requests = -1;
+	info->max_sectors_kb = -1;
+	info->max_hw_sectors_kb = -1;
+	info->nr_hw_queues = -1;
+	if (uname(&uts) == 0)
+		dev_set_str(info->kernel_release, sizeof(info->kernel_release), uts.release);
+}
+
+/* Geometry of a RAM device; shared by rawio_dev_open_mem and rawio_dev_describe. */
+static int dev_mem_info(struct rawio_dev_info *info, uint64_t size, uint32_t block_size)
+{
+	char path[64];
+
+	if (!dev_is_pow2(block_size) || block_size < 512 || block_size > 65536)
+		return -EINVAL;
+	if (!size || size % block_size || size > SIZE_MAX)
+		return -EINVAL;
+	snprintf(path, sizeof(path), DEV_MEM_PREFIX "%llu", (unsigned long long)size);
+	dev_info_init(info, path);
+	info->kind = RAWIO_DEV_MEM;
+	/* No O_DIRECT, but the mem engine enforces the same rules, so check_io applies. */
+	info->direct = true;
+	info->size = size;
+	info->logical_block_size = block_size;
+	info->physical_block_size = block_size;
+	info->mem_align = DEV_MEM_ALIGN;
+	info->offset_align = block_size;
+	info->align_source = RAWIO_ALIGN_MEM;
+	info->rotational = 0;
+	return 0;
+}
+
+/* "mem:SIZE": 1 and *SIZE when PATH names a RAM device, 0 if not, -EINVAL if malformed. */
+static int dev_parse_mem(const char *path, uint64_t *size)
+{
+	if (strncmp(path, DEV_MEM_PREFIX, strlen(DEV_MEM_PREFIX)))
+		return 0;
+	if (rawio_parse_size(path + strlen(DEV_MEM_PREFIX), size))
+		return -EINVAL;
+	return 1;
+}
+
+/*
+ * statx(STATX_DIOALIGN). Returns 1 with the alignments when the kernel answers
+ * and direct I/O is supported, 0 when it does not answer, -EOPNOTSUPP when it
+ * answers that this file does not support direct I/O (both alignments 0).
+ */
+static int dev_statx_dioalign(int fd, const char *path, uint32_t *mem_align, uint32_t *offset_align)
+{
+	struct statx stx;
+	int ret;
+
+	memset(&stx, 0, sizeof(stx));
+	if (fd >= 0)
+		ret = statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx);
+	else
+		ret = statx(AT_FDCWD, path, 0, STATX_DIOALIGN, &stx);
+	if (ret || !(stx.stx_mask & STATX_DIOALIGN))
+		return 0;
+	if (!stx.stx_dio_mem_align || !stx.stx_dio_offset_align)
+		return -EOPNOTSUPP;
+	*mem_align = stx.stx_dio_mem_align;
+	*offset_align = stx.stx_dio_offset_align;
+	return 1;
+}
+
+static void dev_copy_disk(struct rawio_dev_info *info, const struct sysfs_disk *d)
+{
+	dev_set_str(info->disk, sizeof(info->disk), d->name);
+	info->disk_major = d->major;
+	info->disk_minor = d->minor;
+	info->rotational = d->rotational;
+	dev_set_str(info->write_cache, sizeof(info->write_cache), d->write_cache);
+	info->nr_requests = d->nr_requests;
+	info->max_sectors_kb = d->max_sectors_kb;
+	info->max_hw_sectors_kb = d->max_hw_sectors_kb;
+	dev_set_str(info->scheduler, sizeof(info->scheduler), d->scheduler);
+	info->nr_hw_queues = d->nr_hw_queues;
+	info->io_poll = d->io_poll;
+	info->discard = d->discard;
+}
+
+/*
+ * Fill INFO for a regular file or block device. FD may be -1 (describe without
+ * an open descriptor): then the ioctls are skipped. *DIO_OK is false when the
+ * kernel said this file cannot do direct I/O.
+ */
+static int dev_discover(struct rawio_dev_info *info, int fd, const struct stat *st, bool *dio_ok)
+{
+	struct sysfs_disk disk;
+	bool have_disk = false;
+	uint32_t mem_align = 0, offset_align = 0;
+	int ret;
+
+	*dio_ok = true;
+	memset(&disk, 0, sizeof(disk));
+	if (S_ISBLK(st->st_mode)) {
+		info->kind = RAWIO_DEV_BLOCK;
+		have_disk = sysfs_disk_lookup(st->st_rdev, &disk) == 0;
+	} else if (S_ISREG(st->st_mode)) {
+		info->kind = RAWIO_DEV_FILE;
+		info->size = (uint64_t)st->st_size;
+		have_disk = sysfs_disk_lookup(st->st_dev, &disk) == 0;
+		if (!have_disk) {
+			dev_t src;
+
+			/* btrfs and friends: st_dev is anonymous; ask mountinfo for the source. */
+			if (fs_mount_source(fd, info->path, st->st_dev, &src) == 0)
+				have_disk = sysfs_disk_lookup(src, &disk) == 0;
+		}
+		fs_identify(fd, info->path, st->st_dev, info);
+		fs_traits_for(info->fs_type, info->kernel_release, &info->fs);
+	} else {
+		return -ENOTBLK;
+	}
+	if (have_disk)
+		dev_copy_disk(info, &disk);
+
+	if (info->kind == RAWIO_DEV_BLOCK) {
+		uint64_t bytes = 0;
+		int lbs = 0;
+		unsigned int pbs = 0;
+
+		if (fd >= 0 && ioctl(fd, BLKGETSIZE64, &bytes) == 0)
+			info->size = bytes;
+		else if (have_disk)
+			info->size = disk.node_size;
+		if (fd >= 0 && ioctl(fd, BLKSSZGET, &lbs) == 0 && lbs > 0)
+			info->logical_block_size = (uint32_t)lbs;
+		else if (have_disk)
+			info->logical_block_size = disk.logical_block_size;
+		if (fd >= 0 && ioctl(fd, BLKPBSZGET, &pbs) == 0 && pbs > 0)
+			info->physical_block_size = pbs;
+		else if (have_disk)
+			info->physical_block_size = disk.physical_block_size;
+	} else if (have_disk) {
+		info->logical_block_size = disk.logical_block_size;
+		info->physical_block_size = disk.physical_block_size;
+	}
+
+	/* Alignment, in the order dev.h documents. */
+	ret = dev_statx_dioalign(fd, info->path, &mem_align, &offset_align);
+	if (ret == -EOPNOTSUPP)
+		*dio_ok = false;
+	if (ret == 1) {
+		info->align_source = RAWIO_ALIGN_STATX;
+	} else if (info->kind == RAWIO_DEV_BLOCK && info->logical_block_size) {
+		/*
+		 * The block layer checks offsets and lengths against the logical
+		 * block size and buffer addresses against dma_alignment + 1.
+		 */
+		offset_align = info->logical_block_size;
+		mem_align = disk.dma_alignment ? disk.dma_alignment : offset_align;
+		info->align_source = RAWIO_ALIGN_BLKSSZGET;
+	} else if (info->kind == RAWIO_DEV_FILE && fd >= 0 &&
+		   fs_xfs_dioinfo(fd, &mem_align, &offset_align) == 0) {
+		info->align_source = RAWIO_ALIGN_XFS_DIOINFO;
+	} else if (have_disk && disk.logical_block_size) {
+		/*
+		 * A filesystem's direct I/O goes to its disk: the logical block
+		 * size bounds offsets; memory is held to the same (old kernels
+		 * required it, and it is never wrong).
+		 */
+		offset_align = disk.logical_block_size;
+		mem_align = disk.logical_block_size;
+		/*
+		 * btrfs (check_direct_IO) wants offsets and buffers aligned to
+		 * its sector size, f_bsize, and quietly goes buffered otherwise.
+		 */
+		if (!strcmp(info->fs_type, "btrfs") && info->fs_block_size > offset_align &&
+		    dev_is_pow2(info->fs_block_size)) {
+			offset_align = info->fs_block_size;
+			mem_align = info->fs_block_size;
+		}
+		info->align_source = RAWIO_ALIGN_SYSFS;
+	} else {
+		offset_align = DEV_GUESS_ALIGN;
+		mem_align = DEV_GUESS_ALIGN;
+		info->align_source = RAWIO_ALIGN_GUESS;
+	}
+	info->mem_align = mem_align;
+	info->offset_align = offset_align;
+
+	/*
+	 * A file with no disk under it (tmpfs, network filesystems): the
+	 * smallest unit the kernel accepts is the offset alignment; the
+	 * physical unit is the filesystem's preferred I/O size (st_blksize).
+	 */
+	if (!info->logical_block_size)
+		info->logical_block_size = offset_align;
+	if (!info->physical_block_size) {
+		uint32_t blksize = st->st_blksize > 0 ? (uint32_t)st->st_blksize : 0;
+
+		info->physical_block_size =
+			blksize > info->logical_block_size ? blksize : info->logical_block_size;
+	}
+	return 0;
+}
+
+int rawio_dev_open_mem(struct rawio_dev **out, uint64_t size, uint32_t block_size)
+{
+	struct rawio_dev *dev;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	dev = malloc(sizeof(*dev));
+	if (!dev)
+		return -ENOMEM;
+	ret = dev_mem_info(&dev->info, size, block_size);
+	if (ret)
+		goto free_dev;
+	/* Anonymous memory is zero-filled and only touched pages cost RAM. */
+	dev->mem_len = (size_t)size;
+	dev->mem = mmap(NULL, dev->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			0);
+	if (dev->mem == MAP_FAILED) {
+		ret = -ENOMEM;
+		goto free_dev;
+	}
+	dev->fd = -1;
+	*out = dev;
+	return 0;
+
+free_dev:
+	free(dev);
+	return ret;
+}
+
+/* Create PATH (absent) with O_EXCL, so that we know we made it. 0, or -errno. */
+static int dev_create_file(const char *path, bool *created)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return errno == EEXIST ? 0 : -errno;
+	close(fd);
+	*created = true;
+	return 0;
+}
+
+/* Explain an EINVAL from open(O_DIRECT): is it the filesystem refusing direct I/O? */
+static int dev_explain_einval(const char *path, int oflags, char *errbuf, size_t len)
+{
+	struct rawio_dev_info *info;
+	int fd;
+
+	fd = open(path, oflags & ~O_DIRECT);
+	if (fd < 0) {
+		dev_err(errbuf, len, "%s: %s", path, rawio_strerror(EINVAL));
+		return -EINVAL;
+	}
+	close(fd);
+	info = malloc(sizeof(*info));
+	if (info && rawio_dev_describe(path, info) == 0 && info->fs_type[0])
+		dev_err(errbuf, len, "%s: the %s filesystem refuses O_DIRECT (open it buffered)",
+			path, info->fs_type);
+	else
+		dev_err(errbuf, len, "%s: O_DIRECT refused (open it buffered)", path);
+	free(info);
+	return -EINVAL;
+}
+
+int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts)
+{
+	struct rawio_dev_opts o;
+	struct rawio_dev *dev;
+	struct stat st;
+	bool created = false, dio_ok;
+	uint64_t mem_size;
+	int oflags, fd, ret;
+
+	memset(&o, 0, sizeof(o));
+	if (opts)
+		memcpy(&o, opts, opts->size && opts->size < sizeof(o) ? opts->size : sizeof(o));
+	if (!out || !path || !*path) {
+		dev_err(o.errbuf, o.errbuf_len, "no path given");
+		return -EINVAL;
+	}
+	*out = NULL;
+	if (strlen(path) >= sizeof(dev->info.path)) {
+		dev_err(o.errbuf, o.errbuf_len, "%.64s...: path too long", path);
+		return -ENAMETOOLONG;
+	}
+
+	ret = dev_parse_mem(path, &mem_size);
+	if (ret < 0) {
+		dev_err(o.errbuf, o.errbuf_len, "%s: not a RAM device size (example: mem:64M)",
+			path);
+		return ret;
+	}
+	if (ret == 1) {
+		ret = rawio_dev_open_mem(out, mem_size, 512);
+		if (ret) {
+			dev_err(o.errbuf, o.errbuf_len,
+				"%s: %s (size must be a non-zero multiple of 512)", path,
+				rawio_strerror(ret));
+			return ret;
+		}
+		(*out)->info.read_only = o.flags & RAWIO_DEV_RDONLY;
+		return 0;
+	}
+
+	if ((o.flags & RAWIO_DEV_CREATE) && (o.flags & RAWIO_DEV_RDONLY)) {
+		dev_err(o.errbuf, o.errbuf_len, "%s: create needs write access, not read-only",
+			path);
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		ret = -errno;
+		if (ret != -ENOENT || !(o.flags & RAWIO_DEV_CREATE)) {
+			dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+			return ret;
+		}
+		ret = dev_create_file(path, &created);
+		if (!ret && stat(path, &st))
+			ret = -errno;
+		if (ret) {
+			dev_err(o.errbuf, o.errbuf_len, "%s: cannot create: %s", path,
+				rawio_strerror(ret));
+			return ret;
+		}
+	}
+	/* Never open a fifo or a directory: that could block or mislead. */
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		dev_err(o.errbuf, o.errbuf_len, "%s: %s, not a regular file or block device", path,
+			S_ISDIR(st.st_mode) ? "a directory" : "a special file");
+		ret = -ENOTBLK;
+		goto unlink_created;
+	}
+
+	oflags = O_CLOEXEC | ((o.flags & RAWIO_DEV_RDONLY) ? O_RDONLY : O_RDWR);
+	if (!(o.flags & RAWIO_DEV_BUFFERED))
+		oflags |= O_DIRECT;
+	if (o.flags & RAWIO_DEV_DSYNC)
+		oflags |= O_DSYNC;
+	if ((o.flags & RAWIO_DEV_EXCL) && S_ISBLK(st.st_mode))
+		oflags |= O_EXCL;
+
+	fd = open(path, oflags);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -EINVAL && (oflags & O_DIRECT))
+			ret = dev_explain_einval(path, oflags, o.errbuf, o.errbuf_len);
+		else if (ret == -EBUSY)
+			dev_err(o.errbuf, o.errbuf_len, "%s: device is mounted or in use", path);
+		else
+			dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		goto unlink_created;
+	}
+	if (fstat(fd, &st)) {
+		ret = -errno;
+		dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		goto close_fd;
+	}
+	if ((o.flags & RAWIO_DEV_CREATE) && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size < o.create_size) {
+		if (ftruncate(fd, (off_t)o.create_size) || fstat(fd, &st)) {
+			ret = -errno;
+			dev_err(o.errbuf, o.errbuf_len, "%s: cannot extend to %llu bytes: %s", path,
+				(unsigned long long)o.create_size, rawio_strerror(ret));
+			goto close_fd;
+		}
+	}
+
+	dev = malloc(sizeof(*dev));
+	if (!dev) {
+		ret = -ENOMEM;
+		dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		goto close_fd;
+	}
+	dev->fd = fd;
+	dev->mem = NULL;
+	dev->mem_len = 0;
+	dev_info_init(&dev->info, path);
+	ret = dev_discover(&dev->info, fd, &st, &dio_ok);
+	if (ret) {
+		dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		goto free_dev;
+	}
+	if ((oflags & O_DIRECT) && !dio_ok) {
+		/* The open passed, but the kernel says this file cannot do direct I/O. */
+		ret = -EINVAL;
+		dev_err(o.errbuf, o.errbuf_len,
+			"%s: the %s filesystem refuses O_DIRECT for this file (open it buffered)",
+			path, dev->info.fs_type[0] ? dev->info.fs_type : "unknown");
+		goto free_dev;
+	}
+	dev->info.direct = oflags & O_DIRECT;
+	dev->info.read_only = o.flags & RAWIO_DEV_RDONLY;
+	if (!dev->info.direct) {
+		dev->info.mem_align = 1;
+		dev->info.offset_align = 1;
+		dev->info.align_source = RAWIO_ALIGN_BUFFERED;
+	}
+	*out = dev;
+	return 0;
+
+free_dev:
+	free(dev);
+close_fd:
+	close(fd);
+unlink_created:
+	if (created)
+		unlink(path);
+	return ret;
+}
+
+void rawio_dev_close(struct rawio_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->mem)
+		munmap(dev->mem, dev->mem_len);
+	if (dev->fd >= 0)
+		close(dev->fd);
+	free(dev);
+}
+
+const struct rawio_dev_info *rawio_dev_info(const struct rawio_dev *dev)
+{
+	return dev ? &dev->info : NULL;
+}
+
+int rawio_dev_fd(const struct rawio_dev *dev)
+{
+	return dev ? dev->fd : -1;
+}
+
+void *rawio_dev_mem(const struct rawio_dev *dev)
+{
+	return dev ? dev->mem : NULL;
+}
+
+int rawio_dev_describe(const char *path, struct rawio_dev_info *info)
+{
+	struct stat st;
+	uint64_t mem_size;
+	bool dio_ok;
+	int fd, dfd, ret;
+
+	if (!path || !*path || !info)
+		return -EINVAL;
+	if (strlen(path) >= sizeof(info->path))
+		return -ENAMETOOLONG;
+	ret = dev_parse_mem(path, &mem_size);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		return dev_mem_info(info, mem_size, 512);
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	dev_info_init(info, path);
+	/* A descriptor for the ioctls; without read permission, describe from the path. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0 && fstat(fd, &st)) {
+		ret = -errno;
+		goto close_fd;
+	}
+	ret = dev_discover(info, fd, &st, &dio_ok);
+	if (ret)
+		goto close_fd;
+	/* direct: does this path accept O_DIRECT? Ask open(2) itself. */
+	info->direct = false;
+	if (dio_ok) {
+		dfd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_DIRECT);
+		if (dfd >= 0) {
+			info->direct = true;
+			close(dfd);
+		}
+	}
+close_fd:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int rawio_dev_check_io(const struct rawio_dev *dev, const void *buf, uint64_t len, uint64_t off)
+{
+	const struct rawio_dev_info *info;
+
+	if (!dev)
+		return -EINVAL;
+	info = &dev->info;
+	if (!info->direct)
+		return 0;
+	if (info->mem_align > 1 && (uintptr_t)buf % info->mem_align)
+		return -EINVAL;
+	if (info->offset_align > 1 && (len % info->offset_align || off % info->offset_align))
+		return -EINVAL;
+	return 0;
+}
+
+const char *rawio_dev_kind_name(enum rawio_dev_kind kind)
+{
+	switch (kind) {
+	case RAWIO_DEV_FILE:
+		return "file";
+	case RAWIO_DEV_BLOCK:
+		return "block";
+	case RAWIO_DEV_MEM:
+		return "mem";
+	}
+	return "unknown";
+}
+
+const char *rawio_align_source_name(enum rawio_align_source src)
+{
+	switch (src) {
+	case RAWIO_ALIGN_STATX:
+		return "statx";
+	case RAWIO_ALIGN_BLKSSZGET:
+		return "blksszget";
+	case RAWIO_ALIGN_XFS_DIOINFO:
+		return "xfs_dioinfo";
+	case RAWIO_ALIGN_SYSFS:
+		return "sysfs";
+	case RAWIO_ALIGN_MEM:
+		return "mem";
+	case RAWIO_ALIGN_GUESS:
+		return "guess";
+	case RAWIO_ALIGN_BUFFERED:
+		return "buffered";
+	}
+	return "unknown";
+}
+
+void *rawio_buf_alloc(size_t len, size_t align)
+{
+	void *buf;
+
+	if (!align)
+		align = 4096;
+	if (!dev_is_pow2(align))
+		return NULL;
+	if (align < sizeof(void *))
+		align = sizeof(void *);
+	if (!len)
+		len = align;
+	if (len > SIZE_MAX - (align - 1))
+		return NULL;
+	len = (len + align - 1) & ~(align - 1);
+	if (posix_memalign(&buf, align, len))
+		return NULL;
+	memset(buf, 0, len);
+	return buf;
+}
+
+void *rawio_dev_buf_alloc(const struct rawio_dev *dev, size_t len)
+{
+	size_t unit;
+
+	if (!dev)
+		return NULL;
+	unit = dev->info.offset_align > 1 ? dev->info.offset_align : 1;
+	if (len % unit) {
+		if (len > SIZE_MAX - unit)
+			return NULL;
+		len += unit - len % unit;
+	}
+	return rawio_buf_alloc(len, dev->info.mem_align > 1 ? dev->info.mem_align : 0);
+}
+
+void rawio_buf_free(void *buf)
+{
+	free(buf);
+}

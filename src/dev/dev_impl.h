@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/* dev: private interfaces between dev.c, sysfs.c and fs.c. */
+#ifndef RAWIO_DEV_IMPL_H
+#define RAWIO_DEV_IMPL_H
+
+#include <sys/types.h>
+
+#include <rawio/dev.h>
+
+struct rawio_dev {
+	struct rawio_dev_info info;
+	int fd;	   /* -1 for a RAM device */
+	void *mem; /* RAM device backing, mmap'd; NULL otherwise */
+	size_t mem_len;
+};
+
+/* What sysfs says about the disk behind a device number. */
+struct sysfs_disk {
+	uint64_t node_size;	     /* bytes of the device asked about (a partition: its own) */
+	char name[64];		     /* the disk whose queue is reported ("vda", "loop0") */
+	unsigned major, minor;	     /* of that disk */
+	uint32_t logical_block_size; /* 0 where sysfs does not say */
+	uint32_t physical_block_size;
+	uint32_t dma_alignment; /* queue/dma_alignment + 1, 0 unknown */
+	int rotational;
+	char write_cache[32];
+	int nr_requests;
+	int max_sectors_kb;
+	int max_hw_sectors_kb;
+	char scheduler[32];
+	int nr_hw_queues;
+	bool io_poll;
+	bool discard;
+};
+
+/*
+ * sysfs_disk_lookup - describe the disk behind device number DEVT, via
+ * /sys/dev/block/MAJ:MIN: a partition is replaced by its disk, and a stacked
+ * device (slaves/ not empty) by the devices under it.
+ * Returns 0, or -ENOENT when sysfs has no such block device (tmpfs, btrfs
+ * anonymous devices, no /sys).
+ */
+int sysfs_disk_lookup(dev_t devt, struct sysfs_disk *disk);
+
+/* The same under another sysfs mount point ROOT (tests build fake trees). */
+int sysfs_disk_lookup_at(const char *root, dev_t devt, struct sysfs_disk *disk);
+
+/*
+ * Fill fs_type (from mountinfo, else by magic), fs_magic and fs_block_size
+ * for the file at FD (or PATH when FD < 0).
+ */
+int fs_identify(int fd, const char *path, dev_t st_dev, struct rawio_dev_info *info);
+
+/* Seastar's traits for FS_TYPE on kernel RELEASE. */
+void fs_traits_for(const char *fs_type, const char *release, struct rawio_fs_traits *traits);
+
+/*
+ * fs_mount_source - the block device the filesystem holding the file at FD
+ * (or PATH when FD < 0) is mounted from, found in /proc/self/mountinfo by
+ * mount ID (by ST_DEV on kernels before 5.8). For filesystems such as btrfs
+ * whose st_dev is an anonymous device. Returns 0 and *DEVT, or -ENOENT.
+ */
+int fs_mount_source(int fd, const char *path, dev_t st_dev, dev_t *devt);
+
+/* XFS_IOC_DIOINFO: 0 and the two alignments, or -errno (-ENOTTY off XFS). */
+int fs_xfs_dioinfo(int fd, uint32_t *mem_align, uint32_t *offset_align);
+
+#endif
