@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine: one submit/reap interface over several I/O engines.
+ *
+ * An engine context drives one device from one thread (contexts are not
+ * thread-safe: open one per thread, and use it from the thread that opened it,
+ * since uring with SINGLE_ISSUER or DEFER_TASKRUN binds the ring to that
+ * thread). The model is fio's and blk-mq's:
+ *
+ *   rawio_engine_queue()  hand one request to the engine. Answers
+ *                         RAWIO_Q_QUEUED (it will come back from reap),
+ *                         RAWIO_Q_DONE (complete now; it will not come back
+ *                         from reap) or RAWIO_Q_BUSY (the engine is full: reap
+ *                         something, then queue it again). Never blocks on I/O.
+ *   rawio_engine_commit() make queued requests visible to the device (one
+ *                         io_submit / io_uring_enter for the batch).
+ *   rawio_engine_reap()   wait for at least MIN completions and return up to MAX.
+ *
+ * Every request that was QUEUED comes back from reap exactly once, with its
+ * result set: the number of bytes transferred, or -errno. Short transfers are
+ * completed by resubmitting the remainder inside the core; a read that ends at
+ * the end of the device returns the bytes up to the end (0 past it). EAGAIN from
+ * the kernel and full submission or completion queues are handled inside and
+ * never surface as request failures.
+ *
+ * Requests must follow the device's direct I/O rules (rawio_dev_check_io);
+ * one that does not completes at queue time with -EINVAL (RAWIO_Q_DONE).
+ *
+ * Engines (rawio_engine_list()):
+ *   sync     pread/pwrite inline; the baseline
+ *   threads  a POSIX thread pool of opts.threads workers
+ *   aio      Linux AIO (libaio), completion ring reaped in user space
+ *   uring    io_uring (liburing), batched submit, optional registered files
+ *            and buffers, SQPOLL, COOP/DEFER_TASKRUN, IOPOLL where supported
+ *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE")
+ *   fault    stacks on another engine and fails requests touching ranges
+ */
+#ifndef RAWIO_ENGINE_H
+#define RAWIO_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct rawio_dev;
+
+enum rawio_op {
+	RAWIO_OP_READ = 0,
+	RAWIO_OP_WRITE,
+	RAWIO_OP_FSYNC,
+	RAWIO_OP_FDATASYNC,
+	RAWIO_OP_DISCARD, /* off/len: contents afterwards read as zeroes or old data */
+	RAWIO_OP_NR,
+};
+
+/* Request flags. */
+#define RAWIO_REQ_FUA	 (1u << 0) /* write: durable on completion (RWF_DSYNC) */
+#define RAWIO_REQ_NOWAIT (1u << 1) /* try RWF_NOWAIT; on EAGAIN the core resubmits without */
+
+struct rawio_req {
+	/* Set by the caller. */
+	uint8_t op;		/* enum rawio_op */
+	uint32_t flags;		/* RAWIO_REQ_* */
+	void *buf;		/* READ/WRITE: aligned buffer */
+	uint64_t len;		/* bytes */
+	uint64_t off;		/* byte offset */
+	void *user_data;	/* the caller's; untouched */
+
+	/* Set by rawio. */
+	int64_t result;		/* bytes transferred or -errno */
+	uint64_t submit_ns;	/* CLOCK_MONOTONIC when queued */
+	uint64_t complete_ns;	/* CLOCK_MONOTONIC when completion was seen */
+
+	/* Private to the core and the engine. */
+	uint64_t done;		/* bytes completed by earlier partial transfers */
+	uint32_t core_flags;
+	uint32_t eng_flags;
+	uint32_t eng_index;
+	struct rawio_req *eng_next;
+};
+
+/* Answers of rawio_engine_queue(). */
+enum rawio_q {
+	RAWIO_Q_QUEUED = 0,
+	RAWIO_Q_DONE = 1,
+	RAWIO_Q_BUSY = 2,
+};
+
+/* Engine capability flags (rawio_engine_caps). */
+#define RAWIO_CAP_ASYNC	   (1u << 0) /* more than one request in flight per context */
+#define RAWIO_CAP_FD	   (1u << 1) /* needs a file descriptor (not a RAM device) */
+#define RAWIO_CAP_MEM	   (1u << 2) /* needs a RAM device */
+#define RAWIO_CAP_STACKED  (1u << 3) /* drives another engine */
+#define RAWIO_CAP_FUA	   (1u << 4) /* FUA writes without a separate flush */
+#define RAWIO_CAP_REG_BUFS (1u << 5) /* registered buffers */
+
+/* uring setup flags we ask for (rawio_engine_opts.uring_flags). */
+#define RAWIO_URING_REG_FILES	   (1u << 0) /* io_uring_register_files + IOSQE_FIXED_FILE */
+#define RAWIO_URING_REG_BUFS	   (1u << 1) /* register opts.reg_buf as one fixed buffer */
+#define RAWIO_URING_SQPOLL	   (1u << 2) /* IORING_SETUP_SQPOLL */
+#define RAWIO_URING_COOP_TASKRUN   (1u << 3) /* IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG */
+#define RAWIO_URING_SINGLE_ISSUER  (1u << 4) /* IORING_SETUP_SINGLE_ISSUER */
+#define RAWIO_URING_DEFER_TASKRUN  (1u << 5) /* IORING_SETUP_DEFER_TASKRUN (implies SINGLE_ISSUER) */
+#define RAWIO_URING_IOPOLL	   (1u << 6) /* IORING_SETUP_IOPOLL: needs poll queues */
+
+/*
+ * One range the fault engine acts on. A request matches when its op is in OPS
+ * and its bytes overlap [off, off + len) (fsync and fdatasync match any range
+ * that names them). A match fails the request with ERR, or, when SHORT_LEN is
+ * set, transfers only SHORT_LEN bytes of it (a short read or write, which the
+ * core completes by resubmitting the rest).
+ */
+struct rawio_fault_range {
+	uint64_t off;
+	uint64_t len;
+	unsigned ops;		/* bit mask of (1u << RAWIO_OP_*); 0 means read and write */
+	int err;		/* positive errno to fail with; 0 means EIO */
+	uint32_t short_len;	/* non-zero: truncate the transfer to this many bytes instead */
+	uint32_t count;		/* act on the first COUNT matches only; 0 means always */
+};
+
+struct rawio_engine_opts {
+	size_t size;		/* sizeof(struct rawio_engine_opts) */
+	unsigned queue_depth;	/* requests in flight per context; 0 means 32 */
+	unsigned threads;	/* threads engine: workers; 0 means queue_depth, capped at 64 */
+
+	/* uring */
+	unsigned uring_flags;	/* RAWIO_URING_* wanted */
+	unsigned sqpoll_idle_ms;/* SQPOLL idle before the kernel thread sleeps; 0 means 100 */
+	void *reg_buf;		/* RAWIO_URING_REG_BUFS: one region to register ... */
+	size_t reg_buf_len;	/* ... requests whose buffer lies inside it use READ/WRITE_FIXED */
+
+	/* fault */
+	const char *lower;	/* engine under the fault engine; NULL means "sync" */
+	const struct rawio_engine_opts *lower_opts; /* NULL: these opts, less the fault part */
+	const struct rawio_fault_range *faults;
+	size_t nr_faults;
+};
+
+/* Counters kept by the core for every engine. */
+struct rawio_engine_stats {
+	uint64_t queued;	/* requests accepted */
+	uint64_t completed;	/* requests completed (either way) */
+	uint64_t resubmits;	/* short transfers and EAGAIN resubmitted */
+	uint64_t busy;		/* RAWIO_Q_BUSY answers */
+	uint64_t submit_calls;	/* system calls that submitted I/O */
+	uint64_t reap_calls;	/* system calls that waited for or fetched completions */
+	uint64_t user_reaps;	/* completions found without a system call */
+};
+
+struct rawio_engine;
+
+/*
+ * rawio_engine_open - create an engine context on DEV.
+ * @name: "sync", "threads", "aio", "uring", "mem" or "fault".
+ * @opts: may be NULL for defaults.
+ *
+ * Errors: -ENOENT unknown engine; -EINVAL bad options or an engine that cannot
+ * drive this kind of device (mem on a file, sync on a RAM device);
+ * -EOPNOTSUPP a feature asked for that the device or kernel lacks (IOPOLL
+ * without poll queues); -ENOMEM; errors from io_setup / io_uring_setup.
+ */
+int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_dev *dev,
+		      const struct rawio_engine_opts *opts);
+
+/* Wait for every request in flight, then free. NULL is a no-op. */
+void rawio_engine_close(struct rawio_engine *e);
+
+/* Queue one request. Returns enum rawio_q, or -errno if the engine itself has failed. */
+int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *req);
+
+/* Submit what was queued. Returns 0 or -errno. */
+int rawio_engine_commit(struct rawio_engine *e);
+
+/*
+ * Reap completions: wait until at least MIN are available (MIN is capped at the
+ * number in flight), store up to MAX in OUT. Returns the number stored, or
+ * -errno if the engine failed. Commits queued requests first.
+ */
+int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min, unsigned max);
+
+/* Requests queued and not yet reaped. */
+unsigned rawio_engine_inflight(const struct rawio_engine *e);
+
+/* Queue depth in force (opts.queue_depth, possibly lowered by the engine). */
+unsigned rawio_engine_queue_depth(const struct rawio_engine *e);
+
+const char *rawio_engine_name(const struct rawio_engine *e);
+unsigned rawio_engine_caps(const struct rawio_engine *e);
+struct rawio_dev *rawio_engine_dev(const struct rawio_engine *e);
+void rawio_engine_get_stats(const struct rawio_engine *e, struct rawio_engine_stats *st);
+
+/*
+ * rawio_engine_describe - one line on what the engine really set up
+ * (for uring: which setup flags stuck after probing). Writes at most LEN bytes.
+ */
+void rawio_engine_describe(const struct rawio_engine *e, char *buf, size_t len);
+
+/*
+ * rawio_uring_setup_flags - the IORING_SETUP_* bits the uring engine's ring
+ * was created with after probing (the flags that stuck); 0 for other engines.
+ */
+unsigned rawio_uring_setup_flags(const struct rawio_engine *e);
+
+/*
+ * rawio_engine_run1 - run one request to completion (queue, commit, reap) and
+ * return its result: bytes or -errno. E must have nothing else in flight
+ * (-EBUSY otherwise).
+ */
+int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req);
+
+/* The registry: NULL-terminated list of engine names. */
+const char *const *rawio_engine_list(void);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t rawio_now_ns(void);
+
+#endif
