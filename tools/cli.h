@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared helpers for the rawio subcommands. The CLI parses and prints; logic lives in librawio. */
+#ifndef RAWIO_CLI_H
+#define RAWIO_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <rawio/rawio.h>
+
+/* Name of the running subcommand, for messages ("rawio devinfo"). */
+extern const char *cli_prog;
+
+/* Print "rawio CMD: message" to stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a size ("4k", "1G") for option OPT; prints an error naming OPT on failure. */
+int cli_size(const char *opt, const char *s, uint64_t *out);
+
+/* Parse an unsigned number for option OPT within [min, max]. */
+int cli_uint(const char *opt, const char *s, unsigned min, unsigned max, unsigned *out);
+
+/* Print a JSON object followed by a newline, and free it. */
+void cli_json_print(cJSON *obj);
+
+/* Human-readable size: "4.0 GiB" into buf. */
+const char *cli_human(uint64_t bytes, char *buf, size_t len);
+
+/* Subcommands: int cmd_NAME(int argc, char **argv); argv[0] is the subcommand name. */
+int cmd_devinfo(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif
