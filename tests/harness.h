@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helpers: exit 0 pass, 1 fail, 77 skip (CTest SKIP_RETURN_CODE).
+ * CHECK prints where and why, then returns T_FAIL from the current function.
+ */
+#ifndef RAWIO_TEST_HARNESS_H
+#define RAWIO_TEST_HARNESS_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rawio/rawio.h>
+
+#define T_PASS 0
+#define T_FAIL 1
+#define T_SKIP 77
+
+#define CHECK(cond, ...)                                                                   \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                      \
+			fputc('\n', stderr);                                               \
+			return T_FAIL;                                                     \
+		}                                                                          \
+	} while (0)
+
+/* CHECK that an int-returning rawio call gave 0. */
+#define CHECK_OK(expr)                                                                     \
+	do {                                                                               \
+		long long _r = (long long)(expr);                                          \
+		CHECK(_r == 0, "%s returned %lld (%s)", #expr, _r, rawio_strerror((int)_r)); \
+	} while (0)
+
+#define SKIP(...)                                                                          \
+	do {                                                                               \
+		fprintf(stderr, "skip: ");                                                 \
+		fprintf(stderr, __VA_ARGS__);                                              \
+		fputc('\n', stderr);                                                       \
+		return T_SKIP;                                                             \
+	} while (0)
+
+/* Fill BUF with a pattern derived from (SEED, byte offset); check it. */
+static inline void t_fill(void *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	uint64_t *p = buf;
+
+	for (size_t i = 0; i < len / 8; i++)
+		p[i] = (seed * 0x9e3779b97f4a7c15ull) ^ (off + i * 8);
+}
+
+static inline int t_verify(const void *buf, size_t len, uint64_t seed, uint64_t off)
+{
+	const uint64_t *p = buf;
+
+	for (size_t i = 0; i < len / 8; i++)
+		if (p[i] != ((seed * 0x9e3779b97f4a7c15ull) ^ (off + i * 8)))
+			return -1;
+	return 0;
+}
+
+/* A scratch file name in the current directory (CTest runs tests in the build tree). */
+static inline const char *t_scratch(char *buf, size_t len, const char *tag)
+{
+	snprintf(buf, len, "scratch-%s-%d.img", tag, (int)getpid());
+	return buf;
+}
+
+#endif
