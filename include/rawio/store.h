@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: a slot store on a raw block device or a file (seed 000, RawBlockCore).
+ *
+ * The device is cut into fixed-size slots (a power of two from 4 KiB to
+ * 64 MiB, chosen at format). A slot holds one object: a key of 1 to 32 bytes
+ * and a payload of up to slot_size - 4 KiB bytes, behind a self-describing
+ * header block. An in-memory index maps keys to slots; checkpoints save it.
+ * The format is in docs/store-format.md.
+ *
+ * Crash behaviour: a put that returned with RAWIO_STORE_DURABLE is on stable
+ * storage and survives a power cut. A put that did not return, or returned
+ * without DURABLE, leaves the key at its old value or its new one after a
+ * crash, never a mix and never garbage (a torn payload fails its crc and the
+ * older version is used). Overwrites never write over the old version: they go
+ * to a free slot, and the old slot's header is zeroed only once the new one is
+ * on stable storage. A delete zeroes the object's header.
+ *
+ * Recovery on open reads every slot header in batches on the chosen engine
+ * (the read step), judges each with one engine-independent function (the
+ * judge step), and applies the verdicts once: entries whose header no longer
+ * matches are dropped, objects written after the last checkpoint are rolled
+ * forward, the newest generation of each key wins.
+ *
+ * Thread-safety: every call on one store may run concurrently from many
+ * threads, except close.
+ */
+#ifndef RAWIO_STORE_H
+#define RAWIO_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RAWIO_STORE_KEY_MAX 32
+#define RAWIO_STORE_DEFAULT_SLOT (4u << 20)
+
+struct rawio_store;
+
+struct rawio_store_format_opts {
+	size_t size;		/* sizeof(struct rawio_store_format_opts) */
+	uint64_t slot_size;	/* power of two, 4 KiB .. 64 MiB; 0 means 4 MiB */
+	uint64_t slot_count;	/* 0: as many as fit */
+	uint64_t create_size;	/* a regular file that does not exist is created this big */
+	bool force;		/* format over a store or any non-zero superblock area */
+	char *errbuf;		/* optional: one line on why formatting failed */
+	size_t errbuf_len;
+};
+
+enum rawio_store_recover {
+	RAWIO_STORE_RECOVER_DEFAULT = 0, /* newest valid checkpoint, validate, roll forward */
+	RAWIO_STORE_RECOVER_SCAN,	 /* ignore checkpoints: rebuild from slot headers alone */
+	RAWIO_STORE_RECOVER_NO_ROLL,	 /* seed 000 exactly: validate checkpoint entries only */
+};
+
+/* Progress of recovery: DONE of TOTAL slot headers read. Called from the opening thread. */
+typedef void (*rawio_store_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+struct rawio_store_opts {
+	size_t size;			/* sizeof(struct rawio_store_opts) */
+	const char *engine;		/* recovery read engine: sync|threads|aio|uring; NULL: uring */
+	unsigned queue_depth;		/* recovery batches; 0 means 128 */
+	unsigned threads;		/* threads engine workers; 0 means 8 */
+	enum rawio_store_recover recover;
+	bool read_only;			/* no writes at all: no repairs, no checkpoint on close */
+	const char *lower_engine;	/* with engine "fault": the engine under it */
+	const void *faults;		/* with engine "fault": struct rawio_fault_range[] ... */
+	size_t nr_faults;		/* ... applied to every I/O the store does */
+	rawio_store_progress_fn progress;
+	void *progress_arg;
+	char *errbuf;			/* optional: one line on why opening failed */
+	size_t errbuf_len;
+};
+
+/* What recovery did (rawio_store_recovery). */
+struct rawio_store_recovery {
+	char engine[16];
+	enum rawio_store_recover mode;
+	int checkpoint;			/* area used (0 or 1), -1 none */
+	uint64_t checkpoint_seq;
+	bool checkpoint_fallback;	/* the newest checkpoint was bad; the older one was used */
+	uint64_t loaded;		/* entries in the checkpoint */
+	uint64_t validated;		/* checkpoint entries whose header matched */
+	uint64_t dropped_mismatch;	/* header is another object (identity, length, generation) */
+	uint64_t dropped_corrupt;	/* header unreadable as one of ours (crc, magic, uuid) */
+	uint64_t dropped_io;		/* header read failed, also when retried alone */
+	uint64_t dropped_torn;		/* newer version whose payload failed its crc */
+	uint64_t rolled_forward;	/* objects written after the checkpoint, found by scan */
+	uint64_t superseded;		/* older versions of a key that a newer one replaced */
+	uint64_t stale_zeroed;		/* leftover headers (superseded, torn, stale) zeroed */
+	uint64_t headers_read;		/* slot headers read */
+	uint64_t retried;		/* headers re-read alone after a failed batch read */
+	uint64_t payloads_read;		/* payloads read to verify roll-forward candidates */
+	uint64_t entries;		/* objects in the index afterwards */
+	uint64_t ns;			/* wall time of recovery */
+	uint64_t read_ns;		/* of which: reading slot headers */
+};
+
+struct rawio_store_stat {
+	uint64_t slot_size;
+	uint64_t slot_count;
+	uint64_t slots_used;		/* objects, plus slots on their way back to the pool */
+	uint64_t objects;
+	uint64_t index_bytes;		/* memory of the in-memory index */
+	uint64_t payload_max;
+	uint64_t bytes_used;		/* sum of payload lengths */
+	uint64_t next_generation;
+	uint64_t checkpoint_seq;
+	uint64_t puts, gets, deletes, checkpoints;
+	uint8_t uuid[16];
+	uint64_t data_off;
+	uint64_t dev_size;
+};
+
+/* One object, as list() reports it. */
+struct rawio_store_obj {
+	uint8_t key[RAWIO_STORE_KEY_MAX];
+	size_t key_len;
+	uint64_t slot;
+	uint64_t payload_len;
+	uint32_t payload_crc;
+	uint64_t generation;
+};
+
+/* put / delete flags */
+#define RAWIO_STORE_DURABLE (1u << 0) /* on stable storage before the call returns */
+
+/*
+ * rawio_store_format - write a new, empty store on PATH.
+ *
+ * Refuses (-EEXIST) when the superblock area holds a store or anything that
+ * is not zero, unless opts->force. Errors: -EINVAL bad slot size or count,
+ * -ENOSPC device too small for one slot, open/I/O errors.
+ */
+int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts);
+
+/*
+ * rawio_store_open - open the store on PATH and recover its index.
+ * Errors: -ENOENT; -EUCLEAN/-EBADMSG when no valid superblock (not a store, or
+ * destroyed); -ENOMEM; I/O errors reading the superblock.
+ */
+int rawio_store_open(struct rawio_store **out, const char *path, const struct rawio_store_opts *opts);
+
+/* Write a checkpoint (unless read-only) and free. NULL is a no-op. Returns 0 or the checkpoint's error. */
+int rawio_store_close(struct rawio_store *s);
+
+/*
+ * rawio_store_put - store LEN bytes at BUF under KEY (1..32 bytes), replacing
+ * any object with that key. Errors: -EINVAL bad key, -EFBIG longer than a
+ * slot holds, -ENOSPC no free slot, -EROFS read-only, I/O errors (the old
+ * object, if any, is then still there).
+ */
+int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, const void *buf,
+		    size_t len, unsigned flags);
+
+/*
+ * rawio_store_get - read the object under KEY into BUF (BUF_LEN bytes).
+ * Returns the payload length; if that is more than BUF_LEN nothing is copied
+ * (call again with a larger buffer). Errors: -ENOENT, -EBADMSG (the payload
+ * or header failed its crc: never returned as data), I/O errors.
+ */
+ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, void *buf,
+			size_t buf_len);
+
+/* rawio_store_delete - remove KEY. -ENOENT if absent. DURABLE as for put. */
+int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, unsigned flags);
+
+/*
+ * rawio_store_list - call FN for each object (in slot order) until it returns
+ * non-zero, which list then returns. The index may change meanwhile: list
+ * reports a consistent snapshot taken when it starts.
+ */
+int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct rawio_store_obj *obj),
+		     void *arg);
+
+/* rawio_store_checkpoint - save the index to the older checkpoint area, durably. */
+int rawio_store_checkpoint(struct rawio_store *s);
+
+void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st);
+void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r);
+
+/*
+ * rawio_store_check - verify the store on PATH without changing it: both
+ * superblocks, both checkpoints, and for every object in the recovered index
+ * its header and its payload crc. Writes one line per problem (at most
+ * REPORT_LEN bytes in all) into REPORT. Returns the number of problems found
+ * (0: consistent) or -errno when it could not run.
+ */
+int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
+		      size_t report_len);
+
+const char *rawio_store_recover_name(enum rawio_store_recover mode);
+
+#endif

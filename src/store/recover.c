@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Recovery: seed 000's "read per engine, judge once, apply once".
+ *
+ * read   every slot header in batches on the chosen engine (sync is a serial
+ *        pread loop, threads a pool, aio and uring batched at queue depth);
+ *        memory is queue depth x 4 KiB whatever the slot count;
+ * judge  one engine-independent function, store_judge(), decides per slot;
+ * apply  drops, roll-forwards and repairs, once, after all reads.
+ *
+ * The checkpoint's next_gen (G) splits the headers found: an object written
+ * after the checkpoint has a generation >= G and is rolled forward once its
+ * payload checks out; a header below G that the checkpoint does not name is a
+ * leftover (superseded, or freed before the checkpoint) and is zeroed.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_impl.h"
+#include "util/crc32c.h"
+
+#define CP_CHUNK (1u << 20) /* checkpoint bodies are read this much at a time */
+
+/* What the judge says about one slot. Bits, since a reused slot can be two things. */
+#define V_KEEP		(1u << 0) /* the checkpoint entry is confirmed */
+#define V_DROP_MISMATCH (1u << 1) /* the checkpoint entry's slot holds something else */
+#define V_DROP_CORRUPT	(1u << 2) /* ... holds a header that is not a valid one of ours */
+#define V_DROP_IO	(1u << 3) /* ... could not be read */
+#define V_CANDIDATE	(1u << 4) /* a header newer than the checkpoint: roll forward? */
+#define V_ZERO		(1u << 5) /* a leftover header to zero */
+#define V_UNREADABLE	(1u << 6) /* a slot the checkpoint does not name could not be read */
+
+/*
+ * The judge: EXPECT is the checkpoint's entry for the slot (NULL if none),
+ * READ the read's result, DEC the decoder's, H the decoded header, G the
+ * checkpoint's next generation (0 without a checkpoint).
+ */
+static unsigned store_judge(const struct slot_meta *expect, int64_t read, int dec,
+			    const struct store_slot_hdr *h, uint64_t g)
+{
+	bool ours = dec == 0;
+
+	if (read < 0)
+		return expect ? V_DROP_IO : V_UNREADABLE;
+	if (expect) {
+		if (!ours)
+			return dec == -ENODATA ? V_DROP_MISMATCH : V_DROP_CORRUPT;
+		if (h->e.key_len == expect->key_len && !memcmp(h->e.key, expect->key, h->e.key_len) &&
+		    h->e.payload_len == expect->payload_len &&
+		    h->e.payload_crc == expect->payload_crc && h->e.generation == slot_gen(expect))
+			return V_KEEP;
+		/* Reused after the checkpoint: the entry is gone, the new object may be kept. */
+		return V_DROP_MISMATCH | (h->e.generation >= g ? V_CANDIDATE : V_ZERO);
+	}
+	if (ours)
+		return h->e.generation >= g ? V_CANDIDATE : V_ZERO;
+	/* Our magic but a bad crc: a torn header of a write that never completed. */
+	return dec == -EBADMSG ? V_ZERO : 0;
+}
+
+int store_read_super(struct rawio_store *s, bool *both_ok)
+{
+	struct store_geometry g[2];
+	int ret[2];
+	void *buf;
+	int64_t res;
+
+	if (s->info->size < 2 * STORE_BLOCK) {
+		if (s->opts.errbuf)
+			snprintf(s->opts.errbuf, s->opts.errbuf_len,
+				 "%s: not a rawio store (%llu bytes, smaller than a superblock area)",
+				 s->info->path, (unsigned long long)s->info->size);
+		return -EUCLEAN;
+	}
+	buf = rawio_buf_alloc(2 * STORE_BLOCK, STORE_BLOCK);
+	if (!buf)
+		return -ENOMEM;
+	res = store_io(s, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
+	if (res < 0) {
+		rawio_buf_free(buf);
+		if (s->opts.errbuf)
+			snprintf(s->opts.errbuf, s->opts.errbuf_len, "%s: reading the superblocks: %s",
+				 s->info->path, rawio_strerror((int)res));
+		return (int)res;
+	}
+	for (int i = 0; i < 2; i++)
+		ret[i] = store_sb_decode((char *)buf + i * STORE_BLOCK, STORE_BLOCK, &g[i]);
+	rawio_buf_free(buf);
+	*both_ok = !ret[0] && !ret[1];
+	if (*both_ok && memcmp(&g[0], &g[1], sizeof(g[0]))) {
+		if (s->opts.errbuf)
+			snprintf(s->opts.errbuf, s->opts.errbuf_len,
+				 "%s: the two superblocks are valid but disagree", s->info->path);
+		return -EUCLEAN;
+	}
+	if (ret[0] && ret[1]) {
+		if (s->opts.errbuf)
+			snprintf(s->opts.errbuf, s->opts.errbuf_len, "%s: %s", s->info->path,
+				 ret[0] == -ENODATA && ret[1] == -ENODATA
+					 ? "not a rawio store (no superblock; format it first)"
+					 : "no valid superblock (not a rawio store, or both copies are damaged)");
+		return ret[0] == -EBADMSG || ret[1] == -EBADMSG ? -EBADMSG : -EUCLEAN;
+	}
+	s->g = ret[0] ? g[1] : g[0];
+	if (s->info->size < s->g.dev_size) {
+		if (s->opts.errbuf)
+			snprintf(s->opts.errbuf, s->opts.errbuf_len,
+				 "%s: %llu bytes, but the store was formatted for %llu", s->info->path,
+				 (unsigned long long)s->info->size,
+				 (unsigned long long)s->g.dev_size);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+/* Reset the index to empty (after a checkpoint that failed half-way through loading). */
+static int store_index_reset(struct rawio_store *s)
+{
+	index_fini(&s->ix);
+	return index_init(&s->ix, s->g.slot_count);
+}
+
+/* Load one checkpoint's body into the index; -EBADMSG / -EUCLEAN if it is not sound. */
+static int store_load_body(struct rawio_store *s, int area, const struct store_cp_hdr *h)
+{
+	uint64_t off = 0, crc = 0;
+	char *buf;
+	int ret = 0;
+
+	buf = rawio_buf_alloc(CP_CHUNK, STORE_BLOCK);
+	if (!buf)
+		return -ENOMEM;
+	while (off < h->body_len && !ret) {
+		uint64_t n = h->body_len - off < CP_CHUNK ? h->body_len - off : CP_CHUNK;
+		int64_t res;
+
+		res = store_io(s, RAWIO_OP_READ, 0, buf, store_round(n, STORE_BLOCK),
+			       s->g.cp_off[area] + STORE_BLOCK + off);
+		if (res < 0) {
+			ret = (int)res;
+			break;
+		}
+		crc = rawio_crc32c((uint32_t)crc, buf, n);
+		for (uint64_t i = 0; i < n / STORE_ENTRY_SIZE && !ret; i++) {
+			struct store_entry e;
+			struct slot_meta *m;
+
+			ret = store_entry_decode(buf + i * STORE_ENTRY_SIZE, STORE_ENTRY_SIZE, &s->g,
+						 &e);
+			if (ret)
+				break;
+			/* One entry per slot, one slot per key, generations below next_gen. */
+			if (e.generation >= h->next_gen || !index_claim(&s->ix, e.slot) ||
+			    index_lookup(&s->ix, e.key, e.key_len) >= 0) {
+				ret = -EUCLEAN;
+				break;
+			}
+			m = &s->ix.slots[e.slot];
+			memcpy(m->key, e.key, e.key_len);
+			m->key_len = e.key_len;
+			m->payload_len = e.payload_len;
+			m->payload_crc = e.payload_crc;
+			slot_set_gen(m, e.generation);
+			index_publish(&s->ix, e.slot);
+		}
+		off += n;
+	}
+	if (!ret && (uint32_t)crc != h->body_crc)
+		ret = -EBADMSG;
+	rawio_buf_free(buf);
+	return ret;
+}
+
+/* Newest valid checkpoint into the index. *G is its next_gen; 0 and an empty index if none. */
+static int store_load_checkpoint(struct rawio_store *s, uint64_t *g)
+{
+	struct store_cp_hdr h[2];
+	int ok[2], order[2] = { 0, 1 };
+	void *buf;
+	int ret = 0;
+
+	*g = 0;
+	buf = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
+	if (!buf)
+		return -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		int64_t res = store_io(s, RAWIO_OP_READ, 0, buf, STORE_BLOCK, s->g.cp_off[i]);
+
+		ok[i] = res < 0 ? (int)res : store_cp_hdr_decode(buf, STORE_BLOCK, &s->g, &h[i]);
+	}
+	rawio_buf_free(buf);
+	if (!ok[0] && !ok[1] && h[1].seq > h[0].seq) {
+		order[0] = 1;
+		order[1] = 0;
+	}
+	/*
+	 * A header that is there but damaged is most likely the newer one, torn
+	 * while it was written; its seq cannot be read, so whichever is loaded
+	 * instead is a fallback.
+	 */
+	for (int i = 0; i < 2; i++)
+		if (ok[i] && ok[i] != -ENODATA)
+			s->rec.checkpoint_fallback = true;
+	for (int k = 0; k < 2; k++) {
+		int a = order[k];
+
+		if (ok[a])
+			continue;
+		ret = store_load_body(s, a, &h[a]);
+		if (ret == -ENOMEM)
+			return ret;
+		if (ret) {
+			s->rec.checkpoint_fallback = true;
+			ret = store_index_reset(s);
+			if (ret)
+				return ret;
+			continue;
+		}
+		*g = h[a].next_gen;
+		s->cp_seq = h[a].seq;
+		s->cp_area = a;
+		s->rec.checkpoint = a;
+		s->rec.checkpoint_seq = h[a].seq;
+		s->rec.loaded = h[a].entry_count;
+		return 0;
+	}
+	return 0;
+}
+
+struct scan_ctx {
+	struct rawio_store *s;
+	uint64_t g;
+	bool only_expected;
+	uint32_t *cand;		/* slots to roll forward */
+	uint64_t nr_cand, cap_cand;
+	uint32_t *zero;		/* slots to zero */
+	uint64_t nr_zero, cap_zero;
+	uint64_t *retry_idx;	/* batch entries to read again alone */
+	uint64_t nr_retry, cap_retry;
+	uint64_t max_gen;	/* highest generation on disk */
+	uint64_t done, total;
+};
+
+static int push_u32(uint32_t **a, uint64_t *n, uint64_t *cap, uint32_t v)
+{
+	if (*n == *cap) {
+		uint64_t c = *cap ? *cap * 2 : 256;
+		uint32_t *p = realloc(*a, c * sizeof(**a));
+
+		if (!p)
+			return -ENOMEM;
+		*a = p;
+		*cap = c;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
+
+/* Apply the judge's verdict for SLOT. */
+static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const void *data)
+{
+	struct rawio_store *s = c->s;
+	struct slot_meta *m = &s->ix.slots[slot];
+	const struct slot_meta *expect = m->state == SLOT_LIVE ? m : NULL;
+	struct store_slot_hdr h;
+	int dec = read < 0 ? -EIO : store_slot_hdr_decode(data, STORE_BLOCK, &s->g, &h);
+	unsigned v = store_judge(expect, read, dec, &h, c->g);
+
+	if (!dec && h.e.generation > c->max_gen)
+		c->max_gen = h.e.generation;
+	if (v & V_KEEP) {
+		s->rec.validated++;
+		return 0;
+	}
+	if (v & (V_DROP_MISMATCH | V_DROP_CORRUPT | V_DROP_IO)) {
+		index_unpublish(&s->ix, slot);
+		index_release(&s->ix, slot);
+		s->rec.dropped_mismatch += !!(v & V_DROP_MISMATCH);
+		s->rec.dropped_corrupt += !!(v & V_DROP_CORRUPT);
+		s->rec.dropped_io += !!(v & V_DROP_IO);
+	}
+	if (v & (V_DROP_IO | V_UNREADABLE)) {
+		s->ix.slots[slot].state = SLOT_LOST; /* a bad sector: do not reuse this run */
+		s->ix.nr_used++;
+		s->ix.free_bits[slot / 64] &= ~(1ull << (slot % 64));
+		return 0;
+	}
+	if (v & V_CANDIDATE) {
+		if (!index_claim(&s->ix, slot))
+			return -EUCLEAN;
+		memcpy(m->key, h.e.key, h.e.key_len);
+		m->key_len = h.e.key_len;
+		m->payload_len = h.e.payload_len;
+		m->payload_crc = h.e.payload_crc;
+		slot_set_gen(m, h.e.generation);
+		return push_u32(&c->cand, &c->nr_cand, &c->cap_cand, (uint32_t)slot);
+	}
+	if (v & V_ZERO)
+		return push_u32(&c->zero, &c->nr_zero, &c->cap_zero, (uint32_t)slot);
+	return 0;
+}
+
+static int scan_done(void *arg, size_t idx, struct rawio_batch_io *io, void *data)
+{
+	struct scan_ctx *c = arg;
+	uint64_t slot = (io->off - c->s->g.data_off) / c->s->g.slot_size;
+	int ret = 0;
+
+	c->s->rec.headers_read++;
+	if (io->result < 0) {
+		/* A batch read failed: read that one slot again alone before judging it. */
+		if (c->nr_retry == c->cap_retry) {
+			uint64_t cap = c->cap_retry ? c->cap_retry * 2 : 64;
+			uint64_t *p = realloc(c->retry_idx, cap * sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			c->retry_idx = p;
+			c->cap_retry = cap;
+		}
+		c->retry_idx[c->nr_retry++] = slot;
+	} else {
+		ret = scan_apply(c, slot, io->result, data);
+	}
+	if (c->s->opts.progress && (++c->done % 4096 == 0 || c->done == c->total))
+		c->s->opts.progress(c->s->opts.progress_arg, c->done, c->total);
+	return ret;
+}
+
+/* Read and judge the headers of the slots to look at, CHUNK entries per batch call. */
+static int store_scan(struct rawio_store *s, struct scan_ctx *c)
+{
+	const uint64_t chunk = 1u << 16; /* batch descriptors at a time: memory stays flat */
+	unsigned qd = s->opts.queue_depth ? s->opts.queue_depth : 128;
+	struct rawio_batch_io *ios;
+	struct rawio_engine *e;
+	void *one;
+	uint64_t slot = 0;
+	int ret;
+
+	ios = calloc(chunk, sizeof(*ios));
+	one = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
+	if (!ios || !one) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
+	ret = store_engine_open(s, s->engine, qd, &e);
+	if (ret)
+		goto out_free;
+	c->total = 0;
+	for (uint64_t i = 0; i < s->g.slot_count; i++)
+		c->total += !c->only_expected || s->ix.slots[i].state == SLOT_LIVE;
+	while (slot < s->g.slot_count && !ret) {
+		size_t n = 0;
+		ssize_t failed;
+
+		for (; slot < s->g.slot_count && n < chunk; slot++) {
+			if (c->only_expected && s->ix.slots[slot].state != SLOT_LIVE)
+				continue;
+			ios[n++] = (struct rawio_batch_io){ .off = store_slot_off(&s->g, slot),
+							    .len = STORE_BLOCK };
+		}
+		failed = rawio_batch_read(e, ios, n, scan_done, c);
+		if (failed < 0)
+			ret = (int)failed;
+	}
+	rawio_engine_close(e);
+	/* The per-slot fallback: one bad sector drops one entry, not the batch. */
+	for (uint64_t i = 0; i < c->nr_retry && !ret; i++) {
+		uint64_t sl = c->retry_idx[i];
+		int64_t res = store_io(s, RAWIO_OP_READ, 0, one, STORE_BLOCK, store_slot_off(&s->g, sl));
+
+		s->rec.retried++;
+		ret = scan_apply(c, sl, res, one);
+	}
+out_free:
+	rawio_buf_free(one);
+	free(ios);
+	return ret;
+}
+
+static int cand_cmp(const void *a, const void *b, void *arg)
+{
+	const struct store_index *ix = arg;
+	uint64_t ga = slot_gen(&ix->slots[*(const uint32_t *)a]);
+	uint64_t gb = slot_gen(&ix->slots[*(const uint32_t *)b]);
+
+	return ga < gb ? 1 : ga > gb ? -1 : 0; /* newest first */
+}
+
+/* Does the payload in SLOT match its header? 1 yes, 0 no, -errno when it could not be read. */
+static int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct slot_meta *m)
+{
+	uint64_t len = STORE_BLOCK + store_round(m->payload_len, s->io_align);
+	char *buf = rawio_buf_alloc(len, STORE_BLOCK);
+	int64_t res;
+	int ok;
+
+	if (!buf)
+		return -ENOMEM;
+	res = store_io(s, RAWIO_OP_READ, 0, buf, len, store_slot_off(&s->g, slot));
+	s->rec.payloads_read++;
+	ok = res < 0 ? (int)res
+		     : rawio_crc32c(0, buf + STORE_BLOCK, m->payload_len) == m->payload_crc;
+	rawio_buf_free(buf);
+	return ok;
+}
+
+/* Roll forward: newest first, each key's first candidate whose payload checks out wins. */
+static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
+{
+	qsort_r(c->cand, c->nr_cand, sizeof(*c->cand), cand_cmp, &s->ix);
+	for (uint64_t i = 0; i < c->nr_cand; i++) {
+		uint32_t slot = c->cand[i];
+		struct slot_meta *m = &s->ix.slots[slot];
+		int64_t cur = index_lookup(&s->ix, m->key, m->key_len);
+		int ok;
+
+		if (cur >= 0 && slot_gen(&s->ix.slots[cur]) > slot_gen(m)) {
+			s->rec.superseded++;
+			goto discard;
+		}
+		ok = store_payload_ok(s, slot, m);
+		if (ok < 0 && ok != -EIO)
+			return ok;
+		if (ok != 1) {
+			s->rec.dropped_torn++;
+			goto discard;
+		}
+		if (cur >= 0) {
+			/* A checkpointed object that a newer one replaced after the checkpoint. */
+			index_unpublish(&s->ix, (uint64_t)cur);
+			s->rec.superseded++;
+			s->rec.validated--;
+			if (push_u32(&c->zero, &c->nr_zero, &c->cap_zero, (uint32_t)cur))
+				return -ENOMEM;
+		}
+		index_publish(&s->ix, slot);
+		s->rec.rolled_forward++;
+		continue;
+discard:
+		if (push_u32(&c->zero, &c->nr_zero, &c->cap_zero, slot))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int store_recover(struct rawio_store *s)
+{
+	struct scan_ctx c = { .s = s };
+	enum rawio_store_recover mode = s->opts.recover;
+	uint64_t t0 = rawio_now_ns(), t1;
+	int ret;
+
+	memset(&s->rec, 0, sizeof(s->rec));
+	snprintf(s->rec.engine, sizeof(s->rec.engine), "%s", s->engine);
+	s->rec.mode = mode;
+	s->rec.checkpoint = -1;
+	if (mode != RAWIO_STORE_RECOVER_SCAN) {
+		ret = store_load_checkpoint(s, &c.g);
+		if (ret)
+			goto out;
+	}
+	c.only_expected = mode == RAWIO_STORE_RECOVER_NO_ROLL;
+
+	t1 = rawio_now_ns();
+	ret = store_scan(s, &c);
+	s->rec.read_ns = rawio_now_ns() - t1;
+	if (ret)
+		goto out;
+	ret = store_roll_forward(s, &c);
+	if (ret)
+		goto out;
+
+	/* Leftovers: zero them so that a later scan cannot bring them back. */
+	if (!s->read_only && c.nr_zero) {
+		ret = store_zero_headers(s, c.zero, c.nr_zero);
+		if (ret)
+			goto out;
+		s->rec.stale_zeroed = c.nr_zero;
+	}
+	for (uint64_t i = 0; i < c.nr_zero; i++) {
+		struct slot_meta *m = &s->ix.slots[c.zero[i]];
+
+		if (m->state == SLOT_PENDING || m->state == SLOT_DYING)
+			index_release(&s->ix, c.zero[i]);
+	}
+	s->next_gen = c.g > c.max_gen + 1 ? c.g : c.max_gen + 1;
+	s->rec.entries = s->ix.nr_live;
+out:
+	s->rec.ns = rawio_now_ns() - t0;
+	free(c.cand);
+	free(c.zero);
+	free(c.retry_idx);
+	return ret;
+}
+
+/* Append a line to a bounded report. */
+static void report_add(char *r, size_t len, size_t *used, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void report_add(char *r, size_t len, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!r || *used >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(r + *used, len - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
+}
+
+struct check_ctx {
+	struct rawio_store *s;
+	char *report;
+	size_t len, used;
+	int problems;
+};
+
+static int check_obj(void *arg, const struct rawio_store_obj *obj)
+{
+	struct check_ctx *c = arg;
+	const struct slot_meta *m = &c->s->ix.slots[obj->slot];
+	int ok = store_payload_ok(c->s, obj->slot, m);
+
+	if (ok != 1) {
+		c->problems++;
+		report_add(c->report, c->len, &c->used, "slot %llu (key %.*s): payload %s\n",
+			   (unsigned long long)obj->slot, (int)obj->key_len, (const char *)obj->key,
+			   ok < 0 ? rawio_strerror(ok) : "fails its crc32c");
+	}
+	return 0;
+}
+
+int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
+		      size_t report_len)
+{
+	struct rawio_store_opts o = { .size = sizeof(o) };
+	struct check_ctx c = { .report = report, .len = report_len };
+	const struct rawio_store_recovery *r;
+	struct rawio_store *s;
+	bool both_ok;
+	int ret;
+
+	if (opts)
+		o = *opts;
+	o.read_only = true;
+	o.recover = RAWIO_STORE_RECOVER_DEFAULT;
+	if (report && report_len)
+		report[0] = 0;
+	ret = rawio_store_open(&s, path, &o);
+	if (ret)
+		return ret;
+	c.s = s;
+	r = &s->rec;
+	ret = store_read_super(s, &both_ok);
+	if (ret)
+		goto out;
+	if (!both_ok) {
+		c.problems++;
+		report_add(report, report_len, &c.used, "one superblock copy is damaged\n");
+	}
+	if (r->checkpoint_fallback) {
+		c.problems++;
+		report_add(report, report_len, &c.used,
+			   "the newest checkpoint is damaged; the older one was used\n");
+	}
+	if (r->dropped_mismatch + r->dropped_corrupt + r->dropped_io) {
+		c.problems++;
+		report_add(report, report_len, &c.used,
+			   "%llu checkpoint entries do not match their slots (%llu other object, "
+			   "%llu corrupt header, %llu unreadable)\n",
+			   (unsigned long long)(r->dropped_mismatch + r->dropped_corrupt +
+						r->dropped_io),
+			   (unsigned long long)r->dropped_mismatch,
+			   (unsigned long long)r->dropped_corrupt, (unsigned long long)r->dropped_io);
+	}
+	ret = rawio_store_list(s, check_obj, &c);
+	if (!ret)
+		ret = c.problems;
+out:
+	rawio_store_close(s);
+	return ret;
+}

@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The slot store: format, open/close, put/get/delete/list, checkpoints.
+ * Recovery is in recover.c. Every I/O goes through an engine (never pread).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "store_impl.h"
+#include "util/crc32c.h"
+
+static uint64_t store_realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void store_err(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void store_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+const char *rawio_store_recover_name(enum rawio_store_recover mode)
+{
+	switch (mode) {
+	case RAWIO_STORE_RECOVER_DEFAULT:
+		return "default";
+	case RAWIO_STORE_RECOVER_SCAN:
+		return "scan";
+	case RAWIO_STORE_RECOVER_NO_ROLL:
+		return "no-roll";
+	}
+	return "?";
+}
+
+int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
+		      struct rawio_engine **out)
+{
+	struct rawio_engine_opts o = {
+		.size = sizeof(o),
+		.queue_depth = qd,
+		.threads = s->opts.threads ? s->opts.threads : 8,
+	};
+
+	if (!strcmp(engine, "fault")) {
+		o.lower = s->lower_engine[0] ? s->lower_engine : "sync";
+		o.faults = s->opts.faults;
+		o.nr_faults = s->opts.nr_faults;
+	}
+	return rawio_engine_open(out, engine, s->dev, &o);
+}
+
+int store_io_get(struct rawio_store *s, struct rawio_engine **out)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->nr_pool) {
+		*out = s->pool[--s->nr_pool];
+		pthread_mutex_unlock(&s->pool_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	return store_engine_open(s, s->engine, 4, out);
+}
+
+void store_io_put(struct rawio_store *s, struct rawio_engine *e)
+{
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->nr_pool < STORE_POOL_MAX) {
+		s->pool[s->nr_pool++] = e;
+		e = NULL;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	rawio_engine_close(e);
+}
+
+int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint64_t len,
+		 uint64_t off)
+{
+	struct rawio_req r = { .op = (uint8_t)op, .flags = flags, .buf = buf, .len = len,
+			       .off = off };
+	struct rawio_engine *e;
+	int64_t res;
+	int ret;
+
+	ret = store_io_get(s, &e);
+	if (ret)
+		return ret;
+	res = rawio_engine_run1(e, &r);
+	store_io_put(s, e);
+	if (res >= 0 && (op == RAWIO_OP_READ || op == RAWIO_OP_WRITE) && (uint64_t)res != len)
+		return -EIO; /* the store never reads or writes past its end */
+	return res;
+}
+
+int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
+{
+	struct rawio_batch_io *ios;
+	struct rawio_engine *e;
+	void *zero;
+	ssize_t failed;
+	int ret;
+
+	if (!n)
+		return 0;
+	ios = calloc(n, sizeof(*ios));
+	zero = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
+	ret = ios && zero ? store_engine_open(s, s->engine, 32, &e) : -ENOMEM;
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		ios[i] = (struct rawio_batch_io){ .off = store_slot_off(&s->g, slots[i]),
+						  .len = STORE_BLOCK, .buf = zero };
+	failed = rawio_batch_write(e, ios, n, NULL, NULL);
+	rawio_engine_close(e);
+	ret = 0;
+	if (failed < 0)
+		ret = (int)failed;
+	for (size_t i = 0; failed > 0 && i < n; i++)
+		if (ios[i].result < 0) {
+			ret = (int)ios[i].result;
+			break;
+		}
+out:
+	rawio_buf_free(zero);
+	free(ios);
+	return ret;
+}
+
+/* A slot whose header is zeroed goes back to the pool, or waits for its readers. Lock held. */
+static void store_slot_zeroed(struct rawio_store *s, uint64_t slot)
+{
+	if (s->ix.slots[slot].pins)
+		s->ix.slots[slot].state = SLOT_ZEROED;
+	else
+		index_release(&s->ix, slot);
+}
+
+/* The superblock area: does it hold anything? 1 a store, 2 other data, 0 zeroes. */
+static int store_sb_area_used(void *buf, struct store_geometry *found)
+{
+	bool any = false;
+
+	for (int i = 0; i < 2; i++) {
+		char *blk = (char *)buf + i * STORE_BLOCK;
+
+		if (store_sb_decode(blk, STORE_BLOCK, found) == 0)
+			return 1;
+		any |= !store_all_zero(blk, STORE_BLOCK);
+	}
+	return any ? 2 : 0;
+}
+
+static void store_uuid_str(const uint8_t *u, char *out)
+{
+	for (int i = 0; i < 16; i++)
+		sprintf(out + i * 2 + (i >= 4) + (i >= 6) + (i >= 8) + (i >= 10), "%02x", u[i]);
+	out[8] = out[13] = out[18] = out[23] = '-';
+	out[36] = 0;
+}
+
+int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts)
+{
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
+	struct rawio_store s = { 0 };
+	struct store_geometry found;
+	char *errbuf = opts ? opts->errbuf : NULL;
+	size_t errlen = opts ? opts->errbuf_len : 0;
+	char uuid[40];
+	void *buf = NULL;
+	int64_t res;
+	int ret, used;
+
+	if (!opts || opts->size < sizeof(*opts))
+		return -EINVAL;
+	if (opts->create_size) {
+		dopts.flags |= RAWIO_DEV_CREATE;
+		dopts.create_size = opts->create_size;
+	}
+	dopts.errbuf = errbuf;
+	dopts.errbuf_len = errlen;
+	ret = rawio_dev_open(&s.dev, path, &dopts);
+	if (ret)
+		return ret;
+	s.info = rawio_dev_info(s.dev);
+	snprintf(s.engine, sizeof(s.engine), "sync");
+	pthread_mutex_init(&s.pool_lock, NULL);
+	if (s.info->offset_align > STORE_BLOCK) {
+		store_err(errbuf, errlen, "%s: needs %u-byte alignment; the store's blocks are %u",
+			  path, s.info->offset_align, STORE_BLOCK);
+		ret = -EINVAL;
+		goto out;
+	}
+	buf = rawio_buf_alloc(2 * STORE_BLOCK, STORE_BLOCK);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (s.info->size >= 2 * STORE_BLOCK) {
+		res = store_io(&s, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
+		if (res < 0) {
+			ret = (int)res;
+			store_err(errbuf, errlen, "%s: reading the superblock area: %s", path,
+				  rawio_strerror(ret));
+			goto out;
+		}
+		used = store_sb_area_used(buf, &found);
+		if (used && !opts->force) {
+			if (used == 1) {
+				store_uuid_str(found.uuid, uuid);
+				store_err(errbuf, errlen,
+					  "%s holds a rawio store (uuid %s, %llu slots of %llu bytes); "
+					  "formatting destroys it: use --force",
+					  path, uuid, (unsigned long long)found.slot_count,
+					  (unsigned long long)found.slot_size);
+			} else {
+				store_err(errbuf, errlen,
+					  "%s: its first 8 KiB are not zero (another filesystem or "
+					  "data?); formatting destroys it: use --force",
+					  path);
+			}
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	ret = store_geometry_plan(&s.g, s.info->size, opts->slot_size, opts->slot_count);
+	if (ret) {
+		store_err(errbuf, errlen,
+			  ret == -ENOSPC ? "%s: %llu bytes cannot hold %s slots of %llu bytes"
+					 : "%s: bad geometry (%llu bytes, %s slots of %llu bytes); slot size must be a power of two from 4 KiB to 64 MiB",
+			  path, (unsigned long long)s.info->size,
+			  opts->slot_count ? "the asked-for" : "any",
+			  (unsigned long long)(opts->slot_size ? opts->slot_size
+							       : RAWIO_STORE_DEFAULT_SLOT));
+		goto out;
+	}
+	if (getrandom(s.g.uuid, sizeof(s.g.uuid), 0) != sizeof(s.g.uuid)) {
+		ret = -EIO;
+		goto out;
+	}
+	s.g.uuid[6] = (s.g.uuid[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
+	s.g.uuid[8] = (s.g.uuid[8] & 0x3f) | 0x80;
+	s.g.format_ns = store_realtime_ns();
+
+	/* Old checkpoints go first, so a crash mid-format never pairs them with the new superblock. */
+	memset(buf, 0, 2 * STORE_BLOCK);
+	for (int i = 0; i < 2 && !ret; i++) {
+		res = store_io(&s, RAWIO_OP_WRITE, 0, buf, STORE_BLOCK, s.g.cp_off[i]);
+		ret = res < 0 ? (int)res : 0;
+	}
+	if (!ret) {
+		store_sb_encode(buf, &s.g);
+		store_sb_encode((char *)buf + STORE_BLOCK, &s.g);
+		res = store_io(&s, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, 2 * STORE_BLOCK, 0);
+		ret = res < 0 ? (int)res : 0;
+	}
+	if (!ret) {
+		res = store_io(&s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		ret = res < 0 ? (int)res : 0;
+	}
+	if (ret)
+		store_err(errbuf, errlen, "%s: writing the new store: %s", path,
+			  rawio_strerror(ret));
+out:
+	while (s.nr_pool)
+		rawio_engine_close(s.pool[--s.nr_pool]);
+	pthread_mutex_destroy(&s.pool_lock);
+	rawio_buf_free(buf);
+	rawio_dev_close(s.dev);
+	return ret;
+}
+
+static void store_free(struct rawio_store *s)
+{
+	while (s->nr_pool)
+		rawio_engine_close(s->pool[--s->nr_pool]);
+	index_fini(&s->ix);
+	pthread_mutex_destroy(&s->pool_lock);
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->cp_mutex);
+	pthread_rwlock_destroy(&s->cp_lock);
+	rawio_dev_close(s->dev);
+	free(s);
+}
+
+int rawio_store_open(struct rawio_store **out, const char *path, const struct rawio_store_opts *opts)
+{
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
+	pthread_rwlockattr_t rwa;
+	struct rawio_store *s;
+	bool both_ok;
+	int ret;
+
+	*out = NULL;
+	if (opts && opts->size < sizeof(*opts))
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if (opts)
+		s->opts = *opts;
+	s->opts.size = sizeof(s->opts);
+	snprintf(s->engine, sizeof(s->engine), "%s", s->opts.engine ? s->opts.engine : "uring");
+	snprintf(s->lower_engine, sizeof(s->lower_engine), "%s",
+		 s->opts.lower_engine ? s->opts.lower_engine : "");
+	s->opts.engine = s->engine;
+	s->read_only = s->opts.read_only;
+	s->cp_area = -1;
+	pthread_rwlockattr_init(&rwa);
+	/* Checkpoints must not starve behind a stream of puts. */
+	pthread_rwlockattr_setkind_np(&rwa, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->cp_lock, &rwa);
+	pthread_rwlockattr_destroy(&rwa);
+	pthread_mutex_init(&s->cp_mutex, NULL);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->pool_lock, NULL);
+
+	dopts.flags = s->read_only ? RAWIO_DEV_RDONLY : 0;
+	dopts.errbuf = s->opts.errbuf;
+	dopts.errbuf_len = s->opts.errbuf_len;
+	ret = rawio_dev_open(&s->dev, path, &dopts);
+	if (ret)
+		goto err;
+	s->info = rawio_dev_info(s->dev);
+	s->io_align = s->info->offset_align > 512 ? s->info->offset_align : 512;
+	ret = store_read_super(s, &both_ok);
+	if (ret)
+		goto err;
+	ret = index_init(&s->ix, s->g.slot_count);
+	if (ret)
+		goto err;
+	ret = store_recover(s);
+	if (ret) {
+		store_err(s->opts.errbuf, s->opts.errbuf_len, "%s: recovery failed: %s", path,
+			  rawio_strerror(ret));
+		goto err;
+	}
+	*out = s;
+	return 0;
+err:
+	store_free(s);
+	return ret;
+}
+
+/* Zero the headers of superseded slots once their successors are durable, then free them. */
+static int store_reclaim(struct rawio_store *s, bool flushed)
+{
+	uint32_t slots[STORE_DYING_MAX];
+	unsigned n;
+	int64_t res;
+	int ret;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->nr_dying;
+	memcpy(slots, s->dying, n * sizeof(slots[0]));
+	s->nr_dying = 0;
+	pthread_mutex_unlock(&s->lock);
+	if (!n)
+		return 0;
+	if (!flushed) {
+		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		if (res < 0) {
+			ret = (int)res;
+			goto put_back;
+		}
+	}
+	ret = store_zero_headers(s, slots, n);
+	if (ret)
+		goto put_back;
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < n; i++)
+		store_slot_zeroed(s, slots[i]);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+
+put_back:
+	/* Nothing was freed: keep them dying (over the limit, as lost until close). */
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < n; i++) {
+		if (s->nr_dying < STORE_DYING_MAX)
+			s->dying[s->nr_dying++] = slots[i];
+		else
+			s->ix.slots[slots[i]].state = SLOT_LOST;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int store_key_check(const void *key, size_t key_len)
+{
+	return key && key_len >= 1 && key_len <= RAWIO_STORE_KEY_MAX ? 0 : -EINVAL;
+}
+
+/* Allocate a slot and a generation for a put. Called with cp_lock held shared. */
+static int store_alloc(struct rawio_store *s, uint64_t *slot, uint64_t *gen)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		int64_t got;
+
+		pthread_mutex_lock(&s->lock);
+		got = index_alloc(&s->ix);
+		if (got >= 0) {
+			*slot = (uint64_t)got;
+			*gen = s->next_gen++;
+			pthread_mutex_unlock(&s->lock);
+			return 0;
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (store_reclaim(s, false))
+			break;
+	}
+	return -ENOSPC;
+}
+
+int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, const void *buf,
+		    size_t len, unsigned flags)
+{
+	struct store_slot_hdr h = { 0 };
+	uint64_t slot, gen, io_len;
+	int64_t old, res;
+	char *io = NULL;
+	bool durable = flags & RAWIO_STORE_DURABLE, reclaim = false;
+	int ret;
+
+	if (store_key_check(key, key_len) || (len && !buf))
+		return -EINVAL;
+	if (len > store_payload_max(&s->g))
+		return -EFBIG;
+	if (s->read_only)
+		return -EROFS;
+	io_len = STORE_BLOCK + store_round(len, s->io_align);
+	io = rawio_buf_alloc(io_len, STORE_BLOCK);
+	if (!io)
+		return -ENOMEM;
+	memcpy(io + STORE_BLOCK, buf, len);
+	memcpy(h.uuid, s->g.uuid, sizeof(h.uuid));
+	memcpy(h.e.key, key, key_len);
+	h.e.key_len = (uint8_t)key_len;
+	h.e.payload_len = (uint32_t)len;
+	h.e.payload_crc = rawio_crc32c(0, buf, len);
+	h.written_ns = store_realtime_ns();
+
+	pthread_rwlock_rdlock(&s->cp_lock);
+	ret = store_alloc(s, &slot, &gen);
+	if (ret)
+		goto out_unlock;
+	h.e.generation = gen;
+	store_slot_hdr_encode(io, &h);
+	res = store_io(s, RAWIO_OP_WRITE, durable ? RAWIO_REQ_FUA : 0, io, io_len,
+		       store_slot_off(&s->g, slot));
+	pthread_mutex_lock(&s->lock);
+	if (res < 0) {
+		/* What reached the slot is unknown: keep it out of use until close. */
+		s->ix.slots[slot].state = SLOT_LOST;
+		pthread_mutex_unlock(&s->lock);
+		ret = (int)res;
+		goto out_unlock;
+	}
+	{
+		struct slot_meta *m = &s->ix.slots[slot];
+
+		memcpy(m->key, key, key_len);
+		m->key_len = (uint8_t)key_len;
+		m->payload_len = (uint32_t)len;
+		m->payload_crc = h.e.payload_crc;
+		slot_set_gen(m, gen);
+	}
+	old = index_lookup(&s->ix, key, (unsigned)key_len);
+	if (old >= 0 && slot_gen(&s->ix.slots[old]) > gen) {
+		/* A concurrent put of the same key finished first with a newer generation. */
+		s->ix.slots[slot].state = SLOT_DYING;
+		old = (int64_t)slot;
+	} else {
+		if (old >= 0)
+			index_unpublish(&s->ix, (uint64_t)old);
+		index_publish(&s->ix, slot);
+	}
+	s->st.puts++;
+	if (old >= 0 && !durable) {
+		/* Its successor may still be in a volatile cache: zero it after a flush. */
+		s->dying[s->nr_dying++] = (uint32_t)old;
+		reclaim = s->nr_dying == STORE_DYING_MAX;
+		old = -1;
+	}
+	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->cp_lock);
+
+	if (old >= 0) {
+		/* The successor is durable: the old header can go now. */
+		uint32_t o = (uint32_t)old;
+
+		bool zeroed = store_zero_headers(s, &o, 1) == 0;
+
+		pthread_mutex_lock(&s->lock);
+		if (zeroed)
+			store_slot_zeroed(s, o);
+		else
+			s->ix.slots[o].state = SLOT_LOST;
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (reclaim)
+		store_reclaim(s, false);
+	rawio_buf_free(io);
+	return 0;
+
+out_unlock:
+	pthread_rwlock_unlock(&s->cp_lock);
+	rawio_buf_free(io);
+	return ret;
+}
+
+static void store_unpin(struct rawio_store *s, uint64_t slot)
+{
+	struct slot_meta *m;
+
+	pthread_mutex_lock(&s->lock);
+	m = &s->ix.slots[slot];
+	if (!--m->pins && m->state == SLOT_ZEROED)
+		index_release(&s->ix, slot);
+	pthread_mutex_unlock(&s->lock);
+}
+
+ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, void *buf,
+			size_t buf_len)
+{
+	struct store_slot_hdr h;
+	struct slot_meta want;
+	char *io = NULL;
+	ssize_t ret = -EIO;
+
+	if (store_key_check(key, key_len))
+		return -EINVAL;
+	/* A concurrent overwrite can move the key while we read: look again, a few times. */
+	for (int tries = 0; tries < 8; tries++) {
+		uint64_t io_len;
+		int64_t slot, res;
+		int dec;
+
+		pthread_mutex_lock(&s->lock);
+		slot = index_lookup(&s->ix, key, (unsigned)key_len);
+		if (slot < 0) {
+			pthread_mutex_unlock(&s->lock);
+			ret = -ENOENT;
+			break;
+		}
+		want = s->ix.slots[slot];
+		if (want.payload_len > buf_len) {
+			pthread_mutex_unlock(&s->lock);
+			ret = want.payload_len;
+			break;
+		}
+		s->ix.slots[slot].pins++;
+		s->st.gets++;
+		pthread_mutex_unlock(&s->lock);
+
+		io_len = STORE_BLOCK + store_round(want.payload_len, s->io_align);
+		rawio_buf_free(io);
+		io = rawio_buf_alloc(io_len, STORE_BLOCK);
+		if (!io) {
+			store_unpin(s, (uint64_t)slot);
+			ret = -ENOMEM;
+			break;
+		}
+		res = store_io(s, RAWIO_OP_READ, 0, io, io_len, store_slot_off(&s->g, (uint64_t)slot));
+		store_unpin(s, (uint64_t)slot);
+		if (res < 0) {
+			ret = res;
+			break;
+		}
+		dec = store_slot_hdr_decode(io, STORE_BLOCK, &s->g, &h);
+		if (dec || h.e.generation != slot_gen(&want) || h.e.key_len != want.key_len ||
+		    memcmp(h.e.key, want.key, want.key_len) || h.e.payload_len != want.payload_len) {
+			bool moved;
+
+			pthread_mutex_lock(&s->lock);
+			moved = index_lookup(&s->ix, key, (unsigned)key_len) != slot ||
+				slot_gen(&s->ix.slots[slot]) != slot_gen(&want);
+			pthread_mutex_unlock(&s->lock);
+			if (moved)
+				continue;
+			ret = dec ? dec : -EUCLEAN; /* the index and the disk disagree */
+			break;
+		}
+		if (rawio_crc32c(0, io + STORE_BLOCK, want.payload_len) != h.e.payload_crc ||
+		    h.e.payload_crc != want.payload_crc) {
+			ret = -EBADMSG;
+			break;
+		}
+		memcpy(buf, io + STORE_BLOCK, want.payload_len);
+		ret = want.payload_len;
+		break;
+	}
+	rawio_buf_free(io);
+	return ret;
+}
+
+int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, unsigned flags)
+{
+	void *zero;
+	int64_t slot, res;
+
+	if (store_key_check(key, key_len))
+		return -EINVAL;
+	if (s->read_only)
+		return -EROFS;
+	zero = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
+	if (!zero)
+		return -ENOMEM;
+	pthread_rwlock_rdlock(&s->cp_lock);
+	pthread_mutex_lock(&s->lock);
+	slot = index_lookup(&s->ix, key, (unsigned)key_len);
+	if (slot < 0) {
+		pthread_mutex_unlock(&s->lock);
+		pthread_rwlock_unlock(&s->cp_lock);
+		rawio_buf_free(zero);
+		return -ENOENT;
+	}
+	index_unpublish(&s->ix, (uint64_t)slot);
+	pthread_mutex_unlock(&s->lock);
+
+	res = store_io(s, RAWIO_OP_WRITE, flags & RAWIO_STORE_DURABLE ? RAWIO_REQ_FUA : 0, zero,
+		       STORE_BLOCK, store_slot_off(&s->g, (uint64_t)slot));
+	pthread_mutex_lock(&s->lock);
+	if (res < 0) {
+		/* Not deleted on disk: keep it in the index, and say so. */
+		index_publish(&s->ix, (uint64_t)slot);
+	} else {
+		s->st.deletes++;
+		store_slot_zeroed(s, (uint64_t)slot);
+	}
+	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->cp_lock);
+	rawio_buf_free(zero);
+	return res < 0 ? (int)res : 0;
+}
+
+int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct rawio_store_obj *obj),
+		     void *arg)
+{
+	struct rawio_store_obj *snap;
+	uint64_t n = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->lock);
+	snap = malloc((s->ix.nr_live ? s->ix.nr_live : 1) * sizeof(*snap));
+	if (!snap) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < s->ix.nr_slots; i++) {
+		const struct slot_meta *m = &s->ix.slots[i];
+
+		if (m->state != SLOT_LIVE)
+			continue;
+		snap[n] = (struct rawio_store_obj){ .key_len = m->key_len, .slot = i,
+						    .payload_len = m->payload_len,
+						    .payload_crc = m->payload_crc,
+						    .generation = slot_gen(m) };
+		memcpy(snap[n].key, m->key, m->key_len);
+		n++;
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (uint64_t i = 0; i < n && !ret; i++)
+		ret = fn(arg, &snap[i]);
+	free(snap);
+	return ret;
+}
+
+int store_checkpoint(struct rawio_store *s)
+{
+	struct store_cp_hdr h = { 0 };
+	uint64_t body_len, n = 0;
+	char *buf;
+	int area, ret;
+	int64_t res;
+
+	pthread_mutex_lock(&s->cp_mutex);
+	/* The snapshot: no put or delete is between choosing a generation and publishing it. */
+	pthread_rwlock_wrlock(&s->cp_lock);
+	pthread_mutex_lock(&s->lock);
+	body_len = s->ix.nr_live * STORE_ENTRY_SIZE;
+	buf = rawio_buf_alloc(STORE_BLOCK + store_round(body_len, STORE_BLOCK), STORE_BLOCK);
+	if (!buf) {
+		pthread_mutex_unlock(&s->lock);
+		pthread_rwlock_unlock(&s->cp_lock);
+		pthread_mutex_unlock(&s->cp_mutex);
+		return -ENOMEM;
+	}
+	for (uint64_t i = 0; i < s->ix.nr_slots; i++) {
+		const struct slot_meta *m = &s->ix.slots[i];
+		struct store_entry e = { 0 };
+
+		if (m->state != SLOT_LIVE)
+			continue;
+		memcpy(e.key, m->key, m->key_len);
+		e.key_len = m->key_len;
+		e.slot = (uint32_t)i;
+		e.payload_len = m->payload_len;
+		e.payload_crc = m->payload_crc;
+		e.generation = slot_gen(m);
+		store_entry_encode(buf + STORE_BLOCK + n++ * STORE_ENTRY_SIZE, &e);
+	}
+	h.next_gen = s->next_gen;
+	pthread_mutex_unlock(&s->lock);
+	pthread_rwlock_unlock(&s->cp_lock);
+
+	memcpy(h.uuid, s->g.uuid, sizeof(h.uuid));
+	h.seq = s->cp_seq + 1;
+	h.entry_count = n;
+	h.body_len = n * STORE_ENTRY_SIZE;
+	h.body_crc = rawio_crc32c(0, buf + STORE_BLOCK, h.body_len);
+	h.written_ns = store_realtime_ns();
+	area = s->cp_area == 0 ? 1 : 0;
+
+	/*
+	 * Order: every payload the snapshot names on stable storage, then the
+	 * body, then the header that makes it valid. A crash anywhere leaves the
+	 * other area as the newest valid checkpoint.
+	 */
+	res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	if (res >= 0 && h.body_len)
+		res = store_io(s, RAWIO_OP_WRITE, 0, buf + STORE_BLOCK,
+			       store_round(h.body_len, STORE_BLOCK), s->g.cp_off[area] + STORE_BLOCK);
+	if (res >= 0)
+		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	if (res >= 0) {
+		store_cp_hdr_encode(buf, &h);
+		res = store_io(s, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, STORE_BLOCK, s->g.cp_off[area]);
+	}
+	ret = res < 0 ? (int)res : 0;
+	if (!ret) {
+		s->cp_seq = h.seq;
+		s->cp_area = area;
+		pthread_mutex_lock(&s->lock);
+		s->st.checkpoints++;
+		pthread_mutex_unlock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->cp_mutex);
+	rawio_buf_free(buf);
+	/* Everything before the snapshot is durable now: superseded slots can go. */
+	if (!ret)
+		store_reclaim(s, true);
+	return ret;
+}
+
+int rawio_store_checkpoint(struct rawio_store *s)
+{
+	return s->read_only ? -EROFS : store_checkpoint(s);
+}
+
+int rawio_store_close(struct rawio_store *s)
+{
+	int ret = 0;
+
+	if (!s)
+		return 0;
+	if (!s->read_only)
+		ret = store_checkpoint(s);
+	store_free(s);
+	return ret;
+}
+
+void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st)
+{
+	pthread_mutex_lock(&s->lock);
+	*st = s->st;
+	st->slot_size = s->g.slot_size;
+	st->slot_count = s->g.slot_count;
+	st->slots_used = s->ix.nr_used;
+	st->objects = s->ix.nr_live;
+	st->index_bytes = index_bytes(&s->ix);
+	st->payload_max = store_payload_max(&s->g);
+	st->bytes_used = s->ix.bytes_live;
+	st->next_generation = s->next_gen;
+	st->checkpoint_seq = s->cp_seq;
+	memcpy(st->uuid, s->g.uuid, sizeof(st->uuid));
+	st->data_off = s->g.data_off;
+	st->dev_size = s->g.dev_size;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r)
+{
+	*r = s->rec;
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef RAWIO_STORE_IMPL_H
+#define RAWIO_STORE_IMPL_H
+
+#include <pthread.h>
+
+#include <rawio/rawio.h>
+#include <rawio/store.h>
+
+#include "format.h"
+#include "index.h"
+
+#define STORE_POOL_MAX 64	/* engine contexts kept for foreground I/O */
+#define STORE_DYING_MAX 256	/* superseded slots kept before a group reclaim */
+
+struct rawio_store {
+	struct rawio_dev *dev;
+	const struct rawio_dev_info *info;
+	struct store_geometry g;
+	struct rawio_store_opts opts;
+	char engine[16];
+	char lower_engine[16];
+	uint32_t io_align;	/* payload lengths round up to this */
+	bool read_only;
+
+	/*
+	 * Puts and deletes hold cp_lock shared from choosing a generation until
+	 * the index shows it; a checkpoint holds it exclusive to take its snapshot,
+	 * so every generation below its next_gen is in the snapshot or dead.
+	 */
+	pthread_rwlock_t cp_lock;
+	pthread_mutex_t cp_mutex;	/* one checkpoint at a time */
+	pthread_mutex_t lock;		/* the index, generations, dying list, stats */
+	struct store_index ix;
+	uint64_t next_gen;
+	uint64_t cp_seq;		/* of the newest checkpoint on disk, 0 none */
+	int cp_area;			/* where it is, -1 none */
+
+	/* Superseded slots whose successor is not yet known durable. */
+	uint32_t dying[STORE_DYING_MAX];
+	unsigned nr_dying;
+
+	pthread_mutex_t pool_lock;
+	struct rawio_engine *pool[STORE_POOL_MAX];
+	unsigned nr_pool;
+
+	struct rawio_store_stat st;
+	struct rawio_store_recovery rec;
+};
+
+/* Open an engine context on the store's device with the store's engine choice. */
+int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
+		      struct rawio_engine **out);
+
+/* Borrow / return a foreground engine context (thread-safe). */
+int store_io_get(struct rawio_store *s, struct rawio_engine **out);
+void store_io_put(struct rawio_store *s, struct rawio_engine *e);
+
+/* One synchronous I/O through a pooled context; bytes or -errno. */
+int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint64_t len,
+		 uint64_t off);
+
+/* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
+int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n);
+
+/* Recovery (recover.c): load geometry-checked state into s->ix and s->rec. */
+int store_recover(struct rawio_store *s);
+
+/* Read and check the superblocks; fill s->g. ERRBUF gets a reason on failure. */
+int store_read_super(struct rawio_store *s, bool *both_ok);
+
+/* Write a checkpoint of the current index. */
+int store_checkpoint(struct rawio_store *s);
+
+static inline uint64_t store_round(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+#endif
