@@ -30,5 +30,10 @@ const char *cli_human(uint64_t bytes, char *buf, size_t len);
 /* Subcommands: int cmd_NAME(int argc, char **argv); argv[0] is the subcommand name. */
 int cmd_devinfo(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_store(int argc, char **argv);
+
+struct rawio_store_recovery;
+/* Print what a store recovery did, a few lines (cmd_store.c; also used by demo). */
+void cli_store_recovery_print(const struct rawio_store_recovery *r);
 
 #endif

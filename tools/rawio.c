@@ -14,6 +14,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "devinfo", cmd_devinfo, "devinfo PATH [--json]       describe a device or file" },
 	{ "demo", cmd_demo, "demo [--dir DIR]            a short tour on file-backed devices" },
+	{ "store", cmd_store, "store CMD PATH ...          slot store (rawio store --help)" },
 };
 
 static void usage(FILE *f)

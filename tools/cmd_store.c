@@ -1,0 +1,677 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rawio store: the slot store from the command line. Every command but
+ * format opens the store (recovering it), does one thing, and closes it
+ * (which writes a checkpoint unless read-only).
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rawio/store.h>
+
+#include "cli.h"
+
+struct store_args {
+	const char *cmd;
+	const char *path;
+	const char *key;
+	const char *file;
+	uint64_t slot_size, slots, create_size;
+	uint64_t count, obj_size;
+	unsigned threads;
+	bool force, durable, json, read_only;
+	struct rawio_store_opts o;
+};
+
+static void store_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rawio store COMMAND PATH [ARGS] [OPTIONS]\n"
+		"  format PATH [--slot-size 4M] [--slots N] [--size SIZE] [--force]\n"
+		"  put PATH KEY [FILE|-] [--durable]     store FILE (or stdin) under KEY (1..32 bytes)\n"
+		"  get PATH KEY [FILE|-]                 write the object to FILE (or stdout)\n"
+		"  rm PATH KEY [--durable]\n"
+		"  ls PATH [--json]\n"
+		"  checkpoint PATH\n"
+		"  stat PATH [--json]\n"
+		"  recover PATH [--json] [--read-only]   recover and report what recovery did\n"
+		"  check PATH                            verify everything; exit 1 on a problem\n"
+		"  fill PATH --count N [--obj-size BYTES] [--fill-threads T] [--durable]\n"
+		"                                        N puts of keys fill-0.. (for benchmarks)\n"
+		"options for every command that opens a store:\n"
+		"  --engine sync|threads|aio|uring (recovery reads; default uring)\n"
+		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, default 8)\n"
+		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring checkpoints)\n");
+}
+
+static void store_progress(void *arg, uint64_t done, uint64_t total)
+{
+	fprintf(stderr, "\rrecovering: %llu / %llu slot headers", (unsigned long long)done,
+		(unsigned long long)total);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static int store_open_cli(struct store_args *a, struct rawio_store **s)
+{
+	char err[512] = "";
+	int ret;
+
+	a->o.errbuf = err;
+	a->o.errbuf_len = sizeof(err);
+	if (isatty(STDERR_FILENO))
+		a->o.progress = store_progress;
+	ret = rawio_store_open(s, a->path, &a->o);
+	a->o.errbuf = NULL;
+	if (ret)
+		cli_err("%s", err[0] ? err : rawio_strerror(ret));
+	return ret;
+}
+
+static int store_close_cli(struct store_args *a, struct rawio_store *s)
+{
+	int ret = rawio_store_close(s);
+
+	if (ret) {
+		cli_err("%s: writing the checkpoint on close: %s", a->path, rawio_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+/* Read a whole file (or stdin) of at most MAX bytes. */
+static int slurp(const char *file, uint64_t max, char **out, size_t *len)
+{
+	int fd = !file || !strcmp(file, "-") ? STDIN_FILENO : open(file, O_RDONLY);
+	size_t cap = 1 << 16, n = 0;
+	char *buf;
+
+	if (fd < 0) {
+		cli_err("%s: %s", file, strerror(errno));
+		return -1;
+	}
+	buf = malloc(cap);
+	for (;;) {
+		ssize_t r;
+
+		if (!buf)
+			break;
+		if (n == cap) {
+			char *nb = cap > max ? NULL : realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			cli_err("%s: %s", file ? file : "stdin", strerror(errno));
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		if (!r)
+			break;
+		n += (size_t)r;
+		if (n > max) {
+			cli_err("%s: more than the %llu bytes a slot holds", file ? file : "stdin",
+				(unsigned long long)max);
+			free(buf);
+			buf = NULL;
+			break;
+		}
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (!buf)
+		return -1;
+	*out = buf;
+	*len = n;
+	return 0;
+}
+
+static int cmd_put(struct store_args *a)
+{
+	struct rawio_store *s;
+	struct rawio_store_stat st;
+	char *buf;
+	size_t len;
+	int ret;
+
+	if (store_open_cli(a, &s))
+		return 1;
+	rawio_store_stat(s, &st);
+	if (slurp(a->file, st.payload_max, &buf, &len)) {
+		rawio_store_close(s);
+		return 1;
+	}
+	ret = rawio_store_put(s, a->key, strlen(a->key), buf, len,
+			      a->durable ? RAWIO_STORE_DURABLE : 0);
+	free(buf);
+	if (ret)
+		cli_err("%s: put %s: %s", a->path, a->key, rawio_strerror(ret));
+	return store_close_cli(a, s) || ret ? 1 : 0;
+}
+
+static int cmd_get(struct store_args *a)
+{
+	struct rawio_store *s;
+	ssize_t len;
+	char *buf = NULL;
+	int fd = STDOUT_FILENO, rc = 1;
+
+	a->o.read_only = true; /* a reader changes nothing on the device */
+	if (store_open_cli(a, &s))
+		return 1;
+	len = rawio_store_get(s, a->key, strlen(a->key), NULL, 0);
+	if (len > 0) {
+		buf = malloc((size_t)len);
+		len = buf ? rawio_store_get(s, a->key, strlen(a->key), buf, (size_t)len) : -ENOMEM;
+	}
+	if (len < 0) {
+		cli_err("%s: get %s: %s", a->path, a->key,
+			len == -ENOENT ? "no such key" : rawio_strerror((int)len));
+		goto out;
+	}
+	if (a->file && strcmp(a->file, "-")) {
+		fd = open(a->file, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0) {
+			cli_err("%s: %s", a->file, strerror(errno));
+			goto out;
+		}
+	}
+	for (ssize_t off = 0; off < len;) {
+		ssize_t w = write(fd, buf + off, (size_t)(len - off));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			cli_err("%s: %s", a->file ? a->file : "stdout", strerror(errno));
+			goto out;
+		}
+		off += w;
+	}
+	rc = 0;
+out:
+	if (fd != STDOUT_FILENO && fd >= 0)
+		close(fd);
+	free(buf);
+	rawio_store_close(s);
+	return rc;
+}
+
+static int cmd_rm(struct store_args *a)
+{
+	struct rawio_store *s;
+	int ret;
+
+	if (store_open_cli(a, &s))
+		return 1;
+	ret = rawio_store_delete(s, a->key, strlen(a->key), a->durable ? RAWIO_STORE_DURABLE : 0);
+	if (ret)
+		cli_err("%s: rm %s: %s", a->path, a->key,
+			ret == -ENOENT ? "no such key" : rawio_strerror(ret));
+	return store_close_cli(a, s) || ret ? 1 : 0;
+}
+
+static void key_print(FILE *f, const uint8_t *key, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (key[i] >= 0x21 && key[i] < 0x7f && key[i] != '\\')
+			fputc(key[i], f);
+		else
+			fprintf(f, "\\x%02x", key[i]);
+	}
+}
+
+static int ls_print(void *arg, const struct rawio_store_obj *o)
+{
+	cJSON *arr = arg;
+
+	if (arr) {
+		cJSON *j = cJSON_CreateObject();
+		char key[RAWIO_STORE_KEY_MAX + 1];
+
+		memcpy(key, o->key, o->key_len);
+		key[o->key_len] = 0;
+		cJSON_AddStringToObject(j, "key", key);
+		cJSON_AddNumberToObject(j, "slot", (double)o->slot);
+		cJSON_AddNumberToObject(j, "len", (double)o->payload_len);
+		cJSON_AddNumberToObject(j, "generation", (double)o->generation);
+		cJSON_AddItemToArray(arr, j);
+		return 0;
+	}
+	key_print(stdout, o->key, o->key_len);
+	printf("\t%llu\tslot %llu\tgen %llu\n", (unsigned long long)o->payload_len,
+	       (unsigned long long)o->slot, (unsigned long long)o->generation);
+	return 0;
+}
+
+static int cmd_ls(struct store_args *a)
+{
+	struct rawio_store *s;
+	cJSON *arr = a->json ? cJSON_CreateArray() : NULL;
+
+	a->o.read_only = true;
+	if (store_open_cli(a, &s)) {
+		cJSON_Delete(arr);
+		return 1;
+	}
+	rawio_store_list(s, ls_print, arr);
+	if (arr)
+		cli_json_print(arr);
+	return store_close_cli(a, s);
+}
+
+static void uuid_fmt(const uint8_t *u, char *out)
+{
+	static const int dash[] = { 4, 6, 8, 10 };
+	int k = 0;
+
+	for (int i = 0; i < 16; i++) {
+		for (int d = 0; d < 4; d++)
+			if (i == dash[d])
+				out[k++] = '-';
+		k += sprintf(out + k, "%02x", u[i]);
+	}
+}
+
+static int cmd_stat(struct store_args *a)
+{
+	struct rawio_store *s;
+	struct rawio_store_stat st;
+	char uuid[40], h1[32], h2[32];
+
+	a->o.read_only = true;
+	if (store_open_cli(a, &s))
+		return 1;
+	rawio_store_stat(s, &st);
+	uuid_fmt(st.uuid, uuid);
+	if (a->json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(j, "path", a->path);
+		cJSON_AddStringToObject(j, "uuid", uuid);
+		cJSON_AddNumberToObject(j, "slot_size", (double)st.slot_size);
+		cJSON_AddNumberToObject(j, "slot_count", (double)st.slot_count);
+		cJSON_AddNumberToObject(j, "objects", (double)st.objects);
+		cJSON_AddNumberToObject(j, "slots_used", (double)st.slots_used);
+		cJSON_AddNumberToObject(j, "bytes_used", (double)st.bytes_used);
+		cJSON_AddNumberToObject(j, "payload_max", (double)st.payload_max);
+		cJSON_AddNumberToObject(j, "next_generation", (double)st.next_generation);
+		cJSON_AddNumberToObject(j, "checkpoint_seq", (double)st.checkpoint_seq);
+		cJSON_AddNumberToObject(j, "index_bytes", (double)st.index_bytes);
+		cJSON_AddNumberToObject(j, "data_off", (double)st.data_off);
+		cJSON_AddNumberToObject(j, "dev_size", (double)st.dev_size);
+		cli_json_print(j);
+	} else {
+		printf("uuid:            %s\n", uuid);
+		printf("slots:           %llu of %s (payload up to %llu bytes)\n",
+		       (unsigned long long)st.slot_count, cli_human(st.slot_size, h1, sizeof(h1)),
+		       (unsigned long long)st.payload_max);
+		printf("objects:         %llu (%s of payload)\n", (unsigned long long)st.objects,
+		       cli_human(st.bytes_used, h2, sizeof(h2)));
+		printf("slots in use:    %llu\n", (unsigned long long)st.slots_used);
+		printf("next generation: %llu\n", (unsigned long long)st.next_generation);
+		printf("checkpoint:      #%llu\n", (unsigned long long)st.checkpoint_seq);
+		printf("index memory:    %s (%.1f bytes per slot)\n",
+		       cli_human(st.index_bytes, h1, sizeof(h1)),
+		       (double)st.index_bytes / (double)st.slot_count);
+		printf("data starts at:  %llu; store spans %llu bytes\n",
+		       (unsigned long long)st.data_off, (unsigned long long)st.dev_size);
+	}
+	return store_close_cli(a, s);
+}
+
+/* What recovery did, in one object; shared by recover --json and the benchmark. */
+static cJSON *recovery_json(const struct rawio_store_recovery *r)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(j, "engine", r->engine);
+	cJSON_AddStringToObject(j, "mode", rawio_store_recover_name(r->mode));
+	cJSON_AddNumberToObject(j, "checkpoint", r->checkpoint);
+	cJSON_AddNumberToObject(j, "checkpoint_seq", (double)r->checkpoint_seq);
+	cJSON_AddBoolToObject(j, "checkpoint_fallback", r->checkpoint_fallback);
+	cJSON_AddNumberToObject(j, "loaded", (double)r->loaded);
+	cJSON_AddNumberToObject(j, "validated", (double)r->validated);
+	cJSON_AddNumberToObject(j, "dropped_mismatch", (double)r->dropped_mismatch);
+	cJSON_AddNumberToObject(j, "dropped_corrupt", (double)r->dropped_corrupt);
+	cJSON_AddNumberToObject(j, "dropped_io", (double)r->dropped_io);
+	cJSON_AddNumberToObject(j, "dropped_torn", (double)r->dropped_torn);
+	cJSON_AddNumberToObject(j, "rolled_forward", (double)r->rolled_forward);
+	cJSON_AddNumberToObject(j, "superseded", (double)r->superseded);
+	cJSON_AddNumberToObject(j, "stale_zeroed", (double)r->stale_zeroed);
+	cJSON_AddNumberToObject(j, "headers_read", (double)r->headers_read);
+	cJSON_AddNumberToObject(j, "retried", (double)r->retried);
+	cJSON_AddNumberToObject(j, "payloads_read", (double)r->payloads_read);
+	cJSON_AddNumberToObject(j, "entries", (double)r->entries);
+	cJSON_AddNumberToObject(j, "seconds", (double)r->ns / 1e9);
+	cJSON_AddNumberToObject(j, "read_seconds", (double)r->read_ns / 1e9);
+	return j;
+}
+
+void cli_store_recovery_print(const struct rawio_store_recovery *r)
+{
+	uint64_t dropped = r->dropped_mismatch + r->dropped_corrupt + r->dropped_io;
+
+	printf("recovered %llu objects in %.3f s (engine %s, mode %s)\n",
+	       (unsigned long long)r->entries, (double)r->ns / 1e9, r->engine,
+	       rawio_store_recover_name(r->mode));
+	if (r->checkpoint >= 0)
+		printf("  checkpoint #%llu (area %d%s): %llu entries, %llu validated, %llu dropped "
+		       "(%llu other object, %llu corrupt, %llu unreadable)\n",
+		       (unsigned long long)r->checkpoint_seq, r->checkpoint,
+		       r->checkpoint_fallback ? ", the newer one was damaged" : "",
+		       (unsigned long long)r->loaded, (unsigned long long)r->validated,
+		       (unsigned long long)dropped, (unsigned long long)r->dropped_mismatch,
+		       (unsigned long long)r->dropped_corrupt, (unsigned long long)r->dropped_io);
+	else
+		printf("  no checkpoint used%s\n",
+		       r->checkpoint_fallback ? " (both are damaged)" : "");
+	printf("  rolled forward %llu, superseded %llu, torn %llu, leftover headers zeroed %llu\n",
+	       (unsigned long long)r->rolled_forward, (unsigned long long)r->superseded,
+	       (unsigned long long)r->dropped_torn, (unsigned long long)r->stale_zeroed);
+	printf("  %llu slot headers read in %.3f s (%.0f/s), %llu re-read alone, %llu payloads "
+	       "verified\n",
+	       (unsigned long long)r->headers_read, (double)r->read_ns / 1e9,
+	       r->read_ns ? (double)r->headers_read * 1e9 / (double)r->read_ns : 0.0,
+	       (unsigned long long)r->retried, (unsigned long long)r->payloads_read);
+}
+
+static int cmd_recover(struct store_args *a)
+{
+	struct rawio_store_recovery r;
+	struct rawio_store *s;
+
+	a->o.read_only = a->read_only;
+	if (store_open_cli(a, &s))
+		return 1;
+	rawio_store_recovery(s, &r);
+	if (a->json)
+		cli_json_print(recovery_json(&r));
+	else
+		cli_store_recovery_print(&r);
+	return store_close_cli(a, s);
+}
+
+static int cmd_check(struct store_args *a)
+{
+	char report[8192];
+	int ret;
+
+	ret = rawio_store_check(a->path, &a->o, report, sizeof(report));
+	if (ret < 0) {
+		cli_err("%s: %s", a->path, rawio_strerror(ret));
+		return 1;
+	}
+	fputs(report, stdout);
+	printf("%s: %s\n", a->path, ret ? "PROBLEMS FOUND" : "consistent");
+	return ret ? 1 : 0;
+}
+
+static int cmd_checkpoint(struct store_args *a)
+{
+	struct rawio_store *s;
+	int ret;
+
+	if (store_open_cli(a, &s))
+		return 1;
+	ret = rawio_store_checkpoint(s);
+	if (ret)
+		cli_err("%s: checkpoint: %s", a->path, rawio_strerror(ret));
+	return store_close_cli(a, s) || ret ? 1 : 0;
+}
+
+static int cmd_format(struct store_args *a)
+{
+	struct rawio_store_format_opts f = {
+		.size = sizeof(f),
+		.slot_size = a->slot_size,
+		.slot_count = a->slots,
+		.create_size = a->create_size,
+		.force = a->force,
+	};
+	char err[512] = "";
+	int ret;
+
+	f.errbuf = err;
+	f.errbuf_len = sizeof(err);
+	ret = rawio_store_format(a->path, &f);
+	if (ret) {
+		cli_err("%s", err[0] ? err : rawio_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+struct fill_ctx {
+	struct rawio_store *s;
+	uint64_t next, count, size;
+	unsigned flags;
+	int err;
+};
+
+static void *fill_worker(void *arg)
+{
+	struct fill_ctx *c = arg;
+	char key[32], *buf = malloc(c->size ? c->size : 1);
+
+	if (!buf) {
+		__atomic_store_n(&c->err, -ENOMEM, __ATOMIC_RELAXED);
+		return NULL;
+	}
+	for (;;) {
+		uint64_t i = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED);
+		int ret;
+
+		if (i >= c->count || __atomic_load_n(&c->err, __ATOMIC_RELAXED))
+			break;
+		snprintf(key, sizeof(key), "fill-%llu", (unsigned long long)i);
+		memset(buf, (int)(i & 0xff), c->size < 64 ? c->size : 64);
+		ret = rawio_store_put(c->s, key, strlen(key), buf, c->size, c->flags);
+		if (ret)
+			__atomic_store_n(&c->err, ret, __ATOMIC_RELAXED);
+	}
+	free(buf);
+	return NULL;
+}
+
+static int cmd_fill(struct store_args *a)
+{
+	struct fill_ctx c = { .count = a->count, .size = a->obj_size,
+			      .flags = a->durable ? RAWIO_STORE_DURABLE : 0 };
+	unsigned nt = a->threads ? a->threads : 8;
+	pthread_t tids[256];
+	uint64_t t0, t1;
+	double secs;
+
+	if (!a->count) {
+		cli_err("fill: --count N is required");
+		return 2;
+	}
+	if (store_open_cli(a, &c.s))
+		return 1;
+	t0 = rawio_now_ns();
+	for (unsigned i = 0; i < nt; i++)
+		pthread_create(&tids[i], NULL, fill_worker, &c);
+	for (unsigned i = 0; i < nt; i++)
+		pthread_join(tids[i], NULL);
+	t1 = rawio_now_ns();
+	secs = (double)(t1 - t0) / 1e9;
+	if (c.err) {
+		cli_err("%s: fill: %s", a->path, rawio_strerror(c.err));
+		rawio_store_close(c.s);
+		return 1;
+	}
+	if (a->json) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(j, "puts", (double)a->count);
+		cJSON_AddNumberToObject(j, "obj_size", (double)a->obj_size);
+		cJSON_AddNumberToObject(j, "threads", nt);
+		cJSON_AddNumberToObject(j, "seconds", secs);
+		cJSON_AddNumberToObject(j, "puts_per_s", (double)a->count / secs);
+		cJSON_AddNumberToObject(j, "mb_per_s", (double)a->count * (double)a->obj_size / secs / 1e6);
+		cli_json_print(j);
+	} else {
+		printf("%llu puts of %llu bytes from %u threads in %.2f s: %.0f puts/s, %.1f MB/s\n",
+		       (unsigned long long)a->count, (unsigned long long)a->obj_size, nt, secs,
+		       (double)a->count / secs, (double)a->count * (double)a->obj_size / secs / 1e6);
+	}
+	return store_close_cli(a, c.s);
+}
+
+static int store_parse_mode(const char *s, enum rawio_store_recover *m)
+{
+	if (!strcmp(s, "default"))
+		*m = RAWIO_STORE_RECOVER_DEFAULT;
+	else if (!strcmp(s, "scan"))
+		*m = RAWIO_STORE_RECOVER_SCAN;
+	else if (!strcmp(s, "no-roll"))
+		*m = RAWIO_STORE_RECOVER_NO_ROLL;
+	else
+		return -1;
+	return 0;
+}
+
+int cmd_store(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "slot-size", required_argument, NULL, 'S' }, { "slots", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 'z' },      { "force", no_argument, NULL, 'f' },
+		{ "durable", no_argument, NULL, 'd' },	       { "json", no_argument, NULL, 'j' },
+		{ "engine", required_argument, NULL, 'e' },    { "qd", required_argument, NULL, 'q' },
+		{ "threads", required_argument, NULL, 't' },   { "mode", required_argument, NULL, 'm' },
+		{ "read-only", no_argument, NULL, 'r' },       { "help", no_argument, NULL, 'h' },
+		{ "count", required_argument, NULL, 'c' },     { "obj-size", required_argument, NULL, 'o' },
+		{ "fill-threads", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct {
+		const char *name;
+		int (*fn)(struct store_args *a);
+		int min_args, max_args; /* after PATH */
+	} cmds[] = {
+		{ "format", cmd_format, 0, 0 },	{ "put", cmd_put, 1, 2 },
+		{ "get", cmd_get, 1, 2 },	{ "rm", cmd_rm, 1, 1 },
+		{ "ls", cmd_ls, 0, 0 },		{ "checkpoint", cmd_checkpoint, 0, 0 },
+		{ "stat", cmd_stat, 0, 0 },	{ "recover", cmd_recover, 0, 0 },
+		{ "check", cmd_check, 0, 0 },	{ "fill", cmd_fill, 0, 0 },
+	};
+	struct store_args a = { .o = { .size = sizeof(a.o) } };
+	unsigned v;
+	int c, nargs;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		store_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	a.cmd = argv[1];
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			if (cli_size("--slot-size", optarg, &a.slot_size))
+				return 2;
+			break;
+		case 'n':
+			if (cli_uint("--slots", optarg, 1, 0x7fffffff, &v))
+				return 2;
+			a.slots = v;
+			break;
+		case 'z':
+			if (cli_size("--size", optarg, &a.create_size))
+				return 2;
+			break;
+		case 'f':
+			a.force = true;
+			break;
+		case 'd':
+			a.durable = true;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 'e':
+			if (strcmp(optarg, "sync") && strcmp(optarg, "threads") &&
+			    strcmp(optarg, "aio") && strcmp(optarg, "uring")) {
+				cli_err("--engine: '%s' is not one of sync, threads, aio, uring", optarg);
+				return 2;
+			}
+			a.o.engine = optarg;
+			break;
+		case 'q':
+			if (cli_uint("--qd", optarg, 1, 4096, &a.o.queue_depth))
+				return 2;
+			break;
+		case 't':
+			if (cli_uint("--threads", optarg, 1, 256, &a.o.threads))
+				return 2;
+			break;
+		case 'm':
+			if (store_parse_mode(optarg, &a.o.recover)) {
+				cli_err("--mode: '%s' is not one of default, scan, no-roll", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			a.read_only = true;
+			break;
+		case 'c':
+			if (cli_size("--count", optarg, &a.count))
+				return 2;
+			break;
+		case 'o':
+			if (cli_size("--obj-size", optarg, &a.obj_size))
+				return 2;
+			break;
+		case 'T':
+			if (cli_uint("--fill-threads", optarg, 1, 256, &a.threads))
+				return 2;
+			break;
+		case 'h':
+			store_usage(stdout);
+			return 0;
+		default:
+			store_usage(stderr);
+			return 2;
+		}
+	}
+	nargs = argc - optind;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(a.cmd, cmds[i].name))
+			continue;
+		if (nargs < 1 + cmds[i].min_args || nargs > 1 + cmds[i].max_args) {
+			cli_err("%s: wrong number of arguments", a.cmd);
+			store_usage(stderr);
+			return 2;
+		}
+		a.path = argv[optind];
+		if (nargs > 1) {
+			a.key = argv[optind + 1];
+			if (!*a.key || strlen(a.key) > RAWIO_STORE_KEY_MAX) {
+				cli_err("key '%s': must be 1 to %d bytes", a.key, RAWIO_STORE_KEY_MAX);
+				return 2;
+			}
+		}
+		if (nargs > 2)
+			a.file = argv[optind + 2];
+		return cmds[i].fn(&a);
+	}
+	cli_err("unknown command '%s'", a.cmd);
+	store_usage(stderr);
+	return 2;
+}
