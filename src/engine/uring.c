@@ -285,6 +285,15 @@ static int uring_queue(struct rawio_engine *e, struct rawio_req *r)
 		if (ret < 0 && ret != -EAGAIN)
 			return ret;
 		sqe = io_uring_get_sqe(&p->ring);
+		if (!sqe && (p->setup & IORING_SETUP_SQPOLL)) {
+			/*
+			 * The SQPOLL thread can post completions before it moves the
+			 * SQ head, so the ring may look full with nothing in flight.
+			 * Wait for it to take entries (not for I/O), then retry.
+			 */
+			if (io_uring_sqring_wait(&p->ring) >= 0)
+				sqe = io_uring_get_sqe(&p->ring);
+		}
 		if (!sqe)
 			return RAWIO_Q_BUSY;
 	}

@@ -412,7 +412,8 @@ static int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct s
 /* Roll forward: newest first, each key's first candidate whose payload checks out wins. */
 static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 {
-	qsort_r(c->cand, c->nr_cand, sizeof(*c->cand), cand_cmp, &s->ix);
+	if (c->nr_cand)
+		qsort_r(c->cand, c->nr_cand, sizeof(*c->cand), cand_cmp, &s->ix);
 	for (uint64_t i = 0; i < c->nr_cand; i++) {
 		uint32_t slot = c->cand[i];
 		struct slot_meta *m = &s->ix.slots[slot];
