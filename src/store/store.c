@@ -446,7 +446,8 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	io = rawio_buf_alloc(io_len, STORE_BLOCK);
 	if (!io)
 		return -ENOMEM;
-	memcpy(io + STORE_BLOCK, buf, len);
+	if (len)
+		memcpy(io + STORE_BLOCK, buf, len);
 	memcpy(h.uuid, s->g.uuid, sizeof(h.uuid));
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
@@ -600,7 +601,8 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 			ret = -EBADMSG;
 			break;
 		}
-		memcpy(buf, io + STORE_BLOCK, want.payload_len);
+		if (want.payload_len)
+			memcpy(buf, io + STORE_BLOCK, want.payload_len);
 		ret = want.payload_len;
 		break;
 	}
