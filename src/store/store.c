@@ -88,6 +88,32 @@ void store_io_put(struct rawio_store *s, struct rawio_engine *e)
 	rawio_engine_close(e);
 }
 
+void *store_buf_get(struct rawio_store *s)
+{
+	void *buf = NULL;
+
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->nr_bufs)
+		buf = s->bufs[--s->nr_bufs];
+	pthread_mutex_unlock(&s->pool_lock);
+	if (!buf && posix_memalign(&buf, STORE_BLOCK, s->g.slot_size))
+		buf = NULL;
+	return buf;
+}
+
+void store_buf_put(struct rawio_store *s, void *buf)
+{
+	if (!buf)
+		return;
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->nr_bufs < s->max_bufs) {
+		s->bufs[s->nr_bufs++] = buf;
+		buf = NULL;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	free(buf);
+}
+
 int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint64_t len,
 		 uint64_t off)
 {
@@ -288,6 +314,8 @@ static void store_free(struct rawio_store *s)
 {
 	while (s->nr_pool)
 		rawio_engine_close(s->pool[--s->nr_pool]);
+	while (s->nr_bufs)
+		free(s->bufs[--s->nr_bufs]);
 	index_fini(&s->ix);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->lock);
@@ -340,6 +368,12 @@ int rawio_store_open(struct rawio_store **out, const char *path, const struct ra
 	ret = store_read_super(s, &both_ok);
 	if (ret)
 		goto err;
+	/* Up to 64 MiB of buffers, at least one. */
+	s->max_bufs = (unsigned)((64ull << 20) / s->g.slot_size);
+	if (s->max_bufs < 1)
+		s->max_bufs = 1;
+	if (s->max_bufs > STORE_POOL_MAX)
+		s->max_bufs = STORE_POOL_MAX;
 	ret = index_init(&s->ix, s->g.slot_count);
 	if (ret)
 		goto err;
@@ -443,11 +477,12 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (s->read_only)
 		return -EROFS;
 	io_len = STORE_BLOCK + store_round(len, s->io_align);
-	io = rawio_buf_alloc(io_len, STORE_BLOCK);
+	io = store_buf_get(s);
 	if (!io)
 		return -ENOMEM;
 	if (len)
 		memcpy(io + STORE_BLOCK, buf, len);
+	memset(io + STORE_BLOCK + len, 0, io_len - STORE_BLOCK - len); /* no stale bytes on disk */
 	memcpy(h.uuid, s->g.uuid, sizeof(h.uuid));
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
@@ -515,12 +550,12 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	}
 	if (reclaim)
 		store_reclaim(s, false);
-	rawio_buf_free(io);
+	store_buf_put(s, io);
 	return 0;
 
 out_unlock:
 	pthread_rwlock_unlock(&s->cp_lock);
-	rawio_buf_free(io);
+	store_buf_put(s, io);
 	return ret;
 }
 
@@ -569,8 +604,8 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 		pthread_mutex_unlock(&s->lock);
 
 		io_len = STORE_BLOCK + store_round(want.payload_len, s->io_align);
-		rawio_buf_free(io);
-		io = rawio_buf_alloc(io_len, STORE_BLOCK);
+		if (!io)
+			io = store_buf_get(s);
 		if (!io) {
 			store_unpin(s, (uint64_t)slot);
 			ret = -ENOMEM;
@@ -606,7 +641,7 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 		ret = want.payload_len;
 		break;
 	}
-	rawio_buf_free(io);
+	store_buf_put(s, io);
 	return ret;
 }
 
