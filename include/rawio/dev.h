@@ -181,10 +181,13 @@ int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits 
  * Seastar's append_challenged remedy: extend ahead, in steps, from a thread
  * that may block, and trim to the logical size when done.
  *
- * When info.size < END, the file grows to END rounded up to STEP (0 means
- * 1 MiB; a power of two, at least the offset alignment) by ftruncate(2):
- * holes, which the fill rows of rawio fsqual measure; info.size follows.
- * Nothing is done when the file already reaches END.
+ * When the file is shorter than END, it grows to END rounded up to STEP (0
+ * means 1 MiB; a power of two, at least the offset alignment) by
+ * fallocate(2), which also reserves the space: unwritten extents, into which
+ * direct writes neither sleep in io_submit nor get punted to io-wq on ext4
+ * (rawio fsqual's prealloc row), where writes into holes can (its fill rows).
+ * Where the filesystem has no fallocate, ftruncate(2) (holes). info.size
+ * follows the file. Nothing is done when the file already reaches END.
  *
  * This call may block on filesystem metadata (and on I/O in flight, which
  * some filesystems drain before a size change): never call it between queue
@@ -192,8 +195,8 @@ int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits 
  * rawio_dev_extend on DEV.
  *
  * Errors: -EINVAL (not a regular file, STEP not a power of two, END past
- * what off_t holds), -EBADF (opened read-only), and ftruncate(2)'s
- * (-ENOSPC, -EFBIG, -EIO, ...).
+ * what off_t holds), -EBADF (opened read-only), and fallocate(2)'s and
+ * ftruncate(2)'s (-ENOSPC, -EFBIG, -EIO, ...).
  */
 int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
 

@@ -269,9 +269,12 @@ int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits 
 }
 
 /*
- * Holes rather than fallocate(2)'s unwritten extents: the fill rows of rawio
- * fsqual measure holes (ScyllaDB's pre-truncated file), and Seastar's
- * append_challenged file extends with ftruncate too.
+ * fallocate(2) rather than ftruncate alone: a direct write into an unwritten
+ * extent neither sleeps in io_submit nor makes io_uring punt to io-wq on ext4
+ * and xfs, where a write into a hole does the allocation inline or in a
+ * worker (rawio fsqual's prealloc and fill rows). It also reserves the space,
+ * so a later write cannot fail with ENOSPC. ftruncate where there is no
+ * fallocate.
  */
 int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step)
 {
@@ -294,8 +297,12 @@ int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step)
 	if (dev->info.size >= end)
 		return 0;
 	target = (end + step - 1) / step * step;
-	if (ftruncate(dev->fd, (off_t)target))
-		return -errno;
+	if (fallocate(dev->fd, 0, (off_t)dev->info.size, (off_t)(target - dev->info.size))) {
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return -errno;
+		if (ftruncate(dev->fd, (off_t)target))
+			return -errno;
+	}
 	dev->info.size = target;
 	return 0;
 }
