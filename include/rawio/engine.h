@@ -109,7 +109,9 @@ enum rawio_q {
  * and its bytes overlap [off, off + len) (fsync and fdatasync match any range
  * that names them). A match fails the request with ERR, or, when SHORT_LEN is
  * set, transfers only SHORT_LEN bytes of it (a short read or write, which the
- * core completes by resubmitting the rest).
+ * core completes by resubmitting the rest), or, with BITROT, lets a read
+ * succeed but flips one bit (chosen from the offset) in the bytes it returns
+ * from the range.
  */
 struct rawio_fault_range {
 	uint64_t off;
@@ -118,7 +120,51 @@ struct rawio_fault_range {
 	int err;		/* positive errno to fail with; 0 means EIO */
 	uint32_t short_len;	/* non-zero: truncate the transfer to this many bytes instead */
 	uint32_t count;		/* act on the first COUNT matches only; 0 means always */
+	bool bitrot;		/* reads succeed, with a flipped bit in the range */
 };
+
+/*
+ * A device's volatile write cache, for crash tests (SQLite's test6, in the
+ * engine layer). Every fault engine context given the same model shares it:
+ * writes without FUA are held in the model until a flush (fsync/fdatasync)
+ * writes them down; reads see them; FUA writes go down at once and supersede
+ * held data they overlap. The plug is pulled at the Nth flush, the Nth write,
+ * at a time, or by rawio_fault_model_cut(): each held write is then kept,
+ * lost, or torn (a prefix of its sectors, or any subset) by a choice drawn
+ * from the seed, and every later I/O through the model fails with -EIO.
+ * With a model, fault engines complete every request synchronously.
+ */
+struct rawio_fault_model;
+
+enum rawio_cut {
+	RAWIO_CUT_NONE = 0,	/* only rawio_fault_model_cut() pulls the plug */
+	RAWIO_CUT_AT_FLUSH,	/* the cut_at-th flush (1-based) never happens: cut instead */
+	RAWIO_CUT_AT_WRITE,	/* the cut_at-th write never happens: cut instead */
+	RAWIO_CUT_AT_NS,	/* the first I/O cut_at ns after the model was made: cut */
+};
+
+struct rawio_fault_model_opts {
+	size_t size;		/* sizeof(struct rawio_fault_model_opts) */
+	uint64_t seed;		/* every choice derives from it */
+	enum rawio_cut cut;
+	uint64_t cut_at;
+	unsigned keep_pct;	/* odds a held write is kept / lost at the cut; the rest tear. */
+	unsigned lose_pct;	/* both 0: a third each */
+};
+
+struct rawio_fault_model_stats {
+	uint64_t writes, fua_writes, reads, flushes;
+	uint64_t held;		/* writes held right now */
+	uint64_t kept, lost, torn_prefix, torn_subset; /* at the cut */
+	bool cut;
+};
+
+int rawio_fault_model_new(struct rawio_fault_model **out, const struct rawio_fault_model_opts *o);
+/* Free; engines using it must be closed first. NULL is a no-op. */
+void rawio_fault_model_free(struct rawio_fault_model *m);
+/* Pull the plug now (no-op if already cut). Returns 0 or the error writing down kept data. */
+int rawio_fault_model_cut(struct rawio_fault_model *m);
+void rawio_fault_model_stats(struct rawio_fault_model *m, struct rawio_fault_model_stats *st);
 
 struct rawio_engine_opts {
 	size_t size;		/* sizeof(struct rawio_engine_opts) */
@@ -136,6 +182,7 @@ struct rawio_engine_opts {
 	const struct rawio_engine_opts *lower_opts; /* NULL: these opts, less the fault part */
 	const struct rawio_fault_range *faults;
 	size_t nr_faults;
+	struct rawio_fault_model *fault_model; /* optional volatile-cache model, shared */
 };
 
 /* Counters kept by the core for every engine. */

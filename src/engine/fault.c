@@ -28,6 +28,8 @@ struct fault_priv {
 	unsigned *free_shadows;
 	unsigned nr_free_shadows;
 	uint64_t nr_injected;
+	struct rawio_fault_model *model; /* volatile cache model, shared; NULL: none */
+	bool has_bitrot;
 };
 
 static int fault_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)
@@ -45,6 +47,7 @@ static int fault_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	lower_opts.lower = NULL;
 	lower_opts.faults = NULL;
 	lower_opts.nr_faults = 0;
+	lower_opts.fault_model = NULL;
 	if (!lower_opts.queue_depth)
 		lower_opts.queue_depth = e->qd;
 	ret = rawio_engine_open(&p->lower, lower, e->dev, &lower_opts);
@@ -66,16 +69,26 @@ static int fault_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 			goto err_nomem;
 		memcpy(p->ranges, opts->faults, opts->nr_faults * sizeof(*p->ranges));
 		p->nr_ranges = opts->nr_faults;
+		for (size_t i = 0; i < p->nr_ranges; i++)
+			p->has_bitrot |= p->ranges[i].bitrot;
+	}
+	if (opts->fault_model) {
+		ret = fault_model_attach(opts->fault_model, e->dev);
+		if (ret)
+			goto err_free;
+		p->model = opts->fault_model;
 	}
 	return 0;
 
 err_nomem:
+	ret = -ENOMEM;
+err_free:
 	free(p->hits);
 	free(p->ranges);
 	free(p->free_shadows);
 	free(p->shadows);
 	rawio_engine_close(p->lower);
-	return -ENOMEM;
+	return ret;
 }
 
 /* The range R falls into (counting the hit), or NULL. */
@@ -92,7 +105,7 @@ static const struct rawio_fault_range *fault_match(struct fault_priv *p, const s
 		unsigned ops = f->ops ? f->ops : (1u << RAWIO_OP_READ) | (1u << RAWIO_OP_WRITE);
 		bool overlap = len ? pos < f->off + f->len && f->off < pos + len : true;
 
-		if (!(ops & (1u << r->op)) || !overlap)
+		if (!(ops & (1u << r->op)) || !overlap || f->bitrot)
 			continue;
 		if (f->short_len && (f->short_len >= len || !len))
 			continue; /* nothing to shorten */
@@ -131,13 +144,48 @@ static int fault_queue_short(struct rawio_engine *e, struct rawio_req *r, uint32
 	return q;
 }
 
+/* Flip one bit of a successful read in every bitrot range it returned bytes of. */
+static void fault_bitrot(const struct fault_priv *p, struct rawio_req *r)
+{
+	uint64_t pos = req_pos(r), n;
+
+	if (r->op != RAWIO_OP_READ || r->result <= 0)
+		return;
+	n = (uint64_t)r->result;
+	for (size_t i = 0; i < p->nr_ranges; i++) {
+		const struct rawio_fault_range *f = &p->ranges[i];
+		uint64_t lo = f->off > pos ? f->off : pos;
+		uint64_t hi = f->off + f->len < pos + n ? f->off + f->len : pos + n;
+		uint64_t h;
+
+		if (!f->bitrot || lo >= hi)
+			continue;
+		/* Which bit depends only on where: the same read rots the same way. */
+		h = (lo ^ (i << 48)) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+		((unsigned char *)req_data(r))[lo - pos + h % (hi - lo)] ^= (unsigned char)(1u << (h >> 61));
+	}
+}
+
 static int fault_queue(struct rawio_engine *e, struct rawio_req *r)
 {
 	struct fault_priv *p = e->priv;
 	const struct rawio_fault_range *f = fault_match(p, r);
 
-	if (!f)
-		return p->lower->ops->queue(p->lower, r);
+	if (!f && p->model) {
+		r->result = fault_model_io(p->model, r);
+		if (p->has_bitrot)
+			fault_bitrot(p, r);
+		return RAWIO_Q_DONE;
+	}
+	if (!f) {
+		int q = p->lower->ops->queue(p->lower, r);
+
+		/* Completed inline (sync, mem): it will not pass through fault_reap. */
+		if (q == RAWIO_Q_DONE && p->has_bitrot)
+			fault_bitrot(p, r);
+		return q;
+	}
 	p->nr_injected++;
 	if (f->short_len)
 		return fault_queue_short(e, r, f->short_len);
@@ -179,6 +227,9 @@ static int fault_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		out[n + i] = sh->orig;
 		p->free_shadows[p->nr_free_shadows++] = (unsigned)(sh - p->shadows);
 	}
+	if (p->has_bitrot)
+		for (int i = 0; i < got; i++)
+			fault_bitrot(p, out[n + i]);
 	return (int)n + got;
 }
 
@@ -188,6 +239,8 @@ static void fault_fini(struct rawio_engine *e)
 
 	/* The core above drained everything through fault_reap, and the lower
 	 * core never counted anything in flight: this close does not wait. */
+	if (p->model)
+		fault_model_detach(p->model);
 	rawio_engine_close(p->lower);
 	free(p->hits);
 	free(p->ranges);
