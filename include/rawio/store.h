@@ -37,6 +37,8 @@
 #define RAWIO_STORE_DEFAULT_SLOT (4u << 20)
 
 struct rawio_store;
+struct rawio_fault_range;
+struct rawio_fault_model;
 
 struct rawio_store_format_opts {
 	size_t size;		/* sizeof(struct rawio_store_format_opts) */
@@ -65,8 +67,9 @@ struct rawio_store_opts {
 	enum rawio_store_recover recover;
 	bool read_only;			/* no writes at all: no repairs, no checkpoint on close */
 	const char *lower_engine;	/* with engine "fault": the engine under it */
-	const void *faults;		/* with engine "fault": struct rawio_fault_range[] ... */
+	const struct rawio_fault_range *faults; /* with engine "fault": ranges ... */
 	size_t nr_faults;		/* ... applied to every I/O the store does */
+	struct rawio_fault_model *fault_model; /* with engine "fault": a volatile cache */
 	rawio_store_progress_fn progress;
 	void *progress_arg;
 	char *errbuf;			/* optional: one line on why opening failed */

@@ -17,8 +17,9 @@ enum slot_state {
 	SLOT_FREE = 0,
 	SLOT_PENDING,	/* allocated to a put whose write is in flight */
 	SLOT_LIVE,	/* holds the current object of its key (in the hash table) */
-	SLOT_DYING,	/* superseded or deleted: waiting for its header to be zeroed */
-	SLOT_ZEROED,	/* header zeroed, but a reader is still in it: freed when it leaves */
+	SLOT_DYING,	/* superseded: its header is zeroed once its successor is durable */
+	SLOT_UNSYNCED,	/* header zeroed, not yet flushed: not reusable until it is */
+	SLOT_ZEROED,	/* zero durable, but a reader is still in it: freed when it leaves */
 	SLOT_LOST,	/* its I/O failed: kept out of use until close */
 };
 

@@ -478,9 +478,17 @@ int store_recover(struct rawio_store *s)
 
 	/* Leftovers: zero them so that a later scan cannot bring them back. */
 	if (!s->read_only && c.nr_zero) {
+		int64_t res;
+
 		ret = store_zero_headers(s, c.zero, c.nr_zero);
 		if (ret)
 			goto out;
+		/* Durable before the slots are reused (a torn reuse must not revive them). */
+		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		if (res < 0) {
+			ret = (int)res;
+			goto out;
+		}
 		s->rec.stale_zeroed = c.nr_zero;
 	}
 	for (uint64_t i = 0; i < c.nr_zero; i++) {

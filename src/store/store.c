@@ -61,6 +61,7 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 		o.lower = s->lower_engine[0] ? s->lower_engine : "sync";
 		o.faults = s->opts.faults;
 		o.nr_faults = s->opts.nr_faults;
+		o.fault_model = s->opts.fault_model;
 	}
 	return rawio_engine_open(out, engine, s->dev, &o);
 }
@@ -165,15 +166,6 @@ out:
 	rawio_buf_free(zero);
 	free(ios);
 	return ret;
-}
-
-/* A slot whose header is zeroed goes back to the pool, or waits for its readers. Lock held. */
-static void store_slot_zeroed(struct rawio_store *s, uint64_t slot)
-{
-	if (s->ix.slots[slot].pins)
-		s->ix.slots[slot].state = SLOT_ZEROED;
-	else
-		index_release(&s->ix, slot);
 }
 
 /* The superblock area: does it hold anything? 1 a store, 2 other data, 0 zeroes. */
@@ -316,9 +308,11 @@ static void store_free(struct rawio_store *s)
 		rawio_engine_close(s->pool[--s->nr_pool]);
 	while (s->nr_bufs)
 		free(s->bufs[--s->nr_bufs]);
+	free(s->pending);
 	index_fini(&s->ix);
 	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->sync_mutex);
 	pthread_mutex_destroy(&s->cp_mutex);
 	pthread_rwlock_destroy(&s->cp_lock);
 	rawio_dev_close(s->dev);
@@ -354,6 +348,7 @@ int rawio_store_open(struct rawio_store **out, const char *path, const struct ra
 	pthread_rwlock_init(&s->cp_lock, &rwa);
 	pthread_rwlockattr_destroy(&rwa);
 	pthread_mutex_init(&s->cp_mutex, NULL);
+	pthread_mutex_init(&s->sync_mutex, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->pool_lock, NULL);
 
@@ -390,48 +385,97 @@ err:
 	return ret;
 }
 
-/* Zero the headers of superseded slots once their successors are durable, then free them. */
-static int store_reclaim(struct rawio_store *s, bool flushed)
+/*
+ * Put SLOT (its state set by the caller) on the pending list. Lock held.
+ * Returns true when the list is long enough that the caller should sync.
+ * If the list cannot grow, the slot is kept out of use until close (LOST).
+ */
+static bool store_pend(struct rawio_store *s, uint64_t slot)
 {
-	uint32_t slots[STORE_DYING_MAX];
-	unsigned n;
-	int64_t res;
-	int ret;
+	if (s->nr_pending == s->cap_pending) {
+		unsigned cap = s->cap_pending ? 2 * s->cap_pending : STORE_PENDING_MAX;
+		uint32_t *p = realloc(s->pending, cap * sizeof(*p));
 
-	pthread_mutex_lock(&s->lock);
-	n = s->nr_dying;
-	memcpy(slots, s->dying, n * sizeof(slots[0]));
-	s->nr_dying = 0;
-	pthread_mutex_unlock(&s->lock);
-	if (!n)
-		return 0;
-	if (!flushed) {
-		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
-		if (res < 0) {
-			ret = (int)res;
-			goto put_back;
+		if (!p) {
+			s->ix.slots[slot].state = SLOT_LOST;
+			return true;
 		}
+		s->pending = p;
+		s->cap_pending = cap;
 	}
-	ret = store_zero_headers(s, slots, n);
-	if (ret)
-		goto put_back;
-	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < n; i++)
-		store_slot_zeroed(s, slots[i]);
-	pthread_mutex_unlock(&s->lock);
-	return 0;
+	s->pending[s->nr_pending++] = (uint32_t)slot;
+	return s->nr_pending >= STORE_PENDING_MAX;
+}
 
-put_back:
-	/* Nothing was freed: keep them dying (over the limit, as lost until close). */
+/*
+ * Move pending slots along: one flush makes the successors of DYING slots and
+ * the zeroes of UNSYNCED slots durable; UNSYNCED slots then go back to the
+ * pool, DYING slots get their headers zeroed and become UNSYNCED.
+ */
+static int store_sync(struct rawio_store *s)
+{
+	uint32_t *zero = NULL;
+	unsigned n0, nz = 0, kept = 0;
+	int64_t res;
+	int ret = 0;
+
+	pthread_mutex_lock(&s->sync_mutex);
 	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < n; i++) {
-		if (s->nr_dying < STORE_DYING_MAX)
-			s->dying[s->nr_dying++] = slots[i];
-		else
-			s->ix.slots[slots[i]].state = SLOT_LOST;
-	}
+	n0 = s->nr_pending;
 	pthread_mutex_unlock(&s->lock);
+	if (!n0)
+		goto out;
+	zero = malloc(n0 * sizeof(*zero));
+	if (!zero) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	if (res < 0) {
+		ret = (int)res;
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < s->nr_pending; i++) {
+		uint32_t slot = s->pending[i];
+		struct slot_meta *m = &s->ix.slots[slot];
+
+		if (i < n0 && m->state == SLOT_UNSYNCED) {
+			if (m->pins)
+				m->state = SLOT_ZEROED;
+			else
+				index_release(&s->ix, slot);
+			continue;
+		}
+		if (i < n0 && m->state == SLOT_DYING)
+			zero[nz++] = slot;
+		s->pending[kept++] = slot;
+	}
+	s->nr_pending = kept;
+	pthread_mutex_unlock(&s->lock);
+	ret = store_zero_headers(s, zero, nz);
+	if (!ret) {
+		pthread_mutex_lock(&s->lock);
+		for (unsigned i = 0; i < nz; i++)
+			s->ix.slots[zero[i]].state = SLOT_UNSYNCED;
+		pthread_mutex_unlock(&s->lock);
+	}
+out:
+	pthread_mutex_unlock(&s->sync_mutex);
+	free(zero);
 	return ret;
+}
+
+/* Does a pending slot still hold an older version of KEY? Lock held. */
+static bool store_key_pending(struct rawio_store *s, const void *key, size_t key_len)
+{
+	for (unsigned i = 0; i < s->nr_pending; i++) {
+		const struct slot_meta *m = &s->ix.slots[s->pending[i]];
+
+		if (m->key_len == key_len && !memcmp(m->key, key, key_len))
+			return true;
+	}
+	return false;
 }
 
 static int store_key_check(const void *key, size_t key_len)
@@ -442,7 +486,8 @@ static int store_key_check(const void *key, size_t key_len)
 /* Allocate a slot and a generation for a put. Called with cp_lock held shared. */
 static int store_alloc(struct rawio_store *s, uint64_t *slot, uint64_t *gen)
 {
-	for (int tries = 0; tries < 2; tries++) {
+	/* Two syncs free everything pending: dying -> unsynced -> free. */
+	for (int tries = 0; tries < 3; tries++) {
 		int64_t got;
 
 		pthread_mutex_lock(&s->lock);
@@ -454,7 +499,7 @@ static int store_alloc(struct rawio_store *s, uint64_t *slot, uint64_t *gen)
 			return 0;
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (store_reclaim(s, false))
+		if (!s->nr_pending || store_sync(s))
 			break;
 	}
 	return -ENOSPC;
@@ -467,7 +512,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	uint64_t slot, gen, io_len;
 	int64_t old, res;
 	char *io = NULL;
-	bool durable = flags & RAWIO_STORE_DURABLE, reclaim = false;
+	bool durable = flags & RAWIO_STORE_DURABLE, sync = false;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -517,8 +562,9 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	}
 	old = index_lookup(&s->ix, key, (unsigned)key_len);
 	if (old >= 0 && slot_gen(&s->ix.slots[old]) > gen) {
-		/* A concurrent put of the same key finished first with a newer generation. */
-		s->ix.slots[slot].state = SLOT_DYING;
+		/* A concurrent put of the same key finished first with a newer
+		 * generation: ours is the old version now. */
+		durable = false; /* the newer one's durability is not ours to know */
 		old = (int64_t)slot;
 	} else {
 		if (old >= 0)
@@ -526,30 +572,26 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		index_publish(&s->ix, slot);
 	}
 	s->st.puts++;
-	if (old >= 0 && !durable) {
-		/* Its successor may still be in a volatile cache: zero it after a flush. */
-		s->dying[s->nr_dying++] = (uint32_t)old;
-		reclaim = s->nr_dying == STORE_DYING_MAX;
-		old = -1;
+	if (old >= 0) {
+		s->ix.slots[old].state = SLOT_DYING;
+		/* A durable successor lets the old header go now; else after a flush. */
+		if (!durable)
+			sync = store_pend(s, (uint64_t)old);
 	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->cp_lock);
 
-	if (old >= 0) {
-		/* The successor is durable: the old header can go now. */
+	if (old >= 0 && durable) {
 		uint32_t o = (uint32_t)old;
-
 		bool zeroed = store_zero_headers(s, &o, 1) == 0;
 
 		pthread_mutex_lock(&s->lock);
-		if (zeroed)
-			store_slot_zeroed(s, o);
-		else
-			s->ix.slots[o].state = SLOT_LOST;
+		s->ix.slots[o].state = zeroed ? SLOT_UNSYNCED : SLOT_DYING;
+		sync = store_pend(s, o);
 		pthread_mutex_unlock(&s->lock);
 	}
-	if (reclaim)
-		store_reclaim(s, false);
+	if (sync)
+		store_sync(s);
 	store_buf_put(s, io);
 	return 0;
 
@@ -649,11 +691,28 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 {
 	void *zero;
 	int64_t slot, res;
+	int ret;
 
 	if (store_key_check(key, key_len))
 		return -EINVAL;
 	if (s->read_only)
 		return -EROFS;
+	/*
+	 * Older versions of the key that are not yet durably zeroed would come
+	 * back after a crash once this one is gone: settle them first.
+	 */
+	for (int tries = 0; tries < 3; tries++) {
+		bool pending;
+
+		pthread_mutex_lock(&s->lock);
+		pending = store_key_pending(s, key, key_len);
+		pthread_mutex_unlock(&s->lock);
+		if (!pending)
+			break;
+		ret = store_sync(s);
+		if (ret)
+			return ret;
+	}
 	zero = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
 	if (!zero)
 		return -ENOMEM;
@@ -677,11 +736,15 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 		index_publish(&s->ix, (uint64_t)slot);
 	} else {
 		s->st.deletes++;
-		store_slot_zeroed(s, (uint64_t)slot);
+		/* Reusable once the zero is durable. */
+		s->ix.slots[slot].state = SLOT_UNSYNCED;
+		ret = store_pend(s, (uint64_t)slot);
 	}
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->cp_lock);
 	rawio_buf_free(zero);
+	if (res >= 0 && ret)
+		store_sync(s);
 	return res < 0 ? (int)res : 0;
 }
 
@@ -788,9 +851,9 @@ int store_checkpoint(struct rawio_store *s)
 	}
 	pthread_mutex_unlock(&s->cp_mutex);
 	rawio_buf_free(buf);
-	/* Everything before the snapshot is durable now: superseded slots can go. */
+	/* Move pending slots along (dying -> unsynced -> free). */
 	if (!ret)
-		store_reclaim(s, true);
+		store_sync(s);
 	return ret;
 }
 

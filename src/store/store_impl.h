@@ -11,7 +11,7 @@
 #include "index.h"
 
 #define STORE_POOL_MAX 64	/* engine contexts kept for foreground I/O */
-#define STORE_DYING_MAX 256	/* superseded slots kept before a group reclaim */
+#define STORE_PENDING_MAX 256	/* dying and unsynced slots kept before a sync */
 
 struct rawio_store {
 	struct rawio_dev *dev;
@@ -30,15 +30,22 @@ struct rawio_store {
 	 */
 	pthread_rwlock_t cp_lock;
 	pthread_mutex_t cp_mutex;	/* one checkpoint at a time */
-	pthread_mutex_t lock;		/* the index, generations, dying list, stats */
+	pthread_mutex_t lock;		/* the index, generations, pending list, stats */
 	struct store_index ix;
 	uint64_t next_gen;
 	uint64_t cp_seq;		/* of the newest checkpoint on disk, 0 none */
 	int cp_area;			/* where it is, -1 none */
 
-	/* Superseded slots whose successor is not yet known durable. */
-	uint32_t dying[STORE_DYING_MAX];
-	unsigned nr_dying;
+	/*
+	 * Slots on their way back to the pool (state DYING or UNSYNCED). Two
+	 * orderings keep every acknowledged version safe across a power cut:
+	 * an old version's header is zeroed only after its successor is
+	 * durable, and a zeroed slot is reused only after the zero is durable
+	 * (else a torn new write could leave an old header over new bytes).
+	 */
+	uint32_t *pending;		/* grows; a sync starts at STORE_PENDING_MAX */
+	unsigned nr_pending, cap_pending;
+	pthread_mutex_t sync_mutex;	/* one store_sync at a time */
 
 	pthread_mutex_t pool_lock;
 	struct rawio_engine *pool[STORE_POOL_MAX];
