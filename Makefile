@@ -7,7 +7,7 @@ VAR ?= $(CURDIR)/var
 JOBS ?= $(shell nproc)
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test test-one bench format format-check clean
+.PHONY: all deps build run test test-long bench format format-check clean
 
 all: build
 
@@ -29,8 +29,14 @@ test: deps
 		echo "== ctest --preset $$p"; \
 		cmake --preset $$p >/dev/null; \
 		cmake --build --preset $$p -j $(JOBS); \
-		ctest --preset $$p -j $(JOBS) $(CTEST_ARGS); \
+		ctest --preset $$p -j $(JOBS) -LE long $(CTEST_ARGS); \
 	done
+
+# The long crash runs (10,000 seeds per target; tens of minutes).
+test-long: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug -j $(JOBS)
+	@ctest --preset debug -L long --output-on-failure
 
 bench: build
 	@./bench/run.sh $(RAWIO)
