@@ -47,27 +47,27 @@ struct fsqual_spec {
 /* clang-format off */
 static const struct fsqual_spec fsqual_matrix[RAWIO_FSQUAL_NR_ROWS] = {
 	[RAWIO_FSQUAL_ROW_APPEND_BS_QD1] =
-		{ "append_bs_qd1", RAWIO_FSQUAL_APPEND, FSQUAL_BS, 1, false },
+		{ "append_bs_qd1", RAWIO_FSQUAL_APPEND, FSQUAL_BS, 1, false, false },
 	[RAWIO_FSQUAL_ROW_APPEND_BS_QD3] =
-		{ "append_bs_qd3", RAWIO_FSQUAL_APPEND, FSQUAL_BS, 3, false },
+		{ "append_bs_qd3", RAWIO_FSQUAL_APPEND, FSQUAL_BS, 3, false, false },
 	[RAWIO_FSQUAL_ROW_FILL_BS_QD3] =
-		{ "fill_bs_qd3", RAWIO_FSQUAL_FILL, FSQUAL_BS, 3, false },
+		{ "fill_bs_qd3", RAWIO_FSQUAL_FILL, FSQUAL_BS, 3, false, false },
 	[RAWIO_FSQUAL_ROW_FILL_BS_QD7] =
-		{ "fill_bs_qd7", RAWIO_FSQUAL_FILL, FSQUAL_BS, 7, false },
+		{ "fill_bs_qd7", RAWIO_FSQUAL_FILL, FSQUAL_BS, 7, false, false },
 	[RAWIO_FSQUAL_ROW_FILL_DMA_QD1] =
-		{ "fill_dma_qd1", RAWIO_FSQUAL_FILL, FSQUAL_DMA, 1, false },
+		{ "fill_dma_qd1", RAWIO_FSQUAL_FILL, FSQUAL_DMA, 1, false, false },
 	[RAWIO_FSQUAL_ROW_OVERWRITE_DMA_QD1] =
-		{ "overwrite_dma_qd1", RAWIO_FSQUAL_OVERWRITE, FSQUAL_DMA, 1, false },
+		{ "overwrite_dma_qd1", RAWIO_FSQUAL_OVERWRITE, FSQUAL_DMA, 1, false, false },
 	[RAWIO_FSQUAL_ROW_OVERWRITE_DSYNC_DMA_QD1] =
-		{ "overwrite_dsync_dma_qd1", RAWIO_FSQUAL_OVERWRITE, FSQUAL_DMA, 1, true },
+		{ "overwrite_dsync_dma_qd1", RAWIO_FSQUAL_OVERWRITE, FSQUAL_DMA, 1, true, false },
 	[RAWIO_FSQUAL_ROW_OVERWRITE_DSYNC_DMA_QD3] =
-		{ "overwrite_dsync_dma_qd3", RAWIO_FSQUAL_OVERWRITE, FSQUAL_DMA, 3, true },
+		{ "overwrite_dsync_dma_qd3", RAWIO_FSQUAL_OVERWRITE, FSQUAL_DMA, 3, true, false },
 	[RAWIO_FSQUAL_ROW_READ_DMA_QD30] =
-		{ "read_dma_qd30", RAWIO_FSQUAL_READ, FSQUAL_DMA, 30, false },
+		{ "read_dma_qd30", RAWIO_FSQUAL_READ, FSQUAL_DMA, 30, false, false },
 	[RAWIO_FSQUAL_ROW_NOWAIT] =
-		{ "nowait", RAWIO_FSQUAL_NOWAIT, FSQUAL_BS, 1, false },
+		{ "nowait", RAWIO_FSQUAL_NOWAIT, FSQUAL_BS, 1, false, false },
 	[RAWIO_FSQUAL_ROW_PREALLOC_BS_QD3] =
-		{ "prealloc_bs_qd3", RAWIO_FSQUAL_PREALLOC, FSQUAL_BS, 3, false },
+		{ "prealloc_bs_qd3", RAWIO_FSQUAL_PREALLOC, FSQUAL_BS, 3, false, false },
 	[RAWIO_FSQUAL_ROW_FILL_BS_QD3_MEMALIGN] =
 		{ "fill_bs_qd3_memalign", RAWIO_FSQUAL_FILL, FSQUAL_BS, 3, false, true },
 };
