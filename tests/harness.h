@@ -17,29 +17,29 @@
 #define T_FAIL 1
 #define T_SKIP 77
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
+#define CHECK(cond, ...)                                                                         \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                      \
-			fputc('\n', stderr);                                               \
-			return T_FAIL;                                                     \
-		}                                                                          \
+			fprintf(stderr, __VA_ARGS__);                                            \
+			fputc('\n', stderr);                                                     \
+			return T_FAIL;                                                           \
+		}                                                                                \
 	} while (0)
 
 /* CHECK that an int-returning rawio call gave 0. */
-#define CHECK_OK(expr)                                                                     \
-	do {                                                                               \
-		long long _r = (long long)(expr);                                          \
+#define CHECK_OK(expr)                                                                       \
+	do {                                                                                 \
+		long long _r = (long long)(expr);                                            \
 		CHECK(_r == 0, "%s returned %lld (%s)", #expr, _r, rawio_strerror((int)_r)); \
 	} while (0)
 
-#define SKIP(...)                                                                          \
-	do {                                                                               \
-		fprintf(stderr, "skip: ");                                                 \
-		fprintf(stderr, __VA_ARGS__);                                              \
-		fputc('\n', stderr);                                                       \
-		return T_SKIP;                                                             \
+#define SKIP(...)                             \
+	do {                                  \
+		fprintf(stderr, "skip: ");    \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr);          \
+		return T_SKIP;                \
 	} while (0)
 
 /* Fill BUF with a pattern derived from (SEED, byte offset); check it. */

@@ -33,7 +33,8 @@ static void store_usage(FILE *f)
 	fprintf(f,
 		"usage: rawio store COMMAND PATH [ARGS] [OPTIONS]\n"
 		"  format PATH [--slot-size 4M] [--slots N] [--size SIZE] [--force]\n"
-		"  put PATH KEY [FILE|-] [--durable]     store FILE (or stdin) under KEY (1..32 bytes)\n"
+		"  put PATH KEY [FILE|-] [--durable]     store FILE (or stdin) under KEY (1..32 "
+		"bytes)\n"
 		"  get PATH KEY [FILE|-]                 write the object to FILE (or stdout)\n"
 		"  rm PATH KEY [--durable]\n"
 		"  ls PATH [--json]\n"
@@ -45,8 +46,10 @@ static void store_usage(FILE *f)
 		"                                        N puts of keys fill-0.. (for benchmarks)\n"
 		"options for every command that opens a store:\n"
 		"  --engine sync|threads|aio|uring (recovery reads; default uring)\n"
-		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, default 8)\n"
-		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring checkpoints)\n");
+		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
+		"default 8)\n"
+		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring "
+		"checkpoints)\n");
 }
 
 static void store_progress(void *arg, uint64_t done, uint64_t total)
@@ -490,7 +493,8 @@ static void *fill_worker(void *arg)
 
 static int cmd_fill(struct store_args *a)
 {
-	struct fill_ctx c = { .count = a->count, .size = a->obj_size,
+	struct fill_ctx c = { .count = a->count,
+			      .size = a->obj_size,
 			      .flags = a->durable ? RAWIO_STORE_DURABLE : 0 };
 	unsigned nt = a->threads ? a->threads : 8;
 	pthread_t tids[256];
@@ -523,12 +527,15 @@ static int cmd_fill(struct store_args *a)
 		cJSON_AddNumberToObject(j, "threads", nt);
 		cJSON_AddNumberToObject(j, "seconds", secs);
 		cJSON_AddNumberToObject(j, "puts_per_s", (double)a->count / secs);
-		cJSON_AddNumberToObject(j, "mb_per_s", (double)a->count * (double)a->obj_size / secs / 1e6);
+		cJSON_AddNumberToObject(j, "mb_per_s",
+					(double)a->count * (double)a->obj_size / secs / 1e6);
 		cli_json_print(j);
 	} else {
-		printf("%llu puts of %llu bytes from %u threads in %.2f s: %.0f puts/s, %.1f MB/s\n",
+		printf("%llu puts of %llu bytes from %u threads in %.2f s: %.0f puts/s, %.1f "
+		       "MB/s\n",
 		       (unsigned long long)a->count, (unsigned long long)a->obj_size, nt, secs,
-		       (double)a->count / secs, (double)a->count * (double)a->obj_size / secs / 1e6);
+		       (double)a->count / secs,
+		       (double)a->count * (double)a->obj_size / secs / 1e6);
 	}
 	return store_close_cli(a, c.s);
 }
@@ -549,13 +556,20 @@ static int store_parse_mode(const char *s, enum rawio_store_recover *m)
 int cmd_store(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "slot-size", required_argument, NULL, 'S' }, { "slots", required_argument, NULL, 'n' },
-		{ "size", required_argument, NULL, 'z' },      { "force", no_argument, NULL, 'f' },
-		{ "durable", no_argument, NULL, 'd' },	       { "json", no_argument, NULL, 'j' },
-		{ "engine", required_argument, NULL, 'e' },    { "qd", required_argument, NULL, 'q' },
-		{ "threads", required_argument, NULL, 't' },   { "mode", required_argument, NULL, 'm' },
-		{ "read-only", no_argument, NULL, 'r' },       { "help", no_argument, NULL, 'h' },
-		{ "count", required_argument, NULL, 'c' },     { "obj-size", required_argument, NULL, 'o' },
+		{ "slot-size", required_argument, NULL, 'S' },
+		{ "slots", required_argument, NULL, 'n' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "durable", no_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "engine", required_argument, NULL, 'e' },
+		{ "qd", required_argument, NULL, 'q' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "read-only", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "obj-size", required_argument, NULL, 'o' },
 		{ "fill-threads", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -564,7 +578,7 @@ int cmd_store(int argc, char **argv)
 		int (*fn)(struct store_args *a);
 		int min_args, max_args; /* after PATH */
 	} cmds[] = {
-		{ "format", cmd_format, 0, 0 },	{ "put", cmd_put, 1, 2 },
+		{ "format", cmd_format, 0, 0 }, { "put", cmd_put, 1, 2 },
 		{ "get", cmd_get, 1, 2 },	{ "rm", cmd_rm, 1, 1 },
 		{ "ls", cmd_ls, 0, 0 },		{ "checkpoint", cmd_checkpoint, 0, 0 },
 		{ "stat", cmd_stat, 0, 0 },	{ "recover", cmd_recover, 0, 0 },
@@ -608,7 +622,8 @@ int cmd_store(int argc, char **argv)
 		case 'e':
 			if (strcmp(optarg, "sync") && strcmp(optarg, "threads") &&
 			    strcmp(optarg, "aio") && strcmp(optarg, "uring")) {
-				cli_err("--engine: '%s' is not one of sync, threads, aio, uring", optarg);
+				cli_err("--engine: '%s' is not one of sync, threads, aio, uring",
+					optarg);
 				return 2;
 			}
 			a.o.engine = optarg;
@@ -623,7 +638,8 @@ int cmd_store(int argc, char **argv)
 			break;
 		case 'm':
 			if (store_parse_mode(optarg, &a.o.recover)) {
-				cli_err("--mode: '%s' is not one of default, scan, no-roll", optarg);
+				cli_err("--mode: '%s' is not one of default, scan, no-roll",
+					optarg);
 				return 2;
 			}
 			break;
@@ -663,7 +679,8 @@ int cmd_store(int argc, char **argv)
 		if (nargs > 1) {
 			a.key = argv[optind + 1];
 			if (!*a.key || strlen(a.key) > RAWIO_STORE_KEY_MAX) {
-				cli_err("key '%s': must be 1 to %d bytes", a.key, RAWIO_STORE_KEY_MAX);
+				cli_err("key '%s': must be 1 to %d bytes", a.key,
+					RAWIO_STORE_KEY_MAX);
 				return 2;
 			}
 		}

@@ -24,10 +24,10 @@
 struct rawio_engine;
 
 struct rawio_batch_io {
-	uint64_t off;		/* byte offset */
-	uint32_t len;		/* bytes */
-	void *buf;		/* NULL: borrow a batch buffer (reads; writes need their own) */
-	int64_t result;		/* set by the batch: bytes or -errno */
+	uint64_t off;	/* byte offset */
+	uint32_t len;	/* bytes */
+	void *buf;	/* NULL: borrow a batch buffer (reads; writes need their own) */
+	int64_t result; /* set by the batch: bytes or -errno */
 };
 
 /*

@@ -29,18 +29,18 @@
 enum rawio_dev_kind {
 	RAWIO_DEV_FILE = 1, /* regular file on a filesystem */
 	RAWIO_DEV_BLOCK,    /* block device node */
-	RAWIO_DEV_MEM,      /* RAM device owned by rawio */
+	RAWIO_DEV_MEM,	    /* RAM device owned by rawio */
 };
 
 /* Where the O_DIRECT alignment came from. */
 enum rawio_align_source {
-	RAWIO_ALIGN_STATX = 1,	  /* statx STATX_DIOALIGN */
-	RAWIO_ALIGN_BLKSSZGET,	  /* ioctl on the block device itself */
-	RAWIO_ALIGN_XFS_DIOINFO,  /* XFS_IOC_DIOINFO */
-	RAWIO_ALIGN_SYSFS,	  /* logical block size of the file's disk, from sysfs */
-	RAWIO_ALIGN_MEM,	  /* RAM device: whatever it was created with */
-	RAWIO_ALIGN_GUESS,	  /* nothing answered: 4096 */
-	RAWIO_ALIGN_BUFFERED,	  /* opened buffered: no alignment required */
+	RAWIO_ALIGN_STATX = 1,	 /* statx STATX_DIOALIGN */
+	RAWIO_ALIGN_BLKSSZGET,	 /* ioctl on the block device itself */
+	RAWIO_ALIGN_XFS_DIOINFO, /* XFS_IOC_DIOINFO */
+	RAWIO_ALIGN_SYSFS,	 /* logical block size of the file's disk, from sysfs */
+	RAWIO_ALIGN_MEM,	 /* RAM device: whatever it was created with */
+	RAWIO_ALIGN_GUESS,	 /* nothing answered: 4096 */
+	RAWIO_ALIGN_BUFFERED,	 /* opened buffered: no alignment required */
 };
 
 /*
@@ -49,48 +49,48 @@ enum rawio_align_source {
  * (rawio fsqual) may refine them.
  */
 struct rawio_fs_traits {
-	bool append_challenged;	  /* size-changing writes may block io_submit */
+	bool append_challenged;	     /* size-changing writes may block io_submit */
 	unsigned append_concurrency; /* appends that may run at once without blocking */
-	bool fsync_is_exclusive;  /* an in-flight fsync blocks later submissions */
-	bool nowait_reads;	  /* RWF_NOWAIT works for O_DIRECT reads */
-	bool nowait_writes;	  /* RWF_NOWAIT works for O_DIRECT writes */
-	bool dio_never_blocks;	  /* tmpfs: O_DIRECT is a memcpy; qualification means nothing */
+	bool fsync_is_exclusive;     /* an in-flight fsync blocks later submissions */
+	bool nowait_reads;	     /* RWF_NOWAIT works for O_DIRECT reads */
+	bool nowait_writes;	     /* RWF_NOWAIT works for O_DIRECT writes */
+	bool dio_never_blocks;	     /* tmpfs: O_DIRECT is a memcpy; qualification means nothing */
 };
 
 struct rawio_dev_info {
 	char path[4096];
 	enum rawio_dev_kind kind;
-	bool direct;			 /* opened with O_DIRECT (RAM device: true, the
+	bool direct; /* opened with O_DIRECT (RAM device: true, the
 					  * same alignment rules apply) */
 	bool read_only;
-	uint64_t size;			 /* bytes */
-	uint32_t logical_block_size;	 /* bytes; for files: of the underlying disk */
-	uint32_t physical_block_size;	 /* bytes */
-	uint32_t mem_align;		 /* O_DIRECT buffer address alignment */
-	uint32_t offset_align;		 /* O_DIRECT file offset and length alignment */
+	uint64_t size;			      /* bytes */
+	uint32_t logical_block_size;	      /* bytes; for files: of the underlying disk */
+	uint32_t physical_block_size;	      /* bytes */
+	uint32_t mem_align;		      /* O_DIRECT buffer address alignment */
+	uint32_t offset_align;		      /* O_DIRECT file offset and length alignment */
 	enum rawio_align_source align_source; /* BUFFERED: both aligns are 1 */
 
 	/* Queue properties of the disk (for files: the disk under the filesystem).
 	 * -1 or "" where sysfs does not say. */
-	char disk[64];			 /* e.g. "vda", "loop0", "zram0"; "" if none */
+	char disk[64]; /* e.g. "vda", "loop0", "zram0"; "" if none */
 	uint32_t disk_major, disk_minor;
-	int rotational;			 /* 1, 0, or -1 unknown */
-	char write_cache[32];		 /* "write back", "write through", "" */
+	int rotational;	      /* 1, 0, or -1 unknown */
+	char write_cache[32]; /* "write back", "write through", "" */
 	int nr_requests;
 	int max_sectors_kb;
 	int max_hw_sectors_kb;
-	char scheduler[32];		 /* active scheduler, e.g. "none", "mq-deadline" */
-	int nr_hw_queues;		 /* entries in /sys/block/DISK/mq, -1 unknown */
-	bool io_poll;			 /* the disk has poll queues (queue/io_poll = 1) */
-	bool discard;			 /* queue/discard_max_bytes > 0 (or fs punch-hole) */
+	char scheduler[32]; /* active scheduler, e.g. "none", "mq-deadline" */
+	int nr_hw_queues;   /* entries in /sys/block/DISK/mq, -1 unknown */
+	bool io_poll;	    /* the disk has poll queues (queue/io_poll = 1) */
+	bool discard;	    /* queue/discard_max_bytes > 0 (or fs punch-hole) */
 
 	/* Filesystem (kind FILE only; "" / 0 otherwise). */
-	char fs_type[32];		 /* "ext4", "xfs", "btrfs", "tmpfs", ... */
-	uint64_t fs_magic;		 /* statfs f_type */
-	uint32_t fs_block_size;		 /* statfs f_bsize */
+	char fs_type[32];	/* "ext4", "xfs", "btrfs", "tmpfs", ... */
+	uint64_t fs_magic;	/* statfs f_type */
+	uint32_t fs_block_size; /* statfs f_bsize */
 	struct rawio_fs_traits fs;
 
-	char kernel_release[64];	 /* uname -r */
+	char kernel_release[64]; /* uname -r */
 };
 
 /* Open flags. */
@@ -101,10 +101,10 @@ struct rawio_dev_info {
 #define RAWIO_DEV_EXCL	   (1u << 4) /* O_EXCL on block devices: fail if mounted or in use */
 
 struct rawio_dev_opts {
-	size_t size;		/* sizeof(struct rawio_dev_opts), for growth */
-	unsigned flags;		/* RAWIO_DEV_* */
-	uint64_t create_size;	/* with RAWIO_DEV_CREATE: size of a new or shorter file */
-	char *errbuf;		/* optional: a one-line reason on failure */
+	size_t size;	      /* sizeof(struct rawio_dev_opts), for growth */
+	unsigned flags;	      /* RAWIO_DEV_* */
+	uint64_t create_size; /* with RAWIO_DEV_CREATE: size of a new or shorter file */
+	char *errbuf;	      /* optional: a one-line reason on failure */
 	size_t errbuf_len;
 };
 

@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define RAWIO_STORE_KEY_MAX 32
+#define RAWIO_STORE_KEY_MAX	 32
 #define RAWIO_STORE_DEFAULT_SLOT (4u << 20)
 
 struct rawio_store;
@@ -41,12 +41,12 @@ struct rawio_fault_range;
 struct rawio_fault_model;
 
 struct rawio_store_format_opts {
-	size_t size;		/* sizeof(struct rawio_store_format_opts) */
-	uint64_t slot_size;	/* power of two, 4 KiB .. 64 MiB; 0 means 4 MiB */
-	uint64_t slot_count;	/* 0: as many as fit */
-	uint64_t create_size;	/* a regular file that does not exist is created this big */
-	bool force;		/* format over a store or any non-zero superblock area */
-	char *errbuf;		/* optional: one line on why formatting failed */
+	size_t size;	      /* sizeof(struct rawio_store_format_opts) */
+	uint64_t slot_size;   /* power of two, 4 KiB .. 64 MiB; 0 means 4 MiB */
+	uint64_t slot_count;  /* 0: as many as fit */
+	uint64_t create_size; /* a regular file that does not exist is created this big */
+	bool force;	      /* format over a store or any non-zero superblock area */
+	char *errbuf;	      /* optional: one line on why formatting failed */
 	size_t errbuf_len;
 };
 
@@ -60,19 +60,19 @@ enum rawio_store_recover {
 typedef void (*rawio_store_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
 struct rawio_store_opts {
-	size_t size;			/* sizeof(struct rawio_store_opts) */
-	const char *engine;		/* recovery read engine: sync|threads|aio|uring; NULL: uring */
-	unsigned queue_depth;		/* recovery batches; 0 means 128 */
-	unsigned threads;		/* threads engine workers; 0 means 8 */
+	size_t size;	      /* sizeof(struct rawio_store_opts) */
+	const char *engine;   /* recovery read engine: sync|threads|aio|uring; NULL: uring */
+	unsigned queue_depth; /* recovery batches; 0 means 128 */
+	unsigned threads;     /* threads engine workers; 0 means 8 */
 	enum rawio_store_recover recover;
-	bool read_only;			/* no writes at all: no repairs, no checkpoint on close */
-	const char *lower_engine;	/* with engine "fault": the engine under it */
+	bool read_only;		  /* no writes at all: no repairs, no checkpoint on close */
+	const char *lower_engine; /* with engine "fault": the engine under it */
 	const struct rawio_fault_range *faults; /* with engine "fault": ranges ... */
-	size_t nr_faults;		/* ... applied to every I/O the store does */
-	struct rawio_fault_model *fault_model; /* with engine "fault": a volatile cache */
+	size_t nr_faults;			/* ... applied to every I/O the store does */
+	struct rawio_fault_model *fault_model;	/* with engine "fault": a volatile cache */
 	rawio_store_progress_fn progress;
 	void *progress_arg;
-	char *errbuf;			/* optional: one line on why opening failed */
+	char *errbuf; /* optional: one line on why opening failed */
 	size_t errbuf_len;
 };
 
@@ -80,34 +80,34 @@ struct rawio_store_opts {
 struct rawio_store_recovery {
 	char engine[16];
 	enum rawio_store_recover mode;
-	int checkpoint;			/* area used (0 or 1), -1 none */
+	int checkpoint; /* area used (0 or 1), -1 none */
 	uint64_t checkpoint_seq;
-	bool checkpoint_fallback;	/* the newest checkpoint was bad; the older one was used */
-	uint64_t loaded;		/* entries in the checkpoint */
-	uint64_t validated;		/* checkpoint entries whose header matched */
-	uint64_t dropped_mismatch;	/* header is another object (identity, length, generation) */
-	uint64_t dropped_corrupt;	/* header unreadable as one of ours (crc, magic, uuid) */
-	uint64_t dropped_io;		/* header read failed, also when retried alone */
-	uint64_t dropped_torn;		/* newer version whose payload failed its crc */
-	uint64_t rolled_forward;	/* objects written after the checkpoint, found by scan */
-	uint64_t superseded;		/* older versions of a key that a newer one replaced */
-	uint64_t stale_zeroed;		/* leftover headers (superseded, torn, stale) zeroed */
-	uint64_t headers_read;		/* slot headers read */
-	uint64_t retried;		/* headers re-read alone after a failed batch read */
-	uint64_t payloads_read;		/* payloads read to verify roll-forward candidates */
-	uint64_t entries;		/* objects in the index afterwards */
-	uint64_t ns;			/* wall time of recovery */
-	uint64_t read_ns;		/* of which: reading slot headers */
+	bool checkpoint_fallback;  /* the newest checkpoint was bad; the older one was used */
+	uint64_t loaded;	   /* entries in the checkpoint */
+	uint64_t validated;	   /* checkpoint entries whose header matched */
+	uint64_t dropped_mismatch; /* header is another object (identity, length, generation) */
+	uint64_t dropped_corrupt;  /* header unreadable as one of ours (crc, magic, uuid) */
+	uint64_t dropped_io;	   /* header read failed, also when retried alone */
+	uint64_t dropped_torn;	   /* newer version whose payload failed its crc */
+	uint64_t rolled_forward;   /* objects written after the checkpoint, found by scan */
+	uint64_t superseded;	   /* older versions of a key that a newer one replaced */
+	uint64_t stale_zeroed;	   /* leftover headers (superseded, torn, stale) zeroed */
+	uint64_t headers_read;	   /* slot headers read */
+	uint64_t retried;	   /* headers re-read alone after a failed batch read */
+	uint64_t payloads_read;	   /* payloads read to verify roll-forward candidates */
+	uint64_t entries;	   /* objects in the index afterwards */
+	uint64_t ns;		   /* wall time of recovery */
+	uint64_t read_ns;	   /* of which: reading slot headers */
 };
 
 struct rawio_store_stat {
 	uint64_t slot_size;
 	uint64_t slot_count;
-	uint64_t slots_used;		/* objects, plus slots on their way back to the pool */
+	uint64_t slots_used; /* objects, plus slots on their way back to the pool */
 	uint64_t objects;
-	uint64_t index_bytes;		/* memory of the in-memory index */
+	uint64_t index_bytes; /* memory of the in-memory index */
 	uint64_t payload_max;
-	uint64_t bytes_used;		/* sum of payload lengths */
+	uint64_t bytes_used; /* sum of payload lengths */
 	uint64_t next_generation;
 	uint64_t checkpoint_seq;
 	uint64_t puts, gets, deletes, checkpoints;
@@ -143,7 +143,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
  * Errors: -ENOENT; -EUCLEAN/-EBADMSG when no valid superblock (not a store, or
  * destroyed); -ENOMEM; I/O errors reading the superblock.
  */
-int rawio_store_open(struct rawio_store **out, const char *path, const struct rawio_store_opts *opts);
+int rawio_store_open(struct rawio_store **out, const char *path,
+		     const struct rawio_store_opts *opts);
 
 /* Write a checkpoint (unless read-only) and free. NULL is a no-op. Returns 0 or the checkpoint's error. */
 int rawio_store_close(struct rawio_store *s);

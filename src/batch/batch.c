@@ -19,13 +19,13 @@ struct batch {
 	rawio_batch_fn fn;
 	void *arg;
 	unsigned qd;
-	struct rawio_req *slots;   /* qd requests */
-	unsigned *free_slots;	   /* stack of free slot numbers */
+	struct rawio_req *slots; /* qd requests */
+	unsigned *free_slots;	 /* stack of free slot numbers */
 	unsigned nr_free;
-	char *bufs;		   /* qd borrowed buffers of buf_len each, or NULL */
+	char *bufs; /* qd borrowed buffers of buf_len each, or NULL */
 	size_t buf_len;
 	ssize_t failed;
-	int stop;		   /* the callback's non-zero return */
+	int stop; /* the callback's non-zero return */
 };
 
 static void batch_complete(struct batch *b, struct rawio_req *r)
@@ -76,8 +76,8 @@ static int batch_setup(struct batch *b, int op, size_t n)
 		return -ENOMEM;
 	if (borrow) {
 		const struct rawio_dev_info *info = rawio_dev_info(dev);
-		size_t a = info->offset_align > info->mem_align ? info->offset_align
-								: info->mem_align;
+		size_t a =
+			info->offset_align > info->mem_align ? info->offset_align : info->mem_align;
 
 		if (!a)
 			a = 4096;

@@ -21,9 +21,9 @@ struct fault_shadow {
 struct fault_priv {
 	struct rawio_engine *lower;
 	struct rawio_fault_range *ranges;
-	uint32_t *hits;		/* matches so far, per range */
+	uint32_t *hits; /* matches so far, per range */
 	size_t nr_ranges;
-	struct req_fifo failed;	/* failed at queue time, handed out by reap */
+	struct req_fifo failed;	      /* failed at queue time, handed out by reap */
 	struct fault_shadow *shadows; /* qd of them */
 	unsigned *free_shadows;
 	unsigned nr_free_shadows;
@@ -163,7 +163,8 @@ static void fault_bitrot(const struct fault_priv *p, struct rawio_req *r)
 		/* Which bit depends only on where: the same read rots the same way. */
 		h = (lo ^ (i << 48)) * 0x9e3779b97f4a7c15ull;
 		h ^= h >> 29;
-		((unsigned char *)req_data(r))[lo - pos + h % (hi - lo)] ^= (unsigned char)(1u << (h >> 61));
+		((unsigned char *)req_data(r))[lo - pos + h % (hi - lo)] ^=
+			(unsigned char)(1u << (h >> 61));
 	}
 }
 

@@ -28,7 +28,7 @@ struct rawio_fault_model {
 	struct rawio_fault_model_stats st;
 	struct rawio_engine *io; /* writes held data down; opened on the first attach */
 	unsigned users;
-	uint32_t sector;	 /* tearing granularity */
+	uint32_t sector; /* tearing granularity */
 };
 
 int rawio_fault_model_new(struct rawio_fault_model **out, const struct rawio_fault_model_opts *o)
@@ -108,8 +108,9 @@ void fault_model_detach(struct rawio_fault_model *m)
 static int64_t model_rw(struct rawio_fault_model *m, int op, unsigned flags, void *buf,
 			uint64_t len, uint64_t off)
 {
-	struct rawio_req r = { .op = (uint8_t)op, .flags = flags, .buf = buf, .len = len,
-			       .off = off };
+	struct rawio_req r = {
+		.op = (uint8_t)op, .flags = flags, .buf = buf, .len = len, .off = off
+	};
 
 	if (!m->io)
 		return -ENODEV;
@@ -144,8 +145,9 @@ static int model_cut(struct rawio_fault_model *m)
 			m->st.torn_subset++;
 			for (uint64_t i = 0; i < n && res >= 0; i++)
 				if (rng_next(&m->rng) & 1)
-					res = model_rw(m, RAWIO_OP_WRITE, 0, h->data + i * m->sector,
-						       m->sector, h->off + i * m->sector);
+					res = model_rw(m, RAWIO_OP_WRITE, 0,
+						       h->data + i * m->sector, m->sector,
+						       h->off + i * m->sector);
 		}
 		if (res < 0 && !ret)
 			ret = (int)res;
@@ -202,8 +204,7 @@ static void model_supersede(struct rawio_fault_model *m, const char *buf, uint64
 	}
 }
 
-static int64_t model_hold(struct rawio_fault_model *m, const void *data, uint64_t len,
-			  uint64_t off)
+static int64_t model_hold(struct rawio_fault_model *m, const void *data, uint64_t len, uint64_t off)
 {
 	struct held_write *h = calloc(1, sizeof(*h));
 

@@ -14,33 +14,33 @@
 
 #include <rawio/store.h>
 
-#define STORE_BLOCK	    4096u		   /* header block, superblock, checkpoint header */
-#define STORE_SB_MAGIC	    0x5254534f49574152ull /* "RAWIOSTR" */
-#define STORE_CP_MAGIC	    0x50434b4f49574152ull /* "RAWIOKCP" */
-#define STORE_SLOT_MAGIC    0x544f4c53u		   /* "SLOT" */
-#define STORE_VERSION	    1u
-#define STORE_ENTRY_SIZE    64u
-#define STORE_DATA_ALIGN    (1u << 20)		   /* slots start on a 1 MiB boundary */
-#define STORE_MIN_SLOT	    4096ull
-#define STORE_MAX_SLOT	    (64ull << 20)
-#define STORE_MAX_SLOTS	    (1ull << 31)
+#define STORE_BLOCK	 4096u		       /* header block, superblock, checkpoint header */
+#define STORE_SB_MAGIC	 0x5254534f49574152ull /* "RAWIOSTR" */
+#define STORE_CP_MAGIC	 0x50434b4f49574152ull /* "RAWIOKCP" */
+#define STORE_SLOT_MAGIC 0x544f4c53u	       /* "SLOT" */
+#define STORE_VERSION	 1u
+#define STORE_ENTRY_SIZE 64u
+#define STORE_DATA_ALIGN (1u << 20) /* slots start on a 1 MiB boundary */
+#define STORE_MIN_SLOT	 4096ull
+#define STORE_MAX_SLOT	 (64ull << 20)
+#define STORE_MAX_SLOTS	 (1ull << 31)
 
 struct store_geometry {
 	uint8_t uuid[16];
 	uint64_t slot_size;
 	uint64_t slot_count;
-	uint64_t dev_size;	/* bytes the store uses, from 0 */
-	uint64_t cp_off[2];	/* checkpoint areas */
-	uint64_t cp_len;	/* bytes per checkpoint area: header block + body */
-	uint64_t data_off;	/* first slot */
-	uint64_t format_ns;	/* CLOCK_REALTIME at format */
+	uint64_t dev_size;  /* bytes the store uses, from 0 */
+	uint64_t cp_off[2]; /* checkpoint areas */
+	uint64_t cp_len;    /* bytes per checkpoint area: header block + body */
+	uint64_t data_off;  /* first slot */
+	uint64_t format_ns; /* CLOCK_REALTIME at format */
 };
 
 /* The superblock as it is on disk: little-endian, crc32c over everything before crc. */
 struct store_sb_disk {
 	uint64_t magic;
 	uint32_t version;
-	uint32_t sb_len;	/* sizeof(struct store_sb_disk) */
+	uint32_t sb_len; /* sizeof(struct store_sb_disk) */
 	uint8_t uuid[16];
 	uint64_t slot_size;
 	uint64_t slot_count;
@@ -49,8 +49,8 @@ struct store_sb_disk {
 	uint64_t cp_len;
 	uint64_t data_off;
 	uint64_t format_ns;
-	uint32_t block_size;	/* STORE_BLOCK */
-	uint32_t entry_size;	/* STORE_ENTRY_SIZE */
+	uint32_t block_size; /* STORE_BLOCK */
+	uint32_t entry_size; /* STORE_ENTRY_SIZE */
 	uint8_t reserved[64];
 	uint32_t pad;
 	uint32_t crc;
@@ -61,12 +61,12 @@ struct store_cp_hdr_disk {
 	uint64_t magic;
 	uint32_t version;
 	uint32_t hdr_len;
-	uint8_t uuid[16];	/* the store's: a checkpoint of another format is not ours */
-	uint64_t seq;		/* checkpoints count up; the newest valid one wins */
+	uint8_t uuid[16]; /* the store's: a checkpoint of another format is not ours */
+	uint64_t seq;	  /* checkpoints count up; the newest valid one wins */
 	uint64_t entry_count;
-	uint64_t next_gen;	/* every generation below this was in the index or dead */
-	uint64_t body_len;	/* entry_count * STORE_ENTRY_SIZE */
-	uint64_t written_ns;	/* CLOCK_REALTIME */
+	uint64_t next_gen;   /* every generation below this was in the index or dead */
+	uint64_t body_len;   /* entry_count * STORE_ENTRY_SIZE */
+	uint64_t written_ns; /* CLOCK_REALTIME */
 	uint32_t body_crc;
 	uint32_t crc;
 };
@@ -88,11 +88,11 @@ struct store_slot_hdr_disk {
 	uint32_t magic;
 	uint16_t version;
 	uint16_t hdr_len;
-	uint8_t uuid[16];	/* a slot written by an earlier format is not ours */
+	uint8_t uuid[16]; /* a slot written by an earlier format is not ours */
 	uint8_t key[RAWIO_STORE_KEY_MAX];
 	uint8_t key_len;
 	uint8_t pad[3];
-	uint32_t flags;		/* reserved, 0 */
+	uint32_t flags; /* reserved, 0 */
 	uint64_t generation;
 	uint32_t payload_len;
 	uint32_t payload_crc;
@@ -114,7 +114,7 @@ struct store_entry {
 
 struct store_slot_hdr {
 	uint8_t uuid[16];
-	struct store_entry e;	/* slot is not stored in the header: the caller knows it */
+	struct store_entry e; /* slot is not stored in the header: the caller knows it */
 	uint32_t flags;
 	uint64_t written_ns;
 };

@@ -15,12 +15,12 @@
 
 enum slot_state {
 	SLOT_FREE = 0,
-	SLOT_PENDING,	/* allocated to a put whose write is in flight */
-	SLOT_LIVE,	/* holds the current object of its key (in the hash table) */
-	SLOT_DYING,	/* superseded: its header is zeroed once its successor is durable */
-	SLOT_UNSYNCED,	/* header zeroed, not yet flushed: not reusable until it is */
-	SLOT_ZEROED,	/* zero durable, but a reader is still in it: freed when it leaves */
-	SLOT_LOST,	/* its I/O failed: kept out of use until close */
+	SLOT_PENDING,  /* allocated to a put whose write is in flight */
+	SLOT_LIVE,     /* holds the current object of its key (in the hash table) */
+	SLOT_DYING,    /* superseded: its header is zeroed once its successor is durable */
+	SLOT_UNSYNCED, /* header zeroed, not yet flushed: not reusable until it is */
+	SLOT_ZEROED,   /* zero durable, but a reader is still in it: freed when it leaves */
+	SLOT_LOST,     /* its I/O failed: kept out of use until close */
 };
 
 struct slot_meta {
@@ -29,20 +29,20 @@ struct slot_meta {
 	uint32_t payload_crc;
 	uint8_t key[RAWIO_STORE_KEY_MAX];
 	uint8_t key_len;
-	uint8_t state;		/* enum slot_state */
-	uint16_t pins;		/* readers in the slot; it is not reused while pinned */
+	uint8_t state; /* enum slot_state */
+	uint16_t pins; /* readers in the slot; it is not reused while pinned */
 };
 _Static_assert(sizeof(struct slot_meta) == 52, "slot_meta is 52 bytes");
 
 struct store_index {
 	struct slot_meta *slots;
-	uint32_t *table;	/* slot + 1; 0 is empty */
+	uint32_t *table; /* slot + 1; 0 is empty */
 	uint64_t nr_slots;
-	uint64_t mask;		/* table size - 1 */
+	uint64_t mask; /* table size - 1 */
 	uint64_t nr_live;
-	uint64_t nr_used;	/* slots not FREE */
-	uint64_t *free_bits;	/* 1 = free */
-	uint64_t free_cursor;	/* word to look at first */
+	uint64_t nr_used;     /* slots not FREE */
+	uint64_t *free_bits;  /* 1 = free */
+	uint64_t free_cursor; /* word to look at first */
 	uint64_t bytes_live;
 };
 

@@ -48,7 +48,8 @@ static unsigned store_judge(const struct slot_meta *expect, int64_t read, int de
 	if (expect) {
 		if (!ours)
 			return dec == -ENODATA ? V_DROP_MISMATCH : V_DROP_CORRUPT;
-		if (h->e.key_len == expect->key_len && !memcmp(h->e.key, expect->key, h->e.key_len) &&
+		if (h->e.key_len == expect->key_len &&
+		    !memcmp(h->e.key, expect->key, h->e.key_len) &&
 		    h->e.payload_len == expect->payload_len &&
 		    h->e.payload_crc == expect->payload_crc && h->e.generation == slot_gen(expect))
 			return V_KEEP;
@@ -71,7 +72,8 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	if (s->info->size < 2 * STORE_BLOCK) {
 		if (s->opts.errbuf)
 			snprintf(s->opts.errbuf, s->opts.errbuf_len,
-				 "%s: not a rawio store (%llu bytes, smaller than a superblock area)",
+				 "%s: not a rawio store (%llu bytes, smaller than a superblock "
+				 "area)",
 				 s->info->path, (unsigned long long)s->info->size);
 		return -EUCLEAN;
 	}
@@ -82,8 +84,9 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	if (res < 0) {
 		rawio_buf_free(buf);
 		if (s->opts.errbuf)
-			snprintf(s->opts.errbuf, s->opts.errbuf_len, "%s: reading the superblocks: %s",
-				 s->info->path, rawio_strerror((int)res));
+			snprintf(s->opts.errbuf, s->opts.errbuf_len,
+				 "%s: reading the superblocks: %s", s->info->path,
+				 rawio_strerror((int)res));
 		return (int)res;
 	}
 	for (int i = 0; i < 2; i++)
@@ -101,15 +104,16 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 			snprintf(s->opts.errbuf, s->opts.errbuf_len, "%s: %s", s->info->path,
 				 ret[0] == -ENODATA && ret[1] == -ENODATA
 					 ? "not a rawio store (no superblock; format it first)"
-					 : "no valid superblock (not a rawio store, or both copies are damaged)");
+					 : "no valid superblock (not a rawio store, or both copies "
+					   "are damaged)");
 		return ret[0] == -EBADMSG || ret[1] == -EBADMSG ? -EBADMSG : -EUCLEAN;
 	}
 	s->g = ret[0] ? g[1] : g[0];
 	if (s->info->size < s->g.dev_size) {
 		if (s->opts.errbuf)
 			snprintf(s->opts.errbuf, s->opts.errbuf_len,
-				 "%s: %llu bytes, but the store was formatted for %llu", s->info->path,
-				 (unsigned long long)s->info->size,
+				 "%s: %llu bytes, but the store was formatted for %llu",
+				 s->info->path, (unsigned long long)s->info->size,
 				 (unsigned long long)s->g.dev_size);
 		return -EUCLEAN;
 	}
@@ -148,8 +152,8 @@ static int store_load_body(struct rawio_store *s, int area, const struct store_c
 			struct store_entry e;
 			struct slot_meta *m;
 
-			ret = store_entry_decode(buf + i * STORE_ENTRY_SIZE, STORE_ENTRY_SIZE, &s->g,
-						 &e);
+			ret = store_entry_decode(buf + i * STORE_ENTRY_SIZE, STORE_ENTRY_SIZE,
+						 &s->g, &e);
 			if (ret)
 				break;
 			/* One entry per slot, one slot per key, generations below next_gen. */
@@ -234,13 +238,13 @@ struct scan_ctx {
 	struct rawio_store *s;
 	uint64_t g;
 	bool only_expected;
-	uint32_t *cand;		/* slots to roll forward */
+	uint32_t *cand; /* slots to roll forward */
 	uint64_t nr_cand, cap_cand;
-	uint32_t *zero;		/* slots to zero */
+	uint32_t *zero; /* slots to zero */
 	uint64_t nr_zero, cap_zero;
-	uint64_t *retry_idx;	/* batch entries to read again alone */
+	uint64_t *retry_idx; /* batch entries to read again alone */
 	uint64_t nr_retry, cap_retry;
-	uint64_t max_gen;	/* highest generation on disk */
+	uint64_t max_gen; /* highest generation on disk */
 	uint64_t done, total;
 };
 
@@ -371,7 +375,8 @@ static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 	/* The per-slot fallback: one bad sector drops one entry, not the batch. */
 	for (uint64_t i = 0; i < c->nr_retry && !ret; i++) {
 		uint64_t sl = c->retry_idx[i];
-		int64_t res = store_io(s, RAWIO_OP_READ, 0, one, STORE_BLOCK, store_slot_off(&s->g, sl));
+		int64_t res =
+			store_io(s, RAWIO_OP_READ, 0, one, STORE_BLOCK, store_slot_off(&s->g, sl));
 
 		s->rec.retried++;
 		ret = scan_apply(c, sl, res, one);
@@ -442,7 +447,7 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 		index_publish(&s->ix, slot);
 		s->rec.rolled_forward++;
 		continue;
-discard:
+	discard:
 		if (push_u32(&c->zero, &c->nr_zero, &c->cap_zero, slot))
 			return -ENOMEM;
 	}
@@ -588,7 +593,8 @@ int rawio_store_check(const char *path, const struct rawio_store_opts *opts, cha
 			   (unsigned long long)(r->dropped_mismatch + r->dropped_corrupt +
 						r->dropped_io),
 			   (unsigned long long)r->dropped_mismatch,
-			   (unsigned long long)r->dropped_corrupt, (unsigned long long)r->dropped_io);
+			   (unsigned long long)r->dropped_corrupt,
+			   (unsigned long long)r->dropped_io);
 	}
 	ret = rawio_store_list(s, check_obj, &c);
 	if (!ret)

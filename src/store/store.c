@@ -118,8 +118,9 @@ void store_buf_put(struct rawio_store *s, void *buf)
 int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint64_t len,
 		 uint64_t off)
 {
-	struct rawio_req r = { .op = (uint8_t)op, .flags = flags, .buf = buf, .len = len,
-			       .off = off };
+	struct rawio_req r = {
+		.op = (uint8_t)op, .flags = flags, .buf = buf, .len = len, .off = off
+	};
 	struct rawio_engine *e;
 	int64_t res;
 	int ret;
@@ -151,7 +152,8 @@ int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		ios[i] = (struct rawio_batch_io){ .off = store_slot_off(&s->g, slots[i]),
-						  .len = STORE_BLOCK, .buf = zero };
+						  .len = STORE_BLOCK,
+						  .buf = zero };
 	failed = rawio_batch_write(e, ios, n, NULL, NULL);
 	rawio_engine_close(e);
 	ret = 0;
@@ -241,7 +243,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 			if (used == 1) {
 				store_uuid_str(found.uuid, uuid);
 				store_err(errbuf, errlen,
-					  "%s holds a rawio store (uuid %s, %llu slots of %llu bytes); "
+					  "%s holds a rawio store (uuid %s, %llu slots of %llu "
+					  "bytes); "
 					  "formatting destroys it: use --force",
 					  path, uuid, (unsigned long long)found.slot_count,
 					  (unsigned long long)found.slot_size);
@@ -259,7 +262,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	if (ret) {
 		store_err(errbuf, errlen,
 			  ret == -ENOSPC ? "%s: %llu bytes cannot hold %s slots of %llu bytes"
-					 : "%s: bad geometry (%llu bytes, %s slots of %llu bytes); slot size must be a power of two from 4 KiB to 64 MiB",
+					 : "%s: bad geometry (%llu bytes, %s slots of %llu bytes); "
+					   "slot size must be a power of two from 4 KiB to 64 MiB",
 			  path, (unsigned long long)s.info->size,
 			  opts->slot_count ? "the asked-for" : "any",
 			  (unsigned long long)(opts->slot_size ? opts->slot_size
@@ -319,7 +323,8 @@ static void store_free(struct rawio_store *s)
 	free(s);
 }
 
-int rawio_store_open(struct rawio_store **out, const char *path, const struct rawio_store_opts *opts)
+int rawio_store_open(struct rawio_store **out, const char *path,
+		     const struct rawio_store_opts *opts)
 {
 	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
 	pthread_rwlockattr_t rwa;
@@ -653,7 +658,8 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 			ret = -ENOMEM;
 			break;
 		}
-		res = store_io(s, RAWIO_OP_READ, 0, io, io_len, store_slot_off(&s->g, (uint64_t)slot));
+		res = store_io(s, RAWIO_OP_READ, 0, io, io_len,
+			       store_slot_off(&s->g, (uint64_t)slot));
 		store_unpin(s, (uint64_t)slot);
 		if (res < 0) {
 			ret = res;
@@ -661,7 +667,8 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 		}
 		dec = store_slot_hdr_decode(io, STORE_BLOCK, &s->g, &h);
 		if (dec || h.e.generation != slot_gen(&want) || h.e.key_len != want.key_len ||
-		    memcmp(h.e.key, want.key, want.key_len) || h.e.payload_len != want.payload_len) {
+		    memcmp(h.e.key, want.key, want.key_len) ||
+		    h.e.payload_len != want.payload_len) {
 			bool moved;
 
 			pthread_mutex_lock(&s->lock);
@@ -766,7 +773,8 @@ int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct ra
 
 		if (m->state != SLOT_LIVE)
 			continue;
-		snap[n] = (struct rawio_store_obj){ .key_len = m->key_len, .slot = i,
+		snap[n] = (struct rawio_store_obj){ .key_len = m->key_len,
+						    .slot = i,
 						    .payload_len = m->payload_len,
 						    .payload_crc = m->payload_crc,
 						    .generation = slot_gen(m) };
@@ -834,12 +842,14 @@ int store_checkpoint(struct rawio_store *s)
 	res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (res >= 0 && h.body_len)
 		res = store_io(s, RAWIO_OP_WRITE, 0, buf + STORE_BLOCK,
-			       store_round(h.body_len, STORE_BLOCK), s->g.cp_off[area] + STORE_BLOCK);
+			       store_round(h.body_len, STORE_BLOCK),
+			       s->g.cp_off[area] + STORE_BLOCK);
 	if (res >= 0)
 		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (res >= 0) {
 		store_cp_hdr_encode(buf, &h);
-		res = store_io(s, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, STORE_BLOCK, s->g.cp_off[area]);
+		res = store_io(s, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, STORE_BLOCK,
+			       s->g.cp_off[area]);
 	}
 	ret = res < 0 ? (int)res : 0;
 	if (!ret) {

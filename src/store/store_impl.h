@@ -10,8 +10,8 @@
 #include "format.h"
 #include "index.h"
 
-#define STORE_POOL_MAX 64	/* engine contexts kept for foreground I/O */
-#define STORE_PENDING_MAX 256	/* dying and unsynced slots kept before a sync */
+#define STORE_POOL_MAX	  64  /* engine contexts kept for foreground I/O */
+#define STORE_PENDING_MAX 256 /* dying and unsynced slots kept before a sync */
 
 struct rawio_store {
 	struct rawio_dev *dev;
@@ -20,7 +20,7 @@ struct rawio_store {
 	struct rawio_store_opts opts;
 	char engine[16];
 	char lower_engine[16];
-	uint32_t io_align;	/* payload lengths round up to this */
+	uint32_t io_align; /* payload lengths round up to this */
 	bool read_only;
 
 	/*
@@ -29,12 +29,12 @@ struct rawio_store {
 	 * so every generation below its next_gen is in the snapshot or dead.
 	 */
 	pthread_rwlock_t cp_lock;
-	pthread_mutex_t cp_mutex;	/* one checkpoint at a time */
-	pthread_mutex_t lock;		/* the index, generations, pending list, stats */
+	pthread_mutex_t cp_mutex; /* one checkpoint at a time */
+	pthread_mutex_t lock;	  /* the index, generations, pending list, stats */
 	struct store_index ix;
 	uint64_t next_gen;
-	uint64_t cp_seq;		/* of the newest checkpoint on disk, 0 none */
-	int cp_area;			/* where it is, -1 none */
+	uint64_t cp_seq; /* of the newest checkpoint on disk, 0 none */
+	int cp_area;	 /* where it is, -1 none */
 
 	/*
 	 * Slots on their way back to the pool (state DYING or UNSYNCED). Two
@@ -43,9 +43,9 @@ struct rawio_store {
 	 * durable, and a zeroed slot is reused only after the zero is durable
 	 * (else a torn new write could leave an old header over new bytes).
 	 */
-	uint32_t *pending;		/* grows; a sync starts at STORE_PENDING_MAX */
+	uint32_t *pending; /* grows; a sync starts at STORE_PENDING_MAX */
 	unsigned nr_pending, cap_pending;
-	pthread_mutex_t sync_mutex;	/* one store_sync at a time */
+	pthread_mutex_t sync_mutex; /* one store_sync at a time */
 
 	pthread_mutex_t pool_lock;
 	struct rawio_engine *pool[STORE_POOL_MAX];

@@ -43,8 +43,10 @@ static int one_seed(uint64_t seed, const char *engine)
 		if (bad[slot])
 			continue;
 		bad[slot] = true;
-		f[nf] = (struct rawio_fault_range){ .off = store_slot_off(&g, slot), .len = 96,
-						    .ops = 1u << RAWIO_OP_READ, .bitrot = nf >= k };
+		f[nf] = (struct rawio_fault_range){ .off = store_slot_off(&g, slot),
+						    .len = 96,
+						    .ops = 1u << RAWIO_OP_READ,
+						    .bitrot = nf >= k };
 		nf++;
 	}
 	/* And rot one payload byte of an object whose header is fine. */
@@ -52,7 +54,9 @@ static int one_seed(uint64_t seed, const char *engine)
 		rot_payload = (unsigned)rng_below(&rng, NR);
 	while (bad[rot_payload]);
 	f[nf++] = (struct rawio_fault_range){ .off = store_slot_off(&g, rot_payload) + STORE_BLOCK,
-					      .len = 8, .ops = 1u << RAWIO_OP_READ, .bitrot = true };
+					      .len = 8,
+					      .ops = 1u << RAWIO_OP_READ,
+					      .bitrot = true };
 
 	t.o.engine = "fault";
 	t.o.lower_engine = engine;

@@ -26,14 +26,14 @@
 #include "harness.h"
 #include "util/rng.h"
 
-#define NKEYS 24
-#define MAXV 64		/* possible values remembered per key */
-#define ABSENT 0	/* version 0: the key is not there */
-#define SLOT (16u << 10)
+#define NKEYS  24
+#define MAXV   64 /* possible values remembered per key */
+#define ABSENT 0  /* version 0: the key is not there */
+#define SLOT   (16u << 10)
 
 struct key_model {
-	uint32_t cur;		/* what a get must return now (version; 0 absent) */
-	uint32_t may[MAXV];	/* versions a recovery may show */
+	uint32_t cur;	    /* what a get must return now (version; 0 absent) */
+	uint32_t may[MAXV]; /* versions a recovery may show */
 	unsigned nr_may;
 };
 
@@ -107,17 +107,18 @@ static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_
 	return rawio_store_open(s, r->path, &o);
 }
 
-#define VIOLATION(...)                                                                     \
-	do {                                                                               \
-		snprintf(r->why, sizeof(r->why), __VA_ARGS__);                             \
-		goto out;                                                                  \
+#define VIOLATION(...)                                         \
+	do {                                                   \
+		snprintf(r->why, sizeof(r->why), __VA_ARGS__); \
+		goto out;                                      \
 	} while (0)
 
 /* One seed: workload, cut, recover, check. 0 ok, 1 violation, -errno harness failure. */
 static int run_seed(struct run *r)
 {
-	struct rawio_store_format_opts f = { .size = sizeof(f), .slot_size = SLOT,
-					     .create_size = 2u << 20, .force = true };
+	struct rawio_store_format_opts f = {
+		.size = sizeof(f), .slot_size = SLOT, .create_size = 2u << 20, .force = true
+	};
 	struct rawio_fault_model_opts mo = { .size = sizeof(mo), .seed = r->seed };
 	struct rawio_fault_model *fm = NULL;
 	struct rawio_store *s = NULL;
@@ -158,7 +159,8 @@ static int run_seed(struct run *r)
 		goto harness;
 
 	for (unsigned op = 0; op < r->ops; op++) {
-		unsigned k = (unsigned)rng_below(&rng, NKEYS), roll = (unsigned)rng_below(&rng, 100);
+		unsigned k = (unsigned)rng_below(&rng, NKEYS),
+			 roll = (unsigned)rng_below(&rng, 100);
 		struct key_model *m = &r->k[k];
 		uint32_t v;
 		size_t len;
@@ -183,12 +185,13 @@ static int run_seed(struct run *r)
 			bool durable = roll < 59;
 
 			may_add(m, ABSENT);
-			e = rawio_store_delete(s, key, strlen(key), durable ? RAWIO_STORE_DURABLE : 0);
+			e = rawio_store_delete(s, key, strlen(key),
+					       durable ? RAWIO_STORE_DURABLE : 0);
 			if (e == -ENOENT && m->cur == ABSENT)
 				e = 0;
 			else if (e == -ENOENT)
-				VIOLATION("op %u: delete %s: -ENOENT, but it holds version %u", op, key,
-					  m->cur);
+				VIOLATION("op %u: delete %s: -ENOENT, but it holds version %u", op,
+					  key, m->cur);
 			if (!e) {
 				m->cur = ABSENT;
 				if (durable)
@@ -203,8 +206,8 @@ static int run_seed(struct run *r)
 			else if (m->cur != ABSENT) {
 				len = value_fill(k, m->cur, buf);
 				if (n != (ssize_t)len || memcmp(buf, got, len))
-					VIOLATION("op %u: get %s: %zd bytes, not version %u", op, key,
-						  n, m->cur);
+					VIOLATION("op %u: get %s: %zd bytes, not version %u", op,
+						  key, n, m->cur);
 			}
 		} else if (roll < 95) { /* checkpoint: everything so far is durable */
 			e = rawio_store_checkpoint(s);
@@ -303,8 +306,7 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "seed", required_argument, NULL, 's' }, { "seeds", required_argument, NULL, 'S' },
 		{ "ops", required_argument, NULL, 'o' },  { "verbose", no_argument, NULL, 'v' },
-		{ "keep", no_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 },
+		{ "keep", no_argument, NULL, 'k' },	  { NULL, 0, NULL, 0 },
 	};
 	static struct run r = { .ops = 80 };
 	uint64_t from = 1, to = 200, cuts = 0, kept = 0, lost = 0, torn = 0;
@@ -345,8 +347,8 @@ int main(int argc, char **argv)
 		r.seed = seed;
 		ret = run_seed(&r);
 		if (ret < 0) {
-			fprintf(stderr, "seed %llu: harness failure: %s\n", (unsigned long long)seed,
-				rawio_strerror(ret));
+			fprintf(stderr, "seed %llu: harness failure: %s\n",
+				(unsigned long long)seed, rawio_strerror(ret));
 			unlink(r.path);
 			return T_FAIL;
 		}
@@ -355,7 +357,9 @@ int main(int argc, char **argv)
 		lost += r.mst.lost;
 		torn += r.mst.torn_prefix + r.mst.torn_subset;
 		if (ret || r.verbose)
-			fprintf(ret ? stderr : stdout, "seed %llu: %s (held writes at the cut: %llu kept, %llu lost, %llu torn)\n",
+			fprintf(ret ? stderr : stdout,
+				"seed %llu: %s (held writes at the cut: %llu kept, %llu lost, %llu "
+				"torn)\n",
 				(unsigned long long)seed, ret ? r.why : "ok",
 				(unsigned long long)r.mst.kept, (unsigned long long)r.mst.lost,
 				(unsigned long long)(r.mst.torn_prefix + r.mst.torn_subset));

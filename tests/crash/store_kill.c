@@ -58,8 +58,9 @@ static void child(const char *path, int fd, uint64_t seed)
 
 static int round_once(const char *path, uint64_t seed)
 {
-	struct rawio_store_format_opts f = { .size = sizeof(f), .slot_size = 8 << 10,
-					     .create_size = 8 << 20, .force = true };
+	struct rawio_store_format_opts f = {
+		.size = sizeof(f), .slot_size = 8 << 10, .create_size = 8 << 20, .force = true
+	};
 	struct rawio_store_opts o = { .size = sizeof(o) };
 	uint32_t acked[NKEYS] = { 0 }, v, last = 0;
 	uint64_t rng = seed;
@@ -98,8 +99,8 @@ static int round_once(const char *path, uint64_t seed)
 		n = rawio_store_get(s, key, strlen(key), buf, sizeof(buf));
 		if (!acked[k] && n == -ENOENT)
 			continue;
-		CHECK(n >= 4, "seed %llu: %s: %zd (acked version %u)", (unsigned long long)seed, key,
-		      n, acked[k]);
+		CHECK(n >= 4, "seed %llu: %s: %zd (acked version %u)", (unsigned long long)seed,
+		      key, n, acked[k]);
 		memcpy(&v, buf, sizeof(v));
 		/* The acknowledged version, or the one put in flight when it died. */
 		CHECK(v == acked[k] || (v == last + 1 && v % NKEYS == k),
@@ -112,8 +113,8 @@ static int round_once(const char *path, uint64_t seed)
 	CHECK_OK(rawio_store_close(s));
 	CHECK(rawio_store_check(path, NULL, report, sizeof(report)) == 0, "seed %llu: check: %s",
 	      (unsigned long long)seed, report);
-	printf("seed %llu: killed after %u acknowledged puts: all there\n", (unsigned long long)seed,
-	       last);
+	printf("seed %llu: killed after %u acknowledged puts: all there\n",
+	       (unsigned long long)seed, last);
 	return T_PASS;
 }
 

@@ -24,10 +24,12 @@ int main(int argc, char **argv)
 	static char buf[STORE_BLOCK];
 	const char *dir = argc > 1 ? argv[1] : ".";
 	struct store_geometry g;
-	struct store_cp_hdr h = { .seq = 3, .entry_count = 2, .next_gen = 9,
-				  .body_len = 2 * STORE_ENTRY_SIZE };
-	struct store_entry e = { .key = "key", .key_len = 3, .slot = 5, .payload_len = 100,
-				 .generation = 7 };
+	struct store_cp_hdr h = {
+		.seq = 3, .entry_count = 2, .next_gen = 9, .body_len = 2 * STORE_ENTRY_SIZE
+	};
+	struct store_entry e = {
+		.key = "key", .key_len = 3, .slot = 5, .payload_len = 100, .generation = 7
+	};
 	struct store_slot_hdr sh = { .e = e };
 
 	store_geometry_plan(&g, 1ull << 30, 1u << 20, 0);

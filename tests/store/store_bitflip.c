@@ -37,7 +37,8 @@ int main(void)
 
 	CHECK_OK(t_store_reopen(&t, false));
 	memset(out, 0, sizeof(out));
-	CHECK(rawio_store_get(t.s, "victim", 6, out, sizeof(out)) == -EBADMSG, "get of a flipped payload");
+	CHECK(rawio_store_get(t.s, "victim", 6, out, sizeof(out)) == -EBADMSG,
+	      "get of a flipped payload");
 	CHECK(store_all_zero(out, sizeof(out)), "bytes of a bad payload reached the caller");
 	rawio_store_close(t.s);
 	t.s = NULL;

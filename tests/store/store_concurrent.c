@@ -10,8 +10,8 @@
 #include "store_test.h"
 
 #define WRITERS 4
-#define KEYS 16
-#define OPS 600
+#define KEYS	16
+#define OPS	600
 
 struct shared {
 	struct rawio_store *s;
@@ -69,7 +69,8 @@ static void *reader(void *arg)
 		char key[16];
 		ssize_t n;
 
-		snprintf(key, sizeof(key), "w%u-k%u", rand_r(&seed) % WRITERS, rand_r(&seed) % KEYS);
+		snprintf(key, sizeof(key), "w%u-k%u", rand_r(&seed) % WRITERS,
+			 rand_r(&seed) % KEYS);
 		n = rawio_store_get(sh->s, key, strlen(key), buf, sizeof(buf));
 		if (n == -ENOENT)
 			continue;

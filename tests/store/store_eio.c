@@ -29,7 +29,8 @@ int main(int argc, char **argv)
 	CHECK_OK(t_geometry(t.path, &g));
 	for (int i = 0; i < 3; i++)
 		bad[i] = (struct rawio_fault_range){ .off = store_slot_off(&g, bad_slots[i]),
-						     .len = 512, .ops = 1u << RAWIO_OP_READ };
+						     .len = 512,
+						     .ops = 1u << RAWIO_OP_READ };
 	t.o.engine = "fault";
 	t.o.lower_engine = lower;
 	t.o.faults = bad;
@@ -39,9 +40,10 @@ int main(int argc, char **argv)
 	rawio_store_recovery(t.s, &r);
 	CHECK(r.dropped_io == 3, "%s: dropped_io %llu, want 3", lower,
 	      (unsigned long long)r.dropped_io);
-	CHECK(r.retried == 3, "%s: %llu re-read alone, want 3", lower, (unsigned long long)r.retried);
-	CHECK(r.validated == NR - 3 && r.entries == NR - 3, "%s: validated %llu, entries %llu", lower,
-	      (unsigned long long)r.validated, (unsigned long long)r.entries);
+	CHECK(r.retried == 3, "%s: %llu re-read alone, want 3", lower,
+	      (unsigned long long)r.retried);
+	CHECK(r.validated == NR - 3 && r.entries == NR - 3, "%s: validated %llu, entries %llu",
+	      lower, (unsigned long long)r.validated, (unsigned long long)r.entries);
 	for (int i = 0; i < NR; i++) {
 		bool bad_one = i == 3 || i == 77 || i == NR - 1;
 		ssize_t n;

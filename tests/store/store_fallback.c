@@ -46,7 +46,8 @@ int main(void)
 	}
 	newest = h[1].seq > h[0].seq;
 	CHECK(h[newest].entry_count == 3 && h[!newest].entry_count == 1, "entries %llu / %llu",
-	      (unsigned long long)h[newest].entry_count, (unsigned long long)h[!newest].entry_count);
+	      (unsigned long long)h[newest].entry_count,
+	      (unsigned long long)h[!newest].entry_count);
 
 	/* 1. The newest header torn. */
 	memcpy(blk, saved[newest], STORE_BLOCK);

@@ -4,7 +4,8 @@
 
 int main(void)
 {
-	struct rawio_store_format_opts f = { .size = sizeof(f), .slot_size = 1u << 20,
+	struct rawio_store_format_opts f = { .size = sizeof(f),
+					     .slot_size = 1u << 20,
 					     .create_size = 8u << 20 };
 	struct rawio_store_opts o = { .size = sizeof(o) };
 	struct rawio_store *s;
@@ -40,7 +41,8 @@ int main(void)
 	f.slot_size = 128u << 20;
 	CHECK(rawio_store_format(path, &f) == -EINVAL, "slot size 128 MiB");
 	f.slot_size = 8u << 20;
-	CHECK(rawio_store_format(path, &f) == -ENOSPC, "8 MiB cannot hold an 8 MiB slot and metadata");
+	CHECK(rawio_store_format(path, &f) == -ENOSPC,
+	      "8 MiB cannot hold an 8 MiB slot and metadata");
 	unlink(path);
 	return T_PASS;
 }

@@ -54,7 +54,8 @@ int main(void)
 	CHECK_OK(t_store_reopen(&t, false));
 	rawio_store_recovery(t.s, &r);
 	CHECK(r.loaded == 10, "loaded %llu", (unsigned long long)r.loaded);
-	CHECK(r.rolled_forward == 7, "rolled forward %llu, want 7", (unsigned long long)r.rolled_forward);
+	CHECK(r.rolled_forward == 7, "rolled forward %llu, want 7",
+	      (unsigned long long)r.rolled_forward);
 	CHECK(r.superseded == 2, "superseded %llu, want 2", (unsigned long long)r.superseded);
 	CHECK(r.dropped_mismatch == 1, "dropped %llu (the deleted one), want 1",
 	      (unsigned long long)r.dropped_mismatch);
@@ -68,7 +69,8 @@ int main(void)
 	CHECK_OK(t_get_is(t.s, "old1", "again"));
 	CHECK(rawio_store_get(t.s, "old2", 4, NULL, 0) == -ENOENT, "deleted key came back");
 	CHECK_OK(t_get_is(t.s, "old3", "original-3"));
-	CHECK(r.stale_zeroed == 2, "zeroed %llu leftovers, want 2", (unsigned long long)r.stale_zeroed);
+	CHECK(r.stale_zeroed == 2, "zeroed %llu leftovers, want 2",
+	      (unsigned long long)r.stale_zeroed);
 
 	/* The leftovers are gone: a scan from headers alone agrees. */
 	rawio_store_close(t.s);

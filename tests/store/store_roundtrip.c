@@ -55,8 +55,8 @@ int main(void)
 		key[0] = (uint8_t)i;
 		t_fill(buf, SLOT, i + 1, 0);
 		n = rawio_store_get(t.s, key, sizeof(key), out, SLOT);
-		CHECK(n == (ssize_t)sizes[i] && !memcmp(buf, out, sizes[i]), "after reopen: size %zu",
-		      sizes[i]);
+		CHECK(n == (ssize_t)sizes[i] && !memcmp(buf, out, sizes[i]),
+		      "after reopen: size %zu", sizes[i]);
 	}
 	rawio_store_stat(t.s, &st);
 	CHECK(st.objects == 9, "%llu objects after reopen", (unsigned long long)st.objects);

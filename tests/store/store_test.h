@@ -21,7 +21,8 @@ struct t_store {
 static inline int t_store_new(struct t_store *t, const char *tag, uint64_t size, uint64_t slot,
 			      const char *engine)
 {
-	struct rawio_store_format_opts f = { .size = sizeof(f), .slot_size = slot,
+	struct rawio_store_format_opts f = { .size = sizeof(f),
+					     .slot_size = slot,
 					     .create_size = size };
 	char err[256] = "";
 	int ret;

@@ -8,7 +8,7 @@
 
 #include "harness.h"
 
-#define NR 1000000u
+#define NR  1000000u
 #define BLK 4096u
 #define DEV (64u << 20)
 

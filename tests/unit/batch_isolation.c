@@ -6,7 +6,7 @@
  */
 #include "harness.h"
 
-#define NR 100000u
+#define NR  100000u
 #define BLK 4096u
 
 int main(int argc, char **argv)
@@ -17,9 +17,13 @@ int main(int argc, char **argv)
 		{ .off = 50000ull * BLK, .len = BLK, .err = EILSEQ },
 		{ .off = (NR - 1ull) * BLK, .len = BLK },
 	};
-	struct rawio_engine_opts o = { .size = sizeof(o), .queue_depth = 128, .lower = engine,
-				       .faults = bad, .nr_faults = 3 };
-	struct rawio_dev_opts dopts = { .size = sizeof(dopts), .flags = RAWIO_DEV_CREATE,
+	struct rawio_engine_opts o = { .size = sizeof(o),
+				       .queue_depth = 128,
+				       .lower = engine,
+				       .faults = bad,
+				       .nr_faults = 3 };
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts),
+					.flags = RAWIO_DEV_CREATE,
 					.create_size = (uint64_t)NR * BLK };
 	struct rawio_batch_io *ios;
 	struct rawio_engine *e;

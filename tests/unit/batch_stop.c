@@ -6,7 +6,7 @@
  */
 #include "harness.h"
 
-#define NR 10000u
+#define NR  10000u
 #define BLK 4096u
 
 static int stop_at_100(void *arg, size_t idx, struct rawio_batch_io *io, void *data)

@@ -17,7 +17,8 @@ int main(void)
 		whole = rawio_crc32c(0, buf, len);
 		for (size_t cut = 0; cut <= len; cut += 13) {
 			part = rawio_crc32c(rawio_crc32c(0, buf, cut), buf + cut, len - cut);
-			CHECK(part == whole, "len %zu cut %zu: %08x != %08x", len, cut, part, whole);
+			CHECK(part == whole, "len %zu cut %zu: %08x != %08x", len, cut, part,
+			      whole);
 		}
 	}
 	return T_PASS;

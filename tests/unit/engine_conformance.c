@@ -15,7 +15,7 @@
 #include "harness.h"
 
 #define DEV_SIZE (16u << 20)
-#define BLK 4096u
+#define BLK	 4096u
 
 struct ctx {
 	const char *spec;
@@ -25,7 +25,7 @@ struct ctx {
 	struct rawio_dev *dev;
 	const struct rawio_dev_info *info;
 	char path[128];
-	void *region;	/* one aligned region; registered with uring when asked */
+	void *region; /* one aligned region; registered with uring when asked */
 	size_t region_len;
 };
 
@@ -75,7 +75,8 @@ static bool ctx_is_mem(const struct ctx *c)
 
 static int ctx_open_dev(struct ctx *c)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o), .flags = RAWIO_DEV_CREATE,
+	struct rawio_dev_opts o = { .size = sizeof(o),
+				    .flags = RAWIO_DEV_CREATE,
 				    .create_size = DEV_SIZE };
 	char err[256] = "";
 	int ret;
@@ -200,7 +201,9 @@ static int case_rw_n(struct ctx *c, unsigned n, uint64_t seed)
 			struct rawio_req *r = &reqs[i];
 
 			*r = (struct rawio_req){ .op = pass ? RAWIO_OP_READ : RAWIO_OP_WRITE,
-						 .buf = buf_at(c, i), .len = BLK, .off = blk * BLK };
+						 .buf = buf_at(c, i),
+						 .len = BLK,
+						 .off = blk * BLK };
 			if (!pass)
 				t_fill(r->buf, BLK, seed, r->off);
 			else
@@ -277,7 +280,9 @@ static int case_align(struct ctx *c)
 		      ret, (long long)r.result);
 	}
 	if (oa > 1) {
-		r = (struct rawio_req){ .op = RAWIO_OP_WRITE, .buf = buf, .len = BLK, .off = oa / 2 };
+		r = (struct rawio_req){
+			.op = RAWIO_OP_WRITE, .buf = buf, .len = BLK, .off = oa / 2
+		};
 		ret = rawio_engine_queue(e, &r);
 		CHECK(ret == RAWIO_Q_DONE && r.result == -EINVAL, "unaligned offset: q=%d res=%lld",
 		      ret, (long long)r.result);
@@ -305,12 +310,14 @@ static int case_eof(struct ctx *c)
 	r = (struct rawio_req){ .op = RAWIO_OP_READ, .buf = buf_at(c, 0), .len = BLK, .off = size };
 	res = rawio_engine_run1(e, &r);
 	CHECK(res == 0, "read at the end: %lld, want 0", (long long)res);
-	r = (struct rawio_req){ .op = RAWIO_OP_READ, .buf = buf_at(c, 0), .len = BLK,
-				.off = size + 16 * BLK };
+	r = (struct rawio_req){
+		.op = RAWIO_OP_READ, .buf = buf_at(c, 0), .len = BLK, .off = size + 16 * BLK
+	};
 	res = rawio_engine_run1(e, &r);
 	CHECK(res == 0, "read past the end: %lld, want 0", (long long)res);
-	r = (struct rawio_req){ .op = RAWIO_OP_READ, .buf = buf_at(c, 0), .len = 4 * BLK,
-				.off = size - BLK };
+	r = (struct rawio_req){
+		.op = RAWIO_OP_READ, .buf = buf_at(c, 0), .len = 4 * BLK, .off = size - BLK
+	};
 	res = rawio_engine_run1(e, &r);
 	CHECK(res == BLK, "short read at the end: %lld, want %u", (long long)res, BLK);
 	rawio_engine_close(e);
@@ -325,8 +332,9 @@ static int case_fsync(struct ctx *c)
 
 	CHECK_OK(ctx_engine(c, &e, NULL, 0));
 	t_fill(buf_at(c, 0), BLK, 7, 0);
-	r = (struct rawio_req){ .op = RAWIO_OP_WRITE, .flags = RAWIO_REQ_FUA, .buf = buf_at(c, 0),
-				.len = BLK };
+	r = (struct rawio_req){
+		.op = RAWIO_OP_WRITE, .flags = RAWIO_REQ_FUA, .buf = buf_at(c, 0), .len = BLK
+	};
 	res = rawio_engine_run1(e, &r);
 	CHECK(res == BLK, "FUA write: %lld (%s)", (long long)res, rawio_strerror((int)res));
 	r = (struct rawio_req){ .op = RAWIO_OP_FSYNC };
@@ -352,14 +360,16 @@ static int case_discard(struct ctx *c)
 
 	CHECK_OK(ctx_engine(c, &e, NULL, 0));
 	t_fill(buf_at(c, 0), 2 * BLK, 9, 8 * BLK);
-	r = (struct rawio_req){ .op = RAWIO_OP_WRITE, .buf = buf_at(c, 0), .len = 2 * BLK,
-				.off = 8 * BLK };
+	r = (struct rawio_req){
+		.op = RAWIO_OP_WRITE, .buf = buf_at(c, 0), .len = 2 * BLK, .off = 8 * BLK
+	};
 	CHECK(rawio_engine_run1(e, &r) == 2 * BLK, "write");
 	r = (struct rawio_req){ .op = RAWIO_OP_DISCARD, .len = BLK, .off = 8 * BLK };
 	res = rawio_engine_run1(e, &r);
 	CHECK(res == 0, "discard: %lld (%s)", (long long)res, rawio_strerror((int)res));
-	r = (struct rawio_req){ .op = RAWIO_OP_READ, .buf = buf_at(c, 2), .len = 2 * BLK,
-				.off = 8 * BLK };
+	r = (struct rawio_req){
+		.op = RAWIO_OP_READ, .buf = buf_at(c, 2), .len = 2 * BLK, .off = 8 * BLK
+	};
 	CHECK(rawio_engine_run1(e, &r) == 2 * BLK, "read");
 	CHECK(memcmp(buf_at(c, 2), zero, BLK) == 0, "discarded block does not read as zeroes");
 	CHECK(t_verify(buf_at(c, 3), BLK, 9, 9 * BLK) == 0, "the block after the discard changed");
@@ -379,7 +389,9 @@ static int case_busy(struct ctx *c)
 	qd = rawio_engine_queue_depth(e);
 	CHECK(qd >= 1 && qd < 600, "queue depth %u", qd);
 	for (unsigned i = 0; i < qd + 8; i++) {
-		reqs[i] = (struct rawio_req){ .op = RAWIO_OP_READ, .buf = buf_at(c, i), .len = BLK,
+		reqs[i] = (struct rawio_req){ .op = RAWIO_OP_READ,
+					      .buf = buf_at(c, i),
+					      .len = BLK,
 					      .off = (uint64_t)i * BLK };
 		int q = rawio_engine_queue(e, &reqs[i]);
 
@@ -469,13 +481,16 @@ static int case_short(struct ctx *c)
 		uint64_t off = (uint64_t)i * 16 * BLK;
 
 		t_fill(buf_at(c, 0), 16 * BLK, 11, off);
-		r = (struct rawio_req){ .op = RAWIO_OP_WRITE, .buf = buf_at(c, 0), .len = 16 * BLK,
-					.off = off };
+		r = (struct rawio_req){
+			.op = RAWIO_OP_WRITE, .buf = buf_at(c, 0), .len = 16 * BLK, .off = off
+		};
 		res = rawio_engine_run1(e, &r);
-		CHECK(res == 16 * BLK, "write of 16 blocks in 1-block pieces: %lld", (long long)res);
+		CHECK(res == 16 * BLK, "write of 16 blocks in 1-block pieces: %lld",
+		      (long long)res);
 		memset(buf_at(c, 16), 0, 16 * BLK);
-		r = (struct rawio_req){ .op = RAWIO_OP_READ, .buf = buf_at(c, 16), .len = 16 * BLK,
-					.off = off };
+		r = (struct rawio_req){
+			.op = RAWIO_OP_READ, .buf = buf_at(c, 16), .len = 16 * BLK, .off = off
+		};
 		res = rawio_engine_run1(e, &r);
 		CHECK(res == 16 * BLK, "read of 16 blocks in 2-block pieces: %lld", (long long)res);
 		CHECK(t_verify(buf_at(c, 16), 16 * BLK, 11, off) == 0, "data at %llu",
@@ -492,10 +507,9 @@ static const struct {
 	const char *name;
 	int (*fn)(struct ctx *c);
 } cases[] = {
-	{ "rw", case_rw },	       { "many", case_many },	{ "align", case_align },
-	{ "eof", case_eof },	       { "fsync", case_fsync }, { "discard", case_discard },
-	{ "busy", case_busy },	       { "isolation", case_isolation },
-	{ "short", case_short },
+	{ "rw", case_rw },     { "many", case_many },		{ "align", case_align },
+	{ "eof", case_eof },   { "fsync", case_fsync },		{ "discard", case_discard },
+	{ "busy", case_busy }, { "isolation", case_isolation }, { "short", case_short },
 };
 
 int main(int argc, char **argv)
