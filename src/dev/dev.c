@@ -623,7 +623,12 @@ void *rawio_dev_buf_alloc(const struct rawio_dev *dev, size_t len)
 			return NULL;
 		len += unit - len % unit;
 	}
-	return rawio_buf_alloc(len, dev->info.mem_align > 1 ? dev->info.mem_align : 0);
+	/*
+	 * At least page-aligned: ext4 treats a direct write from a buffer that is
+	 * not aligned to its block size as unaligned and does it synchronously
+	 * (rawio fsqual's fill_bs_qd3_memalign row), whatever mem_align allows.
+	 */
+	return rawio_buf_alloc(len, dev->info.mem_align > 4096 ? dev->info.mem_align : 4096);
 }
 
 void rawio_buf_free(void *buf)
