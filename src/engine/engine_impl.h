@@ -66,9 +66,9 @@ int engine_discard(int fd, const struct rawio_dev_info *info, uint64_t off, uint
 
 /* The fault engine's volatile-cache model (fault_model.c). */
 int fault_model_attach(struct rawio_fault_model *m, struct rawio_dev *dev);
-void fault_model_detach(struct rawio_fault_model *m);
-/* Perform R synchronously through the model; bytes or -errno. */
-int64_t fault_model_io(struct rawio_fault_model *m, struct rawio_req *r);
+void fault_model_detach(struct rawio_fault_model *m, struct rawio_dev *dev);
+/* Perform R on DEV synchronously through the model; bytes or -errno. */
+int64_t fault_model_io(struct rawio_fault_model *m, struct rawio_dev *dev, struct rawio_req *r);
 
 /* RWF_* flags newer than some headers (values from linux/fs.h). */
 #ifndef RWF_DSYNC

@@ -174,7 +174,7 @@ static int fault_queue(struct rawio_engine *e, struct rawio_req *r)
 	const struct rawio_fault_range *f = fault_match(p, r);
 
 	if (!f && p->model) {
-		r->result = fault_model_io(p->model, r);
+		r->result = fault_model_io(p->model, e->dev, r);
 		if (p->has_bitrot)
 			fault_bitrot(p, r);
 		return RAWIO_Q_DONE;
@@ -241,7 +241,7 @@ static void fault_fini(struct rawio_engine *e)
 	/* The core above drained everything through fault_reap, and the lower
 	 * core never counted anything in flight: this close does not wait. */
 	if (p->model)
-		fault_model_detach(p->model);
+		fault_model_detach(p->model, e->dev);
 	rawio_engine_close(p->lower);
 	free(p->hits);
 	free(p->ranges);
