@@ -3,9 +3,9 @@
  * engine: one submit/reap interface over several I/O engines.
  *
  * An engine context drives one device from one thread (contexts are not
- * thread-safe: open one per thread, and use it from the thread that opened it,
- * since uring with SINGLE_ISSUER or DEFER_TASKRUN binds the ring to that
- * thread). The model is fio's and blk-mq's:
+ * thread-safe: one thread at a time; a context may move between threads, as a
+ * pool's do, except that uring with SINGLE_ISSUER or DEFER_TASKRUN binds the
+ * ring to the thread that opened it). The model is fio's and blk-mq's:
  *
  *   rawio_engine_queue()  hand one request to the engine. Answers
  *                         RAWIO_Q_QUEUED (it will come back from reap),
@@ -20,8 +20,8 @@
  * result set: the number of bytes transferred, or -errno. Short transfers are
  * completed by resubmitting the remainder inside the core; a read that ends at
  * the end of the device returns the bytes up to the end (0 past it). EAGAIN from
- * the kernel and full submission or completion queues are handled inside and
- * never surface as request failures.
+ * the kernel and full submission or completion queues are handled inside: a
+ * request is resubmitted up to 1000 times before it completes with -EAGAIN.
  *
  * Requests must follow the device's direct I/O rules (rawio_dev_check_io);
  * one that does not completes at queue time with -EINVAL (RAWIO_Q_DONE).
@@ -159,11 +159,18 @@ struct rawio_fault_model_stats {
 	bool cut;
 };
 
+/*
+ * rawio_fault_model_new - a model with nothing held. O->size must be
+ * sizeof(struct rawio_fault_model_opts). Writes counted by RAWIO_CUT_AT_WRITE
+ * include discards. Errors: -EINVAL (size, keep_pct + lose_pct > 100), -ENOMEM.
+ * Thread-safe, as are the calls below.
+ */
 int rawio_fault_model_new(struct rawio_fault_model **out, const struct rawio_fault_model_opts *o);
 /* Free; engines using it must be closed first. NULL is a no-op. */
 void rawio_fault_model_free(struct rawio_fault_model *m);
 /* Pull the plug now (no-op if already cut). Returns 0 or the error writing down kept data. */
 int rawio_fault_model_cut(struct rawio_fault_model *m);
+/* Counters so far, and whether the plug was pulled. */
 void rawio_fault_model_stats(struct rawio_fault_model *m, struct rawio_fault_model_stats *st);
 
 struct rawio_engine_opts {

@@ -255,7 +255,7 @@ static int aio_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min
 			want = p->nr_kernel;
 		n = aio_getevents(e, out + got, want, max - got);
 		if (n < 0)
-			return n;
+			return got ? (int)got : n; /* what was taken must come back */
 		got += (unsigned)n;
 		polled = true;
 	}

@@ -388,7 +388,7 @@ static int uring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 
 		ret = uring_submit(e);
 		if (ret < 0 && ret != -EAGAIN)
-			return ret;
+			return got ? (int)got : ret; /* what was taken must come back */
 		if (!io_uring_cq_ready(&p->ring) && uring_kernel_has_work(p)) {
 			uring_get_events(e);
 			entered = true;
@@ -419,7 +419,7 @@ static int uring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		if (ret >= 0 || ret == -EINTR || ret == -ETIME)
 			continue;
 		if (ret != -EAGAIN && ret != -EBUSY)
-			return ret;
+			return got ? (int)got : ret;
 		/* The kernel is short of resources: give it a moment. */
 		if (!n)
 			nanosleep(&(struct timespec){ 0, 50000 }, NULL);
