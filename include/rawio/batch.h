@@ -33,8 +33,10 @@ struct rawio_batch_io {
 /*
  * Called once per request as it completes, from the calling thread.
  * DATA is io->buf or the borrowed buffer (valid only during the call).
- * A non-zero return stops the batch: requests in flight are waited for, those
- * not yet queued are left with result -ECANCELED, and the batch returns it.
+ * Return 0 to go on, or a negative errno to stop the batch: requests in
+ * flight are waited for, those not yet queued are left with result
+ * -ECANCELED, and the batch returns that errno (a positive return counts as
+ * -ECANCELED, so it cannot be taken for a count of failures).
  */
 typedef int (*rawio_batch_fn)(void *arg, size_t index, struct rawio_batch_io *io, void *data);
 
@@ -43,9 +45,10 @@ typedef int (*rawio_batch_fn)(void *arg, size_t index, struct rawio_batch_io *io
  * @fn: optional completion callback (may be NULL).
  *
  * Returns the number of requests that failed (0..N; each has result < 0),
- * or a negative errno if the batch could not run (-EINVAL: a write without a
- * buffer, a len of 0; -ENOMEM; an engine failure), or the callback's non-zero
- * return. E must have nothing in flight.
+ * or a negative errno: -EINVAL (a write without a buffer, a len of 0),
+ * -EBUSY (E had requests in flight), -ENOMEM, -EAGAIN (the engine refused
+ * requests with nothing in flight), the engine's own failure (requests not
+ * queued are then -ECANCELED), or the callback's errno.
  */
 ssize_t rawio_batch_read(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n,
 			 rawio_batch_fn fn, void *arg);

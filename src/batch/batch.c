@@ -37,8 +37,11 @@ static void batch_complete(struct batch *b, struct rawio_req *r)
 	io->result = r->result;
 	if (r->result < 0)
 		b->failed++;
-	if (b->fn && !b->stop)
-		b->stop = b->fn(b->arg, idx, io, r->buf);
+	if (b->fn && !b->stop) {
+		int rc = b->fn(b->arg, idx, io, r->buf);
+
+		b->stop = rc > 0 ? -ECANCELED : rc;
+	}
 	b->free_slots[b->nr_free++] = slot;
 }
 
@@ -157,7 +160,25 @@ static ssize_t batch_run(struct rawio_engine *e, int op, struct rawio_batch_io *
 			continue;
 		got = rawio_engine_reap(e, done, 1, b.qd);
 		if (got < 0) {
+			/*
+			 * The engine failed. Requests still in flight own our slots and
+			 * buffers: wait for them, and if even that fails, leak rather
+			 * than free memory the kernel may still write into.
+			 */
 			ret = got;
+			while (rawio_engine_inflight(e)) {
+				got = rawio_engine_reap(e, done, 1, b.qd);
+				if (got <= 0) {
+					b.slots = NULL;
+					b.free_slots = NULL;
+					b.bufs = NULL;
+					break;
+				}
+				for (int i = 0; i < got; i++)
+					batch_complete(&b, done[i]);
+			}
+			for (size_t i = next; i < n; i++)
+				ios[i].result = -ECANCELED;
 			goto out;
 		}
 		for (int i = 0; i < got; i++)

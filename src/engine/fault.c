@@ -43,7 +43,16 @@ static int fault_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 		return -EINVAL;
 	if (opts->nr_faults && !opts->faults)
 		return -EINVAL;
-	lower_opts = opts->lower_opts ? *opts->lower_opts : *opts;
+	/* The lower's options may be an older, smaller struct: copy what it has. */
+	lower_opts = *opts;
+	if (opts->lower_opts) {
+		size_t n = opts->lower_opts->size < sizeof(lower_opts) ? opts->lower_opts->size
+								  : sizeof(lower_opts);
+
+		memset(&lower_opts, 0, sizeof(lower_opts));
+		memcpy(&lower_opts, opts->lower_opts, n);
+		lower_opts.size = sizeof(lower_opts);
+	}
 	lower_opts.lower = NULL;
 	lower_opts.faults = NULL;
 	lower_opts.nr_faults = 0;
@@ -188,6 +197,15 @@ static int fault_queue(struct rawio_engine *e, struct rawio_req *r)
 		return q;
 	}
 	p->nr_injected++;
+	if (f->short_len && p->model) {
+		/* A short transfer through the volatile cache, like any other write. */
+		struct rawio_req part = { .op = r->op, .flags = r->flags, .buf = req_data(r),
+					  .len = f->short_len, .off = req_pos(r),
+					  .core_flags = r->core_flags };
+
+		r->result = fault_model_io(p->model, e->dev, &part);
+		return RAWIO_Q_DONE;
+	}
 	if (f->short_len)
 		return fault_queue_short(e, r, f->short_len);
 	r->result = -(f->err ? f->err : EIO);
