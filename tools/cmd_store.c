@@ -265,13 +265,20 @@ static int cmd_ls(struct store_args *a)
 {
 	struct rawio_store *s;
 	cJSON *arr = a->json ? cJSON_CreateArray() : NULL;
+	int ret;
 
 	a->o.read_only = true;
 	if (store_open_cli(a, &s)) {
 		cJSON_Delete(arr);
 		return 1;
 	}
-	rawio_store_list(s, ls_print, arr);
+	ret = rawio_store_list(s, ls_print, arr);
+	if (ret) {
+		cli_err("%s: ls: %s", a->path, rawio_strerror(ret));
+		cJSON_Delete(arr);
+		rawio_store_close(s);
+		return 1;
+	}
 	if (arr)
 		cli_json_print(arr);
 	return store_close_cli(a, s);
@@ -356,6 +363,7 @@ static cJSON *recovery_json(const struct rawio_store_recovery *r)
 	cJSON_AddNumberToObject(j, "rolled_forward", (double)r->rolled_forward);
 	cJSON_AddNumberToObject(j, "superseded", (double)r->superseded);
 	cJSON_AddNumberToObject(j, "stale_zeroed", (double)r->stale_zeroed);
+	cJSON_AddNumberToObject(j, "unreadable", (double)r->unreadable);
 	cJSON_AddNumberToObject(j, "headers_read", (double)r->headers_read);
 	cJSON_AddNumberToObject(j, "retried", (double)r->retried);
 	cJSON_AddNumberToObject(j, "payloads_read", (double)r->payloads_read);
@@ -383,9 +391,11 @@ void cli_store_recovery_print(const struct rawio_store_recovery *r)
 	else
 		printf("  no checkpoint used%s\n",
 		       r->checkpoint_fallback ? " (both are damaged)" : "");
-	printf("  rolled forward %llu, superseded %llu, torn %llu, leftover headers zeroed %llu\n",
+	printf("  rolled forward %llu, superseded %llu, torn %llu, leftover headers zeroed %llu, "
+	       "other slots unreadable %llu\n",
 	       (unsigned long long)r->rolled_forward, (unsigned long long)r->superseded,
-	       (unsigned long long)r->dropped_torn, (unsigned long long)r->stale_zeroed);
+	       (unsigned long long)r->dropped_torn, (unsigned long long)r->stale_zeroed,
+	       (unsigned long long)r->unreadable);
 	printf("  %llu slot headers read in %.3f s (%.0f/s), %llu re-read alone, %llu payloads "
 	       "verified\n",
 	       (unsigned long long)r->headers_read, (double)r->read_ns / 1e9,
@@ -498,6 +508,7 @@ static int cmd_fill(struct store_args *a)
 			      .flags = a->durable ? RAWIO_STORE_DURABLE : 0 };
 	unsigned nt = a->threads ? a->threads : 8;
 	pthread_t tids[256];
+	unsigned started;
 	uint64_t t0, t1;
 	double secs;
 
@@ -508,9 +519,13 @@ static int cmd_fill(struct store_args *a)
 	if (store_open_cli(a, &c.s))
 		return 1;
 	t0 = rawio_now_ns();
-	for (unsigned i = 0; i < nt; i++)
-		pthread_create(&tids[i], NULL, fill_worker, &c);
-	for (unsigned i = 0; i < nt; i++)
+	for (started = 0; started < nt; started++) {
+		if (pthread_create(&tids[started], NULL, fill_worker, &c)) {
+			__atomic_store_n(&c.err, -EAGAIN, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 	t1 = rawio_now_ns();
 	secs = (double)(t1 - t0) / 1e9;

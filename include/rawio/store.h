@@ -53,7 +53,8 @@ struct rawio_store_format_opts {
 enum rawio_store_recover {
 	RAWIO_STORE_RECOVER_DEFAULT = 0, /* newest valid checkpoint, validate, roll forward */
 	RAWIO_STORE_RECOVER_SCAN,	 /* ignore checkpoints: rebuild from slot headers alone */
-	RAWIO_STORE_RECOVER_NO_ROLL,	 /* seed 000 exactly: validate checkpoint entries only */
+	RAWIO_STORE_RECOVER_NO_ROLL,	 /* seed 000 exactly: validate checkpoint entries only;
+					  * read-only (it cannot know the newest generation) */
 };
 
 /* Progress of recovery: DONE of TOTAL slot headers read. Called from the opening thread. */
@@ -87,11 +88,14 @@ struct rawio_store_recovery {
 	uint64_t validated;	   /* checkpoint entries whose header matched */
 	uint64_t dropped_mismatch; /* header is another object (identity, length, generation) */
 	uint64_t dropped_corrupt;  /* header unreadable as one of ours (crc, magic, uuid) */
-	uint64_t dropped_io;	   /* header read failed, also when retried alone */
+	uint64_t dropped_io;	   /* header read failed, also when retried alone: out of the
+				    * index now, still named by checkpoints */
 	uint64_t dropped_torn;	   /* newer version whose payload failed its crc */
 	uint64_t rolled_forward;   /* objects written after the checkpoint, found by scan */
 	uint64_t superseded;	   /* older versions of a key that a newer one replaced */
 	uint64_t stale_zeroed;	   /* leftover headers (superseded, torn, stale) zeroed */
+	uint64_t unreadable;	   /* other slots or candidate payloads unreadable: not reused,
+				    * looked at again by the next recovery */
 	uint64_t headers_read;	   /* slot headers read */
 	uint64_t retried;	   /* headers re-read alone after a failed batch read */
 	uint64_t payloads_read;	   /* payloads read to verify roll-forward candidates */
@@ -133,15 +137,21 @@ struct rawio_store_obj {
  * rawio_store_format - write a new, empty store on PATH.
  *
  * Refuses (-EEXIST) when the superblock area holds a store or anything that
- * is not zero, unless opts->force. Errors: -EINVAL bad slot size or count,
- * -ENOSPC device too small for one slot, open/I/O errors.
+ * is not zero, unless opts->force. OPTS is required (size set).
+ * Errors: -EINVAL (bad opts, slot size or count, or a device that needs more
+ * than 4 KiB alignment), -ENOSPC (too small for the slots asked for, or one),
+ * -EEXIST (see above), rawio_dev_open's errors, I/O errors.
  */
 int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts);
 
 /*
  * rawio_store_open - open the store on PATH and recover its index.
- * Errors: -ENOENT; -EUCLEAN/-EBADMSG when no valid superblock (not a store, or
- * destroyed); -ENOMEM; I/O errors reading the superblock.
+ * OPTS may be NULL (uring, default recovery, read-write).
+ * Errors: -EINVAL (opts->size too small, or a device that needs more than
+ * 4 KiB alignment); rawio_dev_open's (-ENOENT, -ENAMETOOLONG, ...);
+ * -EUCLEAN/-EBADMSG when there is no valid superblock (not a store, or both
+ * copies destroyed) or the device is smaller than the store; the recovery
+ * engine's open errors; -ENOMEM; I/O errors reading what recovery must read.
  */
 int rawio_store_open(struct rawio_store **out, const char *path,
 		     const struct rawio_store_opts *opts);
@@ -161,24 +171,36 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 /*
  * rawio_store_get - read the object under KEY into BUF (BUF_LEN bytes).
  * Returns the payload length; if that is more than BUF_LEN nothing is copied
- * (call again with a larger buffer). Errors: -ENOENT, -EBADMSG (the payload
- * or header failed its crc: never returned as data), I/O errors.
+ * (call again with a larger buffer). Errors: -EINVAL bad key, -ENOENT,
+ * -EBADMSG (the payload or header failed its crc: never returned as data),
+ * -EUCLEAN (the slot holds something the index does not expect), -EIO (the
+ * key kept moving under concurrent overwrites), -ENOMEM, I/O errors.
  */
 ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, void *buf,
 			size_t buf_len);
 
-/* rawio_store_delete - remove KEY. -ENOENT if absent. DURABLE as for put. */
+/*
+ * rawio_store_delete - remove KEY (its header is zeroed; pending older versions
+ * of the key are made durably dead first). DURABLE as for put.
+ * Errors: -EINVAL bad key, -ENOENT absent, -EROFS, -ENOMEM, I/O errors (the
+ * object is then still there).
+ */
 int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, unsigned flags);
 
 /*
  * rawio_store_list - call FN for each object (in slot order) until it returns
  * non-zero, which list then returns. The index may change meanwhile: list
- * reports a consistent snapshot taken when it starts.
+ * reports a consistent snapshot taken when it starts. -ENOMEM if the
+ * snapshot cannot be taken.
  */
 int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct rawio_store_obj *obj),
 		     void *arg);
 
-/* rawio_store_checkpoint - save the index to the older checkpoint area, durably. */
+/*
+ * rawio_store_checkpoint - save the index to the older checkpoint area,
+ * durably (every put and delete that returned before it is then durable too).
+ * Errors: -EROFS, -ENOMEM, I/O errors (the previous checkpoint stays valid).
+ */
 int rawio_store_checkpoint(struct rawio_store *s);
 
 void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st);
@@ -186,8 +208,9 @@ void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r)
 
 /*
  * rawio_store_check - verify the store on PATH without changing it: both
- * superblocks, both checkpoints, and for every object in the recovered index
- * its header and its payload crc. Writes one line per problem (at most
+ * superblocks, the checkpoint recovery uses (and whether a newer one was
+ * damaged), the checkpoint entries against their slot headers, and every
+ * object's payload crc. Writes one line per problem (at most
  * REPORT_LEN bytes in all) into REPORT. Returns the number of problems found
  * (0: consistent) or -errno when it could not run.
  */

@@ -143,6 +143,7 @@ void store_cp_hdr_encode(void *buf, const struct store_cp_hdr *h)
 	d.next_gen = htole64(h->next_gen);
 	d.body_len = htole64(h->body_len);
 	d.written_ns = htole64(h->written_ns);
+	d.roll_gen = htole64(h->roll_gen);
 	d.body_crc = htole32(h->body_crc);
 	d.crc = htole32(rawio_crc32c(0, &d, offsetof(struct store_cp_hdr_disk, crc)));
 	memcpy(buf, &d, sizeof(d));
@@ -171,10 +172,11 @@ int store_cp_hdr_decode(const void *buf, size_t len, const struct store_geometry
 	h->next_gen = le64toh(d.next_gen);
 	h->body_len = le64toh(d.body_len);
 	h->written_ns = le64toh(d.written_ns);
+	h->roll_gen = le64toh(d.roll_gen);
 	h->body_crc = le32toh(d.body_crc);
 	memcpy(h->uuid, d.uuid, sizeof(h->uuid));
 	if (h->entry_count > g->slot_count || h->body_len != h->entry_count * STORE_ENTRY_SIZE ||
-	    h->body_len > g->cp_len - STORE_BLOCK || !h->seq)
+	    h->body_len > g->cp_len - STORE_BLOCK || !h->seq || h->roll_gen > h->next_gen)
 		return -EUCLEAN;
 	return 0;
 }

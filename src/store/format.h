@@ -64,13 +64,14 @@ struct store_cp_hdr_disk {
 	uint8_t uuid[16]; /* the store's: a checkpoint of another format is not ours */
 	uint64_t seq;	  /* checkpoints count up; the newest valid one wins */
 	uint64_t entry_count;
-	uint64_t next_gen;   /* every generation below this was in the index or dead */
+	uint64_t next_gen;   /* every generation on disk is below this */
 	uint64_t body_len;   /* entry_count * STORE_ENTRY_SIZE */
 	uint64_t written_ns; /* CLOCK_REALTIME */
+	uint64_t roll_gen;   /* unnamed headers at or above it are roll-forward candidates */
 	uint32_t body_crc;
 	uint32_t crc;
 };
-_Static_assert(sizeof(struct store_cp_hdr_disk) == 80, "checkpoint header layout");
+_Static_assert(sizeof(struct store_cp_hdr_disk) == 88, "checkpoint header layout");
 
 struct store_entry_disk {
 	uint8_t key[RAWIO_STORE_KEY_MAX];
@@ -124,6 +125,7 @@ struct store_cp_hdr {
 	uint64_t seq;
 	uint64_t entry_count;
 	uint64_t next_gen;
+	uint64_t roll_gen; /* <= next_gen; below it only named slots are objects */
 	uint64_t body_len;
 	uint64_t written_ns;
 	uint32_t body_crc;

@@ -21,6 +21,9 @@ enum slot_state {
 	SLOT_UNSYNCED, /* header zeroed, not yet flushed: not reusable until it is */
 	SLOT_ZEROED,   /* zero durable, but a reader is still in it: freed when it leaves */
 	SLOT_LOST,     /* its I/O failed: kept out of use until close */
+	SLOT_UNREADABLE, /* a checkpoint entry whose header could not be read at open: out of
+			  * the index, but named by later checkpoints (unless its key has a
+			  * newer version) so that a transient error loses nothing; never reused */
 };
 
 struct slot_meta {

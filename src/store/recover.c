@@ -178,8 +178,11 @@ static int store_load_body(struct rawio_store *s, int area, const struct store_c
 	return ret;
 }
 
-/* Newest valid checkpoint into the index. *G is its next_gen; 0 and an empty index if none. */
-static int store_load_checkpoint(struct rawio_store *s, uint64_t *g)
+/*
+ * Newest valid checkpoint into the index. *G is its roll_gen (unnamed headers
+ * at or above it are candidates), *NEXT its next_gen; 0 and an empty index if none.
+ */
+static int store_load_checkpoint(struct rawio_store *s, uint64_t *g, uint64_t *next)
 {
 	struct store_cp_hdr h[2];
 	int ok[2], order[2] = { 0, 1 };
@@ -187,6 +190,7 @@ static int store_load_checkpoint(struct rawio_store *s, uint64_t *g)
 	int ret = 0;
 
 	*g = 0;
+	*next = 0;
 	buf = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
 	if (!buf)
 		return -ENOMEM;
@@ -223,7 +227,10 @@ static int store_load_checkpoint(struct rawio_store *s, uint64_t *g)
 				return ret;
 			continue;
 		}
-		*g = h[a].next_gen;
+		*g = h[a].roll_gen;
+		*next = h[a].next_gen;
+		if (h[a].roll_gen < h[a].next_gen)
+			s->roll_floor = h[a].roll_gen; /* still waiting for an unreadable slot */
 		s->cp_seq = h[a].seq;
 		s->cp_area = a;
 		s->rec.checkpoint = a;
@@ -236,7 +243,8 @@ static int store_load_checkpoint(struct rawio_store *s, uint64_t *g)
 
 struct scan_ctx {
 	struct rawio_store *s;
-	uint64_t g;
+	uint64_t g;		/* the checkpoint's roll_gen */
+	uint64_t cp_next;	/* the checkpoint's next_gen */
 	bool only_expected;
 	uint32_t *cand; /* slots to roll forward */
 	uint64_t nr_cand, cap_cand;
@@ -279,17 +287,28 @@ static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const voi
 		s->rec.validated++;
 		return 0;
 	}
-	if (v & (V_DROP_MISMATCH | V_DROP_CORRUPT | V_DROP_IO)) {
+	if (v & V_DROP_IO) {
+		/* Out of the index, but kept and named by later checkpoints. */
+		index_unpublish(&s->ix, slot);
+		m->state = SLOT_UNREADABLE;
+		s->nr_unreadable++;
+		s->rec.dropped_io++;
+		return 0;
+	}
+	if (v & (V_DROP_MISMATCH | V_DROP_CORRUPT)) {
 		index_unpublish(&s->ix, slot);
 		index_release(&s->ix, slot);
 		s->rec.dropped_mismatch += !!(v & V_DROP_MISMATCH);
 		s->rec.dropped_corrupt += !!(v & V_DROP_CORRUPT);
-		s->rec.dropped_io += !!(v & V_DROP_IO);
 	}
-	if (v & (V_DROP_IO | V_UNREADABLE)) {
-		s->ix.slots[slot].state = SLOT_LOST; /* a bad sector: do not reuse this run */
-		s->ix.nr_used++;
-		s->ix.free_bits[slot / 64] &= ~(1ull << (slot % 64));
+	if (v & V_UNREADABLE) {
+		/* It may hold an object newer than the checkpoint: never reuse it now,
+		 * and keep later checkpoints from writing it off as a leftover. */
+		if (index_claim(&s->ix, slot))
+			s->ix.slots[slot].state = SLOT_LOST;
+		if (!s->roll_floor || c->g < s->roll_floor)
+			s->roll_floor = c->g ? c->g : 1;
+		s->rec.unreadable++;
 		return 0;
 	}
 	if (v & V_CANDIDATE) {
@@ -314,8 +333,8 @@ static int scan_done(void *arg, size_t idx, struct rawio_batch_io *io, void *dat
 	int ret = 0;
 
 	c->s->rec.headers_read++;
-	if (io->result < 0) {
-		/* A batch read failed: read that one slot again alone before judging it. */
+	if (io->result != io->len) {
+		/* A batch read failed (or came back short): read that slot again alone. */
 		if (c->nr_retry == c->cap_retry) {
 			uint64_t cap = c->cap_retry ? c->cap_retry * 2 : 64;
 			uint64_t *p = realloc(c->retry_idx, cap * sizeof(*p));
@@ -430,9 +449,17 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 			goto discard;
 		}
 		ok = store_payload_ok(s, slot, m);
-		if (ok < 0 && ok != -EIO)
+		if (ok == -ENOMEM)
 			return ok;
-		if (ok != 1) {
+		if (ok < 0) {
+			/* Unreadable now, maybe not later: neither adopt nor zero it. */
+			m->state = SLOT_LOST;
+			if (!s->roll_floor || c->g < s->roll_floor)
+				s->roll_floor = c->g ? c->g : 1;
+			s->rec.unreadable++;
+			continue;
+		}
+		if (!ok) {
 			s->rec.dropped_torn++;
 			goto discard;
 		}
@@ -466,7 +493,7 @@ int store_recover(struct rawio_store *s)
 	s->rec.mode = mode;
 	s->rec.checkpoint = -1;
 	if (mode != RAWIO_STORE_RECOVER_SCAN) {
-		ret = store_load_checkpoint(s, &c.g);
+		ret = store_load_checkpoint(s, &c.g, &c.cp_next);
 		if (ret)
 			goto out;
 	}
@@ -502,7 +529,8 @@ int store_recover(struct rawio_store *s)
 		if (m->state == SLOT_PENDING || m->state == SLOT_DYING)
 			index_release(&s->ix, c.zero[i]);
 	}
-	s->next_gen = c.g > c.max_gen + 1 ? c.g : c.max_gen + 1;
+	/* Above every generation seen, and every one the checkpoint knew of. */
+	s->next_gen = c.cp_next > c.max_gen + 1 ? c.cp_next : c.max_gen + 1;
 	s->rec.entries = s->ix.nr_live;
 out:
 	s->rec.ns = rawio_now_ns() - t0;

@@ -147,7 +147,7 @@ int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
 		return 0;
 	ios = calloc(n, sizeof(*ios));
 	zero = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
-	ret = ios && zero ? store_engine_open(s, s->engine, 32, &e) : -ENOMEM;
+	ret = ios && zero ? store_io_get(s, &e) : -ENOMEM;
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -155,7 +155,7 @@ int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
 						  .len = STORE_BLOCK,
 						  .buf = zero };
 	failed = rawio_batch_write(e, ios, n, NULL, NULL);
-	rawio_engine_close(e);
+	store_io_put(s, e);
 	ret = 0;
 	if (failed < 0)
 		ret = (int)failed;
@@ -345,7 +345,8 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	snprintf(s->lower_engine, sizeof(s->lower_engine), "%s",
 		 s->opts.lower_engine ? s->opts.lower_engine : "");
 	s->opts.engine = s->engine;
-	s->read_only = s->opts.read_only;
+	/* No-roll recovery cannot know the newest generation on disk: look only. */
+	s->read_only = s->opts.read_only || s->opts.recover == RAWIO_STORE_RECOVER_NO_ROLL;
 	s->cp_area = -1;
 	pthread_rwlockattr_init(&rwa);
 	/* Checkpoints must not starve behind a stream of puts. */
@@ -364,6 +365,13 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	if (ret)
 		goto err;
 	s->info = rawio_dev_info(s->dev);
+	if (s->info->offset_align > STORE_BLOCK) {
+		store_err(s->opts.errbuf, s->opts.errbuf_len,
+			  "%s: needs %u-byte alignment; the store's blocks are %u", path,
+			  s->info->offset_align, STORE_BLOCK);
+		ret = -EINVAL;
+		goto err;
+	}
 	s->io_align = s->info->offset_align > 512 ? s->info->offset_align : 512;
 	ret = store_read_super(s, &both_ok);
 	if (ret)
@@ -698,7 +706,7 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 {
 	void *zero;
 	int64_t slot, res;
-	int ret;
+	int ret = 0;
 
 	if (store_key_check(key, key_len))
 		return -EINVAL;
@@ -738,9 +746,13 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 	res = store_io(s, RAWIO_OP_WRITE, flags & RAWIO_STORE_DURABLE ? RAWIO_REQ_FUA : 0, zero,
 		       STORE_BLOCK, store_slot_off(&s->g, (uint64_t)slot));
 	pthread_mutex_lock(&s->lock);
-	if (res < 0) {
+	if (res < 0 && index_lookup(&s->ix, key, (unsigned)key_len) < 0) {
 		/* Not deleted on disk: keep it in the index, and say so. */
 		index_publish(&s->ix, (uint64_t)slot);
+	} else if (res < 0) {
+		/* A concurrent put published a newer version meanwhile: this one is old. */
+		s->ix.slots[slot].state = SLOT_DYING;
+		ret = store_pend(s, (uint64_t)slot);
 	} else {
 		s->st.deletes++;
 		/* Reusable once the zero is durable. */
@@ -750,8 +762,8 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->cp_lock);
 	rawio_buf_free(zero);
-	if (res >= 0 && ret)
-		store_sync(s);
+	if (ret > 0)
+		store_sync(s); /* the pending list is long */
 	return res < 0 ? (int)res : 0;
 }
 
@@ -800,7 +812,7 @@ int store_checkpoint(struct rawio_store *s)
 	/* The snapshot: no put or delete is between choosing a generation and publishing it. */
 	pthread_rwlock_wrlock(&s->cp_lock);
 	pthread_mutex_lock(&s->lock);
-	body_len = s->ix.nr_live * STORE_ENTRY_SIZE;
+	body_len = (s->ix.nr_live + s->nr_unreadable) * STORE_ENTRY_SIZE;
 	buf = rawio_buf_alloc(STORE_BLOCK + store_round(body_len, STORE_BLOCK), STORE_BLOCK);
 	if (!buf) {
 		pthread_mutex_unlock(&s->lock);
@@ -812,7 +824,9 @@ int store_checkpoint(struct rawio_store *s)
 		const struct slot_meta *m = &s->ix.slots[i];
 		struct store_entry e = { 0 };
 
-		if (m->state != SLOT_LIVE)
+		/* Unreadable entries stay named, unless their key has a newer version. */
+		if (m->state != SLOT_LIVE &&
+		    (m->state != SLOT_UNREADABLE || index_lookup(&s->ix, m->key, m->key_len) >= 0))
 			continue;
 		memcpy(e.key, m->key, m->key_len);
 		e.key_len = m->key_len;
@@ -823,6 +837,7 @@ int store_checkpoint(struct rawio_store *s)
 		store_entry_encode(buf + STORE_BLOCK + n++ * STORE_ENTRY_SIZE, &e);
 	}
 	h.next_gen = s->next_gen;
+	h.roll_gen = s->roll_floor && s->roll_floor < h.next_gen ? s->roll_floor : h.next_gen;
 	pthread_mutex_unlock(&s->lock);
 	pthread_rwlock_unlock(&s->cp_lock);
 

@@ -35,6 +35,10 @@ struct rawio_store {
 	uint64_t next_gen;
 	uint64_t cp_seq; /* of the newest checkpoint on disk, 0 none */
 	int cp_area;	 /* where it is, -1 none */
+	uint64_t nr_unreadable; /* slots in state UNREADABLE */
+	/* Nonzero: checkpoints keep roll_gen at most this, since a slot that may hold a
+	 * newer object could not be read. */
+	uint64_t roll_floor;
 
 	/*
 	 * Slots on their way back to the pool (state DYING or UNSYNCED). Two
