@@ -60,11 +60,14 @@ static long long sysfs_read_ll(const char *dir, const char *file, long long def)
 
 	if (sysfs_read_str(dir, file, buf, sizeof(buf)))
 		return def;
+	int saved = errno; /* the library leaves errno as it found it */
+	bool bad;
+
 	errno = 0;
 	v = strtoll(buf, &end, 10);
-	if (errno || end == buf)
-		return def;
-	return v;
+	bad = errno || end == buf;
+	errno = saved;
+	return bad ? def : v;
 }
 
 static bool sysfs_exists(const char *dir, const char *file)

@@ -12,9 +12,13 @@ int rawio_parse_size(const char *s, uint64_t *out)
 
 	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
-	errno = 0;
+	int saved = errno, bad;
+
+	errno = 0; /* strtoull reports overflow only through errno; put it back after */
 	v = strtoull(s, &end, 10);
-	if (errno)
+	bad = errno != 0;
+	errno = saved;
+	if (bad)
 		return -EINVAL;
 	switch (tolower((unsigned char)*end)) {
 	case '\0':

@@ -43,7 +43,7 @@ int main(int argc, char **argv)
 	put(dir, "cp-header", buf, 128);
 	store_entry_encode(buf, &e);
 	store_entry_encode(buf + STORE_ENTRY_SIZE, &e);
-	buf[STORE_ENTRY_SIZE + 44] = 200; /* key_len out of range */
+	buf[STORE_ENTRY_SIZE + 44] = (char)200; /* key_len out of range */
 	put(dir, "entries", buf, 2 * STORE_ENTRY_SIZE);
 	memcpy(sh.uuid, g.uuid, 16);
 	store_slot_hdr_encode(buf, &sh);
