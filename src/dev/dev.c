@@ -18,6 +18,7 @@
 #include <rawio/rawio.h>
 
 #include "dev_impl.h"
+#include "util/errbuf.h"
 
 /* glibc 2.36 takes struct statx from <linux/stat.h>; older headers may lack the flag. */
 #ifndef STATX_DIOALIGN
@@ -27,20 +28,6 @@
 #define DEV_MEM_PREFIX	"mem:"
 #define DEV_MEM_ALIGN	512u
 #define DEV_GUESS_ALIGN 4096u
-
-static void dev_err(char *errbuf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void dev_err(char *errbuf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, len, fmt, ap);
-	va_end(ap);
-}
 
 static bool dev_is_pow2(uint64_t v)
 {
@@ -309,16 +296,16 @@ static int dev_explain_einval(const char *path, int oflags, char *errbuf, size_t
 
 	fd = open(path, oflags & ~O_DIRECT);
 	if (fd < 0) {
-		dev_err(errbuf, len, "%s: %s", path, rawio_strerror(EINVAL));
+		errbuf_set(errbuf, len, "%s: %s", path, rawio_strerror(EINVAL));
 		return -EINVAL;
 	}
 	close(fd);
 	info = malloc(sizeof(*info));
 	if (info && rawio_dev_describe(path, info) == 0 && info->fs_type[0])
-		dev_err(errbuf, len, "%s: the %s filesystem refuses O_DIRECT (open it buffered)",
+		errbuf_set(errbuf, len, "%s: the %s filesystem refuses O_DIRECT (open it buffered)",
 			path, info->fs_type);
 	else
-		dev_err(errbuf, len, "%s: O_DIRECT refused (open it buffered)", path);
+		errbuf_set(errbuf, len, "%s: O_DIRECT refused (open it buffered)", path);
 	free(info);
 	return -EINVAL;
 }
@@ -336,25 +323,25 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	if (opts)
 		memcpy(&o, opts, opts->size && opts->size < sizeof(o) ? opts->size : sizeof(o));
 	if (!out || !path || !*path) {
-		dev_err(o.errbuf, o.errbuf_len, "no path given");
+		errbuf_set(o.errbuf, o.errbuf_len, "no path given");
 		return -EINVAL;
 	}
 	*out = NULL;
 	if (strlen(path) >= sizeof(dev->info.path)) {
-		dev_err(o.errbuf, o.errbuf_len, "%.64s...: path too long", path);
+		errbuf_set(o.errbuf, o.errbuf_len, "%.64s...: path too long", path);
 		return -ENAMETOOLONG;
 	}
 
 	ret = dev_parse_mem(path, &mem_size);
 	if (ret < 0) {
-		dev_err(o.errbuf, o.errbuf_len, "%s: not a RAM device size (example: mem:64M)",
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: not a RAM device size (example: mem:64M)",
 			path);
 		return ret;
 	}
 	if (ret == 1) {
 		ret = rawio_dev_open_mem(out, mem_size, 512);
 		if (ret) {
-			dev_err(o.errbuf, o.errbuf_len,
+			errbuf_set(o.errbuf, o.errbuf_len,
 				"%s: %s (size must be a non-zero multiple of 512)", path,
 				rawio_strerror(ret));
 			return ret;
@@ -364,28 +351,28 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	}
 
 	if ((o.flags & RAWIO_DEV_CREATE) && (o.flags & RAWIO_DEV_RDONLY)) {
-		dev_err(o.errbuf, o.errbuf_len, "%s: create needs write access, not read-only",
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: create needs write access, not read-only",
 			path);
 		return -EINVAL;
 	}
 	if (stat(path, &st)) {
 		ret = -errno;
 		if (ret != -ENOENT || !(o.flags & RAWIO_DEV_CREATE)) {
-			dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 			return ret;
 		}
 		ret = dev_create_file(path, &created);
 		if (!ret && stat(path, &st))
 			ret = -errno;
 		if (ret) {
-			dev_err(o.errbuf, o.errbuf_len, "%s: cannot create: %s", path,
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: cannot create: %s", path,
 				rawio_strerror(ret));
 			return ret;
 		}
 	}
 	/* Never open a fifo or a directory: that could block or mislead. */
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		dev_err(o.errbuf, o.errbuf_len, "%s: %s, not a regular file or block device", path,
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s, not a regular file or block device", path,
 			S_ISDIR(st.st_mode) ? "a directory" : "a special file");
 		ret = -ENOTBLK;
 		goto unlink_created;
@@ -405,21 +392,21 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		if (ret == -EINVAL && (oflags & O_DIRECT))
 			ret = dev_explain_einval(path, oflags, o.errbuf, o.errbuf_len);
 		else if (ret == -EBUSY)
-			dev_err(o.errbuf, o.errbuf_len, "%s: device is mounted or in use", path);
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: device is mounted or in use", path);
 		else
-			dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 		goto unlink_created;
 	}
 	if (fstat(fd, &st)) {
 		ret = -errno;
-		dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 		goto close_fd;
 	}
 	if ((o.flags & RAWIO_DEV_CREATE) && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size < o.create_size) {
 		if (ftruncate(fd, (off_t)o.create_size) || fstat(fd, &st)) {
 			ret = -errno;
-			dev_err(o.errbuf, o.errbuf_len, "%s: cannot extend to %llu bytes: %s", path,
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: cannot extend to %llu bytes: %s", path,
 				(unsigned long long)o.create_size, rawio_strerror(ret));
 			goto close_fd;
 		}
@@ -428,7 +415,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	dev = malloc(sizeof(*dev));
 	if (!dev) {
 		ret = -ENOMEM;
-		dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 		goto close_fd;
 	}
 	dev->fd = fd;
@@ -437,13 +424,13 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	dev_info_init(&dev->info, path);
 	ret = dev_discover(&dev->info, fd, &st, &dio_ok);
 	if (ret) {
-		dev_err(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 		goto free_dev;
 	}
 	if ((oflags & O_DIRECT) && !dio_ok) {
 		/* The open passed, but the kernel says this file cannot do direct I/O. */
 		ret = -EINVAL;
-		dev_err(o.errbuf, o.errbuf_len,
+		errbuf_set(o.errbuf, o.errbuf_len,
 			"%s: the %s filesystem refuses O_DIRECT for this file (open it buffered)",
 			path, dev->info.fs_type[0] ? dev->info.fs_type : "unknown");
 		goto free_dev;

@@ -20,6 +20,7 @@
 #include <rawio/fsqual.h>
 
 #include "fsqual_impl.h"
+#include "util/errbuf.h"
 
 #define FSQUAL_IOS	   10000u
 #define FSQUAL_NOWAIT_MAX  1000u
@@ -113,20 +114,6 @@ struct fsqual_io {
 	uint64_t submit_ns_total;
 	uint64_t rng;
 };
-
-static void fsqual_err(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fsqual_err(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
 
 const char *rawio_fsqual_verdict_name(enum rawio_fsqual_verdict v)
 {
@@ -226,10 +213,10 @@ static int fsqual_no_direct(const char *dir, const char *file, char *errbuf, siz
 	struct rawio_dev_info *info = malloc(sizeof(*info));
 
 	if (info && rawio_dev_describe(file, info) == 0 && info->fs_type[0])
-		fsqual_err(errbuf, errlen, "%s: the %s filesystem refuses O_DIRECT", dir,
+		errbuf_set(errbuf, errlen, "%s: the %s filesystem refuses O_DIRECT", dir,
 			   info->fs_type);
 	else
-		fsqual_err(errbuf, errlen, "%s: the filesystem refuses O_DIRECT", dir);
+		errbuf_set(errbuf, errlen, "%s: the filesystem refuses O_DIRECT", dir);
 	free(info);
 	return -EINVAL;
 }
@@ -237,9 +224,9 @@ static int fsqual_no_direct(const char *dir, const char *file, char *errbuf, siz
 static int fsqual_create_err(const char *dir, int err, char *errbuf, size_t errlen)
 {
 	if (err == -EACCES || err == -EPERM || err == -EROFS)
-		fsqual_err(errbuf, errlen, "%s: not writable (%s)", dir, rawio_strerror(err));
+		errbuf_set(errbuf, errlen, "%s: not writable (%s)", dir, rawio_strerror(err));
 	else
-		fsqual_err(errbuf, errlen, "%s: cannot create a file: %s", dir,
+		errbuf_set(errbuf, errlen, "%s: cannot create a file: %s", dir,
 			   rawio_strerror(err));
 	return err;
 }
@@ -740,11 +727,11 @@ static int fsqual_probe(struct fsqual_run *run, struct rawio_fsqual_report *rep,
 
 	if (stat(run->dir, &st)) {
 		ret = -errno;
-		fsqual_err(errbuf, errlen, "%s: %s", run->dir, rawio_strerror(ret));
+		errbuf_set(errbuf, errlen, "%s: %s", run->dir, rawio_strerror(ret));
 		return ret;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		fsqual_err(errbuf, errlen, "%s: not a directory", run->dir);
+		errbuf_set(errbuf, errlen, "%s: not a directory", run->dir);
 		return -ENOTDIR;
 	}
 	run->tmpfile = true;
@@ -781,9 +768,9 @@ static int fsqual_probe(struct fsqual_run *run, struct rawio_fsqual_report *rep,
 	ret = rawio_engine_open(&e, run->engine, dev, &eopts);
 	if (ret) {
 		if (ret == -ENOENT)
-			fsqual_err(errbuf, errlen, "no engine named '%s'", run->engine);
+			errbuf_set(errbuf, errlen, "no engine named '%s'", run->engine);
 		else
-			fsqual_err(errbuf, errlen, "engine %s: cannot open on %s: %s", run->engine,
+			errbuf_set(errbuf, errlen, "engine %s: cannot open on %s: %s", run->engine,
 				   run->dir, rawio_strerror(ret));
 	} else {
 		rawio_engine_describe(e, rep->engine_desc, sizeof(rep->engine_desc));
@@ -807,7 +794,7 @@ int rawio_fsqual_run(const char *dir, const struct rawio_fsqual_opts *opts,
 		return -EINVAL;
 	memset(rep, 0, sizeof(*rep));
 	if (!dir || !*dir) {
-		fsqual_err(o.errbuf, o.errbuf_len, "no directory given");
+		errbuf_set(o.errbuf, o.errbuf_len, "no directory given");
 		return -EINVAL;
 	}
 	run.dir = dir;
@@ -842,7 +829,7 @@ int rawio_fsqual_run(const char *dir, const struct rawio_fsqual_opts *opts,
 		job.row = row;
 		ret = pthread_create(&th, NULL, fsqual_row_thread, &job);
 		if (ret) {
-			fsqual_err(o.errbuf, o.errbuf_len, "cannot start a thread: %s",
+			errbuf_set(o.errbuf, o.errbuf_len, "cannot start a thread: %s",
 				   rawio_strerror(ret));
 			return -ret;
 		}

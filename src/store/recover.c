@@ -21,6 +21,7 @@
 
 #include "store_impl.h"
 #include "util/crc32c.h"
+#include "util/errbuf.h"
 
 #define CP_CHUNK (1u << 20) /* checkpoint bodies are read this much at a time */
 
@@ -70,11 +71,10 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	int64_t res;
 
 	if (s->info->size < 2 * STORE_BLOCK) {
-		if (s->opts.errbuf)
-			snprintf(s->opts.errbuf, s->opts.errbuf_len,
-				 "%s: not a rawio store (%llu bytes, smaller than a superblock "
-				 "area)",
-				 s->info->path, (unsigned long long)s->info->size);
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: not a rawio store (%llu bytes, smaller than a superblock "
+			   "area)",
+			   s->info->path, (unsigned long long)s->info->size);
 		return -EUCLEAN;
 	}
 	buf = rawio_buf_alloc(2 * STORE_BLOCK, STORE_BLOCK);
@@ -83,10 +83,8 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	res = store_io(s, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
 	if (res < 0) {
 		rawio_buf_free(buf);
-		if (s->opts.errbuf)
-			snprintf(s->opts.errbuf, s->opts.errbuf_len,
-				 "%s: reading the superblocks: %s", s->info->path,
-				 rawio_strerror((int)res));
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: reading the superblocks: %s",
+			   s->info->path, rawio_strerror((int)res));
 		return (int)res;
 	}
 	for (int i = 0; i < 2; i++)
@@ -94,27 +92,23 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	rawio_buf_free(buf);
 	*both_ok = !ret[0] && !ret[1];
 	if (*both_ok && memcmp(&g[0], &g[1], sizeof(g[0]))) {
-		if (s->opts.errbuf)
-			snprintf(s->opts.errbuf, s->opts.errbuf_len,
-				 "%s: the two superblocks are valid but disagree", s->info->path);
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: the two superblocks are valid but disagree", s->info->path);
 		return -EUCLEAN;
 	}
 	if (ret[0] && ret[1]) {
-		if (s->opts.errbuf)
-			snprintf(s->opts.errbuf, s->opts.errbuf_len, "%s: %s", s->info->path,
-				 ret[0] == -ENODATA && ret[1] == -ENODATA
-					 ? "not a rawio store (no superblock; format it first)"
-					 : "no valid superblock (not a rawio store, or both copies "
-					   "are damaged)");
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: %s", s->info->path,
+			   ret[0] == -ENODATA && ret[1] == -ENODATA
+				   ? "not a rawio store (no superblock; format it first)"
+				   : "no valid superblock (not a rawio store, or both copies "
+				     "are damaged)");
 		return ret[0] == -EBADMSG || ret[1] == -EBADMSG ? -EBADMSG : -EUCLEAN;
 	}
 	s->g = ret[0] ? g[1] : g[0];
 	if (s->info->size < s->g.dev_size) {
-		if (s->opts.errbuf)
-			snprintf(s->opts.errbuf, s->opts.errbuf_len,
-				 "%s: %llu bytes, but the store was formatted for %llu",
-				 s->info->path, (unsigned long long)s->info->size,
-				 (unsigned long long)s->g.dev_size);
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: %llu bytes, but the store was formatted for %llu", s->info->path,
+			   (unsigned long long)s->info->size, (unsigned long long)s->g.dev_size);
 		return -EUCLEAN;
 	}
 	return 0;
@@ -243,8 +237,8 @@ static int store_load_checkpoint(struct rawio_store *s, uint64_t *g, uint64_t *n
 
 struct scan_ctx {
 	struct rawio_store *s;
-	uint64_t g;		/* the checkpoint's roll_gen */
-	uint64_t cp_next;	/* the checkpoint's next_gen */
+	uint64_t g;	  /* the checkpoint's roll_gen */
+	uint64_t cp_next; /* the checkpoint's next_gen */
 	bool only_expected;
 	uint32_t *cand; /* slots to roll forward */
 	uint64_t nr_cand, cap_cand;

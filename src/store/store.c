@@ -12,6 +12,7 @@
 
 #include "store_impl.h"
 #include "util/crc32c.h"
+#include "util/errbuf.h"
 
 static uint64_t store_realtime_ns(void)
 {
@@ -19,20 +20,6 @@ static uint64_t store_realtime_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void store_err(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void store_err(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
 }
 
 const char *rawio_store_recover_name(enum rawio_store_recover mode)
@@ -220,8 +207,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	snprintf(s.engine, sizeof(s.engine), "sync");
 	pthread_mutex_init(&s.pool_lock, NULL);
 	if (s.info->offset_align > STORE_BLOCK) {
-		store_err(errbuf, errlen, "%s: needs %u-byte alignment; the store's blocks are %u",
-			  path, s.info->offset_align, STORE_BLOCK);
+		errbuf_set(errbuf, errlen, "%s: needs %u-byte alignment; the store's blocks are %u",
+			   path, s.info->offset_align, STORE_BLOCK);
 		ret = -EINVAL;
 		goto out;
 	}
@@ -234,25 +221,26 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		res = store_io(&s, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
 		if (res < 0) {
 			ret = (int)res;
-			store_err(errbuf, errlen, "%s: reading the superblock area: %s", path,
-				  rawio_strerror(ret));
+			errbuf_set(errbuf, errlen, "%s: reading the superblock area: %s", path,
+				   rawio_strerror(ret));
 			goto out;
 		}
 		used = store_sb_area_used(buf, &found);
 		if (used && !opts->force) {
 			if (used == 1) {
 				store_uuid_str(found.uuid, uuid);
-				store_err(errbuf, errlen,
-					  "%s holds a rawio store (uuid %s, %llu slots of %llu "
-					  "bytes); "
-					  "formatting destroys it: use --force",
-					  path, uuid, (unsigned long long)found.slot_count,
-					  (unsigned long long)found.slot_size);
+				errbuf_set(errbuf, errlen,
+					   "%s holds a rawio store (uuid %s, %llu slots of %llu "
+					   "bytes); "
+					   "formatting destroys it: use --force",
+					   path, uuid, (unsigned long long)found.slot_count,
+					   (unsigned long long)found.slot_size);
 			} else {
-				store_err(errbuf, errlen,
-					  "%s: its first 8 KiB are not zero (another filesystem or "
-					  "data?); formatting destroys it: use --force",
-					  path);
+				errbuf_set(
+					errbuf, errlen,
+					"%s: its first 8 KiB are not zero (another filesystem or "
+					"data?); formatting destroys it: use --force",
+					path);
 			}
 			ret = -EEXIST;
 			goto out;
@@ -260,14 +248,15 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	}
 	ret = store_geometry_plan(&s.g, s.info->size, opts->slot_size, opts->slot_count);
 	if (ret) {
-		store_err(errbuf, errlen,
-			  ret == -ENOSPC ? "%s: %llu bytes cannot hold %s slots of %llu bytes"
-					 : "%s: bad geometry (%llu bytes, %s slots of %llu bytes); "
-					   "slot size must be a power of two from 4 KiB to 64 MiB",
-			  path, (unsigned long long)s.info->size,
-			  opts->slot_count ? "the asked-for" : "any",
-			  (unsigned long long)(opts->slot_size ? opts->slot_size
-							       : RAWIO_STORE_DEFAULT_SLOT));
+		errbuf_set(errbuf, errlen,
+			   ret == -ENOSPC
+				   ? "%s: %llu bytes cannot hold %s slots of %llu bytes"
+				   : "%s: bad geometry (%llu bytes, %s slots of %llu bytes); "
+				     "slot size must be a power of two from 4 KiB to 64 MiB",
+			   path, (unsigned long long)s.info->size,
+			   opts->slot_count ? "the asked-for" : "any",
+			   (unsigned long long)(opts->slot_size ? opts->slot_size
+								: RAWIO_STORE_DEFAULT_SLOT));
 		goto out;
 	}
 	if (getrandom(s.g.uuid, sizeof(s.g.uuid), 0) != sizeof(s.g.uuid)) {
@@ -295,8 +284,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		ret = res < 0 ? (int)res : 0;
 	}
 	if (ret)
-		store_err(errbuf, errlen, "%s: writing the new store: %s", path,
-			  rawio_strerror(ret));
+		errbuf_set(errbuf, errlen, "%s: writing the new store: %s", path,
+			   rawio_strerror(ret));
 out:
 	while (s.nr_pool)
 		rawio_engine_close(s.pool[--s.nr_pool]);
@@ -366,9 +355,9 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 		goto err;
 	s->info = rawio_dev_info(s->dev);
 	if (s->info->offset_align > STORE_BLOCK) {
-		store_err(s->opts.errbuf, s->opts.errbuf_len,
-			  "%s: needs %u-byte alignment; the store's blocks are %u", path,
-			  s->info->offset_align, STORE_BLOCK);
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: needs %u-byte alignment; the store's blocks are %u", path,
+			   s->info->offset_align, STORE_BLOCK);
 		ret = -EINVAL;
 		goto err;
 	}
@@ -387,8 +376,8 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 		goto err;
 	ret = store_recover(s);
 	if (ret) {
-		store_err(s->opts.errbuf, s->opts.errbuf_len, "%s: recovery failed: %s", path,
-			  rawio_strerror(ret));
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: recovery failed: %s", path,
+			   rawio_strerror(ret));
 		goto err;
 	}
 	*out = s;
