@@ -303,7 +303,7 @@ static int dev_explain_einval(const char *path, int oflags, char *errbuf, size_t
 	info = malloc(sizeof(*info));
 	if (info && rawio_dev_describe(path, info) == 0 && info->fs_type[0])
 		errbuf_set(errbuf, len, "%s: the %s filesystem refuses O_DIRECT (open it buffered)",
-			path, info->fs_type);
+			   path, info->fs_type);
 	else
 		errbuf_set(errbuf, len, "%s: O_DIRECT refused (open it buffered)", path);
 	free(info);
@@ -335,15 +335,15 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	ret = dev_parse_mem(path, &mem_size);
 	if (ret < 0) {
 		errbuf_set(o.errbuf, o.errbuf_len, "%s: not a RAM device size (example: mem:64M)",
-			path);
+			   path);
 		return ret;
 	}
 	if (ret == 1) {
 		ret = rawio_dev_open_mem(out, mem_size, 512);
 		if (ret) {
 			errbuf_set(o.errbuf, o.errbuf_len,
-				"%s: %s (size must be a non-zero multiple of 512)", path,
-				rawio_strerror(ret));
+				   "%s: %s (size must be a non-zero multiple of 512)", path,
+				   rawio_strerror(ret));
 			return ret;
 		}
 		(*out)->info.read_only = o.flags & RAWIO_DEV_RDONLY;
@@ -352,7 +352,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 
 	if ((o.flags & RAWIO_DEV_CREATE) && (o.flags & RAWIO_DEV_RDONLY)) {
 		errbuf_set(o.errbuf, o.errbuf_len, "%s: create needs write access, not read-only",
-			path);
+			   path);
 		return -EINVAL;
 	}
 	if (stat(path, &st)) {
@@ -366,14 +366,14 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 			ret = -errno;
 		if (ret) {
 			errbuf_set(o.errbuf, o.errbuf_len, "%s: cannot create: %s", path,
-				rawio_strerror(ret));
+				   rawio_strerror(ret));
 			return ret;
 		}
 	}
 	/* Never open a fifo or a directory: that could block or mislead. */
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s, not a regular file or block device", path,
-			S_ISDIR(st.st_mode) ? "a directory" : "a special file");
+		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s, not a regular file or block device",
+			   path, S_ISDIR(st.st_mode) ? "a directory" : "a special file");
 		ret = -ENOTBLK;
 		goto unlink_created;
 	}
@@ -406,8 +406,8 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	    (uint64_t)st.st_size < o.create_size) {
 		if (ftruncate(fd, (off_t)o.create_size) || fstat(fd, &st)) {
 			ret = -errno;
-			errbuf_set(o.errbuf, o.errbuf_len, "%s: cannot extend to %llu bytes: %s", path,
-				(unsigned long long)o.create_size, rawio_strerror(ret));
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: cannot extend to %llu bytes: %s",
+				   path, (unsigned long long)o.create_size, rawio_strerror(ret));
 			goto close_fd;
 		}
 	}
@@ -430,7 +430,8 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	if ((oflags & O_DIRECT) && !dio_ok) {
 		/* The open passed, but the kernel says this file cannot do direct I/O. */
 		ret = -EINVAL;
-		errbuf_set(o.errbuf, o.errbuf_len,
+		errbuf_set(
+			o.errbuf, o.errbuf_len,
 			"%s: the %s filesystem refuses O_DIRECT for this file (open it buffered)",
 			path, dev->info.fs_type[0] ? dev->info.fs_type : "unknown");
 		goto free_dev;
