@@ -34,9 +34,16 @@ static bool dev_is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* Copy a name into a fixed field; names longer than the field are cut (the fields are sized
+ * for what the kernel reports). */
 static void dev_set_str(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src);
+	size_t n = strlen(src);
+
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 static void dev_info_init(struct rawio_dev_info *info, const char *path)

@@ -74,7 +74,8 @@ static bool sysfs_exists(const char *dir, const char *file)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >= sizeof(path))
+		return false; /* no sysfs path is that long */
 	return access(path, F_OK) == 0;
 }
 
@@ -97,8 +98,9 @@ static void sysfs_active_scheduler(const char *line, char *out, size_t len)
 
 	out[0] = '\0';
 	if (!open) {
-		if (!strchr(line, ' '))
-			snprintf(out, len, "%s", line);
+		/* A scheduler name longer than OUT is not one we know: leave it empty. */
+		if (!strchr(line, ' ') && (size_t)snprintf(out, len, "%s", line) >= len)
+			out[0] = '\0';
 		return;
 	}
 	close = strchr(open, ']');
@@ -166,7 +168,8 @@ static bool sysfs_has_slaves(const char *dir)
 	bool any = false;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/slaves", dir);
+	if ((size_t)snprintf(path, sizeof(path), "%s/slaves", dir) >= sizeof(path))
+		return false;
 	d = opendir(path);
 	if (!d)
 		return false;
