@@ -16,6 +16,7 @@ static const struct subcommand subcommands[] = {
 	{ "demo", cmd_demo, "demo [--dir DIR]            a short tour on file-backed devices" },
 	{ "store", cmd_store, "store CMD PATH ...          slot store (rawio store --help)" },
 	{ "fsqual", cmd_fsqual, "fsqual [DIR] [OPTIONS]      does async I/O stay async here?" },
+	{ "pollsim", cmd_pollsim, "pollsim --trace FILE ...    hybrid-polling simulator" },
 };
 
 static void usage(FILE *f)

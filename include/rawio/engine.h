@@ -44,6 +44,7 @@
 #include <sys/types.h>
 
 struct rawio_dev;
+struct rawio_poll_cfg; /* rawio/poll.h */
 
 enum rawio_op {
 	RAWIO_OP_READ = 0,
@@ -103,6 +104,7 @@ enum rawio_q {
 #define RAWIO_URING_SINGLE_ISSUER  (1u << 4) /* IORING_SETUP_SINGLE_ISSUER */
 #define RAWIO_URING_DEFER_TASKRUN  (1u << 5) /* IORING_SETUP_DEFER_TASKRUN (implies SINGLE_ISSUER) */
 #define RAWIO_URING_IOPOLL	   (1u << 6) /* IORING_SETUP_IOPOLL: needs poll queues */
+#define RAWIO_URING_HYBRID_IOPOLL (1u << 7) /* IOPOLL | HYBRID_IOPOLL (6.13): needs poll queues */
 
 /*
  * One range the fault engine acts on. A request matches when its op is in OPS
@@ -190,7 +192,63 @@ struct rawio_engine_opts {
 	const struct rawio_fault_range *faults;
 	size_t nr_faults;
 	struct rawio_fault_model *fault_model; /* optional volatile-cache model, shared */
+
+	/* mem */
+	unsigned mem_flags;	/* RAWIO_MEM_* */
+
+	/* Waiting for completions (every engine; rawio/poll.h). */
+	unsigned wait_mode;		   /* RAWIO_WAIT_BLOCK (0), _SPIN or _HYBRID */
+	unsigned wait_flags;		   /* RAWIO_WAIT_F_* */
+	const struct rawio_poll_cfg *poll; /* hybrid: the predictor (copied); NULL: linux */
+
+	/*
+	 * mem: completion latency (null_blk's completion_nsec, irqmode=timer): each
+	 * request completes mem_lat_ns after it was queued, or the Nth request
+	 * queued takes mem_lat[N % mem_lat_nr] ns (kept by reference: the array
+	 * must outlive the context).
+	 */
+	uint64_t mem_lat_ns;
+	const uint64_t *mem_lat;
+	size_t mem_lat_nr;
+
+	/* throttle: the emulated device (required); the engine under it is opts.lower
+	 * (NULL: "mem" on a RAM device, else "sync") with opts.lower_opts */
+	struct rawio_throttle *throttle;
 };
+
+/*
+ * Wait modes (rawio_engine_opts.wait_mode): how rawio_engine_reap() waits when
+ * it must. BLOCK sleeps in the kernel until completions arrive (io_uring_enter,
+ * io_getevents, a condition variable; the mem engine with a latency sleeps to
+ * the first completion's time, like null_blk's timer). SPIN polls the
+ * completion queue without sleeping (uring: peeks the CQ ring, entering the
+ * kernel only when the ring says completion work waits there, as under
+ * DEFER_TASKRUN). HYBRID sleeps the predictor's time once per request (the
+ * most recently queued one it has not slept for), then spins. The kernel's
+ * own IOPOLL and HYBRID_IOPOLL need poll queues (RAWIO_URING_IOPOLL,
+ * RAWIO_URING_HYBRID_IOPOLL: -EOPNOTSUPP without them).
+ * SPIN and HYBRID lower the calling thread's timer slack to 1 ns at their
+ * first sleep (PR_SET_TIMERSLACK; the default 50 us would swamp any
+ * prediction) unless RAWIO_WAIT_F_KEEP_SLACK; so does BLOCK on a mem device
+ * with a latency.
+ */
+#define RAWIO_WAIT_BLOCK  0u
+#define RAWIO_WAIT_SPIN	  1u
+#define RAWIO_WAIT_HYBRID 2u
+#define RAWIO_WAIT_NR	  3u
+
+/*
+ * Wait flags (rawio_engine_opts.wait_flags). ACCOUNT: measure wait_cpu_ns with
+ * the thread's CPU clock (two system calls per wait) and count block waits
+ * too. KEEP_SLACK: leave the thread's timer slack alone.
+ */
+#define RAWIO_WAIT_F_ACCOUNT	(1u << 0)
+#define RAWIO_WAIT_F_KEEP_SLACK (1u << 1)
+
+/* mem engine flags (rawio_engine_opts.mem_flags). */
+#define RAWIO_MEM_NULL (1u << 0) /* move no data (null_blk without memory backing): reads leave
+				  * the buffer as it is, writes store nothing; what remains is
+				  * the stack's own cost per I/O */
 
 /* Counters kept by the core for every engine. */
 struct rawio_engine_stats {
@@ -201,6 +259,16 @@ struct rawio_engine_stats {
 	uint64_t submit_calls;	/* system calls that submitted I/O */
 	uint64_t reap_calls;	/* system calls that waited for or fetched completions */
 	uint64_t user_reaps;	/* completions found without a system call */
+
+	/* Waiting: spin and hybrid count the reaps that found nothing ready and waited;
+	 * block counts the reaps that were asked to wait, with RAWIO_WAIT_F_ACCOUNT only. */
+	uint64_t waits;
+	uint64_t wait_ns;     /* wall time of those waits */
+	uint64_t wait_cpu_ns; /* CPU time of the thread in them (RAWIO_WAIT_F_ACCOUNT, else 0) */
+	uint64_t spin_ns;     /* wall time spent polling (spin, hybrid after its sleep) */
+	uint64_t sleeps;      /* hybrid sleeps */
+	uint64_t sleep_ns;    /* the sleeps asked for, summed */
+	uint64_t oversleeps;  /* sleeps that woke to a completion already waiting */
 };
 
 struct rawio_engine;
@@ -266,6 +334,52 @@ int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req);
 
 /* The registry: NULL-terminated list of engine names. */
 const char *const *rawio_engine_list(void);
+
+/*
+ * throttle: an emulated slow device (docs/engines.md, "throttle"). The engine
+ * stacks on another and passes every request down at once, but hands its
+ * completion back only when an emulated device, one per rawio_throttle and
+ * shared by every context given it, would have finished it. That device
+ * serves one request at a time, in arrival order; a request costs
+ *   1/iops + len/bw + seek_us * sqrt(distance / span)     (reads and writes)
+ *   flush_us                                               (fsync, fdatasync)
+ *   1/iops                                                 (discard)
+ * where distance is how far its offset is from where the previous request
+ * ended (0 for a sequential one). Throughput at any queue depth follows the
+ * model exactly; the latency of one request is at least the model's (the
+ * sleep to its finish time wakes with the thread's timer slack).
+ */
+struct rawio_throttle;
+
+struct rawio_throttle_params {
+	size_t size;		/* sizeof(struct rawio_throttle_params) */
+	uint64_t iops;		/* fixed cost 1/iops s per request; 0: none */
+	uint64_t bw;		/* bytes per second; 0: transfers cost nothing */
+	uint64_t seek_us;	/* a full-stroke seek */
+	uint64_t flush_us;	/* a flush of the volatile cache */
+	uint64_t span;		/* bytes of a full stroke; 0: the size of the first device opened */
+};
+
+struct rawio_throttle_stats {
+	uint64_t requests, flushes, bytes;
+	uint64_t busy_ns;	/* emulated time the device was busy */
+	uint64_t seek_ns;	/* of which: seeking */
+};
+
+/* Errors: -EINVAL (P NULL or too small), -ENOMEM. */
+int rawio_throttle_new(struct rawio_throttle **out, const struct rawio_throttle_params *p);
+/* Free; contexts using it must be closed first. NULL is a no-op. */
+void rawio_throttle_free(struct rawio_throttle *t);
+void rawio_throttle_stats(struct rawio_throttle *t, struct rawio_throttle_stats *st);
+/*
+ * rawio_throttle_parse - fill P from SPEC: a preset ("hdd": iops=5000,
+ * bw=150m, seek=4ms, flush=5ms; "ssd": iops=200000, bw=500m, seek=0,
+ * flush=100us) and/or comma-separated KEY=VALUE (iops, bw and span take
+ * sizes like 150m; seek and flush take times like 4ms, 100us, 1s, or plain
+ * microseconds), later ones overriding earlier ones: "hdd,seek=8ms".
+ * Returns 0 or -EINVAL.
+ */
+int rawio_throttle_parse(const char *spec, struct rawio_throttle_params *p);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t rawio_now_ns(void);

@@ -171,8 +171,8 @@ static int aio_commit(struct rawio_engine *e)
 	return 0;
 }
 
-/* One kernel completion event into its request; frees the iocb. */
-static struct rawio_req *aio_event_req(struct aio_priv *p, const struct io_event *ev)
+/* One kernel completion event into its request, seen at NOW; frees the iocb. */
+static struct rawio_req *aio_event_req(struct aio_priv *p, const struct io_event *ev, uint64_t now)
 {
 	struct iocb *iocb = ev->obj;
 	struct rawio_req *r = ev->data;
@@ -181,6 +181,7 @@ static struct rawio_req *aio_event_req(struct aio_priv *p, const struct io_event
 	if (res >= 0 && res2 != 0)
 		res = res2 < 0 ? res2 : -EIO;
 	r->result = res;
+	r->complete_ns = now;
 	p->free[p->nr_free++] = iocb;
 	p->nr_kernel--;
 	return r;
@@ -191,11 +192,15 @@ static unsigned aio_ring_reap(struct aio_priv *p, struct rawio_req **out, unsign
 {
 	struct aio_ring *ring = (struct aio_ring *)p->ctx;
 	unsigned head, tail, nr = ring->nr, n = 0;
+	uint64_t now;
 
 	head = __atomic_load_n(&ring->head, __ATOMIC_RELAXED);
 	tail = __atomic_load_n(&ring->tail, __ATOMIC_ACQUIRE);
+	if (head == tail || !max)
+		return 0;
+	now = rawio_now_ns(); /* one clock read for the batch */
 	while (head != tail && n < max) {
-		out[n++] = aio_event_req(p, &ring->io_events[head]);
+		out[n++] = aio_event_req(p, &ring->io_events[head], now);
 		head = head + 1 == nr ? 0 : head + 1;
 	}
 	if (n)
@@ -208,6 +213,7 @@ static int aio_getevents(struct rawio_engine *e, struct rawio_req **out, unsigne
 {
 	struct aio_priv *p = e->priv;
 	struct timespec zero = { 0, 0 };
+	uint64_t now;
 	int ret;
 
 	if (max > e->qd)
@@ -218,8 +224,9 @@ static int aio_getevents(struct rawio_engine *e, struct rawio_req **out, unsigne
 	} while (ret == -EINTR);
 	if (ret < 0)
 		return ret;
+	now = ret > 0 ? rawio_now_ns() : 0;
 	for (int i = 0; i < ret; i++)
-		out[i] = aio_event_req(p, &p->events[i]);
+		out[i] = aio_event_req(p, &p->events[i], now);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 
 #include <rawio/rawio.h>
 #include "engine_impl.h"
+#include "poll/poll_impl.h"
 
 /* core_flags */
 #define CORE_RETRY_SHIFT 8	      /* EAGAIN retries so far */
@@ -20,12 +21,13 @@
 static const struct rawio_engine_ops *const engine_registry[] = {
 	&rawio_engine_sync,  &rawio_engine_threads, &rawio_engine_aio,
 	&rawio_engine_uring, &rawio_engine_mem,	    &rawio_engine_fault,
+	&rawio_engine_throttle,
 };
 
 #define NR_ENGINES (sizeof(engine_registry) / sizeof(engine_registry[0]))
 
 static const char *const engine_names[NR_ENGINES + 1] = {
-	"sync", "threads", "aio", "uring", "mem", "fault", NULL,
+	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", NULL,
 };
 
 /*
@@ -38,6 +40,7 @@ struct engine_core {
 	struct rawio_engine e;
 	struct req_fifo retry;
 	struct req_fifo done;
+	struct poll_waiter wait; /* how reap waits: block, spin, hybrid (src/poll/wait.c) */
 };
 
 uint64_t rawio_now_ns(void)
@@ -120,13 +123,17 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 			goto err_free_core;
 		}
 	}
+	ret = poll_waiter_init(&c->wait, opts);
+	if (ret)
+		goto err_free_wait;
 	ret = ops->init(e, opts);
 	if (ret)
-		goto err_free_priv;
+		goto err_free_wait;
 	*out = e;
 	return 0;
 
-err_free_priv:
+err_free_wait:
+	poll_waiter_fini(&c->wait);
 	free(e->priv);
 err_free_core:
 	free(c);
@@ -144,6 +151,7 @@ void rawio_engine_close(struct rawio_engine *e)
 			break;
 	}
 	e->ops->fini(e);
+	poll_waiter_fini(&((struct engine_core *)e)->wait);
 	free(e->priv);
 	free((struct engine_core *)e);
 }
@@ -307,6 +315,8 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 	e->inflight++;
 	if (ret == RAWIO_Q_DONE)
 		engine_requeue(e, r); /* partial inline transfer: the rest comes from reap */
+	else
+		poll_waiter_queued(&((struct engine_core *)e)->wait, r);
 	return RAWIO_Q_QUEUED;
 }
 
@@ -379,7 +389,8 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		want = got >= min ? 0 : min - got;
 		if (want > in_engine)
 			want = in_engine;
-		n = e->ops->reap(e, out + got, want, max - got);
+		n = want ? poll_waiter_reap(&c->wait, e, out + got, want, max - got)
+			 : e->ops->reap(e, out + got, 0, max - got);
 		if (n < 0) {
 			ret = n;
 			goto failed;
@@ -394,6 +405,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 			}
 			e->inflight--;
 			e->st.completed++;
+			poll_waiter_completed(&c->wait, r);
 			out[got + kept++] = r;
 		}
 		got += kept;

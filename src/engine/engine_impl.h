@@ -55,6 +55,7 @@ extern const struct rawio_engine_ops rawio_engine_aio;
 extern const struct rawio_engine_ops rawio_engine_uring;
 extern const struct rawio_engine_ops rawio_engine_mem;
 extern const struct rawio_engine_ops rawio_engine_fault;
+extern const struct rawio_engine_ops rawio_engine_throttle;
 
 /*
  * Blocking helpers shared by the engines that do the work in user threads

@@ -46,6 +46,9 @@
 #ifndef IORING_SQ_TASKRUN
 #define IORING_SQ_TASKRUN (1U << 2)
 #endif
+#ifndef IORING_SETUP_HYBRID_IOPOLL
+#define IORING_SETUP_HYBRID_IOPOLL (1U << 17) /* 6.13: sleep before polling (issue 8) */
+#endif
 
 #define URING_MAX_ENTRIES 32768u     /* IORING_MAX_ENTRIES */
 #define URING_MAX_RW	  (1u << 30) /* sqe->len is 32 bits; the core resubmits the rest */
@@ -76,6 +79,7 @@ static const struct {
 	{ IORING_SETUP_TASKRUN_FLAG, "TASKRUN_FLAG" },
 	{ IORING_SETUP_SINGLE_ISSUER, "SINGLE_ISSUER" },
 	{ IORING_SETUP_DEFER_TASKRUN, "DEFER_TASKRUN" },
+	{ IORING_SETUP_HYBRID_IOPOLL, "HYBRID_IOPOLL" },
 };
 
 #define URING_NR_NAMES (sizeof(uring_setup_names) / sizeof(uring_setup_names[0]))
@@ -160,15 +164,17 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 		return -EINVAL;
 	if (fl & ~(RAWIO_URING_REG_FILES | RAWIO_URING_REG_BUFS | RAWIO_URING_SQPOLL |
 		   RAWIO_URING_COOP_TASKRUN | RAWIO_URING_SINGLE_ISSUER |
-		   RAWIO_URING_DEFER_TASKRUN | RAWIO_URING_IOPOLL))
+		   RAWIO_URING_DEFER_TASKRUN | RAWIO_URING_IOPOLL | RAWIO_URING_HYBRID_IOPOLL))
 		return -EINVAL;
 	if ((fl & RAWIO_URING_REG_BUFS) && (!opts->reg_buf || !opts->reg_buf_len))
 		return -EINVAL;
-	if (fl & RAWIO_URING_IOPOLL) {
+	if (fl & (RAWIO_URING_IOPOLL | RAWIO_URING_HYBRID_IOPOLL)) {
 		/* Without poll queues every polled I/O completes with -EOPNOTSUPP. */
 		if (!e->info->io_poll)
 			return -EOPNOTSUPP;
 		want |= IORING_SETUP_IOPOLL;
+		if (fl & RAWIO_URING_HYBRID_IOPOLL)
+			want |= IORING_SETUP_HYBRID_IOPOLL; /* not optional: no silent fallback */
 	}
 	if (fl & RAWIO_URING_SQPOLL) {
 		want |= IORING_SETUP_SQPOLL;
@@ -341,15 +347,20 @@ static unsigned uring_harvest(struct rawio_engine *e, struct rawio_req **out, un
 	struct uring_priv *p = e->priv;
 	struct io_uring_cqe *cqes[URING_REAP_BATCH];
 	unsigned got = 0;
+	uint64_t now = 0;
 
 	while (got < max) {
 		unsigned want = max - got < URING_REAP_BATCH ? max - got : URING_REAP_BATCH;
 		unsigned n = io_uring_peek_batch_cqe(&p->ring, cqes, want);
 
+		/* One clock read for the batch: they were all seen now. */
+		if (n && !now)
+			now = rawio_now_ns();
 		for (unsigned i = 0; i < n; i++) {
 			struct rawio_req *r = io_uring_cqe_get_data(cqes[i]);
 
 			r->result = cqes[i]->res;
+			r->complete_ns = now;
 			out[got++] = r;
 		}
 		io_uring_cq_advance(&p->ring, n);

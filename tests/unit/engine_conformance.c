@@ -5,12 +5,15 @@
  *   engine_conformance ENGINE CASE
  *
  * ENGINE is an engine name, optionally with uring setup flags
- * ("uring+sqpoll+regbufs") or a lower engine for fault ("fault/aio").
+ * ("uring+sqpoll+regbufs") or a lower engine for fault ("fault/aio"), a wait
+ * mode (+spin, +hybrid: min:50:0, +block) and for mem a 20 us latency (+lat).
  * The device is a scratch file opened O_DIRECT in the current directory, or a
  * RAM device for mem.
  */
 #include <stdbool.h>
 #include <stdint.h>
+
+#include <rawio/poll.h>
 
 #include "harness.h"
 
@@ -56,8 +59,20 @@ static int ctx_parse(struct ctx *c, const char *spec)
 		snprintf(c->name, sizeof(c->name), "%s", tok);
 	}
 	while ((tok = strtok_r(NULL, "+", &save))) {
+		static struct rawio_poll_cfg quick; /* hybrid: sleeps from the second request */
 		size_t i;
 
+		/* Wait modes and a mem latency: the variants tests/poll registers. */
+		if (!rawio_wait_mode_parse(tok, &c->opts.wait_mode)) {
+			if (c->opts.wait_mode == RAWIO_WAIT_HYBRID &&
+			    !rawio_poll_cfg_parse("min:50:0", &quick))
+				c->opts.poll = &quick;
+			continue;
+		}
+		if (!strcmp(tok, "lat")) {
+			c->opts.mem_lat_ns = 20000;
+			continue;
+		}
 		for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 			if (!strcmp(tok, flags[i].name))
 				break;

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * poll internals: the waiter the engine core calls from rawio_engine_reap(),
+ * and the precise sleep it and the mem engine share.
+ */
+#ifndef RAWIO_POLL_IMPL_H
+#define RAWIO_POLL_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rawio/engine.h>
+#include <rawio/poll.h>
+
+struct rawio_engine;
+
+/*
+ * Sleeps on CLOCK_MONOTONIC without the thread's timer slack: the slack is
+ * lowered to 1 ns the first time a given thread sleeps through this sleeper
+ * (unless keep_slack), since the default 50 us would swamp a hybrid sleep.
+ */
+struct poll_sleeper {
+	pthread_t thread;
+	bool slack_set;
+	bool keep_slack;
+};
+
+void poll_sleep_ns(struct poll_sleeper *s, uint64_t ns);
+void poll_sleep_until(struct poll_sleeper *s, uint64_t abs_ns);
+
+/* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns. */
+uint64_t poll_thread_cpu_ns(void);
+
+/*
+ * One engine context's waiting state (inside the core's context). The core
+ * calls init at open, queued for every request the engine took, reap instead
+ * of ops->reap when it needs completions, completed for each finished
+ * request, fini at close.
+ */
+struct poll_waiter {
+	unsigned mode;		      /* RAWIO_WAIT_* */
+	unsigned flags;		      /* RAWIO_WAIT_F_* */
+	struct rawio_poll_pred *pred; /* hybrid */
+	struct poll_sleeper sleeper;
+	/* The most recently queued request, and whether we slept for it. */
+	uint64_t seq, slept_seq;
+	const struct rawio_req *last_req;
+	unsigned last_dir;
+	uint64_t last_len;
+	const struct rawio_req *slept_req;
+	uint64_t slept_ns;
+};
+
+int poll_waiter_init(struct poll_waiter *w, const struct rawio_engine_opts *o);
+void poll_waiter_fini(struct poll_waiter *w);
+void poll_waiter_queued(struct poll_waiter *w, const struct rawio_req *r);
+void poll_waiter_completed(struct poll_waiter *w, const struct rawio_req *r);
+
+/*
+ * Wait for at least one of WANT (> 0) completions as the mode says, through
+ * E's ops->reap; store up to MAX in OUT. Returns the count or -errno.
+ */
+int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio_req **out,
+		     unsigned want, unsigned max);
+
+#endif

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzz target: the trace parsers (rawio/fio latency logs, blkparse, plain,
+ * MSR CSV, and the guesser). The first byte picks the format, the rest is the
+ * text, in a buffer of exactly its size (no NUL: ASan sees any overread).
+ * Whatever parses must be in range; whatever fails must say where. Built with
+ * libFuzzer by the fuzz preset; otherwise main() replays the corpus.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rawio/poll.h>
+
+/* Checked in every build: a fuzz target that asserts nothing under NDEBUG finds nothing. */
+#define FUZZ_CHECK(cond)                                                           \
+	do {                                                                       \
+		if (!(cond)) {                                                     \
+			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
+			abort();                                                   \
+		}                                                                  \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct rawio_poll_trace t = { 0 };
+	enum rawio_poll_trace_fmt fmt;
+	char err[256];
+	char *buf;
+	int ret;
+
+	if (!size)
+		return 0;
+	fmt = (enum rawio_poll_trace_fmt)(data[0] % RAWIO_TRACE_FMT_NR);
+	buf = malloc(size - 1 ? size - 1 : 1);
+	FUZZ_CHECK(buf);
+	memcpy(buf, data + 1, size - 1);
+	ret = rawio_poll_trace_parse(&t, buf, size - 1, fmt, "fuzz", err, sizeof(err));
+	FUZZ_CHECK(ret == 0 || ret == -EINVAL || ret == -ENODATA || ret == -E2BIG ||
+		   ret == -ENOMEM);
+	FUZZ_CHECK(strlen(err) < sizeof(err));
+	if (ret == -EINVAL)
+		FUZZ_CHECK(!strncmp(err, "fuzz:", 5));
+	if (!ret) {
+		FUZZ_CHECK(t.nr > 0 && t.nr <= t.cap && t.fmt != RAWIO_TRACE_AUTO);
+		for (size_t i = 0; i < t.nr; i++)
+			FUZZ_CHECK(t.ios[i].lat_ns <= RAWIO_TRACE_MAX_LAT && t.ios[i].dir <= 1 &&
+				   t.ios[i].bytes <= RAWIO_TRACE_MAX_BYTES);
+	}
+	rawio_poll_trace_free(&t);
+	free(buf);
+	return 0;
+}
+
+#ifndef RAWIO_LIBFUZZER
+static int replay(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static uint8_t buf[1 << 16];
+	size_t n;
+
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	LLVMFuzzerTestOneInput(buf, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int files = 0;
+
+	for (int i = 1; i < argc; i++) {
+		DIR *d = opendir(argv[i]);
+		struct dirent *de;
+
+		if (!d) {
+			if (replay(argv[i]))
+				return 1;
+			files++;
+			continue;
+		}
+		while ((de = readdir(d))) {
+			char p[4096];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", argv[i], de->d_name);
+			if (replay(p))
+				return 1;
+			files++;
+		}
+		closedir(d);
+	}
+	printf("replayed %d inputs\n", files);
+	return files ? 0 : 1;
+}
+#endif
