@@ -31,6 +31,7 @@ const char *cli_human(uint64_t bytes, char *buf, size_t len);
 int cmd_devinfo(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_store(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_fsqual(int argc, char **argv);
 int cmd_pollsim(int argc, char **argv);
 

@@ -352,18 +352,18 @@ const char *const *rawio_engine_list(void);
 struct rawio_throttle;
 
 struct rawio_throttle_params {
-	size_t size;		/* sizeof(struct rawio_throttle_params) */
-	uint64_t iops;		/* fixed cost 1/iops s per request; 0: none */
-	uint64_t bw;		/* bytes per second; 0: transfers cost nothing */
-	uint64_t seek_us;	/* a full-stroke seek */
-	uint64_t flush_us;	/* a flush of the volatile cache */
-	uint64_t span;		/* bytes of a full stroke; 0: the size of the first device opened */
+	size_t size;	   /* sizeof(struct rawio_throttle_params) */
+	uint64_t iops;	   /* fixed cost 1/iops s per request; 0: none */
+	uint64_t bw;	   /* bytes per second; 0: transfers cost nothing */
+	uint64_t seek_us;  /* a full-stroke seek */
+	uint64_t flush_us; /* a flush of the volatile cache */
+	uint64_t span;	   /* bytes of a full stroke; 0: the size of the first device opened */
 };
 
 struct rawio_throttle_stats {
 	uint64_t requests, flushes, bytes;
-	uint64_t busy_ns;	/* emulated time the device was busy */
-	uint64_t seek_ns;	/* of which: seeking */
+	uint64_t busy_ns; /* emulated time the device was busy */
+	uint64_t seek_ns; /* of which: seeking */
 };
 
 /* Errors: -EINVAL (P NULL or too small), -ENOMEM. */

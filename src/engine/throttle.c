@@ -21,7 +21,7 @@ struct rawio_throttle {
 	pthread_mutex_t lock;
 	struct rawio_throttle_params p;
 	uint64_t span;
-	uint64_t busy_until_ns;	/* when the emulated device is free again */
+	uint64_t busy_until_ns; /* when the emulated device is free again */
 	uint64_t head;		/* where the last request ended */
 	struct rawio_throttle_stats st;
 };
@@ -120,7 +120,7 @@ static uint64_t throttle_charge(struct rawio_throttle *t, const struct rawio_req
 }
 
 struct throttle_shadow {
-	struct rawio_req req;	/* the copy that goes down */
+	struct rawio_req req; /* the copy that goes down */
 	struct rawio_req *orig;
 	uint64_t finish_ns;
 	bool used;
@@ -130,11 +130,11 @@ struct throttle_shadow {
 struct throttle_priv {
 	struct rawio_engine *lower;
 	struct rawio_throttle *t;
-	struct throttle_shadow *sh;	/* qd of them */
+	struct throttle_shadow *sh; /* qd of them */
 	unsigned *free_sh;
 	unsigned nr_free;
-	unsigned lower_pending;		/* shadows the lower engine still holds */
-	struct rawio_req **tmp;		/* qd: lower completions */
+	unsigned lower_pending; /* shadows the lower engine still holds */
+	struct rawio_req **tmp; /* qd: lower completions */
 };
 
 static int throttle_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Write-back cache benchmarks (seed 002's numbers, on this machine).
+#
+#   bench/cache.sh [--quick] [--json] [--runs N] [--dir DIR] [--no-files]
+#
+# Two setups:
+#   emulated  cache = RAM behind the throttle engine's "ssd" model (500 MiB/s),
+#             backing = RAM behind its "hdd" model (4 ms full-stroke seek,
+#             about 430 random 4 KiB writes/s); docs/engines.md has the model
+#   files     cache and backing are files under DIR (default var/bench) on
+#             this machine's disk
+# Measurements:
+#   absorb  4 KiB random writes from 32 threads (QD 32) through the cache, timed
+#           until durable on the cache device, against 90% of the cache
+#           device's sequential write bandwidth / 4 KiB and 20x the backing
+#           device's random 4 KiB write IOPS (both measured the same run)
+#   drain   256 MiB of distinct random dirty blocks written back at
+#           nr_batched_migration 1, 4, 32, 128
+#   fsync   4 KiB write + flush from 1 and 8 writers, group commit (deadline
+#           3000 us) against one segment per flush (deadline 0)
+# Every configuration runs RUNS times (default 3), alternated within each
+# round; the tables show medians. --quick: 1 run, 64 MiB absorbed, 32 MiB
+# drained, 1 s per fsync run. --json: one line per measurement (the medians),
+# each with "name" and its figures.
+set -euo pipefail
+
+runs=3
+quick=0
+json=0
+files=1
+dir=var/bench
+rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=1 ;;
+	--json) json=1 ;;
+	--runs) runs=$2; shift ;;
+	--dir) dir=$2; shift ;;
+	--no-files) files=0 ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+	*) echo "cache.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -x "$rawio" ] || { echo "cache.sh: $rawio not built (make build PRESET=release)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "cache.sh: needs jq" >&2; exit 1; }
+
+absorb_bytes=256m
+drain_bytes=256m
+fsync_secs=3
+if [ $quick = 1 ]; then
+	runs=1
+	absorb_bytes=64m
+	drain_bytes=32m
+	fsync_secs=1
+fi
+log() { [ $json = 1 ] || echo "$@"; }
+
+tmp=$(mktemp -d)
+made=""
+cleanup() {
+	rm -rf "$tmp"
+	if [ -n "$made" ]; then rm -f "$dir/cache.img" "$dir/backing.img"; fi
+}
+trap cleanup EXIT
+results=$tmp/results.jsonl
+: >"$results"
+
+# Setups: name, cache, backing, extra options.
+setups=(emulated)
+declare -A cdev bdev extra
+cdev[emulated]=mem:1g
+bdev[emulated]=mem:4g
+extra[emulated]="--cache-throttle ssd --backing-throttle hdd"
+if [ $files = 1 ]; then
+	mkdir -p "$dir"
+	[ -e "$dir/cache.img" ] || made=1
+	"$rawio" cache format "$dir/cache.img" "$dir/backing.img" --size 1g --backing-size 4g \
+		--force >/dev/null
+	setups+=(files)
+	cdev[files]=$dir/cache.img
+	bdev[files]=$dir/backing.img
+	extra[files]=""
+fi
+
+# One measurement: bench MODE on SETUP with ARGS; its JSON lines, tagged, into results.
+bench() {
+	local setup=$1 mode=$2
+	shift 2
+	# shellcheck disable=SC2086
+	"$rawio" cache bench "$mode" "${cdev[$setup]}" "${bdev[$setup]}" ${extra[$setup]} --json "$@" |
+		jq -c --arg s "$setup" '. + {setup: $s}' >>"$results"
+}
+
+log "== rawio cache benchmarks ($(uname -r), $(nproc) cores, $(date -u +%F)); $runs run(s) each, medians"
+for ((r = 1; r <= runs; r++)); do
+	log "-- round $r of $runs"
+	for s in "${setups[@]}"; do
+		bench "$s" absorb --bytes "$absorb_bytes" --threads 32
+		for w in 1 8; do
+			for d in 0 3000; do
+				bench "$s" fsync --writers "$w" --deadline-us "$d" --seconds "$fsync_secs"
+			done
+		done
+		# Alternate the order of the batch sizes from round to round.
+		if ((r % 2)); then batches=1,4,32,128; else batches=128,32,4,1; fi
+		bench "$s" drain --bytes "$drain_bytes" --batch "$batches"
+	done
+done
+
+# Medians per configuration.
+jq -s -c '
+	def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	group_by([.setup, .name, .writers, .deadline_us, .nr_batched_migration])[]
+	| . as $g
+	| ($g[0] | to_entries | map(select(.value | type == "number") | .key)) as $k
+	| reduce $k[] as $f ($g[0]; .[$f] = ([$g[][$f]] | median)) | . + {runs: ($g | length)}
+' "$results" >"$tmp/medians.jsonl"
+
+if [ $json = 1 ]; then
+	cat "$tmp/medians.jsonl"
+	exit 0
+fi
+
+echo
+echo "absorb: 4 KiB random writes, 32 threads (QD 32), $absorb_bytes, timed until durable"
+printf "%-9s %10s %12s %10s %9s %12s %9s\n" setup IOPS "seq MB/s" "goal IOPS" "of goal" \
+	"backing IOPS" "x backing"
+jq -r 'select(.name == "absorb") | [.setup, (.iops | round), (.cache_seq_mb_s | round),
+	(.goal_iops | round), ((.pct_of_goal | round | tostring) + "%"), (.backing_rand_iops | round),
+	((.x_backing * 10 | round / 10 | tostring) + "x")] | @tsv' "$tmp/medians.jsonl" |
+	while IFS=$'\t' read -r a b c d e f g; do
+		printf "%-9s %10s %12s %10s %9s %12s %9s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g"
+	done
+
+echo
+echo "drain: $drain_bytes of distinct random 4 KiB dirty blocks"
+printf "%-9s %6s %9s %8s %9s %10s %12s\n" setup batch seconds "MB/s" batches "bk writes" \
+	"vs batch 1"
+jq -r -s '[.[] | select(.name == "drain")] | group_by(.setup)[] |
+	(map(select(.nr_batched_migration == 1)) | .[0].seconds // null) as $one |
+	sort_by(.nr_batched_migration)[] |
+	[.setup, .nr_batched_migration, (.seconds * 100 | round / 100),
+	 (.blocks * 4096 / .seconds / 1e6 * 10 | round / 10), .batches, .backing_writes,
+	 (if $one then (($one / .seconds * 100 | round / 100 | tostring) + "x") else "-" end)] |
+	@tsv' "$tmp/medians.jsonl" |
+	while IFS=$'\t' read -r a b c d e f g; do
+		printf "%-9s %6s %9s %8s %9s %10s %12s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g"
+	done
+jq -r -s '(map(select(.name == "absorb" and .setup == "emulated")) | .[0].backing_rand_iops) as $b |
+	(map(select(.name == "drain" and .setup == "emulated")) | .[0].blocks) as $n |
+	if $b and $n then "emulated backing alone (the same blocks at its random-write IOPS): \($n / $b | round) s" else empty end' \
+	"$tmp/medians.jsonl"
+
+echo
+echo "fsync: 4 KiB write + flush per op; deadline 0 = one segment per flush"
+printf "%-9s %8s %9s %12s %14s %12s %14s\n" setup writers deadline "ops/s" "segments/op" \
+	"KiB/op" "dev flush/op"
+jq -r 'select(.name == "fsync") | [.setup, .writers, .deadline_us, (.iops | round),
+	(.segments_per_flush * 1000 | round / 1000), (.kib_per_flush * 10 | round / 10),
+	(.cache_flushes_per_flush * 100 | round / 100)] | @tsv' "$tmp/medians.jsonl" |
+	while IFS=$'\t' read -r a b c d e f g; do
+		printf "%-9s %8s %9s %12s %14s %12s %14s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g"
+	done

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache: a log-structured write-back cache (seed 002: dm-lc, dm-writeboost).
+ *
+ * A cache is a virtual block device the size of a slow BACKING device. Writes
+ * are copied into RAM segment buffers and written to a fast CACHE device as a
+ * log of fixed-size segments (one I/O per segment); a migrate worker later
+ * writes the dirty blocks back to the backing device in sorted, merged
+ * batches of up to nr_batched_migration segments. Reads are served from RAM,
+ * from the cache device, or from the backing device, merged per 512-byte
+ * sector where a 4 KiB block is only partly dirty. The format is in
+ * docs/cache-format.md.
+ *
+ * Both devices are rawio devices opened by the caller (files, block devices,
+ * or RAM devices, which is how tests keep a "disk" across a close and a
+ * reopen); every I/O goes through engines and batches.
+ *
+ * Durability (what a crash, or a power cut, may take away):
+ *   - rawio_cache_write() without RAWIO_CACHE_FUA returns once the data is in a
+ *     RAM buffer: reads see it at once, but a crash may lose it.
+ *   - rawio_cache_write() with RAWIO_CACHE_FUA returns once that data is on
+ *     stable storage: the segment holding it and every older one are written
+ *     to the cache device and the cache device was flushed after them.
+ *   - rawio_cache_flush() returns once every write that returned before it was
+ *     called is on stable storage, in the same sense.
+ *   - rawio_cache_drain() and rawio_cache_close() returning 0 are durability
+ *     points too (drain: everything on the backing device and flushed there;
+ *     close: everything on the cache device and flushed).
+ * After a crash, each 512-byte sector reads as the last value made durable for
+ * it or any value written to it later (whole sectors, never a mix within one,
+ * never bytes nobody wrote there); a write that failed may or may not be there.
+ * An error from flush or a FUA write means nothing about durability can be
+ * promised for what it covered.
+ *
+ * Errors are retried, not ignored: a failed segment write or cache flush is
+ * retried a few times, after which the cache refuses writes and barriers with
+ * that error (reads keep working; close reports it); a failed write or flush
+ * of the backing device during migration fails only that batch, which is
+ * retried with a growing pause, forever, and never marked clean until it
+ * succeeds (stat's migrate_errors counts the failures). When the cache is
+ * full and write-back has failed five times in a row, a write that needs a
+ * new segment fails with that error instead of waiting for ever.
+ *
+ * Thread-safety: every call on one cache may run concurrently from many
+ * threads, except close. Workers: a flush worker writes sealed segments and
+ * flushes the cache device; a migrate worker writes dirty blocks back.
+ */
+#ifndef RAWIO_CACHE_H
+#define RAWIO_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct rawio_dev;
+struct rawio_engine_opts;
+struct rawio_cache;
+
+#define RAWIO_CACHE_DEFAULT_SEGMENT (512u << 10)
+#define RAWIO_CACHE_MIN_SEGMENT	    (16u << 10)
+#define RAWIO_CACHE_MAX_SEGMENT	    (1u << 20)
+
+/* rawio_cache_write flags */
+#define RAWIO_CACHE_FUA (1u << 0) /* durable before the call returns */
+
+struct rawio_cache_format_opts {
+	size_t size;	       /* sizeof(struct rawio_cache_format_opts) */
+	uint32_t segment_size; /* power of two, 16 KiB .. 1 MiB; 0 means 512 KiB */
+	bool force;	       /* format over a cache or anything non-zero in the first 12 KiB */
+	char *errbuf;	       /* optional: one line on why formatting failed */
+	size_t errbuf_len;
+};
+
+/*
+ * Run-time tunables (rawio_cache_set / rawio_cache_get by name, or all at
+ * open through rawio_cache_opts.tunables). Changing one never loses or blocks
+ * I/O: the workers pick the new value up at their next decision.
+ *
+ *   allow_migrate         0 or 1 (default 1). 0 stops background write-back;
+ *                         drain, and writers that find no free segment, still
+ *                         migrate (a full cache never deadlocks).
+ *   nr_batched_migration  1..256 (default 32): segments written back per batch
+ *                         (their blocks sorted and merged, one backing flush).
+ *   low_watermark         0..100 percent of segments dirty (default 10): at or
+ *                         below it the migrate worker idles.
+ *   high_watermark        0..100 (default 50): at or above it the worker
+ *                         migrates batch after batch; between the two it
+ *                         migrates only while no write came for 100 ms.
+ *   barrier_deadline_us   0..1000000 (default 3000). A FLUSH or FUA write whose
+ *                         data sits in the open (partial) segment seals it at once
+ *                         when no commit (segment write + cache flush) is in
+ *                         flight; otherwise it waits for that commit, while other
+ *                         writers' data and barriers join the open segment (group
+ *                         commit), but at most this long before sealing it. 0:
+ *                         seal at once (one segment per flush, dm-writeboost's).
+ */
+struct rawio_cache_tunables {
+	uint32_t allow_migrate;
+	uint32_t nr_batched_migration;
+	uint32_t low_watermark;
+	uint32_t high_watermark;
+	uint32_t barrier_deadline_us;
+};
+
+/*
+ * Engine options are copied at open (the cache sets their queue depth); what
+ * they point to (a fault model, a throttle, fault ranges, lower_opts) must
+ * outlive the cache.
+ */
+struct rawio_cache_opts {
+	size_t size;		  /* sizeof(struct rawio_cache_opts) */
+	const char *cache_engine; /* NULL: "mem" on a RAM device, else "uring" */
+	const struct rawio_engine_opts *cache_engine_opts; /* NULL: defaults; queue depth is ours */
+	const char *backing_engine; /* as cache_engine; "throttle" emulates a slow disk */
+	const struct rawio_engine_opts *backing_engine_opts;
+	const struct rawio_cache_tunables *tunables; /* NULL: the defaults above */
+	unsigned nr_buffers;  /* RAM segment buffers; 0 means 8 (2 .. segments / 2) */
+	unsigned migrate_qd;  /* migration I/O in flight per device; 0 means 32 */
+	unsigned recovery_qd; /* recovery header reads in flight; 0 means 128 */
+	bool read_only;	      /* recover and report only: no writes, no workers */
+	char *errbuf;	      /* optional: one line on why opening failed */
+	size_t errbuf_len;
+};
+
+/* What recovery did (rawio_cache_recovery). */
+struct rawio_cache_recovery {
+	uint64_t last_migrated; /* from the superblock record */
+	uint64_t record_seq;
+	bool record_fallback;	      /* one record copy was damaged; the other was used */
+	uint64_t headers_read;	      /* segment headers read (every segment) */
+	uint64_t headers_retried;     /* re-read alone after a failed batch read */
+	uint64_t valid;		      /* headers that decode as ours */
+	uint64_t run_first, run_last; /* ids replayed (run_last < run_first: none) */
+	uint64_t replayed;	      /* segments replayed */
+	uint64_t replayed_blocks;     /* dirty blocks in the index afterwards */
+	uint64_t stop_id;	      /* id that ended the run (the next one expected) */
+	const char *stop_reason;      /* "end" (no such segment), "torn", "io", "corrupt" */
+	uint64_t torn;		      /* segments in the run's way that failed their crc */
+	uint64_t corrupt;	      /* our magic but structurally wrong */
+	uint64_t io_errors;	      /* headers or segments unreadable even alone */
+	uint64_t orphans;	      /* valid segments past the run (never acknowledged) */
+	uint64_t orphans_zeroed;      /* ... whose headers were zeroed (0 when read-only) */
+	uint64_t ns;		      /* wall time of recovery */
+	uint64_t read_ns;	      /* of which: reading every segment header */
+};
+
+struct rawio_cache_stat {
+	/* geometry */
+	uint8_t uuid[16];
+	uint64_t size; /* bytes of the virtual device (= backing size used) */
+	uint32_t segment_size;
+	uint32_t blocks_per_segment; /* 4 KiB data blocks per segment */
+	uint64_t nr_segments;
+	unsigned nr_buffers;
+
+	/* state */
+	uint64_t next_id;	 /* id the next segment gets */
+	uint64_t flushed_id;	 /* every segment up to this one is written */
+	uint64_t durable_id;	 /* ... and the cache device was flushed after it */
+	uint64_t last_migrated;	 /* every segment up to this one is written back */
+	uint64_t dirty_segments; /* sealed and not yet written back */
+	uint64_t dirty_blocks;	 /* blocks whose newest copy is dirty */
+	uint64_t cached_blocks;	 /* blocks with a copy in the cache (dirty or clean) */
+	int error;		 /* 0, or the error that made the cache refuse writes */
+
+	/* reads, in 4 KiB blocks */
+	uint64_t reads;		/* calls */
+	uint64_t read_hits;	/* whole block from the cache device or RAM */
+	uint64_t read_hits_ram; /* of which: from a RAM buffer */
+	uint64_t read_partial;	/* partly dirty: merged with the backing device */
+	uint64_t read_misses;	/* from the backing device */
+	uint64_t read_retries;	/* a segment was reused under the read: read again */
+
+	/* writes */
+	uint64_t writes;	    /* calls */
+	uint64_t write_blocks;	    /* 4 KiB blocks absorbed (partial ones too) */
+	uint64_t write_partial;	    /* of which: not a whole block */
+	uint64_t write_overwrites;  /* hit a block already in the open segment */
+	uint64_t write_merge_reads; /* partial write over an older dirty copy on the device */
+	uint64_t write_stalls;	    /* writers that waited for a free buffer or segment */
+	uint64_t fua_writes;
+	uint64_t discards;	   /* calls */
+	uint64_t discarded_blocks; /* blocks dropped from the cache */
+
+	/* the log */
+	uint64_t segments_flushed;	 /* segment writes completed */
+	uint64_t segments_full;		 /* of which: sealed full */
+	uint64_t segments_partial;	 /* sealed with room left (barrier, drain, close) */
+	uint64_t segment_blocks;	 /* data blocks in those segments */
+	uint64_t segment_bytes;		 /* bytes written for segments (header + data) */
+	uint64_t barriers;		 /* FLUSH calls and FUA writes */
+	uint64_t barrier_seals;		 /* segments sealed for a barrier */
+	uint64_t barrier_deadline_seals; /* ... because the deadline passed */
+	uint64_t cache_flushes;		 /* flushes of the cache device */
+	uint64_t segment_write_errors;	 /* failed segment writes (each retried) */
+
+	/* migration */
+	uint64_t migrate_batches;
+	uint64_t migrate_segments;
+	uint64_t migrate_blocks;  /* blocks written back */
+	uint64_t migrate_skipped; /* older copies skipped: a newer durable one will go */
+	uint64_t migrate_writes;  /* backing writes after merging adjacent blocks */
+	uint64_t migrate_rmw;	  /* partly dirty blocks read from the backing device first */
+	uint64_t migrate_bytes;
+	uint64_t migrate_errors; /* failed batches (retried) */
+	uint64_t migrate_ns;	 /* wall time in migration batches */
+	uint64_t backing_flushes;
+	uint64_t max_batch_segments; /* largest batch so far */
+};
+
+/*
+ * rawio_cache_format - write an empty cache on CACHE for BACKING.
+ *
+ * The cache caches all of BACKING (its size rounded down to 4 KiB). Refuses
+ * (-EEXIST) when the first 12 KiB of CACHE hold a cache or any non-zero byte,
+ * unless opts->force. Errors: -EINVAL bad segment size or a device whose
+ * direct I/O needs more than 4 KiB alignment, -ENOSPC CACHE too small for 4
+ * segments, I/O errors.
+ */
+int rawio_cache_format(struct rawio_dev *cache, struct rawio_dev *backing,
+		       const struct rawio_cache_format_opts *opts);
+
+/*
+ * rawio_cache_open - open the cache on CACHE over BACKING and recover it: read
+ * every segment header in batches, replay the run of consecutive segments
+ * after the last written-back one, zero the headers of segments past it (they
+ * were never acknowledged), then start the workers. The devices stay the
+ * caller's and must outlive the cache.
+ * Errors: -EUCLEAN/-EBADMSG no valid superblock or record; -EINVAL BACKING is
+ * smaller than the cache was formatted for; -ENOMEM; engine and I/O errors.
+ */
+int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cache, struct rawio_dev *backing,
+		     const struct rawio_cache_opts *opts);
+
+/*
+ * rawio_cache_close - seal and write what is in RAM, flush the cache device,
+ * stop the workers, free. Dirty data stays on the cache device (drain first to
+ * empty it). Returns 0 when everything written is durable, or the error that
+ * prevented it. NULL is a no-op.
+ */
+int rawio_cache_close(struct rawio_cache *c);
+
+/*
+ * rawio_cache_read / rawio_cache_write - LEN bytes at byte offset OFF of the
+ * virtual device; OFF and LEN multiples of 512, within its size; BUF needs no
+ * alignment. Returns 0 or -errno: -EINVAL bad range, -EROFS read-only, -EIO
+ * (or the device's error) after the cache failed, I/O errors of a read.
+ * A write is atomic per 512-byte sector, not as a whole.
+ */
+int rawio_cache_read(struct rawio_cache *c, void *buf, size_t len, uint64_t off);
+int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64_t off,
+		      unsigned flags);
+
+/* rawio_cache_flush - a FLUSH: see Durability above. */
+int rawio_cache_flush(struct rawio_cache *c);
+
+/*
+ * rawio_cache_discard - the range's contents are no longer needed: whole 4 KiB
+ * blocks in it are dropped from the cache and the range is discarded on the
+ * backing device where it supports that. Afterwards (and after a crash) the
+ * range reads as zeroes or as any data written there before.
+ */
+int rawio_cache_discard(struct rawio_cache *c, uint64_t off, uint64_t len);
+
+/*
+ * rawio_cache_drain - write back everything written before the call (sealing
+ * the open segment), even with allow_migrate 0, and return when it is on the
+ * backing device and flushed there. Returns the migration error if a batch
+ * failed five times in a row meanwhile (migration keeps retrying).
+ */
+int rawio_cache_drain(struct rawio_cache *c);
+
+/*
+ * Tunables by name (see struct rawio_cache_tunables). set: -ENOENT unknown
+ * name, -ERANGE value out of range, -EROFS read-only. get: -ENOENT.
+ */
+int rawio_cache_set(struct rawio_cache *c, const char *name, uint64_t value);
+int rawio_cache_get(struct rawio_cache *c, const char *name, uint64_t *value);
+void rawio_cache_get_tunables(struct rawio_cache *c, struct rawio_cache_tunables *t);
+void rawio_cache_default_tunables(struct rawio_cache_tunables *t);
+/* NULL-terminated list of the tunables' names. */
+const char *const *rawio_cache_tunable_names(void);
+
+void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st);
+void rawio_cache_recovery(struct rawio_cache *c, struct rawio_cache_recovery *r);
+
+/*
+ * rawio_cache_check - recover read-only and verify: the superblock, both
+ * record copies, every segment header (unreadable or structurally wrong ones
+ * are problems; a torn segment ending the run, and orphans past it, are what
+ * a crash leaves and are reported but not counted), and every replayed
+ * segment's data crc. Writes one line per finding (at most REPORT_LEN bytes
+ * in all) into REPORT. Returns the number of problems (0: consistent) or
+ * -errno when it could not run. OPTS may be NULL; read_only is forced.
+ */
+int rawio_cache_check(struct rawio_dev *cache, struct rawio_dev *backing,
+		      const struct rawio_cache_opts *opts, char *report, size_t report_len);
+
+/*
+ * Control socket: a thread of the process that has the cache open serves
+ * requests on a unix stream socket at PATH (created mode 0600; only clients
+ * of the same user, or root, are answered). One request per connection, one
+ * line, answered with lines and closed:
+ *   set NAME VALUE   ->  "ok NAME VALUE"
+ *   get [NAME]       ->  "NAME VALUE" (every tunable without NAME)
+ *   stat             ->  "NAME VALUE" per counter of struct rawio_cache_stat
+ * Errors answer "error: MESSAGE". A stale socket file at PATH (nobody
+ * listening) is replaced; any other file there is -EEXIST.
+ */
+struct rawio_cache_ctl;
+
+int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, const char *path);
+/* Stop serving, remove the socket file, free. NULL is a no-op. */
+void rawio_cache_ctl_stop(struct rawio_cache_ctl *ctl);
+/*
+ * rawio_cache_ctl_request - send one REQUEST line to the server at PATH and
+ * put its answer (NUL-terminated, truncated to REPLY_LEN) in REPLY. Returns 0
+ * when the server answered (its answer may be an error line), -errno when it
+ * could not be reached (-ENOENT, -ECONNREFUSED, -ETIMEDOUT after 10 s).
+ */
+int rawio_cache_ctl_request(const char *path, const char *request, char *reply, size_t reply_len);
+
+#endif

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cache's state. One mutex (lock) guards everything below it; the flush
+ * and migrate workers and every caller take it for decisions and bookkeeping
+ * and drop it for I/O.
+ *
+ * Segments are named by id (1, 2, ...) and live in slot id % nr_segments.
+ * Ids move through: OPEN (the one segment taking writes, in a RAM buffer),
+ * SEALED (waiting for or under its write; still in RAM), DIRTY (on the cache
+ * device, not yet written back), CLEAN (written back; its blocks serve reads
+ * until the slot is reused). Counters along the log:
+ *
+ *   last_migrated <= durable_id <= flushed_id <= last_sealed < open id
+ *
+ * last_migrated is what the durable superblock record says; a slot is reused
+ * for id only when id - nr_segments <= last_migrated. durable_id is covered by
+ * a cache-device flush; flushed_id is the highest id with it and every older
+ * segment written.
+ *
+ * Every cache block (loc = slot * blocks_per_seg + index) holds one backing
+ * block (blk[loc]) with a sector mask (mask[loc]). The index maps a backing
+ * block to the loc of its newest copy. Invariant: the newest copy holds every
+ * dirty sector of its block (a partial write over an older dirty copy merges
+ * it first), so write-back and recovery only ever need the newest copy.
+ */
+#ifndef RAWIO_CACHE_IMPL_H
+#define RAWIO_CACHE_IMPL_H
+
+#include <pthread.h>
+
+#include <rawio/rawio.h>
+#include <rawio/cache.h>
+
+#include "format.h"
+
+#define CACHE_POOL_MAX	  64   /* engine contexts kept per device for foreground I/O */
+#define CACHE_POOL_QD	  32   /* their queue depth */
+#define CACHE_READ_CHUNK  256u /* blocks per read pass (1 MiB) */
+#define CACHE_IO_RETRIES  5    /* tries of a failed segment write or cache flush */
+#define CACHE_DRAIN_FAILS 5    /* failed batches in a row that make drain give up */
+#define CACHE_IDLE_NS	  (100ull * 1000 * 1000) /* "no write for" between the watermarks */
+
+enum cache_seg_state {
+	SEG_FREE = 0,
+	SEG_OPEN,
+	SEG_SEALED,
+	SEG_DIRTY,
+	SEG_CLEAN,
+};
+
+struct cache_buf {
+	char *mem;		/* segment_size bytes: header block, then data blocks */
+	struct cache_buf *next; /* free list */
+};
+
+struct cache_seg {
+	uint64_t id; /* the segment in this slot; 0 none */
+	uint32_t nr_blocks;
+	uint8_t state;	       /* enum cache_seg_state */
+	uint8_t flags;	       /* CACHE_SEG_F_* */
+	bool written;	       /* sealed, and its write completed */
+	struct cache_buf *buf; /* OPEN and SEALED until written */
+};
+
+/* Backing block -> loc of its newest copy. Open addressing, linear probing. */
+struct cache_index {
+	uint64_t *keys; /* block + 1; 0 empty */
+	uint64_t *locs;
+	uint64_t mask;	/* capacity - 1 */
+	unsigned shift; /* 64 - log2(capacity) */
+	uint64_t nr;
+};
+
+struct rawio_cache {
+	struct rawio_dev *cdev, *bdev;
+	const struct rawio_dev_info *cinfo, *binfo;
+	struct cache_geometry g;
+	uint32_t bps; /* blocks per segment */
+	struct rawio_cache_opts opts;
+	char cache_engine[16], backing_engine[16];
+	struct rawio_engine_opts *ceo, *beo; /* copies of the caller's, or NULL */
+	bool read_only;
+	unsigned nr_bufs;
+	unsigned migrate_qd;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cv_space;   /* a buffer or a slot came free */
+	pthread_cond_t cv_durable; /* durable_id grew, the cache failed, writers left */
+	pthread_cond_t cv_flush;   /* work for the flush worker */
+	pthread_cond_t cv_migrate; /* work for the migrate worker */
+	pthread_cond_t cv_clean;   /* a batch finished (or failed) */
+
+	struct cache_seg *segs; /* nr_segments */
+	uint64_t *blk;		/* nr_segments * bps */
+	uint8_t *mask;
+	struct cache_index ix;
+
+	struct cache_buf *bufs; /* nr_bufs */
+	struct cache_buf *free_bufs;
+
+	int64_t open_slot; /* -1: no open segment */
+	uint64_t next_id;
+	uint64_t last_sealed;
+	uint64_t next_issue; /* flush worker: next sealed id to write */
+	uint64_t flushed_id;
+	uint64_t durable_id;
+	uint64_t last_migrated;
+	uint64_t rec_seq;	   /* of the newest record on disk */
+	uint64_t barrier_want;	   /* highest id a barrier waits to see durable */
+	uint64_t barrier_since_ns; /* the open segment holds a waiting barrier since */
+	unsigned space_waiters;	   /* writers waiting for a segment */
+	unsigned drainers;
+	uint64_t last_write_ns;
+	unsigned migrate_fail_streak;
+	int migrate_err;
+	int error; /* sticky: the cache refuses writes and barriers */
+	bool stopping;
+	struct rawio_cache_tunables tun;
+
+	pthread_t flush_thread, migrate_thread;
+	bool flush_started, migrate_started;
+
+	pthread_mutex_t pool_lock;
+	struct rawio_engine *cpool[CACHE_POOL_MAX], *bpool[CACHE_POOL_MAX];
+	unsigned nr_cpool, nr_bpool;
+	void *bounce[CACHE_POOL_MAX]; /* 2 * CACHE_READ_CHUNK blocks each */
+	unsigned nr_bounce;
+
+	struct rawio_cache_stat st;
+	struct rawio_cache_recovery rec;
+};
+
+static inline uint64_t cache_loc_slot(const struct rawio_cache *c, uint64_t loc)
+{
+	return loc / c->bps;
+}
+
+/* Byte offset on the cache device of the data block at LOC. */
+static inline uint64_t cache_loc_off(const struct rawio_cache *c, uint64_t loc)
+{
+	return cache_seg_dev_off(&c->g, loc / c->bps) + (1 + loc % c->bps) * (uint64_t)CACHE_BLOCK;
+}
+
+/* RAM copy of the data block at LOC, or NULL when its segment is not in RAM. */
+static inline char *cache_loc_ram(const struct rawio_cache *c, uint64_t loc)
+{
+	const struct cache_seg *s = &c->segs[loc / c->bps];
+
+	return s->buf ? s->buf->mem + (1 + loc % c->bps) * (size_t)CACHE_BLOCK : NULL;
+}
+
+static inline bool cache_seg_dirty(const struct cache_seg *s)
+{
+	return s->state == SEG_OPEN || s->state == SEG_SEALED || s->state == SEG_DIRTY;
+}
+
+/* index.c */
+int cache_index_init(struct cache_index *ix, uint64_t max_entries);
+void cache_index_fini(struct cache_index *ix);
+int64_t cache_index_get(const struct cache_index *ix, uint64_t block);
+void cache_index_set(struct cache_index *ix, uint64_t block, uint64_t loc);
+void cache_index_del(struct cache_index *ix, uint64_t block);
+/* Call FN for every entry; FN may not change the index. */
+void cache_index_walk(const struct cache_index *ix,
+		      void (*fn)(void *arg, uint64_t block, uint64_t loc), void *arg);
+
+/* cache.c */
+int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out);
+int cache_io_get(struct rawio_cache *c, bool backing, struct rawio_engine **out);
+void cache_io_put(struct rawio_cache *c, bool backing, struct rawio_engine *e);
+/* One synchronous I/O through a pooled context; bytes or -errno (short is -EIO). */
+int64_t cache_io(struct rawio_cache *c, bool backing, int op, unsigned flags, void *buf,
+		 uint64_t len, uint64_t off);
+/* Run N requests on E: 0, or the first request's error (or the batch's). */
+int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write);
+/* Make the cache refuse writes from now on with ERR. Lock held. */
+void cache_fail(struct rawio_cache *c, int err);
+uint64_t cache_realtime_ns(void);
+void cache_errmsg(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* flush.c */
+void *cache_flush_main(void *arg);
+/* Seal the open segment. Lock held. */
+void cache_seal(struct rawio_cache *c, bool barrier);
+/* Wait until TARGET is durable, sealing the open segment when its time comes. Lock held. */
+int cache_wait_durable(struct rawio_cache *c, uint64_t target);
+
+/* migrate.c */
+void *cache_migrate_main(void *arg);
+
+/* recover.c */
+int cache_read_super(struct rawio_cache *c, struct cache_rec *rec, int *rec_ok);
+int cache_recover(struct rawio_cache *c);
+
+#endif

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the cache tests: a cache on two RAM devices that outlive it. */
+#ifndef RAWIO_CACHE_TEST_H
+#define RAWIO_CACHE_TEST_H
+
+#include <rawio/cache.h>
+
+#include "harness.h"
+#include "cache/format.h"
+#include "util/rng.h"
+
+struct t_cache {
+	struct rawio_dev *cdev, *bdev;
+	struct rawio_cache *c;
+	struct rawio_cache_opts o;
+	struct rawio_cache_tunables tun;
+};
+
+/* Tunables for tests: migration off unless a test turns it on. */
+static inline void t_cache_tunables(struct t_cache *t)
+{
+	rawio_cache_default_tunables(&t->tun);
+	t->tun.allow_migrate = 0;
+}
+
+/* RAM devices of CACHE_SIZE and BACKING_SIZE bytes, formatted with SEG-byte segments, opened. */
+static inline int t_cache_new(struct t_cache *t, uint64_t cache_size, uint64_t backing_size,
+			      uint32_t seg)
+{
+	struct rawio_cache_format_opts f = { .size = sizeof(f), .segment_size = seg };
+	char err[256] = "";
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t_cache_tunables(t);
+	ret = rawio_dev_open_mem(&t->cdev, cache_size, 512);
+	if (!ret)
+		ret = rawio_dev_open_mem(&t->bdev, backing_size, 512);
+	if (ret)
+		return ret;
+	f.errbuf = err;
+	f.errbuf_len = sizeof(err);
+	ret = rawio_cache_format(t->cdev, t->bdev, &f);
+	if (ret) {
+		fprintf(stderr, "format: %s: %s\n", rawio_strerror(ret), err);
+		return ret;
+	}
+	t->o.size = sizeof(t->o);
+	t->o.tunables = &t->tun;
+	t->o.errbuf = err;
+	t->o.errbuf_len = sizeof(err);
+	ret = rawio_cache_open(&t->c, t->cdev, t->bdev, &t->o);
+	t->o.errbuf = NULL;
+	if (ret)
+		fprintf(stderr, "open: %s: %s\n", rawio_strerror(ret), err);
+	return ret;
+}
+
+/* Close (unless already closed) and open again: recovery runs. */
+static inline int t_cache_reopen(struct t_cache *t)
+{
+	char err[256] = "";
+	int ret = 0;
+
+	if (t->c)
+		ret = rawio_cache_close(t->c);
+	t->c = NULL;
+	if (ret) {
+		fprintf(stderr, "close: %s\n", rawio_strerror(ret));
+		return ret;
+	}
+	t->o.errbuf = err;
+	t->o.errbuf_len = sizeof(err);
+	ret = rawio_cache_open(&t->c, t->cdev, t->bdev, &t->o);
+	t->o.errbuf = NULL;
+	if (ret)
+		fprintf(stderr, "reopen: %s: %s\n", rawio_strerror(ret), err);
+	return ret;
+}
+
+static inline void t_cache_done(struct t_cache *t)
+{
+	rawio_cache_close(t->c);
+	rawio_dev_close(t->cdev);
+	rawio_dev_close(t->bdev);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Sector contents: 512 bytes derived from (sector, version); version 0 is "never written". */
+static inline void t_sector_fill(void *buf, uint64_t sector, uint32_t version)
+{
+	uint64_t p[512 / 8];
+	uint64_t st = sector * 0x100000001b3ull ^ version;
+
+	p[0] = sector;
+	p[1] = version;
+	for (unsigned i = 2; i < 512 / 8; i++)
+		p[i] = rng_next(&st);
+	memcpy(buf, p, sizeof(p)); /* BUF may be unaligned */
+}
+
+/* The version a sector holds, or -1 when it is no version ever written for that sector. */
+static inline int64_t t_sector_version(const void *buf, uint64_t sector)
+{
+	uint64_t p[2], want[512 / 8];
+
+	memcpy(p, buf, sizeof(p));
+	if (p[0] != sector || p[1] > 0xffffffffull)
+		return -1;
+	t_sector_fill(want, sector, (uint32_t)p[1]);
+	return memcmp(want, buf, 512) ? -1 : (int64_t)p[1];
+}
+
+/* Fill the backing RAM device with version 0 of every sector. */
+static inline void t_backing_init(struct rawio_dev *bdev)
+{
+	char *mem = rawio_dev_mem(bdev);
+	uint64_t n = rawio_dev_info(bdev)->size / 512;
+
+	for (uint64_t s = 0; s < n; s++)
+		t_sector_fill(mem + s * 512, s, 0);
+}
+
+#endif

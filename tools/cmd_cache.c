@@ -1,0 +1,1068 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rawio cache: the write-back cache from the command line. format, stat,
+ * check and drain open the cache (recovering it) and do one thing; serve
+ * keeps it open with a control socket that set and get talk to; bench runs
+ * the benchmarks of bench/cache.sh.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rawio/cache.h>
+
+#include "cli.h"
+
+#define CC_BLOCK 4096u
+
+/* How one device is driven: an engine, optionally behind an emulated slow device. */
+struct cc_dev {
+	const char *path;
+	const char *engine;   /* --cache-engine / --backing-engine */
+	const char *throttle; /* --cache-throttle / --backing-throttle */
+	uint64_t create_size; /* --size / --backing-size: create a file this big */
+	struct rawio_dev *dev;
+	struct rawio_throttle *thr;
+	struct rawio_engine_opts eo;
+	const char *open_engine; /* what the cache opens */
+};
+
+struct cc_args {
+	const char *cmd;
+	struct cc_dev c, b;
+	const char *socket;
+	const char *mode;
+	uint32_t segment_size;
+	bool force, json, read_only;
+	unsigned threads, writers, qd, buffers;
+	uint64_t bytes;
+	double seconds;
+	char batches[128];
+	int deadline_us; /* -1: the default */
+	struct rawio_cache_opts o;
+	struct rawio_cache_tunables tun;
+};
+
+static void cache_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rawio cache COMMAND ...\n"
+		"  format CACHE BACKING [--segment-size 512k] [--force] [--size S] [--backing-size "
+		"S]\n"
+		"  stat CACHE BACKING [--json]        geometry, dirty data, what recovery found\n"
+		"  stat --socket SOCKET               counters of a cache that `serve` has open\n"
+		"  check CACHE BACKING                verify; exit 1 on a problem\n"
+		"  drain CACHE BACKING [--json]       write every dirty block back\n"
+		"  serve CACHE BACKING --socket SOCKET [--seconds S]\n"
+		"                                     keep the cache open (migrating) and answer\n"
+		"                                     set/get/stat on SOCKET until SIGINT/SIGTERM\n"
+		"  set SOCKET NAME VALUE              change a tunable of a served cache\n"
+		"  get SOCKET [NAME]                  show its tunables\n"
+		"  bench absorb|drain|fsync CACHE BACKING [--json] ...   (bench/cache.sh)\n"
+		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark,\n"
+		"  high_watermark (percent of segments dirty), barrier_deadline_us\n"
+		"device options (CACHE and BACKING may be files, block devices or mem:SIZE):\n"
+		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE)\n"
+		"  --cache-throttle SPEC, --backing-throttle SPEC\n"
+		"        emulate a slower device (the throttle engine): hdd, ssd, or\n"
+		"        iops=N,bw=SIZE,seek=TIME,flush=TIME (docs/engines.md)\n"
+		"  --buffers N (RAM segment buffers)  --batch N (nr_batched_migration at open)\n"
+		"bench options: --threads N (absorb writers, 32), --bytes SIZE (absorb and drain\n"
+		"  data, 256m), --batch 1,4,32,128 (drain), --writers N (fsync, 1), --deadline-us "
+		"N,\n"
+		"  --seconds S (fsync, 3)\n");
+}
+
+/* ---- devices ---- */
+
+static int cc_dev_open(struct cc_dev *d, bool read_only)
+{
+	struct rawio_dev_opts o = { .size = sizeof(o) };
+	const struct rawio_dev_info *info;
+	char err[512] = "";
+	int ret;
+
+	if (d->create_size) {
+		o.flags |= RAWIO_DEV_CREATE;
+		o.create_size = d->create_size;
+	}
+	if (read_only)
+		o.flags |= RAWIO_DEV_RDONLY;
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	ret = rawio_dev_open(&d->dev, d->path, &o);
+	if (ret) {
+		cli_err("%s", err[0] ? err : rawio_strerror(ret));
+		return ret;
+	}
+	info = rawio_dev_info(d->dev);
+	d->eo = (struct rawio_engine_opts){ .size = sizeof(d->eo) };
+	d->open_engine = d->engine;
+	if (d->throttle) {
+		struct rawio_throttle_params p;
+
+		if (rawio_throttle_parse(d->throttle, &p)) {
+			cli_err("'%s' is not a throttle spec (hdd, ssd, "
+				"iops=N,bw=SIZE,seek=T,flush=T)",
+				d->throttle);
+			return -EINVAL;
+		}
+		ret = rawio_throttle_new(&d->thr, &p);
+		if (ret)
+			return ret;
+		d->eo.throttle = d->thr;
+		d->eo.lower = d->engine ? d->engine : info->kind == RAWIO_DEV_MEM ? "mem" : "uring";
+		d->open_engine = "throttle";
+	}
+	return 0;
+}
+
+static void cc_dev_close(struct cc_dev *d)
+{
+	rawio_dev_close(d->dev);
+	rawio_throttle_free(d->thr);
+	d->dev = NULL;
+	d->thr = NULL;
+}
+
+static int cc_open(struct cc_args *a, struct rawio_cache **c, bool read_only)
+{
+	char err[512] = "";
+	int ret;
+
+	a->o.size = sizeof(a->o);
+	a->o.cache_engine = a->c.open_engine;
+	a->o.cache_engine_opts = &a->c.eo;
+	a->o.backing_engine = a->b.open_engine;
+	a->o.backing_engine_opts = &a->b.eo;
+	a->o.read_only = read_only;
+	a->o.tunables = &a->tun;
+	if (a->buffers)
+		a->o.nr_buffers = a->buffers;
+	a->o.errbuf = err;
+	a->o.errbuf_len = sizeof(err);
+	ret = rawio_cache_open(c, a->c.dev, a->b.dev, &a->o);
+	a->o.errbuf = NULL;
+	if (ret)
+		cli_err("%s", err[0] ? err : rawio_strerror(ret));
+	return ret;
+}
+
+static int cc_format(struct cc_args *a)
+{
+	struct rawio_cache_format_opts f = { .size = sizeof(f),
+					     .segment_size = a->segment_size,
+					     .force = a->force };
+	char err[512] = "";
+	int ret;
+
+	f.errbuf = err;
+	f.errbuf_len = sizeof(err);
+	ret = rawio_cache_format(a->c.dev, a->b.dev, &f);
+	if (ret)
+		cli_err("%s", err[0] ? err : rawio_strerror(ret));
+	return ret;
+}
+
+static void cc_uuid(const uint8_t *u, char *out)
+{
+	int k = 0;
+
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		k += sprintf(out + k, "%02x", u[i]);
+	}
+}
+
+/* ---- stat ---- */
+
+#define J(obj, st, f) cJSON_AddNumberToObject(obj, #f, (double)(st)->f)
+
+static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
+{
+	cJSON *j = cJSON_CreateObject();
+	char uuid[40];
+
+	cc_uuid(st->uuid, uuid);
+	cJSON_AddStringToObject(j, "uuid", uuid);
+	J(j, st, size);
+	J(j, st, segment_size);
+	J(j, st, blocks_per_segment);
+	J(j, st, nr_segments);
+	J(j, st, nr_buffers);
+	J(j, st, next_id);
+	J(j, st, flushed_id);
+	J(j, st, durable_id);
+	J(j, st, last_migrated);
+	J(j, st, dirty_segments);
+	J(j, st, dirty_blocks);
+	J(j, st, cached_blocks);
+	J(j, st, error);
+	J(j, st, reads);
+	J(j, st, read_hits);
+	J(j, st, read_hits_ram);
+	J(j, st, read_partial);
+	J(j, st, read_misses);
+	J(j, st, read_retries);
+	J(j, st, writes);
+	J(j, st, write_blocks);
+	J(j, st, write_partial);
+	J(j, st, write_overwrites);
+	J(j, st, write_merge_reads);
+	J(j, st, write_stalls);
+	J(j, st, fua_writes);
+	J(j, st, discards);
+	J(j, st, discarded_blocks);
+	J(j, st, segments_flushed);
+	J(j, st, segments_full);
+	J(j, st, segments_partial);
+	J(j, st, segment_blocks);
+	J(j, st, segment_bytes);
+	J(j, st, barriers);
+	J(j, st, barrier_seals);
+	J(j, st, barrier_deadline_seals);
+	J(j, st, cache_flushes);
+	J(j, st, segment_write_errors);
+	J(j, st, migrate_batches);
+	J(j, st, migrate_segments);
+	J(j, st, migrate_blocks);
+	J(j, st, migrate_skipped);
+	J(j, st, migrate_writes);
+	J(j, st, migrate_rmw);
+	J(j, st, migrate_bytes);
+	J(j, st, migrate_errors);
+	J(j, st, backing_flushes);
+	J(j, st, max_batch_segments);
+	cJSON_AddNumberToObject(j, "migrate_seconds", (double)st->migrate_ns / 1e9);
+	return j;
+}
+
+static cJSON *cc_recovery_json(const struct rawio_cache_recovery *r)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	J(j, r, last_migrated);
+	J(j, r, record_seq);
+	cJSON_AddBoolToObject(j, "record_fallback", r->record_fallback);
+	J(j, r, headers_read);
+	J(j, r, headers_retried);
+	J(j, r, valid);
+	J(j, r, run_first);
+	J(j, r, run_last);
+	J(j, r, replayed);
+	J(j, r, replayed_blocks);
+	J(j, r, stop_id);
+	cJSON_AddStringToObject(j, "stop_reason", r->stop_reason ? r->stop_reason : "");
+	J(j, r, torn);
+	J(j, r, corrupt);
+	J(j, r, io_errors);
+	J(j, r, orphans);
+	J(j, r, orphans_zeroed);
+	cJSON_AddNumberToObject(j, "seconds", (double)r->ns / 1e9);
+	cJSON_AddNumberToObject(j, "read_seconds", (double)r->read_ns / 1e9);
+	return j;
+}
+
+static void cc_stat_print(const struct rawio_cache_stat *st)
+{
+	char uuid[40], h1[32], h2[32];
+
+	cc_uuid(st->uuid, uuid);
+	printf("uuid:              %s\n", uuid);
+	printf("virtual size:      %s\n", cli_human(st->size, h1, sizeof(h1)));
+	printf("segments:          %llu of %s (%u data blocks each)\n",
+	       (unsigned long long)st->nr_segments, cli_human(st->segment_size, h2, sizeof(h2)),
+	       st->blocks_per_segment);
+	printf("log:               next id %llu, written %llu, durable %llu, written back %llu\n",
+	       (unsigned long long)st->next_id, (unsigned long long)st->flushed_id,
+	       (unsigned long long)st->durable_id, (unsigned long long)st->last_migrated);
+	printf("dirty:             %llu segments, %llu blocks (%s); %llu blocks cached\n",
+	       (unsigned long long)st->dirty_segments, (unsigned long long)st->dirty_blocks,
+	       cli_human(st->dirty_blocks * CC_BLOCK, h1, sizeof(h1)),
+	       (unsigned long long)st->cached_blocks);
+	printf("reads:             %llu calls; blocks: %llu hits (%llu in RAM), %llu partial, "
+	       "%llu misses\n",
+	       (unsigned long long)st->reads, (unsigned long long)st->read_hits,
+	       (unsigned long long)st->read_hits_ram, (unsigned long long)st->read_partial,
+	       (unsigned long long)st->read_misses);
+	printf("writes:            %llu calls, %llu blocks absorbed (%llu partial), %llu FUA, "
+	       "%llu stalls\n",
+	       (unsigned long long)st->writes, (unsigned long long)st->write_blocks,
+	       (unsigned long long)st->write_partial, (unsigned long long)st->fua_writes,
+	       (unsigned long long)st->write_stalls);
+	printf("segments flushed:  %llu (%llu full, %llu partial), %s; %llu barriers, %llu seals "
+	       "for them, %llu cache flushes\n",
+	       (unsigned long long)st->segments_flushed, (unsigned long long)st->segments_full,
+	       (unsigned long long)st->segments_partial,
+	       cli_human(st->segment_bytes, h1, sizeof(h1)), (unsigned long long)st->barriers,
+	       (unsigned long long)st->barrier_seals, (unsigned long long)st->cache_flushes);
+	printf("migration:         %llu batches (%.1f segments avg, %llu max), %llu blocks in "
+	       "%llu writes, %llu errors\n",
+	       (unsigned long long)st->migrate_batches,
+	       st->migrate_batches ? (double)st->migrate_segments / (double)st->migrate_batches
+				   : 0.0,
+	       (unsigned long long)st->max_batch_segments, (unsigned long long)st->migrate_blocks,
+	       (unsigned long long)st->migrate_writes, (unsigned long long)st->migrate_errors);
+}
+
+static void cc_recovery_print(const struct rawio_cache_recovery *r)
+{
+	printf("recovery:          %llu headers read in %.3f s; written back up to %llu (record "
+	       "#%llu%s);\n"
+	       "                   replayed %llu segments (%llu blocks), stopped at %llu (%s); "
+	       "%llu torn, %llu orphans\n",
+	       (unsigned long long)r->headers_read, (double)r->read_ns / 1e9,
+	       (unsigned long long)r->last_migrated, (unsigned long long)r->record_seq,
+	       r->record_fallback ? ", the other copy is damaged" : "",
+	       (unsigned long long)r->replayed, (unsigned long long)r->replayed_blocks,
+	       (unsigned long long)r->stop_id, r->stop_reason ? r->stop_reason : "?",
+	       (unsigned long long)r->torn, (unsigned long long)r->orphans);
+}
+
+static int cc_cmd_stat(struct cc_args *a)
+{
+	struct rawio_cache_recovery r;
+	struct rawio_cache_stat st;
+	struct rawio_cache *c;
+
+	if (cc_open(a, &c, true))
+		return 1;
+	rawio_cache_stat(c, &st);
+	rawio_cache_recovery(c, &r);
+	if (a->json) {
+		cJSON *j = cc_stat_json(&st);
+
+		cJSON_AddItemToObject(j, "recovery", cc_recovery_json(&r));
+		cli_json_print(j);
+	} else {
+		cc_stat_print(&st);
+		cc_recovery_print(&r);
+	}
+	rawio_cache_close(c);
+	return 0;
+}
+
+static int cc_cmd_check(struct cc_args *a)
+{
+	char report[8192];
+	int ret;
+
+	a->o.size = sizeof(a->o);
+	a->o.cache_engine = a->c.open_engine;
+	a->o.cache_engine_opts = &a->c.eo;
+	a->o.backing_engine = a->b.open_engine;
+	a->o.backing_engine_opts = &a->b.eo;
+	ret = rawio_cache_check(a->c.dev, a->b.dev, &a->o, report, sizeof(report));
+	if (ret < 0) {
+		cli_err("%s: %s", a->c.path, rawio_strerror(ret));
+		return 1;
+	}
+	fputs(report, stdout);
+	printf("%s: %s\n", a->c.path, ret ? "PROBLEMS FOUND" : "consistent");
+	return ret ? 1 : 0;
+}
+
+static int cc_cmd_drain(struct cc_args *a)
+{
+	struct rawio_cache_stat st;
+	struct rawio_cache *c;
+	uint64_t t0, t1, dirty;
+	int ret;
+
+	if (cc_open(a, &c, false))
+		return 1;
+	rawio_cache_stat(c, &st);
+	dirty = st.dirty_blocks;
+	t0 = rawio_now_ns();
+	ret = rawio_cache_drain(c);
+	t1 = rawio_now_ns();
+	rawio_cache_stat(c, &st);
+	if (ret)
+		cli_err("%s: drain: %s", a->c.path, rawio_strerror(ret));
+	if (a->json) {
+		cJSON *j = cc_stat_json(&st);
+
+		cJSON_AddNumberToObject(j, "drained_blocks", (double)dirty);
+		cJSON_AddNumberToObject(j, "seconds", (double)(t1 - t0) / 1e9);
+		cli_json_print(j);
+	} else {
+		printf("drained %llu dirty blocks in %.3f s: %llu batches, %llu backing writes\n",
+		       (unsigned long long)dirty, (double)(t1 - t0) / 1e9,
+		       (unsigned long long)st.migrate_batches,
+		       (unsigned long long)st.migrate_writes);
+	}
+	if (rawio_cache_close(c))
+		ret = -EIO;
+	return ret ? 1 : 0;
+}
+
+static int cc_cmd_serve(struct cc_args *a)
+{
+	struct rawio_cache_ctl *ctl = NULL;
+	struct rawio_cache *c;
+	struct timespec ts;
+	sigset_t set;
+	int ret, sig;
+
+	if (!a->socket) {
+		cli_err("serve: --socket PATH is required");
+		return 2;
+	}
+	/* Block the signals before the workers start, so only sigtimedwait sees them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (cc_open(a, &c, false))
+		return 1;
+	ret = rawio_cache_ctl_start(&ctl, c, a->socket);
+	if (ret) {
+		cli_err("%s: %s", a->socket,
+			ret == -EADDRINUSE ? "another server listens there" : rawio_strerror(ret));
+		rawio_cache_close(c);
+		return 1;
+	}
+	fprintf(stderr, "serving %s on %s\n", a->c.path, a->socket);
+	ts.tv_sec = (time_t)a->seconds;
+	ts.tv_nsec = (long)((a->seconds - (double)ts.tv_sec) * 1e9);
+	do /* EINTR: something else woke us (a thread starting, a stop/continue) */
+		sig = a->seconds > 0 ? sigtimedwait(&set, NULL, &ts) : sigwaitinfo(&set, NULL);
+	while (sig < 0 && errno == EINTR);
+	rawio_cache_ctl_stop(ctl);
+	ret = rawio_cache_close(c);
+	if (ret) {
+		cli_err("%s: close: %s", a->c.path, rawio_strerror(ret));
+		return 1;
+	}
+	return 0;
+}
+
+static int cc_request(const char *socket, const char *req)
+{
+	char reply[8192];
+	int ret = rawio_cache_ctl_request(socket, req, reply, sizeof(reply));
+
+	if (ret) {
+		cli_err("%s: %s", socket,
+			ret == -ENOENT || ret == -ECONNREFUSED ? "no cache is served there (rawio "
+								 "cache serve ... --socket)"
+							       : rawio_strerror(ret));
+		return 1;
+	}
+	fputs(reply, stdout);
+	return strncmp(reply, "error", 5) ? 0 : 1;
+}
+
+/* ---- bench ---- */
+
+struct bench_fill {
+	struct rawio_cache *c;
+	const uint64_t *blocks;
+	uint64_t n, next;
+	int err;
+};
+
+static void *bench_fill_main(void *arg)
+{
+	struct bench_fill *f = arg;
+	char buf[CC_BLOCK];
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (;;) {
+		uint64_t i = __atomic_fetch_add(&f->next, 1, __ATOMIC_RELAXED);
+		int ret;
+
+		if (i >= f->n || __atomic_load_n(&f->err, __ATOMIC_RELAXED))
+			break;
+		memcpy(buf, &f->blocks[i], sizeof(f->blocks[i]));
+		ret = rawio_cache_write(f->c, buf, CC_BLOCK, f->blocks[i] * CC_BLOCK, 0);
+		if (ret)
+			__atomic_store_n(&f->err, ret, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* N distinct random blocks of [0, TOTAL), seeded. */
+static uint64_t *bench_blocks(uint64_t total, uint64_t n, uint64_t seed)
+{
+	uint64_t *all = malloc(total * sizeof(*all)), st = seed;
+
+	if (!all)
+		return NULL;
+	for (uint64_t i = 0; i < total; i++)
+		all[i] = i;
+	for (uint64_t i = 0; i < n && i < total; i++) {
+		uint64_t z, j;
+
+		st += 0x9e3779b97f4a7c15ull;
+		z = (st ^ (st >> 30)) * 0xbf58476d1ce4e5b9ull;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+		j = i + (z ^ (z >> 31)) % (total - i);
+		z = all[i];
+		all[i] = all[j];
+		all[j] = z;
+	}
+	return all;
+}
+
+/* Write N blocks from THREADS threads; seconds taken, or < 0. */
+static double bench_fill(struct rawio_cache *c, const uint64_t *blocks, uint64_t n,
+			 unsigned threads)
+{
+	struct bench_fill f = { .c = c, .blocks = blocks, .n = n };
+	pthread_t tids[256];
+	uint64_t t0 = rawio_now_ns();
+
+	if (threads > 256)
+		threads = 256;
+	for (unsigned i = 0; i < threads; i++)
+		pthread_create(&tids[i], NULL, bench_fill_main, &f);
+	for (unsigned i = 0; i < threads; i++)
+		pthread_join(tids[i], NULL);
+	if (f.err) {
+		cli_err("bench: write: %s", rawio_strerror(f.err));
+		return -1;
+	}
+	return (double)(rawio_now_ns() - t0) / 1e9;
+}
+
+/* Raw device: LEN-byte writes at QD for about SECS (sequential or random); ops/s. */
+static double bench_raw(struct cc_dev *d, uint64_t len, unsigned qd, bool seq, double secs,
+			uint64_t max_ops)
+{
+	const struct rawio_dev_info *info = rawio_dev_info(d->dev);
+	struct rawio_engine_opts o = d->eo;
+	struct rawio_req *reqs, *done[256], *free_reqs[256];
+	struct rawio_engine *e;
+	uint64_t t0, end, ops = 0, pos = 0, st = 12345, blocks = info->size / len;
+	unsigned nr_free = 0, inflight = 0;
+	char *buf;
+	int ret;
+
+	if (qd > 256)
+		qd = 256;
+	o.queue_depth = qd;
+	ret = rawio_engine_open(&e,
+				d->open_engine		      ? d->open_engine
+				: info->kind == RAWIO_DEV_MEM ? "mem"
+							      : "uring",
+				d->dev, &o);
+	if (ret) {
+		cli_err("%s: engine: %s", d->path, rawio_strerror(ret));
+		return -1;
+	}
+	reqs = calloc(qd, sizeof(*reqs));
+	buf = rawio_buf_alloc((size_t)len * qd, CC_BLOCK);
+	if (!reqs || !buf) {
+		rawio_engine_close(e);
+		free(reqs);
+		rawio_buf_free(buf);
+		return -1;
+	}
+	memset(buf, 0xa5, (size_t)len * qd);
+	for (unsigned i = 0; i < qd; i++) {
+		reqs[i] = (struct rawio_req){ .op = RAWIO_OP_WRITE,
+					      .buf = buf + i * len,
+					      .len = len };
+		free_reqs[nr_free++] = &reqs[i];
+	}
+	t0 = rawio_now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	for (;;) {
+		bool stop = rawio_now_ns() >= end || ops >= max_ops;
+		int n;
+
+		while (!stop && nr_free) {
+			struct rawio_req *r = free_reqs[--nr_free];
+			int q;
+
+			st = st * 6364136223846793005ull + 1442695040888963407ull;
+			r->off = (seq ? pos++ % blocks : (st >> 17) % blocks) * len;
+			q = rawio_engine_queue(e, r);
+			if (q == RAWIO_Q_BUSY || q < 0) {
+				free_reqs[nr_free++] = r;
+				break;
+			}
+			if (q == RAWIO_Q_DONE) {
+				free_reqs[nr_free++] = r;
+				ops++;
+				stop = rawio_now_ns() >= end || ops >= max_ops;
+				continue;
+			}
+			inflight++;
+		}
+		if (!inflight) {
+			if (stop)
+				break;
+			continue;
+		}
+		n = rawio_engine_reap(e, done, 1, qd);
+		if (n <= 0)
+			break;
+		inflight -= (unsigned)n;
+		ops += (uint64_t)n;
+		for (int i = 0; i < n; i++)
+			free_reqs[nr_free++] = done[i];
+	}
+	secs = (double)(rawio_now_ns() - t0) / 1e9;
+	rawio_engine_close(e);
+	free(reqs);
+	rawio_buf_free(buf);
+	return (double)ops / secs;
+}
+
+static int bench_reformat(struct cc_args *a, struct rawio_cache **c)
+{
+	int ret;
+
+	a->force = true;
+	ret = cc_format(a);
+	return ret ? ret : cc_open(a, c, false);
+}
+
+static void bench_emit(struct cc_args *a, cJSON *j)
+{
+	if (a->json) {
+		char *s = cJSON_PrintUnformatted(j);
+
+		puts(s);
+		free(s);
+	}
+	cJSON_Delete(j);
+	fflush(stdout);
+}
+
+static int bench_absorb(struct cc_args *a)
+{
+	const struct rawio_dev_info *bi = rawio_dev_info(a->b.dev);
+	uint64_t total = bi->size / CC_BLOCK, n = a->bytes / CC_BLOCK, *blocks;
+	struct rawio_cache_stat st;
+	struct rawio_cache *c;
+	double seq_bps, back_iops, secs, iops, target;
+	uint64_t t0;
+	cJSON *j;
+
+	if (n > total)
+		n = total;
+	seq_bps = bench_raw(&a->c, 512 << 10, 4, true, 1.0, UINT64_MAX) * (512 << 10);
+	back_iops = bench_raw(&a->b, CC_BLOCK, 32, false, 2.0, 4000);
+	if (seq_bps < 0 || back_iops < 0)
+		return 1;
+	blocks = bench_blocks(total, n, 1);
+	if (!blocks)
+		return 1;
+	a->tun.allow_migrate = 0; /* absorb: nothing competes with the log */
+	if (bench_reformat(a, &c)) {
+		free(blocks);
+		return 1;
+	}
+	/* Timed until everything is durable on the cache device: the log's sustained rate. */
+	t0 = rawio_now_ns();
+	secs = bench_fill(c, blocks, n, a->threads ? a->threads : 32);
+	free(blocks);
+	if (secs < 0 || rawio_cache_flush(c)) {
+		rawio_cache_close(c);
+		return 1;
+	}
+	secs = (double)(rawio_now_ns() - t0) / 1e9;
+	rawio_cache_stat(c, &st);
+	rawio_cache_close(c);
+	iops = (double)n / secs;
+	target = 0.9 * seq_bps / CC_BLOCK;
+	if (!a->json)
+		printf("absorb: %llu random 4 KiB writes from %u threads in %.2f s: %.0f IOPS\n"
+		       "  cache device sequential write %.1f MB/s -> 90%% goal %.0f IOPS (%.0f%% "
+		       "of "
+		       "it reached)\n"
+		       "  backing device random 4 KiB writes (QD 32) %.0f IOPS -> %.1fx\n",
+		       (unsigned long long)n, a->threads ? a->threads : 32, secs, iops,
+		       seq_bps / 1e6, target, 100 * iops / target, back_iops, iops / back_iops);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "name", "absorb");
+	cJSON_AddNumberToObject(j, "writes", (double)n);
+	cJSON_AddNumberToObject(j, "threads", a->threads ? a->threads : 32);
+	cJSON_AddNumberToObject(j, "seconds", secs);
+	cJSON_AddNumberToObject(j, "iops", iops);
+	cJSON_AddNumberToObject(j, "cache_seq_mb_s", seq_bps / 1e6);
+	cJSON_AddNumberToObject(j, "goal_iops", target);
+	cJSON_AddNumberToObject(j, "pct_of_goal", 100 * iops / target);
+	cJSON_AddNumberToObject(j, "backing_rand_iops", back_iops);
+	cJSON_AddNumberToObject(j, "x_backing", iops / back_iops);
+	cJSON_AddNumberToObject(j, "segments", (double)st.segments_flushed);
+	cJSON_AddNumberToObject(j, "write_stalls", (double)st.write_stalls);
+	bench_emit(a, j);
+	return 0;
+}
+
+static int bench_drain(struct cc_args *a)
+{
+	const struct rawio_dev_info *bi = rawio_dev_info(a->b.dev);
+	uint64_t total = bi->size / CC_BLOCK, n = a->bytes / CC_BLOCK, *blocks;
+	char list[128], *save = NULL, *tok;
+	int rc = 0;
+
+	if (n > total)
+		n = total;
+	blocks = bench_blocks(total, n, 2);
+	if (!blocks)
+		return 1;
+	snprintf(list, sizeof(list), "%s", a->batches[0] ? a->batches : "1,4,32,128");
+	for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		unsigned batch = (unsigned)atoi(tok);
+		struct rawio_throttle_stats ts0 = { 0 }, ts1 = { 0 };
+		struct rawio_cache_stat st;
+		struct rawio_cache *c;
+		uint64_t t0, t1;
+		cJSON *j;
+
+		a->tun.allow_migrate = 0;
+		if (bench_reformat(a, &c) || bench_fill(c, blocks, n, 8) < 0 ||
+		    rawio_cache_flush(c)) {
+			rc = 1;
+			rawio_cache_close(c);
+			break;
+		}
+		if (a->b.thr)
+			rawio_throttle_stats(a->b.thr, &ts0);
+		rawio_cache_set(c, "nr_batched_migration", batch);
+		t0 = rawio_now_ns();
+		if (rawio_cache_drain(c))
+			rc = 1;
+		t1 = rawio_now_ns();
+		if (a->b.thr)
+			rawio_throttle_stats(a->b.thr, &ts1);
+		rawio_cache_stat(c, &st);
+		rawio_cache_close(c);
+		if (!a->json)
+			printf("drain %6.1f MiB, nr_batched_migration %3u: %7.2f s (%.1f MB/s), "
+			       "%llu "
+			       "batches, %llu blocks in %llu writes, backing busy %.1f%% (seek "
+			       "%.0f%% "
+			       "of it)\n",
+			       (double)n * CC_BLOCK / (1 << 20), batch, (double)(t1 - t0) / 1e9,
+			       (double)n * CC_BLOCK / ((double)(t1 - t0) / 1e9) / 1e6,
+			       (unsigned long long)st.migrate_batches,
+			       (unsigned long long)st.migrate_blocks,
+			       (unsigned long long)st.migrate_writes,
+			       a->b.thr ? 100.0 * (double)(ts1.busy_ns - ts0.busy_ns) /
+						  (double)(t1 - t0)
+					: 0.0,
+			       ts1.busy_ns > ts0.busy_ns
+				       ? 100.0 * (double)(ts1.seek_ns - ts0.seek_ns) /
+						 (double)(ts1.busy_ns - ts0.busy_ns)
+				       : 0.0);
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "name", "drain");
+		cJSON_AddNumberToObject(j, "nr_batched_migration", batch);
+		cJSON_AddNumberToObject(j, "blocks", (double)n);
+		cJSON_AddNumberToObject(j, "seconds", (double)(t1 - t0) / 1e9);
+		cJSON_AddNumberToObject(j, "batches", (double)st.migrate_batches);
+		cJSON_AddNumberToObject(j, "backing_writes", (double)st.migrate_writes);
+		cJSON_AddNumberToObject(j, "backing_flushes", (double)st.backing_flushes);
+		cJSON_AddNumberToObject(j, "backing_busy_seconds",
+					(double)(ts1.busy_ns - ts0.busy_ns) / 1e9);
+		cJSON_AddNumberToObject(j, "backing_seek_seconds",
+					(double)(ts1.seek_ns - ts0.seek_ns) / 1e9);
+		bench_emit(a, j);
+	}
+	free(blocks);
+	return rc;
+}
+
+struct bench_sync {
+	struct rawio_cache *c;
+	uint64_t total, end_ns;
+	unsigned id;
+	uint64_t ops;
+	int err;
+};
+
+static void *bench_sync_main(void *arg)
+{
+	struct bench_sync *s = arg;
+	uint64_t st = 77 + s->id;
+	char buf[CC_BLOCK];
+
+	memset(buf, 0x33, sizeof(buf));
+	while (rawio_now_ns() < s->end_ns) {
+		uint64_t b;
+		int ret;
+
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		b = (st >> 17) % s->total;
+		ret = rawio_cache_write(s->c, buf, CC_BLOCK, b * CC_BLOCK, 0);
+		if (!ret)
+			ret = rawio_cache_flush(s->c);
+		if (ret) {
+			s->err = ret;
+			break;
+		}
+		s->ops++;
+	}
+	return NULL;
+}
+
+static int bench_fsync(struct cc_args *a)
+{
+	const struct rawio_dev_info *bi = rawio_dev_info(a->b.dev);
+	unsigned w = a->writers ? a->writers : 1;
+	struct bench_sync s[256];
+	pthread_t tids[256];
+	struct rawio_cache_stat st;
+	struct rawio_cache *c;
+	uint64_t ops = 0, t0, t1;
+	double secs;
+	cJSON *j;
+
+	if (w > 256)
+		w = 256;
+	a->tun.allow_migrate = 0;
+	if (a->deadline_us >= 0)
+		a->tun.barrier_deadline_us = (uint32_t)a->deadline_us;
+	if (bench_reformat(a, &c))
+		return 1;
+	t0 = rawio_now_ns();
+	for (unsigned i = 0; i < w; i++) {
+		s[i] = (struct bench_sync){
+			.c = c,
+			.total = bi->size / CC_BLOCK,
+			.id = i,
+			.end_ns = t0 + (uint64_t)((a->seconds > 0 ? a->seconds : 3) * 1e9)
+		};
+		pthread_create(&tids[i], NULL, bench_sync_main, &s[i]);
+	}
+	for (unsigned i = 0; i < w; i++) {
+		pthread_join(tids[i], NULL);
+		ops += s[i].ops;
+		if (s[i].err) {
+			cli_err("bench fsync: %s", rawio_strerror(s[i].err));
+			rawio_cache_close(c);
+			return 1;
+		}
+	}
+	t1 = rawio_now_ns();
+	rawio_cache_stat(c, &st);
+	rawio_cache_close(c);
+	secs = (double)(t1 - t0) / 1e9;
+	if (!a->json)
+		printf("fsync: %u writers, deadline %u us: %.0f write+flush/s; %.3f segments and "
+		       "%.1f KiB written per flush, %.2f cache flushes per flush\n",
+		       w, a->tun.barrier_deadline_us, (double)ops / secs,
+		       (double)st.segments_flushed / (double)ops,
+		       (double)st.segment_bytes / (double)ops / 1024,
+		       (double)st.cache_flushes / (double)ops);
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "name", "fsync");
+	cJSON_AddNumberToObject(j, "writers", w);
+	cJSON_AddNumberToObject(j, "deadline_us", a->tun.barrier_deadline_us);
+	cJSON_AddNumberToObject(j, "ops", (double)ops);
+	cJSON_AddNumberToObject(j, "seconds", secs);
+	cJSON_AddNumberToObject(j, "iops", (double)ops / secs);
+	cJSON_AddNumberToObject(j, "segments_per_flush", (double)st.segments_flushed / (double)ops);
+	cJSON_AddNumberToObject(j, "kib_per_flush", (double)st.segment_bytes / (double)ops / 1024);
+	cJSON_AddNumberToObject(j, "cache_flushes_per_flush",
+				(double)st.cache_flushes / (double)ops);
+	bench_emit(a, j);
+	return 0;
+}
+
+static int cc_cmd_bench(struct cc_args *a)
+{
+	if (!strcmp(a->mode, "absorb"))
+		return bench_absorb(a);
+	if (!strcmp(a->mode, "drain"))
+		return bench_drain(a);
+	if (!strcmp(a->mode, "fsync"))
+		return bench_fsync(a);
+	cli_err("bench: '%s' is not one of absorb, drain, fsync", a->mode);
+	return 2;
+}
+
+/* ---- parsing ---- */
+
+int cmd_cache(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "segment-size", required_argument, NULL, 'S' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 'z' },
+		{ "backing-size", required_argument, NULL, 'Z' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'k' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "cache-engine", required_argument, NULL, 'e' },
+		{ "backing-engine", required_argument, NULL, 'E' },
+		{ "cache-throttle", required_argument, NULL, 't' },
+		{ "backing-throttle", required_argument, NULL, 'T' },
+		{ "buffers", required_argument, NULL, 'B' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "threads", required_argument, NULL, 'n' },
+		{ "writers", required_argument, NULL, 'w' },
+		{ "bytes", required_argument, NULL, 'y' },
+		{ "deadline-us", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cc_args a = { .deadline_us = -1 };
+	unsigned v;
+	uint64_t sz;
+	int c, nargs, rc;
+	char **pos;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		cache_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	a.cmd = argv[1];
+	argc--;
+	argv++;
+	rawio_cache_default_tunables(&a.tun);
+	a.bytes = 256ull << 20;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'S':
+			if (cli_size("--segment-size", optarg, &sz))
+				return 2;
+			a.segment_size = (uint32_t)sz;
+			break;
+		case 'f':
+			a.force = true;
+			break;
+		case 'z':
+			if (cli_size("--size", optarg, &a.c.create_size))
+				return 2;
+			break;
+		case 'Z':
+			if (cli_size("--backing-size", optarg, &a.b.create_size))
+				return 2;
+			break;
+		case 'j':
+			a.json = true;
+			break;
+		case 'k':
+			a.socket = optarg;
+			break;
+		case 's':
+			a.seconds = atof(optarg);
+			break;
+		case 'e':
+			a.c.engine = optarg;
+			break;
+		case 'E':
+			a.b.engine = optarg;
+			break;
+		case 't':
+			a.c.throttle = optarg;
+			break;
+		case 'T':
+			a.b.throttle = optarg;
+			break;
+		case 'B':
+			if (cli_uint("--buffers", optarg, 2, 1024, &a.buffers))
+				return 2;
+			break;
+		case 'b':
+			snprintf(a.batches, sizeof(a.batches), "%s", optarg);
+			if (!strchr(optarg, ',')) {
+				if (cli_uint("--batch", optarg, 1, 256, &v))
+					return 2;
+				a.tun.nr_batched_migration = v;
+			}
+			break;
+		case 'n':
+			if (cli_uint("--threads", optarg, 1, 256, &a.threads))
+				return 2;
+			break;
+		case 'w':
+			if (cli_uint("--writers", optarg, 1, 256, &a.writers))
+				return 2;
+			break;
+		case 'y':
+			if (cli_size("--bytes", optarg, &a.bytes))
+				return 2;
+			break;
+		case 'd':
+			if (cli_uint("--deadline-us", optarg, 0, 1000000, &v))
+				return 2;
+			a.deadline_us = (int)v;
+			a.tun.barrier_deadline_us = v;
+			break;
+		case 'h':
+			cache_usage(stdout);
+			return 0;
+		default:
+			cache_usage(stderr);
+			return 2;
+		}
+	}
+	nargs = argc - optind;
+	pos = argv + optind;
+
+	/* Commands that talk to a served cache. */
+	if (!strcmp(a.cmd, "set") || !strcmp(a.cmd, "get") ||
+	    (!strcmp(a.cmd, "stat") && a.socket && !nargs)) {
+		char req[512];
+
+		if (!strcmp(a.cmd, "set") && nargs == 3)
+			snprintf(req, sizeof(req), "set %s %s", pos[1], pos[2]);
+		else if (!strcmp(a.cmd, "get") && (nargs == 1 || nargs == 2))
+			snprintf(req, sizeof(req), "get%s%s", nargs == 2 ? " " : "",
+				 nargs == 2 ? pos[1] : "");
+		else if (!strcmp(a.cmd, "stat"))
+			snprintf(req, sizeof(req), "stat");
+		else {
+			cli_err("%s: wrong number of arguments", a.cmd);
+			cache_usage(stderr);
+			return 2;
+		}
+		return cc_request(!strcmp(a.cmd, "stat") ? a.socket : pos[0], req);
+	}
+	if (!strcmp(a.cmd, "bench")) {
+		if (nargs != 3) {
+			cli_err("bench MODE CACHE BACKING");
+			return 2;
+		}
+		a.mode = pos[0];
+		pos++;
+		nargs--;
+	} else if (strcmp(a.cmd, "format") && strcmp(a.cmd, "stat") && strcmp(a.cmd, "check") &&
+		   strcmp(a.cmd, "drain") && strcmp(a.cmd, "serve")) {
+		cli_err("unknown command '%s'", a.cmd);
+		cache_usage(stderr);
+		return 2;
+	}
+	if (nargs != 2) {
+		cli_err("%s: CACHE and BACKING are needed", a.cmd);
+		cache_usage(stderr);
+		return 2;
+	}
+	a.c.path = pos[0];
+	a.b.path = pos[1];
+	a.read_only = !strcmp(a.cmd, "stat") || !strcmp(a.cmd, "check");
+	if (cc_dev_open(&a.c, a.read_only) || cc_dev_open(&a.b, a.read_only)) {
+		cc_dev_close(&a.c);
+		cc_dev_close(&a.b);
+		return 1;
+	}
+	if (!strcmp(a.cmd, "format"))
+		rc = cc_format(&a) ? 1 : 0;
+	else if (!strcmp(a.cmd, "stat"))
+		rc = cc_cmd_stat(&a);
+	else if (!strcmp(a.cmd, "check"))
+		rc = cc_cmd_check(&a);
+	else if (!strcmp(a.cmd, "drain"))
+		rc = cc_cmd_drain(&a);
+	else if (!strcmp(a.cmd, "serve"))
+		rc = cc_cmd_serve(&a);
+	else
+		rc = cc_cmd_bench(&a);
+	cc_dev_close(&a.c);
+	cc_dev_close(&a.b);
+	return rc;
+}
