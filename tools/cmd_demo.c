@@ -22,7 +22,7 @@
 
 struct demo_check {
 	uint64_t seed;
-	uint64_t bad;	 /* blocks whose data did not verify */
+	uint64_t bad; /* blocks whose data did not verify */
 	uint64_t first_bad;
 };
 
@@ -77,7 +77,8 @@ static int demo_engine(const char *engine, struct rawio_dev *dev, unsigned qd, u
 		goto out;
 	}
 	for (unsigned i = 0; i < nr; i++) {
-		ios[i] = (struct rawio_batch_io){ .off = (uint64_t)i * DEMO_BLOCK, .len = DEMO_BLOCK,
+		ios[i] = (struct rawio_batch_io){ .off = (uint64_t)i * DEMO_BLOCK,
+						  .len = DEMO_BLOCK,
 						  .buf = wbuf + (size_t)i * DEMO_BLOCK };
 		demo_fill(ios[i].buf, chk.seed, ios[i].off);
 	}
@@ -150,7 +151,8 @@ static int demo_verify_store(struct rawio_store *s, int nr)
 static int demo_store(const char *dir)
 {
 	static const char *const engines[] = { "sync", "threads", "aio", "uring" };
-	struct rawio_store_format_opts f = { .size = sizeof(f), .slot_size = 256 << 10,
+	struct rawio_store_format_opts f = { .size = sizeof(f),
+					     .slot_size = 256 << 10,
 					     .create_size = 64 << 20 };
 	struct rawio_store_opts o = { .size = sizeof(o) };
 	struct rawio_store *s;

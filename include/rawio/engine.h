@@ -61,20 +61,20 @@ enum rawio_op {
 
 struct rawio_req {
 	/* Set by the caller. */
-	uint8_t op;		/* enum rawio_op */
-	uint32_t flags;		/* RAWIO_REQ_* */
-	void *buf;		/* READ/WRITE: aligned buffer */
-	uint64_t len;		/* bytes */
-	uint64_t off;		/* byte offset */
-	void *user_data;	/* the caller's; untouched */
+	uint8_t op;	 /* enum rawio_op */
+	uint32_t flags;	 /* RAWIO_REQ_* */
+	void *buf;	 /* READ/WRITE: aligned buffer */
+	uint64_t len;	 /* bytes */
+	uint64_t off;	 /* byte offset */
+	void *user_data; /* the caller's; untouched */
 
 	/* Set by rawio. */
-	int64_t result;		/* bytes transferred or -errno */
-	uint64_t submit_ns;	/* CLOCK_MONOTONIC when queued */
-	uint64_t complete_ns;	/* CLOCK_MONOTONIC when completion was seen */
+	int64_t result;	      /* bytes transferred or -errno */
+	uint64_t submit_ns;   /* CLOCK_MONOTONIC when queued */
+	uint64_t complete_ns; /* CLOCK_MONOTONIC when completion was seen */
 
 	/* Private to the core and the engine. */
-	uint64_t done;		/* bytes completed by earlier partial transfers */
+	uint64_t done; /* bytes completed by earlier partial transfers */
 	uint32_t core_flags;
 	uint32_t eng_flags;
 	uint32_t eng_index;
@@ -97,13 +97,13 @@ enum rawio_q {
 #define RAWIO_CAP_REG_BUFS (1u << 5) /* registered buffers */
 
 /* uring setup flags we ask for (rawio_engine_opts.uring_flags). */
-#define RAWIO_URING_REG_FILES	   (1u << 0) /* io_uring_register_files + IOSQE_FIXED_FILE */
-#define RAWIO_URING_REG_BUFS	   (1u << 1) /* register opts.reg_buf as one fixed buffer */
-#define RAWIO_URING_SQPOLL	   (1u << 2) /* IORING_SETUP_SQPOLL */
-#define RAWIO_URING_COOP_TASKRUN   (1u << 3) /* IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG */
-#define RAWIO_URING_SINGLE_ISSUER  (1u << 4) /* IORING_SETUP_SINGLE_ISSUER */
-#define RAWIO_URING_DEFER_TASKRUN  (1u << 5) /* IORING_SETUP_DEFER_TASKRUN (implies SINGLE_ISSUER) */
-#define RAWIO_URING_IOPOLL	   (1u << 6) /* IORING_SETUP_IOPOLL: needs poll queues */
+#define RAWIO_URING_REG_FILES	  (1u << 0) /* io_uring_register_files + IOSQE_FIXED_FILE */
+#define RAWIO_URING_REG_BUFS	  (1u << 1) /* register opts.reg_buf as one fixed buffer */
+#define RAWIO_URING_SQPOLL	  (1u << 2) /* IORING_SETUP_SQPOLL */
+#define RAWIO_URING_COOP_TASKRUN  (1u << 3) /* IORING_SETUP_COOP_TASKRUN | TASKRUN_FLAG */
+#define RAWIO_URING_SINGLE_ISSUER (1u << 4) /* IORING_SETUP_SINGLE_ISSUER */
+#define RAWIO_URING_DEFER_TASKRUN (1u << 5) /* IORING_SETUP_DEFER_TASKRUN (implies SINGLE_ISSUER) */
+#define RAWIO_URING_IOPOLL	  (1u << 6) /* IORING_SETUP_IOPOLL: needs poll queues */
 #define RAWIO_URING_HYBRID_IOPOLL (1u << 7) /* IOPOLL | HYBRID_IOPOLL (6.13): needs poll queues */
 
 /*
@@ -118,11 +118,11 @@ enum rawio_q {
 struct rawio_fault_range {
 	uint64_t off;
 	uint64_t len;
-	unsigned ops;		/* bit mask of (1u << RAWIO_OP_*); 0 means read and write */
-	int err;		/* positive errno to fail with; 0 means EIO */
-	uint32_t short_len;	/* non-zero: truncate the transfer to this many bytes instead */
-	uint32_t count;		/* act on the first COUNT matches only; 0 means always */
-	bool bitrot;		/* reads succeed, with a flipped bit in the range */
+	unsigned ops;	    /* bit mask of (1u << RAWIO_OP_*); 0 means read and write */
+	int err;	    /* positive errno to fail with; 0 means EIO */
+	uint32_t short_len; /* non-zero: truncate the transfer to this many bytes instead */
+	uint32_t count;	    /* act on the first COUNT matches only; 0 means always */
+	bool bitrot;	    /* reads succeed, with a flipped bit in the range */
 };
 
 /*
@@ -139,24 +139,24 @@ struct rawio_fault_range {
 struct rawio_fault_model;
 
 enum rawio_cut {
-	RAWIO_CUT_NONE = 0,	/* only rawio_fault_model_cut() pulls the plug */
-	RAWIO_CUT_AT_FLUSH,	/* the cut_at-th flush (1-based) never happens: cut instead */
-	RAWIO_CUT_AT_WRITE,	/* the cut_at-th write never happens: cut instead */
-	RAWIO_CUT_AT_NS,	/* the first I/O cut_at ns after the model was made: cut */
+	RAWIO_CUT_NONE = 0, /* only rawio_fault_model_cut() pulls the plug */
+	RAWIO_CUT_AT_FLUSH, /* the cut_at-th flush (1-based) never happens: cut instead */
+	RAWIO_CUT_AT_WRITE, /* the cut_at-th write never happens: cut instead */
+	RAWIO_CUT_AT_NS,    /* the first I/O cut_at ns after the model was made: cut */
 };
 
 struct rawio_fault_model_opts {
-	size_t size;		/* sizeof(struct rawio_fault_model_opts) */
-	uint64_t seed;		/* every choice derives from it */
+	size_t size;   /* sizeof(struct rawio_fault_model_opts) */
+	uint64_t seed; /* every choice derives from it */
 	enum rawio_cut cut;
 	uint64_t cut_at;
-	unsigned keep_pct;	/* odds a held write is kept / lost at the cut; the rest tear. */
-	unsigned lose_pct;	/* both 0: a third each */
+	unsigned keep_pct; /* odds a held write is kept / lost at the cut; the rest tear. */
+	unsigned lose_pct; /* both 0: a third each */
 };
 
 struct rawio_fault_model_stats {
 	uint64_t writes, fua_writes, reads, flushes;
-	uint64_t held;		/* writes held right now */
+	uint64_t held;				       /* writes held right now */
 	uint64_t kept, lost, torn_prefix, torn_subset; /* at the cut */
 	bool cut;
 };
@@ -176,25 +176,25 @@ int rawio_fault_model_cut(struct rawio_fault_model *m);
 void rawio_fault_model_stats(struct rawio_fault_model *m, struct rawio_fault_model_stats *st);
 
 struct rawio_engine_opts {
-	size_t size;		/* sizeof(struct rawio_engine_opts) */
-	unsigned queue_depth;	/* requests in flight per context; 0 means 32 */
-	unsigned threads;	/* threads engine: workers; 0 means queue_depth, capped at 64 */
+	size_t size;	      /* sizeof(struct rawio_engine_opts) */
+	unsigned queue_depth; /* requests in flight per context; 0 means 32 */
+	unsigned threads;     /* threads engine: workers; 0 means queue_depth, capped at 64 */
 
 	/* uring */
-	unsigned uring_flags;	/* RAWIO_URING_* wanted */
-	unsigned sqpoll_idle_ms;/* SQPOLL idle before the kernel thread sleeps; 0 means 100 */
-	void *reg_buf;		/* RAWIO_URING_REG_BUFS: one region to register ... */
-	size_t reg_buf_len;	/* ... requests whose buffer lies inside it use READ/WRITE_FIXED */
+	unsigned uring_flags;	 /* RAWIO_URING_* wanted */
+	unsigned sqpoll_idle_ms; /* SQPOLL idle before the kernel thread sleeps; 0 means 100 */
+	void *reg_buf;		 /* RAWIO_URING_REG_BUFS: one region to register ... */
+	size_t reg_buf_len;	 /* ... requests whose buffer lies inside it use READ/WRITE_FIXED */
 
 	/* fault */
-	const char *lower;	/* engine under the fault engine; NULL means "sync" */
+	const char *lower; /* engine under the fault engine; NULL means "sync" */
 	const struct rawio_engine_opts *lower_opts; /* NULL: these opts, less the fault part */
 	const struct rawio_fault_range *faults;
 	size_t nr_faults;
 	struct rawio_fault_model *fault_model; /* optional volatile-cache model, shared */
 
 	/* mem */
-	unsigned mem_flags;	/* RAWIO_MEM_* */
+	unsigned mem_flags; /* RAWIO_MEM_* */
 
 	/* Waiting for completions (every engine; rawio/poll.h). */
 	unsigned wait_mode;		   /* RAWIO_WAIT_BLOCK (0), _SPIN or _HYBRID */
@@ -246,19 +246,20 @@ struct rawio_engine_opts {
 #define RAWIO_WAIT_F_KEEP_SLACK (1u << 1)
 
 /* mem engine flags (rawio_engine_opts.mem_flags). */
-#define RAWIO_MEM_NULL (1u << 0) /* move no data (null_blk without memory backing): reads leave
+#define RAWIO_MEM_NULL \
+	(1u << 0) /* move no data (null_blk without memory backing): reads leave
 				  * the buffer as it is, writes store nothing; what remains is
 				  * the stack's own cost per I/O */
 
 /* Counters kept by the core for every engine. */
 struct rawio_engine_stats {
-	uint64_t queued;	/* requests accepted */
-	uint64_t completed;	/* requests completed (either way) */
-	uint64_t resubmits;	/* short transfers and EAGAIN resubmitted */
-	uint64_t busy;		/* RAWIO_Q_BUSY answers */
-	uint64_t submit_calls;	/* system calls that submitted I/O */
-	uint64_t reap_calls;	/* system calls that waited for or fetched completions */
-	uint64_t user_reaps;	/* completions found without a system call */
+	uint64_t queued;       /* requests accepted */
+	uint64_t completed;    /* requests completed (either way) */
+	uint64_t resubmits;    /* short transfers and EAGAIN resubmitted */
+	uint64_t busy;	       /* RAWIO_Q_BUSY answers */
+	uint64_t submit_calls; /* system calls that submitted I/O */
+	uint64_t reap_calls;   /* system calls that waited for or fetched completions */
+	uint64_t user_reaps;   /* completions found without a system call */
 
 	/* Waiting: spin and hybrid count the reaps that found nothing ready and waited;
 	 * block counts the reaps that were asked to wait, with RAWIO_WAIT_F_ACCOUNT only. */

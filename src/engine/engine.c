@@ -15,13 +15,12 @@
 #include "poll/poll_impl.h"
 
 /* core_flags */
-#define CORE_RETRY_SHIFT 8	      /* EAGAIN retries so far */
-#define CORE_RETRY_MAX 1000u
+#define CORE_RETRY_SHIFT 8 /* EAGAIN retries so far */
+#define CORE_RETRY_MAX	 1000u
 
 static const struct rawio_engine_ops *const engine_registry[] = {
-	&rawio_engine_sync,  &rawio_engine_threads, &rawio_engine_aio,
-	&rawio_engine_uring, &rawio_engine_mem,	    &rawio_engine_fault,
-	&rawio_engine_throttle,
+	&rawio_engine_sync, &rawio_engine_threads, &rawio_engine_aio,	   &rawio_engine_uring,
+	&rawio_engine_mem,  &rawio_engine_fault,   &rawio_engine_throttle,
 };
 
 #define NR_ENGINES (sizeof(engine_registry) / sizeof(engine_registry[0]))
@@ -95,7 +94,8 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	if (opts) {
 		if (opts->size < offsetof(struct rawio_engine_opts, uring_flags))
 			return -EINVAL;
-		memcpy(&defaults, opts, opts->size < sizeof(defaults) ? opts->size : sizeof(defaults));
+		memcpy(&defaults, opts,
+		       opts->size < sizeof(defaults) ? opts->size : sizeof(defaults));
 		defaults.size = sizeof(defaults);
 	}
 	opts = &defaults;

@@ -28,8 +28,8 @@ struct rawio_engine;
 struct rawio_engine_ops {
 	unsigned version;
 	const char *name;
-	unsigned caps;		/* RAWIO_CAP_* */
-	size_t priv_size;	/* bytes of private state allocated by the core */
+	unsigned caps;	  /* RAWIO_CAP_* */
+	size_t priv_size; /* bytes of private state allocated by the core */
 	int (*init)(struct rawio_engine *e, const struct rawio_engine_opts *opts);
 	int (*queue)(struct rawio_engine *e, struct rawio_req *req);
 	int (*commit)(struct rawio_engine *e);
@@ -42,11 +42,11 @@ struct rawio_engine {
 	const struct rawio_engine_ops *ops;
 	struct rawio_dev *dev;
 	const struct rawio_dev_info *info;
-	int fd;			/* -1 for a RAM device */
-	unsigned qd;		/* queue depth in force */
-	unsigned inflight;	/* QUEUED and not yet reaped (counted by the core) */
+	int fd;		   /* -1 for a RAM device */
+	unsigned qd;	   /* queue depth in force */
+	unsigned inflight; /* QUEUED and not yet reaped (counted by the core) */
 	struct rawio_engine_stats st;
-	void *priv;		/* ops->priv_size bytes, zeroed */
+	void *priv; /* ops->priv_size bytes, zeroed */
 };
 
 extern const struct rawio_engine_ops rawio_engine_sync;

@@ -47,7 +47,7 @@ static int fault_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	lower_opts = *opts;
 	if (opts->lower_opts) {
 		size_t n = opts->lower_opts->size < sizeof(lower_opts) ? opts->lower_opts->size
-								  : sizeof(lower_opts);
+								       : sizeof(lower_opts);
 
 		memset(&lower_opts, 0, sizeof(lower_opts));
 		memcpy(&lower_opts, opts->lower_opts, n);
@@ -199,8 +199,11 @@ static int fault_queue(struct rawio_engine *e, struct rawio_req *r)
 	p->nr_injected++;
 	if (f->short_len && p->model) {
 		/* A short transfer through the volatile cache, like any other write. */
-		struct rawio_req part = { .op = r->op, .flags = r->flags, .buf = req_data(r),
-					  .len = f->short_len, .off = req_pos(r),
+		struct rawio_req part = { .op = r->op,
+					  .flags = r->flags,
+					  .buf = req_data(r),
+					  .len = f->short_len,
+					  .off = req_pos(r),
 					  .core_flags = r->core_flags };
 
 		r->result = fault_model_io(p->model, e->dev, &part);

@@ -15,12 +15,12 @@
 
 enum slot_state {
 	SLOT_FREE = 0,
-	SLOT_PENDING,  /* allocated to a put whose write is in flight */
-	SLOT_LIVE,     /* holds the current object of its key (in the hash table) */
-	SLOT_DYING,    /* superseded: its header is zeroed once its successor is durable */
-	SLOT_UNSYNCED, /* header zeroed, not yet flushed: not reusable until it is */
-	SLOT_ZEROED,   /* zero durable, but a reader is still in it: freed when it leaves */
-	SLOT_LOST,     /* its I/O failed: kept out of use until close */
+	SLOT_PENDING,	 /* allocated to a put whose write is in flight */
+	SLOT_LIVE,	 /* holds the current object of its key (in the hash table) */
+	SLOT_DYING,	 /* superseded: its header is zeroed once its successor is durable */
+	SLOT_UNSYNCED,	 /* header zeroed, not yet flushed: not reusable until it is */
+	SLOT_ZEROED,	 /* zero durable, but a reader is still in it: freed when it leaves */
+	SLOT_LOST,	 /* its I/O failed: kept out of use until close */
 	SLOT_UNREADABLE, /* a checkpoint entry whose header could not be read at open: out of
 			  * the index, but named by later checkpoints (unless its key has a
 			  * newer version) so that a transient error loses nothing; never reused */

@@ -33,8 +33,8 @@ struct rawio_store {
 	pthread_mutex_t lock;	  /* the index, generations, pending list, stats */
 	struct store_index ix;
 	uint64_t next_gen;
-	uint64_t cp_seq; /* of the newest checkpoint on disk, 0 none */
-	int cp_area;	 /* where it is, -1 none */
+	uint64_t cp_seq;	/* of the newest checkpoint on disk, 0 none */
+	int cp_area;		/* where it is, -1 none */
 	uint64_t nr_unreadable; /* slots in state UNREADABLE */
 	/* Nonzero: checkpoints keep roll_gen at most this, since a slot that may hold a
 	 * newer object could not be read. */

@@ -41,8 +41,10 @@ int main(void)
 	CHECK_OK(t_geometry(t.path, &g));
 
 	/* 1. victim's header fails twice (batch and the retry alone), then heals. */
-	bad = (struct rawio_fault_range){ .off = store_slot_off(&g, (uint64_t)f.slot), .len = 512,
-					  .ops = 1u << RAWIO_OP_READ, .count = 2 };
+	bad = (struct rawio_fault_range){ .off = store_slot_off(&g, (uint64_t)f.slot),
+					  .len = 512,
+					  .ops = 1u << RAWIO_OP_READ,
+					  .count = 2 };
 	t.o.engine = "fault";
 	t.o.lower_engine = "uring";
 	t.o.faults = &bad;
@@ -67,7 +69,9 @@ int main(void)
 	t.s = NULL;
 	bad = (struct rawio_fault_range){ .off = store_slot_off(&g, (uint64_t)late.slot) +
 						 STORE_BLOCK,
-					  .len = 512, .ops = 1u << RAWIO_OP_READ, .count = 1 };
+					  .len = 512,
+					  .ops = 1u << RAWIO_OP_READ,
+					  .count = 1 };
 	t.o.engine = "fault";
 	t.o.faults = &bad;
 	t.o.nr_faults = 1;
