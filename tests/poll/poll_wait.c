@@ -96,13 +96,19 @@ static int test_mem_modes(void)
 	CHECK(prctl(PR_GET_TIMERSLACK) == 1, "timer slack lowered to 1 ns");
 	rawio_engine_close(e);
 
-	/* A sleep longer than the latency oversleeps every time. */
+	/*
+	 * A sleep longer than the latency oversleeps every time. (A request whose
+	 * completion is already due when reap looks is not slept for: on a loaded
+	 * machine the thread can be off the CPU for longer than 5 us.)
+	 */
 	CHECK_OK(open_mem(&e, RAWIO_WAIT_HYBRID, "fixed:100us", 5 * US, NULL, 0, 1));
-	if (run_qd1(e, 20, 100 * US, NULL, 0))
+	if (run_qd1(e, 20, 5 * US, NULL, 0))
 		return T_FAIL;
 	rawio_engine_get_stats(e, &st);
-	CHECK(st.sleeps == 20 && st.oversleeps == 20, "oversleeps %llu of %llu",
+	CHECK(st.sleeps >= 10 && st.oversleeps == st.sleeps, "oversleeps %llu of %llu",
 	      (unsigned long long)st.oversleeps, (unsigned long long)st.sleeps);
+	CHECK(st.sleep_ns / st.sleeps >= 100 * US, "sleeps of %llu ns, under the 100 us asked",
+	      (unsigned long long)(st.sleep_ns / st.sleeps));
 	rawio_engine_close(e);
 
 	/* linux: nothing to predict from in the first 100 ms: it spins, then sleeps. */
