@@ -30,6 +30,7 @@ const char *cli_human(uint64_t bytes, char *buf, size_t len);
 /* Subcommands: int cmd_NAME(int argc, char **argv); argv[0] is the subcommand name. */
 int cmd_devinfo(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_store(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_fsqual(int argc, char **argv);

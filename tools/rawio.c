@@ -14,6 +14,8 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "devinfo", cmd_devinfo, "devinfo PATH [--json]       describe a device or file" },
 	{ "demo", cmd_demo, "demo [--dir DIR]            a short tour on file-backed devices" },
+	{ "bench", cmd_bench,
+	  "bench [OPTIONS]             fio-style benchmark (rawio bench --help)" },
 	{ "store", cmd_store, "store CMD PATH ...          slot store (rawio store --help)" },
 	{ "cache", cmd_cache, "cache CMD ...               write-back cache (rawio cache --help)" },
 	{ "fsqual", cmd_fsqual, "fsqual [DIR] [OPTIONS]      does async I/O stay async here?" },

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench: a fio-style benchmark over any rawio engine.
+ *
+ * rawio_bench_run() opens the target, starts JOBS threads (one engine context
+ * each, opened on its own thread), runs the pattern for the ramp time and then
+ * the measured time, and fills a result: IOPS, bandwidth, submission,
+ * completion and total latency (fio's log-linear histogram, nanoseconds), CPU
+ * time per I/O (getrusage RUSAGE_THREAD of each job thread), context switches,
+ * and I/Os per system call (from the engine's counters). The `rawio bench`
+ * command is a thin front end over this call; docs/bench.md describes its
+ * output and the latency log.
+ *
+ * The job loop follows fio's (backend.c do_io) with fio's defaults as ours:
+ * keep up to QD requests in flight; commit as soon as SUBMIT_BATCH requests
+ * are queued (1: every request goes to the device the moment it is ready, as
+ * fio's iodepth_batch_submit=1); when the queue is full, or nothing more can
+ * be queued, reap at least COMPLETE_MIN (1) and take everything available up
+ * to COMPLETE_MAX (QD) (fio's iodepth_batch_complete_min/max). rawio's reap
+ * reads completion rings without a system call and enters the kernel only to
+ * wait, so at depth most I/Os cost one system call (their submission) or less.
+ *
+ * Offsets: sequential patterns walk the region from its start, wrapping; the
+ * random ones visit every block of the region exactly once per pass in a
+ * seeded pseudo-random order (a keyed permutation, like fio's random map: no
+ * block is hit twice before every block was hit once), each pass in a new
+ * order. Every job walks the whole region on its own (fio's numjobs).
+ *
+ * Measurement: only completions seen inside [ramp end, ramp end + runtime)
+ * count; I/Os still in flight at the end are drained and not counted. Time
+ * based runs loop over the region; with runtime 0 each job makes one pass over
+ * the region and the window is the time that took.
+ *
+ * Thread-safety: rawio_bench_run may be called from several threads at once
+ * (it keeps no global state). The progress callback runs on the calling
+ * thread.
+ */
+#ifndef RAWIO_BENCH_H
+#define RAWIO_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rawio/engine.h>
+
+enum rawio_bench_rw {
+	RAWIO_BENCH_READ = 0, /* sequential reads */
+	RAWIO_BENCH_WRITE,    /* sequential writes */
+	RAWIO_BENCH_RANDREAD,
+	RAWIO_BENCH_RANDWRITE,
+	RAWIO_BENCH_RANDRW, /* random, each I/O a read with probability rwmix_read % */
+	RAWIO_BENCH_RW_NR,
+};
+
+/* Directions in results and the latency log (fio's ddir numbers). */
+enum rawio_bench_dir {
+	RAWIO_BENCH_DIR_READ = 0,
+	RAWIO_BENCH_DIR_WRITE = 1,
+	RAWIO_BENCH_DIR_NR,
+};
+
+struct rawio_bench_progress {
+	unsigned jobs_running;
+	bool ramping;	     /* still in the ramp time */
+	uint64_t elapsed_ns; /* since the jobs started (ramp included) */
+	uint64_t total_ns;   /* ramp + runtime; 0 for a one-pass run */
+	uint64_t ios;	     /* completed so far (ramp included) */
+	uint64_t ios_total;  /* one-pass run: I/Os it will do; 0 when time based */
+	double iops;	     /* over the last interval */
+};
+
+typedef void (*rawio_bench_progress_fn)(void *arg, const struct rawio_bench_progress *p);
+
+struct rawio_bench_opts {
+	size_t size;	    /* sizeof(struct rawio_bench_opts) */
+	const char *engine; /* NULL: "uring" */
+	const char *path;   /* file, block device or "mem:SIZE"; NULL: mem engine only, a
+				 * RAM device of offset + region bytes */
+	enum rawio_bench_rw rw;
+	unsigned rwmix_read; /* randrw: percent of reads, 0..100; 0 means 50 */
+	uint32_t bs;	     /* bytes per I/O; 0 means 4096 */
+	unsigned qd;	     /* requests in flight per job; 0 means 32 (sync: always 1) */
+	unsigned jobs;	     /* threads, one engine context each; 0 means 1 */
+	uint64_t offset;     /* start of the region, bytes */
+	uint64_t region;     /* bytes of the target to use from offset; 0: to its end */
+	uint64_t runtime_ns; /* measured time; 0: one pass over the region per job */
+	uint64_t ramp_ns;    /* unmeasured warm-up before it (time based runs only) */
+
+	/* Submit and reap policy (fio's iodepth_batch_*), 0 meaning the default. */
+	unsigned submit_batch; /* commit once this many are queued; 0 means 1 */
+	unsigned complete_min; /* reap waits for this many; 0 means 1 */
+	unsigned complete_max; /* and takes at most this many; 0 means qd */
+
+	unsigned dev_flags; /* RAWIO_DEV_* for opening path (RDONLY is added for
+				 * read-only patterns, CREATE creates a missing file) */
+	bool fill;	    /* before the run, write the region once with random data
+				 * (fio's layout); done only when the file was created or was
+				 * shorter than offset + region, unless fill_always */
+	bool fill_always;
+	bool zero_buffers; /* write zeroes (fio's zero_buffers) instead of random data */
+	/* Engine options (uring flags, mem flags, ...); queue_depth is set from qd
+	 * and, with RAWIO_URING_REG_BUFS, reg_buf from each job's buffers.
+	 * NULL: the engine's defaults, except uring: SINGLE_ISSUER | DEFER_TASKRUN
+	 * (as fio 3.33's io_uring engine; each job drives its ring from the thread
+	 * that made it) | REG_BUFS (the job's buffers registered once, so no I/O
+	 * pins pages). */
+	const struct rawio_engine_opts *engine_opts;
+	uint64_t seed;	     /* offsets and the read/write mix; 0: a fixed seed, so runs
+				 * repeat (fio's randrepeat=1) */
+	const char *lat_log; /* write one line per measured I/O here (docs/bench.md) */
+
+	rawio_bench_progress_fn progress; /* called every progress_ms while jobs run */
+	void *progress_arg;
+	unsigned progress_ms; /* 0 means 1000 */
+
+	char *errbuf; /* optional: one line on why the run failed */
+	size_t errbuf_len;
+};
+
+/* Latency summary, nanoseconds (from fio's histogram: percentiles within 0.8%). */
+struct rawio_bench_lat {
+	uint64_t count;
+	uint64_t min, max;
+	double mean, stdev;
+	uint64_t p50, p90, p99, p999, p9999;
+};
+
+struct rawio_bench_dir_result {
+	uint64_t ios; /* completed inside the window */
+	uint64_t bytes;
+	double iops;
+	double mbps;		     /* 10^6 bytes per second */
+	struct rawio_bench_lat slat; /* queue call to commit returned */
+	struct rawio_bench_lat clat; /* commit returned to completion seen */
+	struct rawio_bench_lat lat;  /* queue call to completion seen */
+};
+
+struct rawio_bench_result {
+	/* The settings in force, defaults filled in. */
+	char engine[16];
+	char engine_desc[256]; /* rawio_engine_describe of job 0's context */
+	char path[4096];
+	uint32_t bs;
+	unsigned qd, jobs; /* sync: qd 1 */
+	unsigned rwmix_read;
+	unsigned submit_batch, complete_min, complete_max;
+	uint64_t seed;
+	uint64_t region;     /* bytes used */
+	uint64_t elapsed_ns; /* the measured window */
+
+	uint64_t ios, bytes; /* both directions */
+	double iops, mbps;
+	struct rawio_bench_dir_result dir[RAWIO_BENCH_DIR_NR];
+	struct rawio_bench_lat slat, clat, lat; /* both directions */
+
+	/* CPU of the job threads inside the window (RUSAGE_THREAD), summed. */
+	uint64_t cpu_user_ns, cpu_sys_ns;
+	double cpu_ns_per_io; /* (user + sys) / ios */
+	double cpu_util;      /* (user + sys) / (elapsed * jobs), 0..1 */
+	uint64_t ctx_voluntary, ctx_involuntary;
+
+	/* Engine counters inside the window, summed over jobs. */
+	uint64_t submit_calls, reap_calls, user_reaps, busy, resubmits;
+	double ios_per_syscall; /* ios / (submit_calls + reap_calls); 0 when none */
+	/* The job loop's own rhythm inside the window, summed over jobs. */
+	uint64_t commits;      /* rawio_engine_commit calls that carried requests */
+	double ios_per_commit; /* requests per such commit */
+	uint64_t reaps;	       /* rawio_engine_reap calls */
+	double ios_per_reap;   /* completions per reap */
+
+	uint64_t lat_log_lines; /* lines written to opts.lat_log */
+	bool filled;		/* the region was written first (opts.fill) */
+};
+
+/*
+ * rawio_bench_run - check OPTS, open the target, run, fill RES.
+ *
+ * Everything that can be checked is checked before any I/O: unknown engine
+ * (-ENOENT), pattern, block size not a multiple of the device's offset
+ * alignment, region past the end of the device or empty, ramp without a
+ * runtime (-EINVAL), a path that cannot be opened (its open error, e.g.
+ * -ENOENT, -EACCES), an engine that cannot drive it (-EINVAL). An I/O that
+ * fails stops the run with its error (-EIO, ...). errbuf names the cause.
+ * Other errors: -ENOMEM, thread creation errors, the latency log's open or
+ * write errors.
+ */
+int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_result *res);
+
+/* "read", "write", "randread", "randwrite", "randrw" <-> enum. Parse: 0 or -EINVAL. */
+int rawio_bench_rw_parse(const char *s, enum rawio_bench_rw *out);
+const char *rawio_bench_rw_name(enum rawio_bench_rw rw);
+
+/*
+ * One line of a latency log, as rawio_bench_lat_log_parse reads it back:
+ * "time_ms, latency_ns, direction, size, offset" (fio's format, log_offset=1).
+ */
+struct rawio_bench_lat_entry {
+	uint64_t time_ms; /* completion time since the window opened */
+	uint64_t lat_ns;  /* queue call to completion */
+	unsigned dir;	  /* enum rawio_bench_dir */
+	uint64_t size;	  /* bytes */
+	uint64_t off;	  /* bytes */
+};
+
+/*
+ * rawio_bench_lat_log_parse - parse one line of a latency log (fio's lat log
+ * with or without the offset column and with or without fio 3.x's trailing
+ * priority column). Returns 0, or -EINVAL for a line that is not one.
+ */
+int rawio_bench_lat_log_parse(const char *line, struct rawio_bench_lat_entry *out);
+
+#endif
