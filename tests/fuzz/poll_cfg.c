@@ -4,9 +4,8 @@
  * A name that parses must pass the check, name itself back to an equivalent
  * configuration, and drive a predictor through a few windows without
  * overflow or a crash. Built with libFuzzer by the fuzz preset; otherwise
- * main() replays the corpus.
+ * replay.c's main() replays the corpus.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,51 +57,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(s);
 	return 0;
 }
-
-#ifndef RAWIO_LIBFUZZER
-static int replay(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[1 << 16];
-	size_t n;
-
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		DIR *d = opendir(argv[i]);
-		struct dirent *de;
-
-		if (!d) {
-			if (replay(argv[i]))
-				return 1;
-			files++;
-			continue;
-		}
-		while ((de = readdir(d))) {
-			char p[4096];
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", argv[i], de->d_name);
-			if (replay(p))
-				return 1;
-			files++;
-		}
-		closedir(d);
-	}
-	printf("replayed %d inputs\n", files);
-	return files ? 0 : 1;
-}
-#endif

@@ -4,9 +4,8 @@
  * MSR CSV, and the guesser). The first byte picks the format, the rest is the
  * text, in a buffer of exactly its size (no NUL: ASan sees any overread).
  * Whatever parses must be in range; whatever fails must say where. Built with
- * libFuzzer by the fuzz preset; otherwise main() replays the corpus.
+ * libFuzzer by the fuzz preset; otherwise replay.c's main() replays the corpus.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,51 +54,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(buf);
 	return 0;
 }
-
-#ifndef RAWIO_LIBFUZZER
-static int replay(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	static uint8_t buf[1 << 16];
-	size_t n;
-
-	if (!f) {
-		perror(path);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int files = 0;
-
-	for (int i = 1; i < argc; i++) {
-		DIR *d = opendir(argv[i]);
-		struct dirent *de;
-
-		if (!d) {
-			if (replay(argv[i]))
-				return 1;
-			files++;
-			continue;
-		}
-		while ((de = readdir(d))) {
-			char p[4096];
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", argv[i], de->d_name);
-			if (replay(p))
-				return 1;
-			files++;
-		}
-		closedir(d);
-	}
-	printf("replayed %d inputs\n", files);
-	return files ? 0 : 1;
-}
-#endif
