@@ -12,6 +12,9 @@
 #   --json      one JSON array of rows on stdout instead of the table
 #   --out DIR   runs, summary (vs-fio.tsv) and target file go here (default build/bench)
 #   --from TSV  no runs: summarize a runs.tsv written before
+#   --idle-wait S  before each fio/rawio pair, wait up to S seconds (default 20; 0: never) for
+#               the machine to be idle (under 20% CPU busy over half a second), so a burst of
+#               someone else's work lands on neither tool rather than on one of them
 # Every run's JSON is kept under DIR/runs/. Needs fio, jq, and root for zram.
 # A benchmark, never a test: it exits 0 whatever the numbers are.
 set -euo pipefail
@@ -20,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 rawio=${RAWIO:-$root/build/release/tools/rawio}
 out=$root/build/bench
-quick=0 json=0 reps=3 runtime=10 ramp=2 size=1G from=""
+quick=0 json=0 reps=3 runtime=10 ramp=2 size=1G from="" idle_wait=20
 engines="sync aio uring"
 targets=()
 
@@ -37,7 +40,8 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--engines) engines=$2; shift ;;
 	--from) from=$2; shift ;;
-	-h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--idle-wait) idle_wait=$2; shift ;;
+	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vs-fio.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -117,6 +121,29 @@ setup_target() {
 	esac
 }
 
+# cpu_busy_pct: percent of all CPUs busy over the next half second (from /proc/stat).
+cpu_busy_pct() {
+	local a b
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+	sleep 0.5
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ")
+		busy = y[1] - x[1]; idle = y[2] - x[2]
+		print (busy + idle > 0) ? int(100 * busy / (busy + idle)) : 0 }'
+}
+
+# idle_gate: wait (up to --idle-wait seconds) for the machine to be idle.
+idle_gate() {
+	local t0=$SECONDS
+	[ "$idle_wait" -gt 0 ] || return 0
+	while [ "$(cpu_busy_pct)" -ge 20 ]; do
+		if [ $((SECONDS - t0)) -ge "$idle_wait" ]; then
+			log "machine still busy after ${idle_wait}s; running anyway"
+			return 0
+		fi
+	done
+}
+
 fio_engine() {
 	case $1 in
 	sync) echo psync ;;
@@ -181,6 +208,7 @@ for tname in ${targets[@]+"${targets[@]}"}; do
 			case " $seen " in *" $rw/$bs/$qd "*) continue ;; esac
 			seen="$seen $rw/$bs/$qd"
 			for rep in $(seq 1 "$reps"); do
+				idle_gate
 				for tool in fio rawio; do
 					j=$out/runs/$label.$eng.$rw.$bs.qd$qd.$tool.$rep.json
 					if [ $tool = fio ]; then

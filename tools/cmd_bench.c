@@ -40,7 +40,7 @@ static void bench_usage(FILE *f)
 		"  --fill            write the region first when --create made or grew the file\n"
 		"  --fill-always     write the region first in any case\n"
 		"  --submit-batch N  commit every N queued I/Os (default 1, as fio)\n"
-		"  --complete-min N  reap waits for N completions (default 1)\n"
+		"  --complete-min N  reap waits for N completions (default qd/8, at least 1)\n"
 		"  --complete-max N  and takes at most N (default: qd)\n"
 		"  --uring FLAGS     comma list: regfiles,regbufs,sqpoll,coop,single,defer or "
 		"none\n"

@@ -112,7 +112,7 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	if (o->submit_batch > o->qd)
 		o->submit_batch = o->qd;
 	if (!o->complete_min)
-		o->complete_min = 1;
+		o->complete_min = o->qd / 8 ? o->qd / 8 : 1;
 	if (o->complete_min > o->qd)
 		o->complete_min = o->qd;
 	if (!o->complete_max || o->complete_max > o->qd)

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * One bench job: a thread with its own engine context, I/O slots and
- * statistics. The loop is fio's do_io with its defaults: queue while a slot
- * is free, commit every submit_batch queued requests (1: at once, so the
- * device starts on each request as soon as it exists), and when every slot is
- * in flight reap at least complete_min, taking everything available up to
- * complete_max. The clock is read where rawio already reads it (queue and
- * completion stamps) plus once per commit, for the submission latency.
+ * statistics. The loop is fio's do_io: queue while a slot is free, commit
+ * every submit_batch queued requests (1: at once, so the device starts on each
+ * request as soon as it exists), and when every slot is in flight reap at
+ * least complete_min (qd/8), taking everything available up to complete_max.
+ * The clock is read where rawio already reads it (queue and completion
+ * stamps) plus once per commit, for the submission latency.
  */
 #include <stdarg.h>
 #include <stdlib.h>
