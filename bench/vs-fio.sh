@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rawio bench side by side with fio: the same job on the same target, fio and rawio
-# alternating (A B A B ...) REPS times per row; prints medians and rawio/fio ratios.
+# alternating REPS times per row (A B, B A, A B, ...); prints medians and rawio/fio ratios.
 #
 # usage: bench/vs-fio.sh [--quick] [--target PATH|file|zram]... [--json] [--rawio BIN]
 #                        [--reps N] [--runtime S] [--ramp S] [--size SIZE] [--out DIR]
@@ -209,7 +209,12 @@ for tname in ${targets[@]+"${targets[@]}"}; do
 			seen="$seen $rw/$bs/$qd"
 			for rep in $(seq 1 "$reps"); do
 				idle_gate
-				for tool in fio rawio; do
+				# fio first on odd repetitions, rawio first on even ones: whatever
+				# drifts (CPU clocks after an idle spell, the host's caches) favors
+				# neither tool.
+				order="fio rawio"
+				[ $((rep % 2)) = 0 ] && order="rawio fio"
+				for tool in $order; do
 					j=$out/runs/$label.$eng.$rw.$bs.qd$qd.$tool.$rep.json
 					if [ $tool = fio ]; then
 						r=$(run_fio "$path" "$eng" "$rw" "$bs" "$qd" "$j")
