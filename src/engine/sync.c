@@ -26,18 +26,26 @@ int engine_discard(int fd, const struct rawio_dev_info *info, uint64_t off, uint
 	return 0;
 }
 
+/*
+ * preadv2/pwritev2 only where a request carries RWF_ flags: the vectored calls
+ * copy and check an iovec first, which cost 8% of a 4 KiB read from zram here
+ * (fio pvsync2 against psync); plain pread/pwrite take the buffer as it is.
+ */
 int64_t engine_do_sync(int fd, const struct rawio_dev_info *info, struct rawio_req *r)
 {
 	struct iovec iov = { .iov_base = req_data(r), .iov_len = req_left(r) };
+	int flags = req_rw_flags(r);
 	ssize_t n;
 
 	for (;;) {
 		switch (r->op) {
 		case RAWIO_OP_READ:
-			n = preadv2(fd, &iov, 1, (off_t)req_pos(r), req_rw_flags(r));
+			n = flags ? preadv2(fd, &iov, 1, (off_t)req_pos(r), flags)
+				  : pread(fd, iov.iov_base, iov.iov_len, (off_t)req_pos(r));
 			break;
 		case RAWIO_OP_WRITE:
-			n = pwritev2(fd, &iov, 1, (off_t)req_pos(r), req_rw_flags(r));
+			n = flags ? pwritev2(fd, &iov, 1, (off_t)req_pos(r), flags)
+				  : pwrite(fd, iov.iov_base, iov.iov_len, (off_t)req_pos(r));
 			break;
 		case RAWIO_OP_FSYNC:
 			n = fsync(fd);
