@@ -54,7 +54,10 @@ if [ "$target" = zram ]; then
 	[ "$(id -u)" = 0 ] || { echo "recovery.sh: zram needs root" >&2; exit 1; }
 	modprobe zram 2>/dev/null || true
 	[ -e /sys/block/zram0 ] || { echo "recovery.sh: no zram device" >&2; exit 1; }
-	echo 1 >/sys/block/zram0/reset
+	if [ "$(cat /sys/block/zram0/disksize)" != 0 ]; then
+		echo "recovery.sh: /dev/zram0 is in use (disksize set); not resetting it" >&2
+		exit 1
+	fi
 	echo $(( store_bytes + (1 << 30) )) >/sys/block/zram0/disksize
 	zram=1
 	target=/dev/zram0
