@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <rawio/bench.h>
+#include <rawio/poll.h>
 
 #include "cli.h"
 
@@ -46,6 +47,9 @@ static void bench_usage(FILE *f)
 		"none\n"
 		"                    (default single,defer,regbufs)\n"
 		"  --null            mem engine: move no data (the stack's own cost per I/O)\n"
+		"  --wait MODE       block|spin|hybrid: how reap waits (default block)\n"
+		"  --poll CFG        hybrid: the sleep predictor, as rawio pollsim (default "
+		"linux)\n"
 		"  --zero-buffers    write zeroes instead of random data (fio's zero_buffers)\n"
 		"  --seed N          offsets and read/write mix (default: fixed, runs repeat)\n"
 		"  --json            one JSON object on stdout\n"
@@ -330,6 +334,8 @@ int cmd_bench(int argc, char **argv)
 		OPT_CMAX,
 		OPT_URING,
 		OPT_NULL,
+		OPT_WAIT,
+		OPT_POLL,
 		OPT_SEED,
 		OPT_JSON,
 		OPT_LATLOG,
@@ -360,6 +366,8 @@ int cmd_bench(int argc, char **argv)
 		{ "complete-max", required_argument, NULL, OPT_CMAX },
 		{ "uring", required_argument, NULL, OPT_URING },
 		{ "null", no_argument, NULL, OPT_NULL },
+		{ "wait", required_argument, NULL, OPT_WAIT },
+		{ "poll", required_argument, NULL, OPT_POLL },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "lat-log", required_argument, NULL, OPT_LATLOG },
@@ -373,6 +381,8 @@ int cmd_bench(int argc, char **argv)
 	struct rawio_bench_result *res = NULL;
 	bool json = false, progress = true, have_uring = false, have_runtime = false;
 	bool have_ramp = false, null_mode = false, rwmix_zero = false;
+	bool have_wait = false, have_poll = false;
+	struct rawio_poll_cfg poll;
 	uint64_t v;
 	unsigned u;
 	char err[1024] = "";
@@ -470,6 +480,23 @@ int cmd_bench(int argc, char **argv)
 		case OPT_NULL:
 			null_mode = true;
 			break;
+		case OPT_WAIT:
+			if (rawio_wait_mode_parse(optarg, &eo.wait_mode)) {
+				cli_err("--wait: unknown mode '%s' (block, spin or hybrid)",
+					optarg);
+				return 2;
+			}
+			have_wait = true;
+			break;
+		case OPT_POLL:
+			if (rawio_poll_cfg_parse(optarg, &poll)) {
+				cli_err("--poll: bad predictor '%s' (e.g. linux, mean:50:100ms, "
+					"p10:80:1ms; see rawio pollsim --help)",
+					optarg);
+				return 2;
+			}
+			have_poll = true;
+			break;
 		case OPT_SEED:
 			if (cli_size("--seed", optarg, &o.seed))
 				return 2;
@@ -503,7 +530,13 @@ int cmd_bench(int argc, char **argv)
 		o.rw = RAWIO_BENCH_RANDWRITE;
 	if (!have_ramp && (!have_runtime || o.runtime_ns))
 		o.ramp_ns = BENCH_DEFAULT_RAMP_NS;
-	if (have_uring || null_mode) {
+	if (have_poll && eo.wait_mode != RAWIO_WAIT_HYBRID) {
+		cli_err("--poll needs --wait hybrid");
+		return 2;
+	}
+	if (have_poll)
+		eo.poll = &poll;
+	if (have_uring || null_mode || have_wait) {
 		if (null_mode && (!o.engine || strcmp(o.engine, "mem"))) {
 			cli_err("--null needs --engine mem");
 			return 2;
@@ -513,6 +546,10 @@ int cmd_bench(int argc, char **argv)
 			return 2;
 		}
 		eo.mem_flags = null_mode ? RAWIO_MEM_NULL : 0;
+		/* Without --uring, the defaults a NULL engine_opts gets. */
+		if (!have_uring && (!o.engine || !strcmp(o.engine, "uring")))
+			eo.uring_flags = RAWIO_URING_SINGLE_ISSUER | RAWIO_URING_DEFER_TASKRUN |
+					 RAWIO_URING_REG_BUFS;
 		o.engine_opts = &eo;
 	}
 	if (progress && isatty(STDERR_FILENO)) {

@@ -472,8 +472,15 @@ void rawio_engine_get_stats(const struct rawio_engine *e, struct rawio_engine_st
 
 void rawio_engine_describe(const struct rawio_engine *e, char *buf, size_t len)
 {
+	unsigned mode = ((const struct engine_core *)e)->wait.mode;
+	size_t n;
+
 	if (e->ops->describe)
 		e->ops->describe(e, buf, len);
 	else
 		snprintf(buf, len, "%s qd=%u", e->ops->name, e->qd);
+	n = len ? strnlen(buf, len) : 0;
+	/* Block is every engine's own way: name the others. */
+	if (mode != RAWIO_WAIT_BLOCK && n < len)
+		snprintf(buf + n, len - n, " wait=%s", rawio_wait_mode_name(mode));
 }

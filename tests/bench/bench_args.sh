@@ -22,6 +22,12 @@ status 2 "${B[@]}" --engine mem --uring regbufs
 says "uring needs --engine uring"
 status 2 "${B[@]}" --engine uring --uring turbo
 says "unknown flag 'turbo'"
+status 2 "${B[@]}" --engine mem --wait nap
+says "wait: unknown mode 'nap'"
+status 2 "${B[@]}" --engine mem --wait spin --poll linux
+says "poll needs --wait hybrid"
+status 2 "${B[@]}" --engine mem --wait hybrid --poll sometimes
+says "poll: bad predictor 'sometimes'"
 status 2 "${B[@]}" --engine mem stray
 status 0 "$RAWIO" bench --help
 says "usage: rawio bench"

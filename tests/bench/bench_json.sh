@@ -39,6 +39,11 @@ j=$("$RAWIO" bench --engine mem --null --size 4M --runtime 100ms --json --no-pro
 jcheck "$j" '.engine_desc | test("null=yes")' "null mode"
 jcheck "$j" '.rw == "randread" and .qd == 32 and .submit_batch == 1 and .complete_min == 4 and
 	.complete_max == 32' "defaults"
+jcheck "$j" '.engine_desc | test("wait=") | not' "blocking waits by default"
+j=$("$RAWIO" bench --engine mem --size 4M --runtime 100ms --json --no-progress --ramp 0 \
+	--wait hybrid --poll p10:80:1ms)
+jcheck "$j" '.engine_desc | test("wait=hybrid")' "--wait hybrid reaches the engine"
+jcheck "$j" '.ios > 100' "and I/O completes under it"
 
 # A one-pass run: exactly size/bs I/Os.
 j=$("$RAWIO" bench --engine mem --size 4M --bs 64k --rw write --runtime 0 --json --no-progress)
