@@ -3,10 +3,12 @@
 # runs apt-get update only when something is missing.
 set -euo pipefail
 
+# nbdfuse comes with libnbd-bin on Debian 12 (the name is only a virtual package: asking
+# dpkg for it would find it missing on every run).
 pkgs=(
 	build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
 	liburing-dev libaio-dev libisal-dev libcjson-dev
-	nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev nbdfuse
+	nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev
 	fio gnuplot-nox linux-perf
 	util-linux e2fsprogs xfsprogs btrfs-progs kmod jq
 )
