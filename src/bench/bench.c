@@ -169,7 +169,7 @@ static int bench_open(struct bench *b, bool *grown)
 		path = mempath;
 	}
 	dopts.flags = o->dev_flags;
-	if (!bench_writes(o->rw) && !(o->dev_flags & RAWIO_DEV_CREATE))
+	if (!bench_writes(o->rw) && !(o->dev_flags & RAWIO_DEV_CREATE) && !o->fill_always)
 		dopts.flags |= RAWIO_DEV_RDONLY;
 	if (o->dev_flags & RAWIO_DEV_CREATE) {
 		if (!o->region)

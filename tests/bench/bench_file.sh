@@ -19,6 +19,13 @@ jcheck "$j" '.filled == true and .ios == 64' "created, filled, read once"
 j=$("$RAWIO" bench --engine sync --file "$f" --create --fill --size 4M --runtime 0 --json \
 	--no-progress)
 jcheck "$j" '.filled == false' "an existing file is not filled again"
+# --fill-always on a read pattern: the file is opened for writing too, refilled, then read.
+truncate -s 1M "$dir/zero.img"
+j=$("$RAWIO" bench --engine sync --file "$dir/zero.img" --fill-always --rw randread \
+	--runtime 0 --json --no-progress) || fail "--fill-always with randread"
+jcheck "$j" '.filled == true and .ios == 256' "--fill-always refilled, then read"
+[ "$(od -An -tx1 -N4096 "$dir/zero.img" | tr -d ' \n' | tr -d 0 | wc -c)" -gt 1000 ] ||
+	fail "--fill-always did not write"
 
 for e in sync threads aio uring; do
 	for rw in randread randwrite; do
