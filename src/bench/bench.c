@@ -43,11 +43,9 @@ static int bench_err(const struct rawio_bench_opts *o, int err, const char *fmt,
 {
 	va_list ap;
 
-	if (o->errbuf && o->errbuf_len) {
-		va_start(ap, fmt);
-		vsnprintf(o->errbuf, o->errbuf_len, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errbuf_vset(o->errbuf, o->errbuf_len, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
@@ -255,7 +253,7 @@ static int bench_fill(struct bench *b)
 		int64_t n;
 
 		r.len = end - off < chunk ? end - off : chunk;
-		bench_fill_buf(buf, r.len, bench_rand(&rng));
+		bench_fill_buf(buf, r.len, rng_xorshift(&rng));
 		n = rawio_engine_run1(e, &r);
 		if (n != (int64_t)r.len) {
 			ret = n < 0 ? (int)n : -EIO;

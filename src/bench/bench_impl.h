@@ -12,7 +12,9 @@
 #include <rawio/rawio.h>
 #include <rawio/bench.h>
 
+#include "util/errbuf.h"
 #include "util/hist.h"
+#include "util/rng.h"
 
 /* Offsets: block numbers of a region, sequential or a keyed permutation per pass. */
 struct bench_offsets {
@@ -29,18 +31,6 @@ struct bench_offsets {
 
 void bench_offsets_init(struct bench_offsets *o, uint64_t nblocks, bool random, uint64_t seed);
 uint64_t bench_offsets_next(struct bench_offsets *o);
-
-/* xorshift64*: the read/write mix and buffer contents. Never 0 state. */
-static inline uint64_t bench_rand(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
 
 uint64_t bench_mix64(uint64_t x);
 

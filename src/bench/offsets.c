@@ -25,7 +25,7 @@ void bench_fill_buf(void *buf, size_t len, uint64_t seed)
 	uint64_t *w = buf, s = bench_mix64(seed) | 1;
 
 	for (size_t i = 0; i < len / 8; i++)
-		w[i] = bench_rand(&s);
+		w[i] = rng_xorshift(&s);
 }
 
 static void offsets_new_pass(struct bench_offsets *o)

@@ -23,17 +23,6 @@ uint64_t cache_realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void cache_errmsg(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!buf || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 void cache_fail(struct rawio_cache *c, int err)
 {
 	if (c->error)
@@ -306,29 +295,27 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	ci = rawio_dev_info(cdev);
 	bi = rawio_dev_info(bdev);
 	if (ci->offset_align > CACHE_BLOCK || bi->offset_align > CACHE_BLOCK) {
-		cache_errmsg(errbuf, errlen,
-			     "%s: needs %u-byte alignment; the cache's blocks are %u",
-			     ci->offset_align > CACHE_BLOCK ? ci->path : bi->path,
-			     ci->offset_align > CACHE_BLOCK ? ci->offset_align : bi->offset_align,
-			     CACHE_BLOCK);
+		errbuf_set(errbuf, errlen, "%s: needs %u-byte alignment; the cache's blocks are %u",
+			   ci->offset_align > CACHE_BLOCK ? ci->path : bi->path,
+			   ci->offset_align > CACHE_BLOCK ? ci->offset_align : bi->offset_align,
+			   CACHE_BLOCK);
 		return -EINVAL;
 	}
 	ret = cache_geometry_plan(&g, ci->size, bi->size, opts->segment_size);
 	if (ret) {
 		if (ret == -ENOSPC)
-			cache_errmsg(
-				errbuf, errlen,
-				"%s: %llu bytes cannot hold %llu segments of %u bytes after the "
-				"1 MiB superblock area",
-				ci->path, (unsigned long long)ci->size,
-				(unsigned long long)CACHE_MIN_SEGMENTS,
-				opts->segment_size ? opts->segment_size
-						   : RAWIO_CACHE_DEFAULT_SEGMENT);
+			errbuf_set(errbuf, errlen,
+				   "%s: %llu bytes cannot hold %llu segments of %u bytes after the "
+				   "1 MiB superblock area",
+				   ci->path, (unsigned long long)ci->size,
+				   (unsigned long long)CACHE_MIN_SEGMENTS,
+				   opts->segment_size ? opts->segment_size
+						      : RAWIO_CACHE_DEFAULT_SEGMENT);
 		else
-			cache_errmsg(errbuf, errlen,
-				     "bad geometry: segment size %u (a power of two from 16 KiB to "
-				     "1 MiB), backing device %s of %llu bytes",
-				     opts->segment_size, bi->path, (unsigned long long)bi->size);
+			errbuf_set(errbuf, errlen,
+				   "bad geometry: segment size %u (a power of two from 16 KiB to "
+				   "1 MiB), backing device %s of %llu bytes",
+				   opts->segment_size, bi->path, (unsigned long long)bi->size);
 		return ret;
 	}
 	buf = rawio_buf_alloc(3 * CACHE_BLOCK, CACHE_BLOCK);
@@ -340,26 +327,26 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	res = cache_run1(e, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);
 	if (res < 0) {
 		ret = (int)res;
-		cache_errmsg(errbuf, errlen, "%s: reading the superblock area: %s", ci->path,
-			     rawio_strerror(ret));
+		errbuf_set(errbuf, errlen, "%s: reading the superblock area: %s", ci->path,
+			   rawio_strerror(ret));
 		goto out;
 	}
 	if (!opts->force) {
 		if (!cache_sb_decode(buf, CACHE_BLOCK, &found)) {
 			cache_uuid_str(found.uuid, uuid);
-			cache_errmsg(errbuf, errlen,
-				     "%s holds a rawio cache (uuid %s, %llu segments of %u bytes); "
-				     "formatting loses its dirty data: use --force",
-				     ci->path, uuid, (unsigned long long)found.nr_segments,
-				     found.segment_size);
+			errbuf_set(errbuf, errlen,
+				   "%s holds a rawio cache (uuid %s, %llu segments of %u bytes); "
+				   "formatting loses its dirty data: use --force",
+				   ci->path, uuid, (unsigned long long)found.nr_segments,
+				   found.segment_size);
 			ret = -EEXIST;
 			goto out;
 		}
 		if (!cache_all_zero(buf, 3 * CACHE_BLOCK)) {
-			cache_errmsg(errbuf, errlen,
-				     "%s: its first 12 KiB are not zero (a filesystem or data?); "
-				     "formatting destroys it: use --force",
-				     ci->path);
+			errbuf_set(errbuf, errlen,
+				   "%s: its first 12 KiB are not zero (a filesystem or data?); "
+				   "formatting destroys it: use --force",
+				   ci->path);
 			ret = -EEXIST;
 			goto out;
 		}
@@ -387,8 +374,8 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 		res = cache_run1(e, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	ret = res < 0 ? (int)res : 0;
 	if (ret)
-		cache_errmsg(errbuf, errlen, "%s: writing the new cache: %s", ci->path,
-			     rawio_strerror(ret));
+		errbuf_set(errbuf, errlen, "%s: writing the new cache: %s", ci->path,
+			   rawio_strerror(ret));
 out:
 	rawio_engine_close(e);
 	rawio_buf_free(buf);
@@ -556,8 +543,7 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	if (c->opts.tunables) {
 		ret = cache_tunables_check(c->opts.tunables);
 		if (ret) {
-			cache_errmsg(c->opts.errbuf, c->opts.errbuf_len,
-				     "a tunable is out of range");
+			errbuf_set(c->opts.errbuf, c->opts.errbuf_len, "a tunable is out of range");
 			goto err;
 		}
 		c->tun = *c->opts.tunables;
@@ -581,8 +567,8 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 		goto err;
 	ret = cache_recover(c);
 	if (ret) {
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len, "%s: recovery failed: %s",
-			     c->cinfo->path, rawio_strerror(ret));
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len, "%s: recovery failed: %s",
+			   c->cinfo->path, rawio_strerror(ret));
 		goto err;
 	}
 	if (!c->read_only) {

@@ -32,6 +32,7 @@
 #include <rawio/cache.h>
 
 #include "format.h"
+#include "util/errbuf.h"
 
 #define CACHE_POOL_MAX	  64   /* engine contexts kept per device for foreground I/O */
 #define CACHE_POOL_QD	  32   /* their queue depth */
@@ -176,8 +177,6 @@ int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool
 /* Make the cache refuse writes from now on with ERR. Lock held. */
 void cache_fail(struct rawio_cache *c, int err);
 uint64_t cache_realtime_ns(void);
-void cache_errmsg(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* flush.c */
 void *cache_flush_main(void *arg);

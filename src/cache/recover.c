@@ -414,9 +414,9 @@ int cache_read_super(struct rawio_cache *c, struct cache_rec *rec, int *rec_ok)
 
 	*rec_ok = 0;
 	if (c->cinfo->size < CACHE_SEG_OFF) {
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len,
-			     "%s: not a rawio cache (%llu bytes, smaller than the superblock area)",
-			     path, (unsigned long long)c->cinfo->size);
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len,
+			   "%s: not a rawio cache (%llu bytes, smaller than the superblock area)",
+			   path, (unsigned long long)c->cinfo->size);
 		return -EUCLEAN;
 	}
 	buf = rawio_buf_alloc(3 * CACHE_BLOCK, CACHE_BLOCK);
@@ -425,33 +425,32 @@ int cache_read_super(struct rawio_cache *c, struct cache_rec *rec, int *rec_ok)
 	res = cache_io(c, false, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);
 	if (res < 0) {
 		ret = (int)res;
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len, "%s: reading the superblock: %s",
-			     path, rawio_strerror(ret));
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len, "%s: reading the superblock: %s",
+			   path, rawio_strerror(ret));
 		goto out;
 	}
 	ret = cache_sb_decode(buf, CACHE_BLOCK, &c->g);
 	if (ret) {
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len, "%s: %s", path,
-			     ret == -ENODATA
-				     ? "not a rawio cache (no superblock; format it first)"
-				     : "no valid cache superblock (not a rawio cache, or damaged)");
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len, "%s: %s", path,
+			   ret == -ENODATA
+				   ? "not a rawio cache (no superblock; format it first)"
+				   : "no valid cache superblock (not a rawio cache, or damaged)");
 		ret = ret == -EBADMSG ? -EBADMSG : -EUCLEAN;
 		goto out;
 	}
 	if (c->cinfo->size < c->g.cache_size) {
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len,
-			     "%s: %llu bytes, but the cache was formatted for %llu", path,
-			     (unsigned long long)c->cinfo->size,
-			     (unsigned long long)c->g.cache_size);
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len,
+			   "%s: %llu bytes, but the cache was formatted for %llu", path,
+			   (unsigned long long)c->cinfo->size, (unsigned long long)c->g.cache_size);
 		ret = -EUCLEAN;
 		goto out;
 	}
 	if (c->binfo->size < c->g.backing_size) {
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len,
-			     "%s: %llu bytes, but the cache on %s caches %llu: the wrong backing "
-			     "device?",
-			     c->binfo->path, (unsigned long long)c->binfo->size, path,
-			     (unsigned long long)c->g.backing_size);
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len,
+			   "%s: %llu bytes, but the cache on %s caches %llu: the wrong backing "
+			   "device?",
+			   c->binfo->path, (unsigned long long)c->binfo->size, path,
+			   (unsigned long long)c->g.backing_size);
 		ret = -EINVAL;
 		goto out;
 	}
@@ -465,8 +464,8 @@ int cache_read_super(struct rawio_cache *c, struct cache_rec *rec, int *rec_ok)
 				true; /* damaged (most likely torn while written) */
 	}
 	if (!*rec_ok) {
-		cache_errmsg(c->opts.errbuf, c->opts.errbuf_len,
-			     "%s: no valid superblock record (both copies damaged)", path);
+		errbuf_set(c->opts.errbuf, c->opts.errbuf_len,
+			   "%s: no valid superblock record (both copies damaged)", path);
 		ret = dec[0] == -EBADMSG || dec[1] == -EBADMSG ? -EBADMSG : -EUCLEAN;
 		goto out;
 	}

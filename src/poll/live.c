@@ -13,7 +13,9 @@
 #include <rawio/rawio.h>
 #include <rawio/poll.h>
 
+#include "util/errbuf.h"
 #include "util/hist.h"
+#include "util/rng.h"
 
 #define LIVE_DEFAULT_IOS   10000u
 #define LIVE_DEFAULT_BS	   4096u
@@ -32,11 +34,9 @@ static int live_err(const struct rawio_pollsim_live_opts *o, int err, const char
 {
 	va_list ap;
 
-	if (o->errbuf && o->errbuf_len) {
-		va_start(ap, fmt);
-		vsnprintf(o->errbuf, o->errbuf_len, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errbuf_vset(o->errbuf, o->errbuf_len, fmt, ap);
+	va_end(ap);
 	return err;
 }
 
@@ -52,17 +52,6 @@ static uint64_t live_thread_cpu_ns(void)
 	if (getrusage(RUSAGE_THREAD, &ru))
 		return 0;
 	return live_tv_ns(&ru.ru_utime) + live_tv_ns(&ru.ru_stime);
-}
-
-static uint64_t live_rand(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
 }
 
 /* The I/O loop; LATS (optional, o->ios entries) receives every latency. */
@@ -91,7 +80,7 @@ static int live_loop(const struct rawio_pollsim_live_opts *o, struct rawio_engin
 			r.op = io->dir ? RAWIO_OP_WRITE : RAWIO_OP_READ;
 			r.len = io->bytes < 512 ? 512 : (io->bytes + 511) / 512 * 512;
 		}
-		r.off = live_rand(&rng) % blocks * 4096;
+		r.off = rng_xorshift(&rng) % blocks * 4096;
 		if (r.off + r.len > region)
 			r.off = 0;
 		q = rawio_engine_queue(e, &r);

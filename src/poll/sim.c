@@ -11,6 +11,7 @@
 #include <rawio/poll.h>
 
 #include "util/hist.h"
+#include "util/rng.h"
 
 #define SIM_DEFAULT_IO_NS   1000u
 #define SIM_DEFAULT_CS_NS   1500u
@@ -28,17 +29,6 @@ void rawio_pollsim_params_default(struct rawio_pollsim_params *p)
 	p->irq_ns = SIM_DEFAULT_IRQ_NS;
 	p->wake_ns = SIM_DEFAULT_WAKE_NS;
 	p->threads = 1;
-}
-
-static uint64_t sim_rand(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*s = x;
-	return x * 0x2545f4914f6cdd1dull;
 }
 
 static uint64_t sim_row_cpu(const struct rawio_pollsim_params *par,
@@ -136,7 +126,7 @@ static int sim_thread(const struct rawio_poll_trace *t, unsigned mode,
 		const struct rawio_poll_io *io = &t->ios[idx];
 		uint64_t lat_dev = io->lat_ns, seen = lat_dev + par->poll_ns, busy;
 		uint64_t s = 0, w, wake, cost;
-		unsigned q = (unsigned)(sim_rand(&rng) >> 59); /* 0..31 */
+		unsigned q = (unsigned)(rng_xorshift(&rng) >> 59); /* 0..31 */
 
 		if (++idx == t->nr)
 			idx = 0;

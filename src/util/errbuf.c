@@ -4,13 +4,17 @@
 
 #include "errbuf.h"
 
+void errbuf_vset(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	if (buf && len)
+		vsnprintf(buf, len, fmt, ap);
+}
+
 void errbuf_set(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!buf || !len)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
+	errbuf_vset(buf, len, fmt, ap);
 	va_end(ap);
 }

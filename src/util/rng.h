@@ -15,6 +15,19 @@ static inline uint64_t rng_next(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/* xorshift64*: cheaper, for streams that need speed more than quality (offsets
+ * mixes, buffer contents, simulated jitter). The state must never be 0. */
+static inline uint64_t rng_xorshift(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
 /* Uniform in [0, n); n > 0. */
 static inline uint64_t rng_below(uint64_t *state, uint64_t n)
 {
