@@ -9,15 +9,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# status EXPECTED CMD...: run CMD, stdout+stderr into $out, check its exit code.
-status() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$out" 2>&1 || rc=$?
-	[ "$rc" -eq "$want" ] || { cat "$out" >&2; fail "$* exited $rc, expected $want"; }
-	echo "ok: $* -> $rc"
-}
-
 status 1 "$RAWIO" devinfo /nonexistent/x
 grep -qx 'rawio devinfo: /nonexistent/x: No such file or directory' "$out" ||
 	fail "missing path message: $(cat "$out")"

@@ -1,28 +1,7 @@
 # Shared by the dev shell tests; source it after `set -euo pipefail`.
 # Exit codes: 0 pass, 1 fail, 77 skip.
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-skip() {
-	echo "SKIP: $*" >&2
-	exit 77
-}
-
-need_root() {
-	[ "$(id -u)" -eq 0 ] || skip "needs root"
-}
-
-need_tool() {
-	local t
-	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || skip "needs $t"
-	done
-}
-
-[ -n "${RAWIO:-}" ] && [ -x "$RAWIO" ] || fail "RAWIO is not set to the rawio binary"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 need_tool jq
 
 # devinfo_json PATH: run `rawio devinfo PATH --json` into $DEVINFO.

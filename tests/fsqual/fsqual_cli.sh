@@ -16,15 +16,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# status EXPECTED CMD...: run CMD, stdout+stderr into $out, check its exit code.
-status() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$out" 2>&1 || rc=$?
-	[ "$rc" -eq "$want" ] || { cat "$out" >&2; fail "$* exited $rc, expected $want"; }
-	echo "ok: $* -> $rc"
-}
-
 # one_line TEXT: $out is exactly one line, "rawio fsqual: TEXT".
 one_line() {
 	[ "$(wc -l <"$out")" -eq 1 ] || { cat "$out" >&2; fail "expected one line"; }

@@ -6,25 +6,11 @@
 # file and read back.
 set -euo pipefail
 
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-[ -n "${RAWIO:-}" ] && [ -x "$RAWIO" ] || fail "RAWIO is not set to the rawio binary"
+. "$(dirname "$0")/../lib.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-pollsim-cli.XXXXXX")
 out="$work/out"
 trap 'rm -rf "$work"' EXIT
 trap 'exit 1' INT TERM HUP
-
-# status EXPECTED CMD...: run CMD, stdout+stderr into $out, check its exit code.
-status() {
-	local want=$1 rc=0
-	shift
-	"$@" >"$out" 2>&1 || rc=$?
-	[ "$rc" -eq "$want" ] || { cat "$out" >&2; fail "$* exited $rc, expected $want"; }
-	echo "ok: $* -> $rc"
-}
 
 # 3000 4 KiB reads of 80..120 us, every 50th a 400 us outlier (rawio's latency log).
 awk 'BEGIN { srand(1); for (i = 0; i < 3000; i++) {
