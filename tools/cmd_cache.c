@@ -169,17 +169,6 @@ static int cc_format(struct cc_args *a)
 	return ret;
 }
 
-static void cc_uuid(const uint8_t *u, char *out)
-{
-	int k = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[k++] = '-';
-		k += sprintf(out + k, "%02x", u[i]);
-	}
-}
-
 /* ---- stat ---- */
 
 #define J(obj, st, f) cJSON_AddNumberToObject(obj, #f, (double)(st)->f)
@@ -187,9 +176,9 @@ static void cc_uuid(const uint8_t *u, char *out)
 static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
 {
 	cJSON *j = cJSON_CreateObject();
-	char uuid[40];
+	char uuid[RAWIO_UUID_STR_LEN];
 
-	cc_uuid(st->uuid, uuid);
+	rawio_uuid_str(st->uuid, uuid);
 	cJSON_AddStringToObject(j, "uuid", uuid);
 	J(j, st, size);
 	J(j, st, segment_size);
@@ -271,9 +260,9 @@ static cJSON *cc_recovery_json(const struct rawio_cache_recovery *r)
 
 static void cc_stat_print(const struct rawio_cache_stat *st)
 {
-	char uuid[40], h1[32], h2[32];
+	char uuid[RAWIO_UUID_STR_LEN], h1[32], h2[32];
 
-	cc_uuid(st->uuid, uuid);
+	rawio_uuid_str(st->uuid, uuid);
 	printf("uuid:              %s\n", uuid);
 	printf("virtual size:      %s\n", cli_human(st->size, h1, sizeof(h1)));
 	printf("segments:          %llu of %s (%u data blocks each)\n",

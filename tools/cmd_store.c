@@ -284,30 +284,17 @@ static int cmd_ls(struct store_args *a)
 	return store_close_cli(a, s);
 }
 
-static void uuid_fmt(const uint8_t *u, char *out)
-{
-	static const int dash[] = { 4, 6, 8, 10 };
-	int k = 0;
-
-	for (int i = 0; i < 16; i++) {
-		for (int d = 0; d < 4; d++)
-			if (i == dash[d])
-				out[k++] = '-';
-		k += sprintf(out + k, "%02x", u[i]);
-	}
-}
-
 static int cmd_stat(struct store_args *a)
 {
 	struct rawio_store *s;
 	struct rawio_store_stat st;
-	char uuid[40], h1[32], h2[32];
+	char uuid[RAWIO_UUID_STR_LEN], h1[32], h2[32];
 
 	a->o.read_only = true;
 	if (store_open_cli(a, &s))
 		return 1;
 	rawio_store_stat(s, &st);
-	uuid_fmt(st.uuid, uuid);
+	rawio_uuid_str(st.uuid, uuid);
 	if (a->json) {
 		cJSON *j = cJSON_CreateObject();
 

@@ -11,6 +11,7 @@
 #define RAWIO_RAWIO_H
 
 #include <errno.h>
+#include <stdint.h>
 
 #ifndef EUCLEAN
 #define EUCLEAN 117
@@ -25,6 +26,15 @@
  * -EUCLEAN reads "corrupt structure". Thread-safe.
  */
 const char *rawio_strerror(int err);
+
+/* Bytes rawio_uuid_str() writes, NUL included. */
+#define RAWIO_UUID_STR_LEN 37
+
+/*
+ * rawio_uuid_str - format a 16-byte UUID (store and cache superblocks) as
+ * 8-4-4-4-12 lower-case hex into OUT. Thread-safe.
+ */
+void rawio_uuid_str(const uint8_t uuid[16], char out[RAWIO_UUID_STR_LEN]);
 
 #include <rawio/dev.h>
 #include <rawio/engine.h>

@@ -15,14 +15,6 @@
 #include "cache_impl.h"
 #include "util/crc32c.h"
 
-uint64_t cache_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void cache_fail(struct rawio_cache *c, int err)
 {
 	if (c->error)
@@ -253,17 +245,6 @@ void rawio_cache_get_tunables(struct rawio_cache *c, struct rawio_cache_tunables
 
 /* ---- format ---- */
 
-static void cache_uuid_str(const uint8_t *u, char *out)
-{
-	int k = 0;
-
-	for (int i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[k++] = '-';
-		k += sprintf(out + k, "%02x", u[i]);
-	}
-}
-
 static int64_t cache_run1(struct rawio_engine *e, int op, unsigned flags, void *buf, uint64_t len,
 			  uint64_t off)
 {
@@ -286,7 +267,7 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	struct cache_rec rec = { .seq = 1 };
 	char *errbuf = opts ? opts->errbuf : NULL;
 	size_t errlen = opts ? opts->errbuf_len : 0;
-	char *buf = NULL, uuid[40];
+	char *buf = NULL, uuid[RAWIO_UUID_STR_LEN];
 	int64_t res;
 	int ret;
 
@@ -333,7 +314,7 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	}
 	if (!opts->force) {
 		if (!cache_sb_decode(buf, CACHE_BLOCK, &found)) {
-			cache_uuid_str(found.uuid, uuid);
+			rawio_uuid_str(found.uuid, uuid);
 			errbuf_set(errbuf, errlen,
 				   "%s holds a rawio cache (uuid %s, %llu segments of %u bytes); "
 				   "formatting loses its dirty data: use --force",
@@ -357,7 +338,7 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	}
 	g.uuid[6] = (g.uuid[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
 	g.uuid[8] = (g.uuid[8] & 0x3f) | 0x80;
-	g.format_ns = cache_realtime_ns();
+	g.format_ns = clock_realtime_ns();
 	rec.written_ns = g.format_ns;
 
 	/* Records first, the superblock last: a crash in between leaves no new cache. */

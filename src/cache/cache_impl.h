@@ -32,6 +32,7 @@
 #include <rawio/cache.h>
 
 #include "format.h"
+#include "util/clock.h"
 #include "util/errbuf.h"
 
 #define CACHE_POOL_MAX	  64   /* engine contexts kept per device for foreground I/O */
@@ -176,7 +177,6 @@ int64_t cache_io(struct rawio_cache *c, bool backing, int op, unsigned flags, vo
 int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write);
 /* Make the cache refuse writes from now on with ERR. Lock held. */
 void cache_fail(struct rawio_cache *c, int err);
-uint64_t cache_realtime_ns(void);
 
 /* flush.c */
 void *cache_flush_main(void *arg);

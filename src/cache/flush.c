@@ -106,7 +106,7 @@ static void flush_prepare(struct rawio_cache *c, struct flush_req *fr, uint64_t 
 		.id = id,
 		.nr_blocks = s->nr_blocks,
 		.flags = s->flags,
-		.written_ns = cache_realtime_ns(),
+		.written_ns = clock_realtime_ns(),
 	};
 	char *mem = s->buf->mem;
 

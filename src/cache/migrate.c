@@ -229,7 +229,7 @@ static int migrate_batch(struct mig_ctx *m, size_t n, uint64_t last, uint64_t se
 	pthread_mutex_lock(&c->lock);
 	c->st.backing_flushes++;
 	pthread_mutex_unlock(&c->lock);
-	rec.written_ns = cache_realtime_ns();
+	rec.written_ns = clock_realtime_ns();
 	cache_rec_encode(m->rec, &c->g, &rec);
 	r = (struct rawio_req){ .op = RAWIO_OP_WRITE,
 				.flags = RAWIO_REQ_FUA,

@@ -28,6 +28,7 @@
 
 #include "cache_impl.h"
 #include "util/crc32c.h"
+#include "util/report.h"
 
 enum hdr_state {
 	H_ZERO = 0, /* nothing there */
@@ -483,23 +484,6 @@ out:
 
 /* ---- check ---- */
 
-static void check_add(char *r, size_t len, size_t *used, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void check_add(char *r, size_t len, size_t *used, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!r || *used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(r + *used, len - *used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
-}
-
 int rawio_cache_check(struct rawio_dev *cdev, struct rawio_dev *bdev,
 		      const struct rawio_cache_opts *opts, char *report, size_t report_len)
 {
@@ -521,33 +505,34 @@ int rawio_cache_check(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	rc = &c->rec;
 	if (rc->record_fallback) {
 		problems++;
-		check_add(report, report_len, &used,
-			  "a superblock record copy is damaged; the other was used\n");
+		report_add(report, report_len, &used,
+			   "a superblock record copy is damaged; the other was used\n");
 	}
 	if (rc->corrupt) {
 		problems++;
-		check_add(report, report_len, &used,
-			  "%llu segment headers have our magic and a good crc but a wrong "
-			  "structure\n",
-			  (unsigned long long)rc->corrupt);
+		report_add(report, report_len, &used,
+			   "%llu segment headers have our magic and a good crc but a wrong "
+			   "structure\n",
+			   (unsigned long long)rc->corrupt);
 	}
 	if (rc->io_errors) {
 		problems++;
-		check_add(report, report_len, &used, "%llu segments could not be read\n",
-			  (unsigned long long)rc->io_errors);
+		report_add(report, report_len, &used, "%llu segments could not be read\n",
+			   (unsigned long long)rc->io_errors);
 	}
-	check_add(report, report_len, &used,
-		  "record #%llu: written back up to segment %llu; replayed %llu segments "
-		  "(%llu..%llu, %llu blocks), stopped at %llu (%s)\n",
-		  (unsigned long long)rc->record_seq, (unsigned long long)rc->last_migrated,
-		  (unsigned long long)rc->replayed, (unsigned long long)rc->run_first,
-		  (unsigned long long)rc->run_last, (unsigned long long)rc->replayed_blocks,
-		  (unsigned long long)rc->stop_id, rc->stop_reason);
+	report_add(report, report_len, &used,
+		   "record #%llu: written back up to segment %llu; replayed %llu segments "
+		   "(%llu..%llu, %llu blocks), stopped at %llu (%s)\n",
+		   (unsigned long long)rc->record_seq, (unsigned long long)rc->last_migrated,
+		   (unsigned long long)rc->replayed, (unsigned long long)rc->run_first,
+		   (unsigned long long)rc->run_last, (unsigned long long)rc->replayed_blocks,
+		   (unsigned long long)rc->stop_id, rc->stop_reason);
 	if (rc->torn || rc->orphans)
-		check_add(report, report_len, &used,
-			  "crash leftovers (not problems): %llu torn segments, %llu valid segments "
-			  "past the run (never acknowledged; zeroed at the next read-write open)\n",
-			  (unsigned long long)rc->torn, (unsigned long long)rc->orphans);
+		report_add(
+			report, report_len, &used,
+			"crash leftovers (not problems): %llu torn segments, %llu valid segments "
+			"past the run (never acknowledged; zeroed at the next read-write open)\n",
+			(unsigned long long)rc->torn, (unsigned long long)rc->orphans);
 	rawio_cache_close(c);
 	return problems;
 }

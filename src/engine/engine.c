@@ -42,14 +42,6 @@ struct engine_core {
 	struct poll_waiter wait; /* how reap waits: block, spin, hybrid (src/poll/wait.c) */
 };
 
-uint64_t rawio_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 const char *const *rawio_engine_list(void)
 {
 	return engine_names;

@@ -22,6 +22,7 @@
 #include "store_impl.h"
 #include "util/crc32c.h"
 #include "util/errbuf.h"
+#include "util/report.h"
 
 #define CP_CHUNK (1u << 20) /* checkpoint bodies are read this much at a time */
 
@@ -532,24 +533,6 @@ out:
 	free(c.zero);
 	free(c.retry_idx);
 	return ret;
-}
-
-/* Append a line to a bounded report. */
-static void report_add(char *r, size_t len, size_t *used, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report_add(char *r, size_t len, size_t *used, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (!r || *used >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(r + *used, len - *used, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
 }
 
 struct check_ctx {

@@ -11,16 +11,9 @@
 #include <time.h>
 
 #include "store_impl.h"
+#include "util/clock.h"
 #include "util/crc32c.h"
 #include "util/errbuf.h"
-
-static uint64_t store_realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 const char *rawio_store_recover_name(enum rawio_store_recover mode)
 {
@@ -172,14 +165,6 @@ static int store_sb_area_used(void *buf, struct store_geometry *found)
 	return any ? 2 : 0;
 }
 
-static void store_uuid_str(const uint8_t *u, char *out)
-{
-	for (int i = 0; i < 16; i++)
-		sprintf(out + i * 2 + (i >= 4) + (i >= 6) + (i >= 8) + (i >= 10), "%02x", u[i]);
-	out[8] = out[13] = out[18] = out[23] = '-';
-	out[36] = 0;
-}
-
 int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts)
 {
 	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
@@ -187,7 +172,7 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	struct store_geometry found;
 	char *errbuf = opts ? opts->errbuf : NULL;
 	size_t errlen = opts ? opts->errbuf_len : 0;
-	char uuid[40];
+	char uuid[RAWIO_UUID_STR_LEN];
 	void *buf = NULL;
 	int64_t res;
 	int ret, used;
@@ -228,7 +213,7 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		used = store_sb_area_used(buf, &found);
 		if (used && !opts->force) {
 			if (used == 1) {
-				store_uuid_str(found.uuid, uuid);
+				rawio_uuid_str(found.uuid, uuid);
 				errbuf_set(errbuf, errlen,
 					   "%s holds a rawio store (uuid %s, %llu slots of %llu "
 					   "bytes); "
@@ -265,7 +250,7 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	}
 	s.g.uuid[6] = (s.g.uuid[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
 	s.g.uuid[8] = (s.g.uuid[8] & 0x3f) | 0x80;
-	s.g.format_ns = store_realtime_ns();
+	s.g.format_ns = clock_realtime_ns();
 
 	/* Old checkpoints go first, so a crash mid-format never pairs them with the new superblock. */
 	memset(buf, 0, 2 * STORE_BLOCK);
@@ -535,7 +520,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	h.e.key_len = (uint8_t)key_len;
 	h.e.payload_len = (uint32_t)len;
 	h.e.payload_crc = rawio_crc32c(0, buf, len);
-	h.written_ns = store_realtime_ns();
+	h.written_ns = clock_realtime_ns();
 
 	pthread_rwlock_rdlock(&s->cp_lock);
 	ret = store_alloc(s, &slot, &gen);
@@ -835,7 +820,7 @@ int store_checkpoint(struct rawio_store *s)
 	h.entry_count = n;
 	h.body_len = n * STORE_ENTRY_SIZE;
 	h.body_crc = rawio_crc32c(0, buf + STORE_BLOCK, h.body_len);
-	h.written_ns = store_realtime_ns();
+	h.written_ns = clock_realtime_ns();
 	area = s->cp_area == 0 ? 1 : 0;
 
 	/*
