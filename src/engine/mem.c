@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "engine_impl.h"
-#include "poll/poll_impl.h"
+#include "util/sleep.h"
 
 struct mem_timed {
 	uint64_t due_ns;
@@ -39,7 +39,7 @@ struct mem_priv {
 	size_t lat_nr, lat_next;
 	struct mem_timed *heap;
 	unsigned heap_nr, heap_cap;
-	struct poll_sleeper sleeper;
+	struct sleeper sleeper;
 };
 
 static int mem_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)
@@ -171,7 +171,7 @@ static int mem_reap_timed(struct rawio_engine *e, struct rawio_req **out, unsign
 		if (due > now) {
 			if (n >= min)
 				break;
-			poll_sleep_until(&p->sleeper, due);
+			sleeper_sleep_until(&p->sleeper, due);
 			e->st.reap_calls++;
 			continue;
 		}

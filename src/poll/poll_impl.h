@@ -1,36 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * poll internals: the waiter the engine core calls from rawio_engine_reap(),
- * and the precise sleep it and the mem engine share.
+ * poll internals: the waiter the engine core calls from rawio_engine_reap().
  */
 #ifndef RAWIO_POLL_IMPL_H
 #define RAWIO_POLL_IMPL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <rawio/engine.h>
 #include <rawio/poll.h>
 
+#include "util/sleep.h"
+
 struct rawio_engine;
-
-/*
- * Sleeps on CLOCK_MONOTONIC without the thread's timer slack: the slack is
- * lowered to 1 ns the first time a given thread sleeps through this sleeper
- * (unless keep_slack), since the default 50 us would swamp a hybrid sleep.
- */
-struct poll_sleeper {
-	pthread_t thread;
-	bool slack_set;
-	bool keep_slack;
-};
-
-void poll_sleep_ns(struct poll_sleeper *s, uint64_t ns);
-void poll_sleep_until(struct poll_sleeper *s, uint64_t abs_ns);
-
-/* CPU time of the calling thread (CLOCK_THREAD_CPUTIME_ID), ns. */
-uint64_t poll_thread_cpu_ns(void);
 
 /*
  * One engine context's waiting state (inside the core's context). The core
@@ -42,7 +25,7 @@ struct poll_waiter {
 	unsigned mode;		      /* RAWIO_WAIT_* */
 	unsigned flags;		      /* RAWIO_WAIT_F_* */
 	struct rawio_poll_pred *pred; /* hybrid */
-	struct poll_sleeper sleeper;
+	struct sleeper sleeper;
 	/* The most recently queued request, and whether we slept for it. */
 	uint64_t seq, slept_seq;
 	const struct rawio_req *last_req;

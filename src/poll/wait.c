@@ -15,52 +15,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <time.h>
 
 #include "engine/engine_impl.h"
 #include "poll/poll_impl.h"
-
-static void poll_slack_lower(struct poll_sleeper *s)
-{
-	pthread_t self = pthread_self();
-
-	if (s->keep_slack || (s->slack_set && pthread_equal(s->thread, self)))
-		return;
-	/* Failure only leaves the default slack: the sleeps are longer, not wrong. */
-	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
-	s->thread = self;
-	s->slack_set = true;
-}
-
-void poll_sleep_ns(struct poll_sleeper *s, uint64_t ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
-			       .tv_nsec = (long)(ns % 1000000000u) };
-
-	poll_slack_lower(s);
-	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
-		;
-}
-
-void poll_sleep_until(struct poll_sleeper *s, uint64_t abs_ns)
-{
-	struct timespec ts = { .tv_sec = (time_t)(abs_ns / 1000000000u),
-			       .tv_nsec = (long)(abs_ns % 1000000000u) };
-
-	poll_slack_lower(s);
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-uint64_t poll_thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "util/sleep.h"
 
 static inline void poll_cpu_relax(void)
 {
@@ -135,11 +93,11 @@ void poll_waiter_completed(struct poll_waiter *w, const struct rawio_req *r)
 static int poll_wait_block(struct poll_waiter *w, struct rawio_engine *e, struct rawio_req **out,
 			   unsigned want, unsigned max)
 {
-	uint64_t t0 = rawio_now_ns(), cpu0 = poll_thread_cpu_ns();
+	uint64_t t0 = rawio_now_ns(), cpu0 = thread_cpu_ns();
 	int n;
 
 	n = e->ops->reap(e, out, want, max);
-	e->st.wait_cpu_ns += poll_thread_cpu_ns() - cpu0;
+	e->st.wait_cpu_ns += thread_cpu_ns() - cpu0;
 	e->st.waits++;
 	e->st.wait_ns += rawio_now_ns() - t0;
 	return n;
@@ -161,7 +119,7 @@ int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio
 
 	t0 = rawio_now_ns();
 	if (w->flags & RAWIO_WAIT_F_ACCOUNT)
-		cpu0 = poll_thread_cpu_ns();
+		cpu0 = thread_cpu_ns();
 	e->st.waits++;
 	t_spin = t0;
 	if (w->pred && w->slept_seq != w->seq) {
@@ -172,7 +130,7 @@ int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio
 			s = rawio_poll_predict(w->pred, w->last_dir, w->last_len, t0);
 		w->slept_seq = w->seq;
 		if (s) {
-			poll_sleep_ns(&w->sleeper, s);
+			sleeper_sleep_ns(&w->sleeper, s);
 			t_spin = rawio_now_ns();
 			e->st.sleeps++;
 			e->st.sleep_ns += s;
@@ -195,7 +153,7 @@ int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio
 	e->st.wait_ns += now - t0;
 	e->st.spin_ns += now - t_spin;
 	if (w->flags & RAWIO_WAIT_F_ACCOUNT)
-		e->st.wait_cpu_ns += poll_thread_cpu_ns() - cpu0;
+		e->st.wait_cpu_ns += thread_cpu_ns() - cpu0;
 	return n;
 }
 
