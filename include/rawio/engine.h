@@ -237,6 +237,10 @@ struct rawio_engine_opts {
 #define RAWIO_WAIT_HYBRID 2u
 #define RAWIO_WAIT_NR	  3u
 
+/* "block", "spin", "hybrid" <-> RAWIO_WAIT_*. Parse: 0 or -EINVAL; name: "?" when unknown. */
+int rawio_wait_mode_parse(const char *s, unsigned *mode);
+const char *rawio_wait_mode_name(unsigned mode);
+
 /*
  * Wait flags (rawio_engine_opts.wait_flags). ACCOUNT: measure wait_cpu_ns with
  * the thread's CPU clock (two system calls per wait) and count block waits

@@ -37,10 +37,6 @@
 
 #include <rawio/engine.h>
 
-/* "block", "spin", "hybrid" <-> RAWIO_WAIT_*. Parse: 0 or -EINVAL. */
-int rawio_wait_mode_parse(const char *s, unsigned *mode);
-const char *rawio_wait_mode_name(unsigned mode);
-
 /* ------------------------------------------------------------------------ */
 /* The predictor                                                            */
 /* ------------------------------------------------------------------------ */

@@ -12,7 +12,7 @@
 
 #include <rawio/rawio.h>
 #include "engine_impl.h"
-#include "poll/poll_impl.h"
+#include "wait.h"
 
 /* core_flags */
 #define CORE_RETRY_SHIFT 8 /* EAGAIN retries so far */
@@ -39,7 +39,7 @@ struct engine_core {
 	struct rawio_engine e;
 	struct req_fifo retry;
 	struct req_fifo done;
-	struct poll_waiter wait; /* how reap waits: block, spin, hybrid (src/poll/wait.c) */
+	struct engine_waiter wait; /* how reap waits: block, spin, hybrid (wait.c) */
 };
 
 const char *const *rawio_engine_list(void)
@@ -115,7 +115,7 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 			goto err_free_core;
 		}
 	}
-	ret = poll_waiter_init(&c->wait, opts);
+	ret = engine_waiter_init(&c->wait, opts);
 	if (ret)
 		goto err_free_wait;
 	ret = ops->init(e, opts);
@@ -125,7 +125,7 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	return 0;
 
 err_free_wait:
-	poll_waiter_fini(&c->wait);
+	engine_waiter_fini(&c->wait);
 	free(e->priv);
 err_free_core:
 	free(c);
@@ -143,7 +143,7 @@ void rawio_engine_close(struct rawio_engine *e)
 			break;
 	}
 	e->ops->fini(e);
-	poll_waiter_fini(&((struct engine_core *)e)->wait);
+	engine_waiter_fini(&((struct engine_core *)e)->wait);
 	free(e->priv);
 	free((struct engine_core *)e);
 }
@@ -308,7 +308,7 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 	if (ret == RAWIO_Q_DONE)
 		engine_requeue(e, r); /* partial inline transfer: the rest comes from reap */
 	else
-		poll_waiter_queued(&((struct engine_core *)e)->wait, r);
+		engine_waiter_queued(&((struct engine_core *)e)->wait, r);
 	return RAWIO_Q_QUEUED;
 }
 
@@ -381,7 +381,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		want = got >= min ? 0 : min - got;
 		if (want > in_engine)
 			want = in_engine;
-		n = want ? poll_waiter_reap(&c->wait, e, out + got, want, max - got)
+		n = want ? engine_waiter_reap(&c->wait, e, out + got, want, max - got)
 			 : e->ops->reap(e, out + got, 0, max - got);
 		if (n < 0) {
 			ret = n;
@@ -397,7 +397,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 			}
 			e->inflight--;
 			e->st.completed++;
-			poll_waiter_completed(&c->wait, r);
+			engine_waiter_completed(&c->wait, r);
 			out[got + kept++] = r;
 		}
 		got += kept;

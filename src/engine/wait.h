@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * poll internals: the waiter the engine core calls from rawio_engine_reap().
+ * The waiter: how the engine core waits in rawio_engine_reap() (block, spin,
+ * hybrid), private to the engine.
  */
-#ifndef RAWIO_POLL_IMPL_H
-#define RAWIO_POLL_IMPL_H
+#ifndef RAWIO_ENGINE_WAIT_H
+#define RAWIO_ENGINE_WAIT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -21,7 +22,7 @@ struct rawio_engine;
  * of ops->reap when it needs completions, completed for each finished
  * request, fini at close.
  */
-struct poll_waiter {
+struct engine_waiter {
 	unsigned mode;		      /* RAWIO_WAIT_* */
 	unsigned flags;		      /* RAWIO_WAIT_F_* */
 	struct rawio_poll_pred *pred; /* hybrid */
@@ -35,16 +36,16 @@ struct poll_waiter {
 	uint64_t slept_ns;
 };
 
-int poll_waiter_init(struct poll_waiter *w, const struct rawio_engine_opts *o);
-void poll_waiter_fini(struct poll_waiter *w);
-void poll_waiter_queued(struct poll_waiter *w, const struct rawio_req *r);
-void poll_waiter_completed(struct poll_waiter *w, const struct rawio_req *r);
+int engine_waiter_init(struct engine_waiter *w, const struct rawio_engine_opts *o);
+void engine_waiter_fini(struct engine_waiter *w);
+void engine_waiter_queued(struct engine_waiter *w, const struct rawio_req *r);
+void engine_waiter_completed(struct engine_waiter *w, const struct rawio_req *r);
 
 /*
  * Wait for at least one of WANT (> 0) completions as the mode says, through
  * E's ops->reap; store up to MAX in OUT. Returns the count or -errno.
  */
-int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio_req **out,
-		     unsigned want, unsigned max);
+int engine_waiter_reap(struct engine_waiter *w, struct rawio_engine *e, struct rawio_req **out,
+		       unsigned want, unsigned max);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * Waiting for completions: block, spin or hybrid, for every engine.
  *
- * The core calls poll_waiter_reap() where it would call the engine's reap to
+ * The core calls engine_waiter_reap() where it would call the engine's reap to
  * wait. Block hands the wait to the engine (io_uring_enter, io_getevents, a
  * condition variable, the mem engine's timer). Spin and hybrid never let the
  * engine block: they call its reap with min = 0, which for uring peeks the CQ
@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_impl.h"
-#include "poll/poll_impl.h"
+#include "engine_impl.h"
+#include "wait.h"
 #include "util/sleep.h"
 
-static inline void poll_cpu_relax(void)
+static inline void wait_cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
@@ -29,7 +29,7 @@ static inline void poll_cpu_relax(void)
 #endif
 }
 
-int poll_waiter_init(struct poll_waiter *w, const struct rawio_engine_opts *o)
+int engine_waiter_init(struct engine_waiter *w, const struct rawio_engine_opts *o)
 {
 	struct rawio_poll_cfg linux_cfg;
 	const struct rawio_poll_cfg *cfg = o->poll;
@@ -52,18 +52,18 @@ int poll_waiter_init(struct poll_waiter *w, const struct rawio_engine_opts *o)
 	return rawio_poll_pred_new(&w->pred, cfg);
 }
 
-void poll_waiter_fini(struct poll_waiter *w)
+void engine_waiter_fini(struct engine_waiter *w)
 {
 	rawio_poll_pred_free(w->pred);
 	w->pred = NULL;
 }
 
-static bool poll_req_is_rw(const struct rawio_req *r)
+static bool wait_req_is_rw(const struct rawio_req *r)
 {
 	return r->op == RAWIO_OP_READ || r->op == RAWIO_OP_WRITE;
 }
 
-void poll_waiter_queued(struct poll_waiter *w, const struct rawio_req *r)
+void engine_waiter_queued(struct engine_waiter *w, const struct rawio_req *r)
 {
 	if (!w->pred)
 		return;
@@ -71,15 +71,15 @@ void poll_waiter_queued(struct poll_waiter *w, const struct rawio_req *r)
 	if (r == w->slept_req)
 		w->slept_req = NULL; /* reused before we saw it complete (a failed resubmission) */
 	w->last_req = r;
-	w->last_dir = poll_req_is_rw(r) ? (r->op == RAWIO_OP_WRITE) : 2;
+	w->last_dir = wait_req_is_rw(r) ? (r->op == RAWIO_OP_WRITE) : 2;
 	w->last_len = r->len;
 }
 
-void poll_waiter_completed(struct poll_waiter *w, const struct rawio_req *r)
+void engine_waiter_completed(struct engine_waiter *w, const struct rawio_req *r)
 {
 	uint64_t slept = 0;
 
-	if (!w->pred || !poll_req_is_rw(r) || r->complete_ns < r->submit_ns)
+	if (!w->pred || !wait_req_is_rw(r) || r->complete_ns < r->submit_ns)
 		return;
 	if (r == w->slept_req) {
 		slept = w->slept_ns;
@@ -90,8 +90,8 @@ void poll_waiter_completed(struct poll_waiter *w, const struct rawio_req *r)
 }
 
 /* Block, accounted: the engine waits, timed so the modes compare. */
-static int poll_wait_block(struct poll_waiter *w, struct rawio_engine *e, struct rawio_req **out,
-			   unsigned want, unsigned max)
+static int wait_block(struct engine_waiter *w, struct rawio_engine *e, struct rawio_req **out,
+		      unsigned want, unsigned max)
 {
 	uint64_t t0 = rawio_now_ns(), cpu0 = thread_cpu_ns();
 	int n;
@@ -103,15 +103,15 @@ static int poll_wait_block(struct poll_waiter *w, struct rawio_engine *e, struct
 	return n;
 }
 
-int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio_req **out,
-		     unsigned want, unsigned max)
+int engine_waiter_reap(struct engine_waiter *w, struct rawio_engine *e, struct rawio_req **out,
+		       unsigned want, unsigned max)
 {
 	uint64_t t0, t_spin, cpu0 = 0, now;
 	bool slept = false, first = true;
 	int n;
 
 	if (w->mode == RAWIO_WAIT_BLOCK)
-		return w->flags & RAWIO_WAIT_F_ACCOUNT ? poll_wait_block(w, e, out, want, max)
+		return w->flags & RAWIO_WAIT_F_ACCOUNT ? wait_block(w, e, out, want, max)
 						       : e->ops->reap(e, out, want, max);
 	n = e->ops->reap(e, out, 0, max);
 	if (n)
@@ -144,7 +144,7 @@ int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio
 		if (n)
 			break;
 		first = false;
-		poll_cpu_relax();
+		wait_cpu_relax();
 	}
 	/* Found by the first look after waking: it was there before we woke. */
 	if (slept && first && n > 0)
@@ -157,12 +157,12 @@ int poll_waiter_reap(struct poll_waiter *w, struct rawio_engine *e, struct rawio
 	return n;
 }
 
-static const char *const poll_wait_names[RAWIO_WAIT_NR] = { "block", "spin", "hybrid" };
+static const char *const wait_mode_names[RAWIO_WAIT_NR] = { "block", "spin", "hybrid" };
 
 int rawio_wait_mode_parse(const char *s, unsigned *mode)
 {
 	for (unsigned i = 0; s && i < RAWIO_WAIT_NR; i++) {
-		if (!strcmp(s, poll_wait_names[i])) {
+		if (!strcmp(s, wait_mode_names[i])) {
 			*mode = i;
 			return 0;
 		}
@@ -172,5 +172,5 @@ int rawio_wait_mode_parse(const char *s, unsigned *mode)
 
 const char *rawio_wait_mode_name(unsigned mode)
 {
-	return mode < RAWIO_WAIT_NR ? poll_wait_names[mode] : "?";
+	return mode < RAWIO_WAIT_NR ? wait_mode_names[mode] : "?";
 }
