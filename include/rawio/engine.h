@@ -44,7 +44,7 @@
 #include <sys/types.h>
 
 struct rawio_dev;
-struct rawio_poll_cfg; /* rawio/poll.h */
+struct rawio_poll_cfg; /* rawio/predict.h */
 
 enum rawio_op {
 	RAWIO_OP_READ = 0,
@@ -196,7 +196,7 @@ struct rawio_engine_opts {
 	/* mem */
 	unsigned mem_flags; /* RAWIO_MEM_* */
 
-	/* Waiting for completions (every engine; rawio/poll.h). */
+	/* Waiting for completions (every engine; the predictor: rawio/predict.h). */
 	unsigned wait_mode;		   /* RAWIO_WAIT_BLOCK (0), _SPIN or _HYBRID */
 	unsigned wait_flags;		   /* RAWIO_WAIT_F_* */
 	const struct rawio_poll_cfg *poll; /* hybrid: the predictor (copied); NULL: linux */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include <rawio/engine.h>
-#include <rawio/poll.h>
+#include <rawio/predict.h>
 
 #include "util/sleep.h"
 

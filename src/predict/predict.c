@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rawio/poll.h>
+#include <rawio/predict.h>
 
 #include "util/hist.h"
 
@@ -421,8 +421,9 @@ void rawio_poll_observe(struct rawio_poll_pred *p, unsigned dir, uint64_t bytes,
 
 	if (bi < 0 || p->cfg.rule == RAWIO_POLL_FIXED)
 		return;
-	if (lat_ns > RAWIO_TRACE_MAX_LAT)
-		lat_ns = RAWIO_TRACE_MAX_LAT; /* keeps est * ratio and the sums far from overflow */
+	if (lat_ns > RAWIO_POLL_MAX_LAT_NS)
+		lat_ns =
+			RAWIO_POLL_MAX_LAT_NS; /* keeps est * ratio and the sums far from overflow */
 	b = &p->b[bi];
 	if (p->cfg.rule == RAWIO_POLL_RUNMIN) {
 		/* io_uring_hybrid_poll(): runtime = now - iopoll_start - sleep_time. */
