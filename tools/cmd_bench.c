@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include <rawio/bench.h>
-#include <rawio/poll.h>
+#include <rawio/predict.h>
 
 #include "cli.h"
 

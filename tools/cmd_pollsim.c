@@ -7,7 +7,7 @@
  *   rawio pollsim --live [--trace FILE] ...       run a wait mode for real
  *
  * The CLI parses and prints; the simulator, the predictor, the trace parsers
- * and the live runs are in librawio (rawio/poll.h). Exit 0 on success, 1 when
+ * and the live runs are in librawio (rawio/pollsim.h). Exit 0 on success, 1 when
  * a run or an input fails, 2 on bad usage.
  */
 #include <fcntl.h>
@@ -20,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "cli.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rawio/poll.h>
+#include <rawio/predict.h>
 
 /* Checked in every build: a fuzz target that asserts nothing under NDEBUG finds nothing. */
 #define FUZZ_CHECK(cond)                                                           \
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t lat = (uint64_t)(i * 2654435761u) % 200000 + (i == 7 ? UINT64_MAX / 2 : 0);
 		uint64_t sleep = rawio_poll_predict(p, i & 1, 512u << (i % 9), now);
 
-		FUZZ_CHECK(sleep <= RAWIO_TRACE_MAX_LAT * 10 + 10000000000ull);
+		FUZZ_CHECK(sleep <= RAWIO_POLL_MAX_LAT_NS * 10 + 10000000000ull);
 		rawio_poll_observe(p, i & 1, 512u << (i % 9), lat, sleep, now + lat % 1000000);
 		now += 1000000 + (i % 5) * 50000000ull;
 	}

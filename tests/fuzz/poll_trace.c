@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 /* Checked in every build: a fuzz target that asserts nothing under NDEBUG finds nothing. */
 #define FUZZ_CHECK(cond)                                                           \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Model parameters as text: a round trip, and malformed input refused with its line. */
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "harness.h"
 

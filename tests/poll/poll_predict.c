@@ -6,7 +6,7 @@
  * samples keeping its estimate), io_uring's running minimum, and the
  * configuration names.
  */
-#include <rawio/poll.h>
+#include <rawio/predict.h>
 
 #include "harness.h"
 

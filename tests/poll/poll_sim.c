@@ -7,7 +7,7 @@
  */
 #include <math.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "harness.h"
 

@@ -5,7 +5,7 @@
  * buffers without a terminating NUL (copied to an exact-size allocation, so
  * ASan sees any overread).
  */
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "harness.h"
 

@@ -8,7 +8,7 @@
  */
 #include <sys/prctl.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "harness.h"
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #define PARAMS_MAX_NS (3600ull * 1000000000ull)
 

@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #define TRACE_DEFAULT_BYTES 4096u
 #define TRACE_MAX_FIELDS    8

@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 
 #include <rawio/rawio.h>
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "util/errbuf.h"
 #include "util/hist.h"

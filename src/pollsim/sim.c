@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * The hybrid-polling simulator (seed 001): replay recorded completion times
- * through the cost model in rawio/poll.h, with the same predictor the engine
+ * through the cost model in rawio/pollsim.h, with the same predictor the engine
  * runs, and search rule x ratio x period for the best configuration.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <rawio/poll.h>
+#include <rawio/pollsim.h>
 
 #include "util/hist.h"
 #include "util/rng.h"
