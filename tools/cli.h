@@ -27,6 +27,12 @@ void cli_json_print(cJSON *obj);
 /* Human-readable size: "4.0 GiB" into buf. */
 const char *cli_human(uint64_t bytes, char *buf, size_t len);
 
+/* A count as fio prints it: 12345 -> "12.3k", 12345678 -> "12.3M", 999 -> "999". */
+const char *cli_count(double v, char *buf, size_t len);
+
+/* A time in ns with its unit: "850ns", "12.5us", "3.20ms", "1.50s". */
+const char *cli_ns(double ns, char *buf, size_t len);
+
 /* Subcommands: int cmd_NAME(int argc, char **argv); argv[0] is the subcommand name. */
 int cmd_devinfo(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

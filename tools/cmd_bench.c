@@ -122,23 +122,11 @@ static int bench_parse_uring(const char *s, unsigned *out)
 	return 0;
 }
 
-/* 12345 -> "12.3k" (fio's style for counts). */
-static const char *bench_kilo(double v, char *buf, size_t len)
-{
-	if (v >= 10e6)
-		snprintf(buf, len, "%.1fM", v / 1e6);
-	else if (v >= 10e3)
-		snprintf(buf, len, "%.1fk", v / 1e3);
-	else
-		snprintf(buf, len, "%.0f", v);
-	return buf;
-}
-
 static void bench_progress(void *arg, const struct rawio_bench_progress *p)
 {
 	char iops[32];
 
-	bench_kilo(p->iops, iops, sizeof(iops));
+	cli_count(p->iops, iops, sizeof(iops));
 	if (p->total_ns) {
 		uint64_t eta = p->total_ns > p->elapsed_ns ? p->total_ns - p->elapsed_ns : 0;
 
@@ -282,7 +270,7 @@ static void bench_print(const struct rawio_bench_opts *o, const struct rawio_ben
 		if (!dr->ios)
 			continue;
 		printf("  %5s: IOPS=%s, BW=%.1f MB/s (%s), %llu I/Os in %.2f s\n", dirs[d],
-		       bench_kilo(dr->iops, k, sizeof(k)), dr->mbps,
+		       cli_count(dr->iops, k, sizeof(k)), dr->mbps,
 		       cli_human((uint64_t)(dr->mbps * 1e6), h, sizeof(h)),
 		       (unsigned long long)dr->ios, (double)r->elapsed_ns / 1e9);
 		bench_print_lat("slat", &dr->slat);

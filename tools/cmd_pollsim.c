@@ -270,19 +270,6 @@ static int ps_load_params(struct ps_args *a)
 	return 0;
 }
 
-static const char *ps_ns(double ns, char *buf, size_t len)
-{
-	if (ns >= 1e9)
-		snprintf(buf, len, "%.2fs", ns / 1e9);
-	else if (ns >= 1e6)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else if (ns >= 1e3)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else
-		snprintf(buf, len, "%.0fns", ns);
-	return buf;
-}
-
 static const char *ps_name(unsigned mode, const struct rawio_poll_cfg *c, char *buf, size_t len)
 {
 	if (mode != RAWIO_WAIT_HYBRID)
@@ -305,8 +292,8 @@ static void ps_row(const struct rawio_pollsim_result *r)
 	printf("  %-16s %9.0f %6.1f%% %10.1f %8.1f%% %8.1f%% %9s %9s %9s\n",
 	       ps_name(r->mode, &r->cfg, name, sizeof(name)), r->iops, 100 * r->cpu, r->kiops_core,
 	       100.0 * (double)r->sleeps / (double)r->ios, 100 * r->oversleep_rate,
-	       ps_ns(r->oversleep_mean_ns, a, sizeof(a)), ps_ns(r->lat_mean_ns, b, sizeof(b)),
-	       ps_ns((double)r->lat_p99_ns, c, sizeof(c)));
+	       cli_ns(r->oversleep_mean_ns, a, sizeof(a)), cli_ns(r->lat_mean_ns, b, sizeof(b)),
+	       cli_ns((double)r->lat_p99_ns, c, sizeof(c)));
 }
 
 static cJSON *ps_result_json(const struct rawio_pollsim_result *r)
@@ -372,16 +359,16 @@ static void ps_print_model(const struct rawio_pollsim_params *p)
 {
 	char a[16], b[16], c[16], d[16];
 
-	printf("model: io %s, sleep cpu %s + irq %s, wake %s", ps_ns((double)p->io_ns, a, 16),
-	       ps_ns((double)p->cs_ns, b, 16), ps_ns((double)p->irq_ns, c, 16),
-	       ps_ns((double)p->wake_ns, d, 16));
+	printf("model: io %s, sleep cpu %s + irq %s, wake %s", cli_ns((double)p->io_ns, a, 16),
+	       cli_ns((double)p->cs_ns, b, 16), cli_ns((double)p->irq_ns, c, 16),
+	       cli_ns((double)p->wake_ns, d, 16));
 	if (p->poll_ns || p->preempt_ppm)
-		printf(", poll %s, spinner preempted %.1f%%", ps_ns((double)p->poll_ns, a, 16),
+		printf(", poll %s, spinner preempted %.1f%%", cli_ns((double)p->poll_ns, a, 16),
 		       (double)p->preempt_ppm / 1e4);
 	if (p->wake_nr)
 		printf(" (measured table, %zu sleep lengths %s..%s)", p->wake_nr,
-		       ps_ns((double)p->wake[0].sleep_ns, a, 16),
-		       ps_ns((double)p->wake[p->wake_nr - 1].sleep_ns, b, 16));
+		       cli_ns((double)p->wake[0].sleep_ns, a, 16),
+		       cli_ns((double)p->wake[p->wake_nr - 1].sleep_ns, b, 16));
 	printf(", threads %u\n", p->threads ? p->threads : 1);
 }
 
@@ -633,9 +620,9 @@ static int ps_simulate(struct ps_args *a)
 		       (unsigned long long)sum.writes);
 		if (t.skipped)
 			printf(", %llu other records skipped", (unsigned long long)t.skipped);
-		printf("), latency mean %s min %s p50 %s p99 %s\n", ps_ns(sum.mean, a1, 16),
-		       ps_ns((double)sum.min, a2, 16), ps_ns((double)sum.p50, a3, 16),
-		       ps_ns((double)sum.p99, a4, 16));
+		printf("), latency mean %s min %s p50 %s p99 %s\n", cli_ns(sum.mean, a1, 16),
+		       cli_ns((double)sum.min, a2, 16), cli_ns((double)sum.p50, a3, 16),
+		       cli_ns((double)sum.p99, a4, 16));
 		ps_print_model(&a->par);
 		printf("\nbaselines:\n");
 		ps_row_header();
@@ -743,9 +730,9 @@ static int ps_calibrate(struct ps_args *a)
 		ps_print_model(&a->par);
 		for (size_t i = 0; i < a->par.wake_nr; i++)
 			printf("  after a %s sleep: wake-up p50 %s p90 %s\n",
-			       ps_ns((double)a->wake[i].sleep_ns, b1, 16),
-			       ps_ns((double)a->wake[i].q[RAWIO_POLLSIM_WAKE_Q / 2], b2, 16),
-			       ps_ns((double)a->wake[i].q[RAWIO_POLLSIM_WAKE_Q * 9 / 10], b3, 16));
+			       cli_ns((double)a->wake[i].sleep_ns, b1, 16),
+			       cli_ns((double)a->wake[i].q[RAWIO_POLLSIM_WAKE_Q / 2], b2, 16),
+			       cli_ns((double)a->wake[i].q[RAWIO_POLLSIM_WAKE_Q * 9 / 10], b3, 16));
 		printf("written to %s\n", a->out_path);
 	}
 	free(text);
@@ -873,25 +860,25 @@ static int ps_live(struct ps_args *a)
 		printf("  measured:  IOPS %9.0f  CPU %5.1f%%  KIOPS/core %6.1f  lat mean %s p99 "
 		       "%s\n",
 		       med->iops, 100 * cpu_med, med->iops / 1000 / cpu_med,
-		       ps_ns(med->lat_mean_ns, a1, 16), ps_ns((double)med->lat_p99_ns, a2, 16));
+		       cli_ns(med->lat_mean_ns, a1, 16), cli_ns((double)med->lat_p99_ns, a2, 16));
 		printf("             per I/O: CPU %s, waiting %s of which spinning %s; sleeps "
 		       "%.1f%%, "
 		       "oversleeps %.1f%%\n",
-		       ps_ns((double)med->cpu_ns / (double)med->ios, a1, 16),
-		       ps_ns((double)st->wait_ns / (double)med->ios, a2, 16),
-		       ps_ns((double)st->spin_ns / (double)med->ios, a3, 16),
+		       cli_ns((double)med->cpu_ns / (double)med->ios, a1, 16),
+		       cli_ns((double)st->wait_ns / (double)med->ios, a2, 16),
+		       cli_ns((double)st->spin_ns / (double)med->ios, a3, 16),
 		       100.0 * (double)st->sleeps / (double)med->ios, 100 * med->oversleep_rate);
 		if (a->account)
 			printf("             CPU spent waiting per I/O: %s (%.0f waits per I/O)\n",
-			       ps_ns((double)st->wait_cpu_ns / (double)med->ios, a1, 16),
+			       cli_ns((double)st->wait_cpu_ns / (double)med->ios, a1, 16),
 			       (double)st->waits / (double)med->ios);
 		if (have_sim) {
 			printf("  predicted: IOPS %9.0f  CPU %5.1f%%  KIOPS/core %6.1f  lat mean "
 			       "%s p99 "
 			       "%s\n",
 			       sim.iops, 100 * sim.cpu, sim.kiops_core,
-			       ps_ns(sim.lat_mean_ns, a1, 16),
-			       ps_ns((double)sim.lat_p99_ns, a2, 16));
+			       cli_ns(sim.lat_mean_ns, a1, 16),
+			       cli_ns((double)sim.lat_p99_ns, a2, 16));
 			printf("  error:     IOPS %+.1f%%  CPU %+.1f%%  (oversleeps predicted "
 			       "%.1f%%)\n",
 			       100 * (sim.iops / med->iops - 1), 100 * (sim.cpu / cpu_med - 1),
