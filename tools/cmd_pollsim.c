@@ -318,43 +318,6 @@ static cJSON *ps_result_json(const struct rawio_pollsim_result *r)
 	return o;
 }
 
-struct ps_trace_sum {
-	uint64_t reads, writes, min, max;
-	double mean;
-	uint64_t p50, p99;
-};
-
-static int ps_u64_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void ps_trace_summary(const struct rawio_poll_trace *t, struct ps_trace_sum *s)
-{
-	uint64_t *v = malloc(t->nr * sizeof(*v));
-	double sum = 0;
-
-	memset(s, 0, sizeof(*s));
-	for (size_t i = 0; i < t->nr; i++) {
-		s->reads += !t->ios[i].dir;
-		s->writes += t->ios[i].dir;
-		sum += (double)t->ios[i].lat_ns;
-		if (v)
-			v[i] = t->ios[i].lat_ns;
-	}
-	s->mean = sum / (double)t->nr;
-	if (v) {
-		qsort(v, t->nr, sizeof(*v), ps_u64_cmp);
-		s->min = v[0];
-		s->max = v[t->nr - 1];
-		s->p50 = v[t->nr / 2];
-		s->p99 = v[t->nr * 99 / 100];
-		free(v);
-	}
-}
-
 static void ps_print_model(const struct rawio_pollsim_params *p)
 {
 	char a[16], b[16], c[16], d[16];
@@ -508,11 +471,10 @@ out:
 
 static int ps_simulate(struct ps_args *a)
 {
-	static const char *const baselines[] = { "linux", "uring-hybrid", "min-window" };
-	struct rawio_pollsim_result base[5], *grid = NULL, *cfgres = NULL;
+	struct rawio_pollsim_result base[RAWIO_POLLSIM_BASELINES], *grid = NULL, *cfgres = NULL;
 	struct rawio_poll_trace t = { 0 };
 	struct rawio_pollsim_grid g = { 0 };
-	struct ps_trace_sum sum;
+	struct rawio_poll_trace_stats sum;
 	char err[512] = "", a1[16], a2[16], a3[16], a4[16];
 	size_t nr_grid = 0;
 	cJSON *root = NULL, *arr;
@@ -525,18 +487,12 @@ static int ps_simulate(struct ps_args *a)
 		rawio_poll_trace_free(&t);
 		return 1;
 	}
-	ps_trace_summary(&t, &sum);
-
-	/* Baselines: spin, block, and the three kernels' hybrids. */
-	ret = rawio_pollsim_run(&t, RAWIO_WAIT_SPIN, NULL, &a->par, &base[0]);
-	if (!ret)
-		ret = rawio_pollsim_run(&t, RAWIO_WAIT_BLOCK, NULL, &a->par, &base[1]);
-	for (int i = 0; !ret && i < 3; i++) {
-		struct rawio_poll_cfg c;
-
-		rawio_poll_cfg_parse(baselines[i], &c);
-		ret = rawio_pollsim_run(&t, RAWIO_WAIT_HYBRID, &c, &a->par, &base[2 + i]);
+	ret = rawio_poll_trace_stats(&t, &sum);
+	if (ret) {
+		cli_err("%s: %s", a->trace_path, rawio_strerror(ret));
+		goto out;
 	}
+	ret = rawio_pollsim_baselines(&t, &a->par, base);
 	if (ret) {
 		cli_err("simulating: %s", rawio_strerror(ret));
 		goto out;
@@ -580,11 +536,11 @@ static int ps_simulate(struct ps_args *a)
 		cJSON_AddNumberToObject(tr, "reads", (double)sum.reads);
 		cJSON_AddNumberToObject(tr, "writes", (double)sum.writes);
 		cJSON_AddNumberToObject(tr, "skipped", (double)t.skipped);
-		cJSON_AddNumberToObject(tr, "lat_mean_ns", sum.mean);
-		cJSON_AddNumberToObject(tr, "lat_min_ns", (double)sum.min);
-		cJSON_AddNumberToObject(tr, "lat_p50_ns", (double)sum.p50);
-		cJSON_AddNumberToObject(tr, "lat_p99_ns", (double)sum.p99);
-		cJSON_AddNumberToObject(tr, "lat_max_ns", (double)sum.max);
+		cJSON_AddNumberToObject(tr, "lat_mean_ns", sum.lat_mean_ns);
+		cJSON_AddNumberToObject(tr, "lat_min_ns", (double)sum.lat_min_ns);
+		cJSON_AddNumberToObject(tr, "lat_p50_ns", (double)sum.lat_p50_ns);
+		cJSON_AddNumberToObject(tr, "lat_p99_ns", (double)sum.lat_p99_ns);
+		cJSON_AddNumberToObject(tr, "lat_max_ns", (double)sum.lat_max_ns);
 		cJSON_AddItemToObject(root, "trace", tr);
 		cJSON_AddNumberToObject(m, "io_ns", (double)a->par.io_ns);
 		cJSON_AddNumberToObject(m, "cs_ns", (double)a->par.cs_ns);
@@ -596,7 +552,7 @@ static int ps_simulate(struct ps_args *a)
 		cJSON_AddNumberToObject(m, "threads", a->par.threads ? a->par.threads : 1);
 		cJSON_AddItemToObject(root, "model", m);
 		arr = cJSON_AddArrayToObject(root, "baselines");
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < RAWIO_POLLSIM_BASELINES; i++)
 			cJSON_AddItemToArray(arr, ps_result_json(&base[i]));
 		if (cfgres) {
 			arr = cJSON_AddArrayToObject(root, "configs");
@@ -620,13 +576,14 @@ static int ps_simulate(struct ps_args *a)
 		       (unsigned long long)sum.writes);
 		if (t.skipped)
 			printf(", %llu other records skipped", (unsigned long long)t.skipped);
-		printf("), latency mean %s min %s p50 %s p99 %s\n", cli_ns(sum.mean, a1, 16),
-		       cli_ns((double)sum.min, a2, 16), cli_ns((double)sum.p50, a3, 16),
-		       cli_ns((double)sum.p99, a4, 16));
+		printf("), latency mean %s min %s p50 %s p99 %s\n", cli_ns(sum.lat_mean_ns, a1, 16),
+		       cli_ns((double)sum.lat_min_ns, a2, 16),
+		       cli_ns((double)sum.lat_p50_ns, a3, 16),
+		       cli_ns((double)sum.lat_p99_ns, a4, 16));
 		ps_print_model(&a->par);
 		printf("\nbaselines:\n");
 		ps_row_header();
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < RAWIO_POLLSIM_BASELINES; i++)
 			ps_row(&base[i]);
 		if (cfgres) {
 			printf("\nconfigs:\n");
@@ -739,23 +696,14 @@ static int ps_calibrate(struct ps_args *a)
 	return 0;
 }
 
-static int ps_live_cmp(const void *x, const void *y)
-{
-	double a = ((const struct rawio_pollsim_live_result *)x)->iops;
-	double b = ((const struct rawio_pollsim_live_result *)y)->iops;
-
-	return a < b ? -1 : a > b;
-}
-
 static int ps_live(struct ps_args *a)
 {
 	struct rawio_pollsim_live_opts o = { .size = sizeof(o) };
-	struct rawio_pollsim_live_result runs[PS_MAX_REPEAT], *med;
+	struct rawio_pollsim_live_result runs[PS_MAX_REPEAT], med;
 	struct rawio_pollsim_result sim;
 	struct rawio_poll_trace t = { 0 };
 	char err[512] = "", name[48], a1[16], a2[16], a3[16];
 	bool have_sim = false;
-	double cpu_med;
 	int ret, rc = 1;
 
 	if (a->trace_path) {
@@ -785,29 +733,14 @@ static int ps_live(struct ps_args *a)
 		}
 	}
 	/* The median by IOPS; CPU is taken as its own median. */
-	qsort(runs, a->repeat, sizeof(runs[0]), ps_live_cmp);
-	med = &runs[a->repeat / 2];
-	{
-		double cpus[PS_MAX_REPEAT];
-
-		for (unsigned i = 0; i < a->repeat; i++)
-			cpus[i] = runs[i].cpu;
-		for (unsigned i = 1; i < a->repeat; i++)
-			for (unsigned j = i; j > 0 && cpus[j] < cpus[j - 1]; j--) {
-				double x = cpus[j];
-
-				cpus[j] = cpus[j - 1];
-				cpus[j - 1] = x;
-			}
-		cpu_med = cpus[a->repeat / 2];
-	}
+	rawio_pollsim_live_median(runs, a->repeat, &med);
 	if (o.trace && !a->no_sim && (!a->engine || !strcmp(a->engine, "mem"))) {
 		struct rawio_poll_cfg lin;
 		struct rawio_pollsim_params p = a->par;
 
 		rawio_poll_cfg_parse("linux", &lin);
 		p.threads = 1;
-		p.max_ios = med->ios;
+		p.max_ios = med.ios;
 		ret = rawio_pollsim_run(&t, a->wait_mode, a->have_poll ? &a->poll : &lin, &p, &sim);
 		if (ret) {
 			cli_err("simulating: %s", rawio_strerror(ret));
@@ -820,58 +753,56 @@ static int ps_live(struct ps_args *a)
 		snprintf(name, sizeof(name), "linux");
 	if (a->json) {
 		cJSON *root = cJSON_CreateObject(), *m = cJSON_CreateObject();
-		const struct rawio_engine_stats *st = &med->st;
+		const struct rawio_engine_stats *st = &med.st;
 
 		cJSON_AddStringToObject(root, "config", name);
 		cJSON_AddStringToObject(root, "wait", rawio_wait_mode_name(a->wait_mode));
-		cJSON_AddStringToObject(root, "engine", med->engine_desc);
+		cJSON_AddStringToObject(root, "engine", med.engine_desc);
 		cJSON_AddNumberToObject(root, "repeat", a->repeat);
-		cJSON_AddNumberToObject(m, "ios", (double)med->ios);
-		cJSON_AddNumberToObject(m, "iops", med->iops);
-		cJSON_AddNumberToObject(m, "cpu", cpu_med);
-		cJSON_AddNumberToObject(m, "kiops_core", med->iops / 1000 / cpu_med);
-		cJSON_AddNumberToObject(m, "lat_mean_ns", med->lat_mean_ns);
-		cJSON_AddNumberToObject(m, "lat_p99_ns", (double)med->lat_p99_ns);
-		cJSON_AddNumberToObject(m, "oversleep_rate", med->oversleep_rate);
+		cJSON_AddNumberToObject(m, "ios", (double)med.ios);
+		cJSON_AddNumberToObject(m, "iops", med.iops);
+		cJSON_AddNumberToObject(m, "cpu", med.cpu);
+		cJSON_AddNumberToObject(m, "kiops_core", med.kiops_core);
+		cJSON_AddNumberToObject(m, "lat_mean_ns", med.lat_mean_ns);
+		cJSON_AddNumberToObject(m, "lat_p99_ns", (double)med.lat_p99_ns);
+		cJSON_AddNumberToObject(m, "oversleep_rate", med.oversleep_rate);
 		cJSON_AddNumberToObject(m, "sleeps", (double)st->sleeps);
-		cJSON_AddNumberToObject(m, "spin_ns_per_io",
-					(double)st->spin_ns / (double)med->ios);
-		cJSON_AddNumberToObject(m, "wait_ns_per_io",
-					(double)st->wait_ns / (double)med->ios);
-		cJSON_AddNumberToObject(m, "cpu_ns_per_io", (double)med->cpu_ns / (double)med->ios);
+		cJSON_AddNumberToObject(m, "spin_ns_per_io", (double)st->spin_ns / (double)med.ios);
+		cJSON_AddNumberToObject(m, "wait_ns_per_io", (double)st->wait_ns / (double)med.ios);
+		cJSON_AddNumberToObject(m, "cpu_ns_per_io", (double)med.cpu_ns / (double)med.ios);
 		if (a->account)
 			cJSON_AddNumberToObject(m, "wait_cpu_ns_per_io",
-						(double)st->wait_cpu_ns / (double)med->ios);
+						(double)st->wait_cpu_ns / (double)med.ios);
 		cJSON_AddItemToObject(root, "measured", m);
 		if (have_sim) {
 			cJSON *s = ps_result_json(&sim);
 
 			cJSON_AddItemToObject(root, "predicted", s);
-			cJSON_AddNumberToObject(root, "iops_err", sim.iops / med->iops - 1);
-			cJSON_AddNumberToObject(root, "cpu_err", sim.cpu / cpu_med - 1);
+			cJSON_AddNumberToObject(root, "iops_err", sim.iops / med.iops - 1);
+			cJSON_AddNumberToObject(root, "cpu_err", sim.cpu / med.cpu - 1);
 		}
 		cli_json_print(root);
 	} else {
-		const struct rawio_engine_stats *st = &med->st;
+		const struct rawio_engine_stats *st = &med.st;
 
-		printf("live: %s, wait %s (%s), %llu I/Os, median of %u\n", med->engine_desc,
-		       rawio_wait_mode_name(a->wait_mode), name, (unsigned long long)med->ios,
+		printf("live: %s, wait %s (%s), %llu I/Os, median of %u\n", med.engine_desc,
+		       rawio_wait_mode_name(a->wait_mode), name, (unsigned long long)med.ios,
 		       a->repeat);
 		printf("  measured:  IOPS %9.0f  CPU %5.1f%%  KIOPS/core %6.1f  lat mean %s p99 "
 		       "%s\n",
-		       med->iops, 100 * cpu_med, med->iops / 1000 / cpu_med,
-		       cli_ns(med->lat_mean_ns, a1, 16), cli_ns((double)med->lat_p99_ns, a2, 16));
+		       med.iops, 100 * med.cpu, med.kiops_core, cli_ns(med.lat_mean_ns, a1, 16),
+		       cli_ns((double)med.lat_p99_ns, a2, 16));
 		printf("             per I/O: CPU %s, waiting %s of which spinning %s; sleeps "
 		       "%.1f%%, "
 		       "oversleeps %.1f%%\n",
-		       cli_ns((double)med->cpu_ns / (double)med->ios, a1, 16),
-		       cli_ns((double)st->wait_ns / (double)med->ios, a2, 16),
-		       cli_ns((double)st->spin_ns / (double)med->ios, a3, 16),
-		       100.0 * (double)st->sleeps / (double)med->ios, 100 * med->oversleep_rate);
+		       cli_ns((double)med.cpu_ns / (double)med.ios, a1, 16),
+		       cli_ns((double)st->wait_ns / (double)med.ios, a2, 16),
+		       cli_ns((double)st->spin_ns / (double)med.ios, a3, 16),
+		       100.0 * (double)st->sleeps / (double)med.ios, 100 * med.oversleep_rate);
 		if (a->account)
 			printf("             CPU spent waiting per I/O: %s (%.0f waits per I/O)\n",
-			       cli_ns((double)st->wait_cpu_ns / (double)med->ios, a1, 16),
-			       (double)st->waits / (double)med->ios);
+			       cli_ns((double)st->wait_cpu_ns / (double)med.ios, a1, 16),
+			       (double)st->waits / (double)med.ios);
 		if (have_sim) {
 			printf("  predicted: IOPS %9.0f  CPU %5.1f%%  KIOPS/core %6.1f  lat mean "
 			       "%s p99 "
@@ -881,7 +812,7 @@ static int ps_live(struct ps_args *a)
 			       cli_ns((double)sim.lat_p99_ns, a2, 16));
 			printf("  error:     IOPS %+.1f%%  CPU %+.1f%%  (oversleeps predicted "
 			       "%.1f%%)\n",
-			       100 * (sim.iops / med->iops - 1), 100 * (sim.cpu / cpu_med - 1),
+			       100 * (sim.iops / med.iops - 1), 100 * (sim.cpu / med.cpu - 1),
 			       100 * sim.oversleep_rate);
 		}
 	}

@@ -98,6 +98,18 @@ int rawio_poll_trace_load(struct rawio_poll_trace *t, const char *path,
 
 void rawio_poll_trace_free(struct rawio_poll_trace *t);
 
+/* What a trace holds, as rawio pollsim prints it before a simulation. */
+struct rawio_poll_trace_stats {
+	uint64_t reads, writes;
+	double lat_mean_ns;
+	uint64_t lat_min_ns, lat_max_ns;
+	uint64_t lat_p50_ns; /* the (nr / 2)-th smallest latency, counting from 0 */
+	uint64_t lat_p99_ns; /* the (nr * 99 / 100)-th smallest */
+};
+
+/* rawio_poll_trace_stats - count and rank T's I/Os. Errors: -EINVAL empty, -ENOMEM. */
+int rawio_poll_trace_stats(const struct rawio_poll_trace *t, struct rawio_poll_trace_stats *out);
+
 /* ------------------------------------------------------------------------ */
 /* The simulator                                                            */
 /* ------------------------------------------------------------------------ */
@@ -231,6 +243,23 @@ int rawio_pollsim_search(const struct rawio_poll_trace *t, const struct rawio_po
 			 size_t *nr);
 
 /*
+ * The baselines a simulation is compared with, in this order: spin, block, and
+ * hybrid under the kernels' own predictors "linux", "uring-hybrid" and
+ * "min-window" (rawio_poll_cfg_parse). The first, spin, is the one whose IOPS
+ * the constrained objectives of rawio_pollsim_best keep within tol of.
+ */
+#define RAWIO_POLLSIM_BASELINES 5
+
+/*
+ * rawio_pollsim_baselines - replay T under each baseline (with PAR) into
+ * OUT[0..RAWIO_POLLSIM_BASELINES). Errors: those of rawio_pollsim_run (OUT is
+ * then filled up to the one that failed).
+ */
+int rawio_pollsim_baselines(const struct rawio_poll_trace *t,
+			    const struct rawio_pollsim_params *par,
+			    struct rawio_pollsim_result out[RAWIO_POLLSIM_BASELINES]);
+
+/*
  * Model parameters as text, one per line ('#' starts a comment):
  *   io_ns N | cs_ns N | irq_ns N | wake_ns N | poll_ns N  (nanoseconds)
  *   preempt_ppm N                                         (parts per million)
@@ -295,6 +324,18 @@ struct rawio_pollsim_live_result {
  */
 int rawio_pollsim_live(const struct rawio_pollsim_live_opts *o,
 		       struct rawio_pollsim_live_result *res);
+
+/*
+ * rawio_pollsim_live_median - the median of NR live runs of one configuration
+ * (rawio pollsim --repeat): *OUT becomes the run whose IOPS is the median (the
+ * (NR / 2)-th smallest counting from 0, the upper middle for an even NR; of
+ * equal ones the first), except that OUT->cpu is the median of the runs' cpu
+ * taken on its own (it need not be that run's) and OUT->kiops_core is
+ * OUT->iops / 1000 / OUT->cpu. RUNS is left as it is. Quadratic in NR: meant
+ * for a few runs. Errors: -EINVAL when NR is 0.
+ */
+int rawio_pollsim_live_median(const struct rawio_pollsim_live_result *runs, size_t nr,
+			      struct rawio_pollsim_live_result *out);
 
 /*
  * rawio_pollsim_calibrate - measure this machine's model parameters with live

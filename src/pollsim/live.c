@@ -16,6 +16,7 @@
 #include "util/errbuf.h"
 #include "util/hist.h"
 #include "util/rng.h"
+#include "util/sort.h"
 
 #define LIVE_DEFAULT_IOS   10000u
 #define LIVE_DEFAULT_BS	   4096u
@@ -249,13 +250,6 @@ int rawio_pollsim_live(const struct rawio_pollsim_live_opts *o,
 	return live_run(o, res, NULL, NULL);
 }
 
-static int cal_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int rawio_pollsim_calibrate(struct rawio_pollsim_params *par, struct rawio_pollsim_wake *wake,
 			    size_t nr, uint64_t ios, char *errbuf, size_t errlen)
 {
@@ -308,9 +302,9 @@ int rawio_pollsim_calibrate(struct rawio_pollsim_params *par, struct rawio_polls
 				  : 0;
 		pre[k] = r.cpu < 1 ? (uint64_t)((1 - r.cpu) * 1e6) : 0;
 	}
-	qsort(io, CAL_SPIN_RUNS, sizeof(io[0]), cal_cmp_u64);
-	qsort(poll, CAL_SPIN_RUNS, sizeof(poll[0]), cal_cmp_u64);
-	qsort(pre, CAL_SPIN_RUNS, sizeof(pre[0]), cal_cmp_u64);
+	sort_u64(io, CAL_SPIN_RUNS);
+	sort_u64(poll, CAL_SPIN_RUNS);
+	sort_u64(pre, CAL_SPIN_RUNS);
 	par->io_ns = io[CAL_SPIN_RUNS / 2];
 	par->poll_ns = poll[CAL_SPIN_RUNS / 2];
 	par->preempt_ppm = pre[CAL_SPIN_RUNS / 2];
@@ -334,7 +328,7 @@ int rawio_pollsim_calibrate(struct rawio_pollsim_params *par, struct rawio_polls
 		ret = live_run(&o, &r, lats, NULL);
 		if (ret)
 			goto out;
-		qsort(lats, n, sizeof(*lats), cal_cmp_u64);
+		sort_u64(lats, n);
 		for (unsigned q = 0; q < RAWIO_POLLSIM_WAKE_Q; q++) {
 			uint64_t v = lats[(n * (2 * q + 1)) / (2 * RAWIO_POLLSIM_WAKE_Q)];
 
@@ -352,4 +346,36 @@ int rawio_pollsim_calibrate(struct rawio_pollsim_params *par, struct rawio_polls
 out:
 	free(lats);
 	return ret;
+}
+
+/* The index of the run whose IOPS (or CPU) is the (NR / 2)-th smallest (of equal ones the first). */
+static size_t live_median_at(const struct rawio_pollsim_live_result *runs, size_t nr, bool cpu)
+{
+	size_t k = nr / 2;
+
+	for (size_t i = 0; i < nr; i++) {
+		double v = cpu ? runs[i].cpu : runs[i].iops;
+		size_t below = 0, same = 0;
+
+		for (size_t j = 0; j < nr; j++) {
+			double w = cpu ? runs[j].cpu : runs[j].iops;
+
+			below += w < v;
+			same += w == v;
+		}
+		if (below <= k && k < below + same)
+			return i;
+	}
+	return k; /* only with NaNs, which compare with nothing */
+}
+
+int rawio_pollsim_live_median(const struct rawio_pollsim_live_result *runs, size_t nr,
+			      struct rawio_pollsim_live_result *out)
+{
+	if (!nr)
+		return -EINVAL;
+	*out = runs[live_median_at(runs, nr, false)];
+	out->cpu = runs[live_median_at(runs, nr, true)].cpu;
+	out->kiops_core = out->iops / 1000 / out->cpu;
+	return 0;
 }

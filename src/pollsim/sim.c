@@ -327,3 +327,24 @@ int rawio_pollsim_search(const struct rawio_poll_trace *t, const struct rawio_po
 	*nr = n;
 	return 0;
 }
+
+int rawio_pollsim_baselines(const struct rawio_poll_trace *t,
+			    const struct rawio_pollsim_params *par,
+			    struct rawio_pollsim_result out[RAWIO_POLLSIM_BASELINES])
+{
+	static const char *const kernels[RAWIO_POLLSIM_BASELINES - 2] = { "linux", "uring-hybrid",
+									  "min-window" };
+	int ret;
+
+	ret = rawio_pollsim_run(t, RAWIO_WAIT_SPIN, NULL, par, &out[0]);
+	if (!ret)
+		ret = rawio_pollsim_run(t, RAWIO_WAIT_BLOCK, NULL, par, &out[1]);
+	for (size_t i = 0; !ret && i < RAWIO_POLLSIM_BASELINES - 2; i++) {
+		struct rawio_poll_cfg c;
+
+		ret = rawio_poll_cfg_parse(kernels[i], &c);
+		if (!ret)
+			ret = rawio_pollsim_run(t, RAWIO_WAIT_HYBRID, &c, par, &out[2 + i]);
+	}
+	return ret;
+}

@@ -18,6 +18,8 @@
 
 #include <rawio/pollsim.h>
 
+#include "util/sort.h"
+
 #define TRACE_DEFAULT_BYTES 4096u
 #define TRACE_MAX_FIELDS    8
 #define TRACE_MAX_TIME_NS   (1ull << 62) /* trace time stamps: 146 years */
@@ -679,4 +681,31 @@ void rawio_poll_trace_free(struct rawio_poll_trace *t)
 		return;
 	free(t->ios);
 	memset(t, 0, sizeof(*t));
+}
+
+int rawio_poll_trace_stats(const struct rawio_poll_trace *t, struct rawio_poll_trace_stats *out)
+{
+	uint64_t *v;
+	double sum = 0;
+
+	if (!t || !t->nr)
+		return -EINVAL;
+	v = malloc(t->nr * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < t->nr; i++) {
+		out->reads += !t->ios[i].dir;
+		out->writes += t->ios[i].dir;
+		sum += (double)t->ios[i].lat_ns;
+		v[i] = t->ios[i].lat_ns;
+	}
+	out->lat_mean_ns = sum / (double)t->nr;
+	sort_u64(v, t->nr);
+	out->lat_min_ns = v[0];
+	out->lat_max_ns = v[t->nr - 1];
+	out->lat_p50_ns = v[t->nr / 2];
+	out->lat_p99_ns = v[t->nr * 99 / 100];
+	free(v);
+	return 0;
 }
