@@ -60,6 +60,16 @@ struct ps_args {
 	bool account;
 };
 
+/* A model parameter given on the command line (--io-cost ...): it wins over --params. */
+struct ps_override {
+	bool set;
+	uint64_t ns;
+};
+
+struct ps_overrides {
+	struct ps_override io, cs, irq, wake, poll;
+};
+
 static void ps_usage(FILE *f)
 {
 	fprintf(f,
@@ -383,23 +393,24 @@ static int ps_plot(const struct ps_args *a, const struct rawio_pollsim_result *g
 {
 	static const char *const what[RAWIO_POLLSIM_OBJ_NR] = { "KIOPS/core", "CPU %", "KIOPS",
 								"mean latency (us)" };
-	char dat[] = "/tmp/rawio-pollsim-XXXXXX", gp[] = "/tmp/rawio-pollsim-XXXXXX", name[48];
-	FILE *fd = NULL, *fg = NULL;
-	bool made_d = false, made_g = false;
-	int d, g = -1, ret = -1;
+	char data_path[] = "/tmp/rawio-pollsim-XXXXXX", script_path[] = "/tmp/rawio-pollsim-XXXXXX",
+	     name[48];
+	FILE *data = NULL, *script = NULL;
+	bool made_data = false, made_script = false;
+	int data_fd, script_fd = -1, ret = -1;
 	size_t cols = 0;
 
-	d = mkstemp(dat);
-	made_d = d >= 0;
-	if (made_d && !(fd = fdopen(d, "w")))
-		close(d);
-	if (fd) {
-		g = mkstemp(gp);
-		made_g = g >= 0;
-		if (made_g && !(fg = fdopen(g, "w")))
-			close(g);
+	data_fd = mkstemp(data_path);
+	made_data = data_fd >= 0;
+	if (made_data && !(data = fdopen(data_fd, "w")))
+		close(data_fd);
+	if (data) {
+		script_fd = mkstemp(script_path);
+		made_script = script_fd >= 0;
+		if (made_script && !(script = fdopen(script_fd, "w")))
+			close(script_fd);
 	}
-	if (!fd || !fg) {
+	if (!data || !script) {
 		cli_err("--plot: temporary files: %s", strerror(errno));
 		goto out;
 	}
@@ -414,58 +425,58 @@ static int ps_plot(const struct ps_args *a, const struct rawio_pollsim_result *g
 			    r->cfg.period_ns != a->periods[p])
 				continue;
 			v = ps_metric(a, r, obj, spin_iops);
-			fprintf(fd, isnan(v) ? "%sNaN" : "%s%.3f", cols ? " " : "", v);
+			fprintf(data, isnan(v) ? "%sNaN" : "%s%.3f", cols ? " " : "", v);
 			cols++;
 		}
-		fprintf(fd, "\n");
+		fprintf(data, "\n");
 	}
 	rawio_poll_cfg_name(rule, name, sizeof(name));
 	name[strcspn(name, ":")] = '\0'; /* the rule alone */
-	fprintf(fg, "set terminal png size 900,%zu\nset output '%s'\n", 160 + 60 * a->nr_periods,
-		a->plot);
-	fprintf(fg,
+	fprintf(script, "set terminal png size 900,%zu\nset output '%s'\n",
+		160 + 60 * a->nr_periods, a->plot);
+	fprintf(script,
 		"set title '%s: %s by sleep ratio and period (blank: IOPS more than %.1f%% "
 		"below spin)'\n",
 		name, what[obj], 100 * a->tol);
-	fprintf(fg, "set xlabel 'sleep ratio (%%)'\nset ylabel 'period'\nunset key\n");
-	fprintf(fg, "set palette rgbformulae 22,13,10\nset xtics (");
+	fprintf(script, "set xlabel 'sleep ratio (%%)'\nset ylabel 'period'\nunset key\n");
+	fprintf(script, "set palette rgbformulae 22,13,10\nset xtics (");
 	for (size_t c = 0; c < cols; c++)
-		fprintf(fg, "%s'%u' %zu", c ? ", " : "", a->ratio_lo + (unsigned)c * a->ratio_step,
-			c);
-	fprintf(fg, ")\nset ytics (");
+		fprintf(script, "%s'%u' %zu", c ? ", " : "",
+			a->ratio_lo + (unsigned)c * a->ratio_step, c);
+	fprintf(script, ")\nset ytics (");
 	for (size_t p = 0; p < a->nr_periods; p++) {
 		struct rawio_poll_cfg c = { .rule = RAWIO_POLL_MIN, .period_ns = a->periods[p] };
 		char t[48];
 
 		/* The period as the configuration names it: "min:0:10ms" -> "10ms". */
 		rawio_poll_cfg_name(&c, t, sizeof(t));
-		fprintf(fg, "%s'%s' %zu", p ? ", " : "", strrchr(t, ':') ? strrchr(t, ':') + 1 : t,
-			p);
+		fprintf(script, "%s'%s' %zu", p ? ", " : "",
+			strrchr(t, ':') ? strrchr(t, ':') + 1 : t, p);
 	}
-	fprintf(fg,
+	fprintf(script,
 		")\nplot '%s' matrix with image, '' matrix using 1:2:($3 == $3 ? "
 		"sprintf('%%.1f', $3) : '') with labels font ',8'\n",
-		dat);
-	if (fclose(fd) | fclose(fg)) {
-		fd = fg = NULL;
+		data_path);
+	if (fclose(data) | fclose(script)) {
+		data = script = NULL;
 		cli_err("--plot: writing temporary files: %s", strerror(errno));
 		goto out;
 	}
-	fd = fg = NULL;
-	if (ps_gnuplot(gp)) {
+	data = script = NULL;
+	if (ps_gnuplot(script_path)) {
 		cli_err("--plot: gnuplot failed (is gnuplot installed? scripts/deps.sh)");
 		goto out;
 	}
 	ret = 0;
 out:
-	if (fd)
-		fclose(fd);
-	if (fg)
-		fclose(fg);
-	if (made_d)
-		unlink(dat);
-	if (made_g)
-		unlink(gp);
+	if (data)
+		fclose(data);
+	if (script)
+		fclose(script);
+	if (made_data)
+		unlink(data_path);
+	if (made_script)
+		unlink(script_path);
 	return ret;
 }
 
@@ -899,8 +910,9 @@ int cmd_pollsim(int argc, char **argv)
 			     .tol = 0.01,
 			     .wait_mode = RAWIO_WAIT_HYBRID,
 			     .repeat = 1 };
-	uint64_t override[5] = { 0 }, v;
-	bool have_override[5] = { false };
+	struct ps_overrides ovr = { 0 };
+	struct ps_override *ov;
+	uint64_t v;
 	const char *rules = "mean,min,p10,ewma", *periods = "1,10,100ms";
 	unsigned u;
 	size_t n;
@@ -978,10 +990,14 @@ int cmd_pollsim(int argc, char **argv)
 		case O_IRQ_COST:
 		case O_WAKE:
 		case O_POLL_DELAY:
-			if (ps_time(argv[optind - 1], optarg, 1, &v))
+			ov = opt == O_IO_COST	 ? &ovr.io
+			     : opt == O_CS_COST	 ? &ovr.cs
+			     : opt == O_IRQ_COST ? &ovr.irq
+			     : opt == O_WAKE	 ? &ovr.wake
+						 : &ovr.poll;
+			if (ps_time(argv[optind - 1], optarg, 1, &ov->ns))
 				return 2;
-			override[opt - O_IO_COST] = v;
-			have_override[opt - O_IO_COST] = true;
+			ov->set = true;
 			break;
 		case O_THREADS:
 			if (cli_uint("--threads", optarg, 1, 4096, &u))
@@ -1065,16 +1081,16 @@ int cmd_pollsim(int argc, char **argv)
 		return 2;
 	if (a.params_path && ps_load_params(&a))
 		return 1;
-	if (have_override[0])
-		a.par.io_ns = override[0];
-	if (have_override[1])
-		a.par.cs_ns = override[1];
-	if (have_override[2])
-		a.par.irq_ns = override[2];
-	if (have_override[4])
-		a.par.poll_ns = override[4];
-	if (have_override[3]) {
-		a.par.wake_ns = override[3];
+	if (ovr.io.set)
+		a.par.io_ns = ovr.io.ns;
+	if (ovr.cs.set)
+		a.par.cs_ns = ovr.cs.ns;
+	if (ovr.irq.set)
+		a.par.irq_ns = ovr.irq.ns;
+	if (ovr.poll.set)
+		a.par.poll_ns = ovr.poll.ns;
+	if (ovr.wake.set) {
+		a.par.wake_ns = ovr.wake.ns;
 		a.par.wake = NULL;
 		a.par.wake_nr = 0;
 	}
