@@ -62,6 +62,17 @@ static cJSON *ps_result_json(const struct rawio_pollsim_result *r)
 	return o;
 }
 
+/* The model's scalar parameters as members of O. */
+static void ps_model_json(cJSON *o, const struct rawio_pollsim_params *p)
+{
+	cJSON_AddNumberToObject(o, "io_ns", (double)p->io_ns);
+	cJSON_AddNumberToObject(o, "cs_ns", (double)p->cs_ns);
+	cJSON_AddNumberToObject(o, "irq_ns", (double)p->irq_ns);
+	cJSON_AddNumberToObject(o, "wake_ns", (double)p->wake_ns);
+	cJSON_AddNumberToObject(o, "poll_ns", (double)p->poll_ns);
+	cJSON_AddNumberToObject(o, "preempt_ppm", (double)p->preempt_ppm);
+}
+
 static void ps_print_model(const struct rawio_pollsim_params *p)
 {
 	char a[16], b[16], c[16], d[16];
@@ -152,12 +163,7 @@ int ps_simulate(struct ps_args *a)
 		cJSON_AddNumberToObject(tr, "lat_p99_ns", (double)sum.lat_p99_ns);
 		cJSON_AddNumberToObject(tr, "lat_max_ns", (double)sum.lat_max_ns);
 		cJSON_AddItemToObject(root, "trace", tr);
-		cJSON_AddNumberToObject(m, "io_ns", (double)a->par.io_ns);
-		cJSON_AddNumberToObject(m, "cs_ns", (double)a->par.cs_ns);
-		cJSON_AddNumberToObject(m, "irq_ns", (double)a->par.irq_ns);
-		cJSON_AddNumberToObject(m, "wake_ns", (double)a->par.wake_ns);
-		cJSON_AddNumberToObject(m, "poll_ns", (double)a->par.poll_ns);
-		cJSON_AddNumberToObject(m, "preempt_ppm", (double)a->par.preempt_ppm);
+		ps_model_json(m, &a->par);
 		cJSON_AddNumberToObject(m, "wake_rows", (double)a->par.wake_nr);
 		cJSON_AddNumberToObject(m, "threads", a->par.threads ? a->par.threads : 1);
 		cJSON_AddItemToObject(root, "model", m);
@@ -272,12 +278,7 @@ int ps_calibrate(struct ps_args *a)
 	if (a->json) {
 		cJSON *o = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(o, "wake");
 
-		cJSON_AddNumberToObject(o, "io_ns", (double)a->par.io_ns);
-		cJSON_AddNumberToObject(o, "cs_ns", (double)a->par.cs_ns);
-		cJSON_AddNumberToObject(o, "irq_ns", (double)a->par.irq_ns);
-		cJSON_AddNumberToObject(o, "wake_ns", (double)a->par.wake_ns);
-		cJSON_AddNumberToObject(o, "poll_ns", (double)a->par.poll_ns);
-		cJSON_AddNumberToObject(o, "preempt_ppm", (double)a->par.preempt_ppm);
+		ps_model_json(o, &a->par);
 		for (size_t i = 0; i < a->par.wake_nr; i++) {
 			cJSON *r = cJSON_CreateObject();
 
