@@ -8,7 +8,7 @@
  */
 #include <sys/prctl.h>
 
-#include <rawio/pollsim.h>
+#include <rawio/predict.h>
 
 #include "harness.h"
 
