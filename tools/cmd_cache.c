@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rawio/bench.h>
 #include <rawio/cache.h>
 
 #include "cli.h"
@@ -43,7 +44,6 @@ struct cc_args {
 	uint64_t bytes;
 	double seconds;
 	char batches[128];
-	int deadline_us; /* -1: the default */
 	struct rawio_cache_opts o;
 	struct rawio_cache_tunables tun;
 };
@@ -450,171 +450,6 @@ static int cc_request(const char *socket, const char *req)
 
 /* ---- bench ---- */
 
-struct bench_fill {
-	struct rawio_cache *c;
-	const uint64_t *blocks;
-	uint64_t n, next;
-	int err;
-};
-
-static void *bench_fill_main(void *arg)
-{
-	struct bench_fill *f = arg;
-	char buf[CC_BLOCK];
-
-	memset(buf, 0x5a, sizeof(buf));
-	for (;;) {
-		uint64_t i = __atomic_fetch_add(&f->next, 1, __ATOMIC_RELAXED);
-		int ret;
-
-		if (i >= f->n || __atomic_load_n(&f->err, __ATOMIC_RELAXED))
-			break;
-		memcpy(buf, &f->blocks[i], sizeof(f->blocks[i]));
-		ret = rawio_cache_write(f->c, buf, CC_BLOCK, f->blocks[i] * CC_BLOCK, 0);
-		if (ret)
-			__atomic_store_n(&f->err, ret, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
-/* N distinct random blocks of [0, TOTAL), seeded. */
-static uint64_t *bench_blocks(uint64_t total, uint64_t n, uint64_t seed)
-{
-	uint64_t *all = malloc(total * sizeof(*all)), st = seed;
-
-	if (!all)
-		return NULL;
-	for (uint64_t i = 0; i < total; i++)
-		all[i] = i;
-	for (uint64_t i = 0; i < n && i < total; i++) {
-		uint64_t z, j;
-
-		st += 0x9e3779b97f4a7c15ull;
-		z = (st ^ (st >> 30)) * 0xbf58476d1ce4e5b9ull;
-		z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-		j = i + (z ^ (z >> 31)) % (total - i);
-		z = all[i];
-		all[i] = all[j];
-		all[j] = z;
-	}
-	return all;
-}
-
-/* Write N blocks from THREADS threads; seconds taken, or < 0. */
-static double bench_fill(struct rawio_cache *c, const uint64_t *blocks, uint64_t n,
-			 unsigned threads)
-{
-	struct bench_fill f = { .c = c, .blocks = blocks, .n = n };
-	pthread_t tids[256];
-	uint64_t t0 = rawio_now_ns();
-
-	if (threads > 256)
-		threads = 256;
-	for (unsigned i = 0; i < threads; i++)
-		pthread_create(&tids[i], NULL, bench_fill_main, &f);
-	for (unsigned i = 0; i < threads; i++)
-		pthread_join(tids[i], NULL);
-	if (f.err) {
-		cli_err("bench: write: %s", rawio_strerror(f.err));
-		return -1;
-	}
-	return (double)(rawio_now_ns() - t0) / 1e9;
-}
-
-/* Raw device: LEN-byte writes at QD for about SECS (sequential or random); ops/s. */
-static double bench_raw(struct cc_dev *d, uint64_t len, unsigned qd, bool seq, double secs,
-			uint64_t max_ops)
-{
-	const struct rawio_dev_info *info = rawio_dev_info(d->dev);
-	struct rawio_engine_opts o = d->eo;
-	struct rawio_req *reqs, *done[256], *free_reqs[256];
-	struct rawio_engine *e;
-	uint64_t t0, end, ops = 0, pos = 0, st = 12345, blocks = info->size / len;
-	unsigned nr_free = 0, inflight = 0;
-	char *buf;
-	int ret;
-
-	if (qd > 256)
-		qd = 256;
-	o.queue_depth = qd;
-	ret = rawio_engine_open(&e,
-				d->open_engine		      ? d->open_engine
-				: info->kind == RAWIO_DEV_MEM ? "mem"
-							      : "uring",
-				d->dev, &o);
-	if (ret) {
-		cli_err("%s: engine: %s", d->path, rawio_strerror(ret));
-		return -1;
-	}
-	reqs = calloc(qd, sizeof(*reqs));
-	buf = rawio_buf_alloc((size_t)len * qd, CC_BLOCK);
-	if (!reqs || !buf) {
-		rawio_engine_close(e);
-		free(reqs);
-		rawio_buf_free(buf);
-		return -1;
-	}
-	memset(buf, 0xa5, (size_t)len * qd);
-	for (unsigned i = 0; i < qd; i++) {
-		reqs[i] = (struct rawio_req){ .op = RAWIO_OP_WRITE,
-					      .buf = buf + i * len,
-					      .len = len };
-		free_reqs[nr_free++] = &reqs[i];
-	}
-	t0 = rawio_now_ns();
-	end = t0 + (uint64_t)(secs * 1e9);
-	for (;;) {
-		bool stop = rawio_now_ns() >= end || ops >= max_ops;
-		int n;
-
-		while (!stop && nr_free) {
-			struct rawio_req *r = free_reqs[--nr_free];
-			int q;
-
-			st = st * 6364136223846793005ull + 1442695040888963407ull;
-			r->off = (seq ? pos++ % blocks : (st >> 17) % blocks) * len;
-			q = rawio_engine_queue(e, r);
-			if (q == RAWIO_Q_BUSY || q < 0) {
-				free_reqs[nr_free++] = r;
-				break;
-			}
-			if (q == RAWIO_Q_DONE) {
-				free_reqs[nr_free++] = r;
-				ops++;
-				stop = rawio_now_ns() >= end || ops >= max_ops;
-				continue;
-			}
-			inflight++;
-		}
-		if (!inflight) {
-			if (stop)
-				break;
-			continue;
-		}
-		n = rawio_engine_reap(e, done, 1, qd);
-		if (n <= 0)
-			break;
-		inflight -= (unsigned)n;
-		ops += (uint64_t)n;
-		for (int i = 0; i < n; i++)
-			free_reqs[nr_free++] = done[i];
-	}
-	secs = (double)(rawio_now_ns() - t0) / 1e9;
-	rawio_engine_close(e);
-	free(reqs);
-	rawio_buf_free(buf);
-	return (double)ops / secs;
-}
-
-static int bench_reformat(struct cc_args *a, struct rawio_cache **c)
-{
-	int ret;
-
-	a->force = true;
-	ret = cc_format(a);
-	return ret ? ret : cc_open(a, c, false);
-}
-
 static void bench_emit(struct cc_args *a, cJSON *j)
 {
 	if (a->json) {
@@ -627,236 +462,143 @@ static void bench_emit(struct cc_args *a, cJSON *j)
 	fflush(stdout);
 }
 
+/* The library's benchmark options: our devices, and the cache opened as cc_open would. */
+static void bench_opts(struct cc_args *a, struct rawio_cache_bench_opts *o, char *err,
+		       size_t err_len)
+{
+	a->o.size = sizeof(a->o);
+	a->o.cache_engine = a->c.open_engine;
+	a->o.cache_engine_opts = &a->c.eo;
+	a->o.backing_engine = a->b.open_engine;
+	a->o.backing_engine_opts = &a->b.eo;
+	a->o.tunables = &a->tun;
+	if (a->buffers)
+		a->o.nr_buffers = a->buffers;
+	*o = (struct rawio_cache_bench_opts){ .size = sizeof(*o),
+					      .cache_dev = a->c.dev,
+					      .backing_dev = a->b.dev,
+					      .cache_opts = &a->o,
+					      .segment_size = a->segment_size,
+					      .bytes = a->bytes,
+					      .threads = a->threads,
+					      .writers = a->writers,
+					      .errbuf = err,
+					      .errbuf_len = err_len };
+	if (a->seconds > 0)
+		o->runtime_ns = (uint64_t)(a->seconds * 1e9);
+}
+
+static int bench_fail(const char *err, int ret)
+{
+	cli_err("%s", err[0] ? err : rawio_strerror(ret));
+	return 1;
+}
+
 static int bench_absorb(struct cc_args *a)
 {
-	const struct rawio_dev_info *bi = rawio_dev_info(a->b.dev);
-	uint64_t total = bi->size / CC_BLOCK, n = a->bytes / CC_BLOCK, *blocks;
-	struct rawio_cache_stat st;
-	struct rawio_cache *c;
-	double seq_bps, back_iops, secs, iops, target;
-	uint64_t t0;
+	struct rawio_cache_bench_absorb r;
+	struct rawio_cache_bench_opts o;
+	char err[512] = "";
 	cJSON *j;
+	int ret;
 
-	if (n > total)
-		n = total;
-	seq_bps = bench_raw(&a->c, 512 << 10, 4, true, 1.0, UINT64_MAX) * (512 << 10);
-	back_iops = bench_raw(&a->b, CC_BLOCK, 32, false, 2.0, 4000);
-	if (seq_bps < 0 || back_iops < 0)
-		return 1;
-	blocks = bench_blocks(total, n, 1);
-	if (!blocks)
-		return 1;
-	a->tun.allow_migrate = 0; /* absorb: nothing competes with the log */
-	if (bench_reformat(a, &c)) {
-		free(blocks);
-		return 1;
-	}
-	/* Timed until everything is durable on the cache device: the log's sustained rate. */
-	t0 = rawio_now_ns();
-	secs = bench_fill(c, blocks, n, a->threads ? a->threads : 32);
-	free(blocks);
-	if (secs < 0 || rawio_cache_flush(c)) {
-		rawio_cache_close(c);
-		return 1;
-	}
-	secs = (double)(rawio_now_ns() - t0) / 1e9;
-	rawio_cache_stat(c, &st);
-	rawio_cache_close(c);
-	iops = (double)n / secs;
-	target = 0.9 * seq_bps / CC_BLOCK;
+	bench_opts(a, &o, err, sizeof(err));
+	ret = rawio_cache_bench_absorb(&o, &r);
+	if (ret)
+		return bench_fail(err, ret);
 	if (!a->json)
 		printf("absorb: %llu random 4 KiB writes from %u threads in %.2f s: %.0f IOPS\n"
 		       "  cache device sequential write %.1f MB/s -> 90%% goal %.0f IOPS (%.0f%% "
 		       "of "
 		       "it reached)\n"
 		       "  backing device random 4 KiB writes (QD 32) %.0f IOPS -> %.1fx\n",
-		       (unsigned long long)n, a->threads ? a->threads : 32, secs, iops,
-		       seq_bps / 1e6, target, 100 * iops / target, back_iops, iops / back_iops);
+		       (unsigned long long)r.writes, r.threads, r.seconds, r.iops, r.cache_seq_mb_s,
+		       r.goal_iops, r.pct_of_goal, r.backing_rand_iops, r.x_backing);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "name", "absorb");
-	cJSON_AddNumberToObject(j, "writes", (double)n);
-	cJSON_AddNumberToObject(j, "threads", a->threads ? a->threads : 32);
-	cJSON_AddNumberToObject(j, "seconds", secs);
-	cJSON_AddNumberToObject(j, "iops", iops);
-	cJSON_AddNumberToObject(j, "cache_seq_mb_s", seq_bps / 1e6);
-	cJSON_AddNumberToObject(j, "goal_iops", target);
-	cJSON_AddNumberToObject(j, "pct_of_goal", 100 * iops / target);
-	cJSON_AddNumberToObject(j, "backing_rand_iops", back_iops);
-	cJSON_AddNumberToObject(j, "x_backing", iops / back_iops);
-	cJSON_AddNumberToObject(j, "segments", (double)st.segments_flushed);
-	cJSON_AddNumberToObject(j, "write_stalls", (double)st.write_stalls);
+	cJSON_AddNumberToObject(j, "writes", (double)r.writes);
+	cJSON_AddNumberToObject(j, "threads", r.threads);
+	cJSON_AddNumberToObject(j, "seconds", r.seconds);
+	cJSON_AddNumberToObject(j, "iops", r.iops);
+	cJSON_AddNumberToObject(j, "cache_seq_mb_s", r.cache_seq_mb_s);
+	cJSON_AddNumberToObject(j, "goal_iops", r.goal_iops);
+	cJSON_AddNumberToObject(j, "pct_of_goal", r.pct_of_goal);
+	cJSON_AddNumberToObject(j, "backing_rand_iops", r.backing_rand_iops);
+	cJSON_AddNumberToObject(j, "x_backing", r.x_backing);
+	cJSON_AddNumberToObject(j, "segments", (double)r.segments);
+	cJSON_AddNumberToObject(j, "write_stalls", (double)r.write_stalls);
 	bench_emit(a, j);
 	return 0;
 }
 
 static int bench_drain(struct cc_args *a)
 {
-	const struct rawio_dev_info *bi = rawio_dev_info(a->b.dev);
-	uint64_t total = bi->size / CC_BLOCK, n = a->bytes / CC_BLOCK, *blocks;
-	char list[128], *save = NULL, *tok;
-	int rc = 0;
+	char list[128], *save = NULL, *tok, err[512] = "";
+	struct rawio_cache_bench_opts o;
 
-	if (n > total)
-		n = total;
-	blocks = bench_blocks(total, n, 2);
-	if (!blocks)
-		return 1;
+	bench_opts(a, &o, err, sizeof(err));
 	snprintf(list, sizeof(list), "%s", a->batches[0] ? a->batches : "1,4,32,128");
-	for (tok = strtok_r(list, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
-		unsigned batch = (unsigned)atoi(tok);
-		struct rawio_throttle_stats ts0 = { 0 }, ts1 = { 0 };
-		struct rawio_cache_stat st;
-		struct rawio_cache *c;
-		uint64_t t0, t1;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct rawio_cache_bench_drain r;
 		cJSON *j;
+		int ret;
 
-		a->tun.allow_migrate = 0;
-		if (bench_reformat(a, &c) || bench_fill(c, blocks, n, 8) < 0 ||
-		    rawio_cache_flush(c)) {
-			rc = 1;
-			rawio_cache_close(c);
-			break;
-		}
-		if (a->b.thr)
-			rawio_throttle_stats(a->b.thr, &ts0);
-		rawio_cache_set(c, "nr_batched_migration", batch);
-		t0 = rawio_now_ns();
-		if (rawio_cache_drain(c))
-			rc = 1;
-		t1 = rawio_now_ns();
-		if (a->b.thr)
-			rawio_throttle_stats(a->b.thr, &ts1);
-		rawio_cache_stat(c, &st);
-		rawio_cache_close(c);
+		o.batch = (unsigned)atoi(tok);
+		ret = rawio_cache_bench_drain(&o, &r);
+		if (ret)
+			return bench_fail(err, ret);
 		if (!a->json)
 			printf("drain %6.1f MiB, nr_batched_migration %3u: %7.2f s (%.1f MB/s), "
 			       "%llu "
 			       "batches, %llu blocks in %llu writes, backing busy %.1f%% (seek "
 			       "%.0f%% "
 			       "of it)\n",
-			       (double)n * CC_BLOCK / (1 << 20), batch, (double)(t1 - t0) / 1e9,
-			       (double)n * CC_BLOCK / ((double)(t1 - t0) / 1e9) / 1e6,
-			       (unsigned long long)st.migrate_batches,
-			       (unsigned long long)st.migrate_blocks,
-			       (unsigned long long)st.migrate_writes,
-			       a->b.thr ? 100.0 * (double)(ts1.busy_ns - ts0.busy_ns) /
-						  (double)(t1 - t0)
-					: 0.0,
-			       ts1.busy_ns > ts0.busy_ns
-				       ? 100.0 * (double)(ts1.seek_ns - ts0.seek_ns) /
-						 (double)(ts1.busy_ns - ts0.busy_ns)
-				       : 0.0);
+			       (double)r.blocks * CC_BLOCK / (1 << 20), r.batch, r.seconds, r.mb_s,
+			       (unsigned long long)r.batches, (unsigned long long)r.migrate_blocks,
+			       (unsigned long long)r.backing_writes, r.backing_busy_pct,
+			       r.backing_seek_pct);
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "name", "drain");
-		cJSON_AddNumberToObject(j, "nr_batched_migration", batch);
-		cJSON_AddNumberToObject(j, "blocks", (double)n);
-		cJSON_AddNumberToObject(j, "seconds", (double)(t1 - t0) / 1e9);
-		cJSON_AddNumberToObject(j, "batches", (double)st.migrate_batches);
-		cJSON_AddNumberToObject(j, "backing_writes", (double)st.migrate_writes);
-		cJSON_AddNumberToObject(j, "backing_flushes", (double)st.backing_flushes);
-		cJSON_AddNumberToObject(j, "backing_busy_seconds",
-					(double)(ts1.busy_ns - ts0.busy_ns) / 1e9);
-		cJSON_AddNumberToObject(j, "backing_seek_seconds",
-					(double)(ts1.seek_ns - ts0.seek_ns) / 1e9);
+		cJSON_AddNumberToObject(j, "nr_batched_migration", r.batch);
+		cJSON_AddNumberToObject(j, "blocks", (double)r.blocks);
+		cJSON_AddNumberToObject(j, "seconds", r.seconds);
+		cJSON_AddNumberToObject(j, "batches", (double)r.batches);
+		cJSON_AddNumberToObject(j, "backing_writes", (double)r.backing_writes);
+		cJSON_AddNumberToObject(j, "backing_flushes", (double)r.backing_flushes);
+		cJSON_AddNumberToObject(j, "backing_busy_seconds", r.backing_busy_s);
+		cJSON_AddNumberToObject(j, "backing_seek_seconds", r.backing_seek_s);
 		bench_emit(a, j);
 	}
-	free(blocks);
-	return rc;
-}
-
-struct bench_sync {
-	struct rawio_cache *c;
-	uint64_t total, end_ns;
-	unsigned id;
-	uint64_t ops;
-	int err;
-};
-
-static void *bench_sync_main(void *arg)
-{
-	struct bench_sync *s = arg;
-	uint64_t st = 77 + s->id;
-	char buf[CC_BLOCK];
-
-	memset(buf, 0x33, sizeof(buf));
-	while (rawio_now_ns() < s->end_ns) {
-		uint64_t b;
-		int ret;
-
-		st = st * 6364136223846793005ull + 1442695040888963407ull;
-		b = (st >> 17) % s->total;
-		ret = rawio_cache_write(s->c, buf, CC_BLOCK, b * CC_BLOCK, 0);
-		if (!ret)
-			ret = rawio_cache_flush(s->c);
-		if (ret) {
-			s->err = ret;
-			break;
-		}
-		s->ops++;
-	}
-	return NULL;
+	return 0;
 }
 
 static int bench_fsync(struct cc_args *a)
 {
-	const struct rawio_dev_info *bi = rawio_dev_info(a->b.dev);
-	unsigned w = a->writers ? a->writers : 1;
-	struct bench_sync s[256];
-	pthread_t tids[256];
-	struct rawio_cache_stat st;
-	struct rawio_cache *c;
-	uint64_t ops = 0, t0, t1;
-	double secs;
+	struct rawio_cache_bench_fsync r;
+	struct rawio_cache_bench_opts o;
+	char err[512] = "";
 	cJSON *j;
+	int ret;
 
-	if (w > 256)
-		w = 256;
-	a->tun.allow_migrate = 0;
-	if (a->deadline_us >= 0)
-		a->tun.barrier_deadline_us = (uint32_t)a->deadline_us;
-	if (bench_reformat(a, &c))
-		return 1;
-	t0 = rawio_now_ns();
-	for (unsigned i = 0; i < w; i++) {
-		s[i] = (struct bench_sync){
-			.c = c,
-			.total = bi->size / CC_BLOCK,
-			.id = i,
-			.end_ns = t0 + (uint64_t)((a->seconds > 0 ? a->seconds : 3) * 1e9)
-		};
-		pthread_create(&tids[i], NULL, bench_sync_main, &s[i]);
-	}
-	for (unsigned i = 0; i < w; i++) {
-		pthread_join(tids[i], NULL);
-		ops += s[i].ops;
-		if (s[i].err) {
-			cli_err("bench fsync: %s", rawio_strerror(s[i].err));
-			rawio_cache_close(c);
-			return 1;
-		}
-	}
-	t1 = rawio_now_ns();
-	rawio_cache_stat(c, &st);
-	rawio_cache_close(c);
-	secs = (double)(t1 - t0) / 1e9;
+	bench_opts(a, &o, err, sizeof(err));
+	ret = rawio_cache_bench_fsync(&o, &r);
+	if (ret)
+		return bench_fail(err, ret);
 	if (!a->json)
 		printf("fsync: %u writers, deadline %u us: %.0f write+flush/s; %.3f segments and "
 		       "%.1f KiB written per flush, %.2f cache flushes per flush\n",
-		       w, a->tun.barrier_deadline_us, (double)ops / secs,
-		       (double)st.segments_flushed / (double)ops,
-		       (double)st.segment_bytes / (double)ops / 1024,
-		       (double)st.cache_flushes / (double)ops);
+		       r.writers, r.deadline_us, r.iops, r.segments_per_flush, r.kib_per_flush,
+		       r.cache_flushes_per_flush);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "name", "fsync");
-	cJSON_AddNumberToObject(j, "writers", w);
-	cJSON_AddNumberToObject(j, "deadline_us", a->tun.barrier_deadline_us);
-	cJSON_AddNumberToObject(j, "ops", (double)ops);
-	cJSON_AddNumberToObject(j, "seconds", secs);
-	cJSON_AddNumberToObject(j, "iops", (double)ops / secs);
-	cJSON_AddNumberToObject(j, "segments_per_flush", (double)st.segments_flushed / (double)ops);
-	cJSON_AddNumberToObject(j, "kib_per_flush", (double)st.segment_bytes / (double)ops / 1024);
-	cJSON_AddNumberToObject(j, "cache_flushes_per_flush",
-				(double)st.cache_flushes / (double)ops);
+	cJSON_AddNumberToObject(j, "writers", r.writers);
+	cJSON_AddNumberToObject(j, "deadline_us", r.deadline_us);
+	cJSON_AddNumberToObject(j, "ops", (double)r.ops);
+	cJSON_AddNumberToObject(j, "seconds", r.seconds);
+	cJSON_AddNumberToObject(j, "iops", r.iops);
+	cJSON_AddNumberToObject(j, "segments_per_flush", r.segments_per_flush);
+	cJSON_AddNumberToObject(j, "kib_per_flush", r.kib_per_flush);
+	cJSON_AddNumberToObject(j, "cache_flushes_per_flush", r.cache_flushes_per_flush);
 	bench_emit(a, j);
 	return 0;
 }
@@ -898,7 +640,7 @@ int cmd_cache(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cc_args a = { .deadline_us = -1 };
+	struct cc_args a = { 0 };
 	unsigned v;
 	uint64_t sz;
 	int c, nargs, rc;
@@ -979,7 +721,6 @@ int cmd_cache(int argc, char **argv)
 		case 'd':
 			if (cli_uint("--deadline-us", optarg, 0, 1000000, &v))
 				return 2;
-			a.deadline_us = (int)v;
 			a.tun.barrier_deadline_us = v;
 			break;
 		case 'h':

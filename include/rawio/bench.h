@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rawio/cache.h>
 #include <rawio/engine.h>
 
 enum rawio_bench_rw {
@@ -116,6 +117,9 @@ struct rawio_bench_opts {
 
 	char *errbuf; /* optional: one line on why the run failed */
 	size_t errbuf_len;
+	/* Optional: drive this open device instead of opening path (which is then
+	 * only a name); rawio_bench_run does not close it. */
+	struct rawio_dev *dev;
 };
 
 /* Latency summary, nanoseconds (from fio's histogram: percentiles within 0.8%). */
@@ -209,5 +213,89 @@ struct rawio_bench_lat_entry {
  * priority column). Returns 0, or -EINVAL for a line that is not one.
  */
 int rawio_bench_lat_log_parse(const char *line, struct rawio_bench_lat_entry *out);
+
+/*
+ * Cache benchmarks: the measurements of bench/cache.sh (`rawio cache bench`),
+ * seed 002's numbers. Each runs on a cache device and a backing device the
+ * caller opened (writable), formats the pair afresh with force (destroying
+ * what they held), opens the cache with CACHE_OPTS (engines, buffers,
+ * tunables; migration is kept off while writing), measures and closes it.
+ * Blocks are 4 KiB; offsets come from fixed seeds, so runs repeat.
+ *
+ *   absorb  first the raw devices through rawio_bench_run: 512 KiB sequential
+ *           writes at QD 4 on the cache device for 1 s, 4 KiB random writes
+ *           at QD 32 on the backing device for 2 s; then BYTES of distinct
+ *           random blocks written through the cache from THREADS threads,
+ *           timed until durable on the cache device (a final flush). The goal
+ *           is 90% of the cache device's sequential bandwidth in 4 KiB writes.
+ *   drain   BYTES of distinct random blocks written (8 threads) and flushed,
+ *           then nr_batched_migration set to BATCH and everything written
+ *           back (rawio_cache_drain), timed; the backing device's throttle
+ *           counters (when it is driven by the throttle engine) say how busy
+ *           it was and how much of that was seeking.
+ *   fsync   WRITERS threads each doing a random 4 KiB write and a flush for
+ *           RUNTIME, under the barrier_deadline_us of CACHE_OPTS' tunables.
+ *
+ * Errors: -EINVAL (a device missing, a count out of range), -ENOMEM, and the
+ * error of the step that failed (rawio_bench_run, rawio_cache_format, _open,
+ * _write, _flush, _drain); errbuf says which step.
+ * Thread-safety: one benchmark per pair of devices at a time.
+ */
+struct rawio_cache_bench_opts {
+	size_t size; /* sizeof(struct rawio_cache_bench_opts) */
+	struct rawio_dev *cache_dev, *backing_dev;
+	/* Engines, buffers, tunables (NULL: defaults); its errbuf is not used.
+	 * The raw measurements drive each device with the engine named here
+	 * (NULL: "mem" on a RAM device, else "uring") and its engine options. */
+	const struct rawio_cache_opts *cache_opts;
+	uint32_t segment_size; /* for formatting; 0: the format's default */
+	uint64_t bytes;	       /* absorb, drain: data written; 0 means 256 MiB */
+	unsigned threads;      /* absorb: writer threads, 1..256; 0 means 32 */
+	unsigned batch;	       /* drain: nr_batched_migration, 1..256 */
+	unsigned writers;      /* fsync: writer threads, 1..256; 0 means 1 */
+	uint64_t runtime_ns;   /* fsync: 0 means 3 s */
+	char *errbuf;	       /* optional: one line on why the run failed */
+	size_t errbuf_len;
+};
+
+struct rawio_cache_bench_absorb {
+	uint64_t writes; /* 4 KiB writes through the cache */
+	unsigned threads;
+	double seconds, iops;
+	double cache_seq_mb_s;	  /* raw cache device, sequential writes */
+	double goal_iops;	  /* 90% of it in 4 KiB writes */
+	double pct_of_goal;	  /* iops / goal_iops, percent */
+	double backing_rand_iops; /* raw backing device, random 4 KiB writes */
+	double x_backing;	  /* iops / backing_rand_iops */
+	uint64_t segments;	  /* segments written */
+	uint64_t write_stalls;
+};
+
+struct rawio_cache_bench_drain {
+	unsigned batch; /* nr_batched_migration */
+	uint64_t blocks;
+	double seconds, mb_s;
+	uint64_t batches, migrate_blocks, backing_writes, backing_flushes;
+	bool throttled;		 /* the backing device has throttle counters */
+	double backing_busy_s;	 /* emulated device busy during the drain (0: unthrottled) */
+	double backing_seek_s;	 /* of which seeking */
+	double backing_busy_pct; /* busy / drain time, percent */
+	double backing_seek_pct; /* seek / busy, percent */
+};
+
+struct rawio_cache_bench_fsync {
+	unsigned writers;
+	uint32_t deadline_us; /* barrier_deadline_us in force */
+	uint64_t ops;	      /* write + flush pairs */
+	double seconds, iops;
+	double segments_per_flush, kib_per_flush, cache_flushes_per_flush;
+};
+
+int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *o,
+			     struct rawio_cache_bench_absorb *res);
+int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *o,
+			    struct rawio_cache_bench_drain *res);
+int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *o,
+			    struct rawio_cache_bench_fsync *res);
 
 #endif

@@ -57,6 +57,12 @@ static bool bench_engine_known(const char *name)
 	return false;
 }
 
+/* throttle and fault stack on another engine: that one drives the device. */
+static bool bench_engine_stacked(const char *name)
+{
+	return !strcmp(name, "throttle") || !strcmp(name, "fault");
+}
+
 static bool bench_writes(enum rawio_bench_rw rw)
 {
 	return rw == RAWIO_BENCH_WRITE || rw == RAWIO_BENCH_RANDWRITE || rw == RAWIO_BENCH_RANDRW;
@@ -122,10 +128,11 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 		o->seed = BENCH_DEFAULT_SEED;
 	if (!o->progress_ms)
 		o->progress_ms = 1000;
-	if (o->path && !strncmp(o->path, "mem:", 4) && strcmp(o->engine, "mem"))
+	if (o->path && !strncmp(o->path, "mem:", 4) && strcmp(o->engine, "mem") &&
+	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",
 				 o->path);
-	if (!o->path && strcmp(o->engine, "mem"))
+	if (!o->path && !o->dev && strcmp(o->engine, "mem"))
 		return bench_err(o, -EINVAL,
 				 "no target: give a file or device (a RAM device "
 				 "\"mem:SIZE\" needs the mem engine)");
@@ -160,6 +167,8 @@ static int bench_open(struct bench *b, bool *grown)
 	int ret;
 
 	*grown = false;
+	if (!path && o->dev)
+		path = rawio_dev_info(o->dev)->path;
 	if (!path) {
 		uint64_t sz = o->offset + (o->region ? o->region : (1ull << 30));
 
@@ -180,7 +189,12 @@ static int bench_open(struct bench *b, bool *grown)
 	}
 	dopts.errbuf = err;
 	dopts.errbuf_len = sizeof(err);
-	ret = rawio_dev_open(&b->dev, path, &dopts);
+	if (o->dev) {
+		b->dev = o->dev;
+		ret = 0;
+	} else {
+		ret = rawio_dev_open(&b->dev, path, &dopts);
+	}
 	if (ret) {
 		if (ret == -ENOENT && !(o->dev_flags & RAWIO_DEV_CREATE))
 			return bench_err(o, ret, "%s: %s (--create makes a file of --size)", path,
@@ -188,7 +202,8 @@ static int bench_open(struct bench *b, bool *grown)
 		return bench_err(o, ret, "%s", err[0] ? err : rawio_strerror(ret));
 	}
 	in = b->info = rawio_dev_info(b->dev);
-	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem"))
+	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&
+	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",
 				 path);
 	if (in->kind != RAWIO_DEV_MEM && !strcmp(o->engine, "mem"))
@@ -570,7 +585,8 @@ out_log:
 		ret = bench_err(&b->o, -errno, "%s: %s", b->o.lat_log, rawio_strerror(errno));
 out_close:
 	free(hist);
-	rawio_dev_close(b->dev);
+	if (b->dev != b->o.dev)
+		rawio_dev_close(b->dev);
 out_free:
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The cache benchmarks (rawio_cache_bench_*): the raw devices measured with
+ * rawio_bench_run, then the cache driven through its public API, the way a
+ * user's program would drive it.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_impl.h"
+
+#define CB_BLOCK       4096u
+#define CB_MAX_THREADS 256u
+
+/* One benchmark: the caller's options with defaults, and the cache options in force. */
+struct cb {
+	struct rawio_cache_bench_opts o;
+	struct rawio_cache_opts co;
+	struct rawio_cache_tunables tun;
+	uint64_t total; /* blocks of the backing device */
+	uint64_t n;	/* blocks to write (absorb, drain) */
+};
+
+static int cb_err(const struct cb *b, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int cb_err(const struct cb *b, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errbuf_vset(b->o.errbuf, b->o.errbuf_len, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int cb_init(struct cb *b, const struct rawio_cache_bench_opts *opts)
+{
+	memset(b, 0, sizeof(*b));
+	if (!opts || opts->size < sizeof(*opts))
+		return -EINVAL;
+	b->o = *opts;
+	if (!b->o.cache_dev || !b->o.backing_dev)
+		return cb_err(b, -EINVAL, "a cache device and a backing device are needed");
+	if (b->o.threads > CB_MAX_THREADS || b->o.writers > CB_MAX_THREADS)
+		return cb_err(b, -EINVAL, "at most %u threads", CB_MAX_THREADS);
+	if (!b->o.bytes)
+		b->o.bytes = 256ull << 20;
+	if (!b->o.threads)
+		b->o.threads = 32;
+	if (!b->o.writers)
+		b->o.writers = 1;
+	if (!b->o.runtime_ns)
+		b->o.runtime_ns = 3000000000ull;
+	if (b->o.cache_opts)
+		b->co = *b->o.cache_opts;
+	b->co.size = sizeof(b->co);
+	if (b->co.tunables)
+		b->tun = *b->co.tunables;
+	else
+		rawio_cache_default_tunables(&b->tun);
+	b->tun.allow_migrate = 0; /* nothing competes with the log while writing */
+	b->co.tunables = &b->tun;
+	b->co.read_only = false;
+	b->co.errbuf = b->o.errbuf;
+	b->co.errbuf_len = b->o.errbuf_len;
+	b->total = rawio_dev_info(b->o.backing_dev)->size / CB_BLOCK;
+	b->n = b->o.bytes / CB_BLOCK;
+	if (b->n > b->total)
+		b->n = b->total;
+	return 0;
+}
+
+/* Format the pair afresh and open the cache on it. */
+static int cb_reformat(struct cb *b, struct rawio_cache **c)
+{
+	struct rawio_cache_format_opts f = { .size = sizeof(f),
+					     .segment_size = b->o.segment_size,
+					     .force = true,
+					     .errbuf = b->o.errbuf,
+					     .errbuf_len = b->o.errbuf_len };
+	int ret;
+
+	*c = NULL;
+	ret = rawio_cache_format(b->o.cache_dev, b->o.backing_dev, &f);
+	if (ret)
+		return ret;
+	return rawio_cache_open(c, b->o.cache_dev, b->o.backing_dev, &b->co);
+}
+
+/* N distinct random blocks of [0, TOTAL) (a partial Fisher-Yates shuffle), seeded. */
+static uint64_t *cb_blocks(uint64_t total, uint64_t n, uint64_t seed)
+{
+	uint64_t *all = malloc(total * sizeof(*all)), st = seed;
+
+	if (!all)
+		return NULL;
+	for (uint64_t i = 0; i < total; i++)
+		all[i] = i;
+	for (uint64_t i = 0; i < n && i < total; i++) {
+		uint64_t j = i + rng_below(&st, total - i), z = all[i];
+
+		all[i] = all[j];
+		all[j] = z;
+	}
+	return all;
+}
+
+struct cb_fill {
+	struct rawio_cache *c;
+	const uint64_t *blocks;
+	uint64_t n, next;
+	int err;
+};
+
+static void *cb_fill_main(void *arg)
+{
+	struct cb_fill *f = arg;
+	char buf[CB_BLOCK];
+
+	memset(buf, 0x5a, sizeof(buf));
+	for (;;) {
+		uint64_t i = __atomic_fetch_add(&f->next, 1, __ATOMIC_RELAXED);
+		int ret;
+
+		if (i >= f->n || __atomic_load_n(&f->err, __ATOMIC_RELAXED))
+			break;
+		memcpy(buf, &f->blocks[i], sizeof(f->blocks[i]));
+		ret = rawio_cache_write(f->c, buf, CB_BLOCK, f->blocks[i] * CB_BLOCK, 0);
+		if (ret)
+			__atomic_store_n(&f->err, ret, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Write N blocks through the cache from THREADS threads. */
+static int cb_fill(struct cb *b, struct rawio_cache *c, const uint64_t *blocks, unsigned threads)
+{
+	struct cb_fill f = { .c = c, .blocks = blocks, .n = b->n };
+	pthread_t tids[CB_MAX_THREADS];
+	unsigned started = 0;
+	int ret = 0;
+
+	for (; started < threads; started++) {
+		ret = pthread_create(&tids[started], NULL, cb_fill_main, &f);
+		if (ret) {
+			__atomic_store_n(&f.err, -ret, __ATOMIC_RELAXED);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	if (f.err)
+		return cb_err(b, f.err, "bench: write: %s", rawio_strerror(f.err));
+	return 0;
+}
+
+/*
+ * Format afresh, open, write N distinct random blocks (SEED) from THREADS
+ * threads and flush: the cache in *C, the seconds from the first write until
+ * everything was durable on the cache device in *SECS.
+ */
+static int cb_load(struct cb *b, uint64_t seed, unsigned threads, struct rawio_cache **c,
+		   double *secs)
+{
+	uint64_t *blocks = cb_blocks(b->total, b->n, seed), t0;
+	int ret;
+
+	*c = NULL;
+	if (!blocks)
+		return cb_err(b, -ENOMEM, "out of memory for %llu block numbers",
+			      (unsigned long long)b->total);
+	ret = cb_reformat(b, c);
+	if (ret)
+		goto out_free;
+	t0 = rawio_now_ns();
+	ret = cb_fill(b, *c, blocks, threads);
+	if (ret)
+		goto out_free;
+	ret = rawio_cache_flush(*c);
+	if (ret) {
+		cb_err(b, ret, "bench: flush: %s", rawio_strerror(ret));
+		goto out_free;
+	}
+	*secs = (double)(rawio_now_ns() - t0) / 1e9;
+out_free:
+	free(blocks);
+	return ret;
+}
+
+/* A raw device, written through rawio_bench_run with its cache engine: I/Os per second. */
+static int cb_raw(struct cb *b, bool backing, enum rawio_bench_rw rw, uint32_t bs, unsigned qd,
+		  uint64_t runtime_ns, double *iops)
+{
+	struct rawio_dev *dev = backing ? b->o.backing_dev : b->o.cache_dev;
+	const struct rawio_dev_info *info = rawio_dev_info(dev);
+	const char *engine = backing ? b->co.backing_engine : b->co.cache_engine;
+	const struct rawio_engine_opts *eo =
+		backing ? b->co.backing_engine_opts : b->co.cache_engine_opts;
+	struct rawio_engine_opts dflt = { .size = sizeof(dflt) };
+	struct rawio_bench_opts o = {
+		.size = sizeof(o),
+		.engine = engine			? engine
+			  : info->kind == RAWIO_DEV_MEM ? "mem"
+							: "uring",
+		.path = info->path,
+		.dev = dev,
+		.rw = rw,
+		.bs = bs,
+		.qd = qd,
+		.runtime_ns = runtime_ns,
+		.engine_opts = eo ? eo : &dflt,
+		.errbuf = b->o.errbuf,
+		.errbuf_len = b->o.errbuf_len,
+	};
+	struct rawio_bench_result res;
+	int ret;
+
+	ret = rawio_bench_run(&o, &res);
+	if (ret)
+		return ret;
+	*iops = res.iops;
+	return 0;
+}
+
+int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
+			     struct rawio_cache_bench_absorb *res)
+{
+	struct rawio_cache_stat st;
+	struct rawio_cache *c = NULL;
+	double seq_iops, back_iops;
+	struct cb b;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = cb_init(&b, opts);
+	if (ret)
+		return ret;
+	ret = cb_raw(&b, false, RAWIO_BENCH_WRITE, 512u << 10, 4, 1000000000ull, &seq_iops);
+	if (!ret)
+		ret = cb_raw(&b, true, RAWIO_BENCH_RANDWRITE, CB_BLOCK, 32, 2000000000ull,
+			     &back_iops);
+	if (ret)
+		return ret;
+	/* Timed until everything is durable on the cache device: the log's sustained rate. */
+	ret = cb_load(&b, 1, b.o.threads, &c, &res->seconds);
+	if (ret)
+		goto out_close;
+	rawio_cache_stat(c, &st);
+	res->writes = b.n;
+	res->threads = b.o.threads;
+	res->iops = (double)b.n / res->seconds;
+	res->cache_seq_mb_s = seq_iops * (512 << 10) / 1e6;
+	res->goal_iops = 0.9 * seq_iops * (512 << 10) / CB_BLOCK;
+	res->pct_of_goal = 100 * res->iops / res->goal_iops;
+	res->backing_rand_iops = back_iops;
+	res->x_backing = res->iops / back_iops;
+	res->segments = st.segments_flushed;
+	res->write_stalls = st.write_stalls;
+out_close:
+	rawio_cache_close(c);
+	return ret;
+}
+
+int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
+			    struct rawio_cache_bench_drain *res)
+{
+	struct rawio_throttle_stats ts0 = { 0 }, ts1 = { 0 };
+	struct rawio_throttle *thr = NULL;
+	struct rawio_cache_stat st;
+	struct rawio_cache *c = NULL;
+	uint64_t t0, t1;
+	double secs;
+	struct cb b;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = cb_init(&b, opts);
+	if (ret)
+		return ret;
+	if (b.o.batch < 1 || b.o.batch > 256)
+		return cb_err(&b, -EINVAL, "nr_batched_migration %u is not in 1..256", b.o.batch);
+	if (b.co.backing_engine_opts)
+		thr = b.co.backing_engine_opts->throttle;
+	ret = cb_load(&b, 2, 8, &c, &secs);
+	if (ret)
+		goto out_close;
+	if (thr)
+		rawio_throttle_stats(thr, &ts0);
+	ret = rawio_cache_set(c, "nr_batched_migration", b.o.batch);
+	if (ret) {
+		cb_err(&b, ret, "bench: nr_batched_migration %u: %s", b.o.batch,
+		       rawio_strerror(ret));
+		goto out_close;
+	}
+	t0 = rawio_now_ns();
+	ret = rawio_cache_drain(c);
+	t1 = rawio_now_ns();
+	if (ret) {
+		cb_err(&b, ret, "bench: drain: %s", rawio_strerror(ret));
+		goto out_close;
+	}
+	if (thr)
+		rawio_throttle_stats(thr, &ts1);
+	rawio_cache_stat(c, &st);
+	res->batch = b.o.batch;
+	res->blocks = b.n;
+	res->seconds = (double)(t1 - t0) / 1e9;
+	res->mb_s = (double)b.n * CB_BLOCK / res->seconds / 1e6;
+	res->batches = st.migrate_batches;
+	res->migrate_blocks = st.migrate_blocks;
+	res->backing_writes = st.migrate_writes;
+	res->backing_flushes = st.backing_flushes;
+	res->throttled = thr != NULL;
+	res->backing_busy_s = (double)(ts1.busy_ns - ts0.busy_ns) / 1e9;
+	res->backing_seek_s = (double)(ts1.seek_ns - ts0.seek_ns) / 1e9;
+	if (thr)
+		res->backing_busy_pct =
+			100.0 * (double)(ts1.busy_ns - ts0.busy_ns) / (double)(t1 - t0);
+	if (ts1.busy_ns > ts0.busy_ns)
+		res->backing_seek_pct = 100.0 * (double)(ts1.seek_ns - ts0.seek_ns) /
+					(double)(ts1.busy_ns - ts0.busy_ns);
+out_close:
+	rawio_cache_close(c);
+	return ret;
+}
+
+struct cb_sync {
+	struct rawio_cache *c;
+	uint64_t total, end_ns;
+	unsigned id;
+	uint64_t ops;
+	int err;
+};
+
+static void *cb_sync_main(void *arg)
+{
+	struct cb_sync *s = arg;
+	uint64_t st = 77 + s->id;
+	char buf[CB_BLOCK];
+
+	memset(buf, 0x33, sizeof(buf));
+	while (rawio_now_ns() < s->end_ns) {
+		uint64_t blk = rng_below(&st, s->total);
+		int ret;
+
+		ret = rawio_cache_write(s->c, buf, CB_BLOCK, blk * CB_BLOCK, 0);
+		if (!ret)
+			ret = rawio_cache_flush(s->c);
+		if (ret) {
+			s->err = ret;
+			break;
+		}
+		s->ops++;
+	}
+	return NULL;
+}
+
+int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
+			    struct rawio_cache_bench_fsync *res)
+{
+	struct cb_sync s[CB_MAX_THREADS];
+	pthread_t tids[CB_MAX_THREADS];
+	struct rawio_cache_stat st;
+	struct rawio_cache *c = NULL;
+	unsigned started = 0;
+	uint64_t t0, t1;
+	struct cb b;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = cb_init(&b, opts);
+	if (ret)
+		return ret;
+	ret = cb_reformat(&b, &c);
+	if (ret)
+		goto out_close;
+	t0 = rawio_now_ns();
+	for (; started < b.o.writers; started++) {
+		s[started] = (struct cb_sync){
+			.c = c, .total = b.total, .id = started, .end_ns = t0 + b.o.runtime_ns
+		};
+		ret = pthread_create(&tids[started], NULL, cb_sync_main, &s[started]);
+		if (ret) {
+			ret = cb_err(&b, -ret, "bench: starting writer %u: %s", started,
+				     rawio_strerror(-ret));
+			break;
+		}
+	}
+	for (unsigned i = 0; i < started; i++) {
+		pthread_join(tids[i], NULL);
+		res->ops += s[i].ops;
+		if (s[i].err && !ret)
+			ret = cb_err(&b, s[i].err, "bench fsync: %s", rawio_strerror(s[i].err));
+	}
+	t1 = rawio_now_ns();
+	if (ret)
+		goto out_close;
+	rawio_cache_stat(c, &st);
+	res->writers = b.o.writers;
+	res->deadline_us = b.tun.barrier_deadline_us;
+	res->seconds = (double)(t1 - t0) / 1e9;
+	res->iops = (double)res->ops / res->seconds;
+	res->segments_per_flush = (double)st.segments_flushed / (double)res->ops;
+	res->kib_per_flush = (double)st.segment_bytes / (double)res->ops / 1024;
+	res->cache_flushes_per_flush = (double)st.cache_flushes / (double)res->ops;
+out_close:
+	rawio_cache_close(c);
+	return ret;
+}
