@@ -17,6 +17,7 @@
 #include <rawio/store.h>
 
 #include "cli.h"
+#include "util/rng.h"
 
 #define DEMO_BLOCK 4096u
 
@@ -302,15 +303,11 @@ static int demo_cache(const char *dir)
 		goto out;
 	beo.throttle = thr;
 	/* Distinct random blocks, one in each 16 KiB of the backing file, in random order. */
-	for (unsigned i = 0; i < DEMO_CACHE_BLOCKS; i++) {
-		st = st * 6364136223846793005ull + 1442695040888963407ull;
-		offs[i] = ((uint64_t)i * 4 + (st >> 62)) * DEMO_BLOCK;
-	}
+	for (unsigned i = 0; i < DEMO_CACHE_BLOCKS; i++)
+		offs[i] = ((uint64_t)i * 4 + rng_below(&st, 4)) * DEMO_BLOCK;
 	for (unsigned i = DEMO_CACHE_BLOCKS - 1; i > 0; i--) {
-		uint64_t j, tmp;
+		uint64_t j = rng_below(&st, i + 1), tmp;
 
-		st = st * 6364136223846793005ull + 1442695040888963407ull;
-		j = (st >> 33) % (i + 1);
 		tmp = offs[i];
 		offs[i] = offs[j];
 		offs[j] = tmp;

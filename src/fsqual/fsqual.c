@@ -21,6 +21,7 @@
 
 #include "fsqual_impl.h"
 #include "util/errbuf.h"
+#include "util/rng.h"
 
 #define FSQUAL_IOS	   10000u
 #define FSQUAL_NOWAIT_MAX  1000u
@@ -372,14 +373,6 @@ static int fsqual_prepare(struct rawio_dev *dev, const struct fsqual_spec *spec,
 	return -EINVAL;
 }
 
-static uint64_t fsqual_rand(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void fsqual_sample_iowq(struct fsqual_io *io, struct rawio_fsqual_row *row, bool force)
 {
 	struct fsqual_iowq w;
@@ -453,7 +446,7 @@ static int fsqual_loop(struct fsqual_io *io, struct rawio_fsqual_row *row,
 			inflight++;
 		}
 		for (unsigned i = n; i > 1; i--) {
-			unsigned j = (unsigned)(fsqual_rand(&io->rng) % i);
+			unsigned j = (unsigned)(rng_xorshift(&io->rng) % i);
 			struct rawio_req *t = batch[i - 1];
 
 			batch[i - 1] = batch[j];
