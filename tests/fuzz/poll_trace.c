@@ -13,16 +13,7 @@
 
 #include <rawio/pollsim.h>
 
-/* Checked in every build: a fuzz target that asserts nothing under NDEBUG finds nothing. */
-#define FUZZ_CHECK(cond)                                                           \
-	do {                                                                       \
-		if (!(cond)) {                                                     \
-			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \
-			abort();                                                   \
-		}                                                                  \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
