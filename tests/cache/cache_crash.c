@@ -19,11 +19,10 @@
  *
  *   cache_crash [--seed N | --seeds A:B] [--ops N] [-v]
  */
-#include <getopt.h>
-
 #include <rawio/engine.h>
 
 #include "cache_test.h"
+#include "crash/sweep.h"
 
 #define CACHE_SZ   (2u << 20)
 #define BACKING_SZ (256u << 10)
@@ -330,76 +329,45 @@ harness:
 	return ret < 0 ? ret : -EIO;
 }
 
+static int cache_sweep_run(struct sweep *s, uint64_t seed, struct sweep_counts *c)
+{
+	struct run *r = s->arg;
+	int ret;
+
+	r->seed = seed;
+	r->ops = s->ops;
+	r->verbose = s->verbose;
+	ret = run_seed(r);
+	c->cuts = r->cst.cut + r->bst.cut;
+	c->kept = r->cst.kept + r->bst.kept;
+	c->lost = r->cst.lost + r->bst.lost;
+	c->torn = r->cst.torn_prefix + r->cst.torn_subset + r->bst.torn_prefix + r->bst.torn_subset;
+	return ret;
+}
+
+static void cache_sweep_describe(struct sweep *s, int ret, FILE *f)
+{
+	struct run *r = s->arg;
+
+	fprintf(f,
+		" (cut: %s): %s (held writes at the cut: cache %llu kept, %llu lost, %llu torn; "
+		"backing %llu kept, %llu lost, %llu torn)\n",
+		r->mode, ret ? r->why : "ok", (unsigned long long)r->cst.kept,
+		(unsigned long long)r->cst.lost,
+		(unsigned long long)(r->cst.torn_prefix + r->cst.torn_subset),
+		(unsigned long long)r->bst.kept, (unsigned long long)r->bst.lost,
+		(unsigned long long)(r->bst.torn_prefix + r->bst.torn_subset));
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "seed", required_argument, NULL, 's' },
-		{ "seeds", required_argument, NULL, 'S' },
-		{ "ops", required_argument, NULL, 'o' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static struct run r = { .ops = 100 };
-	uint64_t from = 1, to = 200, cuts = 0, kept = 0, lost = 0, torn = 0;
-	unsigned failures = 0;
-	int c;
+	static struct run r;
+	struct sweep s = { .name = "cache crash",
+			   .cuts = "device cuts",
+			   .ops = 100,
+			   .arg = &r,
+			   .run = cache_sweep_run,
+			   .describe = cache_sweep_describe };
 
-	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			from = to = strtoull(optarg, NULL, 0);
-			break;
-		case 'S':
-			if (sscanf(optarg, "%lu:%lu", &from, &to) != 2 || to < from) {
-				fprintf(stderr, "--seeds A:B\n");
-				return T_FAIL;
-			}
-			break;
-		case 'o':
-			r.ops = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'v':
-			r.verbose = true;
-			break;
-		default:
-			return T_FAIL;
-		}
-	}
-	for (uint64_t seed = from; seed <= to; seed++) {
-		int ret;
-
-		r.seed = seed;
-		ret = run_seed(&r);
-		if (ret < 0) {
-			fprintf(stderr, "seed %llu: harness failure: %s\n",
-				(unsigned long long)seed, rawio_strerror(ret));
-			return T_FAIL;
-		}
-		cuts += r.cst.cut + r.bst.cut;
-		kept += r.cst.kept + r.bst.kept;
-		lost += r.cst.lost + r.bst.lost;
-		torn += r.cst.torn_prefix + r.cst.torn_subset + r.bst.torn_prefix +
-			r.bst.torn_subset;
-		if (ret || r.verbose)
-			fprintf(ret ? stderr : stdout,
-				"seed %llu (cut: %s): %s (held writes at the cut: cache %llu kept, "
-				"%llu "
-				"lost, %llu torn; backing %llu kept, %llu lost, %llu torn)\n",
-				(unsigned long long)seed, r.mode, ret ? r.why : "ok",
-				(unsigned long long)r.cst.kept, (unsigned long long)r.cst.lost,
-				(unsigned long long)(r.cst.torn_prefix + r.cst.torn_subset),
-				(unsigned long long)r.bst.kept, (unsigned long long)r.bst.lost,
-				(unsigned long long)(r.bst.torn_prefix + r.bst.torn_subset));
-		if (ret) {
-			fprintf(stderr, "replay: %s --seed %llu --ops %u -v\n", argv[0],
-				(unsigned long long)seed, r.ops);
-			failures++;
-		}
-	}
-	printf("cache crash: %llu seeds, %llu device cuts, held writes %llu kept / %llu lost / "
-	       "%llu torn, %u violations\n",
-	       (unsigned long long)(to - from + 1), (unsigned long long)cuts,
-	       (unsigned long long)kept, (unsigned long long)lost, (unsigned long long)torn,
-	       failures);
-	return failures ? T_FAIL : T_PASS;
+	return sweep_main(&s, argc, argv);
 }

@@ -16,13 +16,13 @@
  *
  * On a violation it prints the seed and the command that replays it.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rawio/store.h>
 
+#include "crash/sweep.h"
 #include "harness.h"
 #include "util/rng.h"
 
@@ -301,83 +301,45 @@ harness:
 	return ret;
 }
 
+static int store_sweep_run(struct sweep *s, uint64_t seed, struct sweep_counts *c)
+{
+	struct run *r = s->arg;
+	int ret;
+
+	r->seed = seed;
+	r->ops = s->ops;
+	r->verbose = s->verbose;
+	ret = run_seed(r);
+	c->cuts = r->mst.cut;
+	c->kept = r->mst.kept;
+	c->lost = r->mst.lost;
+	c->torn = r->mst.torn_prefix + r->mst.torn_subset;
+	return ret;
+}
+
+static void store_sweep_describe(struct sweep *s, int ret, FILE *f)
+{
+	struct run *r = s->arg;
+
+	fprintf(f, ": %s (held writes at the cut: %llu kept, %llu lost, %llu torn)\n",
+		ret ? r->why : "ok", (unsigned long long)r->mst.kept,
+		(unsigned long long)r->mst.lost,
+		(unsigned long long)(r->mst.torn_prefix + r->mst.torn_subset));
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "seed", required_argument, NULL, 's' }, { "seeds", required_argument, NULL, 'S' },
-		{ "ops", required_argument, NULL, 'o' },  { "verbose", no_argument, NULL, 'v' },
-		{ "keep", no_argument, NULL, 'k' },	  { NULL, 0, NULL, 0 },
-	};
-	static struct run r = { .ops = 80 };
-	uint64_t from = 1, to = 200, cuts = 0, kept = 0, lost = 0, torn = 0;
-	unsigned failures = 0;
-	bool keep = false;
-	int c;
+	static struct run r;
+	struct sweep s = { .name = "store crash",
+			   .cuts = "cuts",
+			   .ops = 80,
+			   .image = r.path,
+			   .arg = &r,
+			   .run = store_sweep_run,
+			   .describe = store_sweep_describe };
 
-	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			from = to = strtoull(optarg, NULL, 0);
-			break;
-		case 'S':
-			if (sscanf(optarg, "%lu:%lu", &from, &to) != 2 || to < from) {
-				fprintf(stderr, "--seeds A:B\n");
-				return T_FAIL;
-			}
-			break;
-		case 'o':
-			r.ops = (unsigned)strtoul(optarg, NULL, 0);
-			break;
-		case 'v':
-			r.verbose = true;
-			break;
-		case 'k':
-			keep = true;
-			break;
-		default:
-			return T_FAIL;
-		}
-	}
 	/* tmpfs when there is one: fast, and O_DIRECT works there. */
 	snprintf(r.path, sizeof(r.path), "%s/rawio-store-crash-%d.img",
 		 access("/dev/shm", W_OK) ? "." : "/dev/shm", (int)getpid());
-	for (uint64_t seed = from; seed <= to; seed++) {
-		int ret;
-
-		r.seed = seed;
-		ret = run_seed(&r);
-		if (ret < 0) {
-			fprintf(stderr, "seed %llu: harness failure: %s\n",
-				(unsigned long long)seed, rawio_strerror(ret));
-			unlink(r.path);
-			return T_FAIL;
-		}
-		cuts += r.mst.cut;
-		kept += r.mst.kept;
-		lost += r.mst.lost;
-		torn += r.mst.torn_prefix + r.mst.torn_subset;
-		if (ret || r.verbose)
-			fprintf(ret ? stderr : stdout,
-				"seed %llu: %s (held writes at the cut: %llu kept, %llu lost, %llu "
-				"torn)\n",
-				(unsigned long long)seed, ret ? r.why : "ok",
-				(unsigned long long)r.mst.kept, (unsigned long long)r.mst.lost,
-				(unsigned long long)(r.mst.torn_prefix + r.mst.torn_subset));
-		if (ret) {
-			fprintf(stderr, "replay: %s --seed %llu --ops %u -v\n", argv[0],
-				(unsigned long long)seed, r.ops);
-			failures++;
-			if (keep) {
-				fprintf(stderr, "kept the image: %s\n", r.path);
-				return T_FAIL;
-			}
-		}
-	}
-	unlink(r.path);
-	printf("store crash: %llu seeds, %llu cuts, held writes %llu kept / %llu lost / %llu torn, "
-	       "%u violations\n",
-	       (unsigned long long)(to - from + 1), (unsigned long long)cuts,
-	       (unsigned long long)kept, (unsigned long long)lost, (unsigned long long)torn,
-	       failures);
-	return failures ? T_FAIL : T_PASS;
+	return sweep_main(&s, argc, argv);
 }
