@@ -43,3 +43,26 @@ jcheck() {
 	jq -e "$2" <<<"$1" >/dev/null || { echo "$1" >&2; fail "$3 ($2)"; }
 	echo "ok: $3"
 }
+
+# zram_acquire SIZE: a zram device of our own (hot_add), sized SIZE (e.g. 64M); sets
+# ZRAM_NAME (zramN) and ZRAM_DEV (/dev/zramN). Skips where there is no zram. Call
+# zram_release from the script's EXIT trap: it removes only the device made here.
+ZRAM_N=""
+zram_acquire() {
+	if [ ! -w /sys/class/zram-control/hot_add ]; then
+		modprobe zram 2>/dev/null || true
+		[ -w /sys/class/zram-control/hot_add ] || skip "no zram (/sys/class/zram-control)"
+	fi
+	ZRAM_N=$(cat /sys/class/zram-control/hot_add) || skip "cannot add a zram device"
+	ZRAM_NAME=zram$ZRAM_N
+	ZRAM_DEV=/dev/$ZRAM_NAME
+	echo "$1" >"/sys/block/$ZRAM_NAME/disksize" || skip "cannot size $ZRAM_NAME"
+}
+
+# zram_release: remove the device zram_acquire made, if any.
+zram_release() {
+	if [ -n "$ZRAM_N" ]; then
+		echo "$ZRAM_N" >/sys/class/zram-control/hot_remove || true
+		ZRAM_N=""
+	fi
+}
