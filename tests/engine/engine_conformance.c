@@ -5,7 +5,8 @@
  *   engine_conformance ENGINE CASE
  *
  * ENGINE is an engine name, optionally with uring setup flags
- * ("uring+sqpoll+regbufs") or a lower engine for fault ("fault/aio"), a wait
+ * ("uring+sqpoll+regbufs") or a lower engine for fault or throttle
+ * ("fault/aio", "throttle/mem"; throttle emulates a fast device), a wait
  * mode (+spin, +hybrid: min:50:0, +block) and for mem a 20 us latency (+lat).
  * The device is a scratch file opened O_DIRECT in the current directory, or a
  * RAM device for mem.
@@ -25,6 +26,7 @@ struct ctx {
 	char name[32];
 	char lower[32];
 	struct rawio_engine_opts opts;
+	struct rawio_throttle *throttle;
 	struct rawio_dev *dev;
 	const struct rawio_dev_info *info;
 	char path[128];
@@ -51,9 +53,11 @@ static int ctx_parse(struct ctx *c, const char *spec)
 	tok = strtok_r(buf, "+", &save);
 	if (!tok)
 		return -1;
-	if (!strncmp(tok, "fault/", 6)) {
-		snprintf(c->name, sizeof(c->name), "fault");
-		snprintf(c->lower, sizeof(c->lower), "%s", tok + 6);
+	if (!strncmp(tok, "fault/", 6) || !strncmp(tok, "throttle/", 9)) {
+		char *slash = strchr(tok, '/');
+
+		snprintf(c->name, sizeof(c->name), "%.*s", (int)(slash - tok), tok);
+		snprintf(c->lower, sizeof(c->lower), "%s", slash + 1);
 		c->opts.lower = c->lower;
 	} else {
 		snprintf(c->name, sizeof(c->name), "%s", tok);
@@ -79,6 +83,15 @@ static int ctx_parse(struct ctx *c, const char *spec)
 		if (i == sizeof(flags) / sizeof(flags[0]))
 			return -1;
 		c->opts.uring_flags |= flags[i].flag;
+	}
+	if (!strcmp(c->name, "throttle")) {
+		/* A fast emulated device: every request goes through the model's clock. */
+		struct rawio_throttle_params p;
+
+		if (rawio_throttle_parse("iops=200k,bw=4g,flush=50us", &p) ||
+		    rawio_throttle_new(&c->throttle, &p))
+			return -1;
+		c->opts.throttle = c->throttle;
 	}
 	return 0;
 }
@@ -123,6 +136,7 @@ static void ctx_close(struct ctx *c)
 {
 	rawio_buf_free(c->region);
 	rawio_dev_close(c->dev);
+	rawio_throttle_free(c->throttle);
 	if (c->path[0])
 		unlink(c->path);
 }
