@@ -61,6 +61,29 @@ static inline int t_verify(const void *buf, size_t len, uint64_t seed, uint64_t 
 	return 0;
 }
 
+/*
+ * A new scratch file in the current directory, opened O_DIRECT with OPTS (which
+ * should carry RAWIO_DEV_CREATE) and unlinked at once: T_PASS, or T_SKIP (said
+ * why) where no file can be made or O_DIRECT is refused.
+ */
+static inline int t_open_tmpfile(struct rawio_dev **dev, const char *tag,
+				 const struct rawio_dev_opts *opts)
+{
+	char path[64];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s-XXXXXX", tag);
+	fd = mkstemp(path);
+	if (fd < 0)
+		SKIP("cannot create a file here");
+	close(fd);
+	ret = rawio_dev_open(dev, path, opts);
+	unlink(path);
+	if (ret)
+		SKIP("no O_DIRECT here");
+	return T_PASS;
+}
+
 /* A scratch file name in the current directory (CTest runs tests in the build tree). */
 static inline const char *t_scratch(char *buf, size_t len, const char *tag)
 {

@@ -11,20 +11,14 @@
 int main(void)
 {
 	struct rawio_dev_opts opts = { .size = sizeof(opts), .flags = RAWIO_DEV_CREATE };
-	char path[] = "fsqual-extend-XXXXXX";
 	struct rawio_dev *dev = NULL, *mem = NULL;
 	struct stat st;
-	int fd, ret = T_FAIL;
+	int ret;
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		SKIP("cannot create a file here");
-	close(fd);
-	if (rawio_dev_open(&dev, path, &opts)) {
-		unlink(path);
-		SKIP("no O_DIRECT here");
-	}
-	unlink(path);
+	ret = t_open_tmpfile(&dev, "extend", &opts);
+	if (ret != T_PASS)
+		return ret;
+	ret = T_FAIL;
 
 #define EXPECT(cond, ...)                                                          \
 	do {                                                                       \

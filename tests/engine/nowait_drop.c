@@ -32,23 +32,17 @@ static int nowait_write(struct rawio_dev *dev, void *buf, uint64_t off, uint64_t
 int main(void)
 {
 	struct rawio_dev_opts opts = { .size = sizeof(opts), .flags = RAWIO_DEV_CREATE };
-	char path[] = "fsqual-nowait-XXXXXX";
 	const struct rawio_dev_info *info;
 	struct rawio_fs_traits t;
 	struct rawio_dev *dev = NULL;
 	uint64_t resub = 0;
 	void *buf = NULL;
-	int fd, ret = T_FAIL;
+	int ret;
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		SKIP("cannot create a file here");
-	close(fd);
-	if (rawio_dev_open(&dev, path, &opts)) {
-		unlink(path);
-		SKIP("no O_DIRECT here");
-	}
-	unlink(path);
+	ret = t_open_tmpfile(&dev, "nowait", &opts);
+	if (ret != T_PASS)
+		return ret;
+	ret = T_FAIL;
 	info = rawio_dev_info(dev);
 	if (strcmp(info->fs_type, "ext4") && strcmp(info->fs_type, "xfs") &&
 	    strcmp(info->fs_type, "btrfs")) {
