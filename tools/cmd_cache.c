@@ -488,24 +488,14 @@ static void bench_opts(struct cc_args *a, struct rawio_cache_bench_opts *o, char
 		o->runtime_ns = (uint64_t)(a->seconds * 1e9);
 }
 
-static int bench_fail(const char *err, int ret)
-{
-	cli_err("%s", err[0] ? err : rawio_strerror(ret));
-	return 1;
-}
-
-static int bench_absorb(struct cc_args *a)
+static int bench_absorb(struct cc_args *a, const struct rawio_cache_bench_opts *o)
 {
 	struct rawio_cache_bench_absorb r;
-	struct rawio_cache_bench_opts o;
-	char err[512] = "";
 	cJSON *j;
-	int ret;
+	int ret = rawio_cache_bench_absorb(o, &r);
 
-	bench_opts(a, &o, err, sizeof(err));
-	ret = rawio_cache_bench_absorb(&o, &r);
 	if (ret)
-		return bench_fail(err, ret);
+		return ret;
 	if (!a->json)
 		printf("absorb: %llu random 4 KiB writes from %u threads in %.2f s: %.0f IOPS\n"
 		       "  cache device sequential write %.1f MB/s -> 90%% goal %.0f IOPS (%.0f%% "
@@ -531,22 +521,20 @@ static int bench_absorb(struct cc_args *a)
 	return 0;
 }
 
-static int bench_drain(struct cc_args *a)
+static int bench_drain(struct cc_args *a, struct rawio_cache_bench_opts *o)
 {
-	char list[128], *save = NULL, *tok, err[512] = "";
-	struct rawio_cache_bench_opts o;
+	char list[128], *save = NULL, *tok;
 
-	bench_opts(a, &o, err, sizeof(err));
 	snprintf(list, sizeof(list), "%s", a->batches[0] ? a->batches : "1,4,32,128");
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		struct rawio_cache_bench_drain r;
 		cJSON *j;
 		int ret;
 
-		o.batch = (unsigned)atoi(tok);
-		ret = rawio_cache_bench_drain(&o, &r);
+		o->batch = (unsigned)atoi(tok);
+		ret = rawio_cache_bench_drain(o, &r);
 		if (ret)
-			return bench_fail(err, ret);
+			return ret;
 		if (!a->json)
 			printf("drain %6.1f MiB, nr_batched_migration %3u: %7.2f s (%.1f MB/s), "
 			       "%llu "
@@ -572,18 +560,14 @@ static int bench_drain(struct cc_args *a)
 	return 0;
 }
 
-static int bench_fsync(struct cc_args *a)
+static int bench_fsync(struct cc_args *a, const struct rawio_cache_bench_opts *o)
 {
 	struct rawio_cache_bench_fsync r;
-	struct rawio_cache_bench_opts o;
-	char err[512] = "";
 	cJSON *j;
-	int ret;
+	int ret = rawio_cache_bench_fsync(o, &r);
 
-	bench_opts(a, &o, err, sizeof(err));
-	ret = rawio_cache_bench_fsync(&o, &r);
 	if (ret)
-		return bench_fail(err, ret);
+		return ret;
 	if (!a->json)
 		printf("fsync: %u writers, deadline %u us: %.0f write+flush/s; %.3f segments and "
 		       "%.1f KiB written per flush, %.2f cache flushes per flush\n",
@@ -605,14 +589,26 @@ static int bench_fsync(struct cc_args *a)
 
 static int cc_cmd_bench(struct cc_args *a)
 {
-	if (!strcmp(a->mode, "absorb"))
-		return bench_absorb(a);
-	if (!strcmp(a->mode, "drain"))
-		return bench_drain(a);
-	if (!strcmp(a->mode, "fsync"))
-		return bench_fsync(a);
-	cli_err("bench: '%s' is not one of absorb, drain, fsync", a->mode);
-	return 2;
+	struct rawio_cache_bench_opts o;
+	char err[512] = "";
+	int ret;
+
+	bench_opts(a, &o, err, sizeof(err));
+	if (!strcmp(a->mode, "absorb")) {
+		ret = bench_absorb(a, &o);
+	} else if (!strcmp(a->mode, "drain")) {
+		ret = bench_drain(a, &o);
+	} else if (!strcmp(a->mode, "fsync")) {
+		ret = bench_fsync(a, &o);
+	} else {
+		cli_err("bench: '%s' is not one of absorb, drain, fsync", a->mode);
+		return 2;
+	}
+	if (ret) {
+		cli_err("%s", err[0] ? err : rawio_strerror(ret));
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- parsing ---- */
