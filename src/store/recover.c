@@ -22,7 +22,6 @@
 #include "store_impl.h"
 #include "util/crc32c.h"
 #include "util/errbuf.h"
-#include "util/report.h"
 
 #define CP_CHUNK (1u << 20) /* checkpoint bodies are read this much at a time */
 
@@ -410,8 +409,7 @@ static int cand_cmp(const void *a, const void *b, void *arg)
 	return ga < gb ? 1 : ga > gb ? -1 : 0; /* newest first */
 }
 
-/* Does the payload in SLOT match its header? 1 yes, 0 no, -errno when it could not be read. */
-static int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct slot_meta *m)
+int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct slot_meta *m)
 {
 	uint64_t len = STORE_BLOCK + store_round(m->payload_len, s->io_align);
 	char *buf = rawio_buf_alloc(len, STORE_BLOCK);
@@ -532,79 +530,5 @@ out:
 	free(c.cand);
 	free(c.zero);
 	free(c.retry_idx);
-	return ret;
-}
-
-struct check_ctx {
-	struct rawio_store *s;
-	char *report;
-	size_t len, used;
-	int problems;
-};
-
-static int check_obj(void *arg, const struct rawio_store_obj *obj)
-{
-	struct check_ctx *c = arg;
-	const struct slot_meta *m = &c->s->ix.slots[obj->slot];
-	int ok = store_payload_ok(c->s, obj->slot, m);
-
-	if (ok != 1) {
-		c->problems++;
-		report_add(c->report, c->len, &c->used, "slot %llu (key %.*s): payload %s\n",
-			   (unsigned long long)obj->slot, (int)obj->key_len, (const char *)obj->key,
-			   ok < 0 ? rawio_strerror(ok) : "fails its crc32c");
-	}
-	return 0;
-}
-
-int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
-		      size_t report_len)
-{
-	struct rawio_store_opts o = { .size = sizeof(o) };
-	struct check_ctx c = { .report = report, .len = report_len };
-	const struct rawio_store_recovery *r;
-	struct rawio_store *s;
-	bool both_ok;
-	int ret;
-
-	if (opts)
-		o = *opts;
-	o.read_only = true;
-	o.recover = RAWIO_STORE_RECOVER_DEFAULT;
-	if (report && report_len)
-		report[0] = 0;
-	ret = rawio_store_open(&s, path, &o);
-	if (ret)
-		return ret;
-	c.s = s;
-	r = &s->rec;
-	ret = store_read_super(s, &both_ok);
-	if (ret)
-		goto out;
-	if (!both_ok) {
-		c.problems++;
-		report_add(report, report_len, &c.used, "one superblock copy is damaged\n");
-	}
-	if (r->checkpoint_fallback) {
-		c.problems++;
-		report_add(report, report_len, &c.used,
-			   "the newest checkpoint is damaged; the older one was used\n");
-	}
-	if (r->dropped_mismatch + r->dropped_corrupt + r->dropped_io) {
-		c.problems++;
-		report_add(report, report_len, &c.used,
-			   "%llu checkpoint entries do not match their slots (%llu other object, "
-			   "%llu corrupt header, %llu unreadable)\n",
-			   (unsigned long long)(r->dropped_mismatch + r->dropped_corrupt +
-						r->dropped_io),
-			   (unsigned long long)r->dropped_mismatch,
-			   (unsigned long long)r->dropped_corrupt,
-			   (unsigned long long)r->dropped_io);
-	}
-	ret = rawio_store_list(s, check_obj, &c);
-	if (!ret)
-		ret = c.problems;
-out:
-	rawio_store_close(s);
 	return ret;
 }

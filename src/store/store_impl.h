@@ -62,6 +62,8 @@ struct rawio_store {
 	struct rawio_store_recovery rec;
 };
 
+/* io.c */
+
 /* Open an engine context on the store's device with the store's engine choice. */
 int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 		      struct rawio_engine **out);
@@ -81,11 +83,18 @@ int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint6
 /* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n);
 
-/* Recovery (recover.c): load geometry-checked state into s->ix and s->rec. */
+/* recover.c */
+
+/* Recovery: load geometry-checked state into s->ix and s->rec. */
 int store_recover(struct rawio_store *s);
 
 /* Read and check the superblocks; fill s->g. ERRBUF gets a reason on failure. */
 int store_read_super(struct rawio_store *s, bool *both_ok);
+
+/* Does the payload in SLOT match its header (M)? 1 yes, 0 no, -errno when it could not be read. */
+int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct slot_meta *m);
+
+/* store.c */
 
 /* Write a checkpoint of the current index. */
 int store_checkpoint(struct rawio_store *s);
