@@ -166,7 +166,15 @@ void cache_index_del(struct cache_index *ix, uint64_t block);
 void cache_index_walk(const struct cache_index *ix,
 		      void (*fn)(void *arg, uint64_t block, uint64_t loc), void *arg);
 
-/* cache.c */
+static inline int cache_check_range(const struct rawio_cache *c, uint64_t off, uint64_t len)
+{
+	if (off % CACHE_SECTOR || len % CACHE_SECTOR || off > c->g.backing_size ||
+	    len > c->g.backing_size - off)
+		return -EINVAL;
+	return 0;
+}
+
+/* io.c */
 int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out);
 int cache_io_get(struct rawio_cache *c, bool backing, struct rawio_engine **out);
 void cache_io_put(struct rawio_cache *c, bool backing, struct rawio_engine *e);
@@ -175,15 +183,23 @@ int64_t cache_io(struct rawio_cache *c, bool backing, int op, unsigned flags, vo
 		 uint64_t len, uint64_t off);
 /* Run N requests on E: 0, or the first request's error (or the batch's). */
 int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write);
+/* Bounce buffers for reads: CACHE_READ_CHUNK blocks of data and as many of backing data. */
+void *cache_bounce_get(struct rawio_cache *c);
+void cache_bounce_put(struct rawio_cache *c, void *b);
+
+/* tunables.c */
+int cache_tunables_check(const struct rawio_cache_tunables *t);
+
+/* write.c */
 /* Make the cache refuse writes from now on with ERR. Lock held. */
 void cache_fail(struct rawio_cache *c, int err);
-
-/* flush.c */
-void *cache_flush_main(void *arg);
 /* Seal the open segment. Lock held. */
 void cache_seal(struct rawio_cache *c, bool barrier);
 /* Wait until TARGET is durable, sealing the open segment when its time comes. Lock held. */
 int cache_wait_durable(struct rawio_cache *c, uint64_t target);
+
+/* flush.c */
+void *cache_flush_main(void *arg);
 
 /* migrate.c */
 void *cache_migrate_main(void *arg);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The flush worker and barriers.
+ * The flush worker.
  *
  * Sealed segments are written in id order, up to one per RAM buffer at once,
  * each as one I/O (header block + its data blocks; a partial segment writes
@@ -10,12 +10,8 @@
  * reached it, covers its segment: group commit, with one flush in flight at a
  * time covering everything written when it was issued.
  *
- * The seal decision for a barrier whose data is in the open segment (group
- * commit): seal at once when the deadline is 0 (dm-writeboost's one segment
- * per flush) or when no commit is in flight (every sealed segment durable:
- * waiting would only add latency); otherwise wait for the commit in flight to
- * become durable, meanwhile other writers' data and barriers join the open
- * segment, and seal then, or when the deadline passes, whichever is first.
+ * Sealing and waiting for durability (barriers) are in write.c: the worker
+ * learns of work through cv_flush and never calls back up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,64 +20,6 @@
 
 #include "cache_impl.h"
 #include "util/crc32c.h"
-
-void cache_seal(struct rawio_cache *c, bool barrier)
-{
-	struct cache_seg *s = &c->segs[c->open_slot];
-
-	s->state = SEG_SEALED;
-	if (barrier) {
-		s->flags |= CACHE_SEG_F_BARRIER;
-		c->st.barrier_seals++;
-	}
-	if (s->nr_blocks == c->bps)
-		c->st.segments_full++;
-	else
-		c->st.segments_partial++;
-	c->last_sealed = s->id;
-	c->open_slot = -1;
-	c->barrier_since_ns = 0;
-	pthread_cond_signal(&c->cv_flush);
-}
-
-static void cache_timespec(struct timespec *ts, uint64_t ns)
-{
-	ts->tv_sec = (time_t)(ns / 1000000000ull);
-	ts->tv_nsec = (long)(ns % 1000000000ull);
-}
-
-int cache_wait_durable(struct rawio_cache *c, uint64_t target)
-{
-	while (c->durable_id < target) {
-		if (c->error)
-			return c->error;
-		if (c->open_slot >= 0 && c->segs[c->open_slot].id <= target) {
-			uint64_t now = rawio_now_ns(), deadline;
-			struct timespec ts;
-
-			if (!c->barrier_since_ns)
-				c->barrier_since_ns = now;
-			deadline = c->barrier_since_ns + c->tun.barrier_deadline_us * 1000ull;
-			/* Seal now unless a commit is in flight that we can share the next one after. */
-			if (!c->tun.barrier_deadline_us || c->durable_id >= c->last_sealed ||
-			    now >= deadline) {
-				if (c->tun.barrier_deadline_us && c->durable_id < c->last_sealed)
-					c->st.barrier_deadline_seals++;
-				cache_seal(c, true);
-				continue;
-			}
-			cache_timespec(&ts, deadline);
-			pthread_cond_timedwait(&c->cv_durable, &c->lock, &ts);
-			continue;
-		}
-		if (c->barrier_want < target) {
-			c->barrier_want = target;
-			pthread_cond_signal(&c->cv_flush);
-		}
-		pthread_cond_wait(&c->cv_durable, &c->lock);
-	}
-	return 0;
-}
 
 enum flush_req_state {
 	FR_FREE = 0,

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rawio_cache_check: open read-only (recovery reads and judges every
+ * segment header) and report what recovery found. Sits on top of cache.c.
+ */
+#include "cache_impl.h"
+#include "util/report.h"
+
+int rawio_cache_check(struct rawio_dev *cdev, struct rawio_dev *bdev,
+		      const struct rawio_cache_opts *opts, char *report, size_t report_len)
+{
+	struct rawio_cache_opts o = { .size = sizeof(o) };
+	const struct rawio_cache_recovery *rc;
+	struct rawio_cache *c;
+	size_t used = 0;
+	int ret, problems = 0;
+
+	if (opts)
+		o = *opts;
+	o.size = sizeof(o);
+	o.read_only = true;
+	if (report && report_len)
+		report[0] = 0;
+	ret = rawio_cache_open(&c, cdev, bdev, &o);
+	if (ret)
+		return ret;
+	rc = &c->rec;
+	if (rc->record_fallback) {
+		problems++;
+		report_add(report, report_len, &used,
+			   "a superblock record copy is damaged; the other was used\n");
+	}
+	if (rc->corrupt) {
+		problems++;
+		report_add(report, report_len, &used,
+			   "%llu segment headers have our magic and a good crc but a wrong "
+			   "structure\n",
+			   (unsigned long long)rc->corrupt);
+	}
+	if (rc->io_errors) {
+		problems++;
+		report_add(report, report_len, &used, "%llu segments could not be read\n",
+			   (unsigned long long)rc->io_errors);
+	}
+	report_add(report, report_len, &used,
+		   "record #%llu: written back up to segment %llu; replayed %llu segments "
+		   "(%llu..%llu, %llu blocks), stopped at %llu (%s)\n",
+		   (unsigned long long)rc->record_seq, (unsigned long long)rc->last_migrated,
+		   (unsigned long long)rc->replayed, (unsigned long long)rc->run_first,
+		   (unsigned long long)rc->run_last, (unsigned long long)rc->replayed_blocks,
+		   (unsigned long long)rc->stop_id, rc->stop_reason);
+	if (rc->torn || rc->orphans)
+		report_add(
+			report, report_len, &used,
+			"crash leftovers (not problems): %llu torn segments, %llu valid segments "
+			"past the run (never acknowledged; zeroed at the next read-write open)\n",
+			(unsigned long long)rc->torn, (unsigned long long)rc->orphans);
+	rawio_cache_close(c);
+	return problems;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The run-time tunables: their table (name, range, default), get and set.
+ * The control socket (ctl.c) serves them to other processes.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "cache_impl.h"
+
+static const struct cache_tunable {
+	const char *name;
+	size_t off;
+	uint32_t min, max, def;
+} cache_tunables[] = {
+	{ "allow_migrate", offsetof(struct rawio_cache_tunables, allow_migrate), 0, 1, 1 },
+	{ "nr_batched_migration", offsetof(struct rawio_cache_tunables, nr_batched_migration), 1,
+	  256, 32 },
+	{ "low_watermark", offsetof(struct rawio_cache_tunables, low_watermark), 0, 100, 10 },
+	{ "high_watermark", offsetof(struct rawio_cache_tunables, high_watermark), 0, 100, 50 },
+	{ "barrier_deadline_us", offsetof(struct rawio_cache_tunables, barrier_deadline_us), 0,
+	  1000000, 3000 },
+};
+
+#define NR_TUNABLES (sizeof(cache_tunables) / sizeof(cache_tunables[0]))
+
+static const char *const cache_tunable_name_list[NR_TUNABLES + 1] = {
+	"allow_migrate",  "nr_batched_migration", "low_watermark",
+	"high_watermark", "barrier_deadline_us",  NULL,
+};
+
+const char *const *rawio_cache_tunable_names(void)
+{
+	return cache_tunable_name_list;
+}
+
+static uint32_t *cache_tunable_field(struct rawio_cache_tunables *t, const struct cache_tunable *d)
+{
+	return (uint32_t *)((char *)t + d->off);
+}
+
+void rawio_cache_default_tunables(struct rawio_cache_tunables *t)
+{
+	for (size_t i = 0; i < NR_TUNABLES; i++)
+		*cache_tunable_field(t, &cache_tunables[i]) = cache_tunables[i].def;
+}
+
+int cache_tunables_check(const struct rawio_cache_tunables *t)
+{
+	struct rawio_cache_tunables copy = *t;
+
+	for (size_t i = 0; i < NR_TUNABLES; i++) {
+		uint32_t v = *cache_tunable_field(&copy, &cache_tunables[i]);
+
+		if (v < cache_tunables[i].min || v > cache_tunables[i].max)
+			return -ERANGE;
+	}
+	return 0;
+}
+
+static const struct cache_tunable *cache_tunable_find(const char *name)
+{
+	for (size_t i = 0; name && i < NR_TUNABLES; i++)
+		if (!strcmp(cache_tunables[i].name, name))
+			return &cache_tunables[i];
+	return NULL;
+}
+
+int rawio_cache_set(struct rawio_cache *c, const char *name, uint64_t value)
+{
+	const struct cache_tunable *d = cache_tunable_find(name);
+
+	if (!d)
+		return -ENOENT;
+	if (value < d->min || value > d->max)
+		return -ERANGE;
+	if (c->read_only)
+		return -EROFS;
+	pthread_mutex_lock(&c->lock);
+	*cache_tunable_field(&c->tun, d) = (uint32_t)value;
+	/* Whoever decides with it decides again now. */
+	pthread_cond_broadcast(&c->cv_migrate);
+	pthread_cond_broadcast(&c->cv_durable);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+int rawio_cache_get(struct rawio_cache *c, const char *name, uint64_t *value)
+{
+	const struct cache_tunable *d = cache_tunable_find(name);
+
+	if (!d)
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	*value = *cache_tunable_field(&c->tun, d);
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}
+
+void rawio_cache_get_tunables(struct rawio_cache *c, struct rawio_cache_tunables *t)
+{
+	pthread_mutex_lock(&c->lock);
+	*t = c->tun;
+	pthread_mutex_unlock(&c->lock);
+}

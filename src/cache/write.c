@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The write path and the segment state machine: open a segment, place
+ * blocks in it, seal it, wait until it is durable (barriers), and fail the
+ * cache. The flush worker (flush.c) writes sealed segments and advances
+ * durable_id; it is told of work through cv_flush, and this file never calls it.
+ *
+ * The seal decision for a barrier whose data is in the open segment (group
+ * commit): seal at once when the deadline is 0 (dm-writeboost's one segment
+ * per flush) or when no commit is in flight (every sealed segment durable:
+ * waiting would only add latency); otherwise wait for the commit in flight to
+ * become durable, meanwhile other writers' data and barriers join the open
+ * segment, and seal then, or when the deadline passes, whichever is first.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "cache_impl.h"
+
+void cache_fail(struct rawio_cache *c, int err)
+{
+	if (c->error)
+		return;
+	c->error = err < 0 ? err : -EIO;
+	pthread_cond_broadcast(&c->cv_space);
+	pthread_cond_broadcast(&c->cv_durable);
+	pthread_cond_broadcast(&c->cv_clean);
+	pthread_cond_broadcast(&c->cv_flush);
+	pthread_cond_broadcast(&c->cv_migrate);
+}
+
+void cache_seal(struct rawio_cache *c, bool barrier)
+{
+	struct cache_seg *s = &c->segs[c->open_slot];
+
+	s->state = SEG_SEALED;
+	if (barrier) {
+		s->flags |= CACHE_SEG_F_BARRIER;
+		c->st.barrier_seals++;
+	}
+	if (s->nr_blocks == c->bps)
+		c->st.segments_full++;
+	else
+		c->st.segments_partial++;
+	c->last_sealed = s->id;
+	c->open_slot = -1;
+	c->barrier_since_ns = 0;
+	pthread_cond_signal(&c->cv_flush);
+}
+
+static void cache_timespec(struct timespec *ts, uint64_t ns)
+{
+	ts->tv_sec = (time_t)(ns / 1000000000ull);
+	ts->tv_nsec = (long)(ns % 1000000000ull);
+}
+
+int cache_wait_durable(struct rawio_cache *c, uint64_t target)
+{
+	while (c->durable_id < target) {
+		if (c->error)
+			return c->error;
+		if (c->open_slot >= 0 && c->segs[c->open_slot].id <= target) {
+			uint64_t now = rawio_now_ns(), deadline;
+			struct timespec ts;
+
+			if (!c->barrier_since_ns)
+				c->barrier_since_ns = now;
+			deadline = c->barrier_since_ns + c->tun.barrier_deadline_us * 1000ull;
+			/* Seal now unless a commit is in flight that we can share the next one after. */
+			if (!c->tun.barrier_deadline_us || c->durable_id >= c->last_sealed ||
+			    now >= deadline) {
+				if (c->tun.barrier_deadline_us && c->durable_id < c->last_sealed)
+					c->st.barrier_deadline_seals++;
+				cache_seal(c, true);
+				continue;
+			}
+			cache_timespec(&ts, deadline);
+			pthread_cond_timedwait(&c->cv_durable, &c->lock, &ts);
+			continue;
+		}
+		if (c->barrier_want < target) {
+			c->barrier_want = target;
+			pthread_cond_signal(&c->cv_flush);
+		}
+		pthread_cond_wait(&c->cv_durable, &c->lock);
+	}
+	return 0;
+}
+
+/*
+ * Open a new segment for writes, waiting for a buffer and a reusable slot;
+ * returns with an open segment, ours or one another writer opened meanwhile
+ * (the caller looks again). Lock held.
+ */
+static int cache_open_segment(struct rawio_cache *c, bool *stalled)
+{
+	struct cache_seg *s;
+	struct cache_buf *b;
+	uint64_t id, slot;
+
+	for (;;) {
+		if (c->open_slot >= 0)
+			return 0; /* another writer opened one while we waited */
+		if (c->free_bufs && c->next_id <= c->last_migrated + c->g.nr_segments)
+			break;
+		if (c->error)
+			return c->error;
+		if (c->stopping)
+			return -ESHUTDOWN;
+		if (c->next_id > c->last_migrated + c->g.nr_segments &&
+		    c->migrate_fail_streak >= CACHE_DRAIN_FAILS)
+			return c->migrate_err ? c->migrate_err
+					      : -EIO; /* full, and write-back fails */
+		if (!*stalled) {
+			*stalled = true;
+			c->st.write_stalls++;
+		}
+		c->space_waiters++;
+		pthread_cond_signal(&c->cv_migrate);
+		pthread_cond_signal(&c->cv_flush);
+		pthread_cond_wait(&c->cv_space, &c->lock);
+		c->space_waiters--;
+	}
+	b = c->free_bufs;
+	c->free_bufs = b->next;
+	id = c->next_id++;
+	slot = id % c->g.nr_segments;
+	s = &c->segs[slot];
+	/* The slot's old segment is written back: its blocks stop serving reads. */
+	for (uint32_t i = 0; s->id && i < s->nr_blocks; i++) {
+		uint64_t loc = slot * c->bps + i;
+
+		if (cache_index_get(&c->ix, c->blk[loc]) == (int64_t)loc)
+			cache_index_del(&c->ix, c->blk[loc]);
+	}
+	*s = (struct cache_seg){ .id = id, .state = SEG_OPEN, .buf = b };
+	c->open_slot = (int64_t)slot;
+	return 0;
+}
+
+struct cache_wctx {
+	char *old; /* aligned block: an older dirty copy read from the device */
+	uint64_t old_loc, old_id;
+	bool have_old;
+	bool stalled;
+};
+
+/*
+ * Put sectors [S0, S0 + N) of backing block B (data at SRC) into the open
+ * segment; *ID gets the segment's id. Lock held; dropped to read an older
+ * dirty copy from the cache device or to wait for a segment.
+ */
+static int cache_place(struct rawio_cache *c, struct cache_wctx *w, uint64_t b, unsigned s0,
+		       unsigned n, const char *src, uint64_t *id)
+{
+	uint8_t m = (uint8_t)(((1u << n) - 1) << s0);
+	struct cache_seg *open;
+	uint64_t loc;
+	int64_t e;
+	char *dst;
+	int ret;
+
+	for (;;) {
+		struct cache_seg *es = NULL;
+		uint64_t eid = 0, eoff;
+
+		e = cache_index_get(&c->ix, b);
+		if (e >= 0) {
+			es = &c->segs[cache_loc_slot(c, (uint64_t)e)];
+			eid = es->id;
+			if (es->state == SEG_OPEN) {
+				/* Already in the open segment: overwrite in place. */
+				memcpy(cache_loc_ram(c, (uint64_t)e) + s0 * CACHE_SECTOR, src,
+				       n * CACHE_SECTOR);
+				c->mask[e] |= m;
+				c->st.write_overwrites++;
+				*id = eid;
+				return 0;
+			}
+		}
+		if (es && es->state == SEG_DIRTY && (c->mask[e] & ~m) &&
+		    !(w->have_old && w->old_loc == (uint64_t)e && w->old_id == eid)) {
+			/* Sectors we do not overwrite live only in an older dirty copy on the device. */
+			int64_t res;
+
+			if (!w->old && !(w->old = rawio_buf_alloc(CACHE_BLOCK, CACHE_BLOCK)))
+				return -ENOMEM;
+			eoff = cache_loc_off(c, (uint64_t)e);
+			c->st.write_merge_reads++;
+			pthread_mutex_unlock(&c->lock);
+			res = cache_io(c, false, RAWIO_OP_READ, 0, w->old, CACHE_BLOCK, eoff);
+			pthread_mutex_lock(&c->lock);
+			if (res < 0)
+				return (int)res;
+			w->have_old = true;
+			w->old_loc = (uint64_t)e;
+			w->old_id = eid;
+			continue; /* look again: things moved while we read */
+		}
+		if (c->open_slot < 0 || c->segs[c->open_slot].nr_blocks == c->bps) {
+			if (c->open_slot >= 0)
+				cache_seal(c, false);
+			ret = cache_open_segment(c, &w->stalled);
+			if (ret)
+				return ret;
+			continue; /* it may have dropped the lock */
+		}
+		break;
+	}
+	open = &c->segs[c->open_slot];
+	loc = (uint64_t)c->open_slot * c->bps + open->nr_blocks++;
+	dst = cache_loc_ram(c, loc);
+	c->mask[loc] = m;
+	if (e >= 0 && (c->mask[e] & ~m) &&
+	    cache_seg_dirty(&c->segs[cache_loc_slot(c, (uint64_t)e)])) {
+		/* Merge the older dirty copy: the newest copy holds every dirty sector. */
+		char *ram = cache_loc_ram(c, (uint64_t)e);
+
+		memcpy(dst, ram ? ram : w->old, CACHE_BLOCK);
+		c->mask[loc] |= c->mask[e];
+	} else if (m != CACHE_FULL_MASK) {
+		memset(dst, 0, CACHE_BLOCK);
+	}
+	memcpy(dst + s0 * CACHE_SECTOR, src, n * CACHE_SECTOR);
+	c->blk[loc] = b;
+	cache_index_set(&c->ix, b, loc);
+	c->st.write_blocks++;
+	if (m != CACHE_FULL_MASK)
+		c->st.write_partial++;
+	*id = open->id;
+	if (open->nr_blocks == c->bps)
+		cache_seal(c, false);
+	return 0;
+}
+
+int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64_t off,
+		      unsigned flags)
+{
+	struct cache_wctx w = { 0 };
+	const char *src = buf;
+	uint64_t pos = off, end = off + len, target = 0;
+	int ret;
+
+	ret = cache_check_range(c, off, len);
+	if (ret)
+		return ret;
+	if (flags & ~RAWIO_CACHE_FUA)
+		return -EINVAL;
+	if (c->read_only)
+		return -EROFS;
+	pthread_mutex_lock(&c->lock);
+	if (c->error) {
+		ret = c->error;
+		goto out_unlock;
+	}
+	while (pos < end) {
+		uint64_t b = pos / CACHE_BLOCK;
+		unsigned s0 = (unsigned)(pos % CACHE_BLOCK / CACHE_SECTOR);
+		uint64_t left = (end - pos) / CACHE_SECTOR;
+		unsigned n = CACHE_SECTORS - s0 < left ? CACHE_SECTORS - s0 : (unsigned)left;
+
+		ret = cache_place(c, &w, b, s0, n, src + (pos - off), &target);
+		if (ret)
+			break;
+		pos += (uint64_t)n * CACHE_SECTOR;
+	}
+	c->st.writes++;
+	c->last_write_ns = rawio_now_ns();
+	if (!ret && (flags & RAWIO_CACHE_FUA) && target) {
+		c->st.fua_writes++;
+		c->st.barriers++;
+		ret = cache_wait_durable(c, target);
+	}
+out_unlock:
+	pthread_mutex_unlock(&c->lock);
+	rawio_buf_free(w.old);
+	return ret;
+}
+
+int rawio_cache_flush(struct rawio_cache *c)
+{
+	uint64_t target;
+	int ret;
+
+	if (c->read_only)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	c->st.barriers++;
+	target = c->open_slot >= 0 ? c->segs[c->open_slot].id : c->last_sealed;
+	ret = c->error ? c->error : cache_wait_durable(c, target);
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
