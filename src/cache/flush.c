@@ -142,7 +142,7 @@ void *cache_flush_main(void *arg)
 			fr[i].state = FR_PENDING;
 			fr[i].id = c->next_issue++;
 			fr[i].tries = 0;
-			fr[i].r.buf = NULL; /* prepared below, outside the lock */
+			fr[i].r.buf = NULL; /* prepared below */
 		}
 		if (!c->error && !sync_busy && c->barrier_want > c->durable_id &&
 		    c->flushed_id > c->durable_id) {
@@ -172,7 +172,10 @@ void *cache_flush_main(void *arg)
 			pthread_cond_wait(&c->cv_flush, &c->lock);
 			continue;
 		}
-		/* Prepare outside the lock: sealed segments do not change. */
+		/*
+		 * Prepare (header and data crc) with c->lock held. Nothing changes a
+		 * sealed segment any more, so this could run unlocked; today it does not.
+		 */
 		for (unsigned i = 0; i + 1 < nreq; i++)
 			if (fr[i].state == FR_PENDING && !fr[i].r.buf) {
 				unsigned tries = fr[i].tries;
