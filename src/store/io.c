@@ -1,99 +1,47 @@
 // SPDX-License-Identifier: MIT
 /*
- * The store's I/O: its pool of engine contexts and slot-sized buffers, one
- * synchronous I/O, and zeroing slot headers in a batch. Everything else in the
- * store does its I/O through here (never pread).
+ * The store's engines: the options its contexts open with, its pool of
+ * foreground contexts (rawio_engine_pool), and zeroing slot headers in a
+ * batch. Everything in the store does its I/O through these (never pread).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_impl.h"
 
-int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
-		      struct rawio_engine **out)
+#define STORE_POOL_QD 4 /* queue depth of a foreground context: one I/O at a time */
+
+static void store_engine_opts(const struct rawio_store *s, const char *engine, unsigned qd,
+			      struct rawio_engine_opts *o)
 {
-	struct rawio_engine_opts o = {
-		.size = sizeof(o),
+	*o = (struct rawio_engine_opts){
+		.size = sizeof(*o),
 		.queue_depth = qd,
 		.threads = s->opts.threads ? s->opts.threads : 8,
 	};
-
 	if (!strcmp(engine, "fault")) {
-		o.lower = s->lower_engine[0] ? s->lower_engine : "sync";
-		o.faults = s->opts.faults;
-		o.nr_faults = s->opts.nr_faults;
-		o.fault_model = s->opts.fault_model;
+		o->lower = s->lower_engine[0] ? s->lower_engine : "sync";
+		o->faults = s->opts.faults;
+		o->nr_faults = s->opts.nr_faults;
+		o->fault_model = s->opts.fault_model;
 	}
+}
+
+int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
+		      struct rawio_engine **out)
+{
+	struct rawio_engine_opts o;
+
+	store_engine_opts(s, engine, qd, &o);
 	return rawio_engine_open(out, engine, s->dev, &o);
 }
 
-int store_io_get(struct rawio_store *s, struct rawio_engine **out)
+int store_pool_open(struct rawio_store *s)
 {
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->nr_pool) {
-		*out = s->pool[--s->nr_pool];
-		pthread_mutex_unlock(&s->pool_lock);
-		return 0;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	return store_engine_open(s, s->engine, 4, out);
-}
+	struct rawio_engine_opts o;
 
-void store_io_put(struct rawio_store *s, struct rawio_engine *e)
-{
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->nr_pool < STORE_POOL_MAX) {
-		s->pool[s->nr_pool++] = e;
-		e = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	rawio_engine_close(e);
-}
-
-void *store_buf_get(struct rawio_store *s)
-{
-	void *buf = NULL;
-
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->nr_bufs)
-		buf = s->bufs[--s->nr_bufs];
-	pthread_mutex_unlock(&s->pool_lock);
-	if (!buf && posix_memalign(&buf, STORE_BLOCK, s->g.slot_size))
-		buf = NULL;
-	return buf;
-}
-
-void store_buf_put(struct rawio_store *s, void *buf)
-{
-	if (!buf)
-		return;
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->nr_bufs < s->max_bufs) {
-		s->bufs[s->nr_bufs++] = buf;
-		buf = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	free(buf);
-}
-
-int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint64_t len,
-		 uint64_t off)
-{
-	struct rawio_req r = {
-		.op = (uint8_t)op, .flags = flags, .buf = buf, .len = len, .off = off
-	};
-	struct rawio_engine *e;
-	int64_t res;
-	int ret;
-
-	ret = store_io_get(s, &e);
-	if (ret)
-		return ret;
-	res = rawio_engine_run1(e, &r);
-	store_io_put(s, e);
-	if (res >= 0 && (op == RAWIO_OP_READ || op == RAWIO_OP_WRITE) && (uint64_t)res != len)
-		return -EIO; /* the store never reads or writes past its end */
-	return res;
+	store_engine_opts(s, s->engine, STORE_POOL_QD, &o);
+	return rawio_engine_pool_new(&s->pool, s->engine, s->dev, &o, STORE_POOL_MAX);
 }
 
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
@@ -108,7 +56,7 @@ int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
 		return 0;
 	ios = calloc(n, sizeof(*ios));
 	zero = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
-	ret = ios && zero ? store_io_get(s, &e) : -ENOMEM;
+	ret = ios && zero ? rawio_engine_pool_get(s->pool, &e) : -ENOMEM;
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -116,7 +64,7 @@ int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
 						  .len = STORE_BLOCK,
 						  .buf = zero };
 	failed = rawio_batch_write(e, ios, n, NULL, NULL);
-	store_io_put(s, e);
+	rawio_engine_pool_put(s->pool, e);
 	ret = 0;
 	if (failed < 0)
 		ret = (int)failed;

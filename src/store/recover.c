@@ -80,7 +80,7 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	buf = rawio_buf_alloc(2 * STORE_BLOCK, STORE_BLOCK);
 	if (!buf)
 		return -ENOMEM;
-	res = store_io(s, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
 	if (res < 0) {
 		rawio_buf_free(buf);
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: reading the superblocks: %s",
@@ -135,8 +135,9 @@ static int store_load_body(struct rawio_store *s, int area, const struct store_c
 		uint64_t n = h->body_len - off < CP_CHUNK ? h->body_len - off : CP_CHUNK;
 		int64_t res;
 
-		res = store_io(s, RAWIO_OP_READ, 0, buf, store_round(n, STORE_BLOCK),
-			       s->g.cp_off[area] + STORE_BLOCK + off);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, buf,
+					   store_round(n, STORE_BLOCK),
+					   s->g.cp_off[area] + STORE_BLOCK + off);
 		if (res < 0) {
 			ret = (int)res;
 			break;
@@ -189,7 +190,8 @@ static int store_load_checkpoint(struct rawio_store *s, uint64_t *g, uint64_t *n
 	if (!buf)
 		return -ENOMEM;
 	for (int i = 0; i < 2; i++) {
-		int64_t res = store_io(s, RAWIO_OP_READ, 0, buf, STORE_BLOCK, s->g.cp_off[i]);
+		int64_t res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, buf, STORE_BLOCK,
+						   s->g.cp_off[i]);
 
 		ok[i] = res < 0 ? (int)res : store_cp_hdr_decode(buf, STORE_BLOCK, &s->g, &h[i]);
 	}
@@ -388,8 +390,8 @@ static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 	/* The per-slot fallback: one bad sector drops one entry, not the batch. */
 	for (uint64_t i = 0; i < c->nr_retry && !ret; i++) {
 		uint64_t sl = c->retry_idx[i];
-		int64_t res =
-			store_io(s, RAWIO_OP_READ, 0, one, STORE_BLOCK, store_slot_off(&s->g, sl));
+		int64_t res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, one, STORE_BLOCK,
+						   store_slot_off(&s->g, sl));
 
 		s->rec.retried++;
 		ret = scan_apply(c, sl, res, one);
@@ -418,7 +420,8 @@ int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct slot_met
 
 	if (!buf)
 		return -ENOMEM;
-	res = store_io(s, RAWIO_OP_READ, 0, buf, len, store_slot_off(&s->g, slot));
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, buf, len,
+				   store_slot_off(&s->g, slot));
 	s->rec.payloads_read++;
 	ok = res < 0 ? (int)res
 		     : rawio_crc32c(0, buf + STORE_BLOCK, m->payload_len) == m->payload_crc;
@@ -509,7 +512,7 @@ int store_recover(struct rawio_store *s)
 		if (ret)
 			goto out;
 		/* Durable before the slots are reused (a torn reuse must not revive them). */
-		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 		if (res < 0) {
 			ret = (int)res;
 			goto out;

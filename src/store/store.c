@@ -69,7 +69,9 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		return ret;
 	s.info = rawio_dev_info(s.dev);
 	snprintf(s.engine, sizeof(s.engine), "sync");
-	pthread_mutex_init(&s.pool_lock, NULL);
+	ret = store_pool_open(&s);
+	if (ret)
+		goto out;
 	if (s.info->offset_align > STORE_BLOCK) {
 		errbuf_set(errbuf, errlen, "%s: needs %u-byte alignment; the store's blocks are %u",
 			   path, s.info->offset_align, STORE_BLOCK);
@@ -82,7 +84,7 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		goto out;
 	}
 	if (s.info->size >= 2 * STORE_BLOCK) {
-		res = store_io(&s, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
 		if (res < 0) {
 			ret = (int)res;
 			errbuf_set(errbuf, errlen, "%s: reading the superblock area: %s", path,
@@ -134,26 +136,26 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	/* Old checkpoints go first, so a crash mid-format never pairs them with the new superblock. */
 	memset(buf, 0, 2 * STORE_BLOCK);
 	for (int i = 0; i < 2 && !ret; i++) {
-		res = store_io(&s, RAWIO_OP_WRITE, 0, buf, STORE_BLOCK, s.g.cp_off[i]);
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_WRITE, 0, buf, STORE_BLOCK,
+					   s.g.cp_off[i]);
 		ret = res < 0 ? (int)res : 0;
 	}
 	if (!ret) {
 		store_sb_encode(buf, &s.g);
 		store_sb_encode((char *)buf + STORE_BLOCK, &s.g);
-		res = store_io(&s, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, 2 * STORE_BLOCK, 0);
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf,
+					   2 * STORE_BLOCK, 0);
 		ret = res < 0 ? (int)res : 0;
 	}
 	if (!ret) {
-		res = store_io(&s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 		ret = res < 0 ? (int)res : 0;
 	}
 	if (ret)
 		errbuf_set(errbuf, errlen, "%s: writing the new store: %s", path,
 			   rawio_strerror(ret));
 out:
-	while (s.nr_pool)
-		rawio_engine_close(s.pool[--s.nr_pool]);
-	pthread_mutex_destroy(&s.pool_lock);
+	rawio_engine_pool_free(s.pool);
 	rawio_buf_free(buf);
 	rawio_dev_close(s.dev);
 	return ret;
@@ -161,13 +163,10 @@ out:
 
 static void store_free(struct rawio_store *s)
 {
-	while (s->nr_pool)
-		rawio_engine_close(s->pool[--s->nr_pool]);
-	while (s->nr_bufs)
-		free(s->bufs[--s->nr_bufs]);
+	rawio_buf_pool_free(s->bufs);
+	rawio_engine_pool_free(s->pool);
 	free(s->pending);
 	index_fini(&s->ix);
-	pthread_mutex_destroy(&s->pool_lock);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->sync_mutex);
 	pthread_mutex_destroy(&s->cp_mutex);
@@ -182,6 +181,7 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
 	pthread_rwlockattr_t rwa;
 	struct rawio_store *s;
+	unsigned max_bufs;
 	bool both_ok;
 	int ret;
 
@@ -209,7 +209,6 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	pthread_mutex_init(&s->cp_mutex, NULL);
 	pthread_mutex_init(&s->sync_mutex, NULL);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_mutex_init(&s->pool_lock, NULL);
 
 	dopts.flags = s->read_only ? RAWIO_DEV_RDONLY : 0;
 	dopts.errbuf = s->opts.errbuf;
@@ -226,15 +225,21 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 		goto err;
 	}
 	s->io_align = s->info->offset_align > 512 ? s->info->offset_align : 512;
+	ret = store_pool_open(s);
+	if (ret)
+		goto err;
 	ret = store_read_super(s, &both_ok);
 	if (ret)
 		goto err;
-	/* Up to 64 MiB of buffers, at least one. */
-	s->max_bufs = (unsigned)((64ull << 20) / s->g.slot_size);
-	if (s->max_bufs < 1)
-		s->max_bufs = 1;
-	if (s->max_bufs > STORE_POOL_MAX)
-		s->max_bufs = STORE_POOL_MAX;
+	/* Up to 64 MiB of buffers kept, at least one. */
+	max_bufs = (unsigned)((64ull << 20) / s->g.slot_size);
+	if (max_bufs < 1)
+		max_bufs = 1;
+	if (max_bufs > STORE_POOL_MAX)
+		max_bufs = STORE_POOL_MAX;
+	ret = rawio_buf_pool_new(&s->bufs, s->g.slot_size, STORE_BLOCK, max_bufs);
+	if (ret)
+		goto err;
 	ret = index_init(&s->ix, s->g.slot_count);
 	if (ret)
 		goto err;
@@ -296,7 +301,7 @@ static int store_sync(struct rawio_store *s)
 		ret = -ENOMEM;
 		goto out;
 	}
-	res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (res < 0) {
 		ret = (int)res;
 		goto out;
@@ -388,7 +393,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (s->read_only)
 		return -EROFS;
 	io_len = STORE_BLOCK + store_round(len, s->io_align);
-	io = store_buf_get(s);
+	io = rawio_buf_pool_get(s->bufs);
 	if (!io)
 		return -ENOMEM;
 	if (len)
@@ -407,8 +412,8 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		goto out_unlock;
 	h.e.generation = gen;
 	store_slot_hdr_encode(io, &h);
-	res = store_io(s, RAWIO_OP_WRITE, durable ? RAWIO_REQ_FUA : 0, io, io_len,
-		       store_slot_off(&s->g, slot));
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, durable ? RAWIO_REQ_FUA : 0, io, io_len,
+				   store_slot_off(&s->g, slot));
 	pthread_mutex_lock(&s->lock);
 	if (res < 0) {
 		/* What reached the slot is unknown: keep it out of use until close. */
@@ -458,12 +463,12 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	}
 	if (sync)
 		store_sync(s);
-	store_buf_put(s, io);
+	rawio_buf_pool_put(s->bufs, io);
 	return 0;
 
 out_unlock:
 	pthread_rwlock_unlock(&s->cp_lock);
-	store_buf_put(s, io);
+	rawio_buf_pool_put(s->bufs, io);
 	return ret;
 }
 
@@ -513,14 +518,14 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 
 		io_len = STORE_BLOCK + store_round(want.payload_len, s->io_align);
 		if (!io)
-			io = store_buf_get(s);
+			io = rawio_buf_pool_get(s->bufs);
 		if (!io) {
 			store_unpin(s, (uint64_t)slot);
 			ret = -ENOMEM;
 			break;
 		}
-		res = store_io(s, RAWIO_OP_READ, 0, io, io_len,
-			       store_slot_off(&s->g, (uint64_t)slot));
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, io, io_len,
+					   store_slot_off(&s->g, (uint64_t)slot));
 		store_unpin(s, (uint64_t)slot);
 		if (res < 0) {
 			ret = res;
@@ -551,7 +556,7 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 		ret = want.payload_len;
 		break;
 	}
-	store_buf_put(s, io);
+	rawio_buf_pool_put(s->bufs, io);
 	return ret;
 }
 
@@ -596,8 +601,9 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 	index_unpublish(&s->ix, (uint64_t)slot);
 	pthread_mutex_unlock(&s->lock);
 
-	res = store_io(s, RAWIO_OP_WRITE, flags & RAWIO_STORE_DURABLE ? RAWIO_REQ_FUA : 0, zero,
-		       STORE_BLOCK, store_slot_off(&s->g, (uint64_t)slot));
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE,
+				   flags & RAWIO_STORE_DURABLE ? RAWIO_REQ_FUA : 0, zero,
+				   STORE_BLOCK, store_slot_off(&s->g, (uint64_t)slot));
 	pthread_mutex_lock(&s->lock);
 	if (res < 0 && index_lookup(&s->ix, key, (unsigned)key_len) < 0) {
 		/* Not deleted on disk: keep it in the index, and say so. */
@@ -707,17 +713,17 @@ int store_checkpoint(struct rawio_store *s)
 	 * body, then the header that makes it valid. A crash anywhere leaves the
 	 * other area as the newest valid checkpoint.
 	 */
-	res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (res >= 0 && h.body_len)
-		res = store_io(s, RAWIO_OP_WRITE, 0, buf + STORE_BLOCK,
-			       store_round(h.body_len, STORE_BLOCK),
-			       s->g.cp_off[area] + STORE_BLOCK);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, buf + STORE_BLOCK,
+					   store_round(h.body_len, STORE_BLOCK),
+					   s->g.cp_off[area] + STORE_BLOCK);
 	if (res >= 0)
-		res = store_io(s, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (res >= 0) {
 		store_cp_hdr_encode(buf, &h);
-		res = store_io(s, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, STORE_BLOCK,
-			       s->g.cp_off[area]);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, STORE_BLOCK,
+					   s->g.cp_off[area]);
 	}
 	ret = res < 0 ? (int)res : 0;
 	if (!ret) {

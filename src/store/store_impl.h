@@ -10,7 +10,7 @@
 #include "format.h"
 #include "index.h"
 
-#define STORE_POOL_MAX	  64  /* engine contexts kept for foreground I/O */
+#define STORE_POOL_MAX	  64  /* engine contexts and buffers kept for foreground I/O */
 #define STORE_PENDING_MAX 256 /* dying and unsynced slots kept before a sync */
 
 struct rawio_store {
@@ -51,12 +51,8 @@ struct rawio_store {
 	unsigned nr_pending, cap_pending;
 	pthread_mutex_t sync_mutex; /* one store_sync at a time */
 
-	pthread_mutex_t pool_lock;
-	struct rawio_engine *pool[STORE_POOL_MAX];
-	unsigned nr_pool;
-	/* Slot-sized I/O buffers kept for reuse (a fresh 4 MiB buffer costs 1024 page faults). */
-	void *bufs[STORE_POOL_MAX];
-	unsigned nr_bufs, max_bufs;
+	struct rawio_engine_pool *pool; /* foreground I/O */
+	struct rawio_buf_pool *bufs;	/* slot-sized I/O buffers */
 
 	struct rawio_store_stat st;
 	struct rawio_store_recovery rec;
@@ -68,17 +64,8 @@ struct rawio_store {
 int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 		      struct rawio_engine **out);
 
-/* Borrow / return a foreground engine context (thread-safe). */
-int store_io_get(struct rawio_store *s, struct rawio_engine **out);
-void store_io_put(struct rawio_store *s, struct rawio_engine *e);
-
-/* Borrow / return a buffer of slot_size bytes, aligned; contents undefined. */
-void *store_buf_get(struct rawio_store *s);
-void store_buf_put(struct rawio_store *s, void *buf);
-
-/* One synchronous I/O through a pooled context; bytes or -errno. */
-int64_t store_io(struct rawio_store *s, int op, unsigned flags, void *buf, uint64_t len,
-		 uint64_t off);
+/* Make s->pool: foreground contexts of the store's engine (s->engine) on s->dev. */
+int store_pool_open(struct rawio_store *s);
 
 /* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n);
