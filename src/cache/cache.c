@@ -25,12 +25,7 @@ static const char *cache_default_engine(const struct rawio_dev_info *info)
 
 static void cache_free(struct rawio_cache *c)
 {
-	while (c->nr_cpool)
-		rawio_engine_close(c->cpool[--c->nr_cpool]);
-	while (c->nr_bpool)
-		rawio_engine_close(c->bpool[--c->nr_bpool]);
-	while (c->nr_bounce)
-		rawio_buf_free(c->bounce[--c->nr_bounce]);
+	cache_pools_close(c);
 	for (unsigned i = 0; c->bufs && i < c->nr_bufs; i++)
 		rawio_buf_free(c->bufs[i].mem);
 	free(c->bufs);
@@ -46,7 +41,6 @@ static void cache_free(struct rawio_cache *c)
 	pthread_cond_destroy(&c->cv_migrate);
 	pthread_cond_destroy(&c->cv_clean);
 	pthread_mutex_destroy(&c->lock);
-	pthread_mutex_destroy(&c->pool_lock);
 	free(c);
 }
 
@@ -163,7 +157,6 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 		pthread_mutex_init(&c->lock, &ma);
 		pthread_mutexattr_destroy(&ma);
 	}
-	pthread_mutex_init(&c->pool_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&c->cv_space, &ca);
@@ -191,6 +184,9 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	}
 	c->opts.tunables = NULL;
 
+	ret = cache_pools_open(c);
+	if (ret)
+		goto err;
 	ret = cache_read_super(c, &rec, &rec_ok);
 	if (ret)
 		goto err;
@@ -322,8 +318,8 @@ int rawio_cache_discard(struct rawio_cache *c, uint64_t off, uint64_t len)
 	pthread_mutex_unlock(&c->lock);
 	if (first >= last)
 		return 0;
-	res = cache_io(c, true, RAWIO_OP_DISCARD, 0, NULL, (last - first) * CACHE_BLOCK,
-		       first * CACHE_BLOCK);
+	res = rawio_engine_pool_io(c->bpool, RAWIO_OP_DISCARD, 0, NULL,
+				   (last - first) * CACHE_BLOCK, first * CACHE_BLOCK);
 	if (res == -EOPNOTSUPP || res == -EINVAL || res == -ENOTTY)
 		res = 0; /* advisory: the backing device keeps the old data */
 	return res < 0 ? (int)res : 0;

@@ -35,7 +35,7 @@
 #include "util/clock.h"
 #include "util/errbuf.h"
 
-#define CACHE_POOL_MAX	  64   /* engine contexts kept per device for foreground I/O */
+#define CACHE_POOL_MAX	  64   /* engine contexts kept per device, and bounce buffers */
 #define CACHE_POOL_QD	  32   /* their queue depth */
 #define CACHE_READ_CHUNK  256u /* blocks per read pass (1 MiB) */
 #define CACHE_IO_RETRIES  5    /* tries of a failed segment write or cache flush */
@@ -122,11 +122,8 @@ struct rawio_cache {
 	pthread_t flush_thread, migrate_thread;
 	bool flush_started, migrate_started;
 
-	pthread_mutex_t pool_lock;
-	struct rawio_engine *cpool[CACHE_POOL_MAX], *bpool[CACHE_POOL_MAX];
-	unsigned nr_cpool, nr_bpool;
-	void *bounce[CACHE_POOL_MAX]; /* 2 * CACHE_READ_CHUNK blocks each */
-	unsigned nr_bounce;
+	struct rawio_engine_pool *cpool, *bpool; /* foreground I/O per device */
+	struct rawio_buf_pool *bounce;		 /* 2 * CACHE_READ_CHUNK blocks each */
 
 	struct rawio_cache_stat st;
 	struct rawio_cache_recovery rec;
@@ -176,16 +173,11 @@ static inline int cache_check_range(const struct rawio_cache *c, uint64_t off, u
 
 /* io.c */
 int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out);
-int cache_io_get(struct rawio_cache *c, bool backing, struct rawio_engine **out);
-void cache_io_put(struct rawio_cache *c, bool backing, struct rawio_engine *e);
-/* One synchronous I/O through a pooled context; bytes or -errno (short is -EIO). */
-int64_t cache_io(struct rawio_cache *c, bool backing, int op, unsigned flags, void *buf,
-		 uint64_t len, uint64_t off);
+/* Make / free the foreground pools (cpool, bpool) and the bounce buffers (bounce). */
+int cache_pools_open(struct rawio_cache *c);
+void cache_pools_close(struct rawio_cache *c);
 /* Run N requests on E: 0, or the first request's error (or the batch's). */
 int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write);
-/* Bounce buffers for reads: CACHE_READ_CHUNK blocks of data and as many of backing data. */
-void *cache_bounce_get(struct rawio_cache *c);
-void cache_bounce_put(struct rawio_cache *c, void *b);
 
 /* tunables.c */
 int cache_tunables_check(const struct rawio_cache_tunables *t);

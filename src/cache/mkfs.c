@@ -8,19 +8,6 @@
 
 #include "cache_impl.h"
 
-static int64_t cache_run1(struct rawio_engine *e, int op, unsigned flags, void *buf, uint64_t len,
-			  uint64_t off)
-{
-	struct rawio_req r = {
-		.op = (uint8_t)op, .flags = flags, .buf = buf, .len = len, .off = off
-	};
-	int64_t res = rawio_engine_run1(e, &r);
-
-	if (res >= 0 && (op == RAWIO_OP_READ || op == RAWIO_OP_WRITE) && (uint64_t)res != len)
-		return -EIO;
-	return res;
-}
-
 int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 		       const struct rawio_cache_format_opts *opts)
 {
@@ -68,7 +55,7 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	ret = rawio_engine_open(&e, ci->kind == RAWIO_DEV_MEM ? "mem" : "sync", cdev, NULL);
 	if (ret)
 		goto out;
-	res = cache_run1(e, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);
+	res = rawio_engine_io(e, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);
 	if (res < 0) {
 		ret = (int)res;
 		errbuf_set(errbuf, errlen, "%s: reading the superblock area: %s", ci->path,
@@ -107,15 +94,16 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	/* Records first, the superblock last: a crash in between leaves no new cache. */
 	cache_rec_encode(buf, &g, &rec);
 	memset(buf + CACHE_BLOCK, 0, CACHE_BLOCK);
-	res = cache_run1(e, RAWIO_OP_WRITE, 0, buf, 2 * CACHE_BLOCK, CACHE_REC_OFF);
+	res = rawio_engine_io(e, RAWIO_OP_WRITE, 0, buf, 2 * CACHE_BLOCK, CACHE_REC_OFF);
 	if (res >= 0)
-		res = cache_run1(e, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		res = rawio_engine_io(e, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (res >= 0) {
 		cache_sb_encode(buf, &g);
-		res = cache_run1(e, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, CACHE_BLOCK, CACHE_SB_OFF);
+		res = rawio_engine_io(e, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, CACHE_BLOCK,
+				      CACHE_SB_OFF);
 	}
 	if (res >= 0)
-		res = cache_run1(e, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		res = rawio_engine_io(e, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	ret = res < 0 ? (int)res : 0;
 	if (ret)
 		errbuf_set(errbuf, errlen, "%s: writing the new cache: %s", ci->path,

@@ -115,20 +115,20 @@ static int cache_read_blocks(struct rawio_cache *c, uint64_t b0, unsigned n, cha
 							      .buf = dst };
 		}
 		if (nb) {
-			ret = cache_io_get(c, true, &e);
+			ret = rawio_engine_pool_get(c->bpool, &e);
 			if (ret)
 				return ret;
 			ret = cache_run(e, bios, nb, false);
-			cache_io_put(c, true, e);
+			rawio_engine_pool_put(c->bpool, e);
 			if (ret)
 				return ret;
 		}
 		if (nc) {
-			ret = cache_io_get(c, false, &e);
+			ret = rawio_engine_pool_get(c->cpool, &e);
 			if (ret)
 				return ret;
 			ret = cache_run(e, cios, nc, false);
-			cache_io_put(c, false, e);
+			rawio_engine_pool_put(c->cpool, e);
 			if (ret)
 				return ret;
 		}
@@ -171,7 +171,7 @@ int rawio_cache_read(struct rawio_cache *c, void *buf, size_t len, uint64_t off)
 	ret = cache_check_range(c, off, len);
 	if (ret || !len)
 		return ret;
-	bounce = cache_bounce_get(c);
+	bounce = rawio_buf_pool_get(c->bounce);
 	if (!bounce)
 		return -ENOMEM;
 	pthread_mutex_lock(&c->lock);
@@ -192,6 +192,6 @@ int rawio_cache_read(struct rawio_cache *c, void *buf, size_t len, uint64_t off)
 			memcpy((char *)buf + (pos - off), bounce + in, nbytes);
 		pos += nbytes;
 	}
-	cache_bounce_put(c, bounce);
+	rawio_buf_pool_put(c->bounce, bounce);
 	return ret;
 }

@@ -140,8 +140,8 @@ static int rec_read_headers(struct rec_ctx *r)
 	rawio_engine_close(e);
 	for (size_t i = 0; !ret && i < r->nr_retry; i++) {
 		uint64_t s = r->retry[i];
-		int64_t res = cache_io(c, false, RAWIO_OP_READ, 0, one, CACHE_BLOCK,
-				       cache_seg_dev_off(&c->g, s));
+		int64_t res = rawio_engine_pool_io(c->cpool, RAWIO_OP_READ, 0, one, CACHE_BLOCK,
+						   cache_seg_dev_off(&c->g, s));
 
 		c->rec.headers_retried++;
 		if (res < 0) {
@@ -231,8 +231,8 @@ static int rec_verify_run(struct rec_ctx *r, uint64_t first, uint64_t last)
 	}
 	for (size_t i = 0; i < r->nr_retry; i++) {
 		uint64_t id = r->retry[i];
-		int64_t res = cache_io(c, false, RAWIO_OP_READ, 0, one, ios[id - first].len,
-				       ios[id - first].off);
+		int64_t res = rawio_engine_pool_io(c->cpool, RAWIO_OP_READ, 0, one,
+						   ios[id - first].len, ios[id - first].off);
 
 		if (res < 0) {
 			r->why[id - first] = H_IO;
@@ -270,14 +270,14 @@ static int rec_zero_headers(struct rawio_cache *c, const uint64_t *slots, size_t
 	struct rawio_engine *e = NULL;
 	int ret;
 
-	ret = ios && zero ? cache_io_get(c, false, &e) : -ENOMEM;
+	ret = ios && zero ? rawio_engine_pool_get(c->cpool, &e) : -ENOMEM;
 	if (!ret) {
 		for (size_t i = 0; i < n; i++)
 			ios[i] = (struct rawio_batch_io){ .off = cache_seg_dev_off(&c->g, slots[i]),
 							  .len = CACHE_BLOCK,
 							  .buf = zero };
 		ret = cache_run(e, ios, n, true);
-		cache_io_put(c, false, e);
+		rawio_engine_pool_put(c->cpool, e);
 	}
 	rawio_buf_free(zero);
 	free(ios);
@@ -374,7 +374,7 @@ int cache_recover(struct rawio_cache *c)
 		c->rec.orphans_zeroed = nr_orphans;
 		/* What we replay may sit in the device's volatile cache: make it durable. */
 		for (int tries = 0; tries < CACHE_IO_RETRIES; tries++) {
-			res = cache_io(c, false, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+			res = rawio_engine_pool_io(c->cpool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 			if (res >= 0)
 				break;
 			usleep(1000u << tries);
@@ -422,7 +422,7 @@ int cache_read_super(struct rawio_cache *c, struct cache_rec *rec, int *rec_ok)
 	buf = rawio_buf_alloc(3 * CACHE_BLOCK, CACHE_BLOCK);
 	if (!buf)
 		return -ENOMEM;
-	res = cache_io(c, false, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);
+	res = rawio_engine_pool_io(c->cpool, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);
 	if (res < 0) {
 		ret = (int)res;
 		errbuf_set(c->opts.errbuf, c->opts.errbuf_len, "%s: reading the superblock: %s",
