@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/*
+ * rawio_store_format: check that the device holds nothing of value, then
+ * write empty checkpoint areas and the two superblocks (encoders: format.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "store_impl.h"
+#include "util/clock.h"
+#include "util/errbuf.h"
+
+/* The superblock area: does it hold anything? 1 a store, 2 other data, 0 zeroes. */
+static int store_sb_area_used(void *buf, struct store_geometry *found)
+{
+	bool any = false;
+
+	for (int i = 0; i < 2; i++) {
+		char *blk = (char *)buf + i * STORE_BLOCK;
+
+		if (store_sb_decode(blk, STORE_BLOCK, found) == 0)
+			return 1;
+		any |= !store_all_zero(blk, STORE_BLOCK);
+	}
+	return any ? 2 : 0;
+}
+
+int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts)
+{
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
+	struct rawio_store s = { 0 };
+	struct store_geometry found;
+	char *errbuf = opts ? opts->errbuf : NULL;
+	size_t errlen = opts ? opts->errbuf_len : 0;
+	char uuid[RAWIO_UUID_STR_LEN];
+	void *buf = NULL;
+	int64_t res;
+	int ret, used;
+
+	if (!opts || opts->size < sizeof(*opts))
+		return -EINVAL;
+	if (opts->create_size) {
+		dopts.flags |= RAWIO_DEV_CREATE;
+		dopts.create_size = opts->create_size;
+	}
+	dopts.errbuf = errbuf;
+	dopts.errbuf_len = errlen;
+	ret = rawio_dev_open(&s.dev, path, &dopts);
+	if (ret)
+		return ret;
+	s.info = rawio_dev_info(s.dev);
+	snprintf(s.engine, sizeof(s.engine), "sync");
+	ret = store_pool_open(&s);
+	if (ret)
+		goto out;
+	if (s.info->offset_align > STORE_BLOCK) {
+		errbuf_set(errbuf, errlen, "%s: needs %u-byte alignment; the store's blocks are %u",
+			   path, s.info->offset_align, STORE_BLOCK);
+		ret = -EINVAL;
+		goto out;
+	}
+	buf = rawio_buf_alloc(2 * STORE_BLOCK, STORE_BLOCK);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (s.info->size >= 2 * STORE_BLOCK) {
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_READ, 0, buf, 2 * STORE_BLOCK, 0);
+		if (res < 0) {
+			ret = (int)res;
+			errbuf_set(errbuf, errlen, "%s: reading the superblock area: %s", path,
+				   rawio_strerror(ret));
+			goto out;
+		}
+		used = store_sb_area_used(buf, &found);
+		if (used && !opts->force) {
+			if (used == 1) {
+				rawio_uuid_str(found.uuid, uuid);
+				errbuf_set(errbuf, errlen,
+					   "%s holds a rawio store (uuid %s, %llu slots of %llu "
+					   "bytes); "
+					   "formatting destroys it: use --force",
+					   path, uuid, (unsigned long long)found.slot_count,
+					   (unsigned long long)found.slot_size);
+			} else {
+				errbuf_set(
+					errbuf, errlen,
+					"%s: its first 8 KiB are not zero (another filesystem or "
+					"data?); formatting destroys it: use --force",
+					path);
+			}
+			ret = -EEXIST;
+			goto out;
+		}
+	}
+	ret = store_geometry_plan(&s.g, s.info->size, opts->slot_size, opts->slot_count);
+	if (ret) {
+		errbuf_set(errbuf, errlen,
+			   ret == -ENOSPC
+				   ? "%s: %llu bytes cannot hold %s slots of %llu bytes"
+				   : "%s: bad geometry (%llu bytes, %s slots of %llu bytes); "
+				     "slot size must be a power of two from 4 KiB to 64 MiB",
+			   path, (unsigned long long)s.info->size,
+			   opts->slot_count ? "the asked-for" : "any",
+			   (unsigned long long)(opts->slot_size ? opts->slot_size
+								: RAWIO_STORE_DEFAULT_SLOT));
+		goto out;
+	}
+	if (getrandom(s.g.uuid, sizeof(s.g.uuid), 0) != sizeof(s.g.uuid)) {
+		ret = -EIO;
+		goto out;
+	}
+	s.g.uuid[6] = (s.g.uuid[6] & 0x0f) | 0x40; /* RFC 4122 version 4 */
+	s.g.uuid[8] = (s.g.uuid[8] & 0x3f) | 0x80;
+	s.g.format_ns = clock_realtime_ns();
+
+	/* Old checkpoints go first, so a crash mid-format never pairs them with the new superblock. */
+	memset(buf, 0, 2 * STORE_BLOCK);
+	for (int i = 0; i < 2 && !ret; i++) {
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_WRITE, 0, buf, STORE_BLOCK,
+					   s.g.cp_off[i]);
+		ret = res < 0 ? (int)res : 0;
+	}
+	if (!ret) {
+		store_sb_encode(buf, &s.g);
+		store_sb_encode((char *)buf + STORE_BLOCK, &s.g);
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf,
+					   2 * STORE_BLOCK, 0);
+		ret = res < 0 ? (int)res : 0;
+	}
+	if (!ret) {
+		res = rawio_engine_pool_io(s.pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		ret = res < 0 ? (int)res : 0;
+	}
+	if (ret)
+		errbuf_set(errbuf, errlen, "%s: writing the new store: %s", path,
+			   rawio_strerror(ret));
+out:
+	rawio_engine_pool_free(s.pool);
+	rawio_buf_free(buf);
+	rawio_dev_close(s.dev);
+	return ret;
+}
