@@ -73,6 +73,7 @@ struct nbdeng_slot {
 	int err_conn;	  /* connection it came from, -1 if none */
 	uint64_t bytes;	  /* read/write: bytes asked of the server */
 	uint64_t gen;	  /* flush: p->write_gen when it was sent */
+	bool flushed;	  /* a flush was sent for it (fsync, or FUA by flush) */
 	struct nbdeng_slot *next_free;
 };
 
@@ -86,7 +87,9 @@ struct nbdeng_priv {
 	uint32_t max_piece;
 	/* Writes acknowledged, and how many a successful flush covered. */
 	uint64_t write_gen, flushed_gen;
-	bool flush_poisoned; /* a connection died with writes not yet flushed */
+	/* Deaths of connections holding writes not yet flushed, and how many of them a
+	 * failed flush has reported. A flush succeeds only if none is unreported. */
+	uint64_t poison_epoch, poison_reported;
 	char last_err[NBD_ERR_LEN];
 };
 
@@ -136,7 +139,7 @@ static void nbdeng_conn_died(struct nbdeng_priv *p, struct nbdeng_conn *c)
 	snprintf(c->why, sizeof(c->why), "%s", msg ? msg : "connection lost");
 	/* What the server acknowledged since the last flush may be gone with it. */
 	if (p->write_gen > p->flushed_gen)
-		p->flush_poisoned = true;
+		p->poison_epoch++;
 }
 
 /* Connect C to the device's URI; 0 or -errno. Blocks for the handshake. */
@@ -276,39 +279,48 @@ static int nbdeng_send(struct rawio_engine *e, struct nbdeng_slot *s, unsigned o
 {
 	struct nbdeng_priv *p = e->priv;
 	nbd_completion_callback cb = { .callback = nbdeng_piece_done, .user_data = s };
-	struct nbdeng_conn *c;
-	int64_t cookie;
-	int i = nbdeng_pick(e);
 
-	if (i < 0) {
-		s->err_conn = 0;
-		return ENOTCONN;
-	}
-	c = &p->conns[i];
-	s->pieces++;
-	switch (op) {
-	case RAWIO_OP_READ:
-		cookie = nbd_aio_pread(c->h, buf, len, off, cb, 0);
-		break;
-	case RAWIO_OP_WRITE:
-		cookie = nbd_aio_pwrite(c->h, buf, len, off, cb, flags);
-		break;
-	case RAWIO_OP_DISCARD:
-		cookie = e->info->nbd.can_trim ? nbd_aio_trim(c->h, len, off, cb, 0)
-					       : nbd_aio_zero(c->h, len, off, cb, 0);
-		break;
-	default:
-		cookie = nbd_aio_flush(c->h, cb, 0);
-		break;
-	}
-	if (cookie != -1)
-		return 0;
-	/* Refused at once: libnbd will not call back. */
-	s->pieces--;
-	s->err_conn = i;
-	if (nbd_aio_is_dead(c->h) || nbd_aio_is_closed(c->h))
+	/* A handle found dead only now refused the piece unsent: try the next one. */
+	for (unsigned tries = 0; tries <= p->nr_conns; tries++) {
+		struct nbdeng_conn *c;
+		int64_t cookie;
+		int i = nbdeng_pick(e), err;
+
+		if (i < 0)
+			break;
+		c = &p->conns[i];
+		s->pieces++;
+		switch (op) {
+		case RAWIO_OP_READ:
+			cookie = nbd_aio_pread(c->h, buf, len, off, cb, 0);
+			break;
+		case RAWIO_OP_WRITE:
+			cookie = nbd_aio_pwrite(c->h, buf, len, off, cb, flags);
+			break;
+		case RAWIO_OP_DISCARD:
+			cookie = e->info->nbd.can_trim ? nbd_aio_trim(c->h, len, off, cb, 0)
+						       : nbd_aio_zero(c->h, len, off, cb, 0);
+			break;
+		default:
+			cookie = nbd_aio_flush(c->h, cb, 0);
+			break;
+		}
+		if (cookie != -1) {
+			/* Sending may have found the socket closed (and failed the piece). */
+			if (nbd_aio_is_dead(c->h) || nbd_aio_is_closed(c->h))
+				nbdeng_conn_died(p, c);
+			return 0;
+		}
+		/* Refused at once: libnbd will not call back. */
+		err = nbd_get_errno() > 0 ? nbd_get_errno() : EIO;
+		s->pieces--;
+		s->err_conn = i;
+		if (!nbd_aio_is_dead(c->h) && !nbd_aio_is_closed(c->h))
+			return err;
 		nbdeng_conn_died(p, c);
-	return nbd_get_errno() > 0 ? nbd_get_errno() : EIO;
+	}
+	s->err_conn = 0;
+	return ENOTCONN;
 }
 
 /*
@@ -329,6 +341,7 @@ static bool nbdeng_issue(struct rawio_engine *e, struct nbdeng_slot *s, unsigned
 		flags = LIBNBD_CMD_FLAG_FUA;
 	if (op == RAWIO_OP_FSYNC) {
 		s->gen = p->write_gen;
+		s->flushed = true;
 		err = nbdeng_send(e, s, op, NULL, 0, 0, 0);
 	}
 	while (op != RAWIO_OP_FSYNC && left && !err) {
@@ -346,6 +359,25 @@ static bool nbdeng_issue(struct rawio_engine *e, struct nbdeng_slot *s, unsigned
 	return s->pieces == 0;
 }
 
+/*
+ * Did a connection die holding writes not yet flushed, since a flush last said
+ * so? Then this flush must fail: those writes may be gone with the server.
+ */
+static bool nbdeng_flush_lost(struct rawio_engine *e, const struct rawio_req *r)
+{
+	struct nbdeng_priv *p = e->priv;
+
+	if (p->poison_epoch == p->poison_reported)
+		return false;
+	p->poison_reported = p->poison_epoch;
+	p->flushed_gen = p->write_gen; /* the caller now knows: start counting afresh */
+	snprintf(p->last_err, sizeof(p->last_err),
+		 "%.200s: %s: a connection died holding acknowledged writes not yet flushed; "
+		 "they may be lost",
+		 e->info->path, r->op == RAWIO_OP_WRITE ? "FUA write" : nbdeng_op_name(r->op));
+	return true;
+}
+
 /* S is done: set its request's result, note a failure, free the slot. */
 static struct rawio_req *nbdeng_finish(struct rawio_engine *e, struct nbdeng_slot *s)
 {
@@ -356,6 +388,8 @@ static struct rawio_req *nbdeng_finish(struct rawio_engine *e, struct nbdeng_slo
 	if (s->err) {
 		r->result = -s->err;
 		nbdeng_note_error(e, r, r->result, s->err_conn);
+	} else if (s->flushed && nbdeng_flush_lost(e, r)) {
+		r->result = -EIO;
 	} else if (flush) {
 		r->result = 0;
 		if (s->gen > p->flushed_gen)
@@ -375,6 +409,8 @@ static struct rawio_req *nbdeng_finish(struct rawio_engine *e, struct nbdeng_slo
 	p->nr_free++;
 	return r;
 }
+
+static int nbdeng_poll(struct rawio_engine *e, int timeout_ms);
 
 static int nbdeng_done_now(struct rawio_req *r, int64_t result)
 {
@@ -408,16 +444,10 @@ static int nbdeng_queue(struct rawio_engine *e, struct rawio_req *r)
 	case RAWIO_OP_FSYNC:
 	case RAWIO_OP_FDATASYNC:
 		op = RAWIO_OP_FSYNC;
-		if (p->flush_poisoned) {
-			p->flush_poisoned = false;
-			p->flushed_gen = p->write_gen;
-			snprintf(p->last_err, sizeof(p->last_err),
-				 "%.200s: %s: a connection died holding writes not yet flushed: "
-				 "they "
-				 "may be lost",
-				 e->info->path, nbdeng_op_name(r->op));
+		/* Let idle connections report a closed socket before deciding. */
+		nbdeng_poll(e, 0);
+		if (nbdeng_flush_lost(e, r))
 			return nbdeng_done_now(r, -EIO);
-		}
 		if (!n->can_flush)
 			return nbdeng_done_now(r, 0);
 		break;
@@ -434,6 +464,7 @@ static int nbdeng_queue(struct rawio_engine *e, struct rawio_req *r)
 	s->err_conn = -1;
 	s->pieces = 0;
 	s->gen = 0;
+	s->flushed = false;
 	s->bytes = len > size - pos ? size - pos : len;
 	if (op == RAWIO_OP_DISCARD)
 		s->bytes = r->len;
@@ -480,6 +511,10 @@ static int nbdeng_poll(struct rawio_engine *e, int timeout_ms)
 
 		if (c->dead)
 			continue;
+		if (nbd_aio_is_dead(c->h) || nbd_aio_is_closed(c->h)) {
+			nbdeng_conn_died(p, c);
+			continue;
+		}
 		dir = nbd_aio_get_direction(c->h);
 		if (!dir)
 			continue;
