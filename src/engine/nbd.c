@@ -15,7 +15,8 @@
  * direction each handle wants (nbd_aio_get_direction) and tells libnbd
  * (nbd_aio_notify_read/write), which runs the callbacks.
  *
- * Failure. libnbd completes every command in flight on a connection that dies
+ * A context opens even when the server cannot be reached at that moment (its
+ * requests fail until it can). Failure. libnbd completes every command in flight on a connection that dies
  * (the server closed the socket, a protocol error) with ENOTCONN, exactly
  * once; a command refused at once (a dead handle) has no callback, and the
  * piece is failed here instead. A request fails with its first piece's error,
@@ -218,13 +219,25 @@ static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 	}
 	p->nr_free = e->qd;
 	for (p->nr_conns = 0; p->nr_conns < want; p->nr_conns++) {
-		ret = nbdeng_conn_open(e, &p->conns[p->nr_conns]);
-		if (ret) {
-			snprintf(p->last_err, sizeof(p->last_err), "%.200s: connection %u: %.160s",
-				 e->info->path, p->nr_conns, p->conns[p->nr_conns].why);
+		struct nbdeng_conn *c = &p->conns[p->nr_conns];
+
+		ret = nbdeng_conn_open(e, c);
+		if (!ret)
+			continue;
+		snprintf(p->last_err, sizeof(p->last_err), "%.200s: connection %u: %.160s",
+			 e->info->path, p->nr_conns, c->why);
+		/*
+		 * The device was reachable when it was opened: a server that is
+		 * away now (restarting) is a failure of the I/O, not of the
+		 * context, so that a cache can keep its writes and wait for it.
+		 * A different export or no memory is the context's.
+		 */
+		if (ret == -ESTALE || ret == -ENOMEM) {
 			nbdeng_fini(e);
 			return ret;
 		}
+		c->dead = true;
+		c->retry_ns = rawio_now_ns() + NBD_RECONNECT_NS;
 	}
 	return 0;
 }

@@ -189,7 +189,7 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	if (ret)
 		return ret;
 	s.info = rawio_dev_info(s.dev);
-	snprintf(s.engine, sizeof(s.engine), "sync");
+	snprintf(s.engine, sizeof(s.engine), "%s", s.info->kind == RAWIO_DEV_NBD ? "nbd" : "sync");
 	pthread_mutex_init(&s.pool_lock, NULL);
 	if (s.info->offset_align > STORE_BLOCK) {
 		errbuf_set(errbuf, errlen, "%s: needs %u-byte alignment; the store's blocks are %u",
@@ -315,7 +315,10 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	if (opts)
 		s->opts = *opts;
 	s->opts.size = sizeof(s->opts);
-	snprintf(s->engine, sizeof(s->engine), "%s", s->opts.engine ? s->opts.engine : "uring");
+	snprintf(s->engine, sizeof(s->engine), "%s",
+		 s->opts.engine		      ? s->opts.engine
+		 : rawio_dev_is_nbd_uri(path) ? "nbd"
+					      : "uring");
 	snprintf(s->lower_engine, sizeof(s->lower_engine), "%s",
 		 s->opts.lower_engine ? s->opts.lower_engine : "");
 	s->opts.engine = s->engine;

@@ -336,14 +336,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s errors|kill|flush|split\n", argv[0]);
 		return T_FAIL;
 	}
-	if (!srv_have_nbdkit()) {
-		fprintf(stderr, "skip: needs nbdkit\n");
-		return T_SKIP;
-	}
-	if (srv_init(&srv)) {
-		perror("mkdtemp");
-		return T_FAIL;
-	}
+	ret = srv_setup(&srv);
+	if (ret)
+		return ret;
+	ret = T_FAIL; /* an unknown mode */
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
 		if (!strcmp(argv[1], modes[i].name))
 			ret = modes[i].fn();

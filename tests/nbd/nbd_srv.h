@@ -27,19 +27,20 @@ struct srv {
 	pid_t pid; /* our child: nbdkit runs in the foreground */
 };
 
-static inline bool srv_have_nbdkit(void)
-{
-	return system("command -v nbdkit >/dev/null 2>&1") == 0;
-}
-
-/* Make the temp directory (once). 0 or -1. */
-static inline int srv_init(struct srv *s)
+/* Find nbdkit and make the temp directory: 0, 77 (no nbdkit) or 1, as a test's exit code. */
+static inline int srv_setup(struct srv *s)
 {
 	memset(s, 0, sizeof(*s));
+	if (system("command -v nbdkit >/dev/null 2>&1") != 0) {
+		fprintf(stderr, "skip: needs nbdkit\n");
+		return 77;
+	}
 	snprintf(s->dir, sizeof(s->dir), "%s/rawio-nbd.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(s->dir))
-		return -1;
+	if (!mkdtemp(s->dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
 	snprintf(s->sock, sizeof(s->sock), "%s/srv.sock", s->dir);
 	snprintf(s->pidfile, sizeof(s->pidfile), "%s/srv.pid", s->dir);
 	snprintf(s->uri, sizeof(s->uri), "nbd+unix:///?socket=%s", s->sock);
@@ -86,14 +87,23 @@ static inline int srv_start(struct srv *s, const char *const *args)
 	return -1;
 }
 
-/* Stop the server with SIG and reap it. */
+/* Stop the server with SIG and reap it; SIGKILL if it is still there after 5 s (nbdkit waits
+ * for its clients on SIGTERM). */
 static inline void srv_stop(struct srv *s, int sig)
 {
-	if (s->pid > 0) {
-		kill(s->pid, sig);
-		waitpid(s->pid, NULL, 0);
-		s->pid = 0;
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, sig);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+			s->pid = 0;
+			return;
+		}
+		srv_sleep_ms(25);
 	}
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	s->pid = 0;
 }
 
 /* Stop and remove the directory (and whatever the test left in it). */
@@ -101,7 +111,7 @@ static inline void srv_fini(struct srv *s)
 {
 	char cmd[256];
 
-	srv_stop(s, SIGTERM);
+	srv_stop(s, SIGKILL);
 	if (s->dir[0]) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 		if (system(cmd) != 0)
