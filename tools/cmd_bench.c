@@ -24,7 +24,10 @@ static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rawio bench [OPTIONS]\n"
-		"  --engine E        sync|threads|aio|uring|mem (default uring)\n"
+		"  --engine E        sync|threads|aio|uring|mem|nbd (default uring; nbd on an NBD "
+		"URI)\n"
+		"  --nbd-conns N     nbd: connections per job when the server offers multi-conn "
+		"(default 4)\n"
 		"  --rw P            read|write|randread|randwrite|randrw (default randread)\n"
 		"  --rwmixread N     randrw: percent of reads (default 50)\n"
 		"  --bs SIZE         bytes per I/O (default 4k)\n"
@@ -328,6 +331,7 @@ int cmd_bench(int argc, char **argv)
 		OPT_LATLOG,
 		OPT_NOPROGRESS,
 		OPT_ZERO,
+		OPT_NBD_CONNS,
 	};
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -360,6 +364,7 @@ int cmd_bench(int argc, char **argv)
 		{ "lat-log", required_argument, NULL, OPT_LATLOG },
 		{ "no-progress", no_argument, NULL, OPT_NOPROGRESS },
 		{ "zero-buffers", no_argument, NULL, OPT_ZERO },
+		{ "nbd-conns", required_argument, NULL, OPT_NBD_CONNS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -368,7 +373,7 @@ int cmd_bench(int argc, char **argv)
 	struct rawio_bench_result *res = NULL;
 	bool json = false, progress = true, have_uring = false, have_runtime = false;
 	bool have_ramp = false, null_mode = false, rwmix_zero = false;
-	bool have_wait = false, have_poll = false;
+	bool have_wait = false, have_poll = false, have_nbd = false;
 	struct rawio_poll_cfg poll;
 	uint64_t v;
 	unsigned u;
@@ -467,6 +472,11 @@ int cmd_bench(int argc, char **argv)
 		case OPT_NULL:
 			null_mode = true;
 			break;
+		case OPT_NBD_CONNS:
+			if (cli_uint("--nbd-conns", optarg, 1, 16, &eo.nbd_conns))
+				return 2;
+			have_nbd = true;
+			break;
 		case OPT_WAIT:
 			if (rawio_wait_mode_parse(optarg, &eo.wait_mode)) {
 				cli_err("--wait: unknown mode '%s' (block, spin or hybrid)",
@@ -523,7 +533,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	if (have_poll)
 		eo.poll = &poll;
-	if (have_uring || null_mode || have_wait) {
+	if (have_uring || null_mode || have_wait || have_nbd) {
 		if (null_mode && (!o.engine || strcmp(o.engine, "mem"))) {
 			cli_err("--null needs --engine mem");
 			return 2;

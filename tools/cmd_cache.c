@@ -66,8 +66,11 @@ static void cache_usage(FILE *f)
 		"  bench absorb|drain|fsync CACHE BACKING [--json] ...   (bench/cache.sh)\n"
 		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark,\n"
 		"  high_watermark (percent of segments dirty), barrier_deadline_us\n"
-		"device options (CACHE and BACKING may be files, block devices or mem:SIZE):\n"
-		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE)\n"
+		"device options (CACHE and BACKING may be files, block devices, mem:SIZE or NBD "
+		"URIs):\n"
+		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE, nbd "
+		"for\n"
+		"        nbd://HOST/EXPORT or nbd+unix:///EXPORT?socket=PATH)\n"
 		"  --cache-throttle SPEC, --backing-throttle SPEC\n"
 		"        emulate a slower device (the throttle engine): hdd, ssd, or\n"
 		"        iops=N,bw=SIZE,seek=TIME,flush=TIME (docs/engines.md)\n"
@@ -102,7 +105,10 @@ static int cc_dev_open(struct cc_dev *d, bool read_only)
 	}
 	info = rawio_dev_info(d->dev);
 	d->eo = (struct rawio_engine_opts){ .size = sizeof(d->eo) };
-	d->open_engine = d->engine;
+	/* An NBD export: the nbd engine unless told (the cache's own default is uring). */
+	d->open_engine = d->engine		       ? d->engine
+			 : info->kind == RAWIO_DEV_NBD ? rawio_engine_default(info)
+						       : NULL;
 	if (d->throttle) {
 		struct rawio_throttle_params p;
 
@@ -116,7 +122,7 @@ static int cc_dev_open(struct cc_dev *d, bool read_only)
 		if (ret)
 			return ret;
 		d->eo.throttle = d->thr;
-		d->eo.lower = d->engine ? d->engine : info->kind == RAWIO_DEV_MEM ? "mem" : "uring";
+		d->eo.lower = d->engine ? d->engine : rawio_engine_default(info);
 		d->open_engine = "throttle";
 	}
 	return 0;

@@ -18,7 +18,8 @@
 static void devinfo_usage(FILE *f)
 {
 	fprintf(f, "usage: rawio devinfo PATH [--json]\n"
-		   "  PATH   a regular file, a block device, or mem:SIZE\n"
+		   "  PATH   a regular file, a block device, mem:SIZE, or an NBD URI\n"
+		   "         (nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH)\n"
 		   "  --json one JSON object instead of key: value lines\n");
 }
 
@@ -84,6 +85,20 @@ static cJSON *devinfo_json(const struct rawio_dev_info *in, const char *open_err
 		cJSON_AddBoolToObject(t, "dio_never_blocks", in->fs.dio_never_blocks);
 	}
 	cJSON_AddStringToObject(o, "kernel_release", in->kernel_release);
+	if (in->kind == RAWIO_DEV_NBD && (t = cJSON_AddObjectToObject(o, "nbd"))) {
+		const struct rawio_nbd_info *n = &in->nbd;
+
+		cJSON_AddStringToObject(t, "export", n->export_name);
+		cJSON_AddNumberToObject(t, "min_block_size", n->min_block);
+		cJSON_AddNumberToObject(t, "preferred_block_size", n->pref_block);
+		cJSON_AddNumberToObject(t, "max_block_size", n->max_block);
+		cJSON_AddBoolToObject(t, "read_only", n->server_read_only);
+		cJSON_AddBoolToObject(t, "flush", n->can_flush);
+		cJSON_AddBoolToObject(t, "fua", n->can_fua);
+		cJSON_AddBoolToObject(t, "trim", n->can_trim);
+		cJSON_AddBoolToObject(t, "zero", n->can_zero);
+		cJSON_AddBoolToObject(t, "multi_conn", n->can_multi_conn);
+	}
 	return o;
 }
 
@@ -152,6 +167,18 @@ static void devinfo_text(const struct rawio_dev_info *in, const char *open_error
 		       devinfo_yn(in->fs.dio_never_blocks));
 	}
 	printf(KEY "%s\n", "kernel_release:", in->kernel_release);
+	if (in->kind == RAWIO_DEV_NBD) {
+		const struct rawio_nbd_info *n = &in->nbd;
+
+		devinfo_str("nbd_export:", n->export_name);
+		/* 0: the server did not say. */
+		printf(KEY "min=%u preferred=%u max=%u\n", "nbd_block_sizes:", n->min_block,
+		       n->pref_block, n->max_block);
+		printf(KEY "read_only=%s flush=%s fua=%s trim=%s zero=%s multi_conn=%s\n",
+		       "nbd_flags:", devinfo_yn(n->server_read_only), devinfo_yn(n->can_flush),
+		       devinfo_yn(n->can_fua), devinfo_yn(n->can_trim), devinfo_yn(n->can_zero),
+		       devinfo_yn(n->can_multi_conn));
+	}
 }
 
 int cmd_devinfo(int argc, char **argv)

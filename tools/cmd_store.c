@@ -45,7 +45,8 @@ static void store_usage(FILE *f)
 		"  fill PATH --count N [--obj-size BYTES] [--fill-threads T] [--durable]\n"
 		"                                        N puts of keys fill-0.. (for benchmarks)\n"
 		"options for every command that opens a store:\n"
-		"  --engine sync|threads|aio|uring (recovery reads; default uring)\n"
+		"  --engine sync|threads|aio|uring|nbd (recovery reads; default uring, nbd on an "
+		"NBD URI)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
 		"default 8)\n"
 		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring "
@@ -623,8 +624,10 @@ int cmd_store(int argc, char **argv)
 			break;
 		case 'e':
 			if (strcmp(optarg, "sync") && strcmp(optarg, "threads") &&
-			    strcmp(optarg, "aio") && strcmp(optarg, "uring")) {
-				cli_err("--engine: '%s' is not one of sync, threads, aio, uring",
+			    strcmp(optarg, "aio") && strcmp(optarg, "uring") &&
+			    strcmp(optarg, "nbd")) {
+				cli_err("--engine: '%s' is not one of sync, threads, aio, uring, "
+					"nbd",
 					optarg);
 				return 2;
 			}

@@ -17,6 +17,15 @@
  *
  * A RAM device ("mem:SIZE", see rawio_dev_open_mem) has no file descriptor;
  * only the mem engine can drive it.
+ *
+ * An NBD export is named by a URI, as libnbd parses it (nbd_connect_uri):
+ * "nbd://HOST[:PORT]/EXPORT" or "nbd+unix:///EXPORT?socket=PATH" (also nbds,
+ * nbds+unix, nbd+vsock). Opening one connects, asks the server for the size,
+ * block sizes and flags (info.nbd), and disconnects: every engine context
+ * opens its own connections. It has no file descriptor; only the nbd engine
+ * drives it (rawio_engine_default() picks it). Offsets and lengths must be
+ * multiples of the server's minimum block size (at least 512), buffers
+ * 512-aligned (rawio's rule, as for every device).
  */
 #ifndef RAWIO_DEV_H
 #define RAWIO_DEV_H
@@ -30,6 +39,7 @@ enum rawio_dev_kind {
 	RAWIO_DEV_FILE = 1, /* regular file on a filesystem */
 	RAWIO_DEV_BLOCK,    /* block device node */
 	RAWIO_DEV_MEM,	    /* RAM device owned by rawio */
+	RAWIO_DEV_NBD,	    /* an NBD export, named by a URI (nbd://, nbd+unix://) */
 };
 
 /* Where the O_DIRECT alignment came from. */
@@ -41,6 +51,24 @@ enum rawio_align_source {
 	RAWIO_ALIGN_MEM,	 /* RAM device: whatever it was created with */
 	RAWIO_ALIGN_GUESS,	 /* nothing answered: 4096 */
 	RAWIO_ALIGN_BUFFERED,	 /* opened buffered: no alignment required */
+	RAWIO_ALIGN_NBD,	 /* an NBD server's minimum block size (at least 512) */
+};
+
+/*
+ * What an NBD server said about its export (kind NBD only): the block size
+ * constraints (0 where the server did not say) and the transmission flags.
+ */
+struct rawio_nbd_info {
+	uint32_t min_block;  /* nbd_get_block_size(MINIMUM) */
+	uint32_t pref_block; /* PREFERRED */
+	uint32_t max_block;  /* MAXIMUM: larger requests are split by the nbd engine */
+	bool server_read_only;
+	bool can_flush;
+	bool can_fua;
+	bool can_trim;
+	bool can_zero;
+	bool can_multi_conn; /* flushes cover every connection: the engine may open several */
+	char export_name[256];
 };
 
 /*
@@ -91,6 +119,8 @@ struct rawio_dev_info {
 	struct rawio_fs_traits fs;
 
 	char kernel_release[64]; /* uname -r */
+
+	struct rawio_nbd_info nbd; /* kind NBD only; zeroes otherwise */
 };
 
 /* Open flags. */
@@ -114,12 +144,17 @@ struct rawio_dev;
  * rawio_dev_open - open PATH for I/O and discover its properties.
  * @out:  receives the device on success.
  * @path: regular file or block device node; "mem:SIZE[k|m|g]" opens a new RAM
- *        device (as rawio_dev_open_mem with a 512-byte block size).
+ *        device (as rawio_dev_open_mem with a 512-byte block size); an NBD URI
+ *        opens a remote export (RAWIO_DEV_CREATE, BUFFERED, DSYNC and EXCL do
+ *        not apply to it and are ignored).
  * @opts: may be NULL (O_DIRECT, read-write, no create).
  *
  * Errors: -ENOENT and other open(2) errors; -EINVAL when the filesystem refuses
  * O_DIRECT (errbuf names the path and the filesystem); -ENOTBLK when PATH is
- * neither a regular file nor a block device; -ENOMEM.
+ * neither a regular file nor a block device; -ENOMEM. NBD: -ENOTCONN (or the
+ * connect's errno) when the server cannot be reached or refuses the export,
+ * -EROFS when a read-write open meets a read-only export, -EOPNOTSUPP when
+ * libnbd was built without URI support.
  * On failure, errbuf (if given) holds a line naming the path and the cause.
  */
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
@@ -199,6 +234,9 @@ int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits 
  * ftruncate(2)'s (-ENOSPC, -EFBIG, -EIO, ...).
  */
 int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
+
+/* Is PATH an NBD URI (nbd:// nbds:// nbd+unix:// nbds+unix:// nbd+vsock://)? */
+bool rawio_dev_is_nbd_uri(const char *path);
 
 /* Names for the enums, for printing. */
 const char *rawio_dev_kind_name(enum rawio_dev_kind kind);

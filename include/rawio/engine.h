@@ -34,6 +34,7 @@
  *            and buffers, SQPOLL, COOP/DEFER_TASKRUN, IOPOLL where supported
  *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE")
  *   fault    stacks on another engine and fails requests touching ranges
+ *   nbd      an NBD export (libnbd's asynchronous API), docs/remote.md
  */
 #ifndef RAWIO_ENGINE_H
 #define RAWIO_ENGINE_H
@@ -44,6 +45,7 @@
 #include <sys/types.h>
 
 struct rawio_dev;
+struct rawio_dev_info; /* rawio/dev.h */
 struct rawio_poll_cfg; /* rawio/predict.h */
 
 enum rawio_op {
@@ -214,6 +216,10 @@ struct rawio_engine_opts {
 	/* throttle: the emulated device (required); the engine under it is opts.lower
 	 * (NULL: "mem" on a RAM device, else "sync") with opts.lower_opts */
 	struct rawio_throttle *throttle;
+
+	/* nbd: connections per context when the server offers multi-conn; 0 means 4.
+	 * Without multi-conn the engine opens one whatever is asked. */
+	unsigned nbd_conns;
 };
 
 /*
@@ -339,6 +345,12 @@ int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req);
 
 /* The registry: NULL-terminated list of engine names. */
 const char *const *rawio_engine_list(void);
+
+/*
+ * rawio_engine_default - the engine to use on a device when the caller names
+ * none: "mem" on a RAM device, "nbd" on an NBD export, "uring" otherwise.
+ */
+const char *rawio_engine_default(const struct rawio_dev_info *info);
 
 /*
  * rawio_engine_io - one synchronous I/O on E (rawio_engine_run1 on a request

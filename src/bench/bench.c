@@ -79,7 +79,7 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	memcpy(o, opts, opts->size < sizeof(*o) ? opts->size : sizeof(*o));
 	o->size = sizeof(*o);
 	if (!o->engine)
-		o->engine = "uring";
+		o->engine = o->path && rawio_dev_is_nbd_uri(o->path) ? "nbd" : "uring";
 	b->engine = o->engine;
 	if (!bench_engine_known(o->engine)) {
 		char names[256] = "";
@@ -211,6 +211,11 @@ static int bench_open(struct bench *b, bool *grown)
 				 "the mem engine drives only RAM devices (mem:SIZE), "
 				 "not %s",
 				 path);
+	if ((in->kind == RAWIO_DEV_NBD) != !strcmp(o->engine, "nbd"))
+		return bench_err(o, -EINVAL, "%s %s an NBD export: %s", path,
+				 in->kind == RAWIO_DEV_NBD ? "is" : "is not",
+				 in->kind == RAWIO_DEV_NBD ? "only the nbd engine drives it"
+							   : "the nbd engine drives only NBD URIs");
 	if (in->offset_align > 1 && o->bs % in->offset_align)
 		return bench_err(o, -EINVAL,
 				 "block size %u is not a multiple of %s's direct I/O "
@@ -257,7 +262,11 @@ static int bench_fill(struct bench *b)
 	buf = rawio_dev_buf_alloc(b->dev, chunk);
 	if (!buf)
 		return bench_err(o, -ENOMEM, "out of memory");
-	ret = rawio_engine_open(&e, b->info->kind == RAWIO_DEV_MEM ? "mem" : "sync", b->dev, &eo);
+	ret = rawio_engine_open(&e,
+				b->info->kind == RAWIO_DEV_MEM	 ? "mem"
+				: b->info->kind == RAWIO_DEV_NBD ? "nbd"
+								 : "sync",
+				b->dev, &eo);
 	if (ret) {
 		bench_err(o, ret, "filling: %s", rawio_strerror(ret));
 		goto out_free;

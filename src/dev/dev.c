@@ -317,6 +317,40 @@ static int dev_explain_einval(const char *path, int oflags, char *errbuf, size_t
 	return -EINVAL;
 }
 
+/* An NBD export: no descriptor, the engine connects (src/dev/nbd.c). */
+static int dev_open_nbd(struct rawio_dev **out, const char *uri, const struct rawio_dev_opts *o)
+{
+	struct rawio_dev *dev;
+	int ret;
+
+	dev = malloc(sizeof(*dev));
+	if (!dev) {
+		errbuf_set(o->errbuf, o->errbuf_len, "%s: %s", uri, rawio_strerror(-ENOMEM));
+		return -ENOMEM;
+	}
+	dev->fd = -1;
+	dev->mem = NULL;
+	dev->mem_len = 0;
+	dev_info_init(&dev->info, uri);
+	dev->info.kind = RAWIO_DEV_NBD;
+	ret = dev_nbd_probe(uri, &dev->info, o->errbuf, o->errbuf_len);
+	if (ret)
+		goto free_dev;
+	if (dev->info.nbd.server_read_only && !(o->flags & RAWIO_DEV_RDONLY)) {
+		errbuf_set(o->errbuf, o->errbuf_len,
+			   "%s: the server exports it read-only (open it read-only)", uri);
+		ret = -EROFS;
+		goto free_dev;
+	}
+	dev->info.read_only = o->flags & RAWIO_DEV_RDONLY;
+	*out = dev;
+	return 0;
+
+free_dev:
+	free(dev);
+	return ret;
+}
+
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts)
 {
 	struct rawio_dev_opts o;
@@ -356,6 +390,9 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		(*out)->info.read_only = o.flags & RAWIO_DEV_RDONLY;
 		return 0;
 	}
+
+	if (rawio_dev_is_nbd_uri(path))
+		return dev_open_nbd(out, path, &o);
 
 	if ((o.flags & RAWIO_DEV_CREATE) && (o.flags & RAWIO_DEV_RDONLY)) {
 		errbuf_set(o.errbuf, o.errbuf_len, "%s: create needs write access, not read-only",
@@ -505,6 +542,11 @@ int rawio_dev_describe(const char *path, struct rawio_dev_info *info)
 		return ret;
 	if (ret == 1)
 		return dev_mem_info(info, mem_size, 512);
+	if (rawio_dev_is_nbd_uri(path)) {
+		dev_info_init(info, path);
+		info->kind = RAWIO_DEV_NBD;
+		return dev_nbd_probe(path, info, NULL, 0);
+	}
 
 	if (stat(path, &st))
 		return -errno;
@@ -560,6 +602,8 @@ const char *rawio_dev_kind_name(enum rawio_dev_kind kind)
 		return "block";
 	case RAWIO_DEV_MEM:
 		return "mem";
+	case RAWIO_DEV_NBD:
+		return "nbd";
 	}
 	return "unknown";
 }
@@ -581,6 +625,8 @@ const char *rawio_align_source_name(enum rawio_align_source src)
 		return "guess";
 	case RAWIO_ALIGN_BUFFERED:
 		return "buffered";
+	case RAWIO_ALIGN_NBD:
+		return "nbd";
 	}
 	return "unknown";
 }

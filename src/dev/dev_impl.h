@@ -65,4 +65,10 @@ int fs_mount_source(int fd, const char *path, dev_t st_dev, dev_t *devt);
 /* XFS_IOC_DIOINFO: 0 and the two alignments, or -errno (-ENOTTY off XFS). */
 int fs_xfs_dioinfo(int fd, uint32_t *mem_align, uint32_t *offset_align);
 
+/*
+ * dev_nbd_probe - connect to the NBD export URI, fill INFO's size, block
+ * sizes, alignment and info.nbd, disconnect. 0 or -errno with a line in ERRBUF.
+ */
+int dev_nbd_probe(const char *uri, struct rawio_dev_info *info, char *errbuf, size_t errlen);
+
 #endif

@@ -20,13 +20,13 @@
 
 static const struct rawio_engine_ops *const engine_registry[] = {
 	&rawio_engine_sync, &rawio_engine_threads, &rawio_engine_aio,	   &rawio_engine_uring,
-	&rawio_engine_mem,  &rawio_engine_fault,   &rawio_engine_throttle,
+	&rawio_engine_mem,  &rawio_engine_fault,   &rawio_engine_throttle, &rawio_engine_nbd,
 };
 
 #define NR_ENGINES (sizeof(engine_registry) / sizeof(engine_registry[0]))
 
 static const char *const engine_names[NR_ENGINES + 1] = {
-	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", NULL,
+	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", "nbd", NULL,
 };
 
 /*
@@ -92,7 +92,7 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	}
 	opts = &defaults;
 	info = rawio_dev_info(dev);
-	if ((ops->caps & RAWIO_CAP_FD) && info->kind == RAWIO_DEV_MEM)
+	if ((ops->caps & RAWIO_CAP_FD) && rawio_dev_fd(dev) < 0)
 		return -EINVAL;
 	if ((ops->caps & RAWIO_CAP_MEM) && info->kind != RAWIO_DEV_MEM)
 		return -EINVAL;

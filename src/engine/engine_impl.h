@@ -56,6 +56,7 @@ extern const struct rawio_engine_ops rawio_engine_uring;
 extern const struct rawio_engine_ops rawio_engine_mem;
 extern const struct rawio_engine_ops rawio_engine_fault;
 extern const struct rawio_engine_ops rawio_engine_throttle;
+extern const struct rawio_engine_ops rawio_engine_nbd;
 
 /*
  * Blocking helpers shared by the engines that do the work in user threads

@@ -50,7 +50,7 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	if (ret)
 		return ret;
 	s.info = rawio_dev_info(s.dev);
-	snprintf(s.engine, sizeof(s.engine), "sync");
+	snprintf(s.engine, sizeof(s.engine), "%s", s.info->kind == RAWIO_DEV_NBD ? "nbd" : "sync");
 	ret = store_pool_open(&s);
 	if (ret)
 		goto out;

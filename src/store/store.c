@@ -60,7 +60,10 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	if (opts)
 		s->opts = *opts;
 	s->opts.size = sizeof(s->opts);
-	snprintf(s->engine, sizeof(s->engine), "%s", s->opts.engine ? s->opts.engine : "uring");
+	snprintf(s->engine, sizeof(s->engine), "%s",
+		 s->opts.engine		      ? s->opts.engine
+		 : rawio_dev_is_nbd_uri(path) ? "nbd"
+					      : "uring");
 	snprintf(s->lower_engine, sizeof(s->lower_engine), "%s",
 		 s->opts.lower_engine ? s->opts.lower_engine : "");
 	s->opts.engine = s->engine;

@@ -106,11 +106,17 @@ static int ctx_open_dev(struct ctx *c)
 	struct rawio_dev_opts o = { .size = sizeof(o),
 				    .flags = RAWIO_DEV_CREATE,
 				    .create_size = DEV_SIZE };
+	const char *given = getenv("RAWIO_CONFORMANCE_DEV"); /* tests/nbd: an export of DEV_SIZE */
 	char err[256] = "";
 	int ret;
 
 	if (ctx_is_mem(c)) {
 		ret = rawio_dev_open_mem(&c->dev, DEV_SIZE, 512);
+	} else if (given) {
+		o = (struct rawio_dev_opts){ .size = sizeof(o),
+					     .errbuf = err,
+					     .errbuf_len = sizeof(err) };
+		ret = rawio_dev_open(&c->dev, given, &o);
 	} else {
 		o.errbuf = err;
 		o.errbuf_len = sizeof(err);

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A rawio cache in front of a remote volume: the backing device is an NBD
+ * export (nbdkit's file plugin behind the delay filter, 1 ms per write), the
+ * cache device a local file.
+ *
+ *   nbd_cache reopen     write through the cache; kill the server; writes and
+ *                        flushes are still acknowledged, a drain fails and
+ *                        nothing dirty is lost; close; the server comes back;
+ *                        reopen, drain; the backing file holds every write
+ *   nbd_cache reconnect  the same, but the cache stays open: after the server
+ *                        comes back, a drain on the same cache writes it all
+ *                        back (the nbd engine reconnects)
+ */
+#include <fcntl.h>
+#include <signal.h>
+
+#include <rawio/cache.h>
+
+#include "harness.h"
+#include "nbd_srv.h"
+
+#define BLK	  4096u
+#define BACK_SIZE (32u << 20)
+#define NBLK	  (BACK_SIZE / BLK)
+
+static struct srv srv;
+static char backing_img[256], cache_img[256];
+static uint8_t want[NBLK]; /* the seed last written to each block, 0 = never */
+
+static int start_server(void)
+{
+	char file[300];
+	const char *args[] = { "--filter=delay", "file", file, "delay-write=1ms", NULL };
+
+	snprintf(file, sizeof(file), "file=%s", backing_img);
+	return srv_start(&srv, args);
+}
+
+static int open_devs(struct rawio_dev **cdev, struct rawio_dev **bdev)
+{
+	char err[512] = "";
+	struct rawio_dev_opts o = { .size = sizeof(o), .errbuf = err, .errbuf_len = sizeof(err) };
+	int ret = rawio_dev_open(cdev, cache_img, &o);
+
+	if (!ret)
+		ret = rawio_dev_open(bdev, srv.uri, &o);
+	if (ret)
+		fprintf(stderr, "open: %s\n", err);
+	return ret;
+}
+
+static int open_cache(struct rawio_cache **c, struct rawio_dev *cdev, struct rawio_dev *bdev,
+		      bool migrate)
+{
+	static struct rawio_cache_tunables tun;
+	static char err[512];
+	struct rawio_cache_opts o = { .size = sizeof(o),
+				      .backing_engine = NULL, /* an NBD URI: nbd by default */
+				      .tunables = &tun,
+				      .errbuf = err,
+				      .errbuf_len = sizeof(err) };
+	int ret;
+
+	rawio_cache_default_tunables(&tun);
+	tun.allow_migrate = migrate;
+	/* The cache's own default is uring; say nbd until it asks rawio_engine_default(). */
+	o.backing_engine = rawio_engine_default(rawio_dev_info(bdev));
+	ret = rawio_cache_open(c, cdev, bdev, &o);
+	if (ret)
+		fprintf(stderr, "cache open: %s: %s\n", rawio_strerror(ret), err);
+	return ret;
+}
+
+/* Write COUNT blocks with SEED at scattered blocks, then flush. */
+static int write_blocks(struct rawio_cache *c, char *buf, unsigned first, unsigned count,
+			uint8_t seed)
+{
+	for (unsigned i = first; i < first + count; i++) {
+		uint64_t b = ((uint64_t)i * 2654435761u) % NBLK;
+		int ret;
+
+		t_fill(buf, BLK, seed, b * BLK);
+		ret = rawio_cache_write(c, buf, BLK, b * BLK, 0);
+		if (ret) {
+			fprintf(stderr, "cache write at block %llu: %s\n", (unsigned long long)b,
+				rawio_strerror(ret));
+			return ret;
+		}
+		want[b] = seed;
+	}
+	return rawio_cache_flush(c);
+}
+
+/* Every block written reads back with its newest seed, through READ (cache or file). */
+static int verify(int (*read_blk)(void *arg, char *buf, uint64_t off), void *arg, char *buf,
+		  const char *what)
+{
+	unsigned checked = 0;
+
+	for (uint64_t b = 0; b < NBLK; b++) {
+		if (!want[b])
+			continue;
+		CHECK(read_blk(arg, buf, b * BLK) == 0, "%s: read block %llu", what,
+		      (unsigned long long)b);
+		CHECK(t_verify(buf, BLK, want[b], b * BLK) == 0, "%s: block %llu is not seed %u",
+		      what, (unsigned long long)b, want[b]);
+		checked++;
+	}
+	printf("%s: %u blocks verified\n", what, checked);
+	return T_PASS;
+}
+
+static int read_cache(void *arg, char *buf, uint64_t off)
+{
+	return rawio_cache_read(arg, buf, BLK, off);
+}
+
+static int read_file(void *arg, char *buf, uint64_t off)
+{
+	return pread(*(int *)arg, buf, BLK, (off_t)off) == BLK ? 0 : -EIO;
+}
+
+static int run(bool reopen)
+{
+	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
+	struct rawio_dev *cdev = NULL, *bdev = NULL;
+	struct rawio_cache_stat st;
+	struct rawio_cache *c = NULL;
+	char *buf = rawio_buf_alloc(BLK, BLK);
+	int fd, ret;
+
+	CHECK(buf, "buffer");
+	snprintf(backing_img, sizeof(backing_img), "%s/backing.img", srv.dir);
+	snprintf(cache_img, sizeof(cache_img), "%s/cache.img", srv.dir);
+	fd = open(backing_img, O_RDWR | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, BACK_SIZE) == 0, "backing file");
+	close(fd);
+	fd = open(cache_img, O_RDWR | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 16u << 20) == 0, "cache file");
+	close(fd);
+	CHECK(start_server() == 0, "nbdkit did not start");
+	CHECK_OK(open_devs(&cdev, &bdev));
+	CHECK_OK(rawio_cache_format(cdev, bdev, &fo));
+	CHECK_OK(open_cache(&c, cdev, bdev, false));
+
+	/* Acknowledged and durable in the cache, nothing written back yet. */
+	CHECK_OK(write_blocks(c, buf, 0, 600, 1));
+	srv_stop(&srv, SIGKILL);
+
+	/* The backing is gone: writes and flushes still succeed, write-back does not. */
+	CHECK_OK(write_blocks(c, buf, 400, 400, 2));
+	CHECK_OK(rawio_cache_set(c, "allow_migrate", 1));
+	ret = rawio_cache_drain(c);
+	CHECK(ret < 0, "a drain with the backing server gone returned %d", ret);
+	rawio_cache_stat(c, &st);
+	CHECK(st.dirty_blocks > 0 && st.migrate_errors > 0 && st.error == 0,
+	      "after the failed drain: %llu dirty, %llu migration errors, error %d",
+	      (unsigned long long)st.dirty_blocks, (unsigned long long)st.migrate_errors, st.error);
+	printf("server gone: drain %s, %llu blocks dirty, %llu failed batches\n",
+	       rawio_strerror(ret), (unsigned long long)st.dirty_blocks,
+	       (unsigned long long)st.migrate_errors);
+	if (verify(read_cache, c, buf, "through the cache, server gone"))
+		return T_FAIL;
+
+	if (reopen) {
+		CHECK_OK(rawio_cache_set(c, "allow_migrate", 0));
+		CHECK_OK(rawio_cache_close(c));
+		rawio_dev_close(bdev);
+		rawio_dev_close(cdev);
+		CHECK(start_server() == 0, "nbdkit did not restart");
+		CHECK_OK(open_devs(&cdev, &bdev));
+		CHECK_OK(open_cache(&c, cdev, bdev, false));
+		rawio_cache_stat(c, &st);
+		CHECK(st.dirty_blocks > 0, "the reopened cache lost its dirty blocks");
+	} else {
+		CHECK(start_server() == 0, "nbdkit did not restart");
+		srv_sleep_ms(150); /* past the engine's reconnect interval */
+	}
+	CHECK_OK(rawio_cache_drain(c));
+	rawio_cache_stat(c, &st);
+	CHECK(st.dirty_blocks == 0, "%llu blocks still dirty after the drain",
+	      (unsigned long long)st.dirty_blocks);
+	CHECK_OK(rawio_cache_close(c));
+	rawio_dev_close(bdev);
+	rawio_dev_close(cdev);
+	srv_stop(&srv, SIGTERM);
+
+	fd = open(backing_img, O_RDONLY);
+	CHECK(fd >= 0, "backing file");
+	ret = verify(read_file, &fd, buf,
+		     reopen ? "backing file after reopen and drain"
+			    : "backing file after reconnect and drain");
+	close(fd);
+	rawio_buf_free(buf);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+
+	if (argc != 2 || (strcmp(argv[1], "reopen") && strcmp(argv[1], "reconnect"))) {
+		fprintf(stderr, "usage: %s reopen|reconnect\n", argv[0]);
+		return T_FAIL;
+	}
+	ret = srv_setup(&srv);
+	if (ret)
+		return ret;
+	ret = run(!strcmp(argv[1], "reopen"));
+	srv_fini(&srv);
+	return ret;
+}
