@@ -267,7 +267,7 @@ out_close:
 int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 			    struct rawio_cache_bench_drain *res)
 {
-	struct rawio_throttle_stats ts0 = { 0 }, ts1 = { 0 };
+	struct rawio_throttle_stat ts0 = { 0 }, ts1 = { 0 };
 	struct rawio_throttle *thr = NULL;
 	struct rawio_cache_stat st;
 	struct rawio_cache *c = NULL;
@@ -288,7 +288,7 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 	if (ret)
 		goto out_close;
 	if (thr)
-		rawio_throttle_stats(thr, &ts0);
+		rawio_throttle_stat(thr, &ts0);
 	ret = rawio_cache_set(c, "nr_batched_migration", b.o.batch);
 	if (ret) {
 		cb_err(&b, ret, "bench: nr_batched_migration %u: %s", b.o.batch,
@@ -303,7 +303,7 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 		goto out_close;
 	}
 	if (thr)
-		rawio_throttle_stats(thr, &ts1);
+		rawio_throttle_stat(thr, &ts1);
 	rawio_cache_stat(c, &st);
 	res->batch = b.o.batch;
 	res->blocks = b.n;

@@ -44,7 +44,7 @@ struct run {
 	struct sector_model m[SECTORS];
 	uint32_t next_version;
 	char why[512];
-	struct rawio_fault_model_stats cst, bst;
+	struct rawio_fault_model_stat cst, bst;
 	const char *mode;
 };
 
@@ -106,8 +106,8 @@ static int open_cache(struct run *r, struct t_cache *t, struct rawio_fault_model
 
 static bool any_cut(struct run *r, struct rawio_fault_model *mc, struct rawio_fault_model *mb)
 {
-	rawio_fault_model_stats(mc, &r->cst);
-	rawio_fault_model_stats(mb, &r->bst);
+	rawio_fault_model_stat(mc, &r->cst);
+	rawio_fault_model_stat(mb, &r->bst);
 	return r->cst.cut || r->bst.cut;
 }
 
