@@ -73,7 +73,7 @@ struct rawio_cache_format_opts {
 };
 
 /*
- * Run-time tunables (rawio_cache_set / rawio_cache_get by name, or all at
+ * Run-time tunables (rawio_cache_tunable_set / rawio_cache_tunable_get by name, or all at
  * open through rawio_cache_opts.tunables). Changing one never loses or blocks
  * I/O: the workers pick the new value up at their next decision.
  *
@@ -272,14 +272,19 @@ int rawio_cache_discard(struct rawio_cache *c, uint64_t off, uint64_t len);
 int rawio_cache_drain(struct rawio_cache *c);
 
 /*
- * Tunables by name (see struct rawio_cache_tunables). set: -ENOENT unknown
- * name, -ERANGE value out of range, -EROFS read-only. get: -ENOENT.
+ * Tunables (see struct rawio_cache_tunables; not data: the data calls are
+ * read and write).
+ * rawio_cache_tunable_set - set NAME to VALUE. Errors: -ENOENT unknown name,
+ * -ERANGE value out of range, -EROFS read-only.
+ * rawio_cache_tunable_get - the value of NAME in *VALUE. Errors: -ENOENT.
+ * rawio_cache_tunables_get - all of them in *T.
+ * rawio_cache_tunables_default - the defaults in *T (needs no cache).
+ * rawio_cache_tunable_names - NULL-terminated list of the tunables' names.
  */
-int rawio_cache_set(struct rawio_cache *c, const char *name, uint64_t value);
-int rawio_cache_get(struct rawio_cache *c, const char *name, uint64_t *value);
-void rawio_cache_get_tunables(struct rawio_cache *c, struct rawio_cache_tunables *t);
-void rawio_cache_default_tunables(struct rawio_cache_tunables *t);
-/* NULL-terminated list of the tunables' names. */
+int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value);
+int rawio_cache_tunable_get(struct rawio_cache *c, const char *name, uint64_t *value);
+void rawio_cache_tunables_get(struct rawio_cache *c, struct rawio_cache_tunables *t);
+void rawio_cache_tunables_default(struct rawio_cache_tunables *t);
 const char *const *rawio_cache_tunable_names(void);
 
 void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st);

@@ -180,7 +180,7 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 		}
 		c->tun = *c->opts.tunables;
 	} else {
-		rawio_cache_default_tunables(&c->tun);
+		rawio_cache_tunables_default(&c->tun);
 	}
 	c->opts.tunables = NULL;
 

@@ -138,7 +138,7 @@ static int run_seed(struct run *r)
 		goto harness;
 	t_backing_init(t.bdev);
 
-	rawio_cache_default_tunables(&t.tun);
+	rawio_cache_tunables_default(&t.tun);
 	t.tun.allow_migrate = rng_below(&rng, 4) != 0;
 	t.tun.nr_batched_migration = 1 + (uint32_t)rng_below(&rng, 8);
 	t.tun.low_watermark = (uint32_t)rng_below(&rng, 20);
@@ -237,9 +237,9 @@ static int run_seed(struct run *r)
 			static const uint64_t max[] = { 1, 8, 30, 50, 500 };
 			unsigned k = (unsigned)rng_below(&rng, 5);
 
-			e = rawio_cache_set(t.c, names[k],
-					    k == 1 ? 1 + rng_below(&rng, 8)
-						   : rng_below(&rng, max[k] + 1));
+			e = rawio_cache_tunable_set(t.c, names[k],
+						    k == 1 ? 1 + rng_below(&rng, 8)
+							   : rng_below(&rng, max[k] + 1));
 		} else if (roll < 99) {
 			e = rawio_cache_drain(t.c);
 			if (!e)
