@@ -41,6 +41,10 @@ static void cache_free(struct rawio_cache *c)
 	pthread_cond_destroy(&c->cv_migrate);
 	pthread_cond_destroy(&c->cv_clean);
 	pthread_mutex_destroy(&c->lock);
+	if (c->own_devs) {
+		rawio_dev_close(c->bdev);
+		rawio_dev_close(c->cdev);
+	}
 	free(c);
 }
 
