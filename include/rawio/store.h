@@ -42,13 +42,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rawio/engine.h>
+
 #define RAWIO_STORE_KEY_MAX	 32
 #define RAWIO_STORE_DEFAULT_SLOT (4u << 20)
 
 struct rawio_store;
 struct rawio_dev;
-struct rawio_fault_range;
-struct rawio_fault_model;
 
 struct rawio_store_format_opts {
 	size_t size;	      /* sizeof(struct rawio_store_format_opts) */
@@ -70,17 +70,22 @@ enum rawio_store_recover {
 /* Progress of recovery: DONE of TOTAL slot headers read. Called from the opening thread. */
 typedef void (*rawio_store_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
+/*
+ * The store's engine: ENGINE (NULL: uring) opened with ENGINE_OPTS, which is
+ * copied at open (its size field need not be set). The store sets the queue
+ * depth of each context: engine_opts.queue_depth is that of recovery's batch
+ * reads (0 means 128), foreground contexts use 4; engine_opts.threads 0 means
+ * 8. With engine "fault", engine_opts.lower (NULL: sync), .faults, .nr_faults
+ * and .fault_model act on every I/O the store does. What engine_opts points
+ * to (fault ranges, a fault model, a throttle, lower_opts) must outlive the
+ * store; the lower engine's name is copied.
+ */
 struct rawio_store_opts {
-	size_t size;	      /* sizeof(struct rawio_store_opts) */
-	const char *engine;   /* recovery read engine: sync|threads|aio|uring; NULL: uring */
-	unsigned queue_depth; /* recovery batches; 0 means 128 */
-	unsigned threads;     /* threads engine workers; 0 means 8 */
+	size_t size;	    /* sizeof(struct rawio_store_opts) */
+	const char *engine; /* sync|threads|aio|uring|mem|fault|...; NULL: uring */
+	struct rawio_engine_opts engine_opts;
 	enum rawio_store_recover recover;
-	bool read_only;		  /* no writes at all: no repairs, no checkpoint on close */
-	const char *lower_engine; /* with engine "fault": the engine under it */
-	const struct rawio_fault_range *faults; /* with engine "fault": ranges ... */
-	size_t nr_faults;			/* ... applied to every I/O the store does */
-	struct rawio_fault_model *fault_model;	/* with engine "fault": a volatile cache */
+	bool read_only; /* no writes at all: no repairs, no checkpoint on close */
 	rawio_store_progress_fn progress;
 	void *progress_arg;
 	char *errbuf; /* optional: one line on why opening failed */

@@ -62,8 +62,9 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	s->opts.size = sizeof(s->opts);
 	snprintf(s->engine, sizeof(s->engine), "%s", s->opts.engine ? s->opts.engine : "uring");
 	snprintf(s->lower_engine, sizeof(s->lower_engine), "%s",
-		 s->opts.lower_engine ? s->opts.lower_engine : "");
+		 s->opts.engine_opts.lower ? s->opts.engine_opts.lower : "");
 	s->opts.engine = s->engine;
+	s->opts.engine_opts.lower = s->lower_engine[0] ? s->lower_engine : NULL;
 	s->dev = dev;
 	s->info = rawio_dev_info(dev);
 	/* No-roll recovery cannot know the newest generation on disk: look only. */

@@ -95,12 +95,12 @@ static bool may_have(const struct key_model *m, uint32_t v)
 
 static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_model *fm)
 {
-	struct rawio_store_opts o = { .size = sizeof(o), .queue_depth = 16 };
+	struct rawio_store_opts o = { .size = sizeof(o), .engine_opts.queue_depth = 16 };
 
 	if (fm) {
 		o.engine = "fault";
-		o.lower_engine = "sync";
-		o.fault_model = fm;
+		o.engine_opts.lower = "sync";
+		o.engine_opts.fault_model = fm;
 	} else {
 		o.engine = "sync";
 	}
