@@ -34,6 +34,9 @@
  *            and buffers, SQPOLL, COOP/DEFER_TASKRUN, IOPOLL where supported
  *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE")
  *   fault    stacks on another engine and fails requests touching ranges
+ *            (and models a volatile write cache: rawio_fault_model)
+ *   throttle stacks on another engine and completes requests when an
+ *            emulated slow device would have (rawio_throttle, below)
  */
 #ifndef RAWIO_ENGINE_H
 #define RAWIO_ENGINE_H
@@ -280,7 +283,8 @@ struct rawio_engine;
 
 /*
  * rawio_engine_open - create an engine context on DEV.
- * @name: "sync", "threads", "aio", "uring", "mem" or "fault".
+ * @name: "sync", "threads", "aio", "uring", "mem", "fault" or "throttle"
+ *        (rawio_engine_list() names them all).
  * @opts: may be NULL for defaults.
  *
  * Errors: -ENOENT unknown engine; -EINVAL bad options or an engine that cannot
