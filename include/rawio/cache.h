@@ -316,6 +316,11 @@ void rawio_cache_tunables_get(struct rawio_cache *c, struct rawio_cache_tunables
 void rawio_cache_tunables_default(struct rawio_cache_tunables *t);
 const char *const *rawio_cache_tunable_names(void);
 
+/*
+ * rawio_cache_stat - a snapshot of geometry, state and counters into *ST
+ * (taken under the cache's lock: consistent, safe beside any other call).
+ * rawio_cache_recovery - what recovery at open did, into *R (fixed after open).
+ */
 void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st);
 void rawio_cache_recovery(struct rawio_cache *c, struct rawio_cache_recovery *r);
 
@@ -352,6 +357,12 @@ int rawio_cache_check_path(const char *cache_path, const char *backing_path,
  */
 struct rawio_cache_ctl;
 
+/*
+ * rawio_cache_ctl_start - serve C's control socket at PATH from a new thread.
+ * C must outlive the server (stop it before closing C). Errors: -EEXIST (see
+ * above), -ENAMETOOLONG (PATH empty or longer than a socket address holds),
+ * socket(2), bind(2), listen(2) and thread creation errors, -ENOMEM.
+ */
 int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, const char *path);
 /* Stop serving, remove the socket file, free. NULL is a no-op. */
 void rawio_cache_ctl_stop(struct rawio_cache_ctl *ctl);

@@ -320,6 +320,7 @@ unsigned rawio_engine_queue_depth(const struct rawio_engine *e);
 const char *rawio_engine_name(const struct rawio_engine *e);
 unsigned rawio_engine_caps(const struct rawio_engine *e);
 struct rawio_dev *rawio_engine_dev(const struct rawio_engine *e);
+/* The core's counters for E so far (a copy; same thread rule as every call on E). */
 void rawio_engine_stat(const struct rawio_engine *e, struct rawio_engine_stat *st);
 
 /*
@@ -449,6 +450,10 @@ struct rawio_throttle_stat {
 int rawio_throttle_new(struct rawio_throttle **out, const struct rawio_throttle_params *p);
 /* Free; contexts using it must be closed first. NULL is a no-op. */
 void rawio_throttle_free(struct rawio_throttle *t);
+/*
+ * The emulated device's counters so far. Thread-safe: contexts on many
+ * threads may share one throttle, and stat may run beside them.
+ */
 void rawio_throttle_stat(struct rawio_throttle *t, struct rawio_throttle_stat *st);
 /*
  * rawio_throttle_parse - fill P from SPEC: a preset ("hdd": iops=5000,

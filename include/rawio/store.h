@@ -239,6 +239,11 @@ int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct ra
  */
 int rawio_store_checkpoint(struct rawio_store *s);
 
+/*
+ * rawio_store_stat - a snapshot of geometry and counters into *ST (taken
+ * under the store's lock: consistent, safe beside any other call).
+ * rawio_store_recovery - what recovery at open did, into *R (fixed after open).
+ */
 void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st);
 void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r);
 
@@ -257,6 +262,7 @@ int rawio_store_check(const char *path, const struct rawio_store_opts *opts, cha
 int rawio_store_check_dev(struct rawio_dev *dev, const struct rawio_store_opts *opts, char *report,
 			  size_t report_len);
 
+/* "default", "scan", "no-roll"; "?" for anything else. */
 const char *rawio_store_recover_name(enum rawio_store_recover mode);
 
 #endif
