@@ -6,6 +6,7 @@
 #ifndef RAWIO_TEST_HARNESS_H
 #define RAWIO_TEST_HARNESS_H
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,21 @@ static inline const char *t_scratch(char *buf, size_t len, const char *tag)
 {
 	snprintf(buf, len, "scratch-%s-%d.img", tag, (int)getpid());
 	return buf;
+}
+
+/* Open file descriptors of this process (to see that a call closed what it opened). */
+static inline int t_fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 #endif

@@ -655,7 +655,7 @@ int cmd_cache(int argc, char **argv)
 	a.cmd = argv[1];
 	argc--;
 	argv++;
-	rawio_cache_default_tunables(&a.tun);
+	rawio_cache_tunables_default(&a.tun);
 	a.bytes = 256ull << 20;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {

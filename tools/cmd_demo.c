@@ -331,7 +331,7 @@ static int demo_cache(const char *dir)
 		goto out;
 
 	ret = rawio_cache_format(cdev, bdev, &f);
-	rawio_cache_default_tunables(&tun);
+	rawio_cache_tunables_default(&tun);
 	tun.allow_migrate = 0; /* absorb first, write back when asked */
 	o.tunables = &tun;
 	if (!ret)

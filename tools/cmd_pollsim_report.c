@@ -95,7 +95,7 @@ int ps_simulate(struct ps_args *a)
 	struct rawio_pollsim_result base[RAWIO_POLLSIM_BASELINES], *grid = NULL, *cfgres = NULL;
 	struct rawio_poll_trace t = { 0 };
 	struct rawio_pollsim_grid g = { 0 };
-	struct rawio_poll_trace_stats sum;
+	struct rawio_poll_trace_stat sum;
 	char err[512] = "", a1[16], a2[16], a3[16], a4[16];
 	size_t nr_grid = 0;
 	cJSON *root = NULL, *arr;
@@ -108,7 +108,7 @@ int ps_simulate(struct ps_args *a)
 		rawio_poll_trace_free(&t);
 		return 1;
 	}
-	ret = rawio_poll_trace_stats(&t, &sum);
+	ret = rawio_poll_trace_stat(&t, &sum);
 	if (ret) {
 		cli_err("%s: %s", a->trace_path, rawio_strerror(ret));
 		goto out;
@@ -364,7 +364,7 @@ int ps_live(struct ps_args *a)
 		snprintf(name, sizeof(name), "linux");
 	if (a->json) {
 		cJSON *root = cJSON_CreateObject(), *m = cJSON_CreateObject();
-		const struct rawio_engine_stats *st = &med.st;
+		const struct rawio_engine_stat *st = &med.st;
 
 		cJSON_AddStringToObject(root, "config", name);
 		cJSON_AddStringToObject(root, "wait", rawio_wait_mode_name(a->wait_mode));
@@ -394,7 +394,7 @@ int ps_live(struct ps_args *a)
 		}
 		cli_json_print(root);
 	} else {
-		const struct rawio_engine_stats *st = &med.st;
+		const struct rawio_engine_stat *st = &med.st;
 
 		printf("live: %s, wait %s (%s), %llu I/Os, median of %u\n", med.engine_desc,
 		       rawio_wait_mode_name(a->wait_mode), name, (unsigned long long)med.ios,

@@ -634,11 +634,11 @@ int cmd_store(int argc, char **argv)
 			a.o.engine = optarg;
 			break;
 		case 'q':
-			if (cli_uint("--qd", optarg, 1, 4096, &a.o.queue_depth))
+			if (cli_uint("--qd", optarg, 1, 4096, &a.o.engine_opts.queue_depth))
 				return 2;
 			break;
 		case 't':
-			if (cli_uint("--threads", optarg, 1, 256, &a.o.threads))
+			if (cli_uint("--threads", optarg, 1, 256, &a.o.engine_opts.threads))
 				return 2;
 			break;
 		case 'm':

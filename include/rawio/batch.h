@@ -13,6 +13,13 @@
  * each as large as the largest len, aligned): the data is handed to the
  * completion callback and the buffer is reused after the callback returns.
  * This is how a million header reads run in a few MiB.
+ *
+ * Thread-safety: a batch runs on the calling thread on an engine context,
+ * which is one thread's at a time (rawio/engine.h): batches on different
+ * contexts may run at once from many threads (a batch keeps no state outside
+ * its call; its buffers are its own), but never two on one context, nor a
+ * batch beside other I/O on it (-EBUSY when E has requests in flight at the
+ * start). The callback runs on the calling thread, one completion at a time.
  */
 #ifndef RAWIO_BATCH_H
 #define RAWIO_BATCH_H

@@ -11,9 +11,19 @@
  * sector where a 4 KiB block is only partly dirty. The format is in
  * docs/cache-format.md.
  *
- * Both devices are rawio devices opened by the caller (files, block devices,
- * or RAM devices, which is how tests keep a "disk" across a close and a
- * reopen); every I/O goes through engines and batches.
+ * Both devices are rawio devices (files, block devices, or RAM devices, which
+ * is how tests keep a "disk" across a close and a reopen); every I/O goes
+ * through engines and batches.
+ *
+ * Handles and paths (the rule for the store and the cache alike): format,
+ * open and check come in two forms. The one named without a suffix takes
+ * what the part is usually given (the cache: two rawio_dev handles); the
+ * other is named by what it takes instead: _path (paths, opened here with
+ * rawio_dev_open) or _dev (handles). A handle passed in stays the caller's:
+ * rawio never closes it, and it must outlive the cache. What a _path variant
+ * opens, rawio closes (at rawio_cache_close for an open cache). The _path
+ * variants are thin wrappers over the handle ones and add only
+ * rawio_dev_open's errors.
  *
  * Durability (what a crash, or a power cut, may take away):
  *   - rawio_cache_write() without RAWIO_CACHE_FUA returns once the data is in a
@@ -73,7 +83,7 @@ struct rawio_cache_format_opts {
 };
 
 /*
- * Run-time tunables (rawio_cache_set / rawio_cache_get by name, or all at
+ * Run-time tunables (rawio_cache_tunable_set / rawio_cache_tunable_get by name, or all at
  * open through rawio_cache_opts.tunables). Changing one never loses or blocks
  * I/O: the workers pick the new value up at their next decision.
  *
@@ -222,6 +232,15 @@ int rawio_cache_format(struct rawio_dev *cache, struct rawio_dev *backing,
 		       const struct rawio_cache_format_opts *opts);
 
 /*
+ * rawio_cache_format_path - rawio_cache_format on the devices at CACHE_PATH
+ * and BACKING_PATH (opened read-write, closed before it returns). OPTS is
+ * required (size set). Errors: rawio_cache_format's and rawio_dev_open's
+ * (-EINVAL also for a NULL path).
+ */
+int rawio_cache_format_path(const char *cache_path, const char *backing_path,
+			    const struct rawio_cache_format_opts *opts);
+
+/*
  * rawio_cache_open - open the cache on CACHE over BACKING and recover it: read
  * every segment header in batches, replay the run of consecutive segments
  * after the last written-back one, zero the headers of segments past it (they
@@ -234,10 +253,20 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cache, struct r
 		     const struct rawio_cache_opts *opts);
 
 /*
+ * rawio_cache_open_path - rawio_cache_open on the devices at CACHE_PATH and
+ * BACKING_PATH, opened read-write (read-only with opts->read_only); the cache
+ * owns them and rawio_cache_close closes them. On failure nothing stays open.
+ * Errors: rawio_cache_open's and rawio_dev_open's (-EINVAL also for a NULL path).
+ */
+int rawio_cache_open_path(struct rawio_cache **out, const char *cache_path,
+			  const char *backing_path, const struct rawio_cache_opts *opts);
+
+/*
  * rawio_cache_close - seal and write what is in RAM, flush the cache device,
- * stop the workers, free. Dirty data stays on the cache device (drain first to
- * empty it). Returns 0 when everything written is durable, or the error that
- * prevented it. NULL is a no-op.
+ * stop the workers, free (and close the devices if rawio_cache_open_path
+ * opened them; the caller's handles are never closed). Dirty data stays on
+ * the cache device (drain first to empty it). Returns 0 when everything
+ * written is durable, or the error that prevented it. NULL is a no-op.
  */
 int rawio_cache_close(struct rawio_cache *c);
 
@@ -272,16 +301,26 @@ int rawio_cache_discard(struct rawio_cache *c, uint64_t off, uint64_t len);
 int rawio_cache_drain(struct rawio_cache *c);
 
 /*
- * Tunables by name (see struct rawio_cache_tunables). set: -ENOENT unknown
- * name, -ERANGE value out of range, -EROFS read-only. get: -ENOENT.
+ * Tunables (see struct rawio_cache_tunables; not data: the data calls are
+ * read and write).
+ * rawio_cache_tunable_set - set NAME to VALUE. Errors: -ENOENT unknown name,
+ * -ERANGE value out of range, -EROFS read-only.
+ * rawio_cache_tunable_get - the value of NAME in *VALUE. Errors: -ENOENT.
+ * rawio_cache_tunables_get - all of them in *T.
+ * rawio_cache_tunables_default - the defaults in *T (needs no cache).
+ * rawio_cache_tunable_names - NULL-terminated list of the tunables' names.
  */
-int rawio_cache_set(struct rawio_cache *c, const char *name, uint64_t value);
-int rawio_cache_get(struct rawio_cache *c, const char *name, uint64_t *value);
-void rawio_cache_get_tunables(struct rawio_cache *c, struct rawio_cache_tunables *t);
-void rawio_cache_default_tunables(struct rawio_cache_tunables *t);
-/* NULL-terminated list of the tunables' names. */
+int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value);
+int rawio_cache_tunable_get(struct rawio_cache *c, const char *name, uint64_t *value);
+void rawio_cache_tunables_get(struct rawio_cache *c, struct rawio_cache_tunables *t);
+void rawio_cache_tunables_default(struct rawio_cache_tunables *t);
 const char *const *rawio_cache_tunable_names(void);
 
+/*
+ * rawio_cache_stat - a snapshot of geometry, state and counters into *ST
+ * (taken under the cache's lock: consistent, safe beside any other call).
+ * rawio_cache_recovery - what recovery at open did, into *R (fixed after open).
+ */
 void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st);
 void rawio_cache_recovery(struct rawio_cache *c, struct rawio_cache_recovery *r);
 
@@ -298,6 +337,14 @@ int rawio_cache_check(struct rawio_dev *cache, struct rawio_dev *backing,
 		      const struct rawio_cache_opts *opts, char *report, size_t report_len);
 
 /*
+ * rawio_cache_check_path - rawio_cache_check on the devices at CACHE_PATH and
+ * BACKING_PATH, opened read-only and closed before it returns. Errors as
+ * rawio_cache_check's, and rawio_dev_open's.
+ */
+int rawio_cache_check_path(const char *cache_path, const char *backing_path,
+			   const struct rawio_cache_opts *opts, char *report, size_t report_len);
+
+/*
  * Control socket: a thread of the process that has the cache open serves
  * requests on a unix stream socket at PATH (created mode 0600; only clients
  * of the same user, or root, are answered). One request per connection, one
@@ -310,6 +357,12 @@ int rawio_cache_check(struct rawio_dev *cache, struct rawio_dev *backing,
  */
 struct rawio_cache_ctl;
 
+/*
+ * rawio_cache_ctl_start - serve C's control socket at PATH from a new thread.
+ * C must outlive the server (stop it before closing C). Errors: -EEXIST (see
+ * above), -ENAMETOOLONG (PATH empty or longer than a socket address holds),
+ * socket(2), bind(2), listen(2) and thread creation errors, -ENOMEM.
+ */
 int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, const char *path);
 /* Stop serving, remove the socket file, free. NULL is a no-op. */
 void rawio_cache_ctl_stop(struct rawio_cache_ctl *ctl);

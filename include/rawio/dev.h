@@ -26,6 +26,20 @@
  * drives it (rawio_engine_default() picks it). Offsets and lengths must be
  * multiples of the server's minimum block size (at least 512), buffers
  * 512-aligned (rawio's rule, as for every device).
+ *
+ * Thread-safety: calls that take no device (open, open_mem, describe,
+ * rawio_buf_alloc / rawio_buf_free, rawio_parse_size, the name functions)
+ * share no state and may run from any number of threads. On one device, the
+ * calls that only read what open found (info, fd, mem, check_io,
+ * rawio_dev_buf_alloc) may run from any number of threads at once, and any
+ * number of engine contexts on any threads may drive one device (a pool's
+ * contexts do). Two calls change a device: rawio_dev_set_fs_traits rewrites
+ * info.fs (engines read it at queue time: call it with no I/O being queued)
+ * and rawio_dev_extend rewrites info.size (I/O may be in flight, but no
+ * other extend or set_fs_traits may run on DEV, and a thread reading
+ * info.size meanwhile may see the old value). rawio_dev_close once, after
+ * every engine, pool, store or cache using DEV is closed and no other call
+ * on it runs.
  */
 #ifndef RAWIO_DEV_H
 #define RAWIO_DEV_H

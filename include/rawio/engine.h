@@ -34,6 +34,9 @@
  *            and buffers, SQPOLL, COOP/DEFER_TASKRUN, IOPOLL where supported
  *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE")
  *   fault    stacks on another engine and fails requests touching ranges
+ *            (and models a volatile write cache: rawio_fault_model)
+ *   throttle stacks on another engine and completes requests when an
+ *            emulated slow device would have (rawio_throttle, below)
  *   nbd      an NBD export (libnbd's asynchronous API), docs/remote.md
  */
 #ifndef RAWIO_ENGINE_H
@@ -156,7 +159,7 @@ struct rawio_fault_model_opts {
 	unsigned lose_pct; /* both 0: a third each */
 };
 
-struct rawio_fault_model_stats {
+struct rawio_fault_model_stat {
 	uint64_t writes, fua_writes, reads, flushes;
 	uint64_t held;				       /* writes held right now */
 	uint64_t kept, lost, torn_prefix, torn_subset; /* at the cut */
@@ -175,7 +178,7 @@ void rawio_fault_model_free(struct rawio_fault_model *m);
 /* Pull the plug now (no-op if already cut). Returns 0 or the error writing down kept data. */
 int rawio_fault_model_cut(struct rawio_fault_model *m);
 /* Counters so far, and whether the plug was pulled. */
-void rawio_fault_model_stats(struct rawio_fault_model *m, struct rawio_fault_model_stats *st);
+void rawio_fault_model_stat(struct rawio_fault_model *m, struct rawio_fault_model_stat *st);
 
 struct rawio_engine_opts {
 	size_t size;	      /* sizeof(struct rawio_engine_opts) */
@@ -262,7 +265,7 @@ const char *rawio_wait_mode_name(unsigned mode);
 				  * the stack's own cost per I/O */
 
 /* Counters kept by the core for every engine. */
-struct rawio_engine_stats {
+struct rawio_engine_stat {
 	uint64_t queued;       /* requests accepted */
 	uint64_t completed;    /* requests completed (either way) */
 	uint64_t resubmits;    /* short transfers and EAGAIN resubmitted */
@@ -286,7 +289,8 @@ struct rawio_engine;
 
 /*
  * rawio_engine_open - create an engine context on DEV.
- * @name: "sync", "threads", "aio", "uring", "mem" or "fault".
+ * @name: "sync", "threads", "aio", "uring", "mem", "fault" or "throttle"
+ *        (rawio_engine_list() names them all).
  * @opts: may be NULL for defaults.
  *
  * Errors: -ENOENT unknown engine; -EINVAL bad options or an engine that cannot
@@ -322,7 +326,8 @@ unsigned rawio_engine_queue_depth(const struct rawio_engine *e);
 const char *rawio_engine_name(const struct rawio_engine *e);
 unsigned rawio_engine_caps(const struct rawio_engine *e);
 struct rawio_dev *rawio_engine_dev(const struct rawio_engine *e);
-void rawio_engine_get_stats(const struct rawio_engine *e, struct rawio_engine_stats *st);
+/* The core's counters for E so far (a copy; same thread rule as every call on E). */
+void rawio_engine_stat(const struct rawio_engine *e, struct rawio_engine_stat *st);
 
 /*
  * rawio_engine_describe - one line on what the engine really set up
@@ -447,7 +452,7 @@ struct rawio_throttle_params {
 	uint64_t span;	   /* bytes of a full stroke; 0: the size of the first device opened */
 };
 
-struct rawio_throttle_stats {
+struct rawio_throttle_stat {
 	uint64_t requests, flushes, bytes;
 	uint64_t busy_ns; /* emulated time the device was busy */
 	uint64_t seek_ns; /* of which: seeking */
@@ -457,7 +462,11 @@ struct rawio_throttle_stats {
 int rawio_throttle_new(struct rawio_throttle **out, const struct rawio_throttle_params *p);
 /* Free; contexts using it must be closed first. NULL is a no-op. */
 void rawio_throttle_free(struct rawio_throttle *t);
-void rawio_throttle_stats(struct rawio_throttle *t, struct rawio_throttle_stats *st);
+/*
+ * The emulated device's counters so far. Thread-safe: contexts on many
+ * threads may share one throttle, and stat may run beside them.
+ */
+void rawio_throttle_stat(struct rawio_throttle *t, struct rawio_throttle_stat *st);
 /*
  * rawio_throttle_parse - fill P from SPEC: a preset ("hdd": iops=5000,
  * bw=150m, seek=4ms, flush=5ms; "ssd": iops=200000, bw=500m, seek=0,

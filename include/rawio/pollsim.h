@@ -99,7 +99,7 @@ int rawio_poll_trace_load(struct rawio_poll_trace *t, const char *path,
 void rawio_poll_trace_free(struct rawio_poll_trace *t);
 
 /* What a trace holds, as rawio pollsim prints it before a simulation. */
-struct rawio_poll_trace_stats {
+struct rawio_poll_trace_stat {
 	uint64_t reads, writes;
 	double lat_mean_ns;
 	uint64_t lat_min_ns, lat_max_ns;
@@ -107,8 +107,8 @@ struct rawio_poll_trace_stats {
 	uint64_t lat_p99_ns; /* the (nr * 99 / 100)-th smallest */
 };
 
-/* rawio_poll_trace_stats - count and rank T's I/Os. Errors: -EINVAL empty, -ENOMEM. */
-int rawio_poll_trace_stats(const struct rawio_poll_trace *t, struct rawio_poll_trace_stats *out);
+/* rawio_poll_trace_stat - count and rank T's I/Os. Errors: -EINVAL empty, -ENOMEM. */
+int rawio_poll_trace_stat(const struct rawio_poll_trace *t, struct rawio_poll_trace_stat *out);
 
 /* ------------------------------------------------------------------------ */
 /* The simulator                                                            */
@@ -311,8 +311,8 @@ struct rawio_pollsim_live_result {
 	double kiops_core;
 	double lat_mean_ns;
 	uint64_t lat_p50_ns, lat_p99_ns;
-	double oversleep_rate;	      /* st.oversleeps / ios */
-	struct rawio_engine_stats st; /* the engine's counters over the run (wait_* included) */
+	double oversleep_rate;	     /* st.oversleeps / ios */
+	struct rawio_engine_stat st; /* the engine's counters over the run (wait_* included) */
 };
 
 /*

@@ -22,8 +22,17 @@
  * matches are dropped, objects written after the last checkpoint are rolled
  * forward, the newest generation of each key wins.
  *
+ * Handles and paths (the rule for the store and the cache alike): format,
+ * open and check come in two forms. The one named without a suffix takes
+ * what the part is usually given (the store: a path); the other is named by
+ * what it takes instead: _dev (a rawio_dev handle) or _path (paths). A
+ * handle passed in stays the caller's: rawio never closes it, and it must
+ * outlive the store. What a path variant opens, rawio closes (at
+ * rawio_store_close for an open store). The path variants are thin wrappers
+ * over the _dev ones and add only rawio_dev_open's errors.
+ *
  * Thread-safety: every call on one store may run concurrently from many
- * threads, except close.
+ * threads, except close. Format and check take a device no store has open.
  */
 #ifndef RAWIO_STORE_H
 #define RAWIO_STORE_H
@@ -33,12 +42,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rawio/engine.h>
+
 #define RAWIO_STORE_KEY_MAX	 32
 #define RAWIO_STORE_DEFAULT_SLOT (4u << 20)
 
 struct rawio_store;
-struct rawio_fault_range;
-struct rawio_fault_model;
+struct rawio_dev;
 
 struct rawio_store_format_opts {
 	size_t size;	      /* sizeof(struct rawio_store_format_opts) */
@@ -60,17 +70,22 @@ enum rawio_store_recover {
 /* Progress of recovery: DONE of TOTAL slot headers read. Called from the opening thread. */
 typedef void (*rawio_store_progress_fn)(void *arg, uint64_t done, uint64_t total);
 
+/*
+ * The store's engine: ENGINE (NULL: uring) opened with ENGINE_OPTS, which is
+ * copied at open (its size field need not be set). The store sets the queue
+ * depth of each context: engine_opts.queue_depth is that of recovery's batch
+ * reads (0 means 128), foreground contexts use 4; engine_opts.threads 0 means
+ * 8. With engine "fault", engine_opts.lower (NULL: sync), .faults, .nr_faults
+ * and .fault_model act on every I/O the store does. What engine_opts points
+ * to (fault ranges, a fault model, a throttle, lower_opts) must outlive the
+ * store; the lower engine's name is copied.
+ */
 struct rawio_store_opts {
-	size_t size;	      /* sizeof(struct rawio_store_opts) */
-	const char *engine;   /* recovery read engine: sync|threads|aio|uring; NULL: uring */
-	unsigned queue_depth; /* recovery batches; 0 means 128 */
-	unsigned threads;     /* threads engine workers; 0 means 8 */
+	size_t size;	    /* sizeof(struct rawio_store_opts) */
+	const char *engine; /* sync|threads|aio|uring|mem|fault|...; NULL: uring */
+	struct rawio_engine_opts engine_opts;
 	enum rawio_store_recover recover;
-	bool read_only;		  /* no writes at all: no repairs, no checkpoint on close */
-	const char *lower_engine; /* with engine "fault": the engine under it */
-	const struct rawio_fault_range *faults; /* with engine "fault": ranges ... */
-	size_t nr_faults;			/* ... applied to every I/O the store does */
-	struct rawio_fault_model *fault_model;	/* with engine "fault": a volatile cache */
+	bool read_only; /* no writes at all: no repairs, no checkpoint on close */
 	rawio_store_progress_fn progress;
 	void *progress_arg;
 	char *errbuf; /* optional: one line on why opening failed */
@@ -145,6 +160,13 @@ struct rawio_store_obj {
 int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts);
 
 /*
+ * rawio_store_format_dev - rawio_store_format on DEV (opened read-write by
+ * the caller, left open). opts->create_size is ignored. Errors as
+ * rawio_store_format's (-EINVAL also for a NULL DEV).
+ */
+int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_format_opts *opts);
+
+/*
  * rawio_store_open - open the store on PATH and recover its index.
  * OPTS may be NULL (uring, default recovery, read-write).
  * Errors: -EINVAL (opts->size too small, or a device that needs more than
@@ -156,7 +178,21 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 int rawio_store_open(struct rawio_store **out, const char *path,
 		     const struct rawio_store_opts *opts);
 
-/* Write a checkpoint (unless read-only) and free. NULL is a no-op. Returns 0 or the checkpoint's error. */
+/*
+ * rawio_store_open_dev - open the store on DEV and recover its index. DEV
+ * stays the caller's (rawio_store_close does not close it) and must outlive
+ * the store; the store is read-only when DEV was opened read-only. The
+ * device's path (rawio_dev_info) names it in errbuf. Errors as
+ * rawio_store_open's (-EINVAL also for a NULL DEV), less rawio_dev_open's.
+ */
+int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
+			 const struct rawio_store_opts *opts);
+
+/*
+ * rawio_store_close - write a checkpoint (unless read-only) and free; close
+ * the device if rawio_store_open opened it. NULL is a no-op. Returns 0 or the
+ * checkpoint's error.
+ */
 int rawio_store_close(struct rawio_store *s);
 
 /*
@@ -203,6 +239,11 @@ int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct ra
  */
 int rawio_store_checkpoint(struct rawio_store *s);
 
+/*
+ * rawio_store_stat - a snapshot of geometry and counters into *ST (taken
+ * under the store's lock: consistent, safe beside any other call).
+ * rawio_store_recovery - what recovery at open did, into *R (fixed after open).
+ */
 void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st);
 void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r);
 
@@ -217,6 +258,11 @@ void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r)
 int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
 		      size_t report_len);
 
+/* rawio_store_check_dev - rawio_store_check on DEV (the caller's, left open). */
+int rawio_store_check_dev(struct rawio_dev *dev, const struct rawio_store_opts *opts, char *report,
+			  size_t report_len);
+
+/* "default", "scan", "no-roll"; "?" for anything else. */
 const char *rawio_store_recover_name(enum rawio_store_recover mode);
 
 #endif

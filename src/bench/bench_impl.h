@@ -110,7 +110,7 @@ struct bench_job {
 	struct rawio_hist hist[BENCH_NR_LAT][RAWIO_BENCH_DIR_NR];
 	uint64_t ios[RAWIO_BENCH_DIR_NR], bytes[RAWIO_BENCH_DIR_NR]; /* inside the window */
 	struct rusage ru0, ru1;
-	struct rawio_engine_stats st0, st1;
+	struct rawio_engine_stat st0, st1;
 	struct bench_latlog latlog;
 	char engine_desc[256];
 

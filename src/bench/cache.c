@@ -60,7 +60,7 @@ static int cb_init(struct cb *b, const struct rawio_cache_bench_opts *opts)
 	if (b->co.tunables)
 		b->tun = *b->co.tunables;
 	else
-		rawio_cache_default_tunables(&b->tun);
+		rawio_cache_tunables_default(&b->tun);
 	b->tun.allow_migrate = 0; /* nothing competes with the log while writing */
 	b->co.tunables = &b->tun;
 	b->co.read_only = false;
@@ -267,7 +267,7 @@ out_close:
 int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 			    struct rawio_cache_bench_drain *res)
 {
-	struct rawio_throttle_stats ts0 = { 0 }, ts1 = { 0 };
+	struct rawio_throttle_stat ts0 = { 0 }, ts1 = { 0 };
 	struct rawio_throttle *thr = NULL;
 	struct rawio_cache_stat st;
 	struct rawio_cache *c = NULL;
@@ -288,8 +288,8 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 	if (ret)
 		goto out_close;
 	if (thr)
-		rawio_throttle_stats(thr, &ts0);
-	ret = rawio_cache_set(c, "nr_batched_migration", b.o.batch);
+		rawio_throttle_stat(thr, &ts0);
+	ret = rawio_cache_tunable_set(c, "nr_batched_migration", b.o.batch);
 	if (ret) {
 		cb_err(&b, ret, "bench: nr_batched_migration %u: %s", b.o.batch,
 		       rawio_strerror(ret));
@@ -303,7 +303,7 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 		goto out_close;
 	}
 	if (thr)
-		rawio_throttle_stats(thr, &ts1);
+		rawio_throttle_stat(thr, &ts1);
 	rawio_cache_stat(c, &st);
 	res->batch = b.o.batch;
 	res->blocks = b.n;

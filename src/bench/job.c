@@ -137,7 +137,7 @@ static void job_window_open(struct bench_job *j)
 {
 	j->measuring = true;
 	getrusage(RUSAGE_THREAD, &j->ru0);
-	rawio_engine_get_stats(j->e, &j->st0);
+	rawio_engine_stat(j->e, &j->st0);
 }
 
 static void job_window_close(struct bench_job *j)
@@ -145,7 +145,7 @@ static void job_window_close(struct bench_job *j)
 	if (!j->measuring || j->measured)
 		return;
 	getrusage(RUSAGE_THREAD, &j->ru1);
-	rawio_engine_get_stats(j->e, &j->st1);
+	rawio_engine_stat(j->e, &j->st1);
 	j->measured = true;
 }
 

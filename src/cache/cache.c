@@ -41,6 +41,10 @@ static void cache_free(struct rawio_cache *c)
 	pthread_cond_destroy(&c->cv_migrate);
 	pthread_cond_destroy(&c->cv_clean);
 	pthread_mutex_destroy(&c->lock);
+	if (c->own_devs) {
+		rawio_dev_close(c->bdev);
+		rawio_dev_close(c->cdev);
+	}
 	free(c);
 }
 
@@ -180,7 +184,7 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 		}
 		c->tun = *c->opts.tunables;
 	} else {
-		rawio_cache_default_tunables(&c->tun);
+		rawio_cache_tunables_default(&c->tun);
 	}
 	c->opts.tunables = NULL;
 

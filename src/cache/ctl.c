@@ -113,7 +113,7 @@ static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 			ctl_put(out, len, 0, "error: '%s' is not a number\n", a2);
 			return;
 		}
-		ret = rawio_cache_set(c, a1, v);
+		ret = rawio_cache_tunable_set(c, a1, v);
 		if (ret == -ENOENT)
 			ctl_put(out, len, 0, "error: no tunable '%s'\n", a1);
 		else if (ret == -ERANGE)
@@ -129,7 +129,7 @@ static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 		for (const char *const *n = rawio_cache_tunable_names(); *n; n++) {
 			if (a1 && strcmp(a1, *n))
 				continue;
-			rawio_cache_get(c, *n, &v);
+			rawio_cache_tunable_get(c, *n, &v);
 			used = ctl_put(out, len, used, "%s %llu\n", *n, (unsigned long long)v);
 		}
 		if (!used)

@@ -39,7 +39,7 @@ static uint32_t *cache_tunable_field(struct rawio_cache_tunables *t, const struc
 	return (uint32_t *)((char *)t + d->off);
 }
 
-void rawio_cache_default_tunables(struct rawio_cache_tunables *t)
+void rawio_cache_tunables_default(struct rawio_cache_tunables *t)
 {
 	for (size_t i = 0; i < NR_TUNABLES; i++)
 		*cache_tunable_field(t, &cache_tunables[i]) = cache_tunables[i].def;
@@ -66,7 +66,7 @@ static const struct cache_tunable *cache_tunable_find(const char *name)
 	return NULL;
 }
 
-int rawio_cache_set(struct rawio_cache *c, const char *name, uint64_t value)
+int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value)
 {
 	const struct cache_tunable *d = cache_tunable_find(name);
 
@@ -85,7 +85,7 @@ int rawio_cache_set(struct rawio_cache *c, const char *name, uint64_t value)
 	return 0;
 }
 
-int rawio_cache_get(struct rawio_cache *c, const char *name, uint64_t *value)
+int rawio_cache_tunable_get(struct rawio_cache *c, const char *name, uint64_t *value)
 {
 	const struct cache_tunable *d = cache_tunable_find(name);
 
@@ -97,7 +97,7 @@ int rawio_cache_get(struct rawio_cache *c, const char *name, uint64_t *value)
 	return 0;
 }
 
-void rawio_cache_get_tunables(struct rawio_cache *c, struct rawio_cache_tunables *t)
+void rawio_cache_tunables_get(struct rawio_cache *c, struct rawio_cache_tunables *t)
 {
 	pthread_mutex_lock(&c->lock);
 	*t = c->tun;

@@ -457,7 +457,7 @@ struct rawio_dev *rawio_engine_dev(const struct rawio_engine *e)
 	return e->dev;
 }
 
-void rawio_engine_get_stats(const struct rawio_engine *e, struct rawio_engine_stats *st)
+void rawio_engine_stat(const struct rawio_engine *e, struct rawio_engine_stat *st)
 {
 	*st = e->st;
 }

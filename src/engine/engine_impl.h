@@ -45,7 +45,7 @@ struct rawio_engine {
 	int fd;		   /* -1 for a RAM device */
 	unsigned qd;	   /* queue depth in force */
 	unsigned inflight; /* QUEUED and not yet reaped (counted by the core) */
-	struct rawio_engine_stats st;
+	struct rawio_engine_stat st;
 	void *priv; /* ops->priv_size bytes, zeroed */
 };
 

@@ -38,7 +38,7 @@ struct rawio_fault_model {
 	uint64_t rng;
 	uint64_t t0;
 	struct held_write *head, *tail;
-	struct rawio_fault_model_stats st;
+	struct rawio_fault_model_stat st;
 	struct model_dev devs[MODEL_MAX_DEVS];
 };
 
@@ -213,7 +213,7 @@ int rawio_fault_model_cut(struct rawio_fault_model *m)
 	return ret;
 }
 
-void rawio_fault_model_stats(struct rawio_fault_model *m, struct rawio_fault_model_stats *st)
+void rawio_fault_model_stat(struct rawio_fault_model *m, struct rawio_fault_model_stat *st)
 {
 	pthread_mutex_lock(&m->lock);
 	*st = m->st;

@@ -23,7 +23,7 @@ struct rawio_throttle {
 	uint64_t span;
 	uint64_t busy_until_ns; /* when the emulated device is free again */
 	uint64_t head;		/* where the last request ended */
-	struct rawio_throttle_stats st;
+	struct rawio_throttle_stat st;
 };
 
 int rawio_throttle_new(struct rawio_throttle **out, const struct rawio_throttle_params *p)
@@ -51,7 +51,7 @@ void rawio_throttle_free(struct rawio_throttle *t)
 	free(t);
 }
 
-void rawio_throttle_stats(struct rawio_throttle *t, struct rawio_throttle_stats *st)
+void rawio_throttle_stat(struct rawio_throttle *t, struct rawio_throttle_stat *st)
 {
 	pthread_mutex_lock(&t->lock);
 	*st = t->st;

@@ -505,7 +505,7 @@ static int fsqual_loop(struct fsqual_io *io, struct rawio_fsqual_row *row,
 static int fsqual_nowait_loop(struct fsqual_io *io, struct rawio_fsqual_row *row,
 			      const struct fsqual_run *run, uint64_t nr)
 {
-	struct rawio_engine_stats before, after;
+	struct rawio_engine_stat before, after;
 	struct rawio_req *r = &io->reqs[0];
 	struct timespec next;
 	int ret;
@@ -526,7 +526,7 @@ static int fsqual_nowait_loop(struct fsqual_io *io, struct rawio_fsqual_row *row
 		r->flags = RAWIO_REQ_NOWAIT;
 		r->len = row->io_size;
 		r->off = i * row->io_size;
-		rawio_engine_get_stats(io->e, &before);
+		rawio_engine_stat(io->e, &before);
 		io->nr_free--;
 		q = rawio_engine_queue(io->e, r);
 		if (q == RAWIO_Q_QUEUED) {
@@ -541,7 +541,7 @@ static int fsqual_nowait_loop(struct fsqual_io *io, struct rawio_fsqual_row *row
 		} else if (q != RAWIO_Q_DONE) {
 			return q < 0 ? q : -EBUSY;
 		}
-		rawio_engine_get_stats(io->e, &after);
+		rawio_engine_stat(io->e, &after);
 		row->eagain += after.resubmits - before.resubmits;
 		ret = fsqual_complete(io, row, r);
 		if (ret)

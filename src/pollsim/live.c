@@ -63,11 +63,11 @@ static int live_loop(const struct rawio_pollsim_live_opts *o, struct rawio_engin
 	const struct rawio_poll_trace *t = o->trace;
 	uint32_t bs = o->bs ? o->bs : LIVE_DEFAULT_BS;
 	uint64_t rng = 0x6c697665ull, cpu0, cpu1, t0, t1, blocks;
-	struct rawio_engine_stats st0, st1;
+	struct rawio_engine_stat st0, st1;
 	double lat_sum = 0;
 
 	blocks = region / 4096;
-	rawio_engine_get_stats(e, &st0);
+	rawio_engine_stat(e, &st0);
 	cpu0 = live_thread_cpu_ns();
 	t0 = rawio_now_ns();
 	for (uint64_t i = 0; i < ios; i++) {
@@ -109,7 +109,7 @@ static int live_loop(const struct rawio_pollsim_live_opts *o, struct rawio_engin
 	}
 	t1 = rawio_now_ns();
 	cpu1 = live_thread_cpu_ns();
-	rawio_engine_get_stats(e, &st1);
+	rawio_engine_stat(e, &st1);
 
 	res->ios = ios;
 	res->elapsed_ns = t1 > t0 ? t1 - t0 : 1;

@@ -683,7 +683,7 @@ void rawio_poll_trace_free(struct rawio_poll_trace *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int rawio_poll_trace_stats(const struct rawio_poll_trace *t, struct rawio_poll_trace_stats *out)
+int rawio_poll_trace_stat(const struct rawio_poll_trace *t, struct rawio_poll_trace_stat *out)
 {
 	uint64_t *v;
 	double sum = 0;

@@ -28,8 +28,8 @@ static int check_obj(void *arg, const struct rawio_store_obj *obj)
 	return 0;
 }
 
-int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
-		      size_t report_len)
+int rawio_store_check_dev(struct rawio_dev *dev, const struct rawio_store_opts *opts, char *report,
+			  size_t report_len)
 {
 	struct rawio_store_opts o = { .size = sizeof(o) };
 	struct check_ctx c = { .report = report, .len = report_len };
@@ -44,7 +44,7 @@ int rawio_store_check(const char *path, const struct rawio_store_opts *opts, cha
 	o.recover = RAWIO_STORE_RECOVER_DEFAULT;
 	if (report && report_len)
 		report[0] = 0;
-	ret = rawio_store_open(&s, path, &o);
+	ret = rawio_store_open_dev(&s, dev, &o);
 	if (ret)
 		return ret;
 	c.s = s;
@@ -77,5 +77,26 @@ int rawio_store_check(const char *path, const struct rawio_store_opts *opts, cha
 		ret = c.problems;
 out:
 	rawio_store_close(s);
+	return ret;
+}
+
+int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
+		      size_t report_len)
+{
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts), .flags = RAWIO_DEV_RDONLY };
+	struct rawio_dev *dev;
+	int ret;
+
+	if (report && report_len)
+		report[0] = 0;
+	if (!path || (opts && opts->size < sizeof(*opts)))
+		return -EINVAL;
+	dopts.errbuf = opts ? opts->errbuf : NULL;
+	dopts.errbuf_len = opts ? opts->errbuf_len : 0;
+	ret = rawio_dev_open(&dev, path, &dopts);
+	if (ret)
+		return ret;
+	ret = rawio_store_check_dev(dev, opts, report, report_len);
+	rawio_dev_close(dev);
 	return ret;
 }

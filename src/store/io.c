@@ -11,20 +11,13 @@
 
 #define STORE_POOL_QD 4 /* queue depth of a foreground context: one I/O at a time */
 
-static void store_engine_opts(const struct rawio_store *s, const char *engine, unsigned qd,
-			      struct rawio_engine_opts *o)
+static void store_engine_opts(const struct rawio_store *s, unsigned qd, struct rawio_engine_opts *o)
 {
-	*o = (struct rawio_engine_opts){
-		.size = sizeof(*o),
-		.queue_depth = qd,
-		.threads = s->opts.threads ? s->opts.threads : 8,
-	};
-	if (!strcmp(engine, "fault")) {
-		o->lower = s->lower_engine[0] ? s->lower_engine : "sync";
-		o->faults = s->opts.faults;
-		o->nr_faults = s->opts.nr_faults;
-		o->fault_model = s->opts.fault_model;
-	}
+	*o = s->opts.engine_opts;
+	o->size = sizeof(*o);
+	o->queue_depth = qd;
+	if (!o->threads)
+		o->threads = 8;
 }
 
 int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
@@ -32,7 +25,7 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 {
 	struct rawio_engine_opts o;
 
-	store_engine_opts(s, engine, qd, &o);
+	store_engine_opts(s, qd, &o);
 	return rawio_engine_open(out, engine, s->dev, &o);
 }
 
@@ -40,7 +33,7 @@ int store_pool_open(struct rawio_store *s)
 {
 	struct rawio_engine_opts o;
 
-	store_engine_opts(s, s->engine, STORE_POOL_QD, &o);
+	store_engine_opts(s, STORE_POOL_QD, &o);
 	return rawio_engine_pool_new(&s->pool, s->engine, s->dev, &o, STORE_POOL_MAX);
 }
 

@@ -26,30 +26,23 @@ static int store_sb_area_used(void *buf, struct store_geometry *found)
 	return any ? 2 : 0;
 }
 
-int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts)
+int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_format_opts *opts)
 {
-	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
 	struct rawio_store s = { 0 };
 	struct store_geometry found;
 	char *errbuf = opts ? opts->errbuf : NULL;
 	size_t errlen = opts ? opts->errbuf_len : 0;
 	char uuid[RAWIO_UUID_STR_LEN];
+	const char *path;
 	void *buf = NULL;
 	int64_t res;
 	int ret, used;
 
-	if (!opts || opts->size < sizeof(*opts))
+	if (!dev || !opts || opts->size < sizeof(*opts))
 		return -EINVAL;
-	if (opts->create_size) {
-		dopts.flags |= RAWIO_DEV_CREATE;
-		dopts.create_size = opts->create_size;
-	}
-	dopts.errbuf = errbuf;
-	dopts.errbuf_len = errlen;
-	ret = rawio_dev_open(&s.dev, path, &dopts);
-	if (ret)
-		return ret;
+	s.dev = dev;
 	s.info = rawio_dev_info(s.dev);
+	path = s.info->path;
 	snprintf(s.engine, sizeof(s.engine), "%s", s.info->kind == RAWIO_DEV_NBD ? "nbd" : "sync");
 	ret = store_pool_open(&s);
 	if (ret)
@@ -139,6 +132,27 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 out:
 	rawio_engine_pool_free(s.pool);
 	rawio_buf_free(buf);
-	rawio_dev_close(s.dev);
+	return ret;
+}
+
+int rawio_store_format(const char *path, const struct rawio_store_format_opts *opts)
+{
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
+	struct rawio_dev *dev;
+	int ret;
+
+	if (!path || !opts || opts->size < sizeof(*opts))
+		return -EINVAL;
+	if (opts->create_size) {
+		dopts.flags |= RAWIO_DEV_CREATE;
+		dopts.create_size = opts->create_size;
+	}
+	dopts.errbuf = opts->errbuf;
+	dopts.errbuf_len = opts->errbuf_len;
+	ret = rawio_dev_open(&dev, path, &dopts);
+	if (ret)
+		return ret;
+	ret = rawio_store_format_dev(dev, opts);
+	rawio_dev_close(dev);
 	return ret;
 }

@@ -353,7 +353,7 @@ static int scan_done(void *arg, size_t idx, struct rawio_batch_io *io, void *dat
 static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 {
 	const uint64_t chunk = 1u << 16; /* batch descriptors at a time: memory stays flat */
-	unsigned qd = s->opts.queue_depth ? s->opts.queue_depth : 128;
+	unsigned qd = s->opts.engine_opts.queue_depth ? s->opts.engine_opts.queue_depth : 128;
 	struct rawio_batch_io *ios;
 	struct rawio_engine *e;
 	void *one;

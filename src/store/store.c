@@ -37,14 +37,14 @@ static void store_free(struct rawio_store *s)
 	pthread_mutex_destroy(&s->sync_mutex);
 	pthread_mutex_destroy(&s->cp_mutex);
 	pthread_rwlock_destroy(&s->cp_lock);
-	rawio_dev_close(s->dev);
+	if (s->own_dev)
+		rawio_dev_close(s->dev);
 	free(s);
 }
 
-int rawio_store_open(struct rawio_store **out, const char *path,
-		     const struct rawio_store_opts *opts)
+int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
+			 const struct rawio_store_opts *opts)
 {
-	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
 	pthread_rwlockattr_t rwa;
 	struct rawio_store *s;
 	unsigned max_bufs;
@@ -52,7 +52,7 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	int ret;
 
 	*out = NULL;
-	if (opts && opts->size < sizeof(*opts))
+	if (!dev || (opts && opts->size < sizeof(*opts)))
 		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -61,14 +61,16 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 		s->opts = *opts;
 	s->opts.size = sizeof(s->opts);
 	snprintf(s->engine, sizeof(s->engine), "%s",
-		 s->opts.engine		      ? s->opts.engine
-		 : rawio_dev_is_nbd_uri(path) ? "nbd"
-					      : "uring");
+		 s->opts.engine ? s->opts.engine : rawio_engine_default(rawio_dev_info(dev)));
 	snprintf(s->lower_engine, sizeof(s->lower_engine), "%s",
-		 s->opts.lower_engine ? s->opts.lower_engine : "");
+		 s->opts.engine_opts.lower ? s->opts.engine_opts.lower : "");
 	s->opts.engine = s->engine;
+	s->opts.engine_opts.lower = s->lower_engine[0] ? s->lower_engine : NULL;
+	s->dev = dev;
+	s->info = rawio_dev_info(dev);
 	/* No-roll recovery cannot know the newest generation on disk: look only. */
-	s->read_only = s->opts.read_only || s->opts.recover == RAWIO_STORE_RECOVER_NO_ROLL;
+	s->read_only = s->opts.read_only || s->opts.recover == RAWIO_STORE_RECOVER_NO_ROLL ||
+		       s->info->read_only;
 	s->cp_area = -1;
 	pthread_rwlockattr_init(&rwa);
 	/* Checkpoints must not starve behind a stream of puts. */
@@ -79,16 +81,9 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	pthread_mutex_init(&s->sync_mutex, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 
-	dopts.flags = s->read_only ? RAWIO_DEV_RDONLY : 0;
-	dopts.errbuf = s->opts.errbuf;
-	dopts.errbuf_len = s->opts.errbuf_len;
-	ret = rawio_dev_open(&s->dev, path, &dopts);
-	if (ret)
-		goto err;
-	s->info = rawio_dev_info(s->dev);
 	if (s->info->offset_align > STORE_BLOCK) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
-			   "%s: needs %u-byte alignment; the store's blocks are %u", path,
+			   "%s: needs %u-byte alignment; the store's blocks are %u", s->info->path,
 			   s->info->offset_align, STORE_BLOCK);
 		ret = -EINVAL;
 		goto err;
@@ -114,8 +109,8 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 		goto err;
 	ret = store_recover(s);
 	if (ret) {
-		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: recovery failed: %s", path,
-			   rawio_strerror(ret));
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: recovery failed: %s",
+			   s->info->path, rawio_strerror(ret));
 		goto err;
 	}
 	*out = s;
@@ -123,6 +118,32 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 err:
 	store_free(s);
 	return ret;
+}
+
+int rawio_store_open(struct rawio_store **out, const char *path,
+		     const struct rawio_store_opts *opts)
+{
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
+	struct rawio_dev *dev;
+	int ret;
+
+	*out = NULL;
+	if (!path || (opts && opts->size < sizeof(*opts)))
+		return -EINVAL;
+	if (opts && (opts->read_only || opts->recover == RAWIO_STORE_RECOVER_NO_ROLL))
+		dopts.flags = RAWIO_DEV_RDONLY;
+	dopts.errbuf = opts ? opts->errbuf : NULL;
+	dopts.errbuf_len = opts ? opts->errbuf_len : 0;
+	ret = rawio_dev_open(&dev, path, &dopts);
+	if (ret)
+		return ret;
+	ret = rawio_store_open_dev(out, dev, opts);
+	if (ret) {
+		rawio_dev_close(dev);
+		return ret;
+	}
+	(*out)->own_dev = true;
+	return 0;
 }
 
 /*

@@ -24,7 +24,7 @@ int main(void)
 
 	CHECK_OK(rawio_dev_open_mem(&cdev, 16u << 20, 512));
 	CHECK_OK(rawio_dev_open_mem(&bdev, 64u << 20, 512));
-	rawio_cache_default_tunables(&tun);
+	rawio_cache_tunables_default(&tun);
 	tun.barrier_deadline_us = 1234;
 	o.cache_dev = cdev;
 	o.backing_dev = bdev;

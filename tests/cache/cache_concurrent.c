@@ -170,7 +170,7 @@ static void *tuner_main(void *arg)
 			v = 1;
 		if (k == 2 || k == 3)
 			v /= 2; /* mostly below half: migration runs */
-		ret = rawio_cache_set(cache, names[k], v);
+		ret = rawio_cache_tunable_set(cache, names[k], v);
 		if (ret) {
 			snprintf(tune_why, sizeof(tune_why), "set %s %llu: %s", names[k],
 				 (unsigned long long)v, rawio_strerror(ret));

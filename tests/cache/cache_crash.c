@@ -44,7 +44,7 @@ struct run {
 	struct sector_model m[SECTORS];
 	uint32_t next_version;
 	char why[512];
-	struct rawio_fault_model_stats cst, bst;
+	struct rawio_fault_model_stat cst, bst;
 	const char *mode;
 };
 
@@ -106,8 +106,8 @@ static int open_cache(struct run *r, struct t_cache *t, struct rawio_fault_model
 
 static bool any_cut(struct run *r, struct rawio_fault_model *mc, struct rawio_fault_model *mb)
 {
-	rawio_fault_model_stats(mc, &r->cst);
-	rawio_fault_model_stats(mb, &r->bst);
+	rawio_fault_model_stat(mc, &r->cst);
+	rawio_fault_model_stat(mb, &r->bst);
 	return r->cst.cut || r->bst.cut;
 }
 
@@ -138,7 +138,7 @@ static int run_seed(struct run *r)
 		goto harness;
 	t_backing_init(t.bdev);
 
-	rawio_cache_default_tunables(&t.tun);
+	rawio_cache_tunables_default(&t.tun);
 	t.tun.allow_migrate = rng_below(&rng, 4) != 0;
 	t.tun.nr_batched_migration = 1 + (uint32_t)rng_below(&rng, 8);
 	t.tun.low_watermark = (uint32_t)rng_below(&rng, 20);
@@ -237,9 +237,9 @@ static int run_seed(struct run *r)
 			static const uint64_t max[] = { 1, 8, 30, 50, 500 };
 			unsigned k = (unsigned)rng_below(&rng, 5);
 
-			e = rawio_cache_set(t.c, names[k],
-					    k == 1 ? 1 + rng_below(&rng, 8)
-						   : rng_below(&rng, max[k] + 1));
+			e = rawio_cache_tunable_set(t.c, names[k],
+						    k == 1 ? 1 + rng_below(&rng, 8)
+							   : rng_below(&rng, max[k] + 1));
 		} else if (roll < 99) {
 			e = rawio_cache_drain(t.c);
 			if (!e)

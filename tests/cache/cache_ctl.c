@@ -29,7 +29,7 @@ int main(void)
 
 	CHECK_OK(rawio_cache_ctl_request(path, "set nr_batched_migration 7", reply, sizeof(reply)));
 	CHECK(!strcmp(reply, "ok nr_batched_migration 7\n"), "set: %s", reply);
-	CHECK_OK(rawio_cache_get(t.c, "nr_batched_migration", &v));
+	CHECK_OK(rawio_cache_tunable_get(t.c, "nr_batched_migration", &v));
 	CHECK(v == 7, "the cache sees it: %llu", (unsigned long long)v);
 	CHECK_OK(rawio_cache_ctl_request(path, "get nr_batched_migration", reply, sizeof(reply)));
 	CHECK(!strcmp(reply, "nr_batched_migration 7\n"), "get one: %s", reply);

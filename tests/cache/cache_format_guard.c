@@ -77,16 +77,16 @@ int main(void)
 	CHECK_OK(rawio_cache_write(c, buf, sizeof(buf), 0, RAWIO_CACHE_FUA));
 
 	/* Tunables. */
-	CHECK(rawio_cache_set(c, "no_such", 1) == -ENOENT, "unknown name");
-	CHECK(rawio_cache_set(c, "nr_batched_migration", 0) == -ERANGE, "batch 0");
-	CHECK(rawio_cache_set(c, "nr_batched_migration", 257) == -ERANGE, "batch 257");
-	CHECK(rawio_cache_set(c, "allow_migrate", 2) == -ERANGE, "allow_migrate 2");
-	CHECK(rawio_cache_set(c, "barrier_deadline_us", 1000001) == -ERANGE, "deadline");
-	CHECK_OK(rawio_cache_set(c, "nr_batched_migration", 256));
-	CHECK_OK(rawio_cache_get(c, "nr_batched_migration", &v));
+	CHECK(rawio_cache_tunable_set(c, "no_such", 1) == -ENOENT, "unknown name");
+	CHECK(rawio_cache_tunable_set(c, "nr_batched_migration", 0) == -ERANGE, "batch 0");
+	CHECK(rawio_cache_tunable_set(c, "nr_batched_migration", 257) == -ERANGE, "batch 257");
+	CHECK(rawio_cache_tunable_set(c, "allow_migrate", 2) == -ERANGE, "allow_migrate 2");
+	CHECK(rawio_cache_tunable_set(c, "barrier_deadline_us", 1000001) == -ERANGE, "deadline");
+	CHECK_OK(rawio_cache_tunable_set(c, "nr_batched_migration", 256));
+	CHECK_OK(rawio_cache_tunable_get(c, "nr_batched_migration", &v));
 	CHECK(v == 256, "get %llu", (unsigned long long)v);
-	CHECK(rawio_cache_get(c, "no_such", &v) == -ENOENT, "get unknown");
-	rawio_cache_get_tunables(c, &tun);
+	CHECK(rawio_cache_tunable_get(c, "no_such", &v) == -ENOENT, "get unknown");
+	rawio_cache_tunables_get(c, &tun);
 	CHECK(tun.nr_batched_migration == 256 && tun.allow_migrate == 1 &&
 		      tun.low_watermark == 10 && tun.high_watermark == 50 &&
 		      tun.barrier_deadline_us == 3000,
@@ -97,7 +97,7 @@ int main(void)
 	o.read_only = true;
 	CHECK_OK(rawio_cache_open(&c, cdev, bdev, &o));
 	CHECK(rawio_cache_write(c, buf, sizeof(buf), 0, 0) == -EROFS, "write read-only");
-	CHECK(rawio_cache_set(c, "allow_migrate", 0) == -EROFS, "set read-only");
+	CHECK(rawio_cache_tunable_set(c, "allow_migrate", 0) == -EROFS, "set read-only");
 	CHECK(rawio_cache_drain(c) == -EROFS, "drain read-only");
 	CHECK_OK(rawio_cache_read(c, buf, sizeof(buf), 0));
 	CHECK(buf[0] == 7 && buf[4095] == 7, "read-only reads the log");
@@ -105,7 +105,7 @@ int main(void)
 	o.read_only = false;
 
 	/* Bad tunables at open. */
-	rawio_cache_default_tunables(&tun);
+	rawio_cache_tunables_default(&tun);
 	tun.low_watermark = 101;
 	o.tunables = &tun;
 	CHECK(rawio_cache_open(&c, cdev, bdev, &o) == -ERANGE, "open with a bad tunable");

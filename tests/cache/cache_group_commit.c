@@ -55,7 +55,7 @@ static int run(struct t_cache *t, unsigned n, uint32_t deadline_us, double secs,
 	pthread_t tid[8];
 	uint64_t ops = 0, t0 = rawio_now_ns();
 
-	CHECK_OK(rawio_cache_set(t->c, "barrier_deadline_us", deadline_us));
+	CHECK_OK(rawio_cache_tunable_set(t->c, "barrier_deadline_us", deadline_us));
 	rawio_cache_stat(t->c, st);
 	{
 		uint64_t seg0 = st->segments_flushed;

@@ -117,9 +117,9 @@ int main(void)
 	CHECK(check_all(t.c) == T_PASS, "after reopen");
 
 	/* Write-back in the background while writing and reading. */
-	CHECK_OK(rawio_cache_set(t.c, "high_watermark", 0));
-	CHECK_OK(rawio_cache_set(t.c, "nr_batched_migration", 3));
-	CHECK_OK(rawio_cache_set(t.c, "allow_migrate", 1));
+	CHECK_OK(rawio_cache_tunable_set(t.c, "high_watermark", 0));
+	CHECK_OK(rawio_cache_tunable_set(t.c, "nr_batched_migration", 3));
+	CHECK_OK(rawio_cache_tunable_set(t.c, "allow_migrate", 1));
 	for (unsigned i = 0; i < 3000; i++) {
 		CHECK_OK(do_write(t.c, &rng, 0));
 		if (i % 10 == 0)

@@ -19,7 +19,7 @@ struct t_cache {
 /* Tunables for tests: migration off unless a test turns it on. */
 static inline void t_cache_tunables(struct t_cache *t)
 {
-	rawio_cache_default_tunables(&t->tun);
+	rawio_cache_tunables_default(&t->tun);
 	t->tun.allow_migrate = 0;
 }
 

@@ -59,9 +59,9 @@ static int one_seed(uint64_t seed, const char *engine)
 					      .bitrot = true };
 
 	t.o.engine = "fault";
-	t.o.lower_engine = engine;
-	t.o.faults = f;
-	t.o.nr_faults = nf;
+	t.o.engine_opts.lower = engine;
+	t.o.engine_opts.faults = f;
+	t.o.engine_opts.nr_faults = nf;
 	t.o.read_only = true;
 	CHECK_OK(t_store_reopen(&t, false));
 	rawio_store_recovery(t.s, &r);

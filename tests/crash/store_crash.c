@@ -45,7 +45,7 @@ struct run {
 	struct key_model k[NKEYS];
 	uint32_t next_version;
 	char why[512];
-	struct rawio_fault_model_stats mst;
+	struct rawio_fault_model_stat mst;
 };
 
 static void key_name(unsigned k, char *buf)
@@ -95,12 +95,12 @@ static bool may_have(const struct key_model *m, uint32_t v)
 
 static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_model *fm)
 {
-	struct rawio_store_opts o = { .size = sizeof(o), .queue_depth = 16 };
+	struct rawio_store_opts o = { .size = sizeof(o), .engine_opts.queue_depth = 16 };
 
 	if (fm) {
 		o.engine = "fault";
-		o.lower_engine = "sync";
-		o.fault_model = fm;
+		o.engine_opts.lower = "sync";
+		o.engine_opts.fault_model = fm;
 	} else {
 		o.engine = "sync";
 	}
@@ -224,7 +224,7 @@ static int run_seed(struct run *r)
 			}
 		}
 		if (e) {
-			rawio_fault_model_stats(fm, &r->mst);
+			rawio_fault_model_stat(fm, &r->mst);
 			if (!r->mst.cut)
 				VIOLATION("op %u: unexpected error %d (%s) before the cut", op, e,
 					  rawio_strerror(e));
@@ -232,7 +232,7 @@ static int run_seed(struct run *r)
 		}
 	}
 	rawio_fault_model_cut(fm);
-	rawio_fault_model_stats(fm, &r->mst);
+	rawio_fault_model_stat(fm, &r->mst);
 	rawio_store_close(s); /* its checkpoint fails: the device is gone */
 	s = NULL;
 	rawio_fault_model_free(fm);

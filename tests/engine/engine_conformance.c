@@ -507,7 +507,7 @@ static int case_short(struct ctx *c)
 		{ .off = 64 * BLK, .len = BLK, .err = EAGAIN, .count = 3 },
 	};
 	struct rawio_engine *e;
-	struct rawio_engine_stats st;
+	struct rawio_engine_stat st;
 	struct rawio_req r;
 	int64_t res;
 
@@ -531,7 +531,7 @@ static int case_short(struct ctx *c)
 		CHECK(t_verify(buf_at(c, 16), 16 * BLK, 11, off) == 0, "data at %llu",
 		      (unsigned long long)off);
 	}
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(st.resubmits >= 8 * (15 + 7), "only %llu resubmissions",
 	      (unsigned long long)st.resubmits);
 	rawio_engine_close(e);

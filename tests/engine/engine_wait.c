@@ -59,7 +59,7 @@ static int run_qd1(struct rawio_engine *e, unsigned n, uint64_t min_ns, const ui
 static int test_mem_modes(void)
 {
 	static const uint64_t lats[] = { 30 * US, 5 * US, 60 * US };
-	struct rawio_engine_stats st;
+	struct rawio_engine_stat st;
 	struct rawio_engine *e;
 	char desc[128];
 
@@ -69,7 +69,7 @@ static int test_mem_modes(void)
 	CHECK(strstr(desc, "lat=20000ns"), "%s", desc);
 	if (run_qd1(e, 50, 20 * US, NULL, 0))
 		return T_FAIL;
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(st.waits == 0 && st.sleeps == 0, "block without ACCOUNT counts no waits");
 	CHECK(st.reap_calls >= 1, "the mem engine slept in reap");
 	rawio_engine_close(e);
@@ -78,7 +78,7 @@ static int test_mem_modes(void)
 	CHECK_OK(open_mem(&e, RAWIO_WAIT_SPIN, NULL, 0, lats, 3, 1));
 	if (run_qd1(e, 60, 0, lats, 3))
 		return T_FAIL;
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(st.sleeps == 0 && st.waits >= 50 && st.spin_ns >= 60 * 30 * US * 9 / 10,
 	      "spin: waits %llu spin %llu", (unsigned long long)st.waits,
 	      (unsigned long long)st.spin_ns);
@@ -89,7 +89,7 @@ static int test_mem_modes(void)
 	CHECK_OK(open_mem(&e, RAWIO_WAIT_HYBRID, "fixed:10us", 40 * US, NULL, 0, 1));
 	if (run_qd1(e, 50, 40 * US, NULL, 0))
 		return T_FAIL;
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(st.sleeps == 50 && st.sleep_ns == 50 * 10 * US, "hybrid sleeps %llu",
 	      (unsigned long long)st.sleeps);
 	CHECK(st.oversleeps <= st.sleeps && st.waits >= 50, "counters");
@@ -104,7 +104,7 @@ static int test_mem_modes(void)
 	CHECK_OK(open_mem(&e, RAWIO_WAIT_HYBRID, "fixed:100us", 5 * US, NULL, 0, 1));
 	if (run_qd1(e, 20, 5 * US, NULL, 0))
 		return T_FAIL;
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(st.sleeps >= 10 && st.oversleeps == st.sleeps, "oversleeps %llu of %llu",
 	      (unsigned long long)st.oversleeps, (unsigned long long)st.sleeps);
 	CHECK(st.sleep_ns / st.sleeps >= 100 * US, "sleeps of %llu ns, under the 100 us asked",
@@ -115,7 +115,7 @@ static int test_mem_modes(void)
 	CHECK_OK(open_mem(&e, RAWIO_WAIT_HYBRID, "mean:50:1ms", 50 * US, NULL, 0, 1));
 	if (run_qd1(e, 100, 50 * US, NULL, 0))
 		return T_FAIL;
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(st.sleeps > 0 && st.sleeps < 100, "mean:50:1ms slept %llu times",
 	      (unsigned long long)st.sleeps);
 	CHECK(st.sleep_ns / st.sleeps >= 25 * US, "half of at least 50 us: %llu",
@@ -207,7 +207,7 @@ static int test_slack_kept(void)
 				       .wait_flags = RAWIO_WAIT_F_KEEP_SLACK | RAWIO_WAIT_F_ACCOUNT,
 				       .mem_lat_ns = 30 * US };
 	struct rawio_poll_cfg c;
-	struct rawio_engine_stats st;
+	struct rawio_engine_stat st;
 	struct rawio_engine *e;
 
 	CHECK_OK(prctl(PR_SET_TIMERSLACK, 50000UL, 0UL, 0UL, 0UL));
@@ -216,7 +216,7 @@ static int test_slack_kept(void)
 	CHECK_OK(rawio_engine_open(&e, "mem", mem_dev, &o));
 	if (run_qd1(e, 10, 30 * US, NULL, 0))
 		return T_FAIL;
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	CHECK(prctl(PR_GET_TIMERSLACK) == 50000, "KEEP_SLACK kept it");
 	CHECK(st.wait_cpu_ns > 0 && st.wait_ns >= st.wait_cpu_ns / 2, "ACCOUNT: cpu %llu wall %llu",
 	      (unsigned long long)st.wait_cpu_ns, (unsigned long long)st.wait_ns);
@@ -259,7 +259,7 @@ static int test_fd_engines(void)
 						       .queue_depth = 8,
 						       .wait_mode = mode,
 						       .uring_flags = cases[i].uring_flags };
-			struct rawio_engine_stats st;
+			struct rawio_engine_stat st;
 			struct rawio_engine *e;
 			unsigned got = 0;
 
@@ -288,7 +288,7 @@ static int test_fd_engines(void)
 					CHECK(out[k]->result == BLK, "result");
 				got += (unsigned)n;
 			}
-			rawio_engine_get_stats(e, &st);
+			rawio_engine_stat(e, &st);
 			CHECK(st.completed == 208, "%s: %llu completed", cases[i].engine,
 			      (unsigned long long)st.completed);
 			rawio_engine_close(e);

@@ -12,7 +12,7 @@
 
 static int nowait_write(struct rawio_dev *dev, void *buf, uint64_t off, uint64_t *resubmits)
 {
-	struct rawio_engine_stats st;
+	struct rawio_engine_stat st;
 	struct rawio_engine *e;
 	struct rawio_req r = { .op = RAWIO_OP_WRITE, .flags = RAWIO_REQ_NOWAIT };
 	int64_t ret;
@@ -22,7 +22,7 @@ static int nowait_write(struct rawio_dev *dev, void *buf, uint64_t off, uint64_t
 	r.len = 4096;
 	r.off = off;
 	ret = rawio_engine_run1(e, &r);
-	rawio_engine_get_stats(e, &st);
+	rawio_engine_stat(e, &st);
 	rawio_engine_close(e);
 	CHECK(ret == 4096, "write returned %lld", (long long)ret);
 	*resubmits = st.resubmits;

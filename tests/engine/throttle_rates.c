@@ -10,7 +10,7 @@
 int main(void)
 {
 	struct rawio_throttle_params p = { .size = sizeof(p) };
-	struct rawio_throttle_stats st;
+	struct rawio_throttle_stat st;
 	struct rawio_throttle *t;
 	double secs;
 
@@ -21,7 +21,7 @@ int main(void)
 	CHECK_OK(rawio_throttle_new(&t, &p));
 	secs = run(t, RAWIO_OP_WRITE, 200, 4096, 16, true);
 	CHECK(secs >= 0.199, "200 requests at 1000 IOPS: %.3f s", secs);
-	rawio_throttle_stats(t, &st);
+	rawio_throttle_stat(t, &st);
 	CHECK(st.requests == 200 && st.bytes == 200 * 4096 && st.seek_ns == 0, "stats");
 	rawio_throttle_free(t);
 

@@ -62,7 +62,7 @@ static int open_cache(struct rawio_cache **c, struct rawio_dev *cdev, struct raw
 				      .errbuf_len = sizeof(err) };
 	int ret;
 
-	rawio_cache_default_tunables(&tun);
+	rawio_cache_tunables_default(&tun);
 	tun.allow_migrate = migrate;
 	/* The cache's own default is uring; say nbd until it asks rawio_engine_default(). */
 	o.backing_engine = rawio_engine_default(rawio_dev_info(bdev));
@@ -150,7 +150,7 @@ static int run(bool reopen)
 
 	/* The backing is gone: writes and flushes still succeed, write-back does not. */
 	CHECK_OK(write_blocks(c, buf, 400, 400, 2));
-	CHECK_OK(rawio_cache_set(c, "allow_migrate", 1));
+	CHECK_OK(rawio_cache_tunable_set(c, "allow_migrate", 1));
 	ret = rawio_cache_drain(c);
 	CHECK(ret < 0, "a drain with the backing server gone returned %d", ret);
 	rawio_cache_stat(c, &st);
@@ -164,7 +164,7 @@ static int run(bool reopen)
 		return T_FAIL;
 
 	if (reopen) {
-		CHECK_OK(rawio_cache_set(c, "allow_migrate", 0));
+		CHECK_OK(rawio_cache_tunable_set(c, "allow_migrate", 0));
 		CHECK_OK(rawio_cache_close(c));
 		rawio_dev_close(bdev);
 		rawio_dev_close(cdev);

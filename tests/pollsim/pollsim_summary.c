@@ -23,9 +23,9 @@ static int test_trace_stats(void)
 		{ .lat_ns = 3 * US, .bytes = 4096, .dir = 1 },
 	};
 	struct rawio_poll_trace t = { .ios = ios, .nr = 5, .cap = 5 }, empty = { 0 };
-	struct rawio_poll_trace_stats s;
+	struct rawio_poll_trace_stat s;
 
-	CHECK_OK(rawio_poll_trace_stats(&t, &s));
+	CHECK_OK(rawio_poll_trace_stat(&t, &s));
 	CHECK(s.reads == 3 && s.writes == 2, "reads %llu writes %llu", (unsigned long long)s.reads,
 	      (unsigned long long)s.writes);
 	CHECK(s.lat_min_ns == 1 * US && s.lat_max_ns == 5 * US, "min %llu max %llu",
@@ -34,7 +34,7 @@ static int test_trace_stats(void)
 	      (unsigned long long)s.lat_p50_ns, (unsigned long long)s.lat_p99_ns);
 	CHECK(s.lat_mean_ns == 3000.0, "mean %f", s.lat_mean_ns);
 	CHECK(ios[0].lat_ns == 5 * US, "the trace was reordered");
-	CHECK(rawio_poll_trace_stats(&empty, &s) == -EINVAL, "an empty trace has no stats");
+	CHECK(rawio_poll_trace_stat(&empty, &s) == -EINVAL, "an empty trace has no stats");
 	return T_PASS;
 }
 

@@ -32,9 +32,9 @@ int main(int argc, char **argv)
 						     .len = 512,
 						     .ops = 1u << RAWIO_OP_READ };
 	t.o.engine = "fault";
-	t.o.lower_engine = lower;
-	t.o.faults = bad;
-	t.o.nr_faults = 3;
+	t.o.engine_opts.lower = lower;
+	t.o.engine_opts.faults = bad;
+	t.o.engine_opts.nr_faults = 3;
 	t.o.read_only = true;
 	CHECK_OK(t_store_reopen(&t, false));
 	rawio_store_recovery(t.s, &r);

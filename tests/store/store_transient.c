@@ -46,17 +46,17 @@ int main(void)
 					  .ops = 1u << RAWIO_OP_READ,
 					  .count = 2 };
 	t.o.engine = "fault";
-	t.o.lower_engine = "uring";
-	t.o.faults = &bad;
-	t.o.nr_faults = 1;
+	t.o.engine_opts.lower = "uring";
+	t.o.engine_opts.faults = &bad;
+	t.o.engine_opts.nr_faults = 1;
 	CHECK_OK(t_store_reopen(&t, true));
 	rawio_store_recovery(t.s, &r);
 	CHECK(r.dropped_io == 1, "dropped_io %llu", (unsigned long long)r.dropped_io);
 	CHECK(rawio_store_get(t.s, "victim", 6, NULL, 0) == -ENOENT, "unreadable entry served");
 	CHECK_OK(t_put_str(t.s, "during", "y", 0));
 	t.o.engine = "uring";
-	t.o.faults = NULL;
-	t.o.nr_faults = 0;
+	t.o.engine_opts.faults = NULL;
+	t.o.engine_opts.nr_faults = 0;
 	CHECK_OK(t_store_reopen(&t, true)); /* its close wrote a checkpoint */
 	CHECK_OK(t_get_is(t.s, "victim", "precious"));
 	CHECK_OK(t_get_is(t.s, "during", "y"));
@@ -73,16 +73,16 @@ int main(void)
 					  .ops = 1u << RAWIO_OP_READ,
 					  .count = 1 };
 	t.o.engine = "fault";
-	t.o.faults = &bad;
-	t.o.nr_faults = 1;
+	t.o.engine_opts.faults = &bad;
+	t.o.engine_opts.nr_faults = 1;
 	CHECK_OK(t_store_reopen(&t, false));
 	rawio_store_recovery(t.s, &r);
 	CHECK(r.unreadable == 1 && r.rolled_forward == 0 && r.dropped_torn == 0,
 	      "unreadable %llu, rolled forward %llu, torn %llu", (unsigned long long)r.unreadable,
 	      (unsigned long long)r.rolled_forward, (unsigned long long)r.dropped_torn);
 	t.o.engine = "uring";
-	t.o.faults = NULL;
-	t.o.nr_faults = 0;
+	t.o.engine_opts.faults = NULL;
+	t.o.engine_opts.nr_faults = 0;
 	CHECK_OK(t_store_reopen(&t, true));
 	rawio_store_recovery(t.s, &r);
 	CHECK(r.rolled_forward == 1, "rolled forward %llu", (unsigned long long)r.rolled_forward);

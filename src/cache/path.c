@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The cache by path: rawio_cache_format_path, rawio_cache_open_path and
+ * rawio_cache_check_path open the two devices and call the handle variants
+ * (mkfs.c, cache.c, check.c). An open cache closes the devices it opened.
+ */
+#include "cache_impl.h"
+
+/* Open CACHE_PATH and BACKING_PATH (read-only with RDONLY). On failure neither is open. */
+static int cache_open_devs(const char *cache_path, const char *backing_path, bool rdonly,
+			   char *errbuf, size_t errbuf_len, struct rawio_dev **cdev,
+			   struct rawio_dev **bdev)
+{
+	struct rawio_dev_opts o = { .size = sizeof(o), .errbuf = errbuf, .errbuf_len = errbuf_len };
+	int ret;
+
+	*cdev = *bdev = NULL;
+	if (!cache_path || !backing_path)
+		return -EINVAL;
+	o.flags = rdonly ? RAWIO_DEV_RDONLY : 0;
+	ret = rawio_dev_open(cdev, cache_path, &o);
+	if (ret)
+		return ret;
+	ret = rawio_dev_open(bdev, backing_path, &o);
+	if (ret) {
+		rawio_dev_close(*cdev);
+		*cdev = NULL;
+	}
+	return ret;
+}
+
+int rawio_cache_format_path(const char *cache_path, const char *backing_path,
+			    const struct rawio_cache_format_opts *opts)
+{
+	struct rawio_dev *cdev, *bdev;
+	int ret;
+
+	if (!opts || opts->size < sizeof(*opts))
+		return -EINVAL;
+	ret = cache_open_devs(cache_path, backing_path, false, opts->errbuf, opts->errbuf_len,
+			      &cdev, &bdev);
+	if (ret)
+		return ret;
+	ret = rawio_cache_format(cdev, bdev, opts);
+	rawio_dev_close(bdev);
+	rawio_dev_close(cdev);
+	return ret;
+}
+
+int rawio_cache_open_path(struct rawio_cache **out, const char *cache_path,
+			  const char *backing_path, const struct rawio_cache_opts *opts)
+{
+	struct rawio_dev *cdev, *bdev;
+	int ret;
+
+	*out = NULL;
+	if (opts && opts->size < sizeof(*opts))
+		return -EINVAL;
+	ret = cache_open_devs(cache_path, backing_path, opts && opts->read_only,
+			      opts ? opts->errbuf : NULL, opts ? opts->errbuf_len : 0, &cdev,
+			      &bdev);
+	if (ret)
+		return ret;
+	ret = rawio_cache_open(out, cdev, bdev, opts);
+	if (ret) {
+		rawio_dev_close(bdev);
+		rawio_dev_close(cdev);
+		return ret;
+	}
+	(*out)->own_devs = true;
+	return 0;
+}
+
+int rawio_cache_check_path(const char *cache_path, const char *backing_path,
+			   const struct rawio_cache_opts *opts, char *report, size_t report_len)
+{
+	struct rawio_dev *cdev, *bdev;
+	int ret;
+
+	if (opts && opts->size < sizeof(*opts))
+		return -EINVAL;
+	ret = cache_open_devs(cache_path, backing_path, true, opts ? opts->errbuf : NULL,
+			      opts ? opts->errbuf_len : 0, &cdev, &bdev);
+	if (ret)
+		return ret;
+	ret = rawio_cache_check(cdev, bdev, opts, report, report_len);
+	rawio_dev_close(bdev);
+	rawio_dev_close(cdev);
+	return ret;
+}
