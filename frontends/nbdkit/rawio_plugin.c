@@ -1,0 +1,818 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nbdkit-rawio-plugin: any rawio device served over NBD (docs/frontend.md).
+ *
+ *   nbdkit rawio dev=PATH|mem:SIZE [engine=E] [throttle=SPEC]
+ *   nbdkit rawio cache=PATH backing=PATH [cache-engine=E] [backing-engine=E]
+ *          [cache-throttle=SPEC] [backing-throttle=SPEC] [buffers=N] [batch=N]
+ *          [TUNABLE=VALUE ...] [socket=CTL_SOCKET]
+ *
+ * The device is global to the plugin and opened once, in .after_fork (the
+ * cache starts threads, which must not predate nbdkit's fork); .open per
+ * connection only hands out a pointer. Thread model PARALLEL: a plain device
+ * is driven through a pool of engine contexts (one per request in flight,
+ * since a context serves one thread at a time); the cache is thread-safe.
+ *
+ * Requests not aligned to the logical block are split into an aligned middle
+ * and read-modify-write head and tail blocks; each RMW holds a lock for its
+ * block (striped), so two RMWs of one block never lose an update.
+ */
+#define NBDKIT_API_VERSION 2
+#include <nbdkit-plugin.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rawio/cache.h>
+#include <rawio/rawio.h>
+
+#define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
+
+#define RP_CHUNK     (1u << 20) /* bounce buffers, zero buffer, I/O split */
+#define RP_MAX_BLOCK (32u << 20)
+#define RP_LOCKS     256u
+#define RP_SECTOR    512u
+
+/* How one device is driven: an engine, optionally behind an emulated slow device. */
+struct rp_dev {
+	const char *path;
+	const char *engine;
+	const char *throttle;
+	struct rawio_dev *dev;
+	struct rawio_throttle *thr;
+	struct rawio_engine_opts eo;
+	const char *open_engine;
+};
+
+/* An engine context and its bounce buffer; idle ones wait in the pool. */
+struct rp_ctx {
+	struct rawio_engine *e;
+	void *bounce; /* RP_CHUNK bytes, aligned for the device */
+	struct rp_ctx *next;
+};
+
+static struct {
+	/* configuration */
+	struct rp_dev d;      /* dev= */
+	struct rp_dev c, b;   /* cache=, backing= */
+	const char *ctl_path; /* socket= */
+	unsigned buffers;
+	struct rawio_cache_tunables tun;
+	struct {
+		const char *name;
+		uint64_t value;
+	} sets[16];
+	unsigned nr_sets;
+
+	/* state, from .after_fork to .cleanup */
+	bool open;
+	struct rawio_cache *cache;
+	struct rawio_cache_ctl *ctl;
+	const char *name; /* path named in errors */
+	uint64_t size;
+	uint32_t align;	     /* logical block: RMW below it */
+	uint32_t preferred;  /* physical block or optimal I/O */
+	bool fua_native;     /* the engine does FUA writes (else write + fdatasync) */
+	bool discard_zeroes; /* a discard reads back as zeroes (mem, files) */
+	bool can_trim;
+	void *zeroes; /* RP_CHUNK of zeroes, shared (never written) */
+	pthread_mutex_t pool_lock;
+	struct rp_ctx *idle;
+	struct rp_ctx *all[1024];
+	unsigned nr_ctx;
+	pthread_mutex_t locks[RP_LOCKS];
+} rp = { .pool_lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void rp_error(int err, const char *what, uint64_t len, uint64_t off)
+{
+	nbdkit_error("%s: %s of %" PRIu64 " bytes at offset %" PRIu64 ": %s", rp.name, what, len,
+		     off, rawio_strerror(err));
+	nbdkit_set_error(err < 0 ? -err : err);
+}
+
+/* ---- configuration ---- */
+
+static void rp_load(void)
+{
+	rawio_cache_default_tunables(&rp.tun);
+	for (unsigned i = 0; i < RP_LOCKS; i++)
+		pthread_mutex_init(&rp.locks[i], NULL);
+}
+
+static bool rp_is_tunable(const char *key)
+{
+	for (const char *const *n = rawio_cache_tunable_names(); *n; n++)
+		if (!strcmp(*n, key))
+			return true;
+	return false;
+}
+
+static int rp_config(const char *key, const char *value)
+{
+	struct {
+		const char *key;
+		const char **val;
+	} strs[] = {
+		{ "dev", &rp.d.path },
+		{ "engine", &rp.d.engine },
+		{ "throttle", &rp.d.throttle },
+		{ "cache", &rp.c.path },
+		{ "backing", &rp.b.path },
+		{ "cache-engine", &rp.c.engine },
+		{ "backing-engine", &rp.b.engine },
+		{ "cache-throttle", &rp.c.throttle },
+		{ "backing-throttle", &rp.b.throttle },
+		{ "socket", &rp.ctl_path },
+	};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		if (strcmp(key, strs[i].key))
+			continue;
+		/* nbdkit keeps VALUE for the plugin's life: no copy needed. */
+		*strs[i].val = value;
+		return 0;
+	}
+	if (!strcmp(key, "buffers"))
+		return nbdkit_parse_unsigned("buffers", value, &rp.buffers);
+	if (!strcmp(key, "batch") || rp_is_tunable(key)) {
+		uint64_t v;
+
+		if (nbdkit_parse_uint64_t(key, value, &v))
+			return -1;
+		if (rp.nr_sets == sizeof(rp.sets) / sizeof(rp.sets[0])) {
+			nbdkit_error("too many tunables");
+			return -1;
+		}
+		rp.sets[rp.nr_sets].name = strcmp(key, "batch") ? key : "nr_batched_migration";
+		rp.sets[rp.nr_sets++].value = v;
+		return 0;
+	}
+	nbdkit_error("unknown parameter '%s' (nbdkit rawio --help)", key);
+	return -1;
+}
+
+static int rp_config_complete(void)
+{
+	if (rp.d.path && (rp.c.path || rp.b.path)) {
+		nbdkit_error("dev= and cache=/backing= exclude each other");
+		return -1;
+	}
+	if (!rp.d.path && !(rp.c.path && rp.b.path)) {
+		nbdkit_error("give dev=PATH|mem:SIZE, or cache=PATH and backing=PATH");
+		return -1;
+	}
+	if (rp.d.path && (rp.ctl_path || rp.nr_sets || rp.buffers)) {
+		nbdkit_error("socket=, buffers= and cache tunables need cache= and backing=");
+		return -1;
+	}
+	return 0;
+}
+
+#define rp_config_help                                                                             \
+	"dev=PATH|mem:SIZE        a plain device (file, block device, RAM)\n"                      \
+	"engine=E throttle=SPEC   its engine (default sync; mem for mem:) and an emulated disk\n"  \
+	"cache=PATH backing=PATH  the write-back cache (rawio cache format first)\n"               \
+	"cache-engine= backing-engine= cache-throttle= backing-throttle= buffers= batch=\n"        \
+	"TUNABLE=VALUE            allow_migrate, nr_batched_migration, ... (rawio cache --help)\n" \
+	"socket=PATH              the cache's control socket (rawio cache set/get/stat)"
+
+/* ---- opening ---- */
+
+/* DEF_ENGINE: the engine when none is named (NULL: the cache's own default). */
+static int rp_dev_open(struct rp_dev *d, const char *def_engine)
+{
+	struct rawio_dev_opts o = { .size = sizeof(o) };
+	const struct rawio_dev_info *info;
+	char err[512] = "";
+	int ret;
+
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	ret = rawio_dev_open(&d->dev, d->path, &o);
+	if (ret) {
+		nbdkit_error("%s", err[0] ? err : rawio_strerror(ret));
+		return ret;
+	}
+	info = rawio_dev_info(d->dev);
+	d->eo = (struct rawio_engine_opts){ .size = sizeof(d->eo) };
+	d->open_engine = d->engine;
+	if (d->throttle) {
+		struct rawio_throttle_params p;
+
+		if (rawio_throttle_parse(d->throttle, &p)) {
+			nbdkit_error("'%s' is not a throttle spec (hdd, ssd, "
+				     "iops=N,bw=SIZE,seek=T,flush=T)",
+				     d->throttle);
+			return -EINVAL;
+		}
+		ret = rawio_throttle_new(&d->thr, &p);
+		if (ret)
+			return ret;
+		d->eo.throttle = d->thr;
+		d->eo.lower = d->engine			    ? d->engine
+			      : info->kind == RAWIO_DEV_MEM ? "mem"
+			      : def_engine		    ? def_engine
+							    : "uring";
+		d->open_engine = "throttle";
+	} else if (!d->open_engine && def_engine) {
+		d->open_engine = info->kind == RAWIO_DEV_MEM ? "mem" : def_engine;
+	}
+	return 0;
+}
+
+static void rp_dev_close(struct rp_dev *d)
+{
+	rawio_dev_close(d->dev);
+	rawio_throttle_free(d->thr);
+	d->dev = NULL;
+	d->thr = NULL;
+}
+
+static int rp_open_cache(void)
+{
+	struct rawio_cache_opts o = { .size = sizeof(o) };
+	char err[512] = "";
+	int ret;
+
+	o.cache_engine = rp.c.open_engine; /* NULL: the cache's own default */
+	o.cache_engine_opts = &rp.c.eo;
+	o.backing_engine = rp.b.open_engine;
+	o.backing_engine_opts = &rp.b.eo;
+	o.tunables = &rp.tun;
+	o.nr_buffers = rp.buffers;
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	ret = rawio_cache_open(&rp.cache, rp.c.dev, rp.b.dev, &o);
+	if (ret) {
+		nbdkit_error("%s", err[0] ? err : rawio_strerror(ret));
+		return ret;
+	}
+	for (unsigned i = 0; i < rp.nr_sets; i++) {
+		ret = rawio_cache_set(rp.cache, rp.sets[i].name, rp.sets[i].value);
+		if (ret) {
+			nbdkit_error("%s=%" PRIu64 ": %s", rp.sets[i].name, rp.sets[i].value,
+				     ret == -ERANGE ? "out of range" : rawio_strerror(ret));
+			return ret;
+		}
+	}
+	if (rp.ctl_path) {
+		ret = rawio_cache_ctl_start(&rp.ctl, rp.cache, rp.ctl_path);
+		if (ret) {
+			nbdkit_error("%s: %s", rp.ctl_path,
+				     ret == -EADDRINUSE ? "another server listens there"
+							: rawio_strerror(ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static struct rp_ctx *rp_ctx_get(int *err);
+static void rp_ctx_put(struct rp_ctx *x);
+
+static int rp_after_fork(void)
+{
+	struct rawio_cache_stat st;
+	int ret;
+
+	if (rp.d.path) {
+		const struct rawio_dev_info *info;
+		struct rp_ctx *x;
+
+		ret = rp_dev_open(&rp.d, "sync");
+		if (ret)
+			return -1;
+		info = rawio_dev_info(rp.d.dev);
+		rp.name = rp.d.path;
+		rp.size = info->size;
+		rp.align = info->offset_align ? info->offset_align : RP_SECTOR;
+		rp.preferred =
+			info->physical_block_size > rp.align ? info->physical_block_size : rp.align;
+		if (rp.preferred < 4096)
+			rp.preferred = 4096;
+		rp.discard_zeroes = info->kind == RAWIO_DEV_MEM || info->kind == RAWIO_DEV_FILE;
+		rp.can_trim = info->kind == RAWIO_DEV_MEM || info->kind == RAWIO_DEV_FILE ||
+			      info->discard;
+		/* One context now: the engine's errors surface at start, not at first I/O. */
+		x = rp_ctx_get(&ret);
+		if (!x)
+			return -1;
+		rp.fua_native = rawio_engine_caps(x->e) & RAWIO_CAP_FUA;
+		rp_ctx_put(x);
+	} else {
+		if (rp_dev_open(&rp.c, NULL) || rp_dev_open(&rp.b, NULL))
+			return -1;
+		if (rp_open_cache())
+			return -1;
+		rawio_cache_stat(rp.cache, &st);
+		rp.name = rp.c.path;
+		rp.size = st.size;
+		rp.align = RP_SECTOR; /* the cache's atomic unit */
+		rp.preferred = 4096;  /* its block: smaller writes merge with older data */
+		rp.fua_native = true;
+		rp.can_trim = true;
+	}
+	rp.zeroes = rawio_buf_alloc(RP_CHUNK, 4096);
+	if (!rp.zeroes) {
+		nbdkit_error("out of memory");
+		return -1;
+	}
+	rp.open = true;
+	nbdkit_debug("rawio: %s, %" PRIu64 " bytes, block %u/%u", rp.name, rp.size, rp.align,
+		     rp.preferred);
+	return 0;
+}
+
+/*
+ * Every acknowledged write durable, the cache closed cleanly. nbdkit calls
+ * this once every connection has closed (SIGINT, SIGTERM, or a client that
+ * asked for the server to exit); .unload repeats it in case it did not.
+ */
+static void rp_cleanup(void)
+{
+	int ret;
+
+	if (rp.ctl)
+		rawio_cache_ctl_stop(rp.ctl);
+	rp.ctl = NULL;
+	if (rp.cache) {
+		ret = rawio_cache_close(rp.cache);
+		if (ret)
+			nbdkit_error("%s: close: %s: writes may be lost", rp.c.path,
+				     rawio_strerror(ret));
+		rp.cache = NULL;
+	}
+	if (rp.d.dev && rp.nr_ctx) {
+		struct rawio_req r = { .op = RAWIO_OP_FDATASYNC };
+		const struct rawio_dev_info *info = rawio_dev_info(rp.d.dev);
+
+		if (info->kind != RAWIO_DEV_MEM) {
+			int64_t res = rawio_engine_run1(rp.all[0]->e, &r);
+
+			if (res < 0)
+				nbdkit_error("%s: fdatasync: %s", rp.d.path,
+					     rawio_strerror((int)res));
+		}
+	}
+	for (unsigned i = 0; i < rp.nr_ctx; i++) {
+		rawio_engine_close(rp.all[i]->e);
+		rawio_buf_free(rp.all[i]->bounce);
+		free(rp.all[i]);
+	}
+	rp.nr_ctx = 0;
+	rp.idle = NULL;
+	rp_dev_close(&rp.d);
+	rp_dev_close(&rp.c);
+	rp_dev_close(&rp.b);
+	rawio_buf_free(rp.zeroes);
+	rp.zeroes = NULL;
+	rp.open = false;
+}
+
+static void rp_unload(void)
+{
+	rp_cleanup();
+}
+
+static void *rp_open(int readonly)
+{
+	if (!rp.open) {
+		nbdkit_error("rawio: device not open");
+		return NULL;
+	}
+	return &rp;
+}
+
+/* ---- the engine pool (plain devices) ---- */
+
+static struct rp_ctx *rp_ctx_get(int *err)
+{
+	struct rawio_engine_opts eo = rp.d.eo;
+	struct rp_ctx *x;
+	int ret;
+
+	pthread_mutex_lock(&rp.pool_lock);
+	x = rp.idle;
+	if (x) {
+		rp.idle = x->next;
+		pthread_mutex_unlock(&rp.pool_lock);
+		return x;
+	}
+	if (rp.nr_ctx == sizeof(rp.all) / sizeof(rp.all[0])) {
+		pthread_mutex_unlock(&rp.pool_lock);
+		*err = -EBUSY;
+		return NULL;
+	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		pthread_mutex_unlock(&rp.pool_lock);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	eo.queue_depth = 1; /* one request at a time per context */
+	ret = rawio_engine_open(&x->e, rp.d.open_engine, rp.d.dev, &eo);
+	if (!ret) {
+		x->bounce = rawio_dev_buf_alloc(rp.d.dev, RP_CHUNK);
+		if (!x->bounce)
+			ret = -ENOMEM;
+	}
+	if (ret) {
+		pthread_mutex_unlock(&rp.pool_lock);
+		nbdkit_error("%s: engine %s: %s", rp.d.path, rp.d.open_engine, rawio_strerror(ret));
+		rawio_engine_close(x->e);
+		free(x);
+		*err = ret;
+		return NULL;
+	}
+	rp.all[rp.nr_ctx++] = x;
+	pthread_mutex_unlock(&rp.pool_lock);
+	return x;
+}
+
+static void rp_ctx_put(struct rp_ctx *x)
+{
+	pthread_mutex_lock(&rp.pool_lock);
+	x->next = rp.idle;
+	rp.idle = x;
+	pthread_mutex_unlock(&rp.pool_lock);
+}
+
+/* One request on the device; LEN <= RP_CHUNK unless BUF is aligned. */
+static int rp_dev_io(struct rp_ctx *x, uint8_t op, void *buf, uint64_t len, uint64_t off,
+		     unsigned flags)
+{
+	struct rawio_req r = { .op = op, .flags = flags, .buf = buf, .len = len, .off = off };
+	int64_t res = rawio_engine_run1(x->e, &r);
+
+	if (res < 0)
+		return (int)res;
+	if ((op == RAWIO_OP_READ || op == RAWIO_OP_WRITE) && (uint64_t)res != len)
+		return -EIO; /* the engine completes short transfers; short here is the end */
+	return 0;
+}
+
+/* ---- aligned I/O: OFF and LEN multiples of rp.align, BUF anywhere ---- */
+
+static int rp_read_aligned(void *buf, uint64_t len, uint64_t off)
+{
+	struct rp_ctx *x;
+	int ret = 0;
+
+	if (rp.cache)
+		return rawio_cache_read(rp.cache, buf, len, off);
+	x = rp_ctx_get(&ret);
+	if (!x)
+		return ret;
+	if (!rawio_dev_check_io(rp.d.dev, buf, len, off)) {
+		ret = rp_dev_io(x, RAWIO_OP_READ, buf, len, off, 0);
+	} else {
+		for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
+			uint64_t n = len - done < RP_CHUNK ? len - done : RP_CHUNK;
+
+			ret = rp_dev_io(x, RAWIO_OP_READ, x->bounce, n, off + done, 0);
+			if (!ret)
+				memcpy((char *)buf + done, x->bounce, n);
+		}
+	}
+	rp_ctx_put(x);
+	return ret;
+}
+
+static int rp_write_aligned(const void *buf, uint64_t len, uint64_t off, bool fua)
+{
+	unsigned flags = fua && rp.fua_native ? RAWIO_REQ_FUA : 0;
+	struct rp_ctx *x;
+	int ret = 0;
+
+	if (rp.cache)
+		return rawio_cache_write(rp.cache, buf, len, off, fua ? RAWIO_CACHE_FUA : 0);
+	x = rp_ctx_get(&ret);
+	if (!x)
+		return ret;
+	if (!rawio_dev_check_io(rp.d.dev, buf, len, off)) {
+		ret = rp_dev_io(x, RAWIO_OP_WRITE, (void *)buf, len, off, flags);
+	} else {
+		for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
+			uint64_t n = len - done < RP_CHUNK ? len - done : RP_CHUNK;
+
+			memcpy(x->bounce, (const char *)buf + done, n);
+			ret = rp_dev_io(x, RAWIO_OP_WRITE, x->bounce, n, off + done, flags);
+		}
+	}
+	if (!ret && fua && !rp.fua_native)
+		ret = rp_dev_io(x, RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
+	rp_ctx_put(x);
+	return ret;
+}
+
+static int rp_discard_aligned(uint64_t len, uint64_t off)
+{
+	struct rp_ctx *x;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (rp.cache)
+		return rawio_cache_discard(rp.cache, off, len);
+	x = rp_ctx_get(&ret);
+	if (!x)
+		return ret;
+	ret = rp_dev_io(x, RAWIO_OP_DISCARD, NULL, len, off, 0);
+	rp_ctx_put(x);
+	return ret;
+}
+
+/* ---- any alignment ---- */
+
+static pthread_mutex_t *rp_block_lock(uint64_t block)
+{
+	return &rp.locks[(block * 0x9e3779b97f4a7c15ull) >> 56];
+}
+
+/*
+ * Read-modify-write of one logical block: LEN bytes from SRC (NULL: zeroes) at
+ * byte SKIP of the block at BLOCK_OFF. The block's lock makes two RMWs of the
+ * same block serial, so neither writes back bytes the other changed.
+ */
+static int rp_rmw(uint64_t block_off, uint32_t skip, const void *src, uint32_t len, bool fua)
+{
+	pthread_mutex_t *lock = rp_block_lock(block_off / rp.align);
+	char stack[4096], *blk = stack;
+	int ret;
+
+	if (rp.align > sizeof(stack)) {
+		blk = malloc(rp.align);
+		if (!blk)
+			return -ENOMEM;
+	}
+	pthread_mutex_lock(lock);
+	ret = rp_read_aligned(blk, rp.align, block_off);
+	if (!ret) {
+		if (src)
+			memcpy(blk + skip, src, len);
+		else
+			memset(blk + skip, 0, len);
+		ret = rp_write_aligned(blk, rp.align, block_off, fua);
+	}
+	pthread_mutex_unlock(lock);
+	if (blk != stack)
+		free(blk);
+	return ret;
+}
+
+/* Write (SRC NULL: zeroes) LEN bytes at OFF, any alignment. */
+static int rp_write_any(const char *src, uint64_t len, uint64_t off, bool fua, bool zero)
+{
+	uint64_t a = rp.align, head = off % a;
+	int ret;
+
+	if (head) {
+		uint64_t n = a - head < len ? a - head : len;
+
+		ret = rp_rmw(off - head, (uint32_t)head, zero ? NULL : src, (uint32_t)n, fua);
+		if (ret)
+			return ret;
+		off += n;
+		len -= n;
+		if (!zero)
+			src += n;
+	}
+	if (len >= a) {
+		uint64_t mid = len - len % a;
+
+		if (!zero) {
+			ret = rp_write_aligned(src, mid, off, fua);
+			src += mid;
+		} else {
+			ret = 0;
+			for (uint64_t done = 0; !ret && done < mid; done += RP_CHUNK)
+				ret = rp_write_aligned(
+					rp.zeroes, mid - done < RP_CHUNK ? mid - done : RP_CHUNK,
+					off + done, fua);
+		}
+		if (ret)
+			return ret;
+		off += mid;
+		len -= mid;
+	}
+	if (len)
+		return rp_rmw(off, 0, zero ? NULL : src, (uint32_t)len, fua);
+	return 0;
+}
+
+/* ---- callbacks ---- */
+
+static int64_t rp_get_size(void *h)
+{
+	return (int64_t)rp.size;
+}
+
+static int rp_block_size(void *h, uint32_t *minimum, uint32_t *preferred, uint32_t *maximum)
+{
+	*minimum = rp.align;
+	*preferred = rp.preferred;
+	*maximum = RP_MAX_BLOCK;
+	return 0;
+}
+
+static int rp_pread(void *h, void *buf, uint32_t count, uint64_t offset, uint32_t flags)
+{
+	uint64_t a = rp.align, start = offset - offset % a;
+	uint64_t end = (offset + count + a - 1) / a * a;
+	char *tmp;
+	int ret;
+
+	if (offset % a == 0 && count % a == 0) {
+		ret = rp_read_aligned(buf, count, offset);
+	} else {
+		/* Read the covering blocks and copy out the part asked for. */
+		tmp = malloc(end - start);
+		if (!tmp) {
+			rp_error(-ENOMEM, "read", count, offset);
+			return -1;
+		}
+		ret = rp_read_aligned(tmp, end - start, start);
+		if (!ret)
+			memcpy(buf, tmp + (offset - start), count);
+		free(tmp);
+	}
+	if (ret) {
+		rp_error(ret, "read", count, offset);
+		return -1;
+	}
+	return 0;
+}
+
+static int rp_pwrite(void *h, const void *buf, uint32_t count, uint64_t offset, uint32_t flags)
+{
+	int ret = rp_write_any(buf, count, offset, flags & NBDKIT_FLAG_FUA, false);
+
+	if (ret) {
+		rp_error(ret, "write", count, offset);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A flush makes every write completed before it durable, whichever connection
+ * sent it: the cache's flush covers every write that returned, and fdatasync
+ * covers every write the file saw. That is what can_multi_conn promises.
+ */
+static int rp_flush(void *h, uint32_t flags)
+{
+	struct rp_ctx *x;
+	int ret = 0;
+
+	if (rp.cache) {
+		ret = rawio_cache_flush(rp.cache);
+	} else {
+		x = rp_ctx_get(&ret);
+		if (x) {
+			ret = rp_dev_io(x, RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
+			rp_ctx_put(x);
+		}
+	}
+	if (ret) {
+		rp_error(ret, "flush", 0, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Trim is advisory: only whole logical blocks inside the range are discarded. */
+static int rp_trim(void *h, uint32_t count, uint64_t offset, uint32_t flags)
+{
+	uint64_t a = rp.align, first = (offset + a - 1) / a * a, last = (offset + count) / a * a;
+	int ret = 0;
+
+	if (first < last)
+		ret = rp_discard_aligned(last - first, first);
+	if (!ret && (flags & NBDKIT_FLAG_FUA))
+		ret = rp_flush(h, 0) ? -EIO : 0;
+	if (ret) {
+		rp_error(ret, "trim", count, offset);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Zero: where a discard reads back as zeroes (RAM devices, punched holes in
+ * files), the aligned middle is discarded and only the edges are written;
+ * elsewhere (the cache, whose discard may leave old data; block devices)
+ * zeroes are written from one shared buffer, never allocated per request.
+ */
+static int rp_zero(void *h, uint32_t count, uint64_t offset, uint32_t flags)
+{
+	uint64_t a = rp.align, first = (offset + a - 1) / a * a, last = (offset + count) / a * a;
+	bool fua = flags & NBDKIT_FLAG_FUA;
+	int ret = 0;
+
+	if (!rp.discard_zeroes || first >= last) {
+		if (flags & NBDKIT_FLAG_FAST_ZERO) {
+			nbdkit_set_error(ENOTSUP);
+			return -1;
+		}
+		ret = rp_write_any(NULL, count, offset, fua, true);
+	} else {
+		if (first > offset)
+			ret = rp_write_any(NULL, first - offset, offset, false, true);
+		if (!ret)
+			ret = rp_discard_aligned(last - first, first);
+		if (!ret && offset + count > last)
+			ret = rp_write_any(NULL, offset + count - last, last, false, true);
+		if (!ret && fua)
+			ret = rp_flush(h, 0) ? -EIO : 0;
+	}
+	if (ret) {
+		rp_error(ret, "zero", count, offset);
+		return -1;
+	}
+	return 0;
+}
+
+static int rp_can_write(void *h)
+{
+	return 1;
+}
+
+static int rp_can_flush(void *h)
+{
+	return 1;
+}
+
+static int rp_can_multi_conn(void *h)
+{
+	return 1;
+}
+
+static int rp_can_fua(void *h)
+{
+	return NBDKIT_FUA_NATIVE;
+}
+
+static int rp_can_trim(void *h)
+{
+	return rp.can_trim;
+}
+
+static int rp_can_zero(void *h)
+{
+	return 1;
+}
+
+static int rp_can_fast_zero(void *h)
+{
+	return rp.discard_zeroes;
+}
+
+static int rp_is_rotational(void *h)
+{
+	const struct rawio_dev_info *info;
+
+	if (rp.cache)
+		return 0;
+	info = rawio_dev_info(rp.d.dev);
+	return info->rotational == 1 || rp.d.thr;
+}
+
+static struct nbdkit_plugin plugin = {
+	.name = "rawio",
+	.longname = "rawio: a rawio device or write-back cache",
+	.version = RAWIO_VERSION,
+	.description = "Serves a rawio device (file, block device, mem:SIZE) or a rawio "
+		       "write-back cache over NBD.",
+	.load = rp_load,
+	.unload = rp_unload,
+	.config = rp_config,
+	.config_complete = rp_config_complete,
+	.config_help = rp_config_help,
+	.magic_config_key = "dev",
+	.after_fork = rp_after_fork,
+	.cleanup = rp_cleanup,
+	.open = rp_open,
+	.get_size = rp_get_size,
+	.block_size = rp_block_size,
+	.can_write = rp_can_write,
+	.can_flush = rp_can_flush,
+	.can_multi_conn = rp_can_multi_conn,
+	.can_fua = rp_can_fua,
+	.can_trim = rp_can_trim,
+	.can_zero = rp_can_zero,
+	.can_fast_zero = rp_can_fast_zero,
+	.is_rotational = rp_is_rotational,
+	.pread = rp_pread,
+	.pwrite = rp_pwrite,
+	.flush = rp_flush,
+	.trim = rp_trim,
+	.zero = rp_zero,
+	.errno_is_preserved = 0,
+};
+
+NBDKIT_REGISTER_PLUGIN(plugin)
