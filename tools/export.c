@@ -57,7 +57,7 @@ static sigset_t export_sigs(void)
 
 /*
  * Fork and exec ARGV in a process group of its own with signals unblocked.
- * OUT_FD >= 0 becomes its stdout. Returns the pid or -errno.
+ * OUT_FD >= 0 becomes its stdout and stderr. Returns the pid or -errno.
  */
 static pid_t export_spawn(char *const argv[], const char *preload, int out_fd)
 {
@@ -71,8 +71,10 @@ static pid_t export_spawn(char *const argv[], const char *preload, int out_fd)
 	setpgid(0, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (out_fd >= 0)
+	if (out_fd >= 0) {
 		dup2(out_fd, STDOUT_FILENO);
+		dup2(out_fd, STDERR_FILENO);
+	}
 	if (preload) {
 		setenv("LD_PRELOAD", preload, 1);
 		setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
@@ -82,8 +84,7 @@ static pid_t export_spawn(char *const argv[], const char *preload, int out_fd)
 	_exit(127);
 }
 
-/* Run ARGV to completion; its stdout (trailing newline dropped) into OUT. Returns exit code. */
-static int export_run(char *const argv[], char *out, size_t out_len)
+int export_run(char *const argv[], char *out, size_t out_len)
 {
 	int fds[2], status = 0;
 	ssize_t n, got = 0;
@@ -91,7 +92,7 @@ static int export_run(char *const argv[], char *out, size_t out_len)
 
 	if (pipe(fds))
 		return -errno;
-	pid = export_spawn(argv, NULL, fds[1]);
+	pid = export_spawn(argv, NULL, out ? fds[1] : -1);
 	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
@@ -192,6 +193,7 @@ int export_start(struct export *x, const struct export_opts *o, char *err, size_
 	memset(x, 0, sizeof(*x));
 	x->nbdkit = x->nbdfuse = -1;
 	x->nbdkit_status = -1;
+	pthread_sigmask(SIG_SETMASK, NULL, &x->old_mask);
 	/* /tmp, not $TMPDIR: a unix socket path must stay under 108 bytes. */
 	snprintf(x->dir, sizeof(x->dir), "/tmp/rawio-export.XXXXXX");
 	if (!mkdtemp(x->dir)) {
@@ -201,7 +203,7 @@ int export_start(struct export *x, const struct export_opts *o, char *err, size_
 		return ret;
 	}
 	/* Signals arrive through export_wait; children unblock them. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_sigmask(SIG_BLOCK, &set, &x->old_mask);
 
 	argv[n++] = "nbdkit";
 	argv[n++] = "--foreground";
@@ -435,5 +437,6 @@ int export_stop(struct export *x, char *err, size_t err_len)
 		rmdir(x->dir);
 		x->dir[0] = '\0';
 	}
+	pthread_sigmask(SIG_SETMASK, &x->old_mask, NULL);
 	return ret;
 }

@@ -17,6 +17,7 @@
 #define RAWIO_TOOLS_EXPORT_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -39,10 +40,15 @@ struct export
 	pid_t nbdkit, nbdfuse;
 	int nbdkit_status; /* wait status once reaped, else -1 */
 	bool own_socket;
+	sigset_t old_mask; /* the caller's signal mask, restored by export_stop */
 };
 
 /* The plugin: $RAWIO_NBDKIT_PLUGIN, beside the build tree's rawio, installed, or "rawio". */
 const char *export_plugin_path(char *buf, size_t len);
+
+/* Run ARGV (PATH searched) to completion; stdout and stderr, trailing newline dropped, into OUT
+ * (may be NULL). Returns its exit code (128 + signal when killed) or -errno. */
+int export_run(char *const argv[], char *out, size_t out_len);
 
 /* Start nbdkit and wait until it accepts connections (its pid file). */
 int export_start(struct export *x, const struct export_opts *o, char *err, size_t err_len);
