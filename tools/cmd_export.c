@@ -35,7 +35,7 @@ static void export_usage(FILE *f)
 		"  --engine E, --throttle SPEC             the device's engine (default sync)\n"
 		"  --cache-engine E, --backing-engine E, --cache-throttle SPEC,\n"
 		"  --backing-throttle SPEC, --buffers N, --batch N   as rawio cache takes them\n"
-		"  --set NAME=VALUE     a cache tunable at start (rawio cache --help)\n"
+		"  --set KEY=VALUE      a plugin parameter, e.g. a cache tunable (rawio cache --help)\n"
 		"  --ctl-socket PATH    the cache's control socket (rawio cache set/get/stat)\n"
 		"  --verbose            nbdkit --verbose\n"
 		"example, from an empty directory to a mounted ext4 (as root):\n"
@@ -124,7 +124,7 @@ int cmd_export(int argc, char **argv)
 			char *eq = strchr(optarg, '=');
 
 			if (!eq || eq == optarg) {
-				cli_err("--set %s: expected NAME=VALUE", optarg);
+				cli_err("--set %s: expected KEY=VALUE", optarg);
 				return 2;
 			}
 			if (np >= EX_MAX_PARAMS)

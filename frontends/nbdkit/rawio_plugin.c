@@ -61,6 +61,8 @@ static struct {
 	struct rp_dev d;      /* dev= */
 	struct rp_dev c, b;   /* cache=, backing= */
 	const char *ctl_path; /* socket= */
+	const char *fault;    /* cache-fault=SEED:FLUSH (tests: a power cut) */
+	struct rawio_fault_model *model;
 	unsigned buffers;
 	struct rawio_cache_tunables tun;
 	struct {
@@ -128,6 +130,7 @@ static int rp_config(const char *key, const char *value)
 		{ "cache-throttle", &rp.c.throttle },
 		{ "backing-throttle", &rp.b.throttle },
 		{ "socket", &rp.ctl_path },
+		{ "cache-fault", &rp.fault },
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -166,8 +169,13 @@ static int rp_config_complete(void)
 		nbdkit_error("give dev=PATH|mem:SIZE, or cache=PATH and backing=PATH");
 		return -1;
 	}
-	if (rp.d.path && (rp.ctl_path || rp.nr_sets || rp.buffers)) {
-		nbdkit_error("socket=, buffers= and cache tunables need cache= and backing=");
+	if (rp.d.path && (rp.ctl_path || rp.nr_sets || rp.buffers || rp.fault)) {
+		nbdkit_error("socket=, buffers=, cache-fault= and cache tunables need cache= and "
+			     "backing=");
+		return -1;
+	}
+	if (rp.fault && rp.c.throttle) {
+		nbdkit_error("cache-fault= and cache-throttle= exclude each other");
 		return -1;
 	}
 	return 0;
@@ -179,7 +187,9 @@ static int rp_config_complete(void)
 	"cache=PATH backing=PATH  the write-back cache (rawio cache format first)\n"               \
 	"cache-engine= backing-engine= cache-throttle= backing-throttle= buffers= batch=\n"        \
 	"TUNABLE=VALUE            allow_migrate, nr_batched_migration, ... (rawio cache --help)\n" \
-	"socket=PATH              the cache's control socket (rawio cache set/get/stat)"
+	"socket=PATH              the cache's control socket (rawio cache set/get/stat)\n"         \
+	"cache-fault=SEED:N       tests: the cache device on the fault engine's volatile cache,\n" \
+	"                         the power cut at its Nth flush (docs/frontend.md)"
 
 /* ---- opening ---- */
 
@@ -233,12 +243,44 @@ static void rp_dev_close(struct rp_dev *d)
 	d->thr = NULL;
 }
 
+/*
+ * cache-fault=SEED:N: the cache device behind the fault engine with a volatile
+ * write cache model (include/rawio/engine.h) that pulls the plug at the
+ * device's Nth flush, keeping, losing or tearing what it holds by SEED. Every
+ * I/O after the cut fails, so nothing reaches the device afterwards: what a
+ * power cut leaves, for tests/frontend/fe_powercut.sh.
+ */
+static int rp_fault_setup(void)
+{
+	struct rawio_fault_model_opts mo = { .size = sizeof(mo), .cut = RAWIO_CUT_AT_FLUSH };
+	unsigned long long seed, n;
+	int ret;
+
+	if (sscanf(rp.fault, "%llu:%llu", &seed, &n) != 2 || !n) {
+		nbdkit_error("cache-fault=%s: expected SEED:N (N >= 1)", rp.fault);
+		return -EINVAL;
+	}
+	mo.seed = seed;
+	mo.cut_at = n;
+	ret = rawio_fault_model_new(&rp.model, &mo);
+	if (ret) {
+		nbdkit_error("cache-fault=%s: %s", rp.fault, rawio_strerror(ret));
+		return ret;
+	}
+	rp.c.eo.fault_model = rp.model;
+	rp.c.eo.lower = rp.c.engine ? rp.c.engine : "sync";
+	rp.c.open_engine = "fault";
+	return 0;
+}
+
 static int rp_open_cache(void)
 {
 	struct rawio_cache_opts o = { .size = sizeof(o) };
 	char err[512] = "";
 	int ret;
 
+	if (rp.fault && rp_fault_setup())
+		return -EINVAL;
 	o.cache_engine = rp.c.open_engine; /* NULL: the cache's own default */
 	o.cache_engine_opts = &rp.c.eo;
 	o.backing_engine = rp.b.open_engine;
@@ -369,6 +411,19 @@ static void rp_cleanup(void)
 	rp_dev_close(&rp.d);
 	rp_dev_close(&rp.c);
 	rp_dev_close(&rp.b);
+	if (rp.model) {
+		struct rawio_fault_model_stats fs;
+
+		/* Tests look for this line: a cut that never happened tests nothing. */
+		rawio_fault_model_stats(rp.model, &fs);
+		fprintf(stderr,
+			"nbdkit: rawio: cache-fault=%s: %s after %" PRIu64 " flushes; held "
+			"writes kept %" PRIu64 ", lost %" PRIu64 ", torn %" PRIu64 "\n",
+			rp.fault, fs.cut ? "power cut" : "no power cut", fs.flushes, fs.kept,
+			fs.lost, fs.torn_prefix + fs.torn_subset);
+	}
+	rawio_fault_model_free(rp.model);
+	rp.model = NULL;
 	rawio_buf_free(rp.zeroes);
 	rp.zeroes = NULL;
 	rp.open = false;
