@@ -56,9 +56,15 @@ detach() {
 	wait "$pid" || rc=$?
 	pid=""
 	[ "$rc" -eq 0 ] || { cat "$work/export.err" >&2; fail "rawio export exited $rc on SIG$1"; }
-	losetup "$dev" >/dev/null 2>&1 && fail "$dev still attached after SIG$1"
+	ours_attached "$tmp" && fail "$dev still attached after SIG$1"
 	[ ! -e "$tmp" ] || fail "$tmp left behind"
 	echo "ok: SIG$1: rawio export exited 0, $dev detached, $tmp removed"
+}
+
+# ours_attached DIR: $dev is (still) a loop device over a file under DIR. Other tests
+# may attach the same /dev/loopN as soon as it is free, so the name alone says nothing.
+ours_attached() {
+	losetup -n -O BACK-FILE "$dev" 2>/dev/null | grep -qF "$1"
 }
 
 fsck_clean() {
@@ -101,12 +107,14 @@ detach INT
 
 # nbdkit dies under an attached export: rawio export tears down and fails.
 attach mem:64m
+tmp=$(awk '/^uri: /{print $2}' "$work/export.out" | sed 's/.*socket=//; s#/nbd.sock##')
 nbdkit_pid=$(pgrep -P "$pid" -x nbdkit)
 kill -KILL "$nbdkit_pid"
 rc=0
 wait "$pid" || rc=$?
 pid=""
 [ "$rc" -ne 0 ] || fail "rawio export exited 0 after nbdkit was killed"
-losetup "$dev" >/dev/null 2>&1 && fail "$dev still attached after nbdkit died"
+ours_attached "$tmp" && fail "$dev still attached after nbdkit died"
+[ ! -e "$tmp" ] || fail "$tmp left behind after nbdkit died"
 grep -q "nbdkit exited" "$work/export.err" || { cat "$work/export.err" >&2; fail "no word on nbdkit"; }
 echo "ok: nbdkit killed: rawio export exited $rc and detached $dev"

@@ -60,13 +60,13 @@ detach() {
 }
 
 # The files the workload writes: 1 KiB .. 192 KiB of random bytes each.
-for i in $(seq 150); do
+for i in $(seq 100); do
 	head -c $(((i * 7919) % 196608 + 1024)) /dev/urandom >"$work/src/f$i"
 done
 
 run_seed() {
 	seed=$1
-	local n=$((seed * 2654435761 % 250 + 4)) i synced=0 rc
+	local n=$((seed * 2654435761 % 160 + 4)) i synced=0 rc
 	fresh_cache "$work" 64M 256M
 	attach "$work/cache.img" "$work/backing.img"
 	mkfs.ext4 -q "$dev"
@@ -76,7 +76,7 @@ run_seed() {
 	attach "$work/cache.img" "$work/backing.img" --set "cache-fault=$seed:$n"
 	: >"$work/synced"
 	if mount "$dev" "$mnt" 2>/dev/null; then
-		for i in $(seq 150); do
+		for i in $(seq 100); do
 			cp "$work/src/f$i" "$mnt/f$i" 2>/dev/null || break
 			sync "$mnt/f$i" 2>/dev/null || break
 			echo "$i" >>"$work/synced"
