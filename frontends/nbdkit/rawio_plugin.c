@@ -7,9 +7,10 @@
  *          [cache-throttle=SPEC] [backing-throttle=SPEC] [buffers=N] [batch=N]
  *          [TUNABLE=VALUE ...] [socket=CTL_SOCKET]
  *
- * The device is global to the plugin and opened once, in .after_fork (the
- * cache starts threads, which must not predate nbdkit's fork); .open per
- * connection only hands out a pointer. Thread model PARALLEL: a plain device
+ * The device is global to the plugin and opened once: files in .get_ready
+ * (so that errors come before nbdkit writes its pid file), engines and the
+ * cache's workers in .after_fork (threads must not predate nbdkit's fork);
+ * .open per connection only hands out a pointer. Thread model PARALLEL: a plain device
  * is driven through a pool of engine contexts (one per request in flight,
  * since a context serves one thread at a time); the cache is thread-safe.
  *
@@ -317,6 +318,35 @@ static int rp_open_cache(void)
 static struct rp_ctx *rp_ctx_get(int *err);
 static void rp_ctx_put(struct rp_ctx *x);
 
+/*
+ * Before nbdkit writes its pid file and accepts connections: open the devices
+ * and, for a cache, recover it read-only once, so that a missing file or an
+ * unformatted cache fails nbdkit before anyone (rawio export) takes it as
+ * serving. Nothing here starts a thread: nbdkit may still fork.
+ */
+static int rp_get_ready(void)
+{
+	struct rawio_cache_opts o = { .size = sizeof(o), .read_only = true };
+	struct rawio_cache *c = NULL;
+	char err[512] = "";
+	int ret;
+
+	if (rp.d.path)
+		return rp_dev_open(&rp.d, "sync") ? -1 : 0;
+	if (rp_dev_open(&rp.c, NULL) || rp_dev_open(&rp.b, NULL))
+		return -1;
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	ret = rawio_cache_open(&c, rp.c.dev, rp.b.dev, &o);
+	if (ret) {
+		nbdkit_error("%s", err[0] ? err : rawio_strerror(ret));
+		return -1;
+	}
+	rawio_cache_close(c);
+	return 0;
+}
+
+/* The engines and the cache's workers: threads may start now. */
 static int rp_after_fork(void)
 {
 	struct rawio_cache_stat st;
@@ -326,9 +356,6 @@ static int rp_after_fork(void)
 		const struct rawio_dev_info *info;
 		struct rp_ctx *x;
 
-		ret = rp_dev_open(&rp.d, "sync");
-		if (ret)
-			return -1;
 		info = rawio_dev_info(rp.d.dev);
 		rp.name = rp.d.path;
 		rp.size = info->size;
@@ -347,8 +374,6 @@ static int rp_after_fork(void)
 		rp.fua_native = rawio_engine_caps(x->e) & RAWIO_CAP_FUA;
 		rp_ctx_put(x);
 	} else {
-		if (rp_dev_open(&rp.c, NULL) || rp_dev_open(&rp.b, NULL))
-			return -1;
 		if (rp_open_cache())
 			return -1;
 		rawio_cache_stat(rp.cache, &st);
@@ -849,6 +874,7 @@ static struct nbdkit_plugin plugin = {
 	.config_complete = rp_config_complete,
 	.config_help = rp_config_help,
 	.magic_config_key = "dev",
+	.get_ready = rp_get_ready,
 	.after_fork = rp_after_fork,
 	.cleanup = rp_cleanup,
 	.open = rp_open,
