@@ -35,7 +35,8 @@ static void export_usage(FILE *f)
 		"  --engine E, --throttle SPEC             the device's engine (default sync)\n"
 		"  --cache-engine E, --backing-engine E, --cache-throttle SPEC,\n"
 		"  --backing-throttle SPEC, --buffers N, --batch N   as rawio cache takes them\n"
-		"  --set KEY=VALUE      a plugin parameter, e.g. a cache tunable (rawio cache --help)\n"
+		"  --set KEY=VALUE      a plugin parameter, e.g. a cache tunable (rawio cache "
+		"--help)\n"
 		"  --ctl-socket PATH    the cache's control socket (rawio cache set/get/stat)\n"
 		"  --verbose            nbdkit --verbose\n"
 		"example, from an empty directory to a mounted ext4 (as root):\n"
@@ -159,6 +160,10 @@ int cmd_export(int argc, char **argv)
 	}
 	params[np] = NULL;
 	o.params = params;
+	if (attach && geteuid()) {
+		cli_err("--attach needs root (losetup, FUSE)");
+		return 1;
+	}
 
 	ret = export_start(&x, &o, err, sizeof(err));
 	if (!ret) {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -182,6 +184,24 @@ static const char *export_preload(void)
 #endif
 }
 
+/* nbdkit leaves its socket behind: remove PATH if it is a socket nobody listens on. */
+static void export_drop_stale(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) || !S_ISSOCK(st.st_mode) || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == ECONNREFUSED)
+		unlink(path);
+	close(fd);
+}
+
 int export_start(struct export *x, const struct export_opts *o, char *err, size_t err_len)
 {
 	char plugin[PATH_MAX], pidfile[128], threads[16], *argv[64];
@@ -237,6 +257,7 @@ int export_start(struct export *x, const struct export_opts *o, char *err, size_
 			snprintf(x->socket, sizeof(x->socket), "%s/nbd.sock", x->dir);
 			x->own_socket = true;
 		}
+		export_drop_stale(x->socket);
 		argv[n++] = "-U";
 		argv[n++] = x->socket;
 		snprintf(x->uri, sizeof(x->uri), "nbd+unix:///?socket=%s", x->socket);
