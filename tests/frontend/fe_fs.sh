@@ -33,21 +33,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# attach ARGS...: start rawio export --attach in the background; sets pid and dev.
-attach() {
-	: >"$work/export.out"
-	"$RAWIO" export --attach "$@" >"$work/export.out" 2>"$work/export.err" &
-	pid=$!
-	for _ in $(seq 300); do
-		grep -q '^device: ' "$work/export.out" && break
-		kill -0 "$pid" 2>/dev/null || { cat "$work/export.err" >&2; fail "rawio export died"; }
-		sleep 0.1
-	done
-	dev=$(awk '/^device: /{print $2}' "$work/export.out")
-	[ -n "$dev" ] || { cat "$work/export.err" >&2; fail "no device from rawio export"; }
-	echo "ok: rawio export --attach $* -> $dev"
-}
-
 # detach SIG: stop rawio export with SIG; it must exit 0 and leave nothing behind.
 detach() {
 	local rc=0 tmp

@@ -38,18 +38,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-attach() {
-	"$RAWIO" export --attach "$@" >"$work/export.out" 2>"$work/export.err" &
-	pid=$!
-	for _ in $(seq 300); do
-		grep -q '^device: ' "$work/export.out" && break
-		kill -0 "$pid" 2>/dev/null || { cat "$work/export.err" >&2; fail "rawio export died"; }
-		sleep 0.1
-	done
-	dev=$(awk '/^device: /{print $2}' "$work/export.out")
-	[ -n "$dev" ] || fail "no device from rawio export"
-}
-
 # detach: stop rawio export (SIGTERM); its exit status is returned, not judged.
 detach() {
 	local rc=0

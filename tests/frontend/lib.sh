@@ -30,3 +30,19 @@ fresh_cache() {
 	"$RAWIO" cache format "$1/cache.img" "$1/backing.img" --size "$2" --backing-size "$3" \
 		--segment-size 256k >/dev/null
 }
+
+# attach ARGS...: start `rawio export --attach ARGS` in the background, its output in
+# $work/export.out and .err; wait for its device. Sets pid and dev.
+attach() {
+	: >"$work/export.out"
+	"$RAWIO" export --attach "$@" >"$work/export.out" 2>"$work/export.err" &
+	pid=$!
+	for _ in $(seq 300); do
+		grep -q '^device: ' "$work/export.out" && break
+		kill -0 "$pid" 2>/dev/null || { cat "$work/export.err" >&2; fail "rawio export died"; }
+		sleep 0.1
+	done
+	dev=$(awk '/^device: /{print $2}' "$work/export.out")
+	[ -n "$dev" ] || { cat "$work/export.err" >&2; fail "no device from rawio export"; }
+	echo "ok: rawio export --attach $* -> $dev"
+}
