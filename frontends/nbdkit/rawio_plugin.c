@@ -82,6 +82,7 @@ static struct {
 	uint32_t preferred;  /* physical block or optimal I/O */
 	bool fua_native;     /* the engine does FUA writes (else write + fdatasync) */
 	bool discard_zeroes; /* a discard reads back as zeroes (mem, files) */
+	bool mem;	     /* a RAM device: a discard is a memset */
 	bool can_trim;
 	void *zeroes; /* RP_CHUNK of zeroes, shared (never written) */
 	pthread_mutex_t pool_lock;
@@ -365,6 +366,7 @@ static int rp_after_fork(void)
 		if (rp.preferred < 4096)
 			rp.preferred = 4096;
 		rp.discard_zeroes = info->kind == RAWIO_DEV_MEM || info->kind == RAWIO_DEV_FILE;
+		rp.mem = info->kind == RAWIO_DEV_MEM;
 		rp.can_trim = info->kind == RAWIO_DEV_MEM || info->kind == RAWIO_DEV_FILE ||
 			      info->discard;
 		/* One context now: the engine's errors surface at start, not at first I/O. */
@@ -784,7 +786,8 @@ static int rp_trim(void *h, uint32_t count, uint64_t offset, uint32_t flags)
 
 /*
  * Zero: where a discard reads back as zeroes (RAM devices, punched holes in
- * files), the aligned middle is discarded and only the edges are written;
+ * files, the latter only when the client allows a hole: NBDKIT_FLAG_MAY_TRIM),
+ * the aligned middle is discarded and only the edges are written;
  * elsewhere (the cache, whose discard may leave old data; block devices)
  * zeroes are written from one shared buffer, never allocated per request.
  */
@@ -792,10 +795,12 @@ static int rp_zero(void *h, uint32_t count, uint64_t offset, uint32_t flags)
 {
 	uint64_t a = rp.align, first = (offset + a - 1) / a * a, last = (offset + count) / a * a;
 	bool fua = flags & NBDKIT_FLAG_FUA;
+	/* A hole where the client allows one; RAM is allocated either way. */
+	bool hole = rp.discard_zeroes && (flags & NBDKIT_FLAG_MAY_TRIM || rp.mem);
 	int ret = 0;
 
-	if (!rp.discard_zeroes || first >= last) {
-		if (flags & NBDKIT_FLAG_FAST_ZERO) {
+	if (!hole || first >= last) {
+		if ((flags & NBDKIT_FLAG_FAST_ZERO) && !hole) {
 			nbdkit_set_error(ENOTSUP);
 			return -1;
 		}
