@@ -10,9 +10,10 @@
  * The device is global to the plugin and opened once: files in .get_ready
  * (so that errors come before nbdkit writes its pid file), engines and the
  * cache's workers in .after_fork (threads must not predate nbdkit's fork);
- * .open per connection only hands out a pointer. Thread model PARALLEL: a plain device
- * is driven through a pool of engine contexts (one per request in flight,
- * since a context serves one thread at a time); the cache is thread-safe.
+ * .open per connection only hands out a pointer. Thread model PARALLEL: a
+ * plain device is driven through an engine pool (rawio_engine_pool: a
+ * context per request in flight) with pooled bounce buffers; the cache is
+ * thread-safe.
  *
  * Requests not aligned to the logical block are split into an aligned middle
  * and read-modify-write head and tail blocks; each RMW holds a lock for its
@@ -50,13 +51,6 @@ struct rp_dev {
 	const char *open_engine;
 };
 
-/* An engine context and its bounce buffer; idle ones wait in the pool. */
-struct rp_ctx {
-	struct rawio_engine *e;
-	void *bounce; /* RP_CHUNK bytes, aligned for the device */
-	struct rp_ctx *next;
-};
-
 static struct {
 	/* configuration */
 	struct rp_dev d;      /* dev= */
@@ -84,13 +78,11 @@ static struct {
 	bool discard_zeroes; /* a discard reads back as zeroes (mem, files) */
 	bool mem;	     /* a RAM device: a discard is a memset */
 	bool can_trim;
-	void *zeroes; /* RP_CHUNK of zeroes, shared (never written) */
-	pthread_mutex_t pool_lock;
-	struct rp_ctx *idle;
-	struct rp_ctx *all[1024];
-	unsigned nr_ctx;
+	void *zeroes;			   /* RP_CHUNK of zeroes, shared (never written) */
+	struct rawio_engine_pool *engines; /* plain device: a context per request in flight */
+	struct rawio_buf_pool *bounce;	   /* RP_CHUNK buffers aligned for the device */
 	pthread_mutex_t locks[RP_LOCKS];
-} rp = { .pool_lock = PTHREAD_MUTEX_INITIALIZER };
+} rp;
 
 static void rp_error(int err, const char *what, uint64_t len, uint64_t off)
 {
@@ -192,6 +184,39 @@ static int rp_config_complete(void)
 	"socket=PATH              the cache's control socket (rawio cache set/get/stat)\n"         \
 	"cache-fault=SEED:N       tests: the cache device on the fault engine's volatile cache,\n" \
 	"                         the power cut at its Nth flush (docs/frontend.md)"
+
+/* ---- the engine and bounce buffer pools (plain devices) ---- */
+
+/* One synchronous request on the device: 0 or -errno. */
+static int rp_dev_io(uint8_t op, void *buf, uint64_t len, uint64_t off, unsigned flags)
+{
+	int64_t res = rawio_engine_pool_io(rp.engines, op, flags, buf, len, off);
+
+	return res < 0 ? (int)res : 0;
+}
+
+static int rp_pools_new(const struct rawio_dev_info *info)
+{
+	struct rawio_engine_opts eo = rp.d.eo;
+	struct rawio_engine *e;
+	int ret;
+
+	eo.queue_depth = 1; /* one request at a time per context */
+	ret = rawio_engine_pool_new(&rp.engines, rp.d.open_engine, rp.d.dev, &eo, 64);
+	if (!ret)
+		ret = rawio_buf_pool_new(&rp.bounce, RP_CHUNK,
+					 info->mem_align > 4096 ? info->mem_align : 4096, 64);
+	/* One context now: the engine's errors surface at start, not at first I/O. */
+	if (!ret)
+		ret = rawio_engine_pool_get(rp.engines, &e);
+	if (ret) {
+		nbdkit_error("%s: engine %s: %s", rp.d.path, rp.d.open_engine, rawio_strerror(ret));
+		return ret;
+	}
+	rp.fua_native = rawio_engine_caps(e) & RAWIO_CAP_FUA;
+	rawio_engine_pool_put(rp.engines, e);
+	return 0;
+}
 
 /* ---- opening ---- */
 
@@ -316,9 +341,6 @@ static int rp_open_cache(void)
 	return 0;
 }
 
-static struct rp_ctx *rp_ctx_get(int *err);
-static void rp_ctx_put(struct rp_ctx *x);
-
 /*
  * Before nbdkit writes its pid file and accepts connections: open the devices
  * and, for a cache, recover it read-only once, so that a missing file or an
@@ -351,11 +373,9 @@ static int rp_get_ready(void)
 static int rp_after_fork(void)
 {
 	struct rawio_cache_stat st;
-	int ret;
 
 	if (rp.d.path) {
 		const struct rawio_dev_info *info;
-		struct rp_ctx *x;
 
 		info = rawio_dev_info(rp.d.dev);
 		rp.name = rp.d.path;
@@ -369,12 +389,8 @@ static int rp_after_fork(void)
 		rp.mem = info->kind == RAWIO_DEV_MEM;
 		rp.can_trim = info->kind == RAWIO_DEV_MEM || info->kind == RAWIO_DEV_FILE ||
 			      info->discard;
-		/* One context now: the engine's errors surface at start, not at first I/O. */
-		x = rp_ctx_get(&ret);
-		if (!x)
+		if (rp_pools_new(info))
 			return -1;
-		rp.fua_native = rawio_engine_caps(x->e) & RAWIO_CAP_FUA;
-		rp_ctx_put(x);
 	} else {
 		if (rp_open_cache())
 			return -1;
@@ -416,25 +432,15 @@ static void rp_cleanup(void)
 				     rawio_strerror(ret));
 		rp.cache = NULL;
 	}
-	if (rp.d.dev && rp.nr_ctx) {
-		struct rawio_req r = { .op = RAWIO_OP_FDATASYNC };
-		const struct rawio_dev_info *info = rawio_dev_info(rp.d.dev);
-
-		if (info->kind != RAWIO_DEV_MEM) {
-			int64_t res = rawio_engine_run1(rp.all[0]->e, &r);
-
-			if (res < 0)
-				nbdkit_error("%s: fdatasync: %s", rp.d.path,
-					     rawio_strerror((int)res));
-		}
+	if (rp.engines && rawio_dev_info(rp.d.dev)->kind != RAWIO_DEV_MEM) {
+		ret = rp_dev_io(RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
+		if (ret)
+			nbdkit_error("%s: fdatasync: %s", rp.d.path, rawio_strerror(ret));
 	}
-	for (unsigned i = 0; i < rp.nr_ctx; i++) {
-		rawio_engine_close(rp.all[i]->e);
-		rawio_buf_free(rp.all[i]->bounce);
-		free(rp.all[i]);
-	}
-	rp.nr_ctx = 0;
-	rp.idle = NULL;
+	rawio_engine_pool_free(rp.engines);
+	rawio_buf_pool_free(rp.bounce);
+	rp.engines = NULL;
+	rp.bounce = NULL;
 	rp_dev_close(&rp.d);
 	rp_dev_close(&rp.c);
 	rp_dev_close(&rp.b);
@@ -470,143 +476,65 @@ static void *rp_open(int readonly)
 	return &rp;
 }
 
-/* ---- the engine pool (plain devices) ---- */
-
-static struct rp_ctx *rp_ctx_get(int *err)
-{
-	struct rawio_engine_opts eo = rp.d.eo;
-	struct rp_ctx *x;
-	int ret;
-
-	pthread_mutex_lock(&rp.pool_lock);
-	x = rp.idle;
-	if (x) {
-		rp.idle = x->next;
-		pthread_mutex_unlock(&rp.pool_lock);
-		return x;
-	}
-	if (rp.nr_ctx == sizeof(rp.all) / sizeof(rp.all[0])) {
-		pthread_mutex_unlock(&rp.pool_lock);
-		*err = -EBUSY;
-		return NULL;
-	}
-	x = calloc(1, sizeof(*x));
-	if (!x) {
-		pthread_mutex_unlock(&rp.pool_lock);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	eo.queue_depth = 1; /* one request at a time per context */
-	ret = rawio_engine_open(&x->e, rp.d.open_engine, rp.d.dev, &eo);
-	if (!ret) {
-		x->bounce = rawio_dev_buf_alloc(rp.d.dev, RP_CHUNK);
-		if (!x->bounce)
-			ret = -ENOMEM;
-	}
-	if (ret) {
-		pthread_mutex_unlock(&rp.pool_lock);
-		nbdkit_error("%s: engine %s: %s", rp.d.path, rp.d.open_engine, rawio_strerror(ret));
-		rawio_engine_close(x->e);
-		free(x);
-		*err = ret;
-		return NULL;
-	}
-	rp.all[rp.nr_ctx++] = x;
-	pthread_mutex_unlock(&rp.pool_lock);
-	return x;
-}
-
-static void rp_ctx_put(struct rp_ctx *x)
-{
-	pthread_mutex_lock(&rp.pool_lock);
-	x->next = rp.idle;
-	rp.idle = x;
-	pthread_mutex_unlock(&rp.pool_lock);
-}
-
-/* One request on the device; LEN <= RP_CHUNK unless BUF is aligned. */
-static int rp_dev_io(struct rp_ctx *x, uint8_t op, void *buf, uint64_t len, uint64_t off,
-		     unsigned flags)
-{
-	struct rawio_req r = { .op = op, .flags = flags, .buf = buf, .len = len, .off = off };
-	int64_t res = rawio_engine_run1(x->e, &r);
-
-	if (res < 0)
-		return (int)res;
-	if ((op == RAWIO_OP_READ || op == RAWIO_OP_WRITE) && (uint64_t)res != len)
-		return -EIO; /* the engine completes short transfers; short here is the end */
-	return 0;
-}
-
 /* ---- aligned I/O: OFF and LEN multiples of rp.align, BUF anywhere ---- */
 
 static int rp_read_aligned(void *buf, uint64_t len, uint64_t off)
 {
-	struct rp_ctx *x;
+	char *bounce;
 	int ret = 0;
 
 	if (rp.cache)
 		return rawio_cache_read(rp.cache, buf, len, off);
-	x = rp_ctx_get(&ret);
-	if (!x)
-		return ret;
-	if (!rawio_dev_check_io(rp.d.dev, buf, len, off)) {
-		ret = rp_dev_io(x, RAWIO_OP_READ, buf, len, off, 0);
-	} else {
-		for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
-			uint64_t n = len - done < RP_CHUNK ? len - done : RP_CHUNK;
+	if (!rawio_dev_check_io(rp.d.dev, buf, len, off))
+		return rp_dev_io(RAWIO_OP_READ, buf, len, off, 0);
+	bounce = rawio_buf_pool_get(rp.bounce);
+	if (!bounce)
+		return -ENOMEM;
+	for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
+		uint64_t n = len - done < RP_CHUNK ? len - done : RP_CHUNK;
 
-			ret = rp_dev_io(x, RAWIO_OP_READ, x->bounce, n, off + done, 0);
-			if (!ret)
-				memcpy((char *)buf + done, x->bounce, n);
-		}
+		ret = rp_dev_io(RAWIO_OP_READ, bounce, n, off + done, 0);
+		if (!ret)
+			memcpy((char *)buf + done, bounce, n);
 	}
-	rp_ctx_put(x);
+	rawio_buf_pool_put(rp.bounce, bounce);
 	return ret;
 }
 
 static int rp_write_aligned(const void *buf, uint64_t len, uint64_t off, bool fua)
 {
 	unsigned flags = fua && rp.fua_native ? RAWIO_REQ_FUA : 0;
-	struct rp_ctx *x;
+	char *bounce;
 	int ret = 0;
 
 	if (rp.cache)
 		return rawio_cache_write(rp.cache, buf, len, off, fua ? RAWIO_CACHE_FUA : 0);
-	x = rp_ctx_get(&ret);
-	if (!x)
-		return ret;
 	if (!rawio_dev_check_io(rp.d.dev, buf, len, off)) {
-		ret = rp_dev_io(x, RAWIO_OP_WRITE, (void *)buf, len, off, flags);
+		ret = rp_dev_io(RAWIO_OP_WRITE, (void *)buf, len, off, flags);
 	} else {
+		bounce = rawio_buf_pool_get(rp.bounce);
+		if (!bounce)
+			return -ENOMEM;
 		for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
 			uint64_t n = len - done < RP_CHUNK ? len - done : RP_CHUNK;
 
-			memcpy(x->bounce, (const char *)buf + done, n);
-			ret = rp_dev_io(x, RAWIO_OP_WRITE, x->bounce, n, off + done, flags);
+			memcpy(bounce, (const char *)buf + done, n);
+			ret = rp_dev_io(RAWIO_OP_WRITE, bounce, n, off + done, flags);
 		}
+		rawio_buf_pool_put(rp.bounce, bounce);
 	}
 	if (!ret && fua && !rp.fua_native)
-		ret = rp_dev_io(x, RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
-	rp_ctx_put(x);
+		ret = rp_dev_io(RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
 	return ret;
 }
 
 static int rp_discard_aligned(uint64_t len, uint64_t off)
 {
-	struct rp_ctx *x;
-	int ret = 0;
-
 	if (!len)
 		return 0;
 	if (rp.cache)
 		return rawio_cache_discard(rp.cache, off, len);
-	x = rp_ctx_get(&ret);
-	if (!x)
-		return ret;
-	ret = rp_dev_io(x, RAWIO_OP_DISCARD, NULL, len, off, 0);
-	rp_ctx_put(x);
-	return ret;
+	return rp_dev_io(RAWIO_OP_DISCARD, NULL, len, off, 0);
 }
 
 /* ---- any alignment ---- */
@@ -748,18 +676,12 @@ static int rp_pwrite(void *h, const void *buf, uint32_t count, uint64_t offset, 
  */
 static int rp_flush(void *h, uint32_t flags)
 {
-	struct rp_ctx *x;
-	int ret = 0;
+	int ret;
 
-	if (rp.cache) {
+	if (rp.cache)
 		ret = rawio_cache_flush(rp.cache);
-	} else {
-		x = rp_ctx_get(&ret);
-		if (x) {
-			ret = rp_dev_io(x, RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
-			rp_ctx_put(x);
-		}
-	}
+	else
+		ret = rp_dev_io(RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
 	if (ret) {
 		rp_error(ret, "flush", 0, 0);
 		return -1;
