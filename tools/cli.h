@@ -41,6 +41,10 @@ int cmd_store(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_fsqual(int argc, char **argv);
 int cmd_pollsim(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/* The demo's step: export DIR's demo cache, mkfs.ext4, mount, write, fsck (cmd_export.c). */
+int cli_export_demo(const char *dir);
 
 struct rawio_store_recovery;
 /* Print what a store recovery did, a few lines (cmd_store.c; also used by demo). */

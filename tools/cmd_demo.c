@@ -485,6 +485,7 @@ int cmd_demo(int argc, char **argv)
 	       "verified\n\n");
 	fflush(stdout);
 	failures += demo_cache(dir);
+	failures += cli_export_demo(dir);
 	printf("\n%s\n", failures ? "some checks FAILED" : "all checks passed");
 	return failures ? 1 : 0;
 }

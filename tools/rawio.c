@@ -18,6 +18,8 @@ static const struct subcommand subcommands[] = {
 	  "bench [OPTIONS]             fio-style benchmark (rawio bench --help)" },
 	{ "store", cmd_store, "store CMD PATH ...          slot store (rawio store --help)" },
 	{ "cache", cmd_cache, "cache CMD ...               write-back cache (rawio cache --help)" },
+	{ "export", cmd_export,
+	  "export [--attach] DEV|CACHE BACKING   serve over NBD; --attach: /dev/loopN" },
 	{ "fsqual", cmd_fsqual, "fsqual [DIR] [OPTIONS]      does async I/O stay async here?" },
 	{ "pollsim", cmd_pollsim, "pollsim --trace FILE ...    hybrid-polling simulator" },
 };
