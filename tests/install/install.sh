@@ -23,10 +23,12 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 libdir=$(pkg-config --variable=libdir rawio)
 [ "$libdir" = "$(dirname "$(dirname "$pc")")" ] || fail "rawio.pc: libdir $libdir, but it lies in $pc"
 for f in "$libdir/librawio.a" "$libdir/librawio.so" "$tmp/usr/include/rawio/rawio.h" \
-	"$tmp/usr/include/rawio/engine.h" "$tmp/usr/bin/rawio"; do
+	"$tmp/usr/include/rawio/engine.h" "$tmp/usr/bin/rawio" \
+	"$tmp/usr/share/man/man1/rawio.1" "$tmp/usr/share/man/man1/rawio-store.1" \
+	"$tmp/usr/share/man/man3/rawio.3"; do
 	[ -e "$f" ] || fail "not installed: ${f#"$tmp"}"
 done
-echo "ok: library, headers, rawio.pc, and binary installed"
+echo "ok: library, headers, rawio.pc, binary and man pages installed"
 
 # The shared library carries its SONAME, and exports the API and nothing else.
 soname=$(readelf -d "$libdir/librawio.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
@@ -56,6 +58,14 @@ status 0 "$cc" "${san[@]}" -o "$tmp/hello-static" "$src/hello.c" "${flags[@]}"
 ! readelf -d "$tmp/hello-static" | grep -q 'NEEDED.*librawio' || fail "hello-static needs librawio.so"
 status 0 "$tmp/hello-static"
 says "^hello from librawio $ver: mem:1048576, 1048576 bytes, engine mem$"
+
+# The EXAMPLE of rawio(3), as printed there, builds and runs the same way.
+sed -n '/^# EXAMPLE/,/^# FILES/p' "$src/../../man/rawio.3.scd" |
+	awk '/^```/ { n++; next } n == 1' | sed 's/\\\\/\\/g' >"$tmp/example.c"
+grep -q 'int main' "$tmp/example.c" || fail "no program in the EXAMPLE of rawio.3.scd"
+status 0 "$cc" "${san[@]}" -o "$tmp/example" "$tmp/example.c" "${flags[@]}"
+status 0 "$tmp/example"
+says "^hello$"
 
 # DESTDIR: a staged install writes nothing outside it.
 status 0 env DESTDIR="$tmp/stage" cmake --install "$build"
