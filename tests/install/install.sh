@@ -4,13 +4,15 @@
 # `pkg-config --cflags --libs rawio`, once against librawio.so and once with --static
 # against librawio.a, and run both. Also a DESTDIR install: every file lands under DESTDIR.
 #
-# usage: install.sh BUILD_DIR CC [SANITIZER_FLAGS]
+# usage: install.sh BUILD_DIR CC MAN [SANITIZER_FLAGS...]
+# (MAN: ON when the build renders man pages; the flags: what the build's sanitizers need)
 set -euo pipefail
 . "$RAWIO_TESTS/lib.sh"
 need_tool pkg-config readelf
 
-build=$1 cc=$2
-read -r -a san <<<"${3:-}"
+build=$1 cc=$2 man=$3
+shift 3
+san=("$@")
 src=$(dirname "$0")
 tmp=$(mktemp -d /tmp/rawio-install.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,13 +24,14 @@ pc=$(find "$tmp/usr" -name rawio.pc)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 libdir=$(pkg-config --variable=libdir rawio)
 [ "$libdir" = "$(dirname "$(dirname "$pc")")" ] || fail "rawio.pc: libdir $libdir, but it lies in $pc"
-for f in "$libdir/librawio.a" "$libdir/librawio.so" "$tmp/usr/include/rawio/rawio.h" \
-	"$tmp/usr/include/rawio/engine.h" "$tmp/usr/bin/rawio" \
-	"$tmp/usr/share/man/man1/rawio.1" "$tmp/usr/share/man/man1/rawio-store.1" \
-	"$tmp/usr/share/man/man3/rawio.3"; do
+want=("$libdir/librawio.a" "$libdir/librawio.so" "$tmp/usr/include/rawio/rawio.h"
+	"$tmp/usr/include/rawio/engine.h" "$tmp/usr/bin/rawio")
+[ "$man" = OFF ] || want+=("$tmp/usr/share/man/man1/rawio.1"
+	"$tmp/usr/share/man/man1/rawio-store.1" "$tmp/usr/share/man/man3/rawio.3")
+for f in "${want[@]}"; do
 	[ -e "$f" ] || fail "not installed: ${f#"$tmp"}"
 done
-echo "ok: library, headers, rawio.pc, binary and man pages installed"
+echo "ok: library, headers, rawio.pc, binary and (RAWIO_MAN=$man) man pages installed"
 
 # The shared library carries its SONAME, and exports the API and nothing else.
 soname=$(readelf -d "$libdir/librawio.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
