@@ -53,6 +53,16 @@ readelf -d "$tmp/hello" | grep -q "NEEDED.*\[$soname\]" || fail "hello does not 
 status 0 env LD_LIBRARY_PATH="$libdir" "$tmp/hello"
 says "^hello from librawio $ver: mem:1048576, 1048576 bytes, engine mem$"
 
+# Every installed header compiles on its own with the flags pkg-config gives (no header
+# reaches into the source tree), and all of them together.
+incdir=$(pkg-config --variable=includedir rawio)
+for h in "$incdir"/rawio/*.h; do
+	echo "#include <rawio/$(basename "$h")>" >"$tmp/one.c"
+	"$cc" -std=gnu11 -Wall -Wextra -Werror -fsyntax-only $(pkg-config --cflags rawio) \
+		"$tmp/one.c" 2>"$out" || { cat "$out" >&2; fail "rawio/$(basename "$h") alone: does not compile"; }
+done
+echo "ok: every installed header compiles alone ($(ls "$incdir"/rawio/*.h | wc -l) headers)"
+
 # Against librawio.a: with the shared library gone, -lrawio can only find the archive, and
 # the link succeeds only if Requires.private and Libs.private name all it needs.
 rm -f "$libdir"/librawio.so*
