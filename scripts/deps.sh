@@ -15,7 +15,10 @@ pkgs=(
 
 missing=()
 for p in "${pkgs[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+	# triggers-pending/-awaited: installed and usable; another dpkg run (man-db's trigger
+	# after any package with man pages) has not yet finished its triggers.
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -Eq 'install ok (installed|triggers-pending|triggers-awaited)'; then
 		missing+=("$p")
 	fi
 done
