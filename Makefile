@@ -5,9 +5,11 @@ BUILD = build/$(PRESET)
 RAWIO = $(BUILD)/tools/rawio
 VAR ?= $(CURDIR)/var
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
+DESTDIR ?=
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build run test test-long bench format format-check clean
+.PHONY: all deps build run test test-long bench install format format-check clean
 
 all: build
 
@@ -37,6 +39,13 @@ test-long: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
 	@ctest --preset debug -L long --output-on-failure
+
+# Install the libraries, headers, rawio.pc, the rawio command and the man pages under PREFIX
+# (default /usr/local), staged under DESTDIR when set: make install PREFIX=/usr DESTDIR=pkg
+install: deps
+	@cmake --preset $(PRESET) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@cmake --build --preset $(PRESET) -j $(JOBS)
+	@DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 
 bench: build
 	@./bench/run.sh $(RAWIO)

@@ -9,13 +9,16 @@ pkgs=(
 	build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
 	liburing-dev libaio-dev libisal-dev libcjson-dev
 	nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev
-	fio gnuplot-nox linux-perf
+	fio gnuplot-nox linux-perf scdoc man-db groff-base
 	util-linux e2fsprogs xfsprogs btrfs-progs kmod jq
 )
 
 missing=()
 for p in "${pkgs[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+	# triggers-pending/-awaited: installed and usable; another dpkg run (man-db's trigger
+	# after any package with man pages) has not yet finished its triggers.
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -Eq 'install ok (installed|triggers-pending|triggers-awaited)'; then
 		missing+=("$p")
 	fi
 done

@@ -1,0 +1,17 @@
+# Run by `cmake --install` (see install(CODE) in the top-level CMakeLists.txt): writes
+# rawio.pc for the prefix being installed to, then installs it (file(INSTALL) adds DESTDIR).
+foreach(_dir LIBDIR INCLUDEDIR)
+	if(IS_ABSOLUTE "${RAWIO_PC_${_dir}}")
+		set(RAWIO_PC_FULL_${_dir} "${RAWIO_PC_${_dir}}")
+	else()
+		set(RAWIO_PC_FULL_${_dir} "\${prefix}/${RAWIO_PC_${_dir}}")
+	endif()
+endforeach()
+set(RAWIO_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+configure_file("${RAWIO_PC_IN}" "${RAWIO_PC_OUT}" @ONLY)
+if(IS_ABSOLUTE "${RAWIO_PC_LIBDIR}")
+	set(_pcdir "${RAWIO_PC_LIBDIR}/pkgconfig")
+else()
+	set(_pcdir "${CMAKE_INSTALL_PREFIX}/${RAWIO_PC_LIBDIR}/pkgconfig")
+endif()
+file(INSTALL DESTINATION "${_pcdir}" TYPE FILE FILES "${RAWIO_PC_OUT}")
