@@ -32,7 +32,8 @@
  *   aio      Linux AIO (libaio), completion ring reaped in user space
  *   uring    io_uring (liburing), batched submit, optional registered files
  *            and buffers, SQPOLL, COOP/DEFER_TASKRUN, IOPOLL where supported
- *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE")
+ *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE[,opts]"): hardware
+ *            queues with tags, sq/mq, inline/thread/timer completion (dev.h)
  *   fault    stacks on another engine and fails requests touching ranges
  */
 #ifndef RAWIO_ENGINE_H
@@ -72,6 +73,9 @@ struct rawio_req {
 	int64_t result;	      /* bytes transferred or -errno */
 	uint64_t submit_ns;   /* CLOCK_MONOTONIC when queued */
 	uint64_t complete_ns; /* CLOCK_MONOTONIC when completion was seen */
+	/* Phases (RAWIO_MEM_PHASES; 0 where not recorded), blktrace's G, D and C:
+	 * a tag acquired, dispatched to the hardware queue, completed by the device. */
+	uint64_t tag_ns, dispatch_ns, device_ns;
 
 	/* Private to the core and the engine. */
 	uint64_t done; /* bytes completed by earlier partial transfers */
@@ -214,6 +218,10 @@ struct rawio_engine_opts {
 	/* throttle: the emulated device (required); the engine under it is opts.lower
 	 * (NULL: "mem" on a RAM device, else "sync") with opts.lower_opts */
 	struct rawio_throttle *throttle;
+
+	/* mem: 0: each request goes to the hardware queue of the CPU that submits it
+	 * (cpu % queues, blk-mq's map); N: always to queue N - 1 (1..queues). */
+	unsigned mem_queue;
 };
 
 /*
@@ -254,6 +262,9 @@ const char *rawio_wait_mode_name(unsigned mode);
 	(1u << 0) /* move no data (null_blk without memory backing): reads leave
 				  * the buffer as it is, writes store nothing; what remains is
 				  * the stack's own cost per I/O */
+#define RAWIO_MEM_PHASES \
+	(1u << 1) /* stamp every request's tag_ns, dispatch_ns and device_ns (three
+				  * clock reads more per I/O), and complete_ns when reaped */
 
 /* Counters kept by the core for every engine. */
 struct rawio_engine_stats {
