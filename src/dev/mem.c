@@ -297,8 +297,10 @@ uint64_t mem_dev_limit(struct mem_dev *md, uint64_t now, uint64_t len)
 	if (md->o.bw)
 		cost += (uint64_t)((double)len * 1e9 / (double)md->o.bw);
 	old = atomic_load_explicit(&md->limit_next_ns, memory_order_relaxed);
+	/* Up to 5 ms of idle time banks credit (a burst), so a submitter that was
+	 * descheduled for a moment does not lose the device's rate. */
 	do
-		start = old > now ? old : now;
+		start = old + 5000000 > now ? old : now - 5000000;
 	while (!atomic_compare_exchange_weak_explicit(&md->limit_next_ns, &old, start + cost,
 						      memory_order_relaxed, memory_order_relaxed));
 	return start + cost;
