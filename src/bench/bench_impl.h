@@ -108,6 +108,7 @@ struct bench_job {
 	uint64_t commits, committed; /* commits in the window, requests they carried */
 
 	struct rawio_hist hist[BENCH_NR_LAT][RAWIO_BENCH_DIR_NR];
+	struct rawio_hist *phase; /* opts.phases: RAWIO_BENCH_PHASE_NR of them (freed by the run) */
 	uint64_t ios[RAWIO_BENCH_DIR_NR], bytes[RAWIO_BENCH_DIR_NR]; /* inside the window */
 	struct rusage ru0, ru1;
 	struct rawio_engine_stats st0, st1;
@@ -141,6 +142,9 @@ struct bench {
 
 	struct bench_job *jobs;
 	unsigned nr_jobs;
+	/* Hardware queue counters at job 0's window close (RAM device). */
+	struct rawio_mem_queue_stats *queues;
+	unsigned nr_queues;
 };
 
 void *bench_job_main(void *arg);

@@ -210,7 +210,7 @@ static void mem_tag_get(struct mem_priv *p, struct mem_hwq *q, struct rawio_req 
 	q->st.dispatched++;
 	q->st.bytes_dispatched += mem_req_bytes(r);
 	if (p->phases)
-		r->tag_ns = r->dispatch_ns = rawio_now_ns();
+		r->tag_ns = rawio_now_ns();
 }
 
 /* The device's rate limit: the request finishes no earlier than the budget allows. */
@@ -227,6 +227,8 @@ static void mem_limit_wait(struct mem_priv *p, struct rawio_req *r)
 
 static void mem_dispatch(struct rawio_engine *e, struct mem_priv *p, struct rawio_req *r)
 {
+	if (p->phases)
+		r->dispatch_ns = rawio_now_ns();
 	r->result = mem_dev_rw(e->dev, p->md, r, p->null);
 	if (p->limited)
 		mem_limit_wait(p, r);
