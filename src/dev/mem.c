@@ -87,10 +87,11 @@ static int mem_parse_badblocks(char *s, struct rawio_mem_opts *o, char *errbuf, 
 			*dash = '\0';
 		if (!dash || rawio_parse_size(tok, &a) || rawio_parse_size(dash + 1, &b) ||
 		    b <= a) {
-			errbuf_set(
-				errbuf, len,
-				"mem: badblocks=%s%s...: not a byte range START-END (END > START)",
-				tok, dash ? "-" : "");
+			if (dash)
+				*dash = '-';
+			errbuf_set(errbuf, len,
+				   "mem: badblocks=%s: not a byte range START-END (END > START)",
+				   tok);
 			return -EINVAL;
 		}
 		o->badblocks[o->nr_badblocks++] = (struct rawio_mem_range){ a, b - a };
