@@ -216,6 +216,12 @@ jq -r -s '
 		"\($a.label): stops at \($a.jobs) -> \($b.jobs) threads (\($a.iops | floor) -> \($b.iops | floor) IOPS); " +
 		"grew most: \($g.k) mean \($a.phases[$g.k].mean | floor) -> \($b.phases[$g.k].mean | floor) ns"
 	end' "$points" >"$out/report.txt"
+# The paper's shape: mq over sq at each thread count, per completion mode.
+jq -r -s '
+	map(select(.section == "threads")) | group_by(.complete)[] | . as $c |
+	"mq/sq \($c[0].complete): " + ([$c[] | select(.mode == "mq") | . as $m |
+	($c[] | select(.mode == "sq" and .jobs == $m.jobs)) as $s |
+	"\($m.jobs)t \($m.iops / $s.iops * 100 | round / 100)"] | join(", "))' "$points" >>"$out/report.txt"
 
 # Plots: one data file per series, "x y..." sorted by x.
 series() { # SECTION LABEL XFIELD YFIELDS... -> file
@@ -308,32 +314,39 @@ fi
 # Goals: medians of 3, A and B alternating in one run.
 if [ $goals = 1 ]; then
 	med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-	one() { "$rawio" bench --runtime "$runtime" --ramp 0.3s --no-progress --json "$@" | jq '.iops | floor'; }
+	# IOPS, and the IOPS one CPU would give (10^9 / CPU ns per I/O): the machine is shared.
+	one() { "$rawio" bench --runtime "$runtime" --ramp 0.3s --no-progress --json "$@" |
+		jq -r '"\(.iops | floor)/\(1e9 / .cpu_ns_per_io | floor)"'; }
 	declare -A g
 	for r in 1 2 3; do
 		g[mq1]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32)"
 		g[mqN]+=" $(one --engine mem --file "$(memdev "queues=$ncpu,backed=0")" --jobs "$ncpu" --qd 32 --pin)"
 		g[sqN]+=" $(one --engine mem --file "$(memdev "mode=sq,backed=0")" --jobs "$ncpu" --qd 32 --pin)"
 		g[backed1]+=" $(one --engine mem --file "$(memdev "queues=1")" --jobs 1 --qd 32)"
+		g[backed1small]+=" $(one --engine mem --file "mem:4M,queues=1" --jobs 1 --qd 32)"
 		g[null1]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32)"
 		g[null1ph]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32 --phases)"
 		g[backed1ph]+=" $(one --engine mem --file "$(memdev "queues=1")" --jobs 1 --qd 32 --phases)"
 		if command -v fio >/dev/null; then
 			g[fionull]+=" $(fio --name=n --ioengine=null --rw=randread --bs=4k --size=$size \
-				--iodepth=32 --time_based --runtime=1 --output-format=json | jq '.jobs[0].read.iops | floor')"
+				--iodepth=32 --time_based --runtime=1 --output-format=json |
+				jq -r '.jobs[0] | "\(.read.iops | floor)/\(.read.io_kbytes / 4 / ((.usr_cpu + .sys_cpu) / 100 * .job_runtime / 1000) | floor)"')"
 		fi
 		if [ -n "$zram" ]; then
 			g[zramraw]+=" $(one --engine uring --file /dev/zram$zram --size $size --jobs 1 --qd 32)"
 			g[zramfio]+=" $(fio --name=z --filename=/dev/zram$zram --ioengine=io_uring --direct=1 \
 				--rw=randread --bs=4k --size=$size --iodepth=32 --time_based --runtime=1 \
-				--output-format=json | jq '.jobs[0].read.iops | floor')"
+				--output-format=json |
+				jq -r '.jobs[0] | "\(.read.iops | floor)/\(.read.io_kbytes / 4 / ((.usr_cpu + .sys_cpu) / 100 * .job_runtime / 1000) | floor)"')"
 		fi
 	done
 	{
 		echo "uptime: $(uptime)"
-		for k in mq1 mqN sqN backed1 null1 null1ph backed1ph fionull zramraw zramfio; do
+		echo "key: runs as IOPS/IOPS-per-CPU-second; medians of each"
+		for k in mq1 mqN sqN backed1 backed1small null1 null1ph backed1ph fionull zramraw zramfio; do
 			[ -n "${g[$k]:-}" ] || continue
-			echo "$k:${g[$k]} median $(tr ' ' '\n' <<<"${g[$k]}" | grep . | med)"
+			echo "$k:${g[$k]} median $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f1 | med)" \
+				"per-cpu $(tr ' ' '\n' <<<"${g[$k]}" | grep / | cut -d/ -f2 | med)"
 		done
 	} | tee "$out/goals.txt" >&2
 fi

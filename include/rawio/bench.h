@@ -123,7 +123,7 @@ struct rawio_bench_opts {
 	struct rawio_dev *dev;
 
 	/* mem engine only. */
-	bool phases;	    /* record every request's phases (RAWIO_MEM_PHASES): res.phase */
+	bool phases;	    /* record requests' phases (RAWIO_MEM_PHASES, 1 in 8): res.phase */
 	bool queue_per_job; /* job i drives hardware queue i % queues, not its CPU's */
 	bool pin;	    /* job i runs on the i-th CPU the process may use (any engine) */
 };
@@ -202,7 +202,8 @@ struct rawio_bench_result {
 	uint64_t lat_log_lines; /* lines written to opts.lat_log */
 	bool filled;		/* the region was written first (opts.fill) */
 
-	/* opts.phases: each phase's latency over the requests of the window (ns). */
+	/* opts.phases: each phase's latency over the sampled requests of the window
+	 * (one in eight: RAWIO_MEM_PHASES), ns. */
 	bool phases;
 	struct rawio_bench_lat phase[RAWIO_BENCH_PHASE_NR];
 

@@ -250,7 +250,7 @@ static void job_complete(struct bench_job *j, struct bench_io *io)
 	rawio_hist_add(&j->hist[BENCH_LAT][d], c - r->submit_ns);
 	j->ios[d]++;
 	j->bytes[d] += r->len;
-	if (j->phase)
+	if (j->phase && r->tag_ns)
 		job_phases(j, r);
 	if (b->log_lat) {
 		struct bench_lat_rec rec = {

@@ -41,8 +41,10 @@ struct mem_timed {
 struct mem_priv {
 	struct mem_dev *md;
 	struct req_fifo done;
-	bool null;   /* RAWIO_MEM_NULL or backed=0 */
-	bool phases; /* RAWIO_MEM_PHASES */
+	bool null;	     /* RAWIO_MEM_NULL or backed=0 */
+	bool phases;	     /* RAWIO_MEM_PHASES */
+	bool sample;	     /* this request's phases are stamped */
+	unsigned phase_tick; /* requests queued, for the 1-in-8 sample */
 	bool sq, thread, limited;
 	unsigned fixed_q; /* opts.mem_queue */
 	/* Completion latency: requests in flight, a min-heap on due time. */
@@ -209,7 +211,7 @@ static void mem_tag_get(struct mem_priv *p, struct mem_hwq *q, struct rawio_req 
 		q->st.max_inflight = q->used;
 	q->st.dispatched++;
 	q->st.bytes_dispatched += mem_req_bytes(r);
-	if (p->phases)
+	if (p->sample)
 		r->tag_ns = rawio_now_ns();
 }
 
@@ -227,7 +229,7 @@ static void mem_limit_wait(struct mem_priv *p, struct rawio_req *r)
 
 static void mem_dispatch(struct rawio_engine *e, struct mem_priv *p, struct rawio_req *r)
 {
-	if (p->phases)
+	if (p->sample)
 		r->dispatch_ns = rawio_now_ns();
 	r->result = mem_dev_rw(e->dev, p->md, r, p->null);
 	if (p->limited)
@@ -248,8 +250,8 @@ static int mem_queue_inline(struct rawio_engine *e, struct mem_priv *p, struct m
 		pthread_mutex_unlock(&q->lock);
 	mem_dispatch(e, p, r);
 	/* Null: nothing happened since the core stamped submit_ns worth a clock read. */
-	now = p->null && !p->phases ? r->submit_ns : rawio_now_ns();
-	if (p->phases)
+	now = p->null && !p->sample ? r->submit_ns : rawio_now_ns();
+	if (p->sample)
 		r->device_ns = now;
 	else
 		r->complete_ns = now;
@@ -357,7 +359,7 @@ static int mem_queue_timer(struct rawio_engine *e, struct mem_priv *p, struct me
 		q->st.max_inflight = q->used;
 	q->st.dispatched++;
 	q->st.bytes_dispatched += mem_req_bytes(r);
-	if (p->phases)
+	if (p->sample)
 		r->tag_ns = r->dispatch_ns = t == r->submit_ns ? rawio_now_ns() : t;
 	due = t + lat;
 	if (p->limited) {
@@ -382,6 +384,10 @@ static int mem_queue(struct rawio_engine *e, struct rawio_req *r)
 	struct mem_priv *p = e->priv;
 	struct mem_hwq *q = mem_pick(p);
 
+	/* Phases: one request in eight carries the stamps (four clock reads). */
+	p->sample = p->phases && !(p->phase_tick++ & 7);
+	if (!p->sample)
+		r->tag_ns = 0;
 	if (p->timed)
 		return mem_queue_timer(e, p, q, r);
 	if (p->thread)
