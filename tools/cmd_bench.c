@@ -295,8 +295,7 @@ static void bench_print_mem(const struct rawio_bench_result *r)
 	char a[32], b[32];
 
 	if (r->nr_queues > 1 || (r->nr_queues && r->queues[0].tag_waits)) {
-		printf("  queues (job 0's window): imbalance max/mean = %.3f\n",
-		       r->queue_imbalance);
+		printf("  hardware queues: imbalance max/mean = %.3f\n", r->queue_imbalance);
 		printf("    %5s %12s %10s %10s %8s %8s %6s\n", "queue", "completed", "IOPS", "MB/s",
 		       "tagwaits", "maxinfl", "busy%");
 		for (unsigned i = 0; i < r->nr_queues; i++) {

@@ -207,7 +207,8 @@ struct rawio_bench_result {
 	bool phases;
 	struct rawio_bench_lat phase[RAWIO_BENCH_PHASE_NR];
 
-	/* A RAM device's hardware queues over job 0's window (0 queues otherwise);
+	/* A RAM device's hardware queues from the first job's window opening to the
+	 * last one's closing (0 queues for other devices);
 	 * imbalance: the most requests any queue completed over the mean. */
 	unsigned nr_queues;
 	struct rawio_mem_queue_stats queues[RAWIO_MEM_MAX_QUEUES];

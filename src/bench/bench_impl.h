@@ -142,9 +142,11 @@ struct bench {
 
 	struct bench_job *jobs;
 	unsigned nr_jobs;
-	/* Hardware queue counters at job 0's window close (RAM device). */
+	/* Hardware queue counters of a RAM device, from the first job's window opening
+	 * (which resets them) to the last job's closing (which reads them). */
 	struct rawio_mem_queue_stats *queues;
 	unsigned nr_queues;
+	unsigned windows_open, windows_closed; /* atomics */
 };
 
 void *bench_job_main(void *arg);

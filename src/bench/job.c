@@ -148,8 +148,9 @@ static void job_teardown(struct bench_job *j)
 static void job_window_open(struct bench_job *j)
 {
 	j->measuring = true;
-	/* Job 0 keeps the device's queue counters for the window. */
-	if (!j->id && j->b->nr_queues)
+	/* The device's queue counters cover the jobs' windows: from the first job's
+	 * opening to the last job's closing. */
+	if (j->b->nr_queues && !__atomic_fetch_add(&j->b->windows_open, 1, __ATOMIC_ACQ_REL))
 		rawio_dev_mem_reset_stats(j->b->dev);
 	getrusage(RUSAGE_THREAD, &j->ru0);
 	rawio_engine_get_stats(j->e, &j->st0);
@@ -162,8 +163,10 @@ static void job_window_close(struct bench_job *j)
 	getrusage(RUSAGE_THREAD, &j->ru1);
 	rawio_engine_get_stats(j->e, &j->st1);
 	j->measured = true;
-	for (unsigned i = 0; !j->id && i < j->b->nr_queues; i++)
-		rawio_dev_mem_queue_stats(j->b->dev, i, &j->b->queues[i]);
+	if (j->b->nr_queues &&
+	    __atomic_add_fetch(&j->b->windows_closed, 1, __ATOMIC_ACQ_REL) == j->b->nr_jobs)
+		for (unsigned i = 0; i < j->b->nr_queues; i++)
+			rawio_dev_mem_queue_stats(j->b->dev, i, &j->b->queues[i]);
 }
 
 /* Where we are in time: open or close the window. */

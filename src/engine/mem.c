@@ -359,8 +359,11 @@ static int mem_queue_timer(struct rawio_engine *e, struct mem_priv *p, struct me
 		q->st.max_inflight = q->used;
 	q->st.dispatched++;
 	q->st.bytes_dispatched += mem_req_bytes(r);
-	if (p->sample)
-		r->tag_ns = r->dispatch_ns = t == r->submit_ns ? rawio_now_ns() : t;
+	if (p->sample) {
+		if (t == r->submit_ns)
+			t = rawio_now_ns();
+		r->tag_ns = r->dispatch_ns = t;
+	}
 	due = t + lat;
 	if (p->limited) {
 		uint64_t fin = mem_dev_limit(p->md, t, mem_req_bytes(r));
