@@ -18,6 +18,8 @@
 #   --no-goals      skip the goal measurements (medians of 3, alternating)
 #   --out DIR       where everything goes (default build/scale): points.jsonl (one
 #                   JSON object per point), table.txt, report.txt, goals.txt, *.png
+#                   (iops-threads, iops-per-cpu-threads, iops-depth, lat-depth, iops-wait,
+#                   balance, iops-kernel)
 #
 # Sections (the quick default, a few minutes on 2 vCPUs):
 #   threads   IOPS against threads, sq (one queue, one lock) vs mq (one queue per
@@ -104,6 +106,7 @@ point() {
 		sort_by(.iops) | .[(length / 2 | floor)] as $r | $tags + {
 		section: $s, load: $load, engine_desc: $r.engine_desc, jobs: $r.jobs, qd: $r.qd,
 		iops: $r.iops, cpu_ns_per_io: $r.cpu_ns_per_io,
+		iops_per_cpu: (if $r.cpu_ns_per_io > 0 then 1e9 / $r.cpu_ns_per_io else 0 end),
 		ctx_per_io: (if $r.ios > 0 then ($r.cpu.ctx_voluntary + $r.cpu.ctx_involuntary) / $r.ios else 0 end),
 		p50: $r.lat_ns.p50, p99: $r.lat_ns.p99, p999: $r.lat_ns.p999, mean: $r.lat_ns.mean,
 		phases: ($r.phases_ns // null | if . then with_entries(.value |= {mean, p50, p99}) else null end),
@@ -257,6 +260,9 @@ plot_lines() { # PNG TITLE XLABEL YLABEL SECTION XFIELD YFIELD [logx]
 }
 [ -n "$(labels threads)" ] && plot_lines "$out/iops-threads.png" \
 	"mem backed=0, 4 KiB randread, QD 32 per thread ($ncpu vCPUs)" "threads" "kIOPS" threads jobs iops logx
+# What each I/O cost in CPU: robust to a shared machine, where wall IOPS are not.
+[ -n "$(labels threads)" ] && plot_lines "$out/iops-per-cpu-threads.png" \
+	"mem backed=0: IOPS per CPU-second of the job threads ($ncpu vCPUs)" "threads" "kIOPS per CPU-second" threads jobs iops_per_cpu logx
 [ -n "$(labels depth)" ] && plot_lines "$out/iops-depth.png" \
 	"mem complete=timer lat=20us, $((2 * ncpu)) threads: IOPS vs tags per queue" "tags per queue (depth)" "kIOPS" depth depth iops logx
 [ -n "$(labels wait)" ] && plot_lines "$out/iops-wait.png" \
