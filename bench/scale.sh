@@ -17,7 +17,7 @@
 #   --no-kernel     skip zram and the loop device (they need root)
 #   --no-goals      skip the goal measurements (medians of 3, alternating)
 #   --out DIR       where everything goes (default build/scale): points.jsonl (one
-#                   JSON object per point), table.txt, report.txt, goals.txt, *.png
+#                   JSON object per point), table.txt, tables.md, report.txt, goals.txt, *.png
 #                   (iops-threads, iops-per-cpu-threads, iops-depth, lat-depth, iops-wait,
 #                   balance, iops-kernel)
 #
@@ -206,6 +206,36 @@ jq -r -s '["section", "label", "jobs", "queues", "depth", "IOPS", "cpu_ns/io", "
 	(if .imbalance then (.imbalance * 1000 | round / 1000) else "-" end), .tag_waits])
 	| @tsv' "$points" | column -t -s $'\t' >"$out/table.txt"
 jq -s . "$points" >"$out/scale.json"
+# The same as markdown, one table per section (docs/perf.md's tables).
+cat >"$tmp/tables.jq" <<'EOF'
+def r(x): (x * 100 | round / 100);
+def k(x): (x / 1000 | round | tostring) + "k";
+def row(cols): "| " + (cols | map(tostring) | join(" | ")) + " |";
+group_by(.section)[] | .[0].section as $s |
+"\n#### " + $s + "\n",
+(if $s == "threads" then
+	"| mode | completion | threads | IOPS | IOPS per CPU-s | CPU ns/IO | ctx/IO | p50 us | p99 us | p99.9 us | Q2G | D2C | C2R (mean ns) | tag waits |",
+	"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+	(sort_by(.complete, .mode, .jobs)[] | row([.mode, .complete, .jobs, k(.iops), k(.iops_per_cpu), (.cpu_ns_per_io|floor), r(.ctx_per_io), r(.p50/1000), r(.p99/1000), r(.p999/1000), (.phases.Q2G.mean|floor), (.phases.D2C.mean|floor), (.phases.C2R.mean|floor), .tag_waits]))
+elif $s == "depth" then
+	"| device | tags per queue | IOPS | CPU ns/IO | p50 us | p99 us | p99.9 us | Q2G mean ns | tag waits |",
+	"|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+	(sort_by(.label, (.depth|tonumber))[] | row([.label, .depth, k(.iops), (.cpu_ns_per_io|floor), r(.p50/1000), r(.p99/1000), r(.p999/1000), (.phases.Q2G.mean|floor), .tag_waits]))
+elif $s == "wait" then
+	"| wait | threads | IOPS | IOPS per CPU-s | CPU ns/IO | ctx/IO | p50 us | p99 us | p99.9 us |",
+	"|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+	(sort_by(.label, .jobs)[] | row([.label, .jobs, k(.iops), k(.iops_per_cpu), (.cpu_ns_per_io|floor), r(.ctx_per_io), r(.p50/1000), r(.p99/1000), r(.p999/1000)]))
+elif $s == "balance" then
+	"| run | threads | requests per queue | imbalance (max/mean) |",
+	"|---|---:|---|---:|",
+	(.[] | row([.label, .jobs, (.queues | map(tostring) | join(" / ")), r(.imbalance)]))
+else
+	"| device | threads | IOPS | IOPS per CPU-s | CPU ns/IO | p50 us | p99 us | p99.9 us |",
+	"|---|---:|---:|---:|---:|---:|---:|---:|",
+	(sort_by(.label, .jobs)[] | row([.label, .jobs, k(.iops), k(.iops_per_cpu), (.cpu_ns_per_io|floor), r(.p50/1000), r(.p99/1000), r(.p999/1000)]))
+end)
+EOF
+jq -r -s -f "$tmp/tables.jq" "$points" >"$out/tables.md"
 
 # Where scaling stops, and the phase that grew: for each threads series, the first
 # step that gains less than 10%, and which phase's mean grew most across it.
