@@ -50,6 +50,9 @@ static void bench_usage(FILE *f)
 		"none\n"
 		"                    (default single,defer,regbufs)\n"
 		"  --null            mem engine: move no data (the stack's own cost per I/O)\n"
+		"  --phases          mem engine: time each request's phases (btt's Q2G, G2D, D2C)\n"
+		"  --queue-per-job   mem engine: job i drives hardware queue i %% queues\n"
+		"  --pin             run job i on the i-th CPU the process may use\n"
 		"  --wait MODE       block|spin|hybrid: how reap waits (default block)\n"
 		"  --poll CFG        hybrid: its predictor, as rawio pollsim (default linux)\n"
 		"  --zero-buffers    write zeroes instead of random data (fio's zero_buffers)\n"
@@ -180,6 +183,36 @@ static cJSON *bench_dir_json(const struct rawio_bench_dir_result *d)
 	return o;
 }
 
+/* A RAM device's hardware queues and the phases, when there are any. */
+static void bench_mem_json(cJSON *j, const struct rawio_bench_result *r)
+{
+	cJSON *a, *q, *ph;
+
+	if (r->phases && (ph = cJSON_AddObjectToObject(j, "phases_ns")))
+		for (unsigned k = 0; k < RAWIO_BENCH_PHASE_NR; k++)
+			cJSON_AddItemToObject(ph, rawio_bench_phase_name(k),
+					      bench_lat_json(&r->phase[k]));
+	if (!r->nr_queues || !(a = cJSON_AddArrayToObject(j, "queues")))
+		return;
+	for (unsigned i = 0; i < r->nr_queues; i++) {
+		const struct rawio_mem_queue_stats *st = &r->queues[i];
+
+		q = cJSON_CreateObject();
+		if (!q)
+			return;
+		cJSON_AddNumberToObject(q, "queue", i);
+		cJSON_AddNumberToObject(q, "dispatched", (double)st->dispatched);
+		cJSON_AddNumberToObject(q, "completed", (double)st->completed);
+		cJSON_AddNumberToObject(q, "bytes_dispatched", (double)st->bytes_dispatched);
+		cJSON_AddNumberToObject(q, "bytes_completed", (double)st->bytes_completed);
+		cJSON_AddNumberToObject(q, "tag_waits", (double)st->tag_waits);
+		cJSON_AddNumberToObject(q, "max_inflight", (double)st->max_inflight);
+		cJSON_AddNumberToObject(q, "busy_ns", (double)st->busy_ns);
+		cJSON_AddItemToArray(a, q);
+	}
+	cJSON_AddNumberToObject(j, "queue_imbalance", r->queue_imbalance);
+}
+
 static cJSON *bench_json(const struct rawio_bench_opts *o, const struct rawio_bench_result *r)
 {
 	cJSON *j = cJSON_CreateObject(), *t;
@@ -243,6 +276,7 @@ static cJSON *bench_json(const struct rawio_bench_opts *o, const struct rawio_be
 		cJSON_AddNumberToObject(j, "lat_log_lines", (double)r->lat_log_lines);
 	}
 	cJSON_AddNumberToObject(j, "seed", (double)r->seed);
+	bench_mem_json(j, r);
 	return j;
 }
 
@@ -255,6 +289,41 @@ static void bench_print_lat(const char *name, const struct rawio_bench_lat *l)
 	printf("                p50=%llu p90=%llu p99=%llu p99.9=%llu p99.99=%llu\n",
 	       (unsigned long long)l->p50, (unsigned long long)l->p90, (unsigned long long)l->p99,
 	       (unsigned long long)l->p999, (unsigned long long)l->p9999);
+}
+
+/* The queue-balance table (seed 001 used blktrace for it) and the btt-style phases. */
+static void bench_print_mem(const struct rawio_bench_result *r)
+{
+	double secs = (double)r->elapsed_ns / 1e9;
+	char a[32], b[32];
+
+	if (r->nr_queues > 1 || (r->nr_queues && r->queues[0].tag_waits)) {
+		printf("  hardware queues: imbalance max/mean = %.3f\n", r->queue_imbalance);
+		printf("    %5s %12s %10s %10s %8s %8s %6s\n", "queue", "completed", "IOPS", "MB/s",
+		       "tagwaits", "maxinfl", "busy%");
+		for (unsigned i = 0; i < r->nr_queues; i++) {
+			const struct rawio_mem_queue_stats *st = &r->queues[i];
+
+			printf("    %5u %12llu %10s %10.1f %8llu %8llu %5.1f%%\n", i,
+			       (unsigned long long)st->completed,
+			       cli_count((double)st->completed / secs, a, sizeof(a)),
+			       (double)st->bytes_completed / secs / 1e6,
+			       (unsigned long long)st->tag_waits,
+			       (unsigned long long)st->max_inflight,
+			       100.0 * (double)st->busy_ns / (double)r->elapsed_ns);
+		}
+	}
+	if (!r->phases)
+		return;
+	printf("  phases (ns; Q queued, G tag, D dispatched, C device done, R reaped):\n");
+	printf("    %-8s %10s %10s %10s\n", "", "mean", "p50", "p99");
+	for (unsigned k = 0; k < RAWIO_BENCH_PHASE_NR; k++) {
+		const struct rawio_bench_lat *l = &r->phase[k];
+
+		printf("    %-8s %10.0f %10s %10s\n", rawio_bench_phase_name(k), l->mean,
+		       cli_count((double)l->p50, a, sizeof(a)),
+		       cli_count((double)l->p99, b, sizeof(b)));
+	}
 }
 
 static void bench_print(const struct rawio_bench_opts *o, const struct rawio_bench_result *r)
@@ -300,6 +369,7 @@ static void bench_print(const struct rawio_bench_opts *o, const struct rawio_ben
 	if (o->lat_log)
 		printf("  latency log: %s (%llu lines)\n", o->lat_log,
 		       (unsigned long long)r->lat_log_lines);
+	bench_print_mem(r);
 }
 
 int cmd_bench(int argc, char **argv)
@@ -332,6 +402,9 @@ int cmd_bench(int argc, char **argv)
 		OPT_NOPROGRESS,
 		OPT_ZERO,
 		OPT_NBD_CONNS,
+		OPT_PHASES,
+		OPT_QPERJOB,
+		OPT_PIN,
 	};
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -365,6 +438,9 @@ int cmd_bench(int argc, char **argv)
 		{ "no-progress", no_argument, NULL, OPT_NOPROGRESS },
 		{ "zero-buffers", no_argument, NULL, OPT_ZERO },
 		{ "nbd-conns", required_argument, NULL, OPT_NBD_CONNS },
+		{ "phases", no_argument, NULL, OPT_PHASES },
+		{ "queue-per-job", no_argument, NULL, OPT_QPERJOB },
+		{ "pin", no_argument, NULL, OPT_PIN },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -509,6 +585,15 @@ int cmd_bench(int argc, char **argv)
 			break;
 		case OPT_ZERO:
 			o.zero_buffers = true;
+			break;
+		case OPT_PHASES:
+			o.phases = true;
+			break;
+		case OPT_QPERJOB:
+			o.queue_per_job = true;
+			break;
+		case OPT_PIN:
+			o.pin = true;
 			break;
 		case 'h':
 			bench_usage(stdout);

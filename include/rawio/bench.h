@@ -43,6 +43,7 @@
 #include <stdint.h>
 
 #include <rawio/cache.h>
+#include <rawio/dev.h>
 #include <rawio/engine.h>
 
 enum rawio_bench_rw {
@@ -120,7 +121,32 @@ struct rawio_bench_opts {
 	/* Optional: drive this open device instead of opening path (which is then
 	 * only a name); rawio_bench_run does not close it. */
 	struct rawio_dev *dev;
+
+	/* mem engine only. */
+	bool phases;	    /* record requests' phases (RAWIO_MEM_PHASES, 1 in 8): res.phase */
+	bool queue_per_job; /* job i drives hardware queue i % queues, not its CPU's */
+	bool pin;	    /* job i runs on the i-th CPU the process may use (any engine) */
 };
+
+/*
+ * Request phases, blktrace's events as btt pairs them: Q submitted (the queue
+ * call), G a tag acquired, D dispatched to the hardware queue, C completed by
+ * the device, R reaped by the caller. Q2G holds the queue lock and tag waits
+ * (the single queue's contention shows there), D2C the device's time
+ * (completion thread hop, timer latency), C2R how long the caller took to
+ * notice the completion.
+ */
+enum rawio_bench_phase {
+	RAWIO_BENCH_Q2G = 0,
+	RAWIO_BENCH_G2D,
+	RAWIO_BENCH_D2C,
+	RAWIO_BENCH_C2R,
+	RAWIO_BENCH_Q2R, /* all of it */
+	RAWIO_BENCH_PHASE_NR,
+};
+
+/* "Q2G", "G2D", "D2C", "C2R", "Q2R". */
+const char *rawio_bench_phase_name(enum rawio_bench_phase ph);
 
 /* Latency summary, nanoseconds (from fio's histogram: percentiles within 0.8%). */
 struct rawio_bench_lat {
@@ -175,6 +201,18 @@ struct rawio_bench_result {
 
 	uint64_t lat_log_lines; /* lines written to opts.lat_log */
 	bool filled;		/* the region was written first (opts.fill) */
+
+	/* opts.phases: each phase's latency over the sampled requests of the window
+	 * (one in eight: RAWIO_MEM_PHASES), ns. */
+	bool phases;
+	struct rawio_bench_lat phase[RAWIO_BENCH_PHASE_NR];
+
+	/* A RAM device's hardware queues from the first job's window opening to the
+	 * last one's closing (0 queues for other devices);
+	 * imbalance: the most requests any queue completed over the mean. */
+	unsigned nr_queues;
+	struct rawio_mem_queue_stats queues[RAWIO_MEM_MAX_QUEUES];
+	double queue_imbalance;
 };
 
 /*

@@ -157,18 +157,19 @@ struct rawio_dev;
 /*
  * rawio_dev_open - open PATH for I/O and discover its properties.
  * @out:  receives the device on success.
- * @path: regular file or block device node; "mem:SIZE[k|m|g]" opens a new RAM
- *        device (as rawio_dev_open_mem with a 512-byte block size); an NBD URI
- *        opens a remote export (RAWIO_DEV_CREATE, BUFFERED, DSYNC and EXCL do
- *        not apply to it and are ignored).
+ * @path: regular file or block device node; "mem:SIZE[k|m|g][,opt=val...]"
+ *        opens a new RAM device (options: struct rawio_mem_opts above); an NBD
+ *        URI opens a remote export (RAWIO_DEV_CREATE, BUFFERED, DSYNC and EXCL
+ *        do not apply to it and are ignored).
  * @opts: may be NULL (O_DIRECT, read-write, no create).
  *
  * Errors: -ENOENT and other open(2) errors; -EINVAL when the filesystem refuses
- * O_DIRECT (errbuf names the path and the filesystem); -ENOTBLK when PATH is
- * neither a regular file nor a block device; -ENOMEM. NBD: -ENOTCONN (or the
- * connect's errno) when the server cannot be reached or refuses the export,
- * -EROFS when a read-write open meets a read-only export, -EOPNOTSUPP when
- * libnbd was built without URI support.
+ * O_DIRECT (errbuf names the path and the filesystem) or a mem: option is
+ * malformed (errbuf names the option); -ENOTBLK when PATH is neither a regular
+ * file nor a block device; -ENOMEM. NBD: -ENOTCONN (or the connect's errno)
+ * when the server cannot be reached or refuses the export, -EROFS when a
+ * read-write open meets a read-only export, -EOPNOTSUPP when libnbd was built
+ * without URI support.
  * On failure, errbuf (if given) holds a line naming the path and the cause.
  */
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
@@ -179,6 +180,116 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
  * Errors: -EINVAL, -ENOMEM.
  */
 int rawio_dev_open_mem(struct rawio_dev **out, uint64_t size, uint32_t block_size);
+
+/*
+ * The RAM device's options, modelled on null_blk's module parameters
+ * (drivers/block/null_blk): "mem:SIZE[,opt=val...]", for example
+ * "mem:1G,queues=4,depth=64,complete=timer,lat=20us". rawio_dev_open and
+ * rawio_dev_describe accept that syntax wherever a path is accepted.
+ *
+ *   queues=N     hardware queues, 1..256 (submit_queues; default 1). Each has
+ *                its own lock and a tag set of DEPTH tags; a submitter picks
+ *                the queue of the CPU it runs on (cpu % N, blk-mq's cpu ->
+ *                hctx map) unless its engine context names a fixed one
+ *                (rawio_engine_opts.mem_queue).
+ *   depth=N      tags per queue, 1..65536 (hw_queue_depth; default 64). A
+ *                submitter that finds none free waits for one (counted).
+ *   mode=mq|sq   sq: one queue behind one lock, the whole dispatch under it
+ *                (queue_mode; the pre-blk-mq single queue). Default mq.
+ *   complete=inline|thread|timer  (irqmode none/softirq/timer): in place, by
+ *                one completion thread per queue, or LAT after dispatch.
+ *   lat=TIME     timer latency (completion_nsec; default 10us): 500ns, 20us, 1ms.
+ *   backed=0|1   0: a null device, no data kept (memory_backed; default 1).
+ *   bw=SIZE      bytes per second the device moves (mbps); 0 = unlimited.
+ *   iops=N       requests per second; 0 = unlimited.
+ *   badblocks=A-B[:C-D...]  byte ranges [A, B) whose reads and writes fail
+ *                with EIO (at most 64 ranges).
+ *   cache=SIZE   a volatile write cache of SIZE bytes (cache_size): writes
+ *                stay in it until a flush (fsync, fdatasync) or FUA, or
+ *                until it overflows; rawio_dev_mem_cut() loses what is left.
+ *   bs=N         logical block size, 512..65536 (default 512).
+ *   prefault=0|1 touch every page at open (default 1; a benchmark must not
+ *                measure page faults).
+ */
+enum rawio_mem_mode {
+	RAWIO_MEM_MQ = 0,
+	RAWIO_MEM_SQ,
+};
+
+enum rawio_mem_complete {
+	RAWIO_MEM_COMPLETE_INLINE = 0,
+	RAWIO_MEM_COMPLETE_THREAD,
+	RAWIO_MEM_COMPLETE_TIMER,
+};
+
+#define RAWIO_MEM_MAX_QUEUES	256u
+#define RAWIO_MEM_MAX_BADBLOCKS 64u
+
+struct rawio_mem_range {
+	uint64_t off, len; /* bytes */
+};
+
+struct rawio_mem_opts {
+	uint64_t size;	     /* bytes */
+	uint32_t block_size; /* bytes */
+	unsigned queues, depth;
+	enum rawio_mem_mode mode;
+	enum rawio_mem_complete complete;
+	uint64_t lat_ns; /* complete=timer */
+	bool backed, prefault;
+	uint64_t bw;	/* bytes per second, 0: no limit */
+	uint64_t iops;	/* 0: no limit */
+	uint64_t cache; /* bytes of volatile write cache, 0: none */
+	unsigned nr_badblocks;
+	struct rawio_mem_range badblocks[RAWIO_MEM_MAX_BADBLOCKS];
+};
+
+/*
+ * rawio_mem_opts_parse - parse "mem:SIZE[,opt=val...]" into O (defaults
+ * filled in). Returns 1 when PATH is a mem: path and parsed, 0 when PATH is not
+ * a mem: path, -EINVAL when it is malformed: ERRBUF (may be NULL) then names
+ * the option, e.g. "mem: queues=0: must be 1..256".
+ */
+int rawio_mem_opts_parse(const char *path, struct rawio_mem_opts *o, char *errbuf, size_t len);
+
+/* rawio_dev_open_mem with options (O from rawio_mem_opts_parse). Errors: -EINVAL, -ENOMEM. */
+int rawio_dev_open_mem_opts(struct rawio_dev **out, const struct rawio_mem_opts *o);
+
+/* The options a RAM device was opened with; NULL for other devices. */
+const struct rawio_mem_opts *rawio_dev_mem_opts(const struct rawio_dev *dev);
+
+/*
+ * Per hardware queue counters of a RAM device, since open (or the last
+ * rawio_dev_mem_reset_stats). A request is dispatched when it took a tag and
+ * went to the queue, and completed when the device finished it (before the
+ * caller reaps it). busy_ns: time the queue had at least one request in
+ * flight (inline completion: from submission to completion, under the lock).
+ */
+struct rawio_mem_queue_stats {
+	uint64_t dispatched, completed;
+	uint64_t bytes_dispatched, bytes_completed;
+	uint64_t tag_waits;    /* submitters that found no free tag and waited */
+	uint64_t max_inflight; /* most tags held at once */
+	uint64_t inflight;     /* tags held now */
+	uint64_t busy_ns;
+};
+
+/* Number of hardware queues (0 for a device that is not a RAM device). */
+unsigned rawio_dev_mem_nr_queues(const struct rawio_dev *dev);
+
+/* Counters of queue Q. Thread-safe. Errors: -EINVAL (not a RAM device, Q out of range). */
+int rawio_dev_mem_queue_stats(struct rawio_dev *dev, unsigned q, struct rawio_mem_queue_stats *st);
+
+/* Zero every queue's counters (max_inflight restarts from what is in flight). Thread-safe. */
+void rawio_dev_mem_reset_stats(struct rawio_dev *dev);
+
+/*
+ * rawio_dev_mem_cut - a simulated power cut: every write still in the
+ * volatile cache (cache=SIZE) is lost; what reads return afterwards is what
+ * was flushed. The device stays usable. Returns the number of blocks lost, or
+ * -EINVAL (not a RAM device). Do not call with I/O in flight.
+ */
+int64_t rawio_dev_mem_cut(struct rawio_dev *dev);
 
 /* Close and free. NULL is a no-op. */
 void rawio_dev_close(struct rawio_dev *dev);

@@ -32,7 +32,8 @@
  *   aio      Linux AIO (libaio), completion ring reaped in user space
  *   uring    io_uring (liburing), batched submit, optional registered files
  *            and buffers, SQPOLL, COOP/DEFER_TASKRUN, IOPOLL where supported
- *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE")
+ *   mem      RAM device (rawio_dev_open_mem / "mem:SIZE[,opts]"): hardware
+ *            queues with tags, sq/mq, inline/thread/timer completion (dev.h)
  *   fault    stacks on another engine and fails requests touching ranges
  *            (and models a volatile write cache: rawio_fault_model)
  *   throttle stacks on another engine and completes requests when an
@@ -77,6 +78,9 @@ struct rawio_req {
 	int64_t result;	      /* bytes transferred or -errno */
 	uint64_t submit_ns;   /* CLOCK_MONOTONIC when queued */
 	uint64_t complete_ns; /* CLOCK_MONOTONIC when completion was seen */
+	/* Phases (RAWIO_MEM_PHASES, sampled; tag_ns 0 where not recorded), blktrace's G, D and C:
+	 * a tag acquired, dispatched to the hardware queue, completed by the device. */
+	uint64_t tag_ns, dispatch_ns, device_ns;
 
 	/* Private to the core and the engine. */
 	uint64_t done; /* bytes completed by earlier partial transfers */
@@ -223,6 +227,10 @@ struct rawio_engine_opts {
 	/* nbd: connections per context when the server offers multi-conn; 0 means 4.
 	 * Without multi-conn the engine opens one whatever is asked. */
 	unsigned nbd_conns;
+
+	/* mem: 0: each request goes to the hardware queue of the CPU that submits it
+	 * (cpu % queues, blk-mq's map); N: always to queue N - 1 (1..queues). */
+	unsigned mem_queue;
 };
 
 /*
@@ -263,6 +271,10 @@ const char *rawio_wait_mode_name(unsigned mode);
 	(1u << 0) /* move no data (null_blk without memory backing): reads leave
 				  * the buffer as it is, writes store nothing; what remains is
 				  * the stack's own cost per I/O */
+#define RAWIO_MEM_PHASES \
+	(1u << 1) /* stamp tag_ns, dispatch_ns and device_ns, and complete_ns when
+				  * reaped, on one request in eight (the first of every eight a
+				  * context queues; the others get tag_ns 0): four clock reads */
 
 /* Counters kept by the core for every engine. */
 struct rawio_engine_stat {

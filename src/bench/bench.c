@@ -150,6 +150,13 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	}
 	b->eopts.size = sizeof(b->eopts);
 	b->eopts.queue_depth = o->qd;
+	if (o->phases) {
+		if (strcmp(o->engine, "mem"))
+			return bench_err(o, -EINVAL,
+					 "phases are recorded by the mem engine only, not %s",
+					 o->engine);
+		b->eopts.mem_flags |= RAWIO_MEM_PHASES;
+	}
 	b->time_based = o->runtime_ns != 0;
 	b->log_lat = o->lat_log != NULL;
 	return 0;
@@ -368,6 +375,39 @@ static uint64_t bench_tv_ns(const struct timeval *tv)
 	return (uint64_t)tv->tv_sec * 1000000000ull + (uint64_t)tv->tv_usec * 1000ull;
 }
 
+const char *rawio_bench_phase_name(enum rawio_bench_phase ph)
+{
+	static const char *const names[RAWIO_BENCH_PHASE_NR] = { "Q2G", "G2D", "D2C", "C2R",
+								 "Q2R" };
+
+	return (unsigned)ph < RAWIO_BENCH_PHASE_NR ? names[ph] : "?";
+}
+
+/* Phases and hardware queues of a RAM device into RES; SCRATCH is one histogram. */
+static void bench_collect_mem(struct bench *b, struct rawio_bench_result *res,
+			      struct rawio_hist *scratch)
+{
+	uint64_t most = 0, sum = 0;
+
+	res->phases = b->o.phases;
+	for (unsigned k = 0; b->o.phases && k < RAWIO_BENCH_PHASE_NR; k++) {
+		rawio_hist_reset(scratch);
+		for (unsigned i = 0; i < b->nr_jobs; i++)
+			if (b->jobs[i].phase)
+				rawio_hist_merge(scratch, &b->jobs[i].phase[k]);
+		bench_lat_summary(&res->phase[k], scratch);
+	}
+	res->nr_queues = b->nr_queues;
+	for (unsigned i = 0; i < b->nr_queues; i++) {
+		res->queues[i] = b->queues[i];
+		sum += b->queues[i].completed;
+		if (b->queues[i].completed > most)
+			most = b->queues[i].completed;
+	}
+	if (sum)
+		res->queue_imbalance = (double)most * b->nr_queues / (double)sum;
+}
+
 /* Fold the jobs into RES. HIST is scratch: BENCH_NR_LAT x (dirs + 1). */
 static void bench_collect(struct bench *b, struct rawio_bench_result *res,
 			  struct rawio_hist (*hist)[RAWIO_BENCH_DIR_NR + 1])
@@ -443,6 +483,7 @@ static void bench_collect(struct bench *b, struct rawio_bench_result *res,
 	if (res->reaps)
 		res->ios_per_reap = (double)reaped / (double)res->reaps;
 	snprintf(res->engine_desc, sizeof(res->engine_desc), "%s", b->jobs[0].engine_desc);
+	bench_collect_mem(b, res, hist[0]);
 }
 
 /* The first job error, into errbuf; 0 if none. */
@@ -546,6 +587,14 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 		res->filled = true;
 	}
 
+	b->nr_queues = rawio_dev_mem_nr_queues(b->dev);
+	if (b->nr_queues) {
+		b->queues = calloc(b->nr_queues, sizeof(*b->queues));
+		if (!b->queues) {
+			ret = bench_err(&b->o, -ENOMEM, "out of memory");
+			goto out_log;
+		}
+	}
 	b->nr_jobs = b->o.jobs;
 	ret = bench_start(b);
 	if (ret)
@@ -586,13 +635,16 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 
 out_jobs:
 	if (b->jobs)
-		for (unsigned i = 0; i < b->nr_jobs; i++)
+		for (unsigned i = 0; i < b->nr_jobs; i++) {
 			bench_latlog_free(&b->jobs[i].latlog);
+			free(b->jobs[i].phase);
+		}
 	free(b->jobs);
 out_log:
 	if (log && fclose(log) && !ret)
 		ret = bench_err(&b->o, -errno, "%s: %s", b->o.lat_log, rawio_strerror(errno));
 out_close:
+	free(b->queues);
 	free(hist);
 	if (b->dev != b->o.dev)
 		rawio_dev_close(b->dev);

@@ -108,6 +108,7 @@ struct bench_job {
 	uint64_t commits, committed; /* commits in the window, requests they carried */
 
 	struct rawio_hist hist[BENCH_NR_LAT][RAWIO_BENCH_DIR_NR];
+	struct rawio_hist *phase; /* opts.phases: RAWIO_BENCH_PHASE_NR of them (freed by the run) */
 	uint64_t ios[RAWIO_BENCH_DIR_NR], bytes[RAWIO_BENCH_DIR_NR]; /* inside the window */
 	struct rusage ru0, ru1;
 	struct rawio_engine_stat st0, st1;
@@ -141,6 +142,11 @@ struct bench {
 
 	struct bench_job *jobs;
 	unsigned nr_jobs;
+	/* Hardware queue counters of a RAM device, from the first job's window opening
+	 * (which resets them) to the last job's closing (which reads them). */
+	struct rawio_mem_queue_stats *queues;
+	unsigned nr_queues;
+	unsigned windows_open, windows_closed; /* atomics */
 };
 
 void *bench_job_main(void *arg);

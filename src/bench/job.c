@@ -8,6 +8,7 @@
  * The clock is read where rawio already reads it (queue and completion
  * stamps) plus once per commit, for the submission latency.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,17 @@ static int job_setup(struct bench_job *j)
 	for (unsigned i = 0; i < j->qd && !b->o.zero_buffers; i++)
 		bench_fill_buf(j->bufs + (size_t)i * j->stride, j->stride, rng_xorshift(&j->rng));
 
+	if (b->o.queue_per_job && b->nr_queues)
+		eo.mem_queue = j->id % b->nr_queues + 1;
+	if (b->o.phases) {
+		j->phase = malloc(RAWIO_BENCH_PHASE_NR * sizeof(*j->phase));
+		if (!j->phase) {
+			snprintf(j->errmsg, sizeof(j->errmsg), "out of memory");
+			return -ENOMEM;
+		}
+		for (unsigned k = 0; k < RAWIO_BENCH_PHASE_NR; k++)
+			rawio_hist_reset(&j->phase[k]);
+	}
 	if (eo.uring_flags & RAWIO_URING_REG_BUFS) {
 		eo.reg_buf = j->bufs;
 		eo.reg_buf_len = buflen;
@@ -136,6 +148,10 @@ static void job_teardown(struct bench_job *j)
 static void job_window_open(struct bench_job *j)
 {
 	j->measuring = true;
+	/* The device's queue counters cover the jobs' windows: from the first job's
+	 * opening to the last job's closing. */
+	if (j->b->nr_queues && !__atomic_fetch_add(&j->b->windows_open, 1, __ATOMIC_ACQ_REL))
+		rawio_dev_mem_reset_stats(j->b->dev);
 	getrusage(RUSAGE_THREAD, &j->ru0);
 	rawio_engine_stat(j->e, &j->st0);
 }
@@ -147,6 +163,10 @@ static void job_window_close(struct bench_job *j)
 	getrusage(RUSAGE_THREAD, &j->ru1);
 	rawio_engine_stat(j->e, &j->st1);
 	j->measured = true;
+	if (j->b->nr_queues &&
+	    __atomic_add_fetch(&j->b->windows_closed, 1, __ATOMIC_ACQ_REL) == j->b->nr_jobs)
+		for (unsigned i = 0; i < j->b->nr_queues; i++)
+			rawio_dev_mem_queue_stats(j->b->dev, i, &j->b->queues[i]);
 }
 
 /* Where we are in time: open or close the window. */
@@ -190,6 +210,21 @@ static void job_prep(struct bench_job *j, struct bench_io *io)
 	r->len = b->o.bs;
 }
 
+static uint64_t job_gap(uint64_t from, uint64_t to)
+{
+	return to > from ? to - from : 0;
+}
+
+/* blktrace's Q, G, D, C and our R (reaped) of one request, as btt's gaps. */
+static void job_phases(struct bench_job *j, const struct rawio_req *r)
+{
+	rawio_hist_add(&j->phase[RAWIO_BENCH_Q2G], job_gap(r->submit_ns, r->tag_ns));
+	rawio_hist_add(&j->phase[RAWIO_BENCH_G2D], job_gap(r->tag_ns, r->dispatch_ns));
+	rawio_hist_add(&j->phase[RAWIO_BENCH_D2C], job_gap(r->dispatch_ns, r->device_ns));
+	rawio_hist_add(&j->phase[RAWIO_BENCH_C2R], job_gap(r->device_ns, r->complete_ns));
+	rawio_hist_add(&j->phase[RAWIO_BENCH_Q2R], job_gap(r->submit_ns, r->complete_ns));
+}
+
 /* A finished request: check it, count it if it landed inside the window. */
 static void job_complete(struct bench_job *j, struct bench_io *io)
 {
@@ -218,6 +253,8 @@ static void job_complete(struct bench_job *j, struct bench_io *io)
 	rawio_hist_add(&j->hist[BENCH_LAT][d], c - r->submit_ns);
 	j->ios[d]++;
 	j->bytes[d] += r->len;
+	if (j->phase && r->tag_ns)
+		job_phases(j, r);
 	if (b->log_lat) {
 		struct bench_lat_rec rec = {
 			.t_ns = c - b->t_measure,
@@ -357,12 +394,33 @@ static void job_run(struct bench_job *j)
 		job_window_close(j);
 }
 
+/* Run on the (id % n)-th of the n CPUs this process may use. */
+static void job_pin(struct bench_job *j)
+{
+	cpu_set_t allowed, one;
+	int n = 0, want;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		return;
+	want = (int)(j->id % (unsigned)CPU_COUNT(&allowed));
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || n++ != want)
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		return;
+	}
+}
+
 void *bench_job_main(void *arg)
 {
 	struct bench_job *j = arg;
 	struct bench *b = j->b;
 	int ret;
 
+	if (b->o.pin)
+		job_pin(j);
 	ret = job_setup(j);
 	if (ret)
 		j->err = ret;

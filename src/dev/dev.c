@@ -62,7 +62,7 @@ static void dev_info_init(struct rawio_dev_info *info, const char *path)
 }
 
 /* Geometry of a RAM device; shared by rawio_dev_open_mem and rawio_dev_describe. */
-static int dev_mem_info(struct rawio_dev_info *info, uint64_t size, uint32_t block_size)
+int dev_mem_info(struct rawio_dev_info *info, uint64_t size, uint32_t block_size)
 {
 	char path[64];
 
@@ -83,16 +83,6 @@ static int dev_mem_info(struct rawio_dev_info *info, uint64_t size, uint32_t blo
 	info->align_source = RAWIO_ALIGN_MEM;
 	info->rotational = 0;
 	return 0;
-}
-
-/* "mem:SIZE": 1 and *SIZE when PATH names a RAM device, 0 if not, -EINVAL if malformed. */
-static int dev_parse_mem(const char *path, uint64_t *size)
-{
-	if (strncmp(path, DEV_MEM_PREFIX, strlen(DEV_MEM_PREFIX)))
-		return 0;
-	if (rawio_parse_size(path + strlen(DEV_MEM_PREFIX), size))
-		return -EINVAL;
-	return 1;
 }
 
 /*
@@ -252,37 +242,6 @@ static int dev_discover(struct rawio_dev_info *info, int fd, const struct stat *
 	return 0;
 }
 
-int rawio_dev_open_mem(struct rawio_dev **out, uint64_t size, uint32_t block_size)
-{
-	struct rawio_dev *dev;
-	int ret;
-
-	if (!out)
-		return -EINVAL;
-	*out = NULL;
-	dev = malloc(sizeof(*dev));
-	if (!dev)
-		return -ENOMEM;
-	ret = dev_mem_info(&dev->info, size, block_size);
-	if (ret)
-		goto free_dev;
-	/* Anonymous memory is zero-filled and only touched pages cost RAM. */
-	dev->mem_len = (size_t)size;
-	dev->mem = mmap(NULL, dev->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			0);
-	if (dev->mem == MAP_FAILED) {
-		ret = -ENOMEM;
-		goto free_dev;
-	}
-	dev->fd = -1;
-	*out = dev;
-	return 0;
-
-free_dev:
-	free(dev);
-	return ret;
-}
-
 /* Create PATH (absent) with O_EXCL, so that we know we made it. 0, or -errno. */
 static int dev_create_file(const char *path, bool *created)
 {
@@ -357,7 +316,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	struct rawio_dev *dev;
 	struct stat st;
 	bool created = false, dio_ok;
-	uint64_t mem_size;
+	struct rawio_mem_opts mem;
 	int oflags, fd, ret;
 
 	memset(&o, 0, sizeof(o));
@@ -373,18 +332,13 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		return -ENAMETOOLONG;
 	}
 
-	ret = dev_parse_mem(path, &mem_size);
-	if (ret < 0) {
-		errbuf_set(o.errbuf, o.errbuf_len, "%s: not a RAM device size (example: mem:64M)",
-			   path);
+	ret = rawio_mem_opts_parse(path, &mem, o.errbuf, o.errbuf_len);
+	if (ret < 0)
 		return ret;
-	}
 	if (ret == 1) {
-		ret = rawio_dev_open_mem(out, mem_size, 512);
+		ret = rawio_dev_open_mem_opts(out, &mem);
 		if (ret) {
-			errbuf_set(o.errbuf, o.errbuf_len,
-				   "%s: %s (size must be a non-zero multiple of 512)", path,
-				   rawio_strerror(ret));
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 			return ret;
 		}
 		(*out)->info.read_only = o.flags & RAWIO_DEV_RDONLY;
@@ -465,6 +419,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	dev->fd = fd;
 	dev->mem = NULL;
 	dev->mem_len = 0;
+	dev->md = NULL;
 	dev_info_init(&dev->info, path);
 	ret = dev_discover(&dev->info, fd, &st, &dio_ok);
 	if (ret) {
@@ -504,6 +459,7 @@ void rawio_dev_close(struct rawio_dev *dev)
 {
 	if (!dev)
 		return;
+	mem_dev_free(dev->md);
 	if (dev->mem)
 		munmap(dev->mem, dev->mem_len);
 	if (dev->fd >= 0)
@@ -529,7 +485,7 @@ void *rawio_dev_mem(const struct rawio_dev *dev)
 int rawio_dev_describe(const char *path, struct rawio_dev_info *info)
 {
 	struct stat st;
-	uint64_t mem_size;
+	struct rawio_mem_opts mem;
 	bool dio_ok;
 	int fd, dfd, ret;
 
@@ -537,11 +493,11 @@ int rawio_dev_describe(const char *path, struct rawio_dev_info *info)
 		return -EINVAL;
 	if (strlen(path) >= sizeof(info->path))
 		return -ENAMETOOLONG;
-	ret = dev_parse_mem(path, &mem_size);
+	ret = rawio_mem_opts_parse(path, &mem, NULL, 0);
 	if (ret < 0)
 		return ret;
 	if (ret == 1)
-		return dev_mem_info(info, mem_size, 512);
+		return dev_mem_info(info, mem.size, mem.block_size);
 	if (rawio_dev_is_nbd_uri(path)) {
 		dev_info_init(info, path);
 		info->kind = RAWIO_DEV_NBD;

@@ -12,7 +12,14 @@ struct rawio_dev {
 	int fd;	   /* -1 for a RAM device */
 	void *mem; /* RAM device backing, mmap'd; NULL otherwise */
 	size_t mem_len;
+	struct mem_dev *md; /* RAM device: queues, cache, options (mem_dev.h); NULL otherwise */
 };
+
+/* Geometry of a RAM device of SIZE bytes (dev.c; used by mem.c). 0 or -EINVAL. */
+int dev_mem_info(struct rawio_dev_info *info, uint64_t size, uint32_t block_size);
+
+/* Free a RAM device's shared state (mem.c). */
+void mem_dev_free(struct mem_dev *md);
 
 /* What sysfs says about the disk behind a device number. */
 struct sysfs_disk {

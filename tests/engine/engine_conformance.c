@@ -13,6 +13,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <rawio/poll.h>
 
@@ -110,7 +111,14 @@ static int ctx_open_dev(struct ctx *c)
 	char err[256] = "";
 	int ret;
 
-	if (ctx_is_mem(c)) {
+	if (ctx_is_mem(c) && getenv("RAWIO_MEM_OPTS")) {
+		/* tests/mem registers the cases again per device mode (queues, sq, completion). */
+		snprintf(c->path, sizeof(c->path), "mem:%u,%s", DEV_SIZE, getenv("RAWIO_MEM_OPTS"));
+		o.flags = 0;
+		o.errbuf = err;
+		o.errbuf_len = sizeof(err);
+		ret = rawio_dev_open(&c->dev, c->path, &o);
+	} else if (ctx_is_mem(c)) {
 		ret = rawio_dev_open_mem(&c->dev, DEV_SIZE, 512);
 	} else if (given) {
 		o = (struct rawio_dev_opts){ .size = sizeof(o),
