@@ -41,6 +41,7 @@ int cmd_store(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_fsqual(int argc, char **argv);
 int cmd_pollsim(int argc, char **argv);
+int cmd_iotune(int argc, char **argv);
 
 struct rawio_store_recovery;
 /* Print what a store recovery did, a few lines (cmd_store.c; also used by demo). */

@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
 	{ "store", cmd_store, "store CMD PATH ...          slot store (rawio store --help)" },
 	{ "cache", cmd_cache, "cache CMD ...               write-back cache (rawio cache --help)" },
 	{ "fsqual", cmd_fsqual, "fsqual [DIR] [OPTIONS]      does async I/O stay async here?" },
+	{ "iotune", cmd_iotune, "iotune DIR|DEVICE [OPTIONS]  measure a disk: io_properties.yaml" },
 	{ "pollsim", cmd_pollsim, "pollsim --trace FILE ...    hybrid-polling simulator" },
 };
 

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/*
+ * iotune finds a device's limits: on an emulated disk (the throttle engine
+ * over a RAM device: 2000 IOPS, 50 MiB/s, one request at a time), the four
+ * rates it measures are within 10% of what that model serves (a 4 KiB
+ * request costs 1/2000 s + 4 KiB / 50 MiB/s; a 1 MiB one 1/2000 s + 20 ms),
+ * and the properties it writes parse back. The emulation sleeps to each
+ * finish time, so a machine too loaded to wake in time lowers the rates: one
+ * rerun is allowed before failing.
+ */
+#include <math.h>
+
+#include <rawio/sched.h>
+
+#include "harness.h"
+
+#define IOPS 2000.0
+#define BW   (50.0 * 1048576)
+
+static int iotune_once(char *why, size_t len)
+{
+	struct rawio_throttle_params tp = { .size = sizeof(tp),
+					    .iops = (uint64_t)IOPS,
+					    .bw = (uint64_t)BW };
+	struct rawio_engine_opts eo = { .size = sizeof(eo) };
+	struct rawio_iotune_opts o = { .size = sizeof(o) };
+	struct rawio_iotune_result *res = calloc(1, sizeof(*res));
+	struct rawio_throttle *thr;
+	double rand = 1.0 / (1.0 / IOPS + 4096.0 / BW),
+	       seq = 1048576.0 / (1.0 / IOPS + 1048576.0 / BW);
+	struct {
+		const char *what;
+		double got, want;
+	} rows[4];
+	struct rawio_io_props back;
+	char err[256] = "", yaml[1024];
+	size_t nr;
+	int ret;
+
+	CHECK(res, "memory");
+	CHECK_OK(rawio_throttle_new(&thr, &tp));
+	eo.throttle = thr;
+	o.engine = "throttle";
+	o.engine_opts = &eo;
+	o.duration_ns = 10ull * 1000000000ull;
+	o.region = 64ull << 20;
+	o.max_qd = 32;
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	ret = rawio_iotune_run("mem:64m", &o, res);
+	rawio_throttle_free(thr);
+	CHECK(ret == 0, "iotune: %s", err);
+	rows[0].what = "read_iops", rows[0].got = (double)res->props.read_iops, rows[0].want = rand;
+	rows[1].what = "write_iops", rows[1].got = (double)res->props.write_iops,
+	rows[1].want = rand;
+	rows[2].what = "read_bandwidth", rows[2].got = (double)res->props.read_bandwidth,
+	rows[2].want = seq;
+	rows[3].what = "write_bandwidth", rows[3].got = (double)res->props.write_bandwidth,
+	rows[3].want = seq;
+	why[0] = '\0';
+	for (int i = 0; i < 4; i++) {
+		fprintf(stderr, "%s: measured %.0f, model %.0f (%+.1f%%)\n", rows[i].what,
+			rows[i].got, rows[i].want, (rows[i].got / rows[i].want - 1) * 100);
+		if (fabs(rows[i].got / rows[i].want - 1) > 0.10)
+			snprintf(why, len, "%s %.0f is not within 10%% of %.0f", rows[i].what,
+				 rows[i].got, rows[i].want);
+	}
+	CHECK(res->seq_read.samples >= 2 && res->rand_read.samples >= 2, "samples: %u %u",
+	      res->seq_read.samples, res->rand_read.samples);
+	CHECK(res->nr_sweep == 6 && res->saturation_qd >= 1, "sweep %u", res->nr_sweep);
+	CHECK(rawio_io_props_format(&res->props, 1, yaml, sizeof(yaml)) < sizeof(yaml), "format");
+	CHECK_OK(rawio_io_props_parse(yaml, &back, 1, &nr, err, sizeof(err)));
+	CHECK(back.read_iops == res->props.read_iops &&
+		      back.write_bandwidth == res->props.write_bandwidth,
+	      "properties do not parse back");
+	free(res);
+	return T_PASS;
+}
+
+int main(void)
+{
+	char why[256];
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (iotune_once(why, sizeof(why)) != T_PASS)
+			return T_FAIL;
+		if (!why[0])
+			return T_PASS;
+		fprintf(stderr, "attempt %d: %s\n", attempt + 1, why);
+	}
+	fprintf(stderr, "iotune missed the emulated disk's limits twice: %s\n", why);
+	return T_FAIL;
+}
