@@ -43,6 +43,15 @@ int cmd_fsqual(int argc, char **argv);
 int cmd_pollsim(int argc, char **argv);
 int cmd_iotune(int argc, char **argv);
 
+/* rawio bench's class mode (cmd_bench_classes.c). */
+struct rawio_bench_class;
+struct rawio_bench_result;
+struct rawio_io_props;
+int bench_class_parse(const char *arg, struct rawio_bench_class *c, char *name, size_t name_len);
+int bench_io_props_load(const char *path, struct rawio_io_props *p);
+void bench_classes_json(cJSON *j, const struct rawio_bench_result *r);
+void bench_classes_print(const struct rawio_bench_result *r);
+
 struct rawio_store_recovery;
 /* Print what a store recovery did, a few lines (cmd_store.c; also used by demo). */
 void cli_store_recovery_print(const struct rawio_store_recovery *r);

@@ -54,7 +54,16 @@ static void bench_usage(FILE *f)
 		"  --json            one JSON object on stdout\n"
 		"  --lat-log FILE    one line per I/O: time_ms, latency_ns, dir, size, offset, "
 		"prio\n"
-		"  --no-progress     no progress line even on a terminal\n");
+		"  --no-progress     no progress line even on a terminal\n"
+		"  --class NAME:SHARES[:RW[:BS[:QD]]]  run in a scheduler class (repeatable): the\n"
+		"                    class keeps its own QD of its pattern in flight (default: "
+		"the\n"
+		"                    run's --rw, --bs, --qd)\n"
+		"  --io-properties FILE  the scheduler's disk model (io_properties.yaml, as\n"
+		"                    rawio iotune writes it); without it the scheduler passes "
+		"through\n"
+		"  --latency-goal TIME  the scheduler's in-flight bound (default 750us)\n"
+		"  --no-sched        classes straight to the engine (the baseline)\n");
 }
 
 /* "10s", "500ms", "250us", "100ns", "2m", "1h"; a bare number is seconds. */
@@ -328,6 +337,10 @@ int cmd_bench(int argc, char **argv)
 		OPT_LATLOG,
 		OPT_NOPROGRESS,
 		OPT_ZERO,
+		OPT_CLASS,
+		OPT_IO_PROPS,
+		OPT_GOAL,
+		OPT_NO_SCHED,
 	};
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -360,6 +373,10 @@ int cmd_bench(int argc, char **argv)
 		{ "lat-log", required_argument, NULL, OPT_LATLOG },
 		{ "no-progress", no_argument, NULL, OPT_NOPROGRESS },
 		{ "zero-buffers", no_argument, NULL, OPT_ZERO },
+		{ "class", required_argument, NULL, OPT_CLASS },
+		{ "io-properties", required_argument, NULL, OPT_IO_PROPS },
+		{ "latency-goal", required_argument, NULL, OPT_GOAL },
+		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -370,6 +387,9 @@ int cmd_bench(int argc, char **argv)
 	bool have_ramp = false, null_mode = false, rwmix_zero = false;
 	bool have_wait = false, have_poll = false;
 	struct rawio_poll_cfg poll;
+	struct rawio_bench_class classes[RAWIO_BENCH_MAX_CLASSES];
+	char class_names[RAWIO_BENCH_MAX_CLASSES][32];
+	struct rawio_io_props props;
 	uint64_t v;
 	unsigned u;
 	char err[1024] = "";
@@ -500,6 +520,29 @@ int cmd_bench(int argc, char **argv)
 		case OPT_ZERO:
 			o.zero_buffers = true;
 			break;
+		case OPT_CLASS:
+			if (o.nr_classes == RAWIO_BENCH_MAX_CLASSES) {
+				cli_err("--class: at most %u classes", RAWIO_BENCH_MAX_CLASSES);
+				return 2;
+			}
+			if (bench_class_parse(optarg, &classes[o.nr_classes],
+					      class_names[o.nr_classes], sizeof(class_names[0])))
+				return 2;
+			o.classes = classes;
+			o.nr_classes++;
+			break;
+		case OPT_IO_PROPS:
+			if (bench_io_props_load(optarg, &props))
+				return 2;
+			o.io_props = &props;
+			break;
+		case OPT_GOAL:
+			if (bench_parse_time("--latency-goal", optarg, &o.sched_goal_ns))
+				return 2;
+			break;
+		case OPT_NO_SCHED:
+			o.no_sched = true;
+			break;
 		case 'h':
 			bench_usage(stdout);
 			return 0;
@@ -559,10 +602,17 @@ int cmd_bench(int argc, char **argv)
 		free(res);
 		return 1;
 	}
-	if (json)
-		cli_json_print(bench_json(&o, res));
-	else
+	if (json) {
+		cJSON *j = bench_json(&o, res);
+
+		if (j && res->nr_classes)
+			bench_classes_json(j, res);
+		cli_json_print(j);
+	} else {
 		bench_print(&o, res);
+		if (res->nr_classes)
+			bench_classes_print(res);
+	}
 	free(res);
 	return 0;
 }

@@ -44,6 +44,7 @@
 
 #include <rawio/cache.h>
 #include <rawio/engine.h>
+#include <rawio/sched.h>
 
 enum rawio_bench_rw {
 	RAWIO_BENCH_READ = 0, /* sequential reads */
@@ -120,6 +121,13 @@ struct rawio_bench_opts {
 	/* Optional: drive this open device instead of opening path (which is then
 	 * only a name); rawio_bench_run does not close it. */
 	struct rawio_dev *dev;
+
+	/* Class mode (struct rawio_bench_class above). */
+	const struct rawio_bench_class *classes;
+	unsigned nr_classes;
+	const struct rawio_io_props *io_props; /* the scheduler's disk model; NULL: pass-through */
+	uint64_t sched_goal_ns;		       /* its latency goal; 0: the default 0.75 ms */
+	bool no_sched;			       /* classes straight to the engine */
 };
 
 /* Latency summary, nanoseconds (from fio's histogram: percentiles within 0.8%). */
@@ -128,6 +136,38 @@ struct rawio_bench_lat {
 	uint64_t min, max;
 	double mean, stdev;
 	uint64_t p50, p90, p99, p999, p9999;
+};
+
+/*
+ * Class mode (opts.nr_classes > 0): one thread, one engine context and one
+ * scheduler (rawio/sched.h); every class keeps its own QD requests of its own
+ * pattern in flight through the scheduler, in a class of its own with its
+ * shares, for the ramp and the runtime (a runtime is required; jobs must be
+ * 1). The engine's depth is the classes' depths summed. With opts.no_sched the
+ * same requests go straight to the engine (the baseline to compare with);
+ * without opts.io_props the scheduler passes through (no model).
+ */
+struct rawio_bench_class {
+	const char *name;  /* up to 31 bytes */
+	unsigned shares;   /* 1..65535 */
+	int rw;		   /* enum rawio_bench_rw, or -1: the run's pattern */
+	uint32_t bs;	   /* 0: the run's */
+	unsigned qd;	   /* 0: the run's */
+	uint64_t bw_limit; /* bytes per second; 0: none */
+};
+
+#define RAWIO_BENCH_MAX_CLASSES 16
+
+struct rawio_bench_class_result {
+	char name[32];
+	unsigned shares;
+	enum rawio_bench_rw rw;
+	uint32_t bs;
+	unsigned qd;
+	uint64_t ios, bytes; /* inside the window */
+	double iops, mbps;
+	struct rawio_bench_lat lat;	      /* submission to the scheduler to completion */
+	struct rawio_sched_class_stats sched; /* the scheduler's view (zero with no_sched) */
 };
 
 struct rawio_bench_dir_result {
@@ -175,6 +215,12 @@ struct rawio_bench_result {
 
 	uint64_t lat_log_lines; /* lines written to opts.lat_log */
 	bool filled;		/* the region was written first (opts.fill) */
+
+	/* Class mode. */
+	unsigned nr_classes;
+	char sched_desc[160]; /* rawio_sched_describe, or "none" with no_sched */
+	struct rawio_sched_stats sched;
+	struct rawio_bench_class_result classes[RAWIO_BENCH_MAX_CLASSES];
 };
 
 /*

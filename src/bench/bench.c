@@ -148,6 +148,11 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 		b->eopts.uring_flags = RAWIO_URING_SINGLE_ISSUER | RAWIO_URING_DEFER_TASKRUN |
 				       RAWIO_URING_REG_BUFS;
 	}
+	if (o->nr_classes && bench_classes_check(b))
+		return bench_err(o, -EINVAL,
+				 "classes: at most %u, each with a name and shares 1..65535, "
+				 "one job, and a runtime",
+				 RAWIO_BENCH_MAX_CLASSES);
 	b->eopts.size = sizeof(b->eopts);
 	b->eopts.queue_depth = o->qd;
 	b->time_based = o->runtime_ns != 0;
@@ -176,7 +181,8 @@ static int bench_open(struct bench *b, bool *grown)
 		path = mempath;
 	}
 	dopts.flags = o->dev_flags;
-	if (!bench_writes(o->rw) && !(o->dev_flags & RAWIO_DEV_CREATE) && !o->fill_always)
+	if (!bench_writes(o->rw) && !bench_classes_write(o) && !(o->dev_flags & RAWIO_DEV_CREATE) &&
+	    !o->fill_always)
 		dopts.flags |= RAWIO_DEV_RDONLY;
 	if (o->dev_flags & RAWIO_DEV_CREATE) {
 		if (!o->region)
@@ -337,7 +343,7 @@ static void bench_watch(struct bench *b)
 	}
 }
 
-static void bench_lat_summary(struct rawio_bench_lat *l, const struct rawio_hist *h)
+void bench_lat_summary(struct rawio_bench_lat *l, const struct rawio_hist *h)
 {
 	memset(l, 0, sizeof(*l));
 	l->count = h->count;
@@ -537,6 +543,17 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 		res->filled = true;
 	}
 
+	if (b->o.nr_classes) {
+		ret = bench_classes_run(b, res);
+		if (ret)
+			goto out_log;
+		snprintf(res->path, sizeof(res->path), "%s", b->info->path);
+		snprintf(res->engine, sizeof(res->engine), "%s", b->engine);
+		res->bs = b->o.bs;
+		res->region = b->o.region;
+		res->seed = b->o.seed;
+		goto out_log;
+	}
 	b->nr_jobs = b->o.jobs;
 	ret = bench_start(b);
 	if (ret)

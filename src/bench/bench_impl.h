@@ -145,4 +145,12 @@ struct bench {
 
 void *bench_job_main(void *arg);
 
+/* A latency summary from a histogram (bench.c). */
+void bench_lat_summary(struct rawio_bench_lat *l, const struct rawio_hist *h);
+
+/* Class mode (classes.c): check the classes, whether any writes, and run them. */
+int bench_classes_check(struct bench *b);
+bool bench_classes_write(const struct rawio_bench_opts *o);
+int bench_classes_run(struct bench *b, struct rawio_bench_result *res);
+
 #endif
