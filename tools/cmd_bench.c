@@ -24,7 +24,8 @@ static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rawio bench [OPTIONS]\n"
-		"  --engine E        sync|threads|aio|uring|mem (default uring)\n"
+		"  --engine E        auto|sync|threads|aio|uring|mem (default auto: the engine\n"
+		"                    that neither blocks nor punts on the target; says why)\n"
 		"  --rw P            read|write|randread|randwrite|randrw (default randread)\n"
 		"  --rwmixread N     randrw: percent of reads (default 50)\n"
 		"  --bs SIZE         bytes per I/O (default 4k)\n"
@@ -194,6 +195,8 @@ static cJSON *bench_json(const struct rawio_bench_opts *o, const struct rawio_be
 		return NULL;
 	cJSON_AddStringToObject(j, "engine", r->engine);
 	cJSON_AddStringToObject(j, "engine_desc", r->engine_desc);
+	if (r->engine_why[0])
+		cJSON_AddStringToObject(j, "engine_auto_why", r->engine_why);
 	cJSON_AddStringToObject(j, "path", r->path);
 	cJSON_AddStringToObject(j, "rw", rawio_bench_rw_name(o->rw));
 	if (o->rw == RAWIO_BENCH_RANDRW)
@@ -271,6 +274,8 @@ static void bench_print(const struct rawio_bench_opts *o, const struct rawio_ben
 	printf("rawio bench: %s bs=%u qd=%u jobs=%u on %s (%s)\n", rawio_bench_rw_name(o->rw),
 	       r->bs, r->qd, r->jobs, r->path, cli_human(r->region, h, sizeof(h)));
 	printf("  engine: %s\n", r->engine_desc);
+	if (r->engine_why[0])
+		printf("  engine auto: %s, because %s\n", r->engine, r->engine_why);
 	if (r->filled)
 		printf("  filled the region with random data first\n");
 	for (unsigned d = 0; d < RAWIO_BENCH_DIR_NR; d++) {

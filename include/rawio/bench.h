@@ -76,7 +76,8 @@ typedef void (*rawio_bench_progress_fn)(void *arg, const struct rawio_bench_prog
 
 struct rawio_bench_opts {
 	size_t size;	    /* sizeof(struct rawio_bench_opts) */
-	const char *engine; /* NULL: "uring" */
+	const char *engine; /* NULL: "auto" (rawio_engine_choose: the engine that does not
+			     * block or punt on the target) */
 	const char *path;   /* file, block device or "mem:SIZE"; NULL: mem engine only, a
 				 * RAM device of offset + region bytes */
 	enum rawio_bench_rw rw;
@@ -215,6 +216,8 @@ struct rawio_bench_result {
 
 	uint64_t lat_log_lines; /* lines written to opts.lat_log */
 	bool filled;		/* the region was written first (opts.fill) */
+
+	char engine_why[256]; /* engine "auto": why it picked res.engine; "" otherwise */
 
 	/* Class mode. */
 	unsigned nr_classes;

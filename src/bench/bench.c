@@ -79,16 +79,17 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	memcpy(o, opts, opts->size < sizeof(*o) ? opts->size : sizeof(*o));
 	o->size = sizeof(*o);
 	if (!o->engine)
-		o->engine = "uring";
+		o->engine = "auto";
 	b->engine = o->engine;
-	if (!bench_engine_known(o->engine)) {
+	if (strcmp(o->engine, "auto") && !bench_engine_known(o->engine)) {
 		char names[256] = "";
 		size_t n = 0;
 
 		for (const char *const *e = rawio_engine_list(); *e && n < sizeof(names); e++)
 			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "",
 					      *e);
-		return bench_err(o, -ENOENT, "unknown engine '%s' (engines: %s)", o->engine, names);
+		return bench_err(o, -ENOENT, "unknown engine '%s' (engines: auto %s)", o->engine,
+				 names);
 	}
 	if ((unsigned)o->rw >= RAWIO_BENCH_RW_NR)
 		return bench_err(o, -EINVAL, "unknown pattern %d", (int)o->rw);
@@ -129,10 +130,10 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	if (!o->progress_ms)
 		o->progress_ms = 1000;
 	if (o->path && !strncmp(o->path, "mem:", 4) && strcmp(o->engine, "mem") &&
-	    !bench_engine_stacked(o->engine))
+	    strcmp(o->engine, "auto") && !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",
 				 o->path);
-	if (!o->path && !o->dev && strcmp(o->engine, "mem"))
+	if (!o->path && !o->dev && strcmp(o->engine, "mem") && strcmp(o->engine, "auto"))
 		return bench_err(o, -EINVAL,
 				 "no target: give a file or device (a RAM device "
 				 "\"mem:SIZE\" needs the mem engine)");
@@ -208,6 +209,18 @@ static int bench_open(struct bench *b, bool *grown)
 		return bench_err(o, ret, "%s", err[0] ? err : rawio_strerror(ret));
 	}
 	in = b->info = rawio_dev_info(b->dev);
+	if (!strcmp(o->engine, "auto")) {
+		/* Engine "auto": resolve it now, so the defaults below are the pick's. */
+		rawio_engine_choose(b->dev, o->qd, &b->choice);
+		o->engine = b->engine = b->choice.engine;
+		if (!o->engine_opts && !strcmp(o->engine, "uring"))
+			b->eopts.uring_flags = RAWIO_URING_SINGLE_ISSUER |
+					       RAWIO_URING_DEFER_TASKRUN | RAWIO_URING_REG_BUFS;
+		if (!strcmp(o->engine, "sync")) {
+			o->qd = b->eopts.queue_depth = 1;
+			o->submit_batch = o->complete_min = o->complete_max = 1;
+		}
+	}
 	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&
 	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",
@@ -549,6 +562,7 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 			goto out_log;
 		snprintf(res->path, sizeof(res->path), "%s", b->info->path);
 		snprintf(res->engine, sizeof(res->engine), "%s", b->engine);
+		snprintf(res->engine_why, sizeof(res->engine_why), "%s", b->choice.why);
 		res->bs = b->o.bs;
 		res->region = b->o.region;
 		res->seed = b->o.seed;
@@ -565,6 +579,7 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 	res->jobs = b->nr_jobs;
 	res->region = b->nblocks * b->o.bs;
 	snprintf(res->engine, sizeof(res->engine), "%s", b->engine);
+	snprintf(res->engine_why, sizeof(res->engine_why), "%s", b->choice.why);
 	res->rwmix_read = b->o.rw == RAWIO_BENCH_RANDRW ? b->o.rwmix_read
 			  : b->o.rw == RAWIO_BENCH_READ || b->o.rw == RAWIO_BENCH_RANDREAD ? 100
 											   : 0;

@@ -124,6 +124,7 @@ struct bench {
 	struct rawio_bench_opts o; /* with defaults filled in */
 	struct rawio_engine_opts eopts;
 	const char *engine;
+	struct rawio_engine_choice choice; /* engine "auto": what it picked and why */
 	struct rawio_dev *dev;
 	const struct rawio_dev_info *info;
 	uint64_t nblocks;
