@@ -297,7 +297,7 @@ struct rawio_iotune_rate {
 
 struct rawio_iotune_result {
 	struct rawio_io_props props; /* mountpoint: the directory or device */
-	char engine[16];
+	char engine[16]; /* the engine that ran ("auto" resolved) */
 	struct rawio_iotune_rate seq_write, seq_read, rand_write, rand_read;
 	struct {
 		unsigned qd;

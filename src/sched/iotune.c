@@ -94,6 +94,8 @@ static int iotune_phase(struct iotune *t, const char *name, enum rawio_bench_rw 
 	t->nr_samples = 0;
 	ret = rawio_bench_run(&bo, br);
 	t->planned_ns += ns;
+	if (!ret)
+		snprintf(t->res->engine, sizeof(t->res->engine), "%s", br->engine);
 	if (ret || !rate)
 		return ret;
 	/* The last sample may cover a partial period: drop it when there are others. */
@@ -165,11 +167,6 @@ out:
 	return ret;
 }
 
-static const char *iotune_default_engine(const char *path)
-{
-	return !strncmp(path, "mem:", 4) ? "mem" : "aio";
-}
-
 int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 		     struct rawio_iotune_result *res)
 {
@@ -197,7 +194,7 @@ int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 	t.o = &o;
 	t.res = res;
 	t.region = o.region ? o.region : IOTUNE_REGION;
-	t.engine = o.engine ? o.engine : iotune_default_engine(path);
+	t.engine = o.engine ? o.engine : "auto";
 	snprintf(res->engine, sizeof(res->engine), "%s", t.engine);
 	snprintf(res->props.mountpoint, sizeof(res->props.mountpoint), "%s", path);
 

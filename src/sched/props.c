@@ -5,6 +5,8 @@
  * YAML library is needed and every error can name its line.
  */
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,31 +369,49 @@ int rawio_io_props_load(const char *path, struct rawio_io_props *out, size_t max
 	return ret;
 }
 
+/* Append to BUF (LEN bytes) at *N as snprintf would; *N counts what was needed. */
+static void props_out(char *buf, size_t len, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void props_out(char *buf, size_t len, size_t *n, const char *fmt, ...)
+{
+	char scratch[1];
+	bool room = buf && *n < len;
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(room ? buf + *n : scratch, room ? len - *n : sizeof(scratch), fmt, ap);
+	va_end(ap);
+	if (w > 0)
+		*n += (size_t)w;
+}
+
 size_t rawio_io_props_format(const struct rawio_io_props *p, size_t nr, char *buf, size_t len)
 {
 	size_t n = 0;
 
-#define PROPS_OUT(...)                                                                       \
-	n += (size_t)snprintf(buf ? buf + (n < len ? n : len) : NULL, n < len ? len - n : 0, \
-			      __VA_ARGS__)
-	PROPS_OUT("disks:\n");
+	props_out(buf, len, &n, "disks:\n");
 	for (size_t i = 0; i < nr; i++) {
-		PROPS_OUT("  - mountpoint: %s\n", p[i].mountpoint);
-		PROPS_OUT("    read_iops: %llu\n", (unsigned long long)p[i].read_iops);
-		PROPS_OUT("    read_bandwidth: %llu\n", (unsigned long long)p[i].read_bandwidth);
-		PROPS_OUT("    write_iops: %llu\n", (unsigned long long)p[i].write_iops);
-		PROPS_OUT("    write_bandwidth: %llu\n", (unsigned long long)p[i].write_bandwidth);
+		props_out(buf, len, &n, "  - mountpoint: %s\n", p[i].mountpoint);
+		props_out(buf, len, &n, "    read_iops: %llu\n",
+			  (unsigned long long)p[i].read_iops);
+		props_out(buf, len, &n, "    read_bandwidth: %llu\n",
+			  (unsigned long long)p[i].read_bandwidth);
+		props_out(buf, len, &n, "    write_iops: %llu\n",
+			  (unsigned long long)p[i].write_iops);
+		props_out(buf, len, &n, "    write_bandwidth: %llu\n",
+			  (unsigned long long)p[i].write_bandwidth);
 		if (p[i].read_saturation_length)
-			PROPS_OUT("    read_saturation_length: %llu\n",
+			props_out(buf, len, &n, "    read_saturation_length: %llu\n",
 				  (unsigned long long)p[i].read_saturation_length);
 		if (p[i].write_saturation_length)
-			PROPS_OUT("    write_saturation_length: %llu\n",
+			props_out(buf, len, &n, "    write_saturation_length: %llu\n",
 				  (unsigned long long)p[i].write_saturation_length);
 		if (p[i].physical_block_size)
-			PROPS_OUT("    physical_block_size: %llu\n",
+			props_out(buf, len, &n, "    physical_block_size: %llu\n",
 				  (unsigned long long)p[i].physical_block_size);
 	}
-#undef PROPS_OUT
 	return n;
 }
 

@@ -26,6 +26,7 @@
 #define SCHED_MAX_SHARES   65535u
 #define SCHED_BW_BURST_NS  10000000ull /* a class's bandwidth bucket: 10 ms of it */
 #define SCHED_BW_BURST_MIN (128u << 10)
+#define SCHED_PICK_BATCH   16u /* engine requests picked per hold of qlock */
 
 struct rawio_sched_class {
 	struct rawio_sched *s;
@@ -62,7 +63,9 @@ struct rawio_sched {
 
 	struct rawio_sched_class **classes;
 	unsigned nr_classes, cap_classes;
-	struct rawio_req *busy; /* the engine said BUSY: goes first next time */
+	struct rawio_req
+		*busy[SCHED_PICK_BATCH]; /* the engine said BUSY: a stack, top goes first */
+	unsigned nr_busy;
 
 	struct rawio_sched_req *done_head, *done_tail;
 	unsigned pending; /* submitted, not yet handed out */
@@ -73,6 +76,8 @@ struct rawio_sched {
 };
 
 static void sched_dispatch(struct rawio_sched *s);
+static unsigned sched_pick_batch(struct rawio_sched *s, struct rawio_req **ios, uint64_t now);
+static void sched_issue(struct rawio_sched *s, struct rawio_req **ios, unsigned n);
 
 static uint64_t sched_cost(const struct rawio_sched *s, const struct rawio_req *io)
 {
@@ -242,6 +247,29 @@ static void sched_starve_end(struct rawio_sched_class *c, uint64_t now)
 	}
 }
 
+/* Under qlock: R joins C's queue. */
+static void sched_enqueue(struct rawio_sched *s, struct rawio_sched_class *c,
+			  struct rawio_sched_req *r, uint64_t now)
+{
+	if (r->parts)
+		s->st.splits++;
+	if (!c->queued) {
+		/* Back from idle: no banking of credit beyond tau (the forgiving factor). */
+		uint64_t forgive = (s->model ? s->tau_ns : s->qd) * SCHED_VT_SCALE / c->shares;
+
+		if (s->last_vtime > forgive && c->vtime < s->last_vtime - forgive)
+			c->vtime = s->last_vtime - forgive;
+	}
+	if (c->tail)
+		c->tail->next = r;
+	else
+		c->head = r;
+	c->tail = r;
+	c->queued++;
+	s->pending++;
+	sched_starve_start(c, now);
+}
+
 int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
 		       struct rawio_sched_req *r)
 {
@@ -278,30 +306,24 @@ int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
 	}
 	now = rawio_now_ns();
 	r->req.submit_ns = now;
-	pthread_mutex_lock(&s->qlock);
-	if (r->parts)
-		s->st.splits++;
-	if (!c->queued) {
-		/* Back from idle: no banking of credit beyond tau (the forgiving factor). */
-		uint64_t forgive = (s->model ? s->tau_ns : s->qd) * SCHED_VT_SCALE / c->shares;
-
-		if (s->last_vtime > forgive && c->vtime < s->last_vtime - forgive)
-			c->vtime = s->last_vtime - forgive;
-	}
-	if (c->tail)
-		c->tail->next = r;
-	else
-		c->head = r;
-	c->tail = r;
-	c->queued++;
-	s->pending++;
-	sched_starve_start(c, now);
-	pthread_mutex_unlock(&s->qlock);
-
 	if (pthread_mutex_trylock(&s->elock) == 0) {
-		sched_dispatch(s);
+		/* Nobody drives the engine: queue and dispatch under one hold of qlock. */
+		struct rawio_req *ios[SCHED_PICK_BATCH];
+		unsigned n;
+
+		pthread_mutex_lock(&s->qlock);
+		sched_enqueue(s, c, r, now);
+		n = sched_pick_batch(s, ios, now);
+		pthread_mutex_unlock(&s->qlock);
+		sched_issue(s, ios, n);
+		if (n == SCHED_PICK_BATCH)
+			sched_dispatch(s);
 		pthread_mutex_unlock(&s->elock);
+		return 0;
 	}
+	pthread_mutex_lock(&s->qlock);
+	sched_enqueue(s, c, r, now);
+	pthread_mutex_unlock(&s->qlock);
 	return 0;
 }
 
@@ -342,11 +364,8 @@ static struct rawio_req *sched_pick(struct rawio_sched *s, uint64_t now)
 	s->wake_ns = 0;
 	if (s->inflight >= s->qd)
 		return NULL;
-	if (s->busy) {
-		io = s->busy;
-		s->busy = NULL;
-		return io;
-	}
+	if (s->nr_busy)
+		return s->busy[--s->nr_busy];
 	for (unsigned i = 0; i < s->nr_classes; i++) {
 		struct rawio_sched_class *c = s->classes[i];
 		struct rawio_req *head;
@@ -475,38 +494,59 @@ static void sched_io_done(struct rawio_sched *s, struct rawio_req *io)
 	s->done_tail = r;
 }
 
-/* With elock: hand the engine what the limits allow, then commit. */
-static void sched_dispatch(struct rawio_sched *s)
+/* Under qlock: up to SCHED_PICK_BATCH engine requests the limits let go now. */
+static unsigned sched_pick_batch(struct rawio_sched *s, struct rawio_req **ios, uint64_t now)
+{
+	unsigned n = 0;
+
+	while (n < SCHED_PICK_BATCH && (ios[n] = sched_pick(s, now)))
+		n++;
+	return n;
+}
+
+/* With elock: hand IOS to the engine, then commit. */
+static void sched_issue(struct rawio_sched *s, struct rawio_req **ios, unsigned n)
 {
 	bool queued = false;
 
-	for (;;) {
-		struct rawio_req *io;
-		int q;
+	for (unsigned i = 0; i < n; i++) {
+		int q = rawio_engine_queue(s->e, ios[i]);
 
-		pthread_mutex_lock(&s->qlock);
-		io = sched_pick(s, rawio_now_ns());
-		pthread_mutex_unlock(&s->qlock);
-		if (!io)
-			break;
-		q = rawio_engine_queue(s->e, io);
 		if (q == RAWIO_Q_QUEUED) {
 			queued = true;
 			continue;
 		}
 		pthread_mutex_lock(&s->qlock);
 		if (q == RAWIO_Q_BUSY) {
-			s->busy = io;
+			/* This one and the rest go first next time, in this order. */
+			for (unsigned k = n; k-- > i;)
+				s->busy[s->nr_busy++] = ios[k];
 			pthread_mutex_unlock(&s->qlock);
 			break;
 		}
 		if (q < 0)
-			io->result = q;
-		sched_io_done(s, io);
+			ios[i]->result = q;
+		sched_io_done(s, ios[i]);
 		pthread_mutex_unlock(&s->qlock);
 	}
 	if (queued)
 		rawio_engine_commit(s->e);
+}
+
+/* With elock: dispatch until the limits or the queues stop it. */
+static void sched_dispatch(struct rawio_sched *s)
+{
+	struct rawio_req *ios[SCHED_PICK_BATCH];
+	unsigned n;
+
+	do {
+		uint64_t now = rawio_now_ns();
+
+		pthread_mutex_lock(&s->qlock);
+		n = sched_pick_batch(s, ios, now);
+		pthread_mutex_unlock(&s->qlock);
+		sched_issue(s, ios, n);
+	} while (n == SCHED_PICK_BATCH);
 }
 
 static unsigned sched_take_done(struct rawio_sched *s, struct rawio_sched_req **out, unsigned max)
