@@ -5,16 +5,17 @@
 #   latency    a 4 KiB random reader at QD 4 beside a 1 MiB sequential writer at QD 8:
 #              the reader's p99 idle, beside the writer without and with the scheduler,
 #              and the writer's bandwidth against its solo bandwidth
-#   kernel     (zram/loop only, --kernel) the same two as separate processes on a loop
-#              device with mq-deadline, kyber and none
+#   kernel     (--target loop --kernel) the same two as separate processes on the same loop
+#              device with none, mq-deadline, kyber, and cgroup v2 io.weight under iocost
 #   overhead   the scheduler in pass-through on mem null mode, ns of CPU per I/O against
 #              the same class loop without it (alternating, medians)
 # Each target is measured by rawio iotune first (its io_properties.yaml is the model).
 #
-# usage: bench/sched.sh [--target file|zram|mem] [--runtime SECS] [--rounds N] [--kernel]
+# usage: bench/sched.sh [--target file|zram|loop|mem] [--runtime SECS] [--rounds N] [--kernel]
 #                       [--out DIR]
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
-# device made and removed here (root). Raw JSON goes to DIR (default build/bench/sched).
+# device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
+# detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift 2 ;;
 	--kernel) kernel=1; shift ;;
 	--out) out=$2; shift 2 ;;
-	*) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 R=${RAWIO:-build/release/tools/rawio}
@@ -54,6 +55,16 @@ zram)
 	zram=$(cat /sys/class/zram-control/hot_add)
 	echo 1G >/sys/block/zram$zram/disksize
 	dev=/dev/zram$zram
+	"$R" bench --file "$dev" --rw write --bs 1m --qd 8 --runtime 0 --no-progress >/dev/null
+	tune=$dev
+	tune_opts=(--write-device)
+	;;
+loop)
+	loopfile=${RAWIO_BENCH_DIR:-/work/rawio-bench}/sched-loop.img
+	mkdir -p "$(dirname "$loopfile")"
+	truncate -s 1g "$loopfile"
+	loopdev=$(losetup -f --show --direct-io=on "$loopfile")
+	dev=$loopdev
 	"$R" bench --file "$dev" --rw write --bs 1m --qd 8 --runtime 0 --no-progress >/dev/null
 	tune=$dev
 	tune_opts=(--write-device)
@@ -111,29 +122,48 @@ for i in $(seq 1 "$rounds"); do
 	row "both, scheduler 1000:100 ($i)" <"$out/$target-lat-sched-$i.json"
 done
 
-if [ "$kernel" = 1 ] && [ "$target" != mem ]; then
-	echo "## kernel schedulers on a loop device over the $target target (separate processes)"
-	loopfile=${RAWIO_BENCH_DIR:-/work/rawio-bench}/sched-loop.img
-	truncate -s 1g "$loopfile"
-	loopdev=$(losetup -f --show --direct-io=on "$loopfile")
-	"$R" bench --file "$loopdev" --rw write --bs 1m --qd 8 --runtime 0 --no-progress >/dev/null
+if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
+	echo "## the kernel's answers on the same loop device (reader and writer as two processes)"
 	q=/sys/block/${loopdev#/dev/}/queue/scheduler
-	echo "| scheduler | reader p99 us | reader IOPS | writer MB/s |"
+	echo "| kernel setting | reader IOPS | reader p99 us | writer MB/s |"
 	echo "|---|---:|---:|---:|"
+	pair() { # NAME [cgroup-reader cgroup-writer]
+		local rd=() wr=()
+		[ $# -gt 1 ] && rd=(bash -c "echo \$\$ >$2/cgroup.procs; exec \"\$0\" \"\$@\"")
+		[ $# -gt 1 ] && wr=(bash -c "echo \$\$ >$3/cgroup.procs; exec \"\$0\" \"\$@\"")
+		"${wr[@]}" "$R" bench --file "$dev" --rw write --bs 1m --qd 8 \
+			--runtime "$((runtime + 2))s" --ramp 0 --no-progress --json >"$out/k-$1-w.json" &
+		local wp=$!
+		sleep 1
+		"${rd[@]}" "$R" bench --file "$dev" --rw randread --qd 4 --runtime "${runtime}s" \
+			--ramp 0 --no-progress --json >"$out/k-$1-r.json"
+		wait $wp
+		echo "| $1 | $(jq '.iops|floor' "$out/k-$1-r.json") |" \
+			"$(jq '.lat_ns.p99/1000|floor' "$out/k-$1-r.json") |" \
+			"$(jq '.mbps|floor' "$out/k-$1-w.json") |"
+	}
 	for s in none mq-deadline kyber; do
 		echo "$s" >"$q" 2>/dev/null || { echo "| $s | (not available) | | |"; continue; }
-		"$R" bench --file "$loopdev" --rw write --bs 1m --qd 8 --runtime "$((runtime + 2))s" \
-			--ramp 0 --no-progress --json >"$out/$target-k-$s-w.json" &
-		wp=$!
-		sleep 1
-		"$R" bench --file "$loopdev" --rw randread --qd 4 --runtime "${runtime}s" --ramp 0 \
-			--no-progress --json >"$out/$target-k-$s-r.json"
-		wait $wp
-		echo "| $s | $(jq '.lat_ns.p99/1000|floor' "$out/$target-k-$s-r.json") |" \
-			"$(jq '.iops|floor' "$out/$target-k-$s-r.json") |" \
-			"$(jq '.mbps|floor' "$out/$target-k-$s-w.json") |"
+		pair "$s"
 	done
 	echo none >"$q"
+	# cgroup v2 io.weight under iocost, enabled for this loop device only.
+	cg=/sys/fs/cgroup
+	mm=$(cat /sys/block/${loopdev#/dev/}/dev)
+	if [ -w $cg/io.cost.qos ] && grep -qw io $cg/cgroup.controllers &&
+		echo "$mm enable=1" >$cg/io.cost.qos 2>/dev/null; then
+		echo "+io" >$cg/cgroup.subtree_control 2>/dev/null || true
+		mkdir -p $cg/rawio-rd $cg/rawio-wr
+		if echo "default 1000" >$cg/rawio-rd/io.weight && echo "default 100" >$cg/rawio-wr/io.weight; then
+			pair "iocost 1000:100" $cg/rawio-rd $cg/rawio-wr
+		else
+			echo "| iocost | (io.weight refused) | | |"
+		fi
+		echo "$mm enable=0" >$cg/io.cost.qos 2>/dev/null || true
+		rmdir $cg/rawio-rd $cg/rawio-wr 2>/dev/null || true
+	else
+		echo "| iocost | (not available here) | | |"
+	fi
 fi
 
 echo "## scheduler overhead: mem null mode, one class, QD 32 (ns of CPU per I/O, medians of $rounds)"
