@@ -32,9 +32,13 @@
  * leave in submission order. A class may also be limited to a bandwidth (bytes
  * per second, its own token bucket with 10 ms of burst).
  *
- * Splitting: a read or write longer than the direction's saturation length
- * (props read_saturation_length / write_saturation_length) is split into parts
- * of that length, scheduled one by one in the class's order, and joined: the
+ * Splitting: a read or write longer than the direction's split length is
+ * split into parts of that length, scheduled one by one in the class's order,
+ * and joined. The split length is the saturation length where the properties
+ * give one (read_saturation_length / write_saturation_length), and never more
+ * than the largest power of two (at least 64 KiB) whose cost fits in half the
+ * latency goal, so that a bulk request never needs the whole bucket to itself
+ * (Seastar's max_request_length). The
  * caller sees one completion whose result is what a single request would have
  * returned (the bytes of the longest fully transferred prefix, or the first
  * part's error when nothing moved).
@@ -297,7 +301,7 @@ struct rawio_iotune_rate {
 
 struct rawio_iotune_result {
 	struct rawio_io_props props; /* mountpoint: the directory or device */
-	char engine[16]; /* the engine that ran ("auto" resolved) */
+	char engine[16];	     /* the engine that ran ("auto" resolved) */
 	struct rawio_iotune_rate seq_write, seq_read, rand_write, rand_read;
 	struct {
 		unsigned qd;

@@ -26,7 +26,8 @@
 #define SCHED_MAX_SHARES   65535u
 #define SCHED_BW_BURST_NS  10000000ull /* a class's bandwidth bucket: 10 ms of it */
 #define SCHED_BW_BURST_MIN (128u << 10)
-#define SCHED_PICK_BATCH   16u /* engine requests picked per hold of qlock */
+#define SCHED_SPLIT_MIN	   (64u << 10) /* never split below this (unless the props say) */
+#define SCHED_PICK_BATCH   16u	       /* engine requests picked per hold of qlock */
 
 struct rawio_sched_class {
 	struct rawio_sched *s;
@@ -52,6 +53,7 @@ struct rawio_sched {
 	bool model;
 	struct rawio_io_props props;
 	uint64_t goal_ns, tau_ns;
+	uint64_t split_len[2]; /* read, write: longer requests are split (0: never) */
 	unsigned qd;
 
 	int64_t tokens; /* ns of disk time */
@@ -84,6 +86,31 @@ static uint64_t sched_cost(const struct rawio_sched *s, const struct rawio_req *
 	if (!s->model || (io->op != RAWIO_OP_READ && io->op != RAWIO_OP_WRITE))
 		return s->model ? rawio_io_props_cost_ns(&s->props, RAWIO_OP_WRITE, 0) : 0;
 	return rawio_io_props_cost_ns(&s->props, io->op, io->len);
+}
+
+/*
+ * The longest request of a direction: its saturation length where the
+ * properties give one, and in any case no longer than half the latency goal's
+ * worth of disk time (a power of two, at least SCHED_SPLIT_MIN), so that a
+ * bulk request never needs the whole bucket to itself (Seastar's
+ * max_request_length); 0: no limit.
+ */
+static uint64_t sched_split_len(uint64_t iops, uint64_t bw, uint64_t sat, uint64_t goal_ns)
+{
+	double fit_ns = (double)goal_ns / 2 - 1e9 / (double)iops;
+	uint64_t len = SCHED_SPLIT_MIN;
+
+	if (fit_ns > 0 && (double)bw * fit_ns / 1e9 < 1e15) {
+		uint64_t fit = (uint64_t)((double)bw * fit_ns / 1e9);
+
+		while (len * 2 <= fit)
+			len *= 2;
+	} else if (fit_ns > 0) {
+		len = 0;
+	}
+	if (sat && (!len || sat < len))
+		len = sat;
+	return len;
 }
 
 int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
@@ -120,6 +147,12 @@ int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
 		s->props = *opts.props;
 	s->goal_ns = opts.latency_goal_ns ? opts.latency_goal_ns : SCHED_GOAL_NS;
 	s->tau_ns = opts.tau_ns ? opts.tau_ns : SCHED_TAU_NS;
+	if (s->model) {
+		s->split_len[0] = sched_split_len(s->props.read_iops, s->props.read_bandwidth,
+						  s->props.read_saturation_length, s->goal_ns);
+		s->split_len[1] = sched_split_len(s->props.write_iops, s->props.write_bandwidth,
+						  s->props.write_saturation_length, s->goal_ns);
+	}
 	s->tokens = (int64_t)s->goal_ns;
 	s->tokens_ns = rawio_now_ns();
 	s->st.model = s->model;
@@ -286,10 +319,8 @@ int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
 	r->parts = NULL;
 	r->nr_parts = 1;
 	r->parts_sent = r->parts_done = 0;
-	if (s->model && r->req.op == RAWIO_OP_READ)
-		sat = s->props.read_saturation_length;
-	else if (s->model && r->req.op == RAWIO_OP_WRITE)
-		sat = s->props.write_saturation_length;
+	if (s->model && (r->req.op == RAWIO_OP_READ || r->req.op == RAWIO_OP_WRITE))
+		sat = s->split_len[r->req.op == RAWIO_OP_WRITE];
 	if (sat && r->req.len > sat) {
 		int ret = sched_split(r, sat);
 

@@ -9,6 +9,35 @@
 
 #define DEV_SIZE (1u << 20)
 
+/*
+ * Without saturation lengths, a request is split so that each part costs at
+ * most half the latency goal: 100000 IOPS and 1 GB/s with a 750 us goal fit
+ * (375 - 10) us x 1 GB/s = 365000 bytes: parts of 256 KiB, so a 1 MiB write
+ * goes as four.
+ */
+static int split_by_cost(void)
+{
+	struct rawio_io_props p = st_props(100000, 1000000000ull);
+	struct rawio_sched_class *c;
+	struct rawio_sched_req w = { 0 };
+	struct st_env t;
+	char *buf;
+
+	CHECK_OK(st_open(&t, 4u << 20, 8, 10000, &p, 0, 1, 4096));
+	CHECK_OK(rawio_sched_class_new(t.s, "c", 100, &c));
+	CHECK(!posix_memalign((void **)&buf, 4096, 1 << 20), "memory");
+	t_fill(buf, 1 << 20, 3, 0);
+	w.req = (struct rawio_req){ .op = RAWIO_OP_WRITE, .buf = buf, .len = 1 << 20, .off = 0 };
+	CHECK_OK(rawio_sched_submit(t.s, c, &w));
+	CHECK(st_drain(&t) == 1, "not reaped once");
+	CHECK(w.req.result == 1 << 20 && w.nr_parts == 4, "1 MiB write: result %lld, %u parts",
+	      (long long)w.req.result, w.nr_parts);
+	CHECK(!memcmp(rawio_dev_mem(t.dev), buf, 1 << 20), "data not on the device");
+	free(buf);
+	st_close(&t);
+	return T_PASS;
+}
+
 int main(void)
 {
 	struct rawio_io_props p = st_props(100000, 4096000000ull);
@@ -72,5 +101,5 @@ int main(void)
 	free(rbuf);
 	free(ebuf);
 	st_close(&t);
-	return T_PASS;
+	return split_by_cost();
 }
