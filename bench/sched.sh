@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The disk I/O scheduler's goals (issue 15), side by side in one run:
-#   fairness   two classes saturating 4 KiB random I/O (reads, then a 70/30 read/write mix)
+#   fairness   two classes saturating 4 KiB random I/O at QD 64 each (reads, then 70/30 mixed)
 #              with shares 100:400, 100:200 and 100:800: IOPS and disk-time ratios
 #   latency    a 4 KiB random reader at QD 4 beside a 1 MiB sequential writer at QD 8:
 #              the reader's p99 idle, beside the writer without and with the scheduler,
@@ -86,12 +86,14 @@ sed 's/^/    /' "$out/$target.yaml"
 
 b() { "$R" bench --file "$dev" --runtime "${runtime}s" --ramp 1s --no-progress --json "$@"; }
 
-echo "## fairness ($target): two classes at QD 32 each, 4 KiB random"
+# Each class at QD 64: deeper than the in-flight bound lets the whole disk have, so that both
+# stay backlogged in the scheduler (at QD 32 the 400-share class runs out of requests first).
+echo "## fairness ($target): two classes at QD 64 each, 4 KiB random"
 echo "| pattern | shares | IOPS a | IOPS b | IOPS b/a | disk time b/a | goal |"
 echo "|---|---|---:|---:|---:|---:|---:|"
 for rw in randread randrw; do
 	for sb in 400 200 800; do
-		j=$(b --rw "$rw" --rwmixread 70 --qd 32 --class a:100 --class "b:$sb" \
+		j=$(b --rw "$rw" --rwmixread 70 --qd 64 --class a:100 --class "b:$sb" \
 			--io-properties "$out/$target.yaml")
 		echo "$j" >"$out/$target-fair-$rw-$sb.json"
 		jq -r --arg rw "$rw" --arg sb "$sb" '"| \($rw) | 100:\($sb) | \(.classes[0].iops|floor) |
@@ -115,11 +117,14 @@ for i in $(seq 1 "$rounds"); do
 		>"$out/$target-lat-nosched-$i.json"
 	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
 		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-$i.json"
+	b --class reader:100:randread:4k:4 --class writer:100:write:1m:8 \
+		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched1-$i.json"
 	row "reader alone ($i)" <"$out/$target-lat-idle-$i.json"
 	jq -r --arg i "$i" '"| writer alone (\($i)) | - | - | - | \(.classes[0].mbps|floor) |"' \
 		<"$out/$target-lat-wsolo-$i.json"
 	row "both, no scheduler ($i)" <"$out/$target-lat-nosched-$i.json"
 	row "both, scheduler 1000:100 ($i)" <"$out/$target-lat-sched-$i.json"
+	row "both, scheduler 100:100 ($i)" <"$out/$target-lat-sched1-$i.json"
 done
 
 if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
