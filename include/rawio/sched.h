@@ -54,7 +54,9 @@
  * thread at a time; others wait for it): it dispatches, waits for the engine
  * or for tokens, joins parts and hands out whole requests. A request submitted
  * while another thread waits in reap is dispatched when that wait ends (at the
- * latest when one request in flight completes, or tokens refill). Requests are
+ * latest when one request in flight completes, or tokens refill; a reap that
+ * sleeps for tokens lowers its thread's timer slack to 1 ns, as the engine's
+ * hybrid waiter does). Requests are
  * reaped by whichever thread calls reap: a caller with several threads keeps
  * its own per-request bookkeeping in user_data. The engine context must not be
  * used directly while the scheduler owns it.

@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rawio/rawio.h>
 #include <rawio/sched.h>
 
 #include "util/hist.h"
+#include "util/sleep.h"
 
 #define SCHED_GOAL_NS	   750000ull  /* Seastar: 1.5 x the 0.5 ms task quota */
 #define SCHED_TAU_NS	   5000000ull /* Seastar's io_queue tau */
@@ -74,6 +74,7 @@ struct rawio_sched {
 	uint64_t seq;
 
 	struct rawio_req **reaped;
+	struct sleeper sleeper; /* waits for tokens, without the timer slack */
 	struct rawio_sched_stats st;
 };
 
@@ -597,15 +598,6 @@ static unsigned sched_take_done(struct rawio_sched *s, struct rawio_sched_req **
 	return n;
 }
 
-static void sched_sleep_until(uint64_t t)
-{
-	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
-			       .tv_nsec = (long)(t % 1000000000ull) };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
 int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsigned min,
 		     unsigned max)
 {
@@ -638,12 +630,12 @@ int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsign
 			 * limit (or, with no wake time, cannot go at all: do not spin). */
 			if (!waiting || !wake)
 				break;
-			sched_sleep_until(wake);
+			sleeper_sleep_until(&s->sleeper, wake);
 			continue;
 		}
 		if (wake && wake < rawio_now_ns() + s->goal_ns) {
 			/* Tokens come back before the disk is likely to answer: sleep for them. */
-			sched_sleep_until(wake);
+			sleeper_sleep_until(&s->sleeper, wake);
 			n = rawio_engine_reap(s->e, s->reaped, 0, s->qd);
 		} else {
 			n = rawio_engine_reap(s->e, s->reaped, 1, s->qd);
