@@ -46,6 +46,17 @@ int cmd_export(int argc, char **argv);
 /* The demo's step: export DIR's demo cache, mkfs.ext4, mount, write, fsck (cmd_export.c). */
 int cli_export_demo(const char *dir);
 
+int cmd_iotune(int argc, char **argv);
+
+/* rawio bench's class mode (cmd_bench_classes.c). */
+struct rawio_bench_class;
+struct rawio_bench_result;
+struct rawio_io_props;
+int bench_class_parse(const char *arg, struct rawio_bench_class *c, char *name, size_t name_len);
+int bench_io_props_load(const char *path, struct rawio_io_props *p);
+void bench_classes_json(cJSON *j, const struct rawio_bench_result *r);
+void bench_classes_print(const struct rawio_bench_result *r);
+
 struct rawio_store_recovery;
 /* Print what a store recovery did, a few lines (cmd_store.c; also used by demo). */
 void cli_store_recovery_print(const struct rawio_store_recovery *r);

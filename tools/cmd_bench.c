@@ -24,8 +24,9 @@ static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rawio bench [OPTIONS]\n"
-		"  --engine E        sync|threads|aio|uring|mem|nbd (default uring; nbd on an NBD "
-		"URI)\n"
+		"  --engine E        auto|sync|threads|aio|uring|mem|nbd (default auto: the "
+		"engine\n"
+		"                    that neither blocks nor punts on the target; says why)\n"
 		"  --nbd-conns N     nbd: connections per job when the server offers multi-conn "
 		"(default 4)\n"
 		"  --rw P            read|write|randread|randwrite|randrw (default randread)\n"
@@ -60,7 +61,16 @@ static void bench_usage(FILE *f)
 		"  --json            one JSON object on stdout\n"
 		"  --lat-log FILE    one line per I/O: time_ms, latency_ns, dir, size, offset, "
 		"prio\n"
-		"  --no-progress     no progress line even on a terminal\n");
+		"  --no-progress     no progress line even on a terminal\n"
+		"  --class NAME:SHARES[:RW[:BS[:QD]]]  run in a scheduler class (repeatable): the\n"
+		"                    class keeps its own QD of its pattern in flight (default: "
+		"the\n"
+		"                    run's --rw, --bs, --qd)\n"
+		"  --io-properties FILE  the scheduler's disk model (io_properties.yaml, as\n"
+		"                    rawio iotune writes it); without it the scheduler passes "
+		"through\n"
+		"  --latency-goal TIME  the scheduler's in-flight bound (default 750us)\n"
+		"  --no-sched        classes straight to the engine (the baseline)\n");
 }
 
 /* "10s", "500ms", "250us", "100ns", "2m", "1h"; a bare number is seconds. */
@@ -195,7 +205,7 @@ static void bench_mem_json(cJSON *j, const struct rawio_bench_result *r)
 	if (!r->nr_queues || !(a = cJSON_AddArrayToObject(j, "queues")))
 		return;
 	for (unsigned i = 0; i < r->nr_queues; i++) {
-		const struct rawio_mem_queue_stats *st = &r->queues[i];
+		const struct rawio_mem_queue_stat *st = &r->queues[i];
 
 		q = cJSON_CreateObject();
 		if (!q)
@@ -221,6 +231,8 @@ static cJSON *bench_json(const struct rawio_bench_opts *o, const struct rawio_be
 		return NULL;
 	cJSON_AddStringToObject(j, "engine", r->engine);
 	cJSON_AddStringToObject(j, "engine_desc", r->engine_desc);
+	if (r->engine_why[0])
+		cJSON_AddStringToObject(j, "engine_auto_why", r->engine_why);
 	cJSON_AddStringToObject(j, "path", r->path);
 	cJSON_AddStringToObject(j, "rw", rawio_bench_rw_name(o->rw));
 	if (o->rw == RAWIO_BENCH_RANDRW)
@@ -302,7 +314,7 @@ static void bench_print_mem(const struct rawio_bench_result *r)
 		printf("    %5s %12s %10s %10s %8s %8s %6s\n", "queue", "completed", "IOPS", "MB/s",
 		       "tagwaits", "maxinfl", "busy%");
 		for (unsigned i = 0; i < r->nr_queues; i++) {
-			const struct rawio_mem_queue_stats *st = &r->queues[i];
+			const struct rawio_mem_queue_stat *st = &r->queues[i];
 
 			printf("    %5u %12llu %10s %10.1f %8llu %8llu %5.1f%%\n", i,
 			       (unsigned long long)st->completed,
@@ -334,6 +346,8 @@ static void bench_print(const struct rawio_bench_opts *o, const struct rawio_ben
 	printf("rawio bench: %s bs=%u qd=%u jobs=%u on %s (%s)\n", rawio_bench_rw_name(o->rw),
 	       r->bs, r->qd, r->jobs, r->path, cli_human(r->region, h, sizeof(h)));
 	printf("  engine: %s\n", r->engine_desc);
+	if (r->engine_why[0])
+		printf("  engine auto: %s, because %s\n", r->engine, r->engine_why);
 	if (r->filled)
 		printf("  filled the region with random data first\n");
 	for (unsigned d = 0; d < RAWIO_BENCH_DIR_NR; d++) {
@@ -405,6 +419,10 @@ int cmd_bench(int argc, char **argv)
 		OPT_PHASES,
 		OPT_QPERJOB,
 		OPT_PIN,
+		OPT_CLASS,
+		OPT_IO_PROPS,
+		OPT_GOAL,
+		OPT_NO_SCHED,
 	};
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -441,6 +459,10 @@ int cmd_bench(int argc, char **argv)
 		{ "phases", no_argument, NULL, OPT_PHASES },
 		{ "queue-per-job", no_argument, NULL, OPT_QPERJOB },
 		{ "pin", no_argument, NULL, OPT_PIN },
+		{ "class", required_argument, NULL, OPT_CLASS },
+		{ "io-properties", required_argument, NULL, OPT_IO_PROPS },
+		{ "latency-goal", required_argument, NULL, OPT_GOAL },
+		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -451,6 +473,9 @@ int cmd_bench(int argc, char **argv)
 	bool have_ramp = false, null_mode = false, rwmix_zero = false;
 	bool have_wait = false, have_poll = false, have_nbd = false;
 	struct rawio_poll_cfg poll;
+	struct rawio_bench_class classes[RAWIO_BENCH_MAX_CLASSES];
+	char class_names[RAWIO_BENCH_MAX_CLASSES][32];
+	struct rawio_io_props props;
 	uint64_t v;
 	unsigned u;
 	char err[1024] = "";
@@ -595,6 +620,29 @@ int cmd_bench(int argc, char **argv)
 		case OPT_PIN:
 			o.pin = true;
 			break;
+		case OPT_CLASS:
+			if (o.nr_classes == RAWIO_BENCH_MAX_CLASSES) {
+				cli_err("--class: at most %u classes", RAWIO_BENCH_MAX_CLASSES);
+				return 2;
+			}
+			if (bench_class_parse(optarg, &classes[o.nr_classes],
+					      class_names[o.nr_classes], sizeof(class_names[0])))
+				return 2;
+			o.classes = classes;
+			o.nr_classes++;
+			break;
+		case OPT_IO_PROPS:
+			if (bench_io_props_load(optarg, &props))
+				return 2;
+			o.io_props = &props;
+			break;
+		case OPT_GOAL:
+			if (bench_parse_time("--latency-goal", optarg, &o.sched_goal_ns))
+				return 2;
+			break;
+		case OPT_NO_SCHED:
+			o.no_sched = true;
+			break;
 		case 'h':
 			bench_usage(stdout);
 			return 0;
@@ -654,10 +702,17 @@ int cmd_bench(int argc, char **argv)
 		free(res);
 		return 1;
 	}
-	if (json)
-		cli_json_print(bench_json(&o, res));
-	else
+	if (json) {
+		cJSON *j = bench_json(&o, res);
+
+		if (j && res->nr_classes)
+			bench_classes_json(j, res);
+		cli_json_print(j);
+	} else {
 		bench_print(&o, res);
+		if (res->nr_classes)
+			bench_classes_print(res);
+	}
 	free(res);
 	return 0;
 }

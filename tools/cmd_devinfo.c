@@ -193,7 +193,8 @@ int cmd_devinfo(int argc, char **argv)
 	struct rawio_dev *dev = NULL;
 	const char *path, *open_error = NULL;
 	char errbuf[512] = "";
-	bool json = false;
+	bool json = false, have_pick = false;
+	struct rawio_engine_choice pick[2];
 	int c, ret;
 
 	optind = 1;
@@ -225,6 +226,10 @@ int cmd_devinfo(int argc, char **argv)
 	ret = rawio_dev_open(&dev, path, &opts);
 	if (ret == 0) {
 		info = *rawio_dev_info(dev);
+		/* Engine "auto" at depth 1 and 32: which, and why. */
+		rawio_engine_choose(dev, 1, &pick[0]);
+		rawio_engine_choose(dev, 32, &pick[1]);
+		have_pick = true;
 		rawio_dev_close(dev);
 	} else if ((ret == -EINVAL || ret == -EACCES || ret == -EPERM || ret == -EBUSY) &&
 		   rawio_dev_describe(path, &info) == 0) {
@@ -245,9 +250,23 @@ int cmd_devinfo(int argc, char **argv)
 			cli_err("out of memory");
 			return 1;
 		}
+		if (have_pick) {
+			cJSON *a = cJSON_AddObjectToObject(o, "engine_auto");
+
+			for (int i = 0; a && i < 2; i++) {
+				cJSON *p = cJSON_AddObjectToObject(a, i ? "qd32" : "qd1");
+
+				cJSON_AddStringToObject(p, "engine", pick[i].engine);
+				cJSON_AddStringToObject(p, "why", pick[i].why);
+			}
+		}
 		cli_json_print(o);
 	} else {
 		devinfo_text(&info, open_error);
+		for (int i = 0; have_pick && i < 2; i++)
+			printf("%-22s%s (%s)\n",
+			       i ? "engine auto, qd 32:" : "engine auto, qd 1:", pick[i].engine,
+			       pick[i].why);
 	}
 	return 0;
 }

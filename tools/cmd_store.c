@@ -45,8 +45,7 @@ static void store_usage(FILE *f)
 		"  fill PATH --count N [--obj-size BYTES] [--fill-threads T] [--durable]\n"
 		"                                        N puts of keys fill-0.. (for benchmarks)\n"
 		"options for every command that opens a store:\n"
-		"  --engine sync|threads|aio|uring|nbd (recovery reads; default uring, nbd on an "
-		"NBD URI)\n"
+		"  --engine auto|sync|threads|aio|uring|nbd (recovery reads; default auto)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
 		"default 8)\n"
 		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring "
@@ -391,6 +390,27 @@ void cli_store_recovery_print(const struct rawio_store_recovery *r)
 	       (unsigned long long)r->retried, (unsigned long long)r->payloads_read);
 }
 
+/* Engine "auto": which engine recovery read with, and why (rawio_engine_choose). */
+static void store_auto_note(const struct store_args *a, cJSON *j)
+{
+	struct rawio_dev_opts o = { .size = sizeof(o), .flags = RAWIO_DEV_RDONLY };
+	struct rawio_engine_choice ch;
+	struct rawio_dev *dev;
+
+	if (a->o.engine && strcmp(a->o.engine, "auto"))
+		return;
+	if (rawio_dev_open(&dev, a->path, &o))
+		return;
+	rawio_engine_choose(dev, a->o.engine_opts.queue_depth ? a->o.engine_opts.queue_depth : 128, &ch);
+	rawio_dev_close(dev);
+	if (j) {
+		cJSON_AddStringToObject(j, "engine_auto", ch.engine);
+		cJSON_AddStringToObject(j, "engine_auto_why", ch.why);
+	} else {
+		printf("  engine auto: %s, because %s\n", ch.engine, ch.why);
+	}
+}
+
 static int cmd_recover(struct store_args *a)
 {
 	struct rawio_store_recovery r;
@@ -400,10 +420,15 @@ static int cmd_recover(struct store_args *a)
 	if (store_open_cli(a, &s))
 		return 1;
 	rawio_store_recovery(s, &r);
-	if (a->json)
-		cli_json_print(recovery_json(&r));
-	else
+	if (a->json) {
+		cJSON *j = recovery_json(&r);
+
+		store_auto_note(a, j);
+		cli_json_print(j);
+	} else {
 		cli_store_recovery_print(&r);
+		store_auto_note(a, NULL);
+	}
 	return store_close_cli(a, s);
 }
 
@@ -587,7 +612,7 @@ int cmd_store(int argc, char **argv)
 		{ "stat", cmd_stat, 0, 0 },	{ "recover", cmd_recover, 0, 0 },
 		{ "check", cmd_check, 0, 0 },	{ "fill", cmd_fill, 0, 0 },
 	};
-	struct store_args a = { .o = { .size = sizeof(a.o) } };
+	struct store_args a = { .o = { .size = sizeof(a.o), .engine = "auto" } };
 	unsigned v;
 	int c, nargs;
 
@@ -625,9 +650,9 @@ int cmd_store(int argc, char **argv)
 		case 'e':
 			if (strcmp(optarg, "sync") && strcmp(optarg, "threads") &&
 			    strcmp(optarg, "aio") && strcmp(optarg, "uring") &&
-			    strcmp(optarg, "nbd")) {
-				cli_err("--engine: '%s' is not one of sync, threads, aio, uring, "
-					"nbd",
+			    strcmp(optarg, "auto") && strcmp(optarg, "nbd")) {
+				cli_err("--engine: '%s' is not one of auto, sync, threads, aio, "
+					"uring, nbd",
 					optarg);
 				return 2;
 			}

@@ -21,6 +21,7 @@ static const struct subcommand subcommands[] = {
 	{ "export", cmd_export,
 	  "export [--attach] DEV|CACHE BACKING   serve over NBD; --attach: /dev/loopN" },
 	{ "fsqual", cmd_fsqual, "fsqual [DIR] [OPTIONS]      does async I/O stay async here?" },
+	{ "iotune", cmd_iotune, "iotune DIR|DEVICE [OPTIONS]  measure a disk: io_properties.yaml" },
 	{ "pollsim", cmd_pollsim, "pollsim --trace FILE ...    hybrid-polling simulator" },
 };
 

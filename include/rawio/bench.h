@@ -45,6 +45,7 @@
 #include <rawio/cache.h>
 #include <rawio/dev.h>
 #include <rawio/engine.h>
+#include <rawio/sched.h>
 
 enum rawio_bench_rw {
 	RAWIO_BENCH_READ = 0, /* sequential reads */
@@ -76,7 +77,8 @@ typedef void (*rawio_bench_progress_fn)(void *arg, const struct rawio_bench_prog
 
 struct rawio_bench_opts {
 	size_t size;	    /* sizeof(struct rawio_bench_opts) */
-	const char *engine; /* NULL: "uring" */
+	const char *engine; /* NULL: "auto" (rawio_engine_choose: the engine that does not
+			     * block or punt on the target) */
 	const char *path;   /* file, block device or "mem:SIZE"; NULL: mem engine only, a
 				 * RAM device of offset + region bytes */
 	enum rawio_bench_rw rw;
@@ -126,6 +128,13 @@ struct rawio_bench_opts {
 	bool phases;	    /* record requests' phases (RAWIO_MEM_PHASES, 1 in 8): res.phase */
 	bool queue_per_job; /* job i drives hardware queue i % queues, not its CPU's */
 	bool pin;	    /* job i runs on the i-th CPU the process may use (any engine) */
+
+	/* Class mode (struct rawio_bench_class above). */
+	const struct rawio_bench_class *classes;
+	unsigned nr_classes;
+	const struct rawio_io_props *io_props; /* the scheduler's disk model; NULL: pass-through */
+	uint64_t sched_goal_ns;		       /* its latency goal; 0: the default 0.75 ms */
+	bool no_sched;			       /* classes straight to the engine */
 };
 
 /*
@@ -154,6 +163,38 @@ struct rawio_bench_lat {
 	uint64_t min, max;
 	double mean, stdev;
 	uint64_t p50, p90, p99, p999, p9999;
+};
+
+/*
+ * Class mode (opts.nr_classes > 0): one thread, one engine context and one
+ * scheduler (rawio/sched.h); every class keeps its own QD requests of its own
+ * pattern in flight through the scheduler, in a class of its own with its
+ * shares, for the ramp and the runtime (a runtime is required; jobs must be
+ * 1). The engine's depth is the classes' depths summed. With opts.no_sched the
+ * same requests go straight to the engine (the baseline to compare with);
+ * without opts.io_props the scheduler passes through (no model).
+ */
+struct rawio_bench_class {
+	const char *name;  /* up to 31 bytes */
+	unsigned shares;   /* 1..65535 */
+	int rw;		   /* enum rawio_bench_rw, or -1: the run's pattern */
+	uint32_t bs;	   /* 0: the run's */
+	unsigned qd;	   /* 0: the run's */
+	uint64_t bw_limit; /* bytes per second; 0: none */
+};
+
+#define RAWIO_BENCH_MAX_CLASSES 16
+
+struct rawio_bench_class_result {
+	char name[32];
+	unsigned shares;
+	enum rawio_bench_rw rw;
+	uint32_t bs;
+	unsigned qd;
+	uint64_t ios, bytes; /* inside the window */
+	double iops, mbps;
+	struct rawio_bench_lat lat;	     /* submission to the scheduler to completion */
+	struct rawio_sched_class_stat sched; /* the scheduler's view (zero with no_sched) */
 };
 
 struct rawio_bench_dir_result {
@@ -211,8 +252,16 @@ struct rawio_bench_result {
 	 * last one's closing (0 queues for other devices);
 	 * imbalance: the most requests any queue completed over the mean. */
 	unsigned nr_queues;
-	struct rawio_mem_queue_stats queues[RAWIO_MEM_MAX_QUEUES];
+	struct rawio_mem_queue_stat queues[RAWIO_MEM_MAX_QUEUES];
 	double queue_imbalance;
+
+	char engine_why[256]; /* engine "auto": why it picked res.engine; "" otherwise */
+
+	/* Class mode. */
+	unsigned nr_classes;
+	char sched_desc[160]; /* rawio_sched_describe, or "none" with no_sched */
+	struct rawio_sched_stat sched;
+	struct rawio_bench_class_result classes[RAWIO_BENCH_MAX_CLASSES];
 };
 
 /*

@@ -265,7 +265,7 @@ const struct rawio_mem_opts *rawio_dev_mem_opts(const struct rawio_dev *dev);
  * caller reaps it). busy_ns: time the queue had at least one request in
  * flight (inline completion: from submission to completion, under the lock).
  */
-struct rawio_mem_queue_stats {
+struct rawio_mem_queue_stat {
 	uint64_t dispatched, completed;
 	uint64_t bytes_dispatched, bytes_completed;
 	uint64_t tag_waits;    /* submitters that found no free tag and waited */
@@ -278,7 +278,7 @@ struct rawio_mem_queue_stats {
 unsigned rawio_dev_mem_nr_queues(const struct rawio_dev *dev);
 
 /* Counters of queue Q. Thread-safe. Errors: -EINVAL (not a RAM device, Q out of range). */
-int rawio_dev_mem_queue_stats(struct rawio_dev *dev, unsigned q, struct rawio_mem_queue_stats *st);
+int rawio_dev_mem_queue_stat(struct rawio_dev *dev, unsigned q, struct rawio_mem_queue_stat *st);
 
 /* Zero every queue's counters (max_inflight restarts from what is in flight). Thread-safe. */
 void rawio_dev_mem_reset_stats(struct rawio_dev *dev);

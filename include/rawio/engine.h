@@ -360,7 +360,32 @@ unsigned rawio_uring_setup_flags(const struct rawio_engine *e);
  */
 int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req);
 
-/* The registry: NULL-terminated list of engine names. */
+/*
+ * Engine "auto" (rawio_engine_open with name "auto", the default wherever a
+ * user names no engine): the engine that neither blocks nor punts on this
+ * device at depth QD (0 means 32), and why:
+ *   mem       a RAM device
+ *   uring     RWF_NOWAIT reads work (a one-read probe; and fsqual's cached
+ *             verdict, where there is one, does not say io_uring reads stall)
+ *   sync      depth 1 where io_uring would punt to io-wq (no NOWAIT: zram,
+ *             loop without direct I/O), or buffered I/O at depth 1
+ *   aio       depth > 1 there, unless fsqual's cache says aio reads stall
+ *   threads   both would stall, or buffered I/O at depth > 1
+ * fsqual's verdicts come from its cache (rawio/fsqual.h), written by every
+ * rawio fsqual run; without one the probe and the device's traits decide.
+ * rawio_engine_open("auto") falls back to aio, then sync, when the pick
+ * cannot be opened (io_uring disabled), and rawio_engine_describe ends with
+ * "auto: WHY". Returns 0 (always picks something for a valid DEV).
+ */
+struct rawio_engine_choice {
+	char engine[16];
+	char why[256];
+	bool from_cache; /* fsqual's cached verdicts were used */
+};
+
+int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out);
+
+/* The registry: NULL-terminated list of engine names ("auto" is not in it). */
 const char *const *rawio_engine_list(void);
 
 /*

@@ -79,16 +79,17 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	memcpy(o, opts, opts->size < sizeof(*o) ? opts->size : sizeof(*o));
 	o->size = sizeof(*o);
 	if (!o->engine)
-		o->engine = o->path && rawio_dev_is_nbd_uri(o->path) ? "nbd" : "uring";
+		o->engine = "auto";
 	b->engine = o->engine;
-	if (!bench_engine_known(o->engine)) {
+	if (strcmp(o->engine, "auto") && !bench_engine_known(o->engine)) {
 		char names[256] = "";
 		size_t n = 0;
 
 		for (const char *const *e = rawio_engine_list(); *e && n < sizeof(names); e++)
 			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? " " : "",
 					      *e);
-		return bench_err(o, -ENOENT, "unknown engine '%s' (engines: %s)", o->engine, names);
+		return bench_err(o, -ENOENT, "unknown engine '%s' (engines: auto %s)", o->engine,
+				 names);
 	}
 	if ((unsigned)o->rw >= RAWIO_BENCH_RW_NR)
 		return bench_err(o, -EINVAL, "unknown pattern %d", (int)o->rw);
@@ -129,10 +130,10 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	if (!o->progress_ms)
 		o->progress_ms = 1000;
 	if (o->path && !strncmp(o->path, "mem:", 4) && strcmp(o->engine, "mem") &&
-	    !bench_engine_stacked(o->engine))
+	    strcmp(o->engine, "auto") && !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",
 				 o->path);
-	if (!o->path && !o->dev && strcmp(o->engine, "mem"))
+	if (!o->path && !o->dev && strcmp(o->engine, "mem") && strcmp(o->engine, "auto"))
 		return bench_err(o, -EINVAL,
 				 "no target: give a file or device (a RAM device "
 				 "\"mem:SIZE\" needs the mem engine)");
@@ -148,6 +149,11 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 		b->eopts.uring_flags = RAWIO_URING_SINGLE_ISSUER | RAWIO_URING_DEFER_TASKRUN |
 				       RAWIO_URING_REG_BUFS;
 	}
+	if (o->nr_classes && bench_classes_check(b))
+		return bench_err(o, -EINVAL,
+				 "classes: at most %u, each with a name and shares 1..65535, "
+				 "one job, and a runtime",
+				 RAWIO_BENCH_MAX_CLASSES);
 	b->eopts.size = sizeof(b->eopts);
 	b->eopts.queue_depth = o->qd;
 	if (o->phases) {
@@ -183,7 +189,8 @@ static int bench_open(struct bench *b, bool *grown)
 		path = mempath;
 	}
 	dopts.flags = o->dev_flags;
-	if (!bench_writes(o->rw) && !(o->dev_flags & RAWIO_DEV_CREATE) && !o->fill_always)
+	if (!bench_writes(o->rw) && !bench_classes_write(o) && !(o->dev_flags & RAWIO_DEV_CREATE) &&
+	    !o->fill_always)
 		dopts.flags |= RAWIO_DEV_RDONLY;
 	if (o->dev_flags & RAWIO_DEV_CREATE) {
 		if (!o->region)
@@ -209,6 +216,18 @@ static int bench_open(struct bench *b, bool *grown)
 		return bench_err(o, ret, "%s", err[0] ? err : rawio_strerror(ret));
 	}
 	in = b->info = rawio_dev_info(b->dev);
+	if (!strcmp(o->engine, "auto")) {
+		/* Engine "auto": resolve it now, so the defaults below are the pick's. */
+		rawio_engine_choose(b->dev, o->qd, &b->choice);
+		o->engine = b->engine = b->choice.engine;
+		if (!o->engine_opts && !strcmp(o->engine, "uring"))
+			b->eopts.uring_flags = RAWIO_URING_SINGLE_ISSUER |
+					       RAWIO_URING_DEFER_TASKRUN | RAWIO_URING_REG_BUFS;
+		if (!strcmp(o->engine, "sync")) {
+			o->qd = b->eopts.queue_depth = 1;
+			o->submit_batch = o->complete_min = o->complete_max = 1;
+		}
+	}
 	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&
 	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",
@@ -353,7 +372,7 @@ static void bench_watch(struct bench *b)
 	}
 }
 
-static void bench_lat_summary(struct rawio_bench_lat *l, const struct rawio_hist *h)
+void bench_lat_summary(struct rawio_bench_lat *l, const struct rawio_hist *h)
 {
 	memset(l, 0, sizeof(*l));
 	l->count = h->count;
@@ -587,6 +606,18 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 		res->filled = true;
 	}
 
+	if (b->o.nr_classes) {
+		ret = bench_classes_run(b, res);
+		if (ret)
+			goto out_log;
+		snprintf(res->path, sizeof(res->path), "%s", b->info->path);
+		snprintf(res->engine, sizeof(res->engine), "%s", b->engine);
+		snprintf(res->engine_why, sizeof(res->engine_why), "%s", b->choice.why);
+		res->bs = b->o.bs;
+		res->region = b->o.region;
+		res->seed = b->o.seed;
+		goto out_log;
+	}
 	b->nr_queues = rawio_dev_mem_nr_queues(b->dev);
 	if (b->nr_queues) {
 		b->queues = calloc(b->nr_queues, sizeof(*b->queues));
@@ -606,6 +637,7 @@ int rawio_bench_run(const struct rawio_bench_opts *opts, struct rawio_bench_resu
 	res->jobs = b->nr_jobs;
 	res->region = b->nblocks * b->o.bs;
 	snprintf(res->engine, sizeof(res->engine), "%s", b->engine);
+	snprintf(res->engine_why, sizeof(res->engine_why), "%s", b->choice.why);
 	res->rwmix_read = b->o.rw == RAWIO_BENCH_RANDRW ? b->o.rwmix_read
 			  : b->o.rw == RAWIO_BENCH_READ || b->o.rw == RAWIO_BENCH_RANDREAD ? 100
 											   : 0;

@@ -125,6 +125,7 @@ struct bench {
 	struct rawio_bench_opts o; /* with defaults filled in */
 	struct rawio_engine_opts eopts;
 	const char *engine;
+	struct rawio_engine_choice choice; /* engine "auto": what it picked and why */
 	struct rawio_dev *dev;
 	const struct rawio_dev_info *info;
 	uint64_t nblocks;
@@ -144,11 +145,19 @@ struct bench {
 	unsigned nr_jobs;
 	/* Hardware queue counters of a RAM device, from the first job's window opening
 	 * (which resets them) to the last job's closing (which reads them). */
-	struct rawio_mem_queue_stats *queues;
+	struct rawio_mem_queue_stat *queues;
 	unsigned nr_queues;
 	unsigned windows_open, windows_closed; /* atomics */
 };
 
 void *bench_job_main(void *arg);
+
+/* A latency summary from a histogram (bench.c). */
+void bench_lat_summary(struct rawio_bench_lat *l, const struct rawio_hist *h);
+
+/* Class mode (classes.c): check the classes, whether any writes, and run them. */
+int bench_classes_check(struct bench *b);
+bool bench_classes_write(const struct rawio_bench_opts *o);
+int bench_classes_run(struct bench *b, struct rawio_bench_result *res);
 
 #endif

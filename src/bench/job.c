@@ -166,7 +166,7 @@ static void job_window_close(struct bench_job *j)
 	if (j->b->nr_queues &&
 	    __atomic_add_fetch(&j->b->windows_closed, 1, __ATOMIC_ACQ_REL) == j->b->nr_jobs)
 		for (unsigned i = 0; i < j->b->nr_queues; i++)
-			rawio_dev_mem_queue_stats(j->b->dev, i, &j->b->queues[i]);
+			rawio_dev_mem_queue_stat(j->b->dev, i, &j->b->queues[i]);
 }
 
 /* Where we are in time: open or close the window. */

@@ -282,7 +282,7 @@ static int dev_open_nbd(struct rawio_dev **out, const char *uri, const struct ra
 	struct rawio_dev *dev;
 	int ret;
 
-	dev = malloc(sizeof(*dev));
+	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
 		errbuf_set(o->errbuf, o->errbuf_len, "%s: %s", uri, rawio_strerror(-ENOMEM));
 		return -ENOMEM;
@@ -410,7 +410,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		}
 	}
 
-	dev = malloc(sizeof(*dev));
+	dev = calloc(1, sizeof(*dev));
 	if (!dev) {
 		ret = -ENOMEM;
 		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));

@@ -631,7 +631,7 @@ unsigned rawio_dev_mem_nr_queues(const struct rawio_dev *dev)
 	return dev && dev->md ? dev->md->o.queues : 0;
 }
 
-int rawio_dev_mem_queue_stats(struct rawio_dev *dev, unsigned qi, struct rawio_mem_queue_stats *st)
+int rawio_dev_mem_queue_stat(struct rawio_dev *dev, unsigned qi, struct rawio_mem_queue_stat *st)
 {
 	struct mem_hwq *q;
 

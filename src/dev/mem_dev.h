@@ -43,7 +43,7 @@ struct mem_hwq {
 	bool thread_idle, stop;
 	pthread_t thread;
 	bool thread_ok;
-	struct rawio_mem_queue_stats st;
+	struct rawio_mem_queue_stat st;
 } __attribute__((aligned(64)));
 
 /* Where a completion thread hands a request back (one per engine context). */

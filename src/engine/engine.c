@@ -37,10 +37,14 @@ static const char *const engine_names[NR_ENGINES + 1] = {
  */
 struct engine_core {
 	struct rawio_engine e;
+	char auto_why[256]; /* opened as "auto": why this engine */
 	struct req_fifo retry;
 	struct req_fifo done;
 	struct engine_waiter wait; /* how reap waits: block, spin, hybrid (wait.c) */
 };
+
+static int engine_open_auto(struct rawio_engine **out, struct rawio_dev *dev,
+			    const struct rawio_engine_opts *opts);
 
 const char *const *rawio_engine_list(void)
 {
@@ -76,6 +80,8 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	*out = NULL;
 	if (!name || !dev)
 		return -EINVAL;
+	if (!strcmp(name, "auto"))
+		return engine_open_auto(out, dev, opts);
 	ops = engine_find(name);
 	if (!ops)
 		return -ENOENT;
@@ -129,6 +135,30 @@ err_free_wait:
 	free(e->priv);
 err_free_core:
 	free(c);
+	return ret;
+}
+
+/* "auto": open the engine rawio_engine_choose picks, falling back to aio, then sync. */
+static int engine_open_auto(struct rawio_engine **out, struct rawio_dev *dev,
+			    const struct rawio_engine_opts *opts)
+{
+	static const char *const fallback[] = { "aio", "sync" };
+	struct rawio_engine_choice ch;
+	int ret;
+
+	rawio_engine_choose(dev, opts && opts->queue_depth ? opts->queue_depth : 32, &ch);
+	ret = rawio_engine_open(out, ch.engine, dev, opts);
+	for (size_t i = 0; ret && ret != -EINVAL && i < 2; i++) {
+		if (!strcmp(ch.engine, fallback[i]))
+			continue;
+		snprintf(ch.why, sizeof(ch.why), "%s could not be opened (%s): %s", ch.engine,
+			 rawio_strerror(ret), fallback[i]);
+		snprintf(ch.engine, sizeof(ch.engine), "%s", fallback[i]);
+		ret = rawio_engine_open(out, ch.engine, dev, opts);
+	}
+	if (!ret)
+		snprintf(((struct engine_core *)*out)->auto_why,
+			 sizeof(((struct engine_core *)*out)->auto_why), "%s", ch.why);
 	return ret;
 }
 
@@ -475,4 +505,8 @@ void rawio_engine_describe(const struct rawio_engine *e, char *buf, size_t len)
 	/* Block is every engine's own way: name the others. */
 	if (mode != RAWIO_WAIT_BLOCK && n < len)
 		snprintf(buf + n, len - n, " wait=%s", rawio_wait_mode_name(mode));
+	n = len ? strnlen(buf, len) : 0;
+	if (((const struct engine_core *)e)->auto_why[0] && n < len)
+		snprintf(buf + n, len - n, " (auto: %s)",
+			 ((const struct engine_core *)e)->auto_why);
 }

@@ -832,5 +832,7 @@ int rawio_fsqual_run(const char *dir, const struct rawio_fsqual_opts *opts,
 		if (o.row_done)
 			o.row_done(o.arg, rep, i);
 	}
+	/* Remember the verdicts for engine "auto" (best effort: a read-only HOME is no error). */
+	(void)rawio_fsqual_cache_store(dir, rep);
 	return 0;
 }

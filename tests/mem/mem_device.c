@@ -239,9 +239,9 @@ static int case_inflight(void)
 		if (run_workers(dev, 4, 16, 3000, true, false, &done, &bytes))
 			return T_FAIL;
 		for (unsigned q = 0; q < o->queues; q++) {
-			struct rawio_mem_queue_stats st;
+			struct rawio_mem_queue_stat st;
 
-			CHECK_OK(rawio_dev_mem_queue_stats(dev, q, &st));
+			CHECK_OK(rawio_dev_mem_queue_stat(dev, q, &st));
 			CHECK(st.max_inflight <= o->depth, "%s queue %u: %llu in flight, depth %u",
 			      devs[d].path, q, (unsigned long long)st.max_inflight, o->depth);
 			CHECK(st.max_inflight >= 1 && st.inflight == 0, "%s queue %u: %llu now",
@@ -269,7 +269,7 @@ static int case_counters(void)
 
 	for (size_t d = 0; d < sizeof(paths) / sizeof(paths[0]); d++) {
 		for (int fixed = 0; fixed < 2; fixed++) {
-			struct rawio_mem_queue_stats sum = { 0 }, st;
+			struct rawio_mem_queue_stat sum = { 0 }, st;
 			struct rawio_dev *dev;
 			uint64_t done, bytes;
 
@@ -279,7 +279,7 @@ static int case_counters(void)
 			CHECK(done == 3 * 2000, "%s: %llu done", paths[d],
 			      (unsigned long long)done);
 			for (unsigned q = 0; q < rawio_dev_mem_nr_queues(dev); q++) {
-				CHECK_OK(rawio_dev_mem_queue_stats(dev, q, &st));
+				CHECK_OK(rawio_dev_mem_queue_stat(dev, q, &st));
 				CHECK(st.dispatched == st.completed && st.inflight == 0,
 				      "%s queue %u: %llu dispatched, %llu completed", paths[d], q,
 				      (unsigned long long)st.dispatched,
@@ -296,7 +296,7 @@ static int case_counters(void)
 			      (unsigned long long)sum.bytes_completed, (unsigned long long)done,
 			      (unsigned long long)bytes);
 			rawio_dev_mem_reset_stats(dev);
-			CHECK_OK(rawio_dev_mem_queue_stats(dev, 0, &st));
+			CHECK_OK(rawio_dev_mem_queue_stat(dev, 0, &st));
 			CHECK(st.completed == 0 && st.dispatched == 0, "reset");
 			rawio_dev_close(dev);
 		}

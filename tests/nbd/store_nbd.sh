@@ -25,7 +25,7 @@ jcheck "$(cat "$out")" '.entries == 2002' "recovered every object"
 status 0 "$RAWIO" store recover "$uri" --mode scan --read-only --json
 jcheck "$(cat "$out")" '.entries == 2002' "a scan of the slot headers finds every object"
 status 0 "$RAWIO" store recover "$uri" --qd 1 --read-only
-says "engine nbd"
+says "engine auto: nbd"
 "$RAWIO" store get "$uri" one "$dir/got1"
 cmp "$dir/obj1" "$dir/got1" || fail "object one differs"
 "$RAWIO" store get "$uri" two "$dir/got2"

@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# The disk I/O scheduler's goals (issue 15), side by side in one run:
+#   fairness   two classes saturating 4 KiB random I/O at QD 64 each (reads, then 70/30 mixed)
+#              with shares 100:400, 100:200 and 100:800: IOPS and disk-time ratios
+#   latency    a 4 KiB random reader at QD 4 beside a 1 MiB sequential writer at QD 8:
+#              the reader's p99 idle, beside the writer without and with the scheduler,
+#              and the writer's bandwidth against its solo bandwidth
+#   kernel     (--target loop --kernel) the same two as separate processes on the same loop
+#              device with none, mq-deadline, kyber, and cgroup v2 io.weight under iocost
+#   overhead   the scheduler in pass-through on mem null mode, ns of CPU per I/O against
+#              the same class loop without it (alternating, medians)
+# Each target is measured by rawio iotune first (its io_properties.yaml is the model).
+#
+# usage: bench/sched.sh [--target file|zram|loop|mem] [--runtime SECS] [--rounds N] [--kernel]
+#                       [--out DIR]
+# file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
+# device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
+# detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target=file runtime=5 rounds=3 kernel=0 out=build/bench/sched
+while [ $# -gt 0 ]; do
+	case $1 in
+	--target) target=$2; shift 2 ;;
+	--runtime) runtime=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--kernel) kernel=1; shift ;;
+	--out) out=$2; shift 2 ;;
+	*) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	esac
+done
+R=${RAWIO:-build/release/tools/rawio}
+[ -x "$R" ] || { echo "build the release preset first ($R)" >&2; exit 1; }
+mkdir -p "$out"
+zram= loopdev= loopfile=
+cleanup() {
+	[ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null || true
+	[ -n "$loopfile" ] && rm -f "$loopfile" || true
+	[ -n "$zram" ] && echo "$zram" >/sys/class/zram-control/hot_remove 2>/dev/null || true
+}
+trap cleanup EXIT
+
+case $target in
+file)
+	dir=${RAWIO_BENCH_DIR:-/work/rawio-bench}
+	mkdir -p "$dir"
+	dev=$dir/sched.img
+	[ -f "$dev" ] || "$R" bench --file "$dev" --create --fill --size 1g --rw write --bs 1m \
+		--qd 8 --runtime 0 --no-progress >/dev/null
+	tune=$dir
+	tune_opts=()
+	;;
+zram)
+	zram=$(cat /sys/class/zram-control/hot_add)
+	echo 1G >/sys/block/zram$zram/disksize
+	dev=/dev/zram$zram
+	"$R" bench --file "$dev" --rw write --bs 1m --qd 8 --runtime 0 --no-progress >/dev/null
+	tune=$dev
+	tune_opts=(--write-device)
+	;;
+loop)
+	loopfile=${RAWIO_BENCH_DIR:-/work/rawio-bench}/sched-loop.img
+	mkdir -p "$(dirname "$loopfile")"
+	truncate -s 1g "$loopfile"
+	loopdev=$(losetup -f --show --direct-io=on "$loopfile")
+	dev=$loopdev
+	"$R" bench --file "$dev" --rw write --bs 1m --qd 8 --runtime 0 --no-progress >/dev/null
+	tune=$dev
+	tune_opts=(--write-device)
+	;;
+mem)
+	dev=mem:1g
+	tune=$dev
+	tune_opts=()
+	;;
+*) echo "unknown target $target" >&2; exit 2 ;;
+esac
+
+echo "# $(date -u +%F\ %T) $(uname -r) target=$target ($dev) runtime=${runtime}s rounds=$rounds"
+echo "# uptime: $(uptime)"
+"$R" iotune "$tune" "${tune_opts[@]}" --duration 20 --properties-file "$out/$target.yaml" \
+	>/dev/null 2>"$out/$target-iotune.txt" || { cat "$out/$target-iotune.txt" >&2; exit 1; }
+echo "## iotune ($target)"
+sed 's/^/    /' "$out/$target.yaml"
+
+b() { "$R" bench --file "$dev" --runtime "${runtime}s" --ramp 1s --no-progress --json "$@"; }
+
+# Each class at QD 64: deeper than the in-flight bound lets the whole disk have, so that both
+# stay backlogged in the scheduler (at QD 32 the 400-share class runs out of requests first).
+echo "## fairness ($target): two classes at QD 64 each, 4 KiB random"
+echo "| pattern | shares | IOPS a | IOPS b | IOPS b/a | disk time b/a | goal |"
+echo "|---|---|---:|---:|---:|---:|---:|"
+for rw in randread randrw; do
+	for sb in 400 200 800; do
+		j=$(b --rw "$rw" --rwmixread 70 --qd 64 --class a:100 --class "b:$sb" \
+			--io-properties "$out/$target.yaml")
+		echo "$j" >"$out/$target-fair-$rw-$sb.json"
+		jq -r --arg rw "$rw" --arg sb "$sb" '"| \($rw) | 100:\($sb) | \(.classes[0].iops|floor) |
+			\(.classes[1].iops|floor) | \((.classes[1].iops/.classes[0].iops)*100|floor/100) |
+			\((.classes[1].cost_ns/.classes[0].cost_ns)*100|floor/100) | \(($sb|tonumber)/100) |"' \
+			<<<"$j" | tr -d '\n\t'
+		echo
+	done
+done
+
+echo "## latency under a bulk writer ($target): reader randread 4k QD 4, writer write 1m QD 8"
+echo "| run | reader IOPS | reader p50 us | reader p99 us | writer MB/s |"
+echo "|---|---:|---:|---:|---:|"
+row() { jq -r --arg n "$1" '"| \($n) | \(.classes[0].iops|floor) | \(.classes[0].lat_ns.p50/1000|floor) |
+	\(.classes[0].lat_ns.p99/1000|floor) | \(if (.classes|length) > 1 then (.classes[1].mbps|floor) else "-" end) |"' |
+	tr -d '\n\t'; echo; }
+for i in $(seq 1 "$rounds"); do
+	b --class reader:1000:randread:4k:4 >"$out/$target-lat-idle-$i.json"
+	b --class writer:100:write:1m:8 >"$out/$target-lat-wsolo-$i.json"
+	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 --no-sched \
+		>"$out/$target-lat-nosched-$i.json"
+	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
+		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-$i.json"
+	b --class reader:100:randread:4k:4 --class writer:100:write:1m:8 \
+		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched1-$i.json"
+	row "reader alone ($i)" <"$out/$target-lat-idle-$i.json"
+	jq -r --arg i "$i" '"| writer alone (\($i)) | - | - | - | \(.classes[0].mbps|floor) |"' \
+		<"$out/$target-lat-wsolo-$i.json"
+	row "both, no scheduler ($i)" <"$out/$target-lat-nosched-$i.json"
+	row "both, scheduler 1000:100 ($i)" <"$out/$target-lat-sched-$i.json"
+	row "both, scheduler 100:100 ($i)" <"$out/$target-lat-sched1-$i.json"
+done
+
+if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
+	echo "## the kernel's answers on the same loop device (reader and writer as two processes)"
+	q=/sys/block/${loopdev#/dev/}/queue/scheduler
+	echo "| kernel setting | reader IOPS | reader p99 us | writer MB/s |"
+	echo "|---|---:|---:|---:|"
+	pair() { # NAME [cgroup-reader cgroup-writer]
+		local rd=() wr=()
+		[ $# -gt 1 ] && rd=(bash -c "echo \$\$ >$2/cgroup.procs; exec \"\$0\" \"\$@\"")
+		[ $# -gt 1 ] && wr=(bash -c "echo \$\$ >$3/cgroup.procs; exec \"\$0\" \"\$@\"")
+		"${wr[@]}" "$R" bench --file "$dev" --rw write --bs 1m --qd 8 \
+			--runtime "$((runtime + 2))s" --ramp 0 --no-progress --json >"$out/k-$1-w.json" &
+		local wp=$!
+		sleep 1
+		"${rd[@]}" "$R" bench --file "$dev" --rw randread --qd 4 --runtime "${runtime}s" \
+			--ramp 0 --no-progress --json >"$out/k-$1-r.json"
+		wait $wp
+		echo "| $1 | $(jq '.iops|floor' "$out/k-$1-r.json") |" \
+			"$(jq '.lat_ns.p99/1000|floor' "$out/k-$1-r.json") |" \
+			"$(jq '.mbps|floor' "$out/k-$1-w.json") |"
+	}
+	for s in none mq-deadline kyber; do
+		echo "$s" >"$q" 2>/dev/null || { echo "| $s | (not available) | | |"; continue; }
+		pair "$s"
+	done
+	echo none >"$q"
+	# cgroup v2 io.weight under iocost, enabled for this loop device only.
+	cg=/sys/fs/cgroup
+	mm=$(cat /sys/block/${loopdev#/dev/}/dev)
+	if [ -w $cg/io.cost.qos ] && grep -qw io $cg/cgroup.controllers &&
+		echo "$mm enable=1" >$cg/io.cost.qos 2>/dev/null; then
+		echo "+io" >$cg/cgroup.subtree_control 2>/dev/null || true
+		mkdir -p $cg/rawio-rd $cg/rawio-wr
+		if echo "default 1000" >$cg/rawio-rd/io.weight && echo "default 100" >$cg/rawio-wr/io.weight; then
+			pair "iocost 1000:100" $cg/rawio-rd $cg/rawio-wr
+		else
+			echo "| iocost | (io.weight refused) | | |"
+		fi
+		echo "$mm enable=0" >$cg/io.cost.qos 2>/dev/null || true
+		rmdir $cg/rawio-rd $cg/rawio-wr 2>/dev/null || true
+	else
+		echo "| iocost | (not available here) | | |"
+	fi
+fi
+
+echo "## scheduler overhead: mem null mode, one class, QD 32 (ns of CPU per I/O, medians of $rounds)"
+ov() { "$R" bench --engine mem --null --file mem:1g --qd 32 --runtime 2s --ramp 200ms \
+	--no-progress --json --class a:100 "$@" | jq '.cpu_ns_per_io|floor'; }
+with= without=
+for _ in $(seq 1 "$rounds"); do
+	with+=" $(ov)"
+	without+=" $(ov --no-sched)"
+done
+med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 }
+	END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+echo "pass-through:$with (median $(med "$with")); no scheduler:$without (median $(med "$without"))"
+echo "overhead per I/O: $(( $(med "$with" | cut -d. -f1) - $(med "$without" | cut -d. -f1) )) ns"
+echo "# uptime: $(uptime)"

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Engine "auto": the engine that neither blocks nor punts on this device,
+ * from the device's traits, a one-read NOWAIT probe and fsqual's cached
+ * verdicts. Measured (docs/perf.md): io_uring on a device without NOWAIT
+ * (zram, loop without direct I/O) hands every request to io-wq, 20x slower
+ * than pread at depth 1; aio there submits inline and stays ahead of a thread
+ * pool; where NOWAIT reads work io_uring issues inline and is fastest.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <rawio/fsqual.h>
+#include <rawio/rawio.h>
+
+#include "engine_impl.h"
+
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+
+/* Does a RWF_NOWAIT read of the first block get past the "not supported" check? */
+static bool auto_nowait_reads(struct rawio_dev *dev, const struct rawio_dev_info *info)
+{
+	size_t len = info->offset_align > 512 ? info->offset_align : 4096;
+	struct iovec iov;
+	void *buf;
+	ssize_t n;
+
+	buf = rawio_dev_buf_alloc(dev, len);
+	if (!buf)
+		return info->fs.nowait_reads;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	n = preadv2(rawio_dev_fd(dev), &iov, 1, 0, RWF_NOWAIT);
+	rawio_buf_free(buf);
+	return n >= 0 || errno != EOPNOTSUPP;
+}
+
+int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out)
+{
+	const struct rawio_dev_info *info = rawio_dev_info(dev);
+	struct rawio_fsqual_verdicts v = { 0 };
+	bool nowait, cached = false;
+	char from[96] = "";
+
+	memset(out, 0, sizeof(*out));
+	if (!qd)
+		qd = 32;
+	if (info->kind == RAWIO_DEV_MEM) {
+		snprintf(out->engine, sizeof(out->engine), "mem");
+		snprintf(out->why, sizeof(out->why), "a RAM device");
+		return 0;
+	}
+	if (info->kind == RAWIO_DEV_NBD) {
+		snprintf(out->engine, sizeof(out->engine), "nbd");
+		snprintf(out->why, sizeof(out->why), "an NBD export: only libnbd reaches it");
+		return 0;
+	}
+	if (!info->direct) {
+		snprintf(out->engine, sizeof(out->engine), qd > 1 ? "threads" : "sync");
+		snprintf(out->why, sizeof(out->why),
+			 "buffered I/O: aio and io_uring would block or punt in the page cache%s",
+			 qd > 1 ? "; a thread pool keeps the depth" : "");
+		return 0;
+	}
+	if (info->kind == RAWIO_DEV_FILE && !rawio_fsqual_cache_load(info->path, &v)) {
+		cached = true;
+		out->from_cache = true;
+	}
+	nowait = auto_nowait_reads(dev, info);
+	if (cached)
+		snprintf(from, sizeof(from), "; fsqual (cached): uring reads %s, aio reads %s",
+			 !v.have_uring	    ? "?"
+			 : v.uring_reads_ok ? "ok"
+					    : "stall",
+			 !v.have_aio	  ? "?"
+			 : v.aio_reads_ok ? "ok"
+					  : "stall");
+	if (nowait && (!v.have_uring || v.uring_reads_ok)) {
+		snprintf(out->engine, sizeof(out->engine), "uring");
+		snprintf(out->why, sizeof(out->why),
+			 "NOWAIT reads work: io_uring issues inline, no io-wq%s", from);
+	} else if (qd <= 1) {
+		snprintf(out->engine, sizeof(out->engine), "sync");
+		snprintf(out->why, sizeof(out->why),
+			 "%s: io_uring would punt to io-wq; at depth 1 a blocking pread is "
+			 "cheapest%s",
+			 nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device",
+			 from);
+	} else if (!v.have_aio || v.aio_reads_ok) {
+		snprintf(out->engine, sizeof(out->engine), "aio");
+		snprintf(out->why, sizeof(out->why),
+			 "%s: io_uring would punt every request to io-wq; aio submits without a "
+			 "hand-off%s",
+			 nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device",
+			 from);
+	} else {
+		snprintf(out->engine, sizeof(out->engine), "threads");
+		snprintf(out->why, sizeof(out->why),
+			 "io_uring punts and aio stalls the submitter here: a thread pool%s", from);
+	}
+	return 0;
+}
