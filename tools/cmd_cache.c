@@ -65,7 +65,7 @@ static void cache_usage(FILE *f)
 		"  get SOCKET [NAME]                  show its tunables\n"
 		"  bench absorb|drain|fsync CACHE BACKING [--json] ...   (bench/cache.sh)\n"
 		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark,\n"
-		"  high_watermark (percent of segments dirty), barrier_deadline_us\n"
+		"  high_watermark (percent of segments dirty), barrier_deadline_us, seal_idle_ms\n"
 		"device options (CACHE and BACKING may be files, block devices, mem:SIZE or NBD "
 		"URIs):\n"
 		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE, nbd "
@@ -222,6 +222,7 @@ static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
 	J(j, st, barriers);
 	J(j, st, barrier_seals);
 	J(j, st, barrier_deadline_seals);
+	J(j, st, idle_seals);
 	J(j, st, cache_flushes);
 	J(j, st, segment_write_errors);
 	J(j, st, migrate_batches);

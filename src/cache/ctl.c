@@ -65,6 +65,7 @@ static const struct ctl_stat {
 	S(segment_bytes),
 	S(barriers),
 	S(barrier_seals),
+	S(idle_seals),
 	S(cache_flushes),
 	S(migrate_batches),
 	S(migrate_segments),

@@ -32,33 +32,86 @@ struct flush_req {
 	uint64_t id;	 /* segment id; 0 for the cache flush */
 	uint64_t target; /* flush: flushed_id when it was issued */
 	unsigned tries;
+	uint32_t nr_blocks; /* of the segment, taken at prepare */
+	uint8_t flags;
 	uint8_t state;
+	bool need_crc; /* prepared under the lock; crc and header not made yet */
 };
 
-/* Header and data crc of sealed segment ID, into its buffer; fill the request. */
+/*
+ * Take sealed segment ID for writing: what its header needs, and the request.
+ * Lock held. The crc and the header are made by flush_crc, unlocked.
+ */
 static void flush_prepare(struct rawio_cache *c, struct flush_req *fr, uint64_t id)
 {
 	uint64_t slot = id % c->g.nr_segments;
 	const struct cache_seg *s = &c->segs[slot];
-	struct cache_seg_hdr h = {
-		.id = id,
-		.nr_blocks = s->nr_blocks,
-		.flags = s->flags,
-		.written_ns = clock_realtime_ns(),
-	};
-	char *mem = s->buf->mem;
 
-	/* Sealed: nothing changes the segment's blocks, entries or buffer any more. */
-	h.data_crc = rawio_crc32c(0, mem + CACHE_BLOCK, (size_t)h.nr_blocks * CACHE_BLOCK);
-	cache_seg_hdr_encode(mem, &c->g, &h, &c->blk[slot * c->bps], &c->mask[slot * c->bps]);
 	fr->id = id;
-	fr->tries = 0;
+	fr->nr_blocks = s->nr_blocks;
+	fr->flags = s->flags;
+	fr->need_crc = true;
 	fr->r = (struct rawio_req){
 		.op = RAWIO_OP_WRITE,
-		.buf = mem,
-		.len = (1 + (uint64_t)h.nr_blocks) * CACHE_BLOCK,
+		.buf = s->buf->mem,
+		.len = (1 + (uint64_t)s->nr_blocks) * CACHE_BLOCK,
 		.off = cache_seg_dev_off(&c->g, slot),
 	};
+}
+
+/*
+ * Header and data crc of the segment FR writes, into its buffer's header
+ * block. Runs without c->lock: the segment is sealed, so nothing writes its
+ * data blocks, blk[] or mask[] entries any more (writers only touch the open
+ * segment; a newer copy of a block goes to the open segment, reading the
+ * sealed one at most), its slot is not reused before it is written and
+ * migrated, and its buffer is ours until flush_complete frees it. Readers
+ * copy data blocks from the buffer under the lock, never the header block we
+ * write here. The lock taken after cache_seal orders the seal's writes before
+ * these reads.
+ */
+static void flush_crc(struct rawio_cache *c, struct flush_req *fr)
+{
+	uint64_t slot = fr->id % c->g.nr_segments;
+	struct cache_seg_hdr h = {
+		.id = fr->id,
+		.nr_blocks = fr->nr_blocks,
+		.flags = fr->flags,
+		.written_ns = clock_realtime_ns(),
+	};
+	char *mem = fr->r.buf;
+
+	h.data_crc = rawio_crc32c(0, mem + CACHE_BLOCK, (size_t)h.nr_blocks * CACHE_BLOCK);
+	cache_seg_hdr_encode(mem, &c->g, &h, &c->blk[slot * c->bps], &c->mask[slot * c->bps]);
+	fr->need_crc = false;
+}
+
+/*
+ * The open segment has had no write for seal_idle_ms: seal it (true). Else
+ * *DUE gets when to look again (0: no open segment or the tunable is 0, wait
+ * for a signal). Lock held.
+ */
+static bool flush_idle_seal(struct rawio_cache *c, uint64_t *due)
+{
+	uint64_t idle = c->tun.seal_idle_ms * 1000000ull, now;
+	const struct cache_seg *s;
+
+	*due = 0;
+	if (!idle || c->open_slot < 0 || c->error)
+		return false;
+	s = &c->segs[c->open_slot];
+	now = rawio_now_ns();
+	if (!s->nr_blocks) {
+		*due = now + idle; /* a writer is filling it: look again later */
+		return false;
+	}
+	if (now < c->last_write_ns + idle) {
+		*due = c->last_write_ns + idle;
+		return false;
+	}
+	c->st.idle_seals++;
+	cache_seal(c, false);
+	return true;
 }
 
 /* A request finished. Lock held. */
@@ -167,15 +220,23 @@ void *cache_flush_main(void *arg)
 		if (c->error && sync_busy && sync->state == FR_FREE)
 			sync_busy = false;
 		if (!pending && !inflight) {
+			uint64_t due;
+			struct timespec ts;
+
 			if (c->stopping)
 				break;
-			pthread_cond_wait(&c->cv_flush, &c->lock);
+			if (flush_idle_seal(c, &due))
+				continue;
+			if (!due) {
+				pthread_cond_wait(&c->cv_flush, &c->lock);
+				continue;
+			}
+			ts.tv_sec = (time_t)(due / 1000000000ull);
+			ts.tv_nsec = (long)(due % 1000000000ull);
+			pthread_cond_timedwait(&c->cv_flush, &c->lock, &ts);
 			continue;
 		}
-		/*
-		 * Prepare (header and data crc) with c->lock held. Nothing changes a
-		 * sealed segment any more, so this could run unlocked; today it does not.
-		 */
+		/* Take the new segments under the lock; their crc is made below, unlocked. */
 		for (unsigned i = 0; i + 1 < nreq; i++)
 			if (fr[i].state == FR_PENDING && !fr[i].r.buf) {
 				unsigned tries = fr[i].tries;
@@ -184,6 +245,9 @@ void *cache_flush_main(void *arg)
 				fr[i].tries = tries;
 			}
 		pthread_mutex_unlock(&c->lock);
+		for (unsigned i = 0; i + 1 < nreq; i++)
+			if (fr[i].state == FR_PENDING && fr[i].need_crc)
+				flush_crc(c, &fr[i]);
 		if (retrying)
 			usleep(500u << retrying); /* a failed I/O: pause 1, 2, 4, 8 ms, retry */
 		for (unsigned i = 0; i < nreq; i++) {

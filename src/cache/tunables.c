@@ -20,13 +20,20 @@ static const struct cache_tunable {
 	{ "high_watermark", offsetof(struct rawio_cache_tunables, high_watermark), 0, 100, 50 },
 	{ "barrier_deadline_us", offsetof(struct rawio_cache_tunables, barrier_deadline_us), 0,
 	  1000000, 3000 },
+	{ "seal_idle_ms", offsetof(struct rawio_cache_tunables, seal_idle_ms), 0, 3600000,
+	  RAWIO_CACHE_SEAL_IDLE_MS },
 };
 
 #define NR_TUNABLES (sizeof(cache_tunables) / sizeof(cache_tunables[0]))
 
 static const char *const cache_tunable_name_list[NR_TUNABLES + 1] = {
-	"allow_migrate",  "nr_batched_migration", "low_watermark",
-	"high_watermark", "barrier_deadline_us",  NULL,
+	"allow_migrate",
+	"nr_batched_migration",
+	"low_watermark",
+	"high_watermark",
+	"barrier_deadline_us",
+	"seal_idle_ms",
+	NULL,
 };
 
 const char *const *rawio_cache_tunable_names(void)
@@ -81,6 +88,7 @@ int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t va
 	/* Whoever decides with it decides again now. */
 	pthread_cond_broadcast(&c->cv_migrate);
 	pthread_cond_broadcast(&c->cv_durable);
+	pthread_cond_broadcast(&c->cv_flush);
 	pthread_mutex_unlock(&c->lock);
 	return 0;
 }

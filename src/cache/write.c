@@ -135,6 +135,8 @@ static int cache_open_segment(struct rawio_cache *c, bool *stalled)
 	}
 	*s = (struct cache_seg){ .id = id, .state = SEG_OPEN, .buf = b };
 	c->open_slot = (int64_t)slot;
+	if (c->tun.seal_idle_ms)
+		pthread_cond_signal(&c->cv_flush); /* the flush worker times its idle seal */
 	return 0;
 }
 
