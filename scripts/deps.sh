@@ -9,6 +9,7 @@ pkgs=(
 	build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
 	liburing-dev libaio-dev libisal-dev libcjson-dev
 	nbdkit nbdkit-plugin-dev libnbd-bin libnbd-dev
+	ceph-mon ceph-mgr ceph-osd ceph-common librbd-dev
 	fio gnuplot-nox linux-perf scdoc man-db groff-base
 	util-linux e2fsprogs xfsprogs btrfs-progs kmod jq
 )

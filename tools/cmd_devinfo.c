@@ -18,8 +18,10 @@
 static void devinfo_usage(FILE *f)
 {
 	fprintf(f, "usage: rawio devinfo PATH [--json]\n"
-		   "  PATH   a regular file, a block device, mem:SIZE, or an NBD URI\n"
+		   "  PATH   a regular file, a block device, mem:SIZE, an NBD URI\n"
 		   "         (nbd://HOST[:PORT]/EXPORT, nbd+unix:///EXPORT?socket=PATH)\n"
+		   "         or a Ceph RBD image\n"
+		   "         (rbd:POOL/IMAGE[@SNAP][:conf=PATH][:id=NAME][:KEY=VALUE])\n"
 		   "  --json one JSON object instead of key: value lines\n");
 }
 
@@ -98,6 +100,27 @@ static cJSON *devinfo_json(const struct rawio_dev_info *in, const char *open_err
 		cJSON_AddBoolToObject(t, "trim", n->can_trim);
 		cJSON_AddBoolToObject(t, "zero", n->can_zero);
 		cJSON_AddBoolToObject(t, "multi_conn", n->can_multi_conn);
+	}
+	if (in->kind == RAWIO_DEV_RBD && (t = cJSON_AddObjectToObject(o, "rbd"))) {
+		const struct rawio_rbd_info *r = &in->rbd;
+
+		cJSON_AddStringToObject(t, "pool", r->pool);
+		cJSON_AddItemToObject(t, "namespace", devinfo_str_or_null(r->pool_ns));
+		cJSON_AddStringToObject(t, "image", r->image);
+		cJSON_AddItemToObject(t, "snapshot", devinfo_str_or_null(r->snap));
+		cJSON_AddStringToObject(t, "client", r->client);
+		cJSON_AddStringToObject(t, "fsid", r->fsid);
+		/* librbd needs no alignment; whole objects are what it does best. */
+		cJSON_AddNumberToObject(t, "object_size", (double)r->object_size);
+		cJSON_AddNumberToObject(t, "efficient_io_size", (double)r->object_size);
+		cJSON_AddNumberToObject(t, "stripe_unit", (double)r->stripe_unit);
+		cJSON_AddNumberToObject(t, "stripe_count", (double)r->stripe_count);
+		cJSON_AddNumberToObject(t, "features", (double)r->features);
+		cJSON_AddStringToObject(t, "feature_names", r->feature_names);
+		cJSON_AddNumberToObject(t, "osd_op_timeout_s", r->osd_op_timeout_s);
+		cJSON_AddBoolToObject(t, "cache", r->cache);
+		cJSON_AddBoolToObject(t, "cache_writeback", r->cache_writeback);
+		cJSON_AddStringToObject(t, "persistent_cache_mode", r->cache_mode);
 	}
 	return o;
 }
@@ -179,6 +202,30 @@ static void devinfo_text(const struct rawio_dev_info *in, const char *open_error
 		       devinfo_yn(n->can_fua), devinfo_yn(n->can_trim), devinfo_yn(n->can_zero),
 		       devinfo_yn(n->can_multi_conn));
 	}
+	if (in->kind == RAWIO_DEV_RBD) {
+		const struct rawio_rbd_info *r = &in->rbd;
+
+		printf(KEY "%s%s%s/%s%s%s\n", "rbd_image:", r->pool, r->pool_ns[0] ? "/" : "",
+		       r->pool_ns, r->image, r->snap[0] ? "@" : "", r->snap);
+		devinfo_str("rbd_client:", r->client);
+		devinfo_str("rbd_fsid:", r->fsid);
+		printf(KEY "%llu (efficient I/O unit; no alignment needed)\n",
+		       "rbd_object_size:", (unsigned long long)r->object_size);
+		printf(KEY "unit=%llu count=%llu\n",
+		       "rbd_stripe:", (unsigned long long)r->stripe_unit,
+		       (unsigned long long)r->stripe_count);
+		printf(KEY "%s (0x%llx)\n", "rbd_features:", r->feature_names,
+		       (unsigned long long)r->features);
+		if (r->osd_op_timeout_s)
+			printf(KEY "%u s\n", "rbd_timeout:", r->osd_op_timeout_s);
+		else
+			printf(KEY "none (waits forever)\n", "rbd_timeout:");
+		printf(KEY "%s persistent=%s\n", "rbd_cache:",
+		       r->cache_writeback ? "writeback"
+		       : r->cache	  ? "writethrough"
+					  : "off",
+		       r->cache_mode);
+	}
 }
 
 int cmd_devinfo(int argc, char **argv)
@@ -232,7 +279,7 @@ int cmd_devinfo(int argc, char **argv)
 		have_pick = true;
 		rawio_dev_close(dev);
 	} else if ((ret == -EINVAL || ret == -EACCES || ret == -EPERM || ret == -EBUSY) &&
-		   rawio_dev_describe(path, &info) == 0) {
+		   !rawio_dev_is_rbd_path(path) && rawio_dev_describe(path, &info) == 0) {
 		/* O_DIRECT refused, or no right to open: still describe, and say why. */
 		open_error = errbuf;
 	} else {

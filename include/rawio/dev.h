@@ -40,6 +40,22 @@
  * info.size meanwhile may see the old value). rawio_dev_close once, after
  * every engine, pool, store or cache using DEV is closed and no other call
  * on it runs.
+ *
+ * A Ceph RBD image is named as qemu and fio users know it (docs/ceph.md):
+ *   rbd:POOL/[NAMESPACE/]IMAGE[@SNAP][:conf=PATH][:id=NAME][:KEY=VALUE]...
+ * conf is a ceph.conf (default: $CEPH_CONF, then /etc/ceph/ceph.conf), id the
+ * cephx client name without "client." (default admin); every other KEY=VALUE is
+ * a librados/librbd option (rados_conf_set), as in qemu; "\:" is a literal
+ * colon. Opening one connects to the cluster and keeps that connection for the
+ * device's life (closed by rawio_dev_close); each rbd engine context opens its
+ * own handle on the image. It has no file descriptor: only the rbd engine
+ * drives it, and an engine that needs a descriptor asked for on it gets the rbd
+ * engine instead (rawio_engine_open). No alignment is needed (offset_align and
+ * mem_align 1); the efficient unit is the object size (info.rbd.object_size).
+ * A request that the cluster does not answer fails with -ETIMEDOUT after
+ * rados_osd_op_timeout seconds: 60 unless the path or the conf file sets it
+ * (":rados_osd_op_timeout=0" waits forever, as librbd does by default).
+ * A snapshot is read-only.
  */
 #ifndef RAWIO_DEV_H
 #define RAWIO_DEV_H
@@ -54,6 +70,7 @@ enum rawio_dev_kind {
 	RAWIO_DEV_BLOCK,    /* block device node */
 	RAWIO_DEV_MEM,	    /* RAM device owned by rawio */
 	RAWIO_DEV_NBD,	    /* an NBD export, named by a URI (nbd://, nbd+unix://) */
+	RAWIO_DEV_RBD,	    /* a Ceph RBD image, named rbd:POOL/IMAGE[@SNAP][:opts] */
 };
 
 /* Where the O_DIRECT alignment came from. */
@@ -66,6 +83,7 @@ enum rawio_align_source {
 	RAWIO_ALIGN_GUESS,	 /* nothing answered: 4096 */
 	RAWIO_ALIGN_BUFFERED,	 /* opened buffered: no alignment required */
 	RAWIO_ALIGN_NBD,	 /* an NBD server's minimum block size (at least 512) */
+	RAWIO_ALIGN_RBD,	 /* a Ceph RBD image: librbd takes any offset, length, buffer */
 };
 
 /*
@@ -83,6 +101,25 @@ struct rawio_nbd_info {
 	bool can_zero;
 	bool can_multi_conn; /* flushes cover every connection: the engine may open several */
 	char export_name[256];
+};
+
+/* What the cluster says about an RBD image (kind RBD only; zeroes otherwise). */
+struct rawio_rbd_info {
+	char pool[128];
+	char pool_ns[128]; /* RADOS namespace; "" for the default one */
+	char image[128];
+	char snap[128];	      /* "" for the image itself */
+	char client[64];      /* cephx client name, "client.admin" */
+	char fsid[40];	      /* the cluster's fsid */
+	uint64_t object_size; /* bytes; the efficient unit of I/O */
+	uint64_t stripe_unit;
+	uint64_t stripe_count;
+	uint64_t features;	   /* RBD_FEATURE_* bits */
+	char feature_names[160];   /* "layering,exclusive-lock,..." */
+	unsigned osd_op_timeout_s; /* rados_osd_op_timeout in force; 0: wait forever */
+	bool cache;		   /* librbd's client cache (rbd_cache) is on */
+	bool cache_writeback;	   /* ... and acknowledges writes before the OSDs do */
+	char cache_mode[16];	   /* rbd_persistent_cache_mode: "disabled", "ssd", "rwl" */
 };
 
 /*
@@ -135,6 +172,7 @@ struct rawio_dev_info {
 	char kernel_release[64]; /* uname -r */
 
 	struct rawio_nbd_info nbd; /* kind NBD only; zeroes otherwise */
+	struct rawio_rbd_info rbd; /* kind RBD only; zeroes otherwise */
 };
 
 /* Open flags. */
@@ -159,8 +197,9 @@ struct rawio_dev;
  * @out:  receives the device on success.
  * @path: regular file or block device node; "mem:SIZE[k|m|g][,opt=val...]"
  *        opens a new RAM device (options: struct rawio_mem_opts above); an NBD
- *        URI opens a remote export (RAWIO_DEV_CREATE, BUFFERED, DSYNC and EXCL
- *        do not apply to it and are ignored).
+ *        URI opens a remote export and "rbd:..." a Ceph RBD image
+ *        (RAWIO_DEV_CREATE, BUFFERED, DSYNC and EXCL do not apply to them and are
+ *        ignored).
  * @opts: may be NULL (O_DIRECT, read-write, no create).
  *
  * Errors: -ENOENT and other open(2) errors; -EINVAL when the filesystem refuses
@@ -169,7 +208,10 @@ struct rawio_dev;
  * file nor a block device; -ENOMEM. NBD: -ENOTCONN (or the connect's errno)
  * when the server cannot be reached or refuses the export, -EROFS when a
  * read-write open meets a read-only export, -EOPNOTSUPP when libnbd was built
- * without URI support.
+ * without URI support. RBD: the cluster's errors (-ENOENT no such pool or
+ * image, -ETIMEDOUT no answer in time, -EACCES or -EPERM refused by cephx,
+ * -EINVAL a malformed path or unknown option), -EROFS for a snapshot opened
+ * read-write, -EOPNOTSUPP when rawio was built without librbd.
  * On failure, errbuf (if given) holds a line naming the path and the cause.
  */
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
@@ -362,6 +404,8 @@ int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
 
 /* Is PATH an NBD URI (nbd:// nbds:// nbd+unix:// nbds+unix:// nbd+vsock://)? */
 bool rawio_dev_is_nbd_uri(const char *path);
+/* Is PATH a Ceph RBD image ("rbd:...")? True even where rawio was built without librbd. */
+bool rawio_dev_is_rbd_path(const char *path);
 
 /* Names for the enums, for printing. */
 const char *rawio_dev_kind_name(enum rawio_dev_kind kind);

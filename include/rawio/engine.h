@@ -39,6 +39,8 @@
  *   throttle stacks on another engine and completes requests when an
  *            emulated slow device would have (rawio_throttle, below)
  *   nbd      an NBD export (libnbd's asynchronous API), docs/remote.md
+ *   rbd      a Ceph RBD image (librbd's asynchronous API; docs/ceph.md); only
+ *            in a rawio built with librbd
  */
 #ifndef RAWIO_ENGINE_H
 #define RAWIO_ENGINE_H
@@ -305,8 +307,13 @@ struct rawio_engine;
  *        (rawio_engine_list() names them all).
  * @opts: may be NULL for defaults.
  *
+ * On an RBD image (rbd:...), an engine that needs a file descriptor (sync,
+ * threads, aio, uring) opens the rbd engine instead: the only one that drives
+ * it, so that callers with a default engine work on any path.
+ *
  * Errors: -ENOENT unknown engine; -EINVAL bad options or an engine that cannot
  * drive this kind of device (mem on a file, sync on a RAM device);
+ * -EOPNOTSUPP on an RBD image in a rawio built without librbd;
  * -EOPNOTSUPP a feature asked for that the device or kernel lacks (IOPOLL
  * without poll queues); -ENOMEM; errors from io_setup / io_uring_setup.
  */
@@ -390,7 +397,8 @@ const char *const *rawio_engine_list(void);
 
 /*
  * rawio_engine_default - the engine to use on a device when the caller names
- * none: "mem" on a RAM device, "nbd" on an NBD export, "uring" otherwise.
+ * none: "mem" on a RAM device, "nbd" on an NBD export, "rbd" on a Ceph RBD
+ * image, "uring" otherwise.
  */
 const char *rawio_engine_default(const struct rawio_dev_info *info);
 

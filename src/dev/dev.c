@@ -310,6 +310,26 @@ free_dev:
 	return ret;
 }
 
+/* A Ceph RBD image: no descriptor; the device holds the cluster connection (src/dev/rbd.c). */
+static int dev_open_rbd(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *o)
+{
+	struct rawio_dev *dev = calloc(1, sizeof(*dev));
+	int ret;
+
+	if (!dev)
+		return -ENOMEM;
+	dev->fd = -1;
+	dev_info_init(&dev->info, path);
+	dev->info.kind = RAWIO_DEV_RBD;
+	ret = dev_rbd_connect(path, &dev->info, o->flags, o->errbuf, o->errbuf_len, &dev->rbd);
+	if (ret) {
+		free(dev);
+		return ret;
+	}
+	*out = dev;
+	return 0;
+}
+
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts)
 {
 	struct rawio_dev_opts o;
@@ -344,6 +364,8 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		(*out)->info.read_only = o.flags & RAWIO_DEV_RDONLY;
 		return 0;
 	}
+	if (rawio_dev_is_rbd_path(path))
+		return dev_open_rbd(out, path, &o);
 
 	if (rawio_dev_is_nbd_uri(path))
 		return dev_open_nbd(out, path, &o);
@@ -460,6 +482,8 @@ void rawio_dev_close(struct rawio_dev *dev)
 	if (!dev)
 		return;
 	mem_dev_free(dev->md);
+	if (dev->info.kind == RAWIO_DEV_RBD)
+		dev_rbd_close(dev->rbd);
 	if (dev->mem)
 		munmap(dev->mem, dev->mem_len);
 	if (dev->fd >= 0)
@@ -502,6 +526,13 @@ int rawio_dev_describe(const char *path, struct rawio_dev_info *info)
 		dev_info_init(info, path);
 		info->kind = RAWIO_DEV_NBD;
 		return dev_nbd_probe(path, info, NULL, 0);
+	}
+	if (rawio_dev_is_rbd_path(path)) {
+		dev_info_init(info, path);
+		info->kind = RAWIO_DEV_RBD;
+		ret = dev_rbd_connect(path, info, RAWIO_DEV_RDONLY, NULL, 0, NULL);
+		info->read_only = false;
+		return ret;
 	}
 
 	if (stat(path, &st))
@@ -560,6 +591,8 @@ const char *rawio_dev_kind_name(enum rawio_dev_kind kind)
 		return "mem";
 	case RAWIO_DEV_NBD:
 		return "nbd";
+	case RAWIO_DEV_RBD:
+		return "rbd";
 	}
 	return "unknown";
 }
@@ -583,6 +616,8 @@ const char *rawio_align_source_name(enum rawio_align_source src)
 		return "buffered";
 	case RAWIO_ALIGN_NBD:
 		return "nbd";
+	case RAWIO_ALIGN_RBD:
+		return "rbd";
 	}
 	return "unknown";
 }

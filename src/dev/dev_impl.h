@@ -7,12 +7,15 @@
 
 #include <rawio/dev.h>
 
+struct dev_rbd; /* rbd.h */
+
 struct rawio_dev {
 	struct rawio_dev_info info;
 	int fd;	   /* -1 for a RAM device */
 	void *mem; /* RAM device backing, mmap'd; NULL otherwise */
 	size_t mem_len;
-	struct mem_dev *md; /* RAM device: queues, cache, options (mem_dev.h); NULL otherwise */
+	struct mem_dev *md;  /* RAM device: queues, cache, options (mem_dev.h); NULL otherwise */
+	struct dev_rbd *rbd; /* kind RBD: the cluster connection (set only for that kind) */
 };
 
 /* Geometry of a RAM device of SIZE bytes (dev.c; used by mem.c). 0 or -EINVAL. */
@@ -77,5 +80,14 @@ int fs_xfs_dioinfo(int fd, uint32_t *mem_align, uint32_t *offset_align);
  * sizes, alignment and info.nbd, disconnect. 0 or -errno with a line in ERRBUF.
  */
 int dev_nbd_probe(const char *uri, struct rawio_dev_info *info, char *errbuf, size_t errlen);
+
+/*
+ * dev_rbd_connect - parse the RBD path, connect, fill INFO's size, geometry and
+ * info.rbd. With KEEP, the connection stays open in *KEEP (dev_rbd_close);
+ * without, it is closed. 0 or -errno with a line in ERRBUF (src/dev/rbd.c).
+ */
+int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flags, char *errbuf,
+		    size_t errlen, struct dev_rbd **keep);
+void dev_rbd_close(struct dev_rbd *r);
 
 #endif

@@ -59,6 +59,11 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 		snprintf(out->why, sizeof(out->why), "an NBD export: only libnbd reaches it");
 		return 0;
 	}
+	if (info->kind == RAWIO_DEV_RBD) {
+		snprintf(out->engine, sizeof(out->engine), "rbd");
+		snprintf(out->why, sizeof(out->why), "a Ceph RBD image: only librbd reaches it");
+		return 0;
+	}
 	if (!info->direct) {
 		snprintf(out->engine, sizeof(out->engine), qd > 1 ? "threads" : "sync");
 		snprintf(out->why, sizeof(out->why),

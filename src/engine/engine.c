@@ -21,12 +21,19 @@
 static const struct rawio_engine_ops *const engine_registry[] = {
 	&rawio_engine_sync, &rawio_engine_threads, &rawio_engine_aio,	   &rawio_engine_uring,
 	&rawio_engine_mem,  &rawio_engine_fault,   &rawio_engine_throttle, &rawio_engine_nbd,
+#ifdef RAWIO_HAVE_RBD
+	&rawio_engine_rbd,
+#endif
 };
 
 #define NR_ENGINES (sizeof(engine_registry) / sizeof(engine_registry[0]))
 
 static const char *const engine_names[NR_ENGINES + 1] = {
-	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", "nbd", NULL,
+	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", "nbd",
+#ifdef RAWIO_HAVE_RBD
+	"rbd",
+#endif
+	NULL,
 };
 
 /*
@@ -98,6 +105,16 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	}
 	opts = &defaults;
 	info = rawio_dev_info(dev);
+	/*
+	 * An RBD image has no descriptor and one engine: callers that name a
+	 * descriptor engine by default (the store's format, the cache's "uring")
+	 * get that one, so an rbd: path works wherever a path does.
+	 */
+	if ((ops->caps & RAWIO_CAP_FD) && info->kind == RAWIO_DEV_RBD) {
+		ops = engine_find("rbd");
+		if (!ops)
+			return -EOPNOTSUPP; /* built without librbd */
+	}
 	if ((ops->caps & RAWIO_CAP_FD) && rawio_dev_fd(dev) < 0)
 		return -EINVAL;
 	if ((ops->caps & RAWIO_CAP_MEM) && info->kind != RAWIO_DEV_MEM)

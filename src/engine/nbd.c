@@ -100,6 +100,8 @@ const char *rawio_engine_default(const struct rawio_dev_info *info)
 		return "mem";
 	if (info && info->kind == RAWIO_DEV_NBD)
 		return "nbd";
+	if (info && info->kind == RAWIO_DEV_RBD)
+		return "rbd";
 	return "uring";
 }
 

@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# rawio on a Ceph RBD image, on a throwaway single-node cluster of its own
+# (scripts/ceph-cluster.sh; stopped on every exit path).
+#
+#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,cache,pwl,recovery]
+#
+# engine    rawio bench (the rbd engine) against fio's rbd engine on the same image:
+#           4 KiB randread and randwrite at QD 1 and 32, 1 MiB sequential write at
+#           QD 8. The two alternate within each round; the table shows medians of
+#           IOPS and of CPU per I/O (user + system of the whole process, librbd's
+#           threads included, over the I/Os it did: bash's `time`).
+# cache     32 writers, each a 4 KiB random write then a flush (the flush returns
+#           when the write survives a crash of the client process): the rawio cache
+#           (a local file) in front of the image (rawio cache bench fsync), against
+#           the image alone and against librbd's client cache (rbd cache = true,
+#           writeback), both with fio (numjobs 32, iodepth 1, fsync 1).
+# pwl       does this librbd load the persistent write-log cache (pwl_cache plugin,
+#           rbd_persistent_cache_mode = ssd)? One fio run says.
+# recovery  a store of 4 KiB slots on an image, filled, recovered with the rbd
+#           engine one header at a time (--qd 1) and batched (--qd 128).
+# Prints `uptime` before each part: the machine is shared.
+set -euo pipefail
+
+runtime=5
+rounds=2
+only=engine,cache,pwl,recovery
+rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--runtime) runtime=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
+	--only) only=$2; shift ;;
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	*) echo "ceph.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+[ -x "$rawio" ] || { echo "ceph.sh: $rawio not built (make build PRESET=release)" >&2; exit 1; }
+for t in fio jq rbd; do
+	command -v $t >/dev/null || { echo "ceph.sh: needs $t" >&2; exit 1; }
+done
+want() { [[ ",$only," == *",$1,"* ]]; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rawio-ceph-bench.XXXXXX")
+cluster=$tmp/cluster
+cleanup() {
+	"$root/scripts/ceph-cluster.sh" stop "$cluster" || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+echo "== cluster: $("$root/scripts/ceph-cluster.sh" start "$cluster" --no-mgr)"
+conf=$cluster/ceph.conf
+export CEPH_CONF=$conf
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# cpu_of CMD...: run CMD (stdout to $tmp/out); prints its user+system seconds.
+cpu_of() {
+	local TIMEFORMAT='%U %S' t
+	t=$({ time "$@" >"$tmp/out" 2>"$tmp/err"; } 2>&1) || { cat "$tmp/err" >&2; return 1; }
+	awk '{print $1 + $2}' <<<"$t"
+}
+
+# per_io CPU_SECONDS IOS: microseconds of CPU per I/O. Both tools count I/Os after a 1 s
+# ramp; the ramp's I/Os are added at the measured rate (the CPU covers it too).
+per_io() {
+	awk -v c="$1" -v n="$2" -v t="$runtime" 'BEGIN { printf "%.1f", c * 1e6 / (n * (t + 1) / t) }'
+}
+
+if want engine; then
+	rbd create --size 1G --image-feature layering rbd/eng
+	# Written once, so reads read data (fio on an empty image reads holes).
+	fio --name=fill --ioengine=rbd --pool=rbd --rbdname=eng --clientname=admin --rw=write \
+		--bs=4m --iodepth=8 --size=1G --output=/dev/null
+	echo "== engine: rawio bench (rbd engine) vs fio (rbd engine), ${runtime}s per run, $rounds rounds; $(uptime)"
+	rows=("randread 4k 1" "randread 4k 32" "randwrite 4k 1" "randwrite 4k 32" "write 1m 8")
+	declare -A r_iops r_cpu f_iops f_cpu
+	for ((r = 1; r <= rounds; r++)); do
+		for row in "${rows[@]}"; do
+			read -r rw bs qd <<<"$row"
+			c=$(cpu_of "$rawio" bench --file "rbd:rbd/eng:conf=$conf" --engine rbd --rw "$rw" \
+				--bs "$bs" --qd "$qd" --runtime "${runtime}s" --ramp 1s --json --no-progress)
+			ios=$(jq .ios "$tmp/out")
+			r_iops[$row]+="$(jq .iops "$tmp/out") "
+			r_cpu[$row]+="$(per_io "$c" "$ios") "
+			c=$(cpu_of fio --name=b --ioengine=rbd --pool=rbd --rbdname=eng --clientname=admin \
+				--rw="$rw" --bs="$bs" --iodepth="$qd" --size=1G --runtime="$runtime" \
+				--ramp_time=1 --time_based --output-format=json)
+			iops=$(jq '.jobs[0] | .read.iops + .write.iops' "$tmp/out")
+			ios=$(jq '.jobs[0] | .read.total_ios + .write.total_ios' "$tmp/out")
+			f_iops[$row]+="$iops "
+			f_cpu[$row]+="$(per_io "$c" "$ios") "
+		done
+	done
+	printf '%-16s %10s %10s %7s %12s %12s %7s\n' row rawio_iops fio_iops ratio \
+		rawio_us/io fio_us/io ratio
+	for row in "${rows[@]}"; do
+		ri=$(median <<<"${r_iops[$row]}") fi=$(median <<<"${f_iops[$row]}")
+		rc=$(median <<<"${r_cpu[$row]}") fc=$(median <<<"${f_cpu[$row]}")
+		printf '%-16s %10.0f %10.0f %6.2fx %12s %12s %6.2fx\n' "${row// /_}" "$ri" "$fi" \
+			"$(awk -v a="$ri" -v b="$fi" 'BEGIN{print a/b}')" "$rc" "$fc" \
+			"$(awk -v a="$rc" -v b="$fc" 'BEGIN{print a/b}')"
+	done
+	rbd rm --no-progress rbd/eng
+fi
+
+if want cache; then
+	rbd create --size 1G --image-feature layering rbd/cache
+	sed 's/^rbd cache = false$/rbd cache = true/' "$conf" >"$tmp/cache.conf"
+	echo "rbd cache writethrough until flush = false" >>"$tmp/cache.conf"
+	truncate -s 1G "$tmp/cache.img"
+	echo "== cache: 32 writers x (4 KiB random write + flush), ${runtime}s per run, $rounds rounds; $(uptime)"
+	declare -A c_iops
+	fio_sync() {
+		CEPH_CONF=$1 fio --name=s --ioengine=rbd --pool=rbd --rbdname=cache \
+			--clientname=admin --rw=randwrite --bs=4k --iodepth=1 --numjobs=32 --thread \
+			--fsync=1 --size=1G --runtime="$runtime" --time_based --group_reporting \
+			--output-format=json | jq '.jobs[0].write.iops'
+	}
+	for ((r = 1; r <= rounds; r++)); do
+		c_iops[rawio_cache]+="$("$rawio" cache bench fsync "$tmp/cache.img" \
+			"rbd:rbd/cache:conf=$conf" --writers 32 --seconds "$runtime" --json |
+			jq 'select(.name == "fsync") | .iops') "
+		c_iops[rbd_alone]+="$(fio_sync "$conf") "
+		c_iops[librbd_cache]+="$(fio_sync "$tmp/cache.conf") "
+	done
+	printf '%-14s %10s %8s\n' setup iops vs_rbd
+	base=$(median <<<"${c_iops[rbd_alone]}")
+	for s in rbd_alone librbd_cache rawio_cache; do
+		v=$(median <<<"${c_iops[$s]}")
+		printf '%-14s %10.0f %7.2fx\n' "$s" "$v" "$(awk -v a="$v" -v b="$base" 'BEGIN{print a/b}')"
+	done
+	rbd rm --no-progress rbd/cache
+fi
+
+if want pwl; then
+	rbd create --size 256M --image-feature layering,exclusive-lock rbd/pwl
+	mkdir -p "$tmp/pwl"
+	{
+		cat "$conf"
+		echo "rbd_plugins = pwl_cache"
+		echo "rbd_persistent_cache_mode = ssd"
+		echo "rbd_persistent_cache_path = $tmp/pwl"
+		echo "rbd_persistent_cache_size = 1G"
+	} >"$tmp/pwl.conf"
+	echo "== pwl: librbd's persistent write-log cache (ssd mode); $(uptime)"
+	if CEPH_CONF=$tmp/pwl.conf fio --name=p --ioengine=rbd --pool=rbd --rbdname=pwl \
+		--clientname=admin --rw=randwrite --bs=4k --iodepth=8 --size=64M --runtime=2 \
+		--time_based --output-format=json >"$tmp/pwl.json" 2>"$tmp/pwl.err"; then
+		echo "fio ran: $(jq '.jobs[0].write.iops' "$tmp/pwl.json") IOPS; cache files: $(ls "$tmp/pwl" | wc -l)"
+	else
+		echo "fio failed: $(grep -v '^$' "$tmp/pwl.err" | tail -n 3 | tr '\n' ' ')"
+	fi
+	grep -h "pwl\|plugin" "$cluster"/client.admin.log 2>/dev/null | tail -n 3 || true
+	rbd rm --no-progress rbd/pwl || true
+fi
+
+if want recovery; then
+	entries=32768
+	rbd create --size 160M --image-feature layering rbd/rec
+	target="rbd:rbd/rec:conf=$conf"
+	echo "== recovery: $entries entries of 4 KiB slots on $target; $(uptime)"
+	"$rawio" store format "$target" --slot-size 4k --slots "$entries" --force >/dev/null
+	"$rawio" store fill "$target" --count "$entries" --fill-threads 8 --json >/dev/null
+	declare -A rec
+	for ((r = 1; r <= rounds; r++)); do
+		for qd in 1 128; do
+			out=$("$rawio" store recover "$target" --qd "$qd" --read-only --json)
+			n=$(jq .entries <<<"$out")
+			[ "$n" = "$entries" ] || { echo "ceph.sh: qd $qd recovered $n of $entries" >&2; exit 1; }
+			rec[$qd]+="$(jq .seconds <<<"$out") "
+		done
+	done
+	one=$(median <<<"${rec[1]}") bat=$(median <<<"${rec[128]}")
+	printf 'one at a time (qd 1): %.2f s   batched (qd 128): %.2f s   %.1fx\n' "$one" "$bat" \
+		"$(awk -v a="$one" -v b="$bat" 'BEGIN{print a/b}')"
+	rbd rm --no-progress rbd/rec
+fi

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# run.sh BINARY MODE SIZE: rbd_crash MODE on an image of its own (tests/rbd/rbd_crash.c).
+set -euo pipefail
+source "$RAWIO_TESTS/lib.sh"
+source "$RAWIO_TESTS/rbd/lib.sh"
+bin=$1 mode=$2 size=$3
+rbd_image "crash-$mode" "$size"
+if [ "$mode" = osd ]; then
+	"$bin" osd "$path" "$RAWIO_RBD_DIR"
+else
+	"$bin" "$mode" "$path"
+fi
