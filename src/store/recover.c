@@ -317,6 +317,12 @@ static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const voi
 		slot_set_gen(m, h.e.generation);
 		return push_u32(&c->cand, &c->nr_cand, &c->cap_cand, (uint32_t)slot);
 	}
+	if ((v & V_ZERO) && dec == -EBADMSG && s->read_only && index_claim(&s->ix, slot)) {
+		/* Our magic, a bad crc: torn or damaged. Listed by check; zeroed by a
+		 * read-write recovery. */
+		m->key_len = 0;
+		m->state = SLOT_DAMAGED;
+	}
 	if (v & V_ZERO)
 		return push_u32(&c->zero, &c->nr_zero, &c->cap_zero, (uint32_t)slot);
 	return 0;
@@ -456,7 +462,17 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 			continue;
 		}
 		if (!ok) {
+			/*
+			 * Torn (a put that never returned) or damaged (one that was
+			 * acknowledged): the format cannot tell them apart. A read-only
+			 * open (check) keeps it as SLOT_DAMAGED so that check lists it by
+			 * key; a read-write recovery drops it and counts it in dropped_torn.
+			 */
 			s->rec.dropped_torn++;
+			if (s->read_only) {
+				m->state = SLOT_DAMAGED;
+				continue;
+			}
 			goto discard;
 		}
 		if (cur >= 0) {
