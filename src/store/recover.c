@@ -89,8 +89,25 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	}
 	for (int i = 0; i < 2; i++)
 		ret[i] = store_sb_decode((char *)buf + i * STORE_BLOCK, STORE_BLOCK, &g[i]);
-	rawio_buf_free(buf);
 	*both_ok = !ret[0] && !ret[1];
+	if (!*both_ok && (!ret[0] || !ret[1]) && !s->read_only) {
+		/* One damaged copy: rewrite it from the good one (FUA) on a read-write open. */
+		int good = ret[0] ? 1 : 0;
+
+		memcpy((char *)buf + (1 - good) * STORE_BLOCK, (char *)buf + good * STORE_BLOCK,
+		       STORE_BLOCK);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA,
+					   (char *)buf + (1 - good) * STORE_BLOCK, STORE_BLOCK,
+					   (uint64_t)(1 - good) * STORE_BLOCK);
+		if (res < 0) {
+			rawio_buf_free(buf);
+			errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+				   "%s: rewriting superblock copy %d from the good one: %s",
+				   s->info->path, 1 - good, rawio_strerror((int)res));
+			return (int)res;
+		}
+	}
+	rawio_buf_free(buf);
 	if (*both_ok && memcmp(&g[0], &g[1], sizeof(g[0]))) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
 			   "%s: the two superblocks are valid but disagree", s->info->path);
