@@ -67,6 +67,7 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 {
 	struct store_geometry g[2];
 	int ret[2];
+	bool magic[2];
 	void *buf;
 	int64_t res;
 
@@ -90,6 +91,12 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	for (int i = 0; i < 2; i++)
 		ret[i] = store_sb_decode((char *)buf + i * STORE_BLOCK, STORE_BLOCK, &g[i]);
 	*both_ok = !ret[0] && !ret[1];
+	for (int i = 0; i < 2; i++) {
+		uint64_t m;
+
+		memcpy(&m, (char *)buf + i * STORE_BLOCK, sizeof(m));
+		magic[i] = le64toh(m) == STORE_SB_MAGIC;
+	}
 	if (!*both_ok && (!ret[0] || !ret[1]) && !s->read_only) {
 		/* One damaged copy: rewrite it from the good one (FUA) on a read-write open. */
 		int good = ret[0] ? 1 : 0;
@@ -114,11 +121,22 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 		return -EUCLEAN;
 	}
 	if (ret[0] && ret[1]) {
-		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: %s", s->info->path,
-			   ret[0] == -ENODATA && ret[1] == -ENODATA
-				   ? "not a rawio store (no superblock; format it first)"
-				   : "no valid superblock (not a rawio store, or both copies "
-				     "are damaged)");
+		if (ret[0] == -ENODATA && ret[1] == -ENODATA)
+			errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+				   "%s: not a rawio store (offsets 0 and 4096 are zero; format it "
+				   "first)",
+				   s->info->path);
+		else if (!magic[0] && !magic[1])
+			errbuf_set(
+				s->opts.errbuf, s->opts.errbuf_len,
+				"%s: not a rawio store (no superblock magic 'RAWIOSTR' at offset 0 "
+				"or 4096)",
+				s->info->path);
+		else
+			errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+				   "%s: both superblock copies are damaged (offset 0: %s; offset "
+				   "4096: %s)",
+				   s->info->path, rawio_strerror(ret[0]), rawio_strerror(ret[1]));
 		return ret[0] == -EBADMSG || ret[1] == -EBADMSG ? -EBADMSG : -EUCLEAN;
 	}
 	s->g = ret[0] ? g[1] : g[0];
