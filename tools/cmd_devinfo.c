@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -35,6 +36,17 @@ static cJSON *devinfo_str_or_null(const char *s)
 	return s[0] ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/*
+ * What the path allows (devinfo itself opens read-only, so in->read_only says
+ * nothing about the device): 1 writable, 0 not, -1 no path to ask (mem, nbd).
+ */
+static int devinfo_writable(const struct rawio_dev_info *in)
+{
+	if (in->kind != RAWIO_DEV_FILE && in->kind != RAWIO_DEV_BLOCK)
+		return -1;
+	return access(in->path, W_OK) == 0;
+}
+
 static cJSON *devinfo_json(const struct rawio_dev_info *in, const char *open_error)
 {
 	cJSON *o = cJSON_CreateObject(), *t;
@@ -46,7 +58,11 @@ static cJSON *devinfo_json(const struct rawio_dev_info *in, const char *open_err
 	cJSON_AddBoolToObject(o, "direct", in->direct);
 	if (open_error)
 		cJSON_AddStringToObject(o, "open_error", open_error);
-	cJSON_AddBoolToObject(o, "read_only", in->read_only);
+	cJSON_AddBoolToObject(o, "read_only", in->read_only); /* this open's mode */
+	if (devinfo_writable(in) >= 0)
+		cJSON_AddBoolToObject(o, "writable", devinfo_writable(in) == 1);
+	else
+		cJSON_AddNullToObject(o, "writable");
 	/* Exact up to 2^53 bytes (8 PiB), well past any device here. */
 	cJSON_AddNumberToObject(o, "size", (double)in->size);
 	cJSON_AddNumberToObject(o, "logical_block_size", in->logical_block_size);
@@ -155,7 +171,9 @@ static void devinfo_text(const struct rawio_dev_info *in, const char *open_error
 		printf(KEY "no (%s)\n", "direct:", open_error);
 	else
 		printf(KEY "%s\n", "direct:", devinfo_yn(in->direct));
-	printf(KEY "%s\n", "read_only:", devinfo_yn(in->read_only));
+	printf(KEY "%s\n",
+	       "writable:", devinfo_writable(in) < 0 ? "-" : devinfo_yn(devinfo_writable(in) == 1));
+	printf(KEY "%s (devinfo only reads)\n", "opened_read_only:", devinfo_yn(in->read_only));
 	printf(KEY "%llu (%s)\n", "size:", (unsigned long long)in->size,
 	       cli_human(in->size, human, sizeof(human)));
 	printf(KEY "%u\n", "logical_block_size:", in->logical_block_size);
@@ -283,7 +301,12 @@ int cmd_devinfo(int argc, char **argv)
 		/* O_DIRECT refused, or no right to open: still describe, and say why. */
 		open_error = errbuf;
 	} else {
-		if (errbuf[0])
+		if (ret == -ENOMEM && !strncmp(path, "mem:", 4))
+			cli_err("%s: cannot allocate a RAM device that large (it is allocated in "
+				"full, "
+				"in this process)",
+				path);
+		else if (errbuf[0])
 			cli_err("%s", errbuf);
 		else
 			cli_err("%s: %s", path, rawio_strerror(ret));

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cmd_pollsim.h"
@@ -136,6 +137,12 @@ static int ps_periods(const char *s, uint64_t *out, size_t *nr)
 		snprintf(item, sizeof(item), "%s%s", tok, bare ? unit : "");
 		if (ps_time("--period", item, 1000000, &out[n]))
 			return -1;
+		if (!out[n]) {
+			cli_err("--period: '%s' is zero; a statistics window must be longer than "
+				"that",
+				item);
+			return -1;
+		}
 		n++;
 	}
 	if (!n) {
@@ -386,9 +393,24 @@ int cmd_pollsim(int argc, char **argv)
 		case O_JSON:
 			a.json = true;
 			break;
-		case O_PLOT:
+		case O_PLOT: {
+			/* The directory must exist: say so now, not after the run. */
+			const char *slash = strrchr(optarg, '/');
+			char dir[4096];
+			struct stat st;
+
+			snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - optarg) : 1,
+				 slash ? (slash == optarg ? "/" : optarg) : ".");
+			int sr = stat(dir, &st);
+
+			if (sr || !S_ISDIR(st.st_mode)) {
+				cli_err("--plot %s: directory %s %s", optarg, dir,
+					sr ? strerror(errno) : "is not a directory");
+				return 2;
+			}
 			a.plot = optarg;
 			break;
+		}
 		case O_PARAMS:
 			a.params_path = optarg;
 			break;
@@ -402,7 +424,12 @@ int cmd_pollsim(int argc, char **argv)
 			     : opt == O_IRQ_COST ? &ovr.irq
 			     : opt == O_WAKE	 ? &ovr.wake
 						 : &ovr.poll;
-			if (ps_time(argv[optind - 1], optarg, 1, &ov->ns))
+			if (ps_time(opt == O_IO_COST	? "--io-cost"
+				    : opt == O_CS_COST	? "--cs-cost"
+				    : opt == O_IRQ_COST ? "--irq-cost"
+				    : opt == O_WAKE	? "--wake"
+							: "--poll-delay",
+				    optarg, 1, &ov->ns))
 				return 2;
 			ov->set = true;
 			break;

@@ -435,12 +435,18 @@ static int cmd_recover(struct store_args *a)
 
 static int cmd_check(struct store_args *a)
 {
-	char report[8192];
+	char report[8192], err[512] = "";
 	int ret;
 
+	a->o.errbuf = err;
+	a->o.errbuf_len = sizeof(err);
 	ret = rawio_store_check(a->path, &a->o, report, sizeof(report));
+	a->o.errbuf = NULL;
 	if (ret < 0) {
-		cli_err("%s: %s", a->path, rawio_strerror(ret));
+		if (err[0])
+			cli_err("%s", err);
+		else
+			cli_err("%s: %s", a->path, rawio_strerror(ret));
 		return 1;
 	}
 	fputs(report, stdout);

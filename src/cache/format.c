@@ -220,7 +220,7 @@ int cache_seg_hdr_decode(const void *buf, size_t len, const struct cache_geometr
 	if (cache_all_zero(&d, sizeof(d)))
 		return -ENODATA;
 	if (le64toh(d.magic) != CACHE_SEG_MAGIC)
-		return -EUCLEAN;
+		return -ENOMSG; /* not ours (old bytes under a new format): not damage */
 	nr = le32toh(d.nr_blocks);
 	/* The count decides how many bytes the crc covers: bound it first. */
 	if (nr > g->blocks_per_seg || len < CACHE_SEG_HDR_LEN + (size_t)nr * CACHE_ENTRY_SIZE)

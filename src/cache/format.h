@@ -145,7 +145,11 @@ void cache_rec_encode(void *buf, const struct cache_geometry *g, const struct ca
 void cache_seg_hdr_encode(void *buf, const struct cache_geometry *g, const struct cache_seg_hdr *h,
 			  const uint64_t *blocks, const uint8_t *masks);
 
-/* Decoders read LEN bytes at BUF. 0, -EBADMSG, -EUCLEAN, -ENODATA or -ESTALE. */
+/*
+ * Decoders read LEN bytes at BUF. 0, -EBADMSG (our magic, bad crc), -EUCLEAN (a wrong field),
+ * -ENODATA (all zero) or -ESTALE (another format's uuid); cache_seg_hdr_decode also -ENOMSG
+ * (no segment magic: bytes that were never one of our headers).
+ */
 int cache_sb_decode(const void *buf, size_t len, struct cache_geometry *g);
 int cache_rec_decode(const void *buf, size_t len, const struct cache_geometry *g,
 		     struct cache_rec *r);

@@ -78,6 +78,7 @@ static uint8_t rec_classify(int dec)
 	case -EBADMSG:
 		return H_TORN;
 	case -ESTALE:
+	case -ENOMSG: /* no magic: not ours, like a header of an earlier format */
 		return H_FOREIGN;
 	default:
 		return H_CORRUPT;

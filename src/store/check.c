@@ -56,10 +56,39 @@ int rawio_store_check_dev(struct rawio_dev *dev, const struct rawio_store_opts *
 		c.problems++;
 		report_add(report, report_len, &c.used, "one superblock copy is damaged\n");
 	}
-	if (r->checkpoint_fallback) {
+	if (r->checkpoint_fallback && r->checkpoint < 0) {
 		c.problems++;
 		report_add(report, report_len, &c.used,
-			   "the newest checkpoint is damaged; the older one was used\n");
+			   "no checkpoint is valid (damaged headers or bodies): recovery scanned "
+			   "every "
+			   "slot header instead and keeps what passes its crc32c\n");
+	} else if (r->checkpoint_fallback) {
+		c.problems++;
+		report_add(report, report_len, &c.used,
+			   "the newest checkpoint is damaged; the older one (#%llu) was used\n",
+			   (unsigned long long)r->checkpoint_seq);
+	}
+	for (uint64_t i = 0; i < s->g.slot_count; i++) {
+		const struct slot_meta *m = &s->ix.slots[i];
+
+		if (m->state != SLOT_DAMAGED)
+			continue;
+		c.problems++;
+		if (m->key_len)
+			report_add(
+				report, report_len, &c.used,
+				"slot %llu (key %.*s, generation %llu): written after the last "
+				"checkpoint, its payload fails its crc32c (a torn put that never "
+				"returned, or damage to an acknowledged one: the format cannot "
+				"tell): recovery drops it\n",
+				(unsigned long long)i, (int)m->key_len, (const char *)m->key,
+				(unsigned long long)slot_gen(m));
+		else
+			report_add(
+				report, report_len, &c.used,
+				"slot %llu: header has our magic but fails its crc32c (a torn put "
+				"or damage; its key cannot be trusted): recovery will zero it\n",
+				(unsigned long long)i);
 	}
 	if (r->dropped_mismatch + r->dropped_corrupt + r->dropped_io) {
 		c.problems++;

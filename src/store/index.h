@@ -24,6 +24,9 @@ enum slot_state {
 	SLOT_UNREADABLE, /* a checkpoint entry whose header could not be read at open: out of
 			  * the index, but named by later checkpoints (unless its key has a
 			  * newer version) so that a transient error loses nothing; never reused */
+	SLOT_DAMAGED,	 /* read-only opens only (check): found after the checkpoint and failing
+			  * a crc, a header of ours (key_len 0) or a payload (torn put or damage);
+			  * a read-write recovery zeroes both */
 };
 
 struct slot_meta {

@@ -67,6 +67,7 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 {
 	struct store_geometry g[2];
 	int ret[2];
+	bool magic[2];
 	void *buf;
 	int64_t res;
 
@@ -89,19 +90,53 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	}
 	for (int i = 0; i < 2; i++)
 		ret[i] = store_sb_decode((char *)buf + i * STORE_BLOCK, STORE_BLOCK, &g[i]);
-	rawio_buf_free(buf);
 	*both_ok = !ret[0] && !ret[1];
+	for (int i = 0; i < 2; i++) {
+		uint64_t m;
+
+		memcpy(&m, (char *)buf + i * STORE_BLOCK, sizeof(m));
+		magic[i] = le64toh(m) == STORE_SB_MAGIC;
+	}
+	if (!*both_ok && (!ret[0] || !ret[1]) && !s->read_only) {
+		/* One damaged copy: rewrite it from the good one (FUA) on a read-write open. */
+		int good = ret[0] ? 1 : 0;
+
+		memcpy((char *)buf + (1 - good) * STORE_BLOCK, (char *)buf + good * STORE_BLOCK,
+		       STORE_BLOCK);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA,
+					   (char *)buf + (1 - good) * STORE_BLOCK, STORE_BLOCK,
+					   (uint64_t)(1 - good) * STORE_BLOCK);
+		if (res < 0) {
+			rawio_buf_free(buf);
+			errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+				   "%s: rewriting superblock copy %d from the good one: %s",
+				   s->info->path, 1 - good, rawio_strerror((int)res));
+			return (int)res;
+		}
+	}
+	rawio_buf_free(buf);
 	if (*both_ok && memcmp(&g[0], &g[1], sizeof(g[0]))) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
 			   "%s: the two superblocks are valid but disagree", s->info->path);
 		return -EUCLEAN;
 	}
 	if (ret[0] && ret[1]) {
-		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: %s", s->info->path,
-			   ret[0] == -ENODATA && ret[1] == -ENODATA
-				   ? "not a rawio store (no superblock; format it first)"
-				   : "no valid superblock (not a rawio store, or both copies "
-				     "are damaged)");
+		if (ret[0] == -ENODATA && ret[1] == -ENODATA)
+			errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+				   "%s: not a rawio store (offsets 0 and 4096 are zero; format it "
+				   "first)",
+				   s->info->path);
+		else if (!magic[0] && !magic[1])
+			errbuf_set(
+				s->opts.errbuf, s->opts.errbuf_len,
+				"%s: not a rawio store (no superblock magic 'RAWIOSTR' at offset 0 "
+				"or 4096)",
+				s->info->path);
+		else
+			errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+				   "%s: both superblock copies are damaged (offset 0: %s; offset "
+				   "4096: %s)",
+				   s->info->path, rawio_strerror(ret[0]), rawio_strerror(ret[1]));
 		return ret[0] == -EBADMSG || ret[1] == -EBADMSG ? -EBADMSG : -EUCLEAN;
 	}
 	s->g = ret[0] ? g[1] : g[0];
@@ -317,6 +352,12 @@ static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const voi
 		slot_set_gen(m, h.e.generation);
 		return push_u32(&c->cand, &c->nr_cand, &c->cap_cand, (uint32_t)slot);
 	}
+	if ((v & V_ZERO) && dec == -EBADMSG && s->read_only && index_claim(&s->ix, slot)) {
+		/* Our magic, a bad crc: torn or damaged. Listed by check; zeroed by a
+		 * read-write recovery. */
+		m->key_len = 0;
+		m->state = SLOT_DAMAGED;
+	}
 	if (v & V_ZERO)
 		return push_u32(&c->zero, &c->nr_zero, &c->cap_zero, (uint32_t)slot);
 	return 0;
@@ -456,7 +497,17 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 			continue;
 		}
 		if (!ok) {
+			/*
+			 * Torn (a put that never returned) or damaged (one that was
+			 * acknowledged): the format cannot tell them apart. A read-only
+			 * open (check) keeps it as SLOT_DAMAGED so that check lists it by
+			 * key; a read-write recovery drops it and counts it in dropped_torn.
+			 */
 			s->rec.dropped_torn++;
+			if (s->read_only) {
+				m->state = SLOT_DAMAGED;
+				continue;
+			}
 			goto discard;
 		}
 		if (cur >= 0) {

@@ -35,6 +35,9 @@ int rawio_parse_size(const char *s, uint64_t *out)
 	case 't':
 		shift = 40;
 		break;
+	case 'p':
+		shift = 50;
+		break;
 	default:
 		return -EINVAL;
 	}

@@ -10,7 +10,6 @@
  * otherwise replay.c's main() replays the files named on the command line (the
  * checked-in corpus, made by hand with the encoders in src/cache/format.c).
  */
-#include <assert.h>
 #include <endian.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,25 +31,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(buf, data, size);
 	if (cache_sb_decode(buf, size, &g)) {
-		assert(cache_geometry_plan(&g, 64ull << 20, 16ull << 20, 64u << 10) == 0);
+		FUZZ_CHECK(cache_geometry_plan(&g, 64ull << 20, 16ull << 20, 64u << 10) == 0);
 		if (size >= 32)
 			memcpy(g.uuid, buf + 16, 16);
 	} else {
-		assert(g.nr_segments >= CACHE_MIN_SEGMENTS && g.blocks_per_seg >= 3 &&
-		       g.blocks_per_seg <= 255 && g.cache_size > g.seg_off &&
-		       g.backing_size % CACHE_BLOCK == 0 && g.backing_size);
+		FUZZ_CHECK(g.nr_segments >= CACHE_MIN_SEGMENTS && g.blocks_per_seg >= 3 &&
+			   g.blocks_per_seg <= 255 && g.cache_size > g.seg_off &&
+			   g.backing_size % CACHE_BLOCK == 0 && g.backing_size);
 	}
 	if (!cache_rec_decode(buf, size, &g, &r))
-		assert(r.seq >= 1);
+		FUZZ_CHECK(r.seq >= 1);
 	if (size >= 40)
 		memcpy(&id, buf + 32, sizeof(id));
 	if (!cache_seg_hdr_decode(buf, size, &g, le64toh(id) % g.nr_segments, &h, blocks, masks)) {
-		assert(h.id && h.nr_blocks <= g.blocks_per_seg);
-		assert(CACHE_SEG_HDR_LEN + (size_t)h.nr_blocks * CACHE_ENTRY_SIZE <= size);
+		FUZZ_CHECK(h.id && h.nr_blocks <= g.blocks_per_seg);
+		FUZZ_CHECK(CACHE_SEG_HDR_LEN + (size_t)h.nr_blocks * CACHE_ENTRY_SIZE <= size);
 		for (uint32_t i = 0; i < h.nr_blocks; i++) {
-			assert(masks[i] && blocks[i] < g.backing_size / CACHE_BLOCK);
+			FUZZ_CHECK(masks[i] && blocks[i] < g.backing_size / CACHE_BLOCK);
 			for (uint32_t j = 0; j < i; j++)
-				assert(blocks[i] != blocks[j]);
+				FUZZ_CHECK(blocks[i] != blocks[j]);
 		}
 	}
 	free(buf);

@@ -7,7 +7,6 @@
  * the geometry. Built with libFuzzer by the fuzz preset; otherwise replay.c's
  * main() replays the files named on the command line (the checked-in corpus).
  */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,22 +26,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	if (store_sb_decode(buf, size, &g)) {
 		/* A plausible geometry for the other decoders. */
-		assert(store_geometry_plan(&g, 1ull << 30, 1u << 20, 0) == 0);
+		FUZZ_CHECK(store_geometry_plan(&g, 1ull << 30, 1u << 20, 0) == 0);
 		memset(g.uuid, 0, sizeof(g.uuid));
 		if (size >= 24)
 			memcpy(g.uuid, buf + 8, 16);
 	} else {
-		assert(g.slot_count && g.slot_size >= STORE_MIN_SLOT && g.data_off < g.dev_size);
+		FUZZ_CHECK(g.slot_count && g.slot_size >= STORE_MIN_SLOT &&
+			   g.data_off < g.dev_size);
 	}
 	if (!store_cp_hdr_decode(buf, size, &g, &h))
-		assert(h.entry_count <= g.slot_count && h.body_len <= g.cp_len);
+		FUZZ_CHECK(h.entry_count <= g.slot_count && h.body_len <= g.cp_len);
 	for (size_t off = 0; off + STORE_ENTRY_SIZE <= size && off < 64 * STORE_ENTRY_SIZE;
 	     off += STORE_ENTRY_SIZE)
 		if (!store_entry_decode(buf + off, size - off, &g, &e))
-			assert(e.slot < g.slot_count && e.key_len >= 1 &&
-			       e.key_len <= RAWIO_STORE_KEY_MAX && e.payload_len <= g.slot_size);
+			FUZZ_CHECK(e.slot < g.slot_count && e.key_len >= 1 &&
+				   e.key_len <= RAWIO_STORE_KEY_MAX &&
+				   e.payload_len <= g.slot_size);
 	if (!store_slot_hdr_decode(buf, size, &g, &sh))
-		assert(sh.e.payload_len <= store_payload_max(&g) && sh.e.key_len >= 1);
+		FUZZ_CHECK(sh.e.payload_len <= store_payload_max(&g) && sh.e.key_len >= 1);
 	free(buf);
 	return 0;
 }
