@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ struct cc_args {
 	const char *mode;
 	uint32_t segment_size;
 	bool force, json, read_only;
+	int lock_wait_ms; /* --lock-wait: 0 default, < 0 do not wait */
 	unsigned threads, writers, qd, buffers;
 	uint64_t bytes;
 	double seconds;
@@ -75,6 +77,8 @@ static void cache_usage(FILE *f)
 		"        emulate a slower device (the throttle engine): hdd, ssd, or\n"
 		"        iops=N,bw=SIZE,seek=TIME,flush=TIME (docs/engines.md)\n"
 		"  --buffers N (RAM segment buffers)  --batch N (nr_batched_migration at open)\n"
+		"  --lock-wait MS (wait for another process using the devices, default 5000; 0:\n"
+		"        fail at once)\n"
 		"bench options: --threads N (absorb writers, 32), --bytes SIZE (absorb and drain\n"
 		"  data, 256m), --batch 1,4,32,128 (drain), --writers N (fsync, 1), --deadline-us "
 		"N,\n"
@@ -83,9 +87,9 @@ static void cache_usage(FILE *f)
 
 /* ---- devices ---- */
 
-static int cc_dev_open(struct cc_dev *d, bool read_only)
+static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o) };
+	struct rawio_dev_opts o = { .size = sizeof(o), .lock_wait_ms = lock_wait_ms };
 	const struct rawio_dev_info *info;
 	char err[512] = "";
 	int ret;
@@ -94,8 +98,8 @@ static int cc_dev_open(struct cc_dev *d, bool read_only)
 		o.flags |= RAWIO_DEV_CREATE;
 		o.create_size = d->create_size;
 	}
-	if (read_only)
-		o.flags |= RAWIO_DEV_RDONLY;
+	/* A writer owns the device (serve, drain, format, bench); readers share it. */
+	o.flags |= read_only ? RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH : RAWIO_DEV_LOCK_EX;
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
 	ret = rawio_dev_open(&d->dev, d->path, &o);
@@ -619,6 +623,18 @@ static int cc_cmd_bench(struct cc_args *a)
 
 /* ---- parsing ---- */
 
+/* Do paths A and B name one file or one block device? (mem: and URIs never do.) */
+static bool cc_same_device(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (stat(a, &sa) || stat(b, &sb))
+		return false;
+	if (S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode))
+		return sa.st_rdev == sb.st_rdev;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 int cmd_cache(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -639,6 +655,7 @@ int cmd_cache(int argc, char **argv)
 		{ "writers", required_argument, NULL, 'w' },
 		{ "bytes", required_argument, NULL, 'y' },
 		{ "deadline-us", required_argument, NULL, 'd' },
+		{ "lock-wait", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -725,6 +742,11 @@ int cmd_cache(int argc, char **argv)
 				return 2;
 			a.tun.barrier_deadline_us = v;
 			break;
+		case 'L':
+			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
+				return 2;
+			a.lock_wait_ms = v ? (int)v : -1;
+			break;
 		case 'h':
 			cache_usage(stdout);
 			return 0;
@@ -777,7 +799,13 @@ int cmd_cache(int argc, char **argv)
 	a.c.path = pos[0];
 	a.b.path = pos[1];
 	a.read_only = !strcmp(a.cmd, "stat") || !strcmp(a.cmd, "check");
-	if (cc_dev_open(&a.c, a.read_only) || cc_dev_open(&a.b, a.read_only)) {
+	if (cc_same_device(a.c.path, a.b.path)) {
+		cli_err("%s: CACHE and BACKING are the same device (%s, %s)", a.cmd, a.c.path,
+			a.b.path);
+		return 2;
+	}
+	if (cc_dev_open(&a.c, a.read_only, a.lock_wait_ms) ||
+	    cc_dev_open(&a.b, a.read_only, a.lock_wait_ms)) {
 		cc_dev_close(&a.c);
 		cc_dev_close(&a.b);
 		return 1;

@@ -49,7 +49,9 @@ static void store_usage(FILE *f)
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
 		"default 8)\n"
 		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring "
-		"checkpoints)\n");
+		"checkpoints)\n"
+		"  --lock-wait MS (wait for another process using the store, default 5000; 0: "
+		"fail at once)\n");
 }
 
 static void store_progress(void *arg, uint64_t done, uint64_t total)
@@ -468,6 +470,7 @@ static int cmd_format(struct store_args *a)
 		.slot_count = a->slots,
 		.create_size = a->create_size,
 		.force = a->force,
+		.lock_wait_ms = a->o.lock_wait_ms,
 	};
 	char err[512] = "";
 	int ret;
@@ -599,6 +602,7 @@ int cmd_store(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "obj-size", required_argument, NULL, 'o' },
 		{ "fill-threads", required_argument, NULL, 'T' },
+		{ "lock-wait", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct {
@@ -687,6 +691,11 @@ int cmd_store(int argc, char **argv)
 		case 'T':
 			if (cli_uint("--fill-threads", optarg, 1, 256, &a.threads))
 				return 2;
+			break;
+		case 'L':
+			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
+				return 2;
+			a.o.lock_wait_ms = v ? (int)v : -1;
 			break;
 		case 'h':
 			store_usage(stdout);

@@ -143,6 +143,11 @@ struct rawio_dev_info {
 #define RAWIO_DEV_CREATE   (1u << 2) /* create a regular file of opts.create_size if absent */
 #define RAWIO_DEV_DSYNC	   (1u << 3) /* O_DSYNC: every write is durable on completion */
 #define RAWIO_DEV_EXCL	   (1u << 4) /* O_EXCL on block devices: fail if mounted or in use */
+#define RAWIO_DEV_LOCK_EX  (1u << 5) /* own the device: exclusive lock for the handle's life */
+#define RAWIO_DEV_LOCK_SH  (1u << 6) /* read beside other readers: shared lock, no writer */
+
+/* How long a locked open waits for the holder by default (lock_wait_ms 0). */
+#define RAWIO_DEV_LOCK_WAIT_DEFAULT_MS 5000
 
 struct rawio_dev_opts {
 	size_t size;	      /* sizeof(struct rawio_dev_opts), for growth */
@@ -150,6 +155,7 @@ struct rawio_dev_opts {
 	uint64_t create_size; /* with RAWIO_DEV_CREATE: size of a new or shorter file */
 	char *errbuf;	      /* optional: a one-line reason on failure */
 	size_t errbuf_len;
+	int lock_wait_ms; /* with LOCK_EX/SH: 0 waits RAWIO_DEV_LOCK_WAIT_DEFAULT_MS, < 0 not at all */
 };
 
 struct rawio_dev;
@@ -171,6 +177,17 @@ struct rawio_dev;
  * read-write open meets a read-only export, -EOPNOTSUPP when libnbd was built
  * without URI support.
  * On failure, errbuf (if given) holds a line naming the path and the cause.
+ *
+ * Ownership: RAWIO_DEV_LOCK_EX takes flock(LOCK_EX) on the opened descriptor
+ * (an open file description of its own, so two handles in one process
+ * exclude each other too) and, on a block device, also opens it O_EXCL (which
+ * refuses a mounted one); RAWIO_DEV_LOCK_SH takes flock(LOCK_SH). The lock
+ * lasts until rawio_dev_close. When another holder has it, the open retries
+ * for opts.lock_wait_ms and then fails with -EBUSY, errbuf naming the
+ * holder's pid (from /proc/locks) where it can be found. Locks are advisory:
+ * they exclude rawio handles (and flock(1) users), not other writers. RAM
+ * devices and NBD exports take no lock (a RAM device belongs to its process;
+ * an NBD server arbitrates its own clients).
  */
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
 

@@ -147,6 +147,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		dopts.flags |= RAWIO_DEV_CREATE;
 		dopts.create_size = opts->create_size;
 	}
+	dopts.flags |= RAWIO_DEV_LOCK_EX;
+	dopts.lock_wait_ms = opts->lock_wait_ms;
 	dopts.errbuf = opts->errbuf;
 	dopts.errbuf_len = opts->errbuf_len;
 	ret = rawio_dev_open(&dev, path, &dopts);

@@ -130,8 +130,12 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	*out = NULL;
 	if (!path || (opts && opts->size < sizeof(*opts)))
 		return -EINVAL;
+	/* A writer owns the device; readers share it with readers only (recovery
+	 * beside a writer would read half-written slots). */
+	dopts.flags = RAWIO_DEV_LOCK_EX;
 	if (opts && (opts->read_only || opts->recover == RAWIO_STORE_RECOVER_NO_ROLL))
-		dopts.flags = RAWIO_DEV_RDONLY;
+		dopts.flags = RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH;
+	dopts.lock_wait_ms = opts ? opts->lock_wait_ms : 0;
 	dopts.errbuf = opts ? opts->errbuf : NULL;
 	dopts.errbuf_len = opts ? opts->errbuf_len : 0;
 	ret = rawio_dev_open(&dev, path, &dopts);
