@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -623,18 +622,6 @@ static int cc_cmd_bench(struct cc_args *a)
 
 /* ---- parsing ---- */
 
-/* Do paths A and B name one file or one block device? (mem: and URIs never do.) */
-static bool cc_same_device(const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	if (stat(a, &sa) || stat(b, &sb))
-		return false;
-	if (S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode))
-		return sa.st_rdev == sb.st_rdev;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 int cmd_cache(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -799,7 +786,7 @@ int cmd_cache(int argc, char **argv)
 	a.c.path = pos[0];
 	a.b.path = pos[1];
 	a.read_only = !strcmp(a.cmd, "stat") || !strcmp(a.cmd, "check");
-	if (cc_same_device(a.c.path, a.b.path)) {
+	if (rawio_dev_same_path(a.c.path, a.b.path)) {
 		cli_err("%s: CACHE and BACKING are the same device (%s, %s)", a.cmd, a.c.path,
 			a.b.path);
 		return 2;

@@ -177,6 +177,12 @@ static int cmd_get(struct store_args *a)
 	int fd = STDOUT_FILENO, rc = 1;
 
 	a->o.read_only = true; /* a reader changes nothing on the device */
+	/* cp refuses "same file": writing the object over the store would destroy it. */
+	if (a->file && strcmp(a->file, "-") && rawio_dev_same_path(a->file, a->path)) {
+		cli_err("get: %s is the store itself (%s); give another output path", a->file,
+			a->path);
+		return 2;
+	}
 	if (store_open_cli(a, &s))
 		return 1;
 	len = rawio_store_get(s, a->key, strlen(a->key), NULL, 0);

@@ -377,6 +377,15 @@ int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits 
  */
 int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
 
+/*
+ * rawio_dev_same_path - do paths A and B name the same device: one inode (a
+ * file and its hard links or symlinks), or block device nodes of one device
+ * number? False when either cannot be stat'ed (absent, mem:, an NBD URI).
+ * For refusing to write a command's output over its own input, or to use one
+ * device twice. (A partition and its whole disk are not detected.)
+ */
+bool rawio_dev_same_path(const char *a, const char *b);
+
 /* Is PATH an NBD URI (nbd:// nbds:// nbd+unix:// nbds+unix:// nbd+vsock://)? */
 bool rawio_dev_is_nbd_uri(const char *path);
 
