@@ -602,6 +602,23 @@ static int cc_cmd_bench(struct cc_args *a)
 	char err[512] = "";
 	int ret;
 
+	/* A benchmark writes over both devices and formats the cache: ask first. */
+	for (int i = 0; i < 2 && !a->force; i++) {
+		const char *path = i ? a->b.path : a->c.path;
+		char what[4200];
+		int r = rawio_dev_probe_data(path, what, sizeof(what));
+
+		if (r == 1) {
+			cli_err("bench: %s holds %s, which the benchmark would overwrite "
+				"(--force to write anyway)",
+				path, what);
+			return 2;
+		}
+		if (r < 0) {
+			cli_err("bench: %s: %s", path, rawio_strerror(r));
+			return 1;
+		}
+	}
 	bench_opts(a, &o, err, sizeof(err));
 	if (!strcmp(a->mode, "absorb")) {
 		ret = bench_absorb(a, &o);

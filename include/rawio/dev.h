@@ -386,6 +386,18 @@ int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
  */
 bool rawio_dev_same_path(const char *a, const char *b);
 
+/*
+ * rawio_dev_probe_data - does PATH hold data that writing over it would
+ * destroy? Looks for a rawio store or cache superblock (offset 0), an
+ * ext2/3/4 (magic at 1080), XFS (0), btrfs (65600) or swap signature, and, for
+ * a block device, a mounted filesystem (/proc/self/mountinfo). Returns 1 with
+ * a description in WHAT ("a rawio store", "an ext4 filesystem", "mounted at
+ * /mnt"), 0 when none was found (also for mem: and NBD URIs, and for a path
+ * that does not exist), or -errno when PATH cannot be read. Every command that
+ * formats or benchmarks writes over a device asks this first (unless forced).
+ */
+int rawio_dev_probe_data(const char *path, char *what, size_t len);
+
 /* Is PATH an NBD URI (nbd:// nbds:// nbd+unix:// nbds+unix:// nbd+vsock://)? */
 bool rawio_dev_is_nbd_uri(const char *path);
 

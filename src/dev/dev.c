@@ -257,6 +257,31 @@ static int dev_create_file(const char *path, bool *created)
 	return 0;
 }
 
+/* Is the block device DEVT mounted? 1 and the mount point in WHERE, else 0. */
+static int dev_mounted(dev_t devt, char *where, size_t len)
+{
+	char line[4096], mnt[4096];
+	unsigned maj, min;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		if (maj == major(devt) && min == minor(devt)) {
+			if (where && len)
+				snprintf(where, len, "mounted at %s", mnt);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 /*
  * The pid holding a flock on the inode ST describes, from /proc/locks
  * ("1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"), or 0 if none is found.
@@ -387,6 +412,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	bool created = false, dio_ok;
 	struct rawio_mem_opts mem;
 	uint64_t deadline_ns;
+	char where[256];
 	unsigned lock;
 	int oflags, fd, ret, wait_ms;
 
@@ -463,7 +489,8 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	for (;;) {
 		fd = open(path, oflags);
 		/* O_EXCL: another owner (or a mount) has it; an owner may let go in time. */
-		if (fd >= 0 || errno != EBUSY || !lock || rawio_now_ns() >= deadline_ns)
+		if (fd >= 0 || errno != EBUSY || !lock || rawio_now_ns() >= deadline_ns ||
+		    dev_mounted(st.st_rdev, NULL, 0))
 			break;
 		usleep(10000);
 	}
@@ -473,6 +500,9 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 			ret = dev_explain_einval(path, oflags, o.errbuf, o.errbuf_len);
 		else if (ret == -EBUSY && lock && dev_lock_holder(&st) > 0)
 			ret = dev_lock_busy(path, &st, wait_ms, o.errbuf, o.errbuf_len);
+		else if (ret == -EBUSY && dev_mounted(st.st_rdev, where, sizeof(where)))
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: a filesystem on it is %s", path,
+				   where);
 		else if (ret == -EBUSY)
 			errbuf_set(o.errbuf, o.errbuf_len, "%s: device is mounted or in use", path);
 		else
@@ -548,6 +578,64 @@ close_fd:
 unlink_created:
 	if (created)
 		unlink(path);
+	return ret;
+}
+
+int rawio_dev_probe_data(const char *path, char *what, size_t len)
+{
+	/* Where each signature sits: offset, bytes, what it means. */
+	static const struct {
+		uint32_t off;
+		uint8_t n;
+		const char *magic;
+		const char *name;
+	} sigs[] = {
+		{ 0, 8, "RAWIOSTR", "a rawio store" },
+		{ 0, 8, "RAWIOCSB", "a rawio cache" },
+		{ 1080, 2, "\x53\xef", "an ext2/3/4 filesystem" },
+		{ 0, 4, "XFSB", "an XFS filesystem" },
+		{ 65600, 8, "_BHRfS_M", "a btrfs filesystem" },
+		{ 4086, 10, "SWAPSPACE2", "a swap area" },
+		{ 4086, 10, "SWAP-SPACE", "a swap area" },
+	};
+	uint8_t *buf;
+	struct stat st;
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (what && len)
+		what[0] = '\0';
+	if (!path || !strncmp(path, DEV_MEM_PREFIX, strlen(DEV_MEM_PREFIX)) ||
+	    rawio_dev_is_nbd_uri(path))
+		return 0;
+	if (stat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISBLK(st.st_mode) && dev_mounted(st.st_rdev, what, len))
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = calloc(1, 65600 + 8);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = pread(fd, buf, 65600 + 8, 0);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if ((size_t)n < sigs[i].off + sigs[i].n ||
+		    memcmp(buf + sigs[i].off, sigs[i].magic, sigs[i].n))
+			continue;
+		snprintf(what, len, "%s", sigs[i].name);
+		ret = 1;
+		break;
+	}
+out:
+	free(buf);
+	close(fd);
 	return ret;
 }
 
