@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Resources and leftovers (issue 19): a store whose index would need more than
+# half of this machine's RAM at every open is refused at format time, naming
+# the path and the RAM (unless --force); a failed `store format` leaves the
+# filesystem as it found it: a file it created is removed, a file it grew is
+# truncated back.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-leftovers.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+out="$work/out"
+mem_kib=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+# 4 KiB slots cost about 60 bytes of index each: a size whose index needs all of RAM.
+big=$((mem_kib / 60 * 4 * 1024))K
+
+status 1 $RAWIO store format "$work/big.img" --size "$big" --slot-size 4k
+says "big.img: .* MiB of RAM for the index"
+[ ! -e "$work/big.img" ] || fail "a failed format left $(stat -c %s "$work/big.img") bytes behind"
+
+truncate -s 1M "$work/small.img"
+status 1 $RAWIO store format "$work/small.img" --size "$big" --slot-size 4k
+[ "$(stat -c %s "$work/small.img")" -eq 1048576 ] ||
+	fail "a failed format grew small.img to $(stat -c %s "$work/small.img") bytes"
