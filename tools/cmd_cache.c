@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,9 +91,19 @@ static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
 {
 	struct rawio_dev_opts o = { .size = sizeof(o), .lock_wait_ms = lock_wait_ms };
 	const struct rawio_dev_info *info;
+	struct stat st;
 	char err[512] = "";
 	int ret;
 
+	if (d->create_size && !stat(d->path, &st) && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > d->create_size) {
+		/* Refused, never silently ignored: rawio does not shrink files. */
+		cli_err("%s: the file is %llu bytes, larger than the size asked for (%llu); "
+			"truncate it first or leave out the size",
+			d->path, (unsigned long long)st.st_size,
+			(unsigned long long)d->create_size);
+		return -EFBIG;
+	}
 	if (d->create_size) {
 		o.flags |= RAWIO_DEV_CREATE;
 		o.create_size = d->create_size;

@@ -186,6 +186,16 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 	dopts.errbuf_len = opts->errbuf_len;
 	/* A failed format leaves the filesystem as it found it: what existed, how long. */
 	existed = stat(path, &st) == 0;
+	/* --size on a larger file: refused, never silently ignored (rawio does not shrink files). */
+	if (existed && S_ISREG(st.st_mode) && opts->create_size &&
+	    (uint64_t)st.st_size > opts->create_size) {
+		errbuf_set(opts->errbuf, opts->errbuf_len,
+			   "%s: the file is %llu bytes, larger than the size asked for (%llu); "
+			   "rawio does not shrink files: truncate it first or leave out the size",
+			   path, (unsigned long long)st.st_size,
+			   (unsigned long long)opts->create_size);
+		return -EFBIG;
+	}
 	ret = rawio_dev_open(&dev, path, &dopts);
 	if (ret)
 		return ret;

@@ -21,3 +21,17 @@ truncate -s 1M "$work/small.img"
 status 1 $RAWIO store format "$work/small.img" --size "$big" --slot-size 4k
 [ "$(stat -c %s "$work/small.img")" -eq 1048576 ] ||
 	fail "a failed format grew small.img to $(stat -c %s "$work/small.img") bytes"
+
+# --size on an existing larger file: refused (rawio does not shrink files), for
+# store format and for both cache devices; nothing is written.
+truncate -s 32M "$work/s32.img"
+status 1 $RAWIO store format "$work/s32.img" --size 16M --slot-size 64k
+says "larger than the size asked for"
+[ "$(stat -c %s "$work/s32.img")" -eq $((32 << 20)) ] || fail "store format changed the size"
+status 0 $RAWIO store format "$work/s32.img" --slot-size 64k
+truncate -s 32M "$work/c.img"
+status 1 $RAWIO cache format "$work/c.img" "$work/b.img" --size 16M --backing-size 64M
+says "c.img: the file is .* larger than the size asked for"
+truncate -s 64M "$work/b2.img"
+status 1 $RAWIO cache format "$work/c.img" "$work/b2.img" --backing-size 32M
+says "b2.img: the file is"
