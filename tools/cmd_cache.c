@@ -32,6 +32,8 @@ struct cc_dev {
 	struct rawio_throttle *thr;
 	struct rawio_engine_opts eo;
 	const char *open_engine; /* what the cache opens */
+	bool existed;		 /* the path was there before we ran */
+	off_t orig_size;	 /* and this long (a regular file) */
 };
 
 struct cc_args {
@@ -95,7 +97,9 @@ static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
 	char err[512] = "";
 	int ret;
 
-	if (d->create_size && !stat(d->path, &st) && S_ISREG(st.st_mode) &&
+	d->existed = !stat(d->path, &st);
+	d->orig_size = d->existed && S_ISREG(st.st_mode) ? st.st_size : -1;
+	if (d->create_size && d->existed && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size > d->create_size) {
 		/* Refused, never silently ignored: rawio does not shrink files. */
 		cli_err("%s: the file is %llu bytes, larger than the size asked for (%llu); "
@@ -148,6 +152,22 @@ static void cc_dev_close(struct cc_dev *d)
 	rawio_throttle_free(d->thr);
 	d->dev = NULL;
 	d->thr = NULL;
+}
+
+/* A command failed: leave the filesystem as we found it (a file we made, a file we grew). */
+static void cc_dev_undo(struct cc_dev *d)
+{
+	struct stat st;
+
+	if (!d->create_size || !d->path)
+		return;
+	if (!d->existed) {
+		unlink(d->path);
+	} else if (d->orig_size >= 0 && !stat(d->path, &st) && st.st_size > d->orig_size) {
+		int r = truncate(d->path, d->orig_size);
+
+		(void)r; /* best effort: the command's error is what the user needs */
+	}
 }
 
 static int cc_open(struct cc_args *a, struct rawio_cache **c, bool read_only)
@@ -823,6 +843,8 @@ int cmd_cache(int argc, char **argv)
 	    cc_dev_open(&a.b, a.read_only, a.lock_wait_ms)) {
 		cc_dev_close(&a.c);
 		cc_dev_close(&a.b);
+		cc_dev_undo(&a.c);
+		cc_dev_undo(&a.b);
 		return 1;
 	}
 	if (!strcmp(a.cmd, "format"))
@@ -839,5 +861,9 @@ int cmd_cache(int argc, char **argv)
 		rc = cc_cmd_bench(&a);
 	cc_dev_close(&a.c);
 	cc_dev_close(&a.b);
+	if (rc && !strcmp(a.cmd, "format")) {
+		cc_dev_undo(&a.c);
+		cc_dev_undo(&a.b);
+	}
 	return rc;
 }
