@@ -35,3 +35,9 @@ says "c.img: the file is .* larger than the size asked for"
 truncate -s 64M "$work/b2.img"
 status 1 $RAWIO cache format "$work/c.img" "$work/b2.img" --backing-size 32M
 says "b2.img: the file is"
+
+# Forced, the format goes through; an open that cannot get the index names the
+# path and the slot count (before: a bare "Cannot allocate memory").
+status 0 $RAWIO store format "$work/forced.img" --size "$big" --slot-size 4k --force
+status 1 bash -c "ulimit -v 2000000; exec $RAWIO store ls '$work/forced.img'"
+says "forced.img: the index of [0-9]+ slots does not fit in memory"
