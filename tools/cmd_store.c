@@ -409,7 +409,8 @@ static void store_auto_note(const struct store_args *a, cJSON *j)
 		return;
 	if (rawio_dev_open(&dev, a->path, &o))
 		return;
-	rawio_engine_choose(dev, a->o.engine_opts.queue_depth ? a->o.engine_opts.queue_depth : 128, &ch);
+	rawio_engine_choose(dev, a->o.engine_opts.queue_depth ? a->o.engine_opts.queue_depth : 128,
+			    &ch);
 	rawio_dev_close(dev);
 	if (j) {
 		cJSON_AddStringToObject(j, "engine_auto", ch.engine);
