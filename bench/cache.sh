@@ -91,7 +91,7 @@ bench() {
 	local setup=$1 mode=$2
 	shift 2
 	# shellcheck disable=SC2086
-	"$rawio" cache bench "$mode" "${cdev[$setup]}" "${bdev[$setup]}" ${extra[$setup]} --json "$@" |
+	"$rawio" cache bench "$mode" "${cdev[$setup]}" "${bdev[$setup]}" ${extra[$setup]} --force --json "$@" |
 		jq -c --arg s "$setup" '. + {setup: $s}' >>"$results"
 }
 

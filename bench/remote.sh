@@ -143,9 +143,9 @@ if has cache; then
 	for ((i = 1; i <= runs; i++)); do
 		c[vol1]+="$(rawio_iops "$vol" randwrite 4k 1 1 256m) "
 		c[vol32]+="$(rawio_iops "$vol" randwrite 4k 32 4 256m) "
-		j=$("$rawio" cache bench absorb "$cimg" "$vol" --size 256m --bytes 64m --json)
+		j=$("$rawio" cache bench absorb "$cimg" "$vol" --size 256m --bytes 64m --force --json)
 		c[absorb]+="$(echo "$j" | jq '.iops | round') "
-		"$rawio" cache bench drain "$cimg" "$vol" --size 256m --bytes 32m --batch 1,32 --json \
+		"$rawio" cache bench drain "$cimg" "$vol" --size 256m --bytes 32m --batch 1,32 --force --json \
 			>"$dir/drain.json"
 		c[drain1]+="$(jq -s 'map(select(.nr_batched_migration == 1))[0].seconds' "$dir/drain.json") "
 		c[drain32]+="$(jq -s 'map(select(.nr_batched_migration == 32))[0].seconds' "$dir/drain.json") "

@@ -43,6 +43,8 @@ static void bench_usage(FILE *f)
 		"0)\n"
 		"  --create          create a missing (or extend a short) file of offset + size\n"
 		"  --fill            write the region first when --create made or grew the file\n"
+		"  --force           write over a device that holds a rawio store or cache, a\n"
+		"                    filesystem or swap signature, or a mounted filesystem\n"
 		"  --fill-always     write the region first in any case\n"
 		"  --submit-batch N  commit every N queued I/Os (default 1, as fio)\n"
 		"  --complete-min N  reap waits for N completions (default qd/8, at least 1)\n"
@@ -403,6 +405,7 @@ int cmd_bench(int argc, char **argv)
 		OPT_CREATE,
 		OPT_FILL,
 		OPT_FILL_ALWAYS,
+		OPT_FORCE,
 		OPT_SUBMIT,
 		OPT_CMIN,
 		OPT_CMAX,
@@ -443,6 +446,7 @@ int cmd_bench(int argc, char **argv)
 		{ "create", no_argument, NULL, OPT_CREATE },
 		{ "fill", no_argument, NULL, OPT_FILL },
 		{ "fill-always", no_argument, NULL, OPT_FILL_ALWAYS },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "submit-batch", required_argument, NULL, OPT_SUBMIT },
 		{ "complete-min", required_argument, NULL, OPT_CMIN },
 		{ "complete-max", required_argument, NULL, OPT_CMAX },
@@ -470,7 +474,7 @@ int cmd_bench(int argc, char **argv)
 	struct rawio_engine_opts eo = { .size = sizeof(eo) };
 	struct rawio_bench_result *res = NULL;
 	bool json = false, progress = true, have_uring = false, have_runtime = false;
-	bool have_ramp = false, null_mode = false, rwmix_zero = false;
+	bool have_ramp = false, null_mode = false, rwmix_zero = false, force = false;
 	bool have_wait = false, have_poll = false, have_nbd = false;
 	struct rawio_poll_cfg poll;
 	struct rawio_bench_class classes[RAWIO_BENCH_MAX_CLASSES];
@@ -552,6 +556,9 @@ int cmd_bench(int argc, char **argv)
 			break;
 		case OPT_FILL_ALWAYS:
 			o.fill = o.fill_always = true;
+			break;
+		case OPT_FORCE:
+			force = true;
 			break;
 		case OPT_SUBMIT:
 			if (cli_uint("--submit-batch", optarg, 1, 65536, &o.submit_batch))
@@ -658,6 +665,24 @@ int cmd_bench(int argc, char **argv)
 	/* 0% reads is randwrite (the library reads rwmix 0 as its default, 50). */
 	if (o.rw == RAWIO_BENCH_RANDRW && rwmix_zero)
 		o.rw = RAWIO_BENCH_RANDWRITE;
+	/* Writes over a store, a cache, a filesystem or a mounted device: ask first. */
+	if (!force && o.path &&
+	    (o.rw == RAWIO_BENCH_WRITE || o.rw == RAWIO_BENCH_RANDWRITE ||
+	     (o.rw == RAWIO_BENCH_RANDRW && o.rwmix_read != 100) || o.fill)) {
+		char what[4200];
+		int r = rawio_dev_probe_data(o.path, what, sizeof(what));
+
+		if (r == 1) {
+			cli_err("--file %s holds %s, which writing would destroy (--force to write "
+				"anyway)",
+				o.path, what);
+			return 2;
+		}
+		if (r < 0) {
+			cli_err("--file %s: %s", o.path, rawio_strerror(r));
+			return 1;
+		}
+	}
 	if (!have_ramp && (!have_runtime || o.runtime_ns))
 		o.ramp_ns = BENCH_DEFAULT_RAMP_NS;
 	if (have_poll && eo.wait_mode != RAWIO_WAIT_HYBRID) {

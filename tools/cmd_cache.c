@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +32,8 @@ struct cc_dev {
 	struct rawio_throttle *thr;
 	struct rawio_engine_opts eo;
 	const char *open_engine; /* what the cache opens */
+	bool existed;		 /* the path was there before we ran */
+	off_t orig_size;	 /* and this long (a regular file) */
 };
 
 struct cc_args {
@@ -40,6 +43,7 @@ struct cc_args {
 	const char *mode;
 	uint32_t segment_size;
 	bool force, json, read_only;
+	int lock_wait_ms; /* --lock-wait: 0 default, < 0 do not wait */
 	unsigned threads, writers, qd, buffers;
 	uint64_t bytes;
 	double seconds;
@@ -75,6 +79,8 @@ static void cache_usage(FILE *f)
 		"        emulate a slower device (the throttle engine): hdd, ssd, or\n"
 		"        iops=N,bw=SIZE,seek=TIME,flush=TIME (docs/engines.md)\n"
 		"  --buffers N (RAM segment buffers)  --batch N (nr_batched_migration at open)\n"
+		"  --lock-wait MS (wait for another process using the devices, default 5000; 0:\n"
+		"        fail at once)\n"
 		"bench options: --threads N (absorb writers, 32), --bytes SIZE (absorb and drain\n"
 		"  data, 256m), --batch 1,4,32,128 (drain), --writers N (fsync, 1), --deadline-us "
 		"N,\n"
@@ -83,19 +89,31 @@ static void cache_usage(FILE *f)
 
 /* ---- devices ---- */
 
-static int cc_dev_open(struct cc_dev *d, bool read_only)
+static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o) };
+	struct rawio_dev_opts o = { .size = sizeof(o), .lock_wait_ms = lock_wait_ms };
 	const struct rawio_dev_info *info;
+	struct stat st;
 	char err[512] = "";
 	int ret;
 
+	d->existed = !stat(d->path, &st);
+	d->orig_size = d->existed && S_ISREG(st.st_mode) ? st.st_size : -1;
+	if (d->create_size && d->existed && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > d->create_size) {
+		/* Refused, never silently ignored: rawio does not shrink files. */
+		cli_err("%s: the file is %llu bytes, larger than the size asked for (%llu); "
+			"truncate it first or leave out the size",
+			d->path, (unsigned long long)st.st_size,
+			(unsigned long long)d->create_size);
+		return -EFBIG;
+	}
 	if (d->create_size) {
 		o.flags |= RAWIO_DEV_CREATE;
 		o.create_size = d->create_size;
 	}
-	if (read_only)
-		o.flags |= RAWIO_DEV_RDONLY;
+	/* A writer owns the device (serve, drain, format, bench); readers share it. */
+	o.flags |= read_only ? RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH : RAWIO_DEV_LOCK_EX;
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
 	ret = rawio_dev_open(&d->dev, d->path, &o);
@@ -134,6 +152,22 @@ static void cc_dev_close(struct cc_dev *d)
 	rawio_throttle_free(d->thr);
 	d->dev = NULL;
 	d->thr = NULL;
+}
+
+/* A command failed: leave the filesystem as we found it (a file we made, a file we grew). */
+static void cc_dev_undo(struct cc_dev *d)
+{
+	struct stat st;
+
+	if (!d->create_size || !d->path)
+		return;
+	if (!d->existed) {
+		unlink(d->path);
+	} else if (d->orig_size >= 0 && !stat(d->path, &st) && st.st_size > d->orig_size) {
+		int r = truncate(d->path, d->orig_size);
+
+		(void)r; /* best effort: the command's error is what the user needs */
+	}
 }
 
 static int cc_open(struct cc_args *a, struct rawio_cache **c, bool read_only)
@@ -600,6 +634,23 @@ static int cc_cmd_bench(struct cc_args *a)
 	char err[512] = "";
 	int ret;
 
+	/* A benchmark writes over both devices and formats the cache: ask first. */
+	for (int i = 0; i < 2 && !a->force; i++) {
+		const char *path = i ? a->b.path : a->c.path;
+		char what[4200];
+		int r = rawio_dev_probe_data(path, what, sizeof(what));
+
+		if (r == 1) {
+			cli_err("bench: %s holds %s, which the benchmark would overwrite "
+				"(--force to write anyway)",
+				path, what);
+			return 2;
+		}
+		if (r < 0) {
+			cli_err("bench: %s: %s", path, rawio_strerror(r));
+			return 1;
+		}
+	}
 	bench_opts(a, &o, err, sizeof(err));
 	if (!strcmp(a->mode, "absorb")) {
 		ret = bench_absorb(a, &o);
@@ -640,6 +691,7 @@ int cmd_cache(int argc, char **argv)
 		{ "writers", required_argument, NULL, 'w' },
 		{ "bytes", required_argument, NULL, 'y' },
 		{ "deadline-us", required_argument, NULL, 'd' },
+		{ "lock-wait", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -726,6 +778,11 @@ int cmd_cache(int argc, char **argv)
 				return 2;
 			a.tun.barrier_deadline_us = v;
 			break;
+		case 'L':
+			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
+				return 2;
+			a.lock_wait_ms = v ? (int)v : -1;
+			break;
 		case 'h':
 			cache_usage(stdout);
 			return 0;
@@ -778,9 +835,17 @@ int cmd_cache(int argc, char **argv)
 	a.c.path = pos[0];
 	a.b.path = pos[1];
 	a.read_only = !strcmp(a.cmd, "stat") || !strcmp(a.cmd, "check");
-	if (cc_dev_open(&a.c, a.read_only) || cc_dev_open(&a.b, a.read_only)) {
+	if (rawio_dev_same_path(a.c.path, a.b.path)) {
+		cli_err("%s: CACHE and BACKING are the same device (%s, %s)", a.cmd, a.c.path,
+			a.b.path);
+		return 2;
+	}
+	if (cc_dev_open(&a.c, a.read_only, a.lock_wait_ms) ||
+	    cc_dev_open(&a.b, a.read_only, a.lock_wait_ms)) {
 		cc_dev_close(&a.c);
 		cc_dev_close(&a.b);
+		cc_dev_undo(&a.c);
+		cc_dev_undo(&a.b);
 		return 1;
 	}
 	if (!strcmp(a.cmd, "format"))
@@ -797,5 +862,9 @@ int cmd_cache(int argc, char **argv)
 		rc = cc_cmd_bench(&a);
 	cc_dev_close(&a.c);
 	cc_dev_close(&a.b);
+	if (rc && !strcmp(a.cmd, "format")) {
+		cc_dev_undo(&a.c);
+		cc_dev_undo(&a.b);
+	}
 	return rc;
 }

@@ -429,8 +429,16 @@ int cmd_demo(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	/* The RAM device first: when it cannot be had, nothing was made on disk. */
+	ret = rawio_dev_open_mem(&mem, size, 512);
+	if (ret) {
+		cli_err("--size %llu: a RAM device of that size: %s", (unsigned long long)size,
+			rawio_strerror(ret));
+		return 1;
+	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		cli_err("%s: %s", dir, strerror(errno));
+		rawio_dev_close(mem);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/demo.img", dir);
@@ -440,13 +448,7 @@ int cmd_demo(int argc, char **argv)
 	ret = rawio_dev_open(&dev, path, &dopts);
 	if (ret) {
 		cli_err("%s", err[0] ? err : rawio_strerror(ret));
-		return 1;
-	}
-	ret = rawio_dev_open_mem(&mem, size, 512);
-	if (ret) {
-		cli_err("RAM device of %llu bytes: %s", (unsigned long long)size,
-			rawio_strerror(ret));
-		rawio_dev_close(dev);
+		rawio_dev_close(mem);
 		return 1;
 	}
 

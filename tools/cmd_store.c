@@ -49,7 +49,9 @@ static void store_usage(FILE *f)
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
 		"default 8)\n"
 		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring "
-		"checkpoints)\n");
+		"checkpoints)\n"
+		"  --lock-wait MS (wait for another process using the store, default 5000; 0: "
+		"fail at once)\n");
 }
 
 static void store_progress(void *arg, uint64_t done, uint64_t total)
@@ -175,6 +177,12 @@ static int cmd_get(struct store_args *a)
 	int fd = STDOUT_FILENO, rc = 1;
 
 	a->o.read_only = true; /* a reader changes nothing on the device */
+	/* cp refuses "same file": writing the object over the store would destroy it. */
+	if (a->file && strcmp(a->file, "-") && rawio_dev_same_path(a->file, a->path)) {
+		cli_err("get: %s is the store itself (%s); give another output path", a->file,
+			a->path);
+		return 2;
+	}
 	if (store_open_cli(a, &s))
 		return 1;
 	len = rawio_store_get(s, a->key, strlen(a->key), NULL, 0);
@@ -475,6 +483,7 @@ static int cmd_format(struct store_args *a)
 		.slot_count = a->slots,
 		.create_size = a->create_size,
 		.force = a->force,
+		.lock_wait_ms = a->o.lock_wait_ms,
 	};
 	char err[512] = "";
 	int ret;
@@ -606,6 +615,7 @@ int cmd_store(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "obj-size", required_argument, NULL, 'o' },
 		{ "fill-threads", required_argument, NULL, 'T' },
+		{ "lock-wait", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct {
@@ -694,6 +704,11 @@ int cmd_store(int argc, char **argv)
 		case 'T':
 			if (cli_uint("--fill-threads", optarg, 1, 256, &a.threads))
 				return 2;
+			break;
+		case 'L':
+			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
+				return 2;
+			a.o.lock_wait_ms = v ? (int)v : -1;
 			break;
 		case 'h':
 			store_usage(stdout);

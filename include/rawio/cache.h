@@ -80,6 +80,7 @@ struct rawio_cache_format_opts {
 	bool force;	       /* format over a cache or anything non-zero in the first 12 KiB */
 	char *errbuf;	       /* optional: one line on why formatting failed */
 	size_t errbuf_len;
+	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
 };
 
 /*
@@ -152,6 +153,7 @@ struct rawio_cache_opts {
 	bool read_only;	      /* recover and report only: no writes, no workers */
 	char *errbuf;	      /* optional: one line on why opening failed */
 	size_t errbuf_len;
+	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
 };
 
 /* What recovery did (rawio_cache_recovery). */

@@ -181,6 +181,11 @@ struct rawio_dev_info {
 #define RAWIO_DEV_CREATE   (1u << 2) /* create a regular file of opts.create_size if absent */
 #define RAWIO_DEV_DSYNC	   (1u << 3) /* O_DSYNC: every write is durable on completion */
 #define RAWIO_DEV_EXCL	   (1u << 4) /* O_EXCL on block devices: fail if mounted or in use */
+#define RAWIO_DEV_LOCK_EX  (1u << 5) /* own the device: exclusive lock for the handle's life */
+#define RAWIO_DEV_LOCK_SH  (1u << 6) /* read beside other readers: shared lock, no writer */
+
+/* How long a locked open waits for the holder by default (lock_wait_ms 0). */
+#define RAWIO_DEV_LOCK_WAIT_DEFAULT_MS 5000
 
 struct rawio_dev_opts {
 	size_t size;	      /* sizeof(struct rawio_dev_opts), for growth */
@@ -188,6 +193,7 @@ struct rawio_dev_opts {
 	uint64_t create_size; /* with RAWIO_DEV_CREATE: size of a new or shorter file */
 	char *errbuf;	      /* optional: a one-line reason on failure */
 	size_t errbuf_len;
+	int lock_wait_ms; /* with LOCK_EX/SH: 0 waits RAWIO_DEV_LOCK_WAIT_DEFAULT_MS, < 0 not at all */
 };
 
 struct rawio_dev;
@@ -213,6 +219,17 @@ struct rawio_dev;
  * -EINVAL a malformed path or unknown option), -EROFS for a snapshot opened
  * read-write, -EOPNOTSUPP when rawio was built without librbd.
  * On failure, errbuf (if given) holds a line naming the path and the cause.
+ *
+ * Ownership: RAWIO_DEV_LOCK_EX takes flock(LOCK_EX) on the opened descriptor
+ * (an open file description of its own, so two handles in one process
+ * exclude each other too) and, on a block device, also opens it O_EXCL (which
+ * refuses a mounted one); RAWIO_DEV_LOCK_SH takes flock(LOCK_SH). The lock
+ * lasts until rawio_dev_close. When another holder has it, the open retries
+ * for opts.lock_wait_ms and then fails with -EBUSY, errbuf naming the
+ * holder's pid (from /proc/locks) where it can be found. Locks are advisory:
+ * they exclude rawio handles (and flock(1) users), not other writers. RAM
+ * devices and NBD exports take no lock (a RAM device belongs to its process;
+ * an NBD server arbitrates its own clients).
  */
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
 
@@ -401,6 +418,27 @@ int rawio_dev_set_fs_traits(struct rawio_dev *dev, const struct rawio_fs_traits 
  * ftruncate(2)'s (-ENOSPC, -EFBIG, -EIO, ...).
  */
 int rawio_dev_extend(struct rawio_dev *dev, uint64_t end, uint64_t step);
+
+/*
+ * rawio_dev_same_path - do paths A and B name the same device: one inode (a
+ * file and its hard links or symlinks), or block device nodes of one device
+ * number? False when either cannot be stat'ed (absent, mem:, an NBD URI).
+ * For refusing to write a command's output over its own input, or to use one
+ * device twice. (A partition and its whole disk are not detected.)
+ */
+bool rawio_dev_same_path(const char *a, const char *b);
+
+/*
+ * rawio_dev_probe_data - does PATH hold data that writing over it would
+ * destroy? Looks for a rawio store or cache superblock (offset 0), an
+ * ext2/3/4 (magic at 1080), XFS (0), btrfs (65600) or swap signature, and, for
+ * a block device, a mounted filesystem (/proc/self/mountinfo). Returns 1 with
+ * a description in WHAT ("a rawio store", "an ext4 filesystem", "mounted at
+ * /mnt"), 0 when none was found (also for mem: and NBD URIs, and for a path
+ * that does not exist), or -errno when PATH cannot be read. Every command that
+ * formats or benchmarks writes over a device asks this first (unless forced).
+ */
+int rawio_dev_probe_data(const char *path, char *what, size_t len);
 
 /* Is PATH an NBD URI (nbd:// nbds:// nbd+unix:// nbds+unix:// nbd+vsock://)? */
 bool rawio_dev_is_nbd_uri(const char *path);

@@ -58,6 +58,7 @@ struct rawio_store_format_opts {
 	bool force;	      /* format over a store or any non-zero superblock area */
 	char *errbuf;	      /* optional: one line on why formatting failed */
 	size_t errbuf_len;
+	int lock_wait_ms; /* wait for another owner of the device: rawio_dev_opts.lock_wait_ms */
 };
 
 enum rawio_store_recover {
@@ -90,6 +91,7 @@ struct rawio_store_opts {
 	void *progress_arg;
 	char *errbuf; /* optional: one line on why opening failed */
 	size_t errbuf_len;
+	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
 };
 
 /* What recovery did (rawio_store_recovery). */

@@ -8,16 +8,20 @@
 
 /* Open CACHE_PATH and BACKING_PATH (read-only with RDONLY). On failure neither is open. */
 static int cache_open_devs(const char *cache_path, const char *backing_path, bool rdonly,
-			   char *errbuf, size_t errbuf_len, struct rawio_dev **cdev,
-			   struct rawio_dev **bdev)
+			   int lock_wait_ms, char *errbuf, size_t errbuf_len,
+			   struct rawio_dev **cdev, struct rawio_dev **bdev)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o), .errbuf = errbuf, .errbuf_len = errbuf_len };
+	struct rawio_dev_opts o = { .size = sizeof(o),
+				    .errbuf = errbuf,
+				    .errbuf_len = errbuf_len,
+				    .lock_wait_ms = lock_wait_ms };
 	int ret;
 
 	*cdev = *bdev = NULL;
 	if (!cache_path || !backing_path)
 		return -EINVAL;
-	o.flags = rdonly ? RAWIO_DEV_RDONLY : 0;
+	/* A writer owns both devices; readers share them with readers only. */
+	o.flags = rdonly ? RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH : RAWIO_DEV_LOCK_EX;
 	ret = rawio_dev_open(cdev, cache_path, &o);
 	if (ret)
 		return ret;
@@ -37,8 +41,8 @@ int rawio_cache_format_path(const char *cache_path, const char *backing_path,
 
 	if (!opts || opts->size < sizeof(*opts))
 		return -EINVAL;
-	ret = cache_open_devs(cache_path, backing_path, false, opts->errbuf, opts->errbuf_len,
-			      &cdev, &bdev);
+	ret = cache_open_devs(cache_path, backing_path, false, opts->lock_wait_ms, opts->errbuf,
+			      opts->errbuf_len, &cdev, &bdev);
 	if (ret)
 		return ret;
 	ret = rawio_cache_format(cdev, bdev, opts);
@@ -57,8 +61,8 @@ int rawio_cache_open_path(struct rawio_cache **out, const char *cache_path,
 	if (opts && opts->size < sizeof(*opts))
 		return -EINVAL;
 	ret = cache_open_devs(cache_path, backing_path, opts && opts->read_only,
-			      opts ? opts->errbuf : NULL, opts ? opts->errbuf_len : 0, &cdev,
-			      &bdev);
+			      opts ? opts->lock_wait_ms : 0, opts ? opts->errbuf : NULL,
+			      opts ? opts->errbuf_len : 0, &cdev, &bdev);
 	if (ret)
 		return ret;
 	ret = rawio_cache_open(out, cdev, bdev, opts);
@@ -79,8 +83,9 @@ int rawio_cache_check_path(const char *cache_path, const char *backing_path,
 
 	if (opts && opts->size < sizeof(*opts))
 		return -EINVAL;
-	ret = cache_open_devs(cache_path, backing_path, true, opts ? opts->errbuf : NULL,
-			      opts ? opts->errbuf_len : 0, &cdev, &bdev);
+	ret = cache_open_devs(cache_path, backing_path, true, opts ? opts->lock_wait_ms : 0,
+			      opts ? opts->errbuf : NULL, opts ? opts->errbuf_len : 0, &cdev,
+			      &bdev);
 	if (ret)
 		return ret;
 	ret = rawio_cache_check(cdev, bdev, opts, report, report_len);

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include <rawio/rawio.h>
 
 #include "dev_impl.h"
+#include "util/clock.h"
 #include "util/errbuf.h"
 
 /* glibc 2.36 takes struct statx from <linux/stat.h>; older headers may lack the flag. */
@@ -254,6 +257,97 @@ static int dev_create_file(const char *path, bool *created)
 	return 0;
 }
 
+/* Is the block device DEVT mounted? 1 and the mount point in WHERE, else 0. */
+static int dev_mounted(dev_t devt, char *where, size_t len)
+{
+	char line[4096], mnt[4096];
+	unsigned maj, min;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	/* "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw" */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		if (maj == major(devt) && min == minor(devt)) {
+			if (where && len)
+				snprintf(where, len, "mounted at %s", mnt);
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The pid holding a flock on the inode ST describes, from /proc/locks
+ * ("1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF"), or 0 if none is found.
+ */
+static long dev_lock_holder(const struct stat *st)
+{
+	char line[256], kind[16], adv[16], mode[16];
+	unsigned maj, min;
+	unsigned long long ino;
+	long pid, found = 0;
+	FILE *f = fopen("/proc/locks", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strchr(line, ':');
+
+		if (!p || strstr(line, "->")) /* "->" marks a waiter, not the holder */
+			continue;
+		if (sscanf(p + 1, "%15s %15s %15s %ld %x:%x:%llu", kind, adv, mode, &pid, &maj,
+			   &min, &ino) != 7)
+			continue;
+		if (strcmp(kind, "FLOCK") || ino != (unsigned long long)st->st_ino ||
+		    maj != major(st->st_dev) || min != minor(st->st_dev))
+			continue;
+		found = pid;
+		break;
+	}
+	fclose(f);
+	return found;
+}
+
+/* "PATH: in use by another rawio handle (pid N)" and -EBUSY. */
+static int dev_lock_busy(const char *path, const struct stat *st, int wait_ms, char *errbuf,
+			 size_t len)
+{
+	long pid = dev_lock_holder(st);
+	char who[48] = "";
+
+	if (pid > 0)
+		snprintf(who, sizeof(who), " (pid %ld)", pid);
+	errbuf_set(errbuf, len,
+		   "%s: in use by another process%s; gave up after %d ms (--lock-wait)", path, who,
+		   wait_ms);
+	return -EBUSY;
+}
+
+/*
+ * flock FD as FLAGS ask (LOCK_EX or LOCK_SH), retrying until DEADLINE_NS.
+ * 0, -EBUSY when the holder kept it, or flock's -errno.
+ */
+static int dev_flock(int fd, unsigned flags, uint64_t deadline_ns)
+{
+	int op = (flags & RAWIO_DEV_LOCK_EX) ? LOCK_EX : LOCK_SH;
+
+	for (;;) {
+		if (!flock(fd, op | LOCK_NB))
+			return 0;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		if (rawio_now_ns() >= deadline_ns)
+			return -EBUSY;
+		usleep(10000);
+	}
+}
+
 /* Explain an EINVAL from open(O_DIRECT): is it the filesystem refusing direct I/O? */
 static int dev_explain_einval(const char *path, int oflags, char *errbuf, size_t len)
 {
@@ -337,7 +431,10 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	struct stat st;
 	bool created = false, dio_ok;
 	struct rawio_mem_opts mem;
-	int oflags, fd, ret;
+	uint64_t deadline_ns;
+	char where[256];
+	unsigned lock;
+	int oflags, fd, ret, wait_ms;
 
 	memset(&o, 0, sizeof(o));
 	if (opts)
@@ -403,14 +500,31 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		oflags |= O_DIRECT;
 	if (o.flags & RAWIO_DEV_DSYNC)
 		oflags |= O_DSYNC;
-	if ((o.flags & RAWIO_DEV_EXCL) && S_ISBLK(st.st_mode))
+	lock = o.flags & (RAWIO_DEV_LOCK_EX | RAWIO_DEV_LOCK_SH);
+	if ((o.flags & (RAWIO_DEV_EXCL | RAWIO_DEV_LOCK_EX)) && S_ISBLK(st.st_mode))
 		oflags |= O_EXCL;
+	wait_ms = o.lock_wait_ms == 0  ? RAWIO_DEV_LOCK_WAIT_DEFAULT_MS
+		  : o.lock_wait_ms < 0 ? 0
+				       : o.lock_wait_ms;
+	deadline_ns = rawio_now_ns() + (uint64_t)wait_ms * 1000000u;
 
-	fd = open(path, oflags);
+	for (;;) {
+		fd = open(path, oflags);
+		/* O_EXCL: another owner (or a mount) has it; an owner may let go in time. */
+		if (fd >= 0 || errno != EBUSY || !lock || rawio_now_ns() >= deadline_ns ||
+		    dev_mounted(st.st_rdev, NULL, 0))
+			break;
+		usleep(10000);
+	}
 	if (fd < 0) {
 		ret = -errno;
 		if (ret == -EINVAL && (oflags & O_DIRECT))
 			ret = dev_explain_einval(path, oflags, o.errbuf, o.errbuf_len);
+		else if (ret == -EBUSY && lock && dev_lock_holder(&st) > 0)
+			ret = dev_lock_busy(path, &st, wait_ms, o.errbuf, o.errbuf_len);
+		else if (ret == -EBUSY && dev_mounted(st.st_rdev, where, sizeof(where)))
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: a filesystem on it is %s", path,
+				   where);
 		else if (ret == -EBUSY)
 			errbuf_set(o.errbuf, o.errbuf_len, "%s: device is mounted or in use", path);
 		else
@@ -421,6 +535,18 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 		ret = -errno;
 		errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));
 		goto close_fd;
+	}
+	if (lock) {
+		ret = dev_flock(fd, lock, deadline_ns);
+		if (ret == -EBUSY) {
+			dev_lock_busy(path, &st, wait_ms, o.errbuf, o.errbuf_len);
+			goto close_fd;
+		}
+		if (ret) {
+			errbuf_set(o.errbuf, o.errbuf_len, "%s: cannot lock: %s", path,
+				   rawio_strerror(ret));
+			goto close_fd;
+		}
 	}
 	if ((o.flags & RAWIO_DEV_CREATE) && S_ISREG(st.st_mode) &&
 	    (uint64_t)st.st_size < o.create_size) {
@@ -475,6 +601,75 @@ unlink_created:
 	if (created)
 		unlink(path);
 	return ret;
+}
+
+int rawio_dev_probe_data(const char *path, char *what, size_t len)
+{
+	/* Where each signature sits: offset, bytes, what it means. */
+	static const struct {
+		uint32_t off;
+		uint8_t n;
+		const char *magic;
+		const char *name;
+	} sigs[] = {
+		{ 0, 8, "RAWIOSTR", "a rawio store" },
+		{ 0, 8, "RAWIOCSB", "a rawio cache" },
+		{ 1080, 2, "\x53\xef", "an ext2/3/4 filesystem" },
+		{ 0, 4, "XFSB", "an XFS filesystem" },
+		{ 65600, 8, "_BHRfS_M", "a btrfs filesystem" },
+		{ 4086, 10, "SWAPSPACE2", "a swap area" },
+		{ 4086, 10, "SWAP-SPACE", "a swap area" },
+	};
+	uint8_t *buf;
+	struct stat st;
+	ssize_t n;
+	int fd, ret = 0;
+
+	if (what && len)
+		what[0] = '\0';
+	if (!path || !strncmp(path, DEV_MEM_PREFIX, strlen(DEV_MEM_PREFIX)) ||
+	    rawio_dev_is_nbd_uri(path))
+		return 0;
+	if (stat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISBLK(st.st_mode) && dev_mounted(st.st_rdev, what, len))
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = calloc(1, 65600 + 8);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	n = pread(fd, buf, 65600 + 8, 0);
+	if (n < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if ((size_t)n < sigs[i].off + sigs[i].n ||
+		    memcmp(buf + sigs[i].off, sigs[i].magic, sigs[i].n))
+			continue;
+		snprintf(what, len, "%s", sigs[i].name);
+		ret = 1;
+		break;
+	}
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+bool rawio_dev_same_path(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!a || !b || stat(a, &sa) || stat(b, &sb))
+		return false;
+	if (S_ISBLK(sa.st_mode) || S_ISBLK(sb.st_mode))
+		return S_ISBLK(sa.st_mode) && S_ISBLK(sb.st_mode) && sa.st_rdev == sb.st_rdev;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 void rawio_dev_close(struct rawio_dev *dev)

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_impl.h"
 #include "util/clock.h"
@@ -24,6 +26,17 @@ static int store_sb_area_used(void *buf, struct store_geometry *found)
 		any |= !store_all_zero(blk, STORE_BLOCK);
 	}
 	return any ? 2 : 0;
+}
+
+/* RAM the index of NR_SLOTS slots takes at open (index_init in index.c). */
+static uint64_t store_mkfs_index_bytes(uint64_t nr_slots)
+{
+	uint64_t table = 16;
+
+	while (table < nr_slots + nr_slots / 2)
+		table <<= 1;
+	return nr_slots * sizeof(struct slot_meta) + table * sizeof(uint32_t) +
+	       (nr_slots + 63) / 64 * 8;
 }
 
 int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_format_opts *opts)
@@ -88,6 +101,24 @@ int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_forma
 		}
 	}
 	ret = store_geometry_plan(&s.g, s.info->size, opts->slot_size, opts->slot_count);
+	if (!ret && !opts->force) {
+		/* Opening holds the index in RAM: refuse a store this machine could not open. */
+		uint64_t need = store_mkfs_index_bytes(s.g.slot_count);
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+		uint64_t limit = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz / 2 : 0;
+
+		if (limit && need > limit) {
+			errbuf_set(errbuf, errlen,
+				   "%s: %llu slots need %llu MiB of RAM for the index at every "
+				   "open, more than half of this machine's %llu MiB; use a larger "
+				   "--slot-size, fewer --slots, or --force",
+				   path, (unsigned long long)s.g.slot_count,
+				   (unsigned long long)(need >> 20),
+				   (unsigned long long)(limit >> 19));
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
 	if (ret) {
 		errbuf_set(errbuf, errlen,
 			   ret == -ENOSPC
@@ -139,6 +170,8 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 {
 	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
 	struct rawio_dev *dev;
+	struct stat st;
+	bool existed;
 	int ret;
 
 	if (!path || !opts || opts->size < sizeof(*opts))
@@ -147,12 +180,34 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 		dopts.flags |= RAWIO_DEV_CREATE;
 		dopts.create_size = opts->create_size;
 	}
+	dopts.flags |= RAWIO_DEV_LOCK_EX;
+	dopts.lock_wait_ms = opts->lock_wait_ms;
 	dopts.errbuf = opts->errbuf;
 	dopts.errbuf_len = opts->errbuf_len;
+	/* A failed format leaves the filesystem as it found it: what existed, how long. */
+	existed = stat(path, &st) == 0;
+	/* --size on a larger file: refused, never silently ignored (rawio does not shrink files). */
+	if (existed && S_ISREG(st.st_mode) && opts->create_size &&
+	    (uint64_t)st.st_size > opts->create_size) {
+		errbuf_set(opts->errbuf, opts->errbuf_len,
+			   "%s: the file is %llu bytes, larger than the size asked for (%llu); "
+			   "rawio does not shrink files: truncate it first or leave out the size",
+			   path, (unsigned long long)st.st_size,
+			   (unsigned long long)opts->create_size);
+		return -EFBIG;
+	}
 	ret = rawio_dev_open(&dev, path, &dopts);
 	if (ret)
 		return ret;
 	ret = rawio_store_format_dev(dev, opts);
 	rawio_dev_close(dev);
+	if (ret && !existed && opts->create_size) {
+		unlink(path);
+	} else if (ret && existed && S_ISREG(st.st_mode) && opts->create_size) {
+		/* Best effort: the format's error is what the caller needs. */
+		int r = truncate(path, st.st_size);
+
+		(void)r;
+	}
 	return ret;
 }

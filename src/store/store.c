@@ -102,11 +102,19 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	if (max_bufs > STORE_POOL_MAX)
 		max_bufs = STORE_POOL_MAX;
 	ret = rawio_buf_pool_new(&s->bufs, s->g.slot_size, STORE_BLOCK, max_bufs);
-	if (ret)
+	if (ret) {
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: slot buffers of %llu bytes: %s",
+			   s->info->path, (unsigned long long)s->g.slot_size, rawio_strerror(ret));
 		goto err;
+	}
 	ret = index_init(&s->ix, s->g.slot_count);
-	if (ret)
+	if (ret) {
+		/* The index of every slot lives in RAM while the store is open. */
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: the index of %llu slots does not fit in memory: %s", s->info->path,
+			   (unsigned long long)s->g.slot_count, rawio_strerror(ret));
 		goto err;
+	}
 	ret = store_recover(s);
 	if (ret) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: recovery failed: %s",
@@ -130,8 +138,12 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 	*out = NULL;
 	if (!path || (opts && opts->size < sizeof(*opts)))
 		return -EINVAL;
+	/* A writer owns the device; readers share it with readers only (recovery
+	 * beside a writer would read half-written slots). */
+	dopts.flags = RAWIO_DEV_LOCK_EX;
 	if (opts && (opts->read_only || opts->recover == RAWIO_STORE_RECOVER_NO_ROLL))
-		dopts.flags = RAWIO_DEV_RDONLY;
+		dopts.flags = RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH;
+	dopts.lock_wait_ms = opts ? opts->lock_wait_ms : 0;
 	dopts.errbuf = opts ? opts->errbuf : NULL;
 	dopts.errbuf_len = opts ? opts->errbuf_len : 0;
 	ret = rawio_dev_open(&dev, path, &dopts);

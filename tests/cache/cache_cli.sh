@@ -30,7 +30,7 @@ grep -q '"nr_segments":[[:space:]]*176' "$dir/stat.json" || fail "stat --json: $
 "$RAWIO" cache check "$c" "$b" | grep -q "consistent" || fail "check a new cache"
 
 # Dirty data: write + flush for a moment, nothing written back (bench turns migration off).
-"$RAWIO" cache bench fsync "$c" "$b" --segment-size 64k --writers 2 --seconds 0.3 >"$dir/bench" ||
+"$RAWIO" cache bench fsync "$c" "$b" --segment-size 64k --writers 2 --seconds 0.3 --force >"$dir/bench" ||
 	fail "bench fsync"
 grep -q "write+flush/s" "$dir/bench" || fail "bench output: $(cat "$dir/bench")"
 "$RAWIO" cache stat "$c" "$b" --json >"$dir/stat.json"

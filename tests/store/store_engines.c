@@ -37,6 +37,7 @@ int main(void)
 		CHECK_OK(rawio_store_put(t.s, key, strlen(key), key, 3, 0));
 	}
 	struct rawio_store *writer = t.s; /* left open, unclosed: as if it had crashed */
+	t_store_crashed(t.s);
 
 	t.s = NULL;
 	t.o.read_only = true;

@@ -4,12 +4,16 @@
 #define RAWIO_STORE_TEST_H
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
+
+#include <rawio/dev.h>
 
 #include <rawio/store.h>
 
 #include "harness.h"
 #include "store/format.h"
+#include "store/store_impl.h"
 
 struct t_store {
 	char path[128];
@@ -60,6 +64,15 @@ static inline int t_store_reopen(struct t_store *t, bool close_first)
 	if (ret)
 		fprintf(stderr, "reopen %s: %s: %s\n", t->path, rawio_strerror(ret), err);
 	return ret;
+}
+
+/*
+ * S stays open but stands for a writer that died: drop its ownership of the
+ * device (a dead process's flock goes with it), so that a recovery may open it.
+ */
+static inline void t_store_crashed(struct rawio_store *s)
+{
+	flock(rawio_dev_fd(s->dev), LOCK_UN);
 }
 
 static inline void t_store_done(struct t_store *t)

@@ -66,6 +66,7 @@ int main(void)
 	CHECK_OK(t_put_str(t.s, "late", "after the checkpoint", RAWIO_STORE_DURABLE));
 	rawio_store_list(t.s, find_fn, &late);
 	crashed = t.s; /* not closed: as if the process had died */
+	t_store_crashed(t.s);
 	t.s = NULL;
 	bad = (struct rawio_fault_range){ .off = store_slot_off(&g, (uint64_t)late.slot) +
 						 STORE_BLOCK,
