@@ -112,7 +112,9 @@ out:
 int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
 		      size_t report_len)
 {
-	struct rawio_dev_opts dopts = { .size = sizeof(dopts), .flags = RAWIO_DEV_RDONLY };
+	/* A shared lock: check reads beside other readers, never beside a writer. */
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts),
+					.flags = RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH };
 	struct rawio_dev *dev;
 	int ret;
 
@@ -122,6 +124,7 @@ int rawio_store_check(const char *path, const struct rawio_store_opts *opts, cha
 		return -EINVAL;
 	dopts.errbuf = opts ? opts->errbuf : NULL;
 	dopts.errbuf_len = opts ? opts->errbuf_len : 0;
+	dopts.lock_wait_ms = opts ? opts->lock_wait_ms : 0;
 	ret = rawio_dev_open(&dev, path, &dopts);
 	if (ret)
 		return ret;
