@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <rawio/dev.h>
+#include <rawio/bench.h>
 #include <rawio/sched.h>
 
 #include "cli.h"

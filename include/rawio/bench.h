@@ -385,4 +385,80 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *o,
 int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *o,
 			    struct rawio_cache_bench_fsync *res);
 
+/*
+ * iotune: measure a disk as Seastar's iotune does and describe it as
+ * struct rawio_io_props (written out as io_properties.yaml).
+ *
+ * rawio_iotune_run(PATH): PATH is a directory (a test file is created in it
+ * and removed afterwards), a block device (written only with opts.write_device;
+ * otherwise -EPERM) or "mem:SIZE" (with opts.engine "throttle" and a throttle
+ * in engine_opts: an emulated disk). The phases, each a rawio_bench_run:
+ *   warm-up            one sequential pass of 1 MiB writes over the region
+ *   seq write / read   1 MiB requests at depth 8: write_bandwidth, read_bandwidth
+ *   rand write / read  4 KiB requests at max_qd: write_iops, read_iops
+ *   depth sweep        4 KiB random reads at depth 1, 2, 4, ... max_qd: the
+ *                      saturation depth is the shallowest that reaches 90% of
+ *                      the best IOPS of the sweep (deeper queues add latency,
+ *                      not throughput)
+ * Each rate is the mean of 1-second samples (shorter when a phase is short:
+ * a fifth of it) with their standard deviation; the first tenth of each
+ * phase is a ramp whose samples are dropped. Directories get fsqual's
+ * quick check first (200 I/Os per row, the aio engine); its BAD rows are
+ * named in fsqual_warning, as Seastar's iotune warns.
+ * The whole run takes about opts.duration_ns (default 30 s) plus the warm-up.
+ * Errors: those of rawio_bench_run and rawio_fsqual_run; errbuf says which.
+ * Thread-safety: as rawio_bench_run; progress runs on the calling thread.
+ */
+struct rawio_iotune_progress {
+	const char *phase; /* "warm-up", "seq write", ... */
+	double done;	   /* 0..1 of the whole run (by planned time) */
+	double value;	   /* the phase's latest sample: IOPS or bytes/s */
+	bool bandwidth;	   /* value is bytes/s */
+};
+
+struct rawio_iotune_opts {
+	size_t size;	    /* sizeof(struct rawio_iotune_opts) */
+	const char *engine; /* NULL: rawio_engine_choose()'s pick for the target */
+	const struct rawio_engine_opts *engine_opts; /* passed to bench (throttle, ...) */
+	uint64_t duration_ns;			     /* 0 means 30 s */
+	uint64_t region;   /* bytes of file or device to use; 0 means 256 MiB */
+	unsigned max_qd;   /* 0 means 64 */
+	bool write_device; /* a block device may be overwritten */
+	bool skip_fsqual;
+	void (*progress)(void *arg, const struct rawio_iotune_progress *p);
+	void *arg;
+	char *errbuf;
+	size_t errbuf_len;
+};
+
+struct rawio_iotune_rate {
+	double mean, stdev; /* per second: IOPS or bytes */
+	unsigned samples;
+	unsigned qd;
+	uint32_t bs;
+	uint64_t lat_p50_ns, lat_p99_ns;
+};
+
+#define RAWIO_IOTUNE_SWEEP_MAX 12
+
+struct rawio_iotune_result {
+	struct rawio_io_props props; /* mountpoint: the directory or device */
+	char engine[16];	     /* the engine that ran ("auto" resolved) */
+	struct rawio_iotune_rate seq_write, seq_read, rand_write, rand_read;
+	struct {
+		unsigned qd;
+		double iops;
+		uint64_t lat_p50_ns, lat_p99_ns;
+	} sweep[RAWIO_IOTUNE_SWEEP_MAX];
+	unsigned nr_sweep;
+	unsigned saturation_qd;
+	bool fsqual_ran;
+	unsigned fsqual_bad;	  /* rows that were BAD */
+	char fsqual_warning[512]; /* "" or the rows, ScyllaDB's wording */
+	uint64_t elapsed_ns;
+};
+
+int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
+		     struct rawio_iotune_result *res);
+
 #endif

@@ -463,4 +463,30 @@ void rawio_buf_free(void *buf);
 /* Parse "4096", "4k", "64M", "2g", "1T" into bytes. Returns 0 or -EINVAL. */
 int rawio_parse_size(const char *s, uint64_t *out);
 
+/*
+ * The filesystem verdict cache: what a qualification (rawio fsqual) found, kept
+ * per filesystem so that rawio_engine_choose() (engine "auto") can use it
+ * without running fsqual again. One small text file per filesystem and kernel:
+ *   $XDG_CACHE_HOME/rawio/fsqual/MAGIC-MAJ:MIN-KERNEL   (XDG_CACHE_HOME
+ *   defaults to $HOME/.cache; without HOME: /var/cache/rawio/fsqual/...)
+ * where MAGIC is the filesystem's statfs type in hex (ef53: ext4), MAJ:MIN
+ * its st_dev and KERNEL the release (uname -r): a new kernel or a different
+ * filesystem has no entry. Each line holds one engine's answers: "aio reads=ok
+ * writes=stall" (reads: the read row; writes: the overwrite row at dma qd1;
+ * "stall": BAD, or punted to io-wq). fsqual writes it
+ * (rawio_fsqual_cache_store); both functions below are thread-safe.
+ */
+struct rawio_fs_verdicts {
+	bool have_aio, have_uring; /* a line for the engine was found */
+	bool aio_reads_ok, aio_writes_ok;
+	bool uring_reads_ok, uring_writes_ok;
+};
+
+/* rawio_dev_fs_verdicts_path - the cache file for the filesystem holding PATH. 0 or -errno. */
+int rawio_dev_fs_verdicts_path(const char *path, char *buf, size_t len);
+
+/* rawio_dev_fs_verdicts_load - the verdicts for the filesystem holding PATH. 0, -ENOENT
+ * (nothing cached), or -errno. */
+int rawio_dev_fs_verdicts_load(const char *path, struct rawio_fs_verdicts *v);
+
 #endif

@@ -232,35 +232,11 @@ bool rawio_fsqual_row_punted(const struct rawio_fsqual_row *row);
 void rawio_fsqual_traits(const struct rawio_fsqual_report *rep, struct rawio_fs_traits *traits);
 
 /*
- * The verdict cache: what a qualification found, kept per filesystem so that
- * rawio_engine_choose() (engine "auto") can use it without running fsqual
- * again. One small text file per filesystem and kernel:
- *   $XDG_CACHE_HOME/rawio/fsqual/MAGIC-MAJ:MIN-KERNEL   (XDG_CACHE_HOME
- *   defaults to $HOME/.cache; without HOME: /var/cache/rawio/fsqual/...)
- * where MAGIC is the filesystem's statfs type in hex (ef53: ext4), MAJ:MIN
- * its st_dev and KERNEL the release (uname -r):
- * a new kernel or a different filesystem has no entry. Each line holds one
- * engine's answers: "aio reads=ok writes=stall" (reads: the read row; writes:
- * the overwrite row at dma qd1; "stall": BAD, or punted to io-wq).
- */
-struct rawio_fsqual_verdicts {
-	bool have_aio, have_uring; /* a line for the engine was found */
-	bool aio_reads_ok, aio_writes_ok;
-	bool uring_reads_ok, uring_writes_ok;
-};
-
-/* rawio_fsqual_cache_path - the cache file for the filesystem holding PATH. 0 or -errno. */
-int rawio_fsqual_cache_path(const char *path, char *buf, size_t len);
-
-/*
- * rawio_fsqual_cache_store - record REP (a run on DIR) in the cache, keeping
- * the other engine's line. Creates the directories. 0 or -errno. A report
- * that is meaningless (tmpfs) is not stored (-EINVAL).
+ * rawio_fsqual_cache_store - record REP (a run on DIR) in the filesystem verdict
+ * cache (rawio_dev_fs_verdicts_load in rawio/dev.h reads it), keeping the other
+ * engine's line. Creates the directories. 0 or -errno. A report that is
+ * meaningless (tmpfs) is not stored (-EINVAL).
  */
 int rawio_fsqual_cache_store(const char *dir, const struct rawio_fsqual_report *rep);
-
-/* rawio_fsqual_cache_load - the verdicts for the filesystem holding PATH. 0, -ENOENT
- * (nothing cached), or -errno. */
-int rawio_fsqual_cache_load(const char *path, struct rawio_fsqual_verdicts *v);
 
 #endif

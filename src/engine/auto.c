@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include <rawio/fsqual.h>
 #include <rawio/rawio.h>
 
 #include "engine_impl.h"
@@ -42,7 +41,7 @@ static bool auto_nowait_reads(struct rawio_dev *dev, const struct rawio_dev_info
 int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out)
 {
 	const struct rawio_dev_info *info = rawio_dev_info(dev);
-	struct rawio_fsqual_verdicts v = { 0 };
+	struct rawio_fs_verdicts v = { 0 };
 	bool nowait, cached = false;
 	char from[96] = "";
 
@@ -71,7 +70,7 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 			 qd > 1 ? "; a thread pool keeps the depth" : "");
 		return 0;
 	}
-	if (info->kind == RAWIO_DEV_FILE && !rawio_fsqual_cache_load(info->path, &v)) {
+	if (info->kind == RAWIO_DEV_FILE && !rawio_dev_fs_verdicts_load(info->path, &v)) {
 		cached = true;
 		out->from_cache = true;
 	}

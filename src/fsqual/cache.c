@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The fsqual verdict cache (rawio/fsqual.h): one text file per filesystem and kernel. */
+/* Recording fsqual's verdicts in the filesystem verdict cache (rawio/dev.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,41 +10,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <rawio/dev.h>
 #include <rawio/fsqual.h>
-
-static int fsqual_cache_dir(char *buf, size_t len)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (xdg && *xdg == '/')
-		n = snprintf(buf, len, "%s/rawio/fsqual", xdg);
-	else if (home && *home == '/')
-		n = snprintf(buf, len, "%s/.cache/rawio/fsqual", home);
-	else
-		n = snprintf(buf, len, "/var/cache/rawio/fsqual");
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-int rawio_fsqual_cache_path(const char *path, char *buf, size_t len)
-{
-	struct utsname u;
-	struct statfs sf;
-	struct stat st;
-	char dir[4096];
-	int n, ret;
-
-	if (stat(path, &st) || statfs(path, &sf))
-		return -errno;
-	if (uname(&u))
-		return -errno;
-	ret = fsqual_cache_dir(dir, sizeof(dir));
-	if (ret)
-		return ret;
-	n = snprintf(buf, len, "%s/%lx-%u:%u-%s", dir, (unsigned long)sf.f_type, major(st.st_dev),
-		     minor(st.st_dev), u.release);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
 
 static bool fsqual_row_ok(const struct rawio_fsqual_row *r)
 {
@@ -77,7 +44,7 @@ int rawio_fsqual_cache_store(const char *dir, const struct rawio_fsqual_report *
 
 	if (rep->meaningless || rep->nr_rows < RAWIO_FSQUAL_NR_ROWS)
 		return -EINVAL;
-	ret = rawio_fsqual_cache_path(dir, path, sizeof(path));
+	ret = rawio_dev_fs_verdicts_path(dir, path, sizeof(path));
 	if (ret)
 		return ret;
 	/* Keep the other engine's line. */
@@ -113,36 +80,4 @@ int rawio_fsqual_cache_store(const char *dir, const struct rawio_fsqual_report *
 		return ret;
 	}
 	return 0;
-}
-
-int rawio_fsqual_cache_load(const char *path, struct rawio_fsqual_verdicts *v)
-{
-	char file[4600], line[256];
-	FILE *f;
-	int ret;
-
-	memset(v, 0, sizeof(*v));
-	ret = rawio_fsqual_cache_path(path, file, sizeof(file));
-	if (ret)
-		return ret;
-	f = fopen(file, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char eng[16], rd[16], wr[16];
-
-		if (sscanf(line, "%15s reads=%15s writes=%15s", eng, rd, wr) != 3)
-			continue;
-		if (!strcmp(eng, "aio")) {
-			v->have_aio = true;
-			v->aio_reads_ok = !strcmp(rd, "ok");
-			v->aio_writes_ok = !strcmp(wr, "ok");
-		} else if (!strcmp(eng, "uring")) {
-			v->have_uring = true;
-			v->uring_reads_ok = !strcmp(rd, "ok");
-			v->uring_writes_ok = !strcmp(wr, "ok");
-		}
-	}
-	fclose(f);
-	return v->have_aio || v->have_uring ? 0 : -ENOENT;
 }

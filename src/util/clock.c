@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <time.h>
 
-#include <rawio/engine.h>
-
 #include "clock.h"
 
 static uint64_t clock_ns(clockid_t id)

@@ -18,7 +18,7 @@ static int write_cache(const char *file, const char *text)
 	char path[4600], dir[4600];
 	FILE *f;
 
-	CHECK_OK(rawio_fsqual_cache_path(file, path, sizeof(path)));
+	CHECK_OK(rawio_dev_fs_verdicts_path(file, path, sizeof(path)));
 	snprintf(dir, sizeof(dir), "%s", path);
 	for (char *p = dir + 1; *p; p++)
 		if (*p == '/') {
@@ -38,7 +38,7 @@ int main(void)
 					.create_size = 1 << 20 };
 	char tmpl[] = "/tmp/rawio-auto-XXXXXX", file[256], cache[300], desc[512];
 	struct rawio_engine_choice ch;
-	struct rawio_fsqual_verdicts v;
+	struct rawio_fs_verdicts v;
 	struct rawio_dev *dev = NULL;
 	struct rawio_engine *e = NULL;
 	const char *base = getenv("RAWIO_TEST_DIR");
@@ -58,14 +58,14 @@ int main(void)
 		rmdir(tmpl);
 		SKIP("cannot open %s with O_DIRECT", file);
 	}
-	CHECK(rawio_fsqual_cache_load(file, &v) == -ENOENT, "an empty cache has verdicts");
+	CHECK(rawio_dev_fs_verdicts_load(file, &v) == -ENOENT, "an empty cache has verdicts");
 	rawio_engine_choose(dev, 32, &ch);
 	CHECK(ch.why[0] && !ch.from_cache, "no cache: %s (%s)", ch.engine, ch.why);
 	fprintf(stderr, "no cache, qd 32: %s (%s)\n", ch.engine, ch.why);
 
 	if (write_cache(file, "# test\nuring reads=stall writes=ok\naio reads=ok writes=ok\n"))
 		goto out;
-	CHECK_OK(rawio_fsqual_cache_load(file, &v));
+	CHECK_OK(rawio_dev_fs_verdicts_load(file, &v));
 	CHECK(v.have_uring && !v.uring_reads_ok && v.uring_writes_ok && v.aio_reads_ok,
 	      "cache read back wrong");
 	rawio_engine_choose(dev, 32, &ch);

@@ -13,6 +13,7 @@
  */
 #include <math.h>
 
+#include <rawio/bench.h>
 #include <rawio/sched.h>
 
 #include "harness.h"
