@@ -58,6 +58,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 	if [ -n "${mnt:-}" ] && mountpoint -q "$mnt"; then umount "$mnt" || true; fi
+	cat "$tmp"/*.log >"$dir/last-run.log" 2>/dev/null || true
 	rm -rf "$tmp" "$work"
 }
 trap cleanup EXIT
@@ -69,7 +70,8 @@ results=$tmp/results.jsonl
 serve() {
 	local name=$1 i
 	shift
-	sock=$tmp/$name.sock
+	nserved=$((${nserved:-0} + 1))
+	sock=$tmp/$nserved-$name.sock # fresh each time: a stale socket would look ready
 	nbdkit -f -U "$sock" "$@" 2>>"$tmp/nbdkit.log" &
 	pids+=($!)
 	for ((i = 0; i < 200; i++)); do
@@ -83,9 +85,10 @@ serve() {
 }
 # stop: SIGINT to the last nbdkit started, and wait for it (durability on exit).
 stop() {
-	local p=${pids[-1]}
-	kill -INT "$p"
-	wait "$p" || true
+	local p=${pids[-1]} rc=0
+	kill -INT "$p" 2>/dev/null || echo "nbd.sh: nbdkit $p had exited before SIGINT" >>"$tmp/nbdkit.log"
+	wait "$p" || rc=$?
+	[ $rc = 0 ] || echo "nbd.sh: nbdkit $p exit status $rc" >>"$tmp/nbdkit.log"
 	unset 'pids[-1]'
 }
 
@@ -99,6 +102,7 @@ fio_nbd() {
 		sed -n '/^{/,$p' | jq '.jobs[0] | (.read.iops + .write.iops)'
 }
 record() { # group row variant iops
+	echo "$1 $2 $3 $4" >>"$tmp/progress.log"
 	jq -nc --arg g "$1" --arg r "$2" --arg v "$3" --argjson i "$4" \
 		'{group: $g, row: $r, variant: $v, iops: $i}' >>"$results"
 }
