@@ -170,7 +170,7 @@ for ((r = 1; r <= runs; r++)); do
 		absorb)
 			"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
 			"$rawio" cache bench absorb "$cache" \
-				"$backing" --backing-throttle hdd --threads 32 --bytes 256m --json >"$tmp/absorb.json"
+				"$backing" --backing-throttle hdd --threads 32 --bytes 256m --force --json >"$tmp/absorb.json"
 			record cache "4k randwrite QD 32" absorb "$(jq '.iops' "$tmp/absorb.json")"
 			record cache "4k randwrite QD 32" absorb-backing \
 				"$(jq '.backing_rand_iops' "$tmp/absorb.json")"
