@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# The NBD frontend's performance (issue 14), side by side in one run.
+#
+#   bench/nbd.sh [--build DIR] [--dir DIR] [--seconds S] [--runs N] [--json FILE] [--fs]
+#
+# 1. Plugin overhead: fio --ioengine=nbd (4K randread QD 1 and 32, 4K randwrite
+#    QD 32, 1M seq write QD 8) against nbdkit-rawio-plugin.so dev=FILE and
+#    nbdkit's own `file` plugin on the same preallocated 1 GiB file under DIR
+#    (default var/nbd-bench, on this machine's disk), and nbdkit's `memory`
+#    plugin against dev=mem:1G. Goal: rawio >= 1.00x on every row.
+# 2. The cache over an hdd-emulated backing (cache=FILE backing=FILE
+#    backing-throttle=hdd) through NBD: fio 4K randwrite QD 32 (end_fsync=1)
+#    against the backing exported alone with the same throttle (goal >= 20x),
+#    and against `rawio cache bench absorb` in process (goal >= 50%).
+# 3. With --fs (root, nbdfuse, losetup): ext4 through `rawio export --attach` on
+#    the cache over the emulated hdd against the backing alone through the same
+#    path; fio 4K randwrite with fsync=1 on the mounted fs (goal >= 5x).
+# Every pair runs RUNS times (default 3), the order alternating each round, for
+# S seconds (default 4); the table shows medians and the ratio of medians.
+# --json FILE (default DIR/../nbd-bench.json): one object per row.
+# Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
+set -euo pipefail
+
+build=build/release
+dir=var/nbd-bench
+secs=4
+runs=3
+json=""
+fs=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$2; shift ;;
+	--dir) dir=$2; shift ;;
+	--seconds) secs=$2; shift ;;
+	--runs) runs=$2; shift ;;
+	--json) json=$2; shift ;;
+	--fs) fs=1 ;;
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	*) echo "nbd.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+rawio=$build/tools/rawio
+plugin=$(realpath "$build/frontends/nbdkit/nbdkit-rawio-plugin.so" 2>/dev/null || true)
+[ -x "$rawio" ] && [ -f "$plugin" ] ||
+	{ echo "nbd.sh: rawio or the plugin not built in $build" >&2; exit 1; }
+for t in nbdkit fio jq; do
+	command -v $t >/dev/null || { echo "nbd.sh: needs $t" >&2; exit 1; }
+done
+[ -n "$json" ] || json=$dir.json
+
+tmp=$(mktemp -d /tmp/nbd-bench.XXXXXX)
+mkdir -p "$dir"
+work=$(mktemp -d "$dir/run.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -n "${mnt:-}" ] && mountpoint -q "$mnt"; then umount "$mnt" || true; fi
+	cat "$tmp"/*.log >"$dir/last-run.log" 2>/dev/null || true
+	rm -rf "$tmp" "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+results=$tmp/results.jsonl
+: >"$results"
+
+# serve NAME PLUGIN ARGS...: nbdkit in the foreground on $tmp/NAME.sock; sets $sock.
+serve() {
+	local name=$1 i
+	shift
+	nserved=$((${nserved:-0} + 1))
+	sock=$tmp/$nserved-$name.sock # fresh each time: a stale socket would look ready
+	nbdkit -f -U "$sock" "$@" 2>>"$tmp/nbdkit.log" &
+	pids+=($!)
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$sock" ] && return 0
+		kill -0 "${pids[-1]}" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "nbd.sh: nbdkit $* did not start:" >&2
+	cat "$tmp/nbdkit.log" >&2
+	exit 1
+}
+# stop: SIGINT to the last nbdkit started, and wait for it (durability on exit).
+stop() {
+	local p=${pids[-1]} rc=0
+	kill -INT "$p" 2>/dev/null || echo "nbd.sh: nbdkit $p had exited before SIGINT" >>"$tmp/nbdkit.log"
+	wait "$p" || rc=$?
+	[ $rc = 0 ] || echo "nbd.sh: nbdkit $p exit status $rc" >>"$tmp/nbdkit.log"
+	unset 'pids[-1]'
+}
+
+# fio_nbd SOCK RW BS QD [extra...]: prints IOPS.
+fio_nbd() {
+	local s=$1 rw=$2 bs=$3 qd=$4
+	shift 4
+	fio --name=nbd --ioengine=nbd --uri="nbd+unix:///?socket=$s" --rw="$rw" --bs="$bs" \
+		--iodepth="$qd" --size=1g --runtime="$secs" --time_based --randrepeat=0 \
+		--output-format=json "$@" 2>>"$tmp/fio.log" |
+		sed -n '/^{/,$p' | jq '.jobs[0] | (.read.iops + .write.iops)'
+}
+record() { # group row variant iops
+	echo "$1 $2 $3 $4" >>"$tmp/progress.log"
+	jq -nc --arg g "$1" --arg r "$2" --arg v "$3" --argjson i "$4" \
+		'{group: $g, row: $r, variant: $v, iops: $i}' >>"$results"
+}
+
+workloads=("randread 4k 1" "randread 4k 32" "randwrite 4k 32" "write 1m 8")
+wname() { set -- $1; echo "$2 $1 QD $3"; }
+
+echo "== bench/nbd.sh ($(uname -r), $(nproc) cores, $(date -u +%F)); $runs runs x ${secs}s, medians"
+echo "uptime before: $(uptime)"
+
+# 1. Plugin overhead.
+data=$work/data.img
+fallocate -l 1g "$data"
+dd if=/dev/zero of="$data" bs=1M count=1024 oflag=direct conv=notrunc status=none
+for ((r = 1; r <= runs; r++)); do
+	if ((r % 2)); then order="rawio other"; else order="other rawio"; fi
+	for v in $order; do
+		if [ $v = rawio ]; then
+			serve file-rawio "$plugin" dev="$data"
+		else
+			serve file-nbdkit file "$data"
+		fi
+		for w in "${workloads[@]}"; do
+			set -- $w
+			record file "$(wname "$w")" $v "$(fio_nbd "$sock" "$1" "$2" "$3")"
+		done
+		stop
+	done
+	for v in $order; do
+		if [ $v = rawio ]; then
+			serve mem-rawio "$plugin" dev=mem:1G
+		else
+			serve mem-nbdkit memory 1G
+		fi
+		for w in "${workloads[@]}"; do
+			set -- $w
+			record mem "$(wname "$w")" $v "$(fio_nbd "$sock" "$1" "$2" "$3")"
+		done
+		stop
+	done
+done
+rm -f "$data"
+
+# 2. The cache over the hdd-emulated backing.
+cache=$work/cache.img
+backing=$work/backing.img
+for ((r = 1; r <= runs; r++)); do
+	if ((r % 2)); then order="cache backing absorb"; else order="absorb backing cache"; fi
+	for v in $order; do
+		case $v in
+		cache)
+			"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
+			serve cache "$plugin" cache="$cache" backing="$backing" backing-throttle=hdd
+			record cache "4k randwrite QD 32" nbd-cache \
+				"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
+			stop
+			;;
+		backing)
+			[ -e "$backing" ] || truncate -s 1g "$backing"
+			serve backing "$plugin" dev="$backing" throttle=hdd
+			record cache "4k randwrite QD 32" nbd-backing \
+				"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
+			stop
+			;;
+		absorb)
+			"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
+			"$rawio" cache bench absorb "$cache" \
+				"$backing" --backing-throttle hdd --threads 32 --bytes 256m --force --json >"$tmp/absorb.json"
+			record cache "4k randwrite QD 32" absorb "$(jq '.iops' "$tmp/absorb.json")"
+			record cache "4k randwrite QD 32" absorb-backing \
+				"$(jq '.backing_rand_iops' "$tmp/absorb.json")"
+			;;
+		esac
+	done
+done
+
+# 3. A filesystem through rawio export --attach.
+fsbench() { # variant, then the export's arguments
+	local v=$1 dev="" i line
+	shift
+	mnt=$tmp/mnt
+	mkdir -p "$mnt"
+	"$rawio" export --attach --socket "$tmp/fs.sock" "$@" >"$tmp/export.out" 2>>"$tmp/export.log" &
+	pids+=($!)
+	for ((i = 0; i < 200; i++)); do
+		line=$(grep '^device: ' "$tmp/export.out" || true)
+		[ -n "$line" ] && { dev=${line#device: }; break; }
+		kill -0 "${pids[-1]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$dev" ] || { echo "nbd.sh: rawio export --attach failed:" >&2; cat "$tmp/export.log" >&2; exit 1; }
+	mkfs.ext4 -q -F "$dev"
+	mount "$dev" "$mnt"
+	record fs "ext4 4k randwrite fsync=1" "$v" "$(fio --name=fs --directory="$mnt" \
+		--rw=randwrite --bs=4k --size=64m --fsync=1 --runtime="$secs" --time_based \
+		--ioengine=psync --output-format=json 2>>"$tmp/fio.log" | jq '.jobs[0].write.iops')"
+	umount "$mnt"
+	stop # the export tears down loop, nbdfuse and nbdkit on SIGINT
+}
+if [ $fs = 1 ]; then
+	if [ "$(id -u)" != 0 ] || ! command -v nbdfuse >/dev/null; then
+		echo "filesystem step skipped: needs root and nbdfuse"
+	else
+		for ((r = 1; r <= runs; r++)); do
+			if ((r % 2)); then order="cache backing"; else order="backing cache"; fi
+			for v in $order; do
+				"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
+				if [ $v = cache ]; then
+					fsbench fs-cache "$cache" "$backing" --backing-throttle hdd
+				else
+					fsbench fs-backing "$backing" --throttle hdd
+				fi
+			done
+		done
+	fi
+fi
+echo "uptime after:  $(uptime)"
+
+# Medians and ratios.
+jq -s -c '
+	def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	group_by([.group, .row]) | map(
+		{group: .[0].group, row: .[0].row}
+		+ (group_by(.variant) | map({key: .[0].variant, value: ([.[].iops] | median)})
+		   | from_entries)
+		+ {runs: (group_by(.variant) | map(length) | min)})
+	| map(. + (if .group == "cache" then
+			{x_backing: (.["nbd-cache"] / .["nbd-backing"]),
+			 of_absorb: (.["nbd-cache"] / .absorb)}
+		elif .group == "fs" then {x_backing: (.["fs-cache"] / .["fs-backing"])}
+		else {ratio: (.rawio / .other)} end))[]
+' "$results" >"$tmp/medians.jsonl"
+mkdir -p "$(dirname "$json")"
+jq -s '.' "$tmp/medians.jsonl" >"$json"
+
+echo
+printf "%-6s %-20s %12s %12s %8s  %s\n" group row rawio nbdkit ratio goal
+jq -r 'select(.group == "file" or .group == "mem") |
+	[.group, .row, (.rawio | round), (.other | round), (.ratio * 100 | round / 100)] | @tsv' \
+	"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c; do
+	printf "%-6s %-20s %12s %12s %7sx  >= 1.00x\n" "$g" "$w" "$a" "$b" "$c"
+done
+echo
+printf "%-20s %10s %12s %10s %16s %10s %10s\n" "cache (hdd backing)" "NBD cache" "NBD backing" \
+	"absorb" "absorb's backing" "x backing" "of absorb"
+jq -r 'select(.group == "cache") | [.row, (.["nbd-cache"] | round), (.["nbd-backing"] | round),
+	(.absorb | round), (.["absorb-backing"] | round), (.x_backing * 10 | round / 10),
+	(.of_absorb * 100 | round)] | @tsv' \
+	"$tmp/medians.jsonl" | while IFS=$'\t' read -r w a b c d e f; do
+	printf "%-20s %10s %12s %10s %16s %9sx %9s%%\n" "$w" "$a" "$b" "$c" "$d" "$e" "$f"
+done
+echo "goals: x backing >= 20x, of absorb >= 50%"
+if grep -q '"group":"fs"' "$tmp/medians.jsonl"; then
+	echo
+	printf "%-26s %12s %12s %10s\n" "ext4 via --attach" "cache" "backing" "x backing"
+	jq -r 'select(.group == "fs") | [.row, (.["fs-cache"] | round), (.["fs-backing"] | round),
+		(.x_backing * 10 | round / 10)] | @tsv' "$tmp/medians.jsonl" |
+		while IFS=$'\t' read -r w a b c; do
+			printf "%-26s %12s %12s %9sx\n" "$w" "$a" "$b" "$c"
+		done
+	echo "goal: x backing >= 5x"
+fi
+echo "JSON: $json"
