@@ -39,5 +39,10 @@ says "b2.img: the file is"
 # Forced, the format goes through; an open that cannot get the index names the
 # path and the slot count (before: a bare "Cannot allocate memory").
 status 0 $RAWIO store format "$work/forced.img" --size "$big" --slot-size 4k --force
-status 1 bash -c "ulimit -v 2000000; exec $RAWIO store ls '$work/forced.img'"
-says "forced.img: the index of [0-9]+ slots does not fit in memory"
+# (A sanitizer's shadow memory cannot live under ulimit -v: that build skips this step.)
+if ldd "$RAWIO" 2>/dev/null | grep -qE 'lib(a|t)san'; then
+	echo "skip: the out-of-memory open under ulimit -v (sanitizer build)"
+else
+	status 1 bash -c "ulimit -v 2000000; exec $RAWIO store ls '$work/forced.img'"
+	says "forced.img: the index of [0-9]+ slots does not fit in memory"
+fi
