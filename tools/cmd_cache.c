@@ -128,19 +128,14 @@ static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
 			 : info->kind == RAWIO_DEV_NBD ? rawio_engine_default(info)
 						       : NULL;
 	if (d->throttle) {
-		struct rawio_throttle_params p;
-
-		if (rawio_throttle_parse(d->throttle, &p)) {
-			cli_err("'%s' is not a throttle spec (hdd, ssd, "
-				"iops=N,bw=SIZE,seek=T,flush=T)",
-				d->throttle);
-			return -EINVAL;
-		}
-		ret = rawio_throttle_new(&d->thr, &p);
-		if (ret)
+		ret = rawio_throttle_stack(d->throttle, d->engine, info, &d->thr, &d->eo);
+		if (ret) {
+			if (ret == -EINVAL)
+				cli_err("'%s' is not a throttle spec (hdd, ssd, "
+					"iops=N,bw=SIZE,seek=T,flush=T)",
+					d->throttle);
 			return ret;
-		d->eo.throttle = d->thr;
-		d->eo.lower = d->engine ? d->engine : rawio_engine_default(info);
+		}
 		d->open_engine = "throttle";
 	}
 	return 0;

@@ -239,22 +239,18 @@ static int rp_dev_open(struct rp_dev *d, const char *def_engine)
 	d->eo = (struct rawio_engine_opts){ .size = sizeof(d->eo) };
 	d->open_engine = d->engine;
 	if (d->throttle) {
-		struct rawio_throttle_params p;
-
-		if (rawio_throttle_parse(d->throttle, &p)) {
-			nbdkit_error("'%s' is not a throttle spec (hdd, ssd, "
-				     "iops=N,bw=SIZE,seek=T,flush=T)",
-				     d->throttle);
-			return -EINVAL;
-		}
-		ret = rawio_throttle_new(&d->thr, &p);
-		if (ret)
+		ret = rawio_throttle_stack(d->throttle,
+					   d->engine			 ? d->engine
+					   : info->kind != RAWIO_DEV_MEM ? def_engine
+									 : NULL,
+					   info, &d->thr, &d->eo);
+		if (ret) {
+			if (ret == -EINVAL)
+				nbdkit_error("'%s' is not a throttle spec (hdd, ssd, "
+					     "iops=N,bw=SIZE,seek=T,flush=T)",
+					     d->throttle);
 			return ret;
-		d->eo.throttle = d->thr;
-		d->eo.lower = d->engine			    ? d->engine
-			      : info->kind == RAWIO_DEV_MEM ? "mem"
-			      : def_engine		    ? def_engine
-							    : "uring";
+		}
 		d->open_engine = "throttle";
 	} else if (!d->open_engine && def_engine) {
 		d->open_engine = info->kind == RAWIO_DEV_MEM ? "mem" : def_engine;

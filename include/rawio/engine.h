@@ -522,6 +522,16 @@ void rawio_throttle_stat(struct rawio_throttle *t, struct rawio_throttle_stat *s
  */
 int rawio_throttle_parse(const char *spec, struct rawio_throttle_params *p);
 
+/*
+ * rawio_throttle_stack - make EO drive INFO's device through an emulated slow
+ * device: parse SPEC (as rawio_throttle_parse), create the throttle in *OUT,
+ * set eo->throttle and eo->lower (LOWER, or rawio_engine_default(INFO) when
+ * NULL). The caller opens the "throttle" engine with EO and frees *OUT after
+ * closing every context. Returns 0, -EINVAL (SPEC malformed) or -ENOMEM.
+ */
+int rawio_throttle_stack(const char *spec, const char *lower, const struct rawio_dev_info *info,
+			 struct rawio_throttle **out, struct rawio_engine_opts *eo);
+
 /* Monotonic clock in nanoseconds. */
 uint64_t rawio_now_ns(void);
 

@@ -410,3 +410,20 @@ int rawio_throttle_parse(const char *spec, struct rawio_throttle_params *p)
 	}
 	return 0;
 }
+
+int rawio_throttle_stack(const char *spec, const char *lower, const struct rawio_dev_info *info,
+			 struct rawio_throttle **out, struct rawio_engine_opts *eo)
+{
+	struct rawio_throttle_params p;
+	int ret;
+
+	ret = rawio_throttle_parse(spec, &p);
+	if (ret)
+		return ret;
+	ret = rawio_throttle_new(out, &p);
+	if (ret)
+		return ret;
+	eo->throttle = *out;
+	eo->lower = lower ? lower : rawio_engine_default(info);
+	return 0;
+}
