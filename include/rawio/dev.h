@@ -183,6 +183,7 @@ struct rawio_dev_info {
 #define RAWIO_DEV_EXCL	   (1u << 4) /* O_EXCL on block devices: fail if mounted or in use */
 #define RAWIO_DEV_LOCK_EX  (1u << 5) /* own the device: exclusive lock for the handle's life */
 #define RAWIO_DEV_LOCK_SH  (1u << 6) /* read beside other readers: shared lock, no writer */
+#define RAWIO_DEV_PREFAULT (1u << 7) /* mem: without prefault= in the path: prefault=1 */
 
 /* How long a locked open waits for the holder by default (lock_wait_ms 0). */
 #define RAWIO_DEV_LOCK_WAIT_DEFAULT_MS 5000
@@ -267,8 +268,12 @@ int rawio_dev_open_mem(struct rawio_dev **out, uint64_t size, uint32_t block_siz
  *                stay in it until a flush (fsync, fdatasync) or FUA, or
  *                until it overflows; rawio_dev_mem_cut() loses what is left.
  *   bs=N         logical block size, 512..65536 (default 512).
- *   prefault=0|1 touch every page at open (default 1; a benchmark must not
- *                measure page faults).
+ *   prefault=0|1 1: allocate and touch every page at open, on huge pages where
+ *                the kernel has them (a benchmark must not measure page faults;
+ *                on a shadow-paged VM that costs seconds per GiB of RAM never
+ *                touched before). 0: pages come on first write, as brd's do, and
+ *                reads of unwritten blocks return zeroes. Default 0, or 1 when
+ *                opened with RAWIO_DEV_PREFAULT (rawio bench does).
  */
 enum rawio_mem_mode {
 	RAWIO_MEM_MQ = 0,
@@ -296,9 +301,10 @@ struct rawio_mem_opts {
 	enum rawio_mem_complete complete;
 	uint64_t lat_ns; /* complete=timer */
 	bool backed, prefault;
-	uint64_t bw;	/* bytes per second, 0: no limit */
-	uint64_t iops;	/* 0: no limit */
-	uint64_t cache; /* bytes of volatile write cache, 0: none */
+	bool prefault_set; /* the path said prefault= */
+	uint64_t bw;	   /* bytes per second, 0: no limit */
+	uint64_t iops;	   /* 0: no limit */
+	uint64_t cache;	   /* bytes of volatile write cache, 0: none */
 	unsigned nr_badblocks;
 	struct rawio_mem_range badblocks[RAWIO_MEM_MAX_BADBLOCKS];
 };

@@ -188,7 +188,7 @@ static int bench_open(struct bench *b, bool *grown)
 		snprintf(mempath, sizeof(mempath), "mem:%llu", (unsigned long long)sz);
 		path = mempath;
 	}
-	dopts.flags = o->dev_flags;
+	dopts.flags = o->dev_flags | RAWIO_DEV_PREFAULT; /* no page faults in the numbers */
 	if (!bench_writes(o->rw) && !bench_classes_write(o) && !(o->dev_flags & RAWIO_DEV_CREATE) &&
 	    !o->fill_always)
 		dopts.flags |= RAWIO_DEV_RDONLY;

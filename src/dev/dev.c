@@ -453,6 +453,8 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	if (ret < 0)
 		return ret;
 	if (ret == 1) {
+		if ((o.flags & RAWIO_DEV_PREFAULT) && !mem.prefault_set)
+			mem.prefault = true;
 		ret = rawio_dev_open_mem_opts(out, &mem);
 		if (ret) {
 			errbuf_set(o.errbuf, o.errbuf_len, "%s: %s", path, rawio_strerror(ret));

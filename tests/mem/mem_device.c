@@ -2,7 +2,7 @@
 /*
  * The multi-queue RAM device (issue 18).
  *
- *   mem_device opts|inflight|counters|badblocks|cache
+ *   mem_device opts|inflight|counters|badblocks|cache|prefault
  *
  * opts       option parsing rejects nonsense with a line naming the option
  * inflight   never more than depth requests in flight per queue (from the
@@ -11,6 +11,8 @@
  * counters   per-queue counters add up to the requests issued
  * badblocks  reads and writes fail with EIO exactly where they touch a range
  * cache      a simulated cut loses unflushed writes and keeps flushed and FUA ones
+ * prefault   a device is lazy (no RAM until written) unless prefault=1 or the
+ *            opener asks with RAWIO_DEV_PREFAULT (rawio bench); the path wins
  */
 #include <errno.h>
 #include <pthread.h>
@@ -402,6 +404,62 @@ static int case_cache(void)
 	return T_PASS;
 }
 
+/* Resident bytes of this process. */
+static uint64_t rss_bytes(void)
+{
+	unsigned long long pages = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &pages, &res) != 2)
+			res = 0;
+		fclose(f);
+	}
+	return res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static int case_prefault(void)
+{
+	static const struct {
+		const char *path;
+		unsigned flags;
+		bool resident;
+	} cases[] = {
+		{ "mem:64M", 0, false },
+		{ "mem:64M", RAWIO_DEV_PREFAULT, true },
+		{ "mem:64M,prefault=1", 0, true },
+		{ "mem:64M,prefault=0", RAWIO_DEV_PREFAULT, false },
+		{ "mem:64M,backed=0", RAWIO_DEV_PREFAULT, false }, /* a null device has no data */
+		{ "mem:64M,cache=1m,prefault=1", 0, true },
+	};
+	const uint64_t size = 64u << 20;
+
+	if (!rss_bytes())
+		return T_SKIP;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rawio_dev_opts dopts = { .size = sizeof(dopts), .flags = cases[i].flags };
+		struct rawio_dev *dev;
+		uint64_t before = rss_bytes(), grew;
+
+		CHECK_OK(rawio_dev_open(&dev, cases[i].path, &dopts));
+		grew = rss_bytes() - before;
+		CHECK(rawio_dev_mem_opts(dev)->prefault == cases[i].resident ||
+			      strstr(cases[i].path, "backed=0"),
+		      "%s flags %#x: prefault=%d", cases[i].path, cases[i].flags,
+		      rawio_dev_mem_opts(dev)->prefault);
+		if (cases[i].resident)
+			CHECK(grew >= size - (1u << 20),
+			      "%s flags %#x: %llu bytes resident after open", cases[i].path,
+			      cases[i].flags, (unsigned long long)grew);
+		else
+			CHECK(grew < size / 4,
+			      "%s flags %#x: %llu bytes resident after a lazy open", cases[i].path,
+			      cases[i].flags, (unsigned long long)grew);
+		rawio_dev_close(dev);
+	}
+	return T_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -410,12 +468,12 @@ int main(int argc, char **argv)
 	} cases[] = {
 		{ "opts", case_opts },	       { "inflight", case_inflight },
 		{ "counters", case_counters }, { "badblocks", case_badblocks },
-		{ "cache", case_cache },
+		{ "cache", case_cache },       { "prefault", case_prefault },
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (!strcmp(argv[1], cases[i].name))
 			return cases[i].fn();
-	fprintf(stderr, "usage: %s opts|inflight|counters|badblocks|cache\n", argv[0]);
+	fprintf(stderr, "usage: %s opts|inflight|counters|badblocks|cache|prefault\n", argv[0]);
 	return T_FAIL;
 }
