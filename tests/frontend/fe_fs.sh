@@ -8,65 +8,12 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-fs=${1:-ext4}
-need_root
-need_tool nbdfuse losetup mount umount diff "mkfs.$fs"
-[ -c /dev/fuse ] || skip "needs FUSE (/dev/fuse)"
-case $fs in
-ext4) need_tool e2fsck ;;
-xfs) need_tool xfs_repair ;;
-esac
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-fe-fs.XXXXXX")
-mnt="$work/mnt"
-mkdir "$mnt"
-pid=""
-cleanup() {
-	set +e
-	mountpoint -q "$mnt" && umount "$mnt"
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null
-		wait "$pid"
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-# detach SIG: stop rawio export with SIG; it must exit 0 and leave nothing behind.
-detach() {
-	local rc=0 tmp
-	tmp=$(awk '/^uri: /{print $2}' "$work/export.out" | sed 's/.*socket=//; s#/nbd.sock##')
-	kill -"$1" "$pid"
-	wait "$pid" || rc=$?
-	pid=""
-	[ "$rc" -eq 0 ] || { cat "$work/export.err" >&2; fail "rawio export exited $rc on SIG$1"; }
-	ours_attached "$tmp" && fail "$dev still attached after SIG$1"
-	[ ! -e "$tmp" ] || fail "$tmp left behind"
-	echo "ok: SIG$1: rawio export exited 0, $dev detached, $tmp removed"
-}
-
-# ours_attached DIR: $dev is (still) a loop device over a file under DIR. Other tests
-# may attach the same /dev/loopN as soon as it is free, so the name alone says nothing.
-ours_attached() {
-	losetup -n -O BACK-FILE "$dev" 2>/dev/null | grep -qF "$1"
-}
-
-fsck_clean() {
-	case $fs in
-	ext4) e2fsck -fn "$dev" >"$work/fsck.out" 2>&1 ;;
-	xfs) xfs_repair -n "$dev" >"$work/fsck.out" 2>&1 ;;
-	esac || { cat "$work/fsck.out" >&2; fail "$fs on $dev is not clean"; }
-	echo "ok: $fs fsck clean"
-}
+fs_setup "${1:-ext4}" fe-fs diff
 
 tree="$RAWIO_TESTS/../src"
 fresh_cache "$work" 96M 512M
 attach "$work/cache.img" "$work/backing.img" --ctl-socket "$work/ctl"
-case $fs in
-ext4) mkfs.ext4 -q "$dev" ;;
-xfs) mkfs.xfs -q -f "$dev" ;;
-esac
+fs_mkfs
 mount "$dev" "$mnt"
 cp -a "$tree" "$mnt/tree"
 sync -f "$mnt/tree"

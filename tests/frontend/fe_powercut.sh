@@ -23,13 +23,7 @@ pid=""
 seed=""
 cleanup() {
 	local rc=$?
-	set +e
-	mountpoint -q "$mnt" && umount "$mnt"
-	if [ -n "$pid" ]; then
-		kill -TERM "$pid" 2>/dev/null
-		wait "$pid"
-	fi
-	rm -rf "$work"
+	fs_cleanup
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$seed" ]; then
 		echo "replay: RAWIO=$RAWIO RAWIO_TESTS=$RAWIO_TESTS RAWIO_PLUGIN=$RAWIO_PLUGIN" \
 			"bash $0 $seed" >&2
