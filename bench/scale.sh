@@ -5,7 +5,7 @@
 #
 # usage: bench/scale.sh [--threads 1,2,4,8] [--queues 1,2] [--depth 1,4,16,64]
 #                       [--runtime 1s] [--reps 1] [--full] [--no-kernel] [--no-goals]
-#                       [--rawio BIN] [--out DIR]
+#                       [--sections LIST] [--goal-rounds 3] [--rawio BIN] [--out DIR]
 #   --threads LIST  jobs (threads) to sweep; default 1,2,4,8 (4x the cores of a
 #                   2-vCPU machine); on a big one: --threads 1,2,4,8,16,32
 #   --queues LIST   hardware queue counts for the depth sweep (default 1,NCPU)
@@ -16,6 +16,9 @@
 #                   completion x wait (long: minutes per hundred points)
 #   --no-kernel     skip zram and the loop device (they need root)
 #   --no-goals      skip the goal measurements (medians of 3, alternating)
+#   --sections LIST only these of threads,depth,wait,balance,kernel,goals (default all;
+#                   goals alone: a few minutes, for re-checking the goals)
+#   --goal-rounds N rounds of the alternating goal runs, the median kept (default 3)
 #   --out DIR       where everything goes (default build/scale): points.jsonl (one
 #                   JSON object per point), table.txt, tables.md, report.txt, goals.txt, *.png
 #                   (iops-threads, iops-per-cpu-threads, iops-depth, lat-depth, iops-wait,
@@ -46,6 +49,8 @@ reps=1
 full=0
 kernel=1
 goals=1
+sections=threads,depth,wait,balance,kernel,goals
+goal_rounds=3
 rawio=""
 out=build/scale
 while [ $# -gt 0 ]; do
@@ -58,6 +63,8 @@ while [ $# -gt 0 ]; do
 	--full) full=1; shift ;;
 	--no-kernel) kernel=0; shift ;;
 	--no-goals) goals=0; shift ;;
+	--sections) sections=$2; shift 2 ;;
+	--goal-rounds) goal_rounds=$2; shift 2 ;;
 	--rawio) rawio=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -137,8 +144,11 @@ if [ $full = 1 ]; then
 	done
 fi
 
+want() { [[ ",$sections," == *",$1,"* ]]; }
+want goals || goals=0
+
 # threads: sq vs mq per completion mode, null device.
-for c in inline thread timer; do
+want threads && for c in inline thread timer; do
 	for mode in sq mq; do
 		q=1
 		[ $mode = mq ] && q=$ncpu
@@ -151,21 +161,21 @@ for c in inline thread timer; do
 done
 
 # depth: tags per queue (nr_requests) with a 20 us device, threads = 2 x CPUs.
-for q in ${queues//,/ }; do
+want depth && for q in ${queues//,/ }; do
 	for d in ${depths//,/ }; do
 		point depth label="mq q=$q" queues=$q depth=$d -- \
 			--engine mem --file "$(memdev "queues=$q,depth=$d,complete=timer,lat=20us,backed=0")" \
 			--jobs $((2 * ncpu)) --qd 32 --phases
 	done
 done
-for d in ${depths//,/ }; do
+want depth && for d in ${depths//,/ }; do
 	point depth label="sq" queues=1 depth=$d -- \
 		--engine mem --file "$(memdev "mode=sq,depth=$d,complete=timer,lat=20us,backed=0")" \
 		--jobs $((2 * ncpu)) --qd 32 --phases
 done
 
 # wait: block, spin, hybrid against threads, 20 us device, QD 4 per thread.
-for w in block spin hybrid; do
+want wait && for w in block spin hybrid; do
 	for t in ${threads//,/ }; do
 		point wait label="$w" wait=$w -- \
 			--engine mem --file "$(memdev "queues=$ncpu,complete=timer,lat=20us,backed=0")" \
@@ -174,13 +184,15 @@ for w in block spin hybrid; do
 done
 
 # balance: one thread per CPU pinned, and twice as many unpinned.
-point balance label="pinned" -- --engine mem --file "$(memdev "queues=$ncpu,backed=0")" \
-	--jobs "$ncpu" --qd 32 --pin
-point balance label="unpinned x2" -- --engine mem --file "$(memdev "queues=$ncpu,backed=0")" \
-	--jobs $((2 * ncpu)) --qd 32
+if want balance; then
+	point balance label="pinned" -- --engine mem --file "$(memdev "queues=$ncpu,backed=0")" \
+		--jobs "$ncpu" --qd 32 --pin
+	point balance label="unpinned x2" -- --engine mem --file "$(memdev "queues=$ncpu,backed=0")" \
+		--jobs $((2 * ncpu)) --qd 32
+fi
 
 # kernel references: zram and loop over tmpfs, uring, as root.
-if [ $kernel = 1 ] && [ "$(id -u)" = 0 ] && [ -e /sys/class/zram-control/hot_add ]; then
+if [ $kernel = 1 ] && { want kernel || want goals; } && [ "$(id -u)" = 0 ] && [ -e /sys/class/zram-control/hot_add ]; then
 	zram=$(cat /sys/class/zram-control/hot_add)
 	echo 1G >/sys/block/zram$zram/disksize
 	"$rawio" bench --engine uring --file /dev/zram$zram --rw write --bs 1m --qd 4 --runtime 0 \
@@ -188,7 +200,7 @@ if [ $kernel = 1 ] && [ "$(id -u)" = 0 ] && [ -e /sys/class/zram-control/hot_add
 	truncate -s $size /dev/shm/rawio-scale.img
 	loopdev=$(losetup -f --show --direct-io=on /dev/shm/rawio-scale.img 2>/dev/null ||
 		losetup -f --show /dev/shm/rawio-scale.img)
-	for dev in /dev/zram$zram $loopdev; do
+	want kernel && for dev in /dev/zram$zram $loopdev; do
 		name=zram
 		[ "$dev" = "$loopdev" ] && name=loop-shm
 		for t in ${threads//,/ }; do
@@ -354,7 +366,7 @@ if [ $goals = 1 ]; then
 	one() { "$rawio" bench --runtime "$runtime" --ramp 0.3s --no-progress --json "$@" |
 		jq -r '"\(.iops | floor)/\(1e9 / .cpu_ns_per_io | floor)"'; }
 	declare -A g
-	for r in 1 2 3; do
+	for r in $(seq 1 "$goal_rounds"); do
 		g[mq1]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32)"
 		g[mqN]+=" $(one --engine mem --file "$(memdev "queues=$ncpu,backed=0")" --jobs "$ncpu" --qd 32 --pin)"
 		g[sqN]+=" $(one --engine mem --file "$(memdev "mode=sq,backed=0")" --jobs "$ncpu" --qd 32 --pin)"

@@ -124,8 +124,10 @@ struct rawio_bench_opts {
 	 * only a name); rawio_bench_run does not close it. */
 	struct rawio_dev *dev;
 
+	/* Any engine but the stacked ones: record requests' phases (RAWIO_ENGINE_PHASES;
+	 * the mem engine samples 1 in 8, the others every request): res.phase. */
+	bool phases;
 	/* mem engine only. */
-	bool phases;	    /* record requests' phases (RAWIO_MEM_PHASES, 1 in 8): res.phase */
 	bool queue_per_job; /* job i drives hardware queue i % queues, not its CPU's */
 	bool pin;	    /* job i runs on the i-th CPU the process may use (any engine) */
 

@@ -278,6 +278,17 @@ const char *rawio_wait_mode_name(unsigned mode);
 				  * reaped, on one request in eight (the first of every eight a
 				  * context queues; the others get tag_ns 0): four clock reads */
 
+/*
+ * Any engine's flag in mem_flags: record request phases for rawio bench --phases
+ * (rawio_req's tag_ns, dispatch_ns, device_ns). The mem engine stamps its own
+ * (RAWIO_MEM_PHASES); on sync, threads, aio, uring, nbd and rbd the core stamps
+ * every request: tag = submitted (no tags), dispatched when the engine took it
+ * (its commit returned, for engines that batch), device when the engine saw the
+ * completion (the CQE, the event, the worker done), and complete_ns moves to when
+ * the caller reaped it. Stacked engines (fault, throttle) record none.
+ */
+#define RAWIO_ENGINE_PHASES RAWIO_MEM_PHASES
+
 /* Counters kept by the core for every engine. */
 struct rawio_engine_stat {
 	uint64_t queued;       /* requests accepted */

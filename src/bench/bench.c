@@ -157,11 +157,11 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	b->eopts.size = sizeof(b->eopts);
 	b->eopts.queue_depth = o->qd;
 	if (o->phases) {
-		if (strcmp(o->engine, "mem"))
+		if (bench_engine_stacked(o->engine))
 			return bench_err(o, -EINVAL,
-					 "phases are recorded by the mem engine only, not %s",
+					 "phases are not recorded through the stacked engine %s",
 					 o->engine);
-		b->eopts.mem_flags |= RAWIO_MEM_PHASES;
+		b->eopts.mem_flags |= RAWIO_ENGINE_PHASES;
 	}
 	b->time_based = o->runtime_ns != 0;
 	b->log_lat = o->lat_log != NULL;

@@ -48,6 +48,11 @@ struct engine_core {
 	struct req_fifo retry;
 	struct req_fifo done;
 	struct engine_waiter wait; /* how reap waits: block, spin, hybrid (wait.c) */
+	/* RAWIO_ENGINE_PHASES on an engine that stamps none itself (not mem, not stacked):
+	 * requests queued since the last commit, stamped dispatched when it returns. */
+	bool phases;
+	unsigned nr_uncommitted;
+	struct rawio_req **uncommitted; /* qd of them */
 };
 
 static int engine_open_auto(struct rawio_engine **out, struct rawio_dev *dev,
@@ -144,9 +149,20 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	ret = ops->init(e, opts);
 	if (ret)
 		goto err_free_wait;
+	c->phases = (opts->mem_flags & RAWIO_ENGINE_PHASES) &&
+		    !(ops->caps & (RAWIO_CAP_MEM | RAWIO_CAP_STACKED));
+	if (c->phases) {
+		c->uncommitted = calloc(e->qd, sizeof(*c->uncommitted));
+		if (!c->uncommitted) {
+			ret = -ENOMEM;
+			goto err_fini;
+		}
+	}
 	*out = e;
 	return 0;
 
+err_fini:
+	ops->fini(e);
 err_free_wait:
 	engine_waiter_fini(&c->wait);
 	free(e->priv);
@@ -191,6 +207,7 @@ void rawio_engine_close(struct rawio_engine *e)
 	}
 	e->ops->fini(e);
 	engine_waiter_fini(&((struct engine_core *)e)->wait);
+	free(((struct engine_core *)e)->uncommitted);
 	free(e->priv);
 	free((struct engine_core *)e);
 }
@@ -316,8 +333,43 @@ static int engine_fail_early(struct rawio_engine *e, struct rawio_req *r, int er
 	return RAWIO_Q_DONE;
 }
 
+/*
+ * Phases where the engine keeps no tags: G is Q; D is when the engine took the
+ * request (queue returned; for an engine that batches, its commit returned: the
+ * kernel or the worker pool has it); C is when the engine saw it complete (the
+ * complete_ns it stamps: the CQE or event reaped, the worker done); R is when the
+ * core hands it to the caller (complete_ns is moved there, as the mem engine does).
+ */
+static void core_phase_queue(struct engine_core *c, struct rawio_req *r)
+{
+	r->tag_ns = r->submit_ns;
+	r->dispatch_ns = c->e.ops->commit ? 0 : r->submit_ns;
+	r->device_ns = 0;
+}
+
+static void core_phase_committed(struct engine_core *c)
+{
+	uint64_t now;
+
+	if (!c->nr_uncommitted)
+		return;
+	now = rawio_now_ns();
+	for (unsigned i = 0; i < c->nr_uncommitted; i++)
+		c->uncommitted[i]->dispatch_ns = now;
+	c->nr_uncommitted = 0;
+}
+
+static void core_phase_reaped(struct rawio_req *r, uint64_t now)
+{
+	if (!r->dispatch_ns)
+		r->dispatch_ns = r->tag_ns;
+	r->device_ns = r->complete_ns ? r->complete_ns : now;
+	r->complete_ns = now;
+}
+
 int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 {
+	struct engine_core *c = (struct engine_core *)e;
 	int ret;
 
 	r->result = 0;
@@ -339,6 +391,8 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 		e->st.busy++;
 		return RAWIO_Q_BUSY;
 	}
+	if (c->phases)
+		core_phase_queue(c, r);
 	ret = e->ops->queue(e, r);
 	if (ret < 0)
 		return ret;
@@ -349,8 +403,12 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 	e->st.queued++;
 	if (ret == RAWIO_Q_DONE && engine_req_settle(e, r)) {
 		e->st.completed++;
+		if (c->phases)
+			core_phase_reaped(r, r->complete_ns);
 		return RAWIO_Q_DONE;
 	}
+	if (c->phases && ret == RAWIO_Q_QUEUED && e->ops->commit && c->nr_uncommitted < e->qd)
+		c->uncommitted[c->nr_uncommitted++] = r;
 	e->inflight++;
 	if (ret == RAWIO_Q_DONE)
 		engine_requeue(e, r); /* partial inline transfer: the rest comes from reap */
@@ -361,7 +419,12 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 
 int rawio_engine_commit(struct rawio_engine *e)
 {
-	return e->ops->commit ? e->ops->commit(e) : 0;
+	struct engine_core *c = (struct engine_core *)e;
+	int ret = e->ops->commit ? e->ops->commit(e) : 0;
+
+	if (c->phases && !ret)
+		core_phase_committed(c);
+	return ret;
 }
 
 /* Give the engine another go at what it refused on resubmission. */
@@ -401,6 +464,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 
 	for (;;) {
 		unsigned in_engine, want;
+		uint64_t now;
 		int n, kept;
 
 		if (c->retry.nr)
@@ -410,6 +474,8 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 			ret = e->ops->commit(e);
 			if (ret)
 				goto failed;
+			if (c->phases)
+				core_phase_committed(c);
 		}
 		in_engine = e->inflight - c->retry.nr - c->done.nr;
 		if (got >= max || (got >= min && !in_engine))
@@ -435,6 +501,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 			goto failed;
 		}
 		kept = 0;
+		now = c->phases && n > 0 ? rawio_now_ns() : 0;
 		for (int i = 0; i < n; i++) {
 			struct rawio_req *r = out[got + i];
 
@@ -442,6 +509,8 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 				engine_requeue(e, r);
 				continue;
 			}
+			if (c->phases && r->tag_ns)
+				core_phase_reaped(r, now);
 			e->inflight--;
 			e->st.completed++;
 			engine_waiter_completed(&c->wait, r);

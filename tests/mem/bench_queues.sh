@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rawio bench on a multi-queue RAM device: a queues array (one entry per hardware
 # queue) and the imbalance in JSON; phases with --phases; the balance table and the
-# phases table in text; --phases refused on another engine.
+# phases table in text; --phases refused through a stacked engine.
 set -euo pipefail
 . "$RAWIO_TESTS/lib.sh"
 need_tool jq
@@ -31,9 +31,9 @@ j=$("$RAWIO" bench --engine mem --file mem:16M --qd 8 --runtime 100ms --ramp 0 -
 jcheck "$j" '.queues | length == 1' "one queue by default"
 jcheck "$j" 'has("phases_ns") | not' "no phases unasked"
 
-if "$RAWIO" bench --engine sync --file /dev/null --runtime 100ms --phases >/dev/null 2>&1; then
-	fail "--phases accepted on the sync engine"
-fi
+err=$("$RAWIO" bench --engine fault --file mem:16M --runtime 100ms --phases 2>&1) &&
+	fail "--phases accepted through the stacked fault engine"
+grep -q "stacked engine fault" <<<"$err" || fail "fault + --phases not refused by name: $err"
 err=$("$RAWIO" bench --engine mem --file "mem:16M,queues=0" --runtime 100ms 2>&1) &&
 	fail "queues=0 accepted"
 grep -q "mem: queues=0: must be 1..256" <<<"$err" || fail "queues=0 not refused by name: $err"
