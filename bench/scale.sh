@@ -34,7 +34,8 @@
 #             (block, spin, hybrid), complete=timer lat=20us
 #   balance   requests per hardware queue, threads pinned one per CPU and not
 #   kernel    zram (made and removed here) and a loop device over a file in /dev/shm,
-#             uring engine, IOPS against threads; fio on zram and on its null engine
+#             uring engine with --phases, IOPS against threads; fio on zram and on its
+#             null engine
 # A benchmark, never a pass/fail test: exits 0 whatever the numbers (1 when a run
 # fails). Needs jq and gnuplot.
 set -euo pipefail
@@ -205,7 +206,7 @@ if [ $kernel = 1 ] && { want kernel || want goals; } && [ "$(id -u)" = 0 ] && [ 
 		[ "$dev" = "$loopdev" ] && name=loop-shm
 		for t in ${threads//,/ }; do
 			point kernel label="$name uring" -- --engine uring --file "$dev" --size $size \
-				--jobs "$t" --qd 32
+				--jobs "$t" --qd 32 --phases
 		done
 	done
 fi
@@ -242,9 +243,9 @@ elif $s == "balance" then
 	"|---|---:|---|---:|",
 	(.[] | row([.label, .jobs, (.queues | map(tostring) | join(" / ")), r(.imbalance)]))
 else
-	"| device | threads | IOPS | IOPS per CPU-s | CPU ns/IO | p50 us | p99 us | p99.9 us |",
-	"|---|---:|---:|---:|---:|---:|---:|---:|",
-	(sort_by(.label, .jobs)[] | row([.label, .jobs, k(.iops), k(.iops_per_cpu), (.cpu_ns_per_io|floor), r(.p50/1000), r(.p99/1000), r(.p999/1000)]))
+	"| device | threads | IOPS | IOPS per CPU-s | CPU ns/IO | p50 us | p99 us | p99.9 us | G2D | D2C | C2R (mean ns) |",
+	"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+	(sort_by(.label, .jobs)[] | row([.label, .jobs, k(.iops), k(.iops_per_cpu), (.cpu_ns_per_io|floor), r(.p50/1000), r(.p99/1000), r(.p999/1000), (.phases.G2D.mean // 0 | floor), (.phases.D2C.mean // 0 | floor), (.phases.C2R.mean // 0 | floor)]))
 end)
 EOF
 jq -r -s -f "$tmp/tables.jq" "$points" >"$out/tables.md"
