@@ -367,6 +367,26 @@ static void mem_cache_write(struct mem_dev *md, char *view, uint64_t pos, uint64
 	}
 }
 
+/*
+ * Zero LEN bytes at P of the device's RAM. Whole pages are given back to the
+ * kernel (they read as zeroes and take no RAM until written again, as brd frees
+ * pages on discard: mkfs discards the whole device first), the edges are
+ * cleared. MADV_DONTNEED on private anonymous memory cannot fail on a range we
+ * mapped; if it does, memset does the same job.
+ */
+static void mem_zero(char *p, uint64_t len)
+{
+	const uintptr_t pg = 4096;
+	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), b = ((uintptr_t)p + len) & ~(pg - 1);
+
+	if (b <= a || madvise((void *)a, b - a, MADV_DONTNEED)) {
+		memset(p, 0, len);
+		return;
+	}
+	memset(p, 0, a - (uintptr_t)p);
+	memset((void *)b, 0, (uintptr_t)p + len - b);
+}
+
 int64_t mem_dev_rw(struct rawio_dev *dev, struct mem_dev *md, struct rawio_req *r, bool null_io)
 {
 	char *view = dev->mem;
@@ -409,7 +429,7 @@ int64_t mem_dev_rw(struct rawio_dev *dev, struct mem_dev *md, struct rawio_req *
 			return 0;
 		if (md->dirty)
 			pthread_mutex_lock(&md->cache_lock);
-		memset(view + r->off, 0, r->len);
+		mem_zero(view + r->off, r->len);
 		if (md->dirty) {
 			mem_cache_write(md, view, r->off, r->len, false);
 			pthread_mutex_unlock(&md->cache_lock);

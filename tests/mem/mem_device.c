@@ -457,6 +457,37 @@ static int case_prefault(void)
 			      cases[i].flags, (unsigned long long)grew);
 		rawio_dev_close(dev);
 	}
+
+	/* A discard gives whole pages back (mkfs discards the device first) and zeroes
+	 * the edges; the rest of the data stays. */
+	struct rawio_dev *dev;
+	struct rawio_engine *e;
+	char *buf = rawio_buf_alloc(BLK, BLK), *zero = calloc(1, BLK);
+	uint64_t before;
+
+	CHECK(buf && zero, "memory");
+	CHECK_OK(rawio_dev_open(&dev, "mem:64M,prefault=1", NULL));
+	CHECK_OK(rawio_engine_open(&e, "mem", dev, NULL));
+	t_fill(buf, BLK, 7, 0);
+	CHECK(io1(e, RAWIO_OP_WRITE, buf, BLK, 0, 0) == BLK, "write the first block");
+	t_fill(buf, BLK, 7, size - BLK);
+	CHECK(io1(e, RAWIO_OP_WRITE, buf, BLK, size - BLK, 0) == BLK, "write the last block");
+	before = rss_bytes();
+	CHECK(io1(e, RAWIO_OP_DISCARD, NULL, size - 2 * BLK + 1024, BLK - 512, 0) == 0, "discard");
+	CHECK(before - rss_bytes() >= size - (4u << 20), "discard of 64M gave back %llu bytes",
+	      (unsigned long long)(before - rss_bytes()));
+	CHECK(io1(e, RAWIO_OP_READ, buf, BLK, 0, 0) == BLK, "read the first block");
+	CHECK(t_verify(buf, BLK - 512, 7, 0) == 0 && !memcmp(buf + BLK - 512, zero, 512),
+	      "first block: data, then the discarded edge's zeroes");
+	CHECK(io1(e, RAWIO_OP_READ, buf, BLK, 1u << 20, 0) == BLK && !memcmp(buf, zero, BLK),
+	      "a discarded page reads as zeroes");
+	CHECK(io1(e, RAWIO_OP_READ, buf, BLK, size - BLK, 0) == BLK, "read the last block");
+	CHECK(!memcmp(buf, zero, 512) && t_verify(buf + 512, BLK - 512, 7, size - BLK + 512) == 0,
+	      "last block: the discarded edge's zeroes, then data");
+	rawio_engine_close(e);
+	rawio_dev_close(dev);
+	rawio_buf_free(buf);
+	free(zero);
 	return T_PASS;
 }
 
