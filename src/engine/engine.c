@@ -347,12 +347,15 @@ static void core_phase_queue(struct engine_core *c, struct rawio_req *r)
 	r->device_ns = 0;
 }
 
-static void core_phase_committed(struct engine_core *c)
+/* A failed commit may have handed its requests back: forget them, stamp none. */
+static void core_phase_committed(struct engine_core *c, int commit_ret)
 {
 	uint64_t now;
 
-	if (!c->nr_uncommitted)
+	if (!c->nr_uncommitted || commit_ret) {
+		c->nr_uncommitted = 0;
 		return;
+	}
 	now = rawio_now_ns();
 	for (unsigned i = 0; i < c->nr_uncommitted; i++)
 		c->uncommitted[i]->dispatch_ns = now;
@@ -422,8 +425,8 @@ int rawio_engine_commit(struct rawio_engine *e)
 	struct engine_core *c = (struct engine_core *)e;
 	int ret = e->ops->commit ? e->ops->commit(e) : 0;
 
-	if (c->phases && !ret)
-		core_phase_committed(c);
+	if (c->phases)
+		core_phase_committed(c, ret);
 	return ret;
 }
 
@@ -472,10 +475,10 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		got += core_drain_done(e, out + got, max - got);
 		if (e->ops->commit) {
 			ret = e->ops->commit(e);
+			if (c->phases)
+				core_phase_committed(c, ret);
 			if (ret)
 				goto failed;
-			if (c->phases)
-				core_phase_committed(c);
 		}
 		in_engine = e->inflight - c->retry.nr - c->done.nr;
 		if (got >= max || (got >= min && !in_engine))
