@@ -25,6 +25,7 @@ struct store_args {
 	uint64_t count, obj_size;
 	unsigned threads;
 	bool force, durable, json, read_only;
+	bool found_printed; /* the command prints recovery's findings itself (recover) */
 	struct rawio_store_opts o;
 };
 
@@ -54,12 +55,30 @@ static void store_usage(FILE *f)
 		"fail at once)\n");
 }
 
-static void store_progress(void *arg, uint64_t done, uint64_t total)
+/* Progress of open and check, on a terminal only (set when stderr is a tty). */
+static void store_progress(void *arg, enum rawio_store_phase phase, uint64_t done, uint64_t total)
 {
-	fprintf(stderr, "\rrecovering: %llu / %llu slot headers", (unsigned long long)done,
-		(unsigned long long)total);
+	(void)arg;
+	fprintf(stderr, "\r%s: %llu / %llu %s",
+		phase == RAWIO_STORE_PHASE_PAYLOADS ? "checking" : "recovering",
+		(unsigned long long)done, (unsigned long long)total,
+		phase == RAWIO_STORE_PHASE_PAYLOADS ? "payloads" : "slot headers");
 	if (done == total)
 		fputc('\n', stderr);
+}
+
+/* One line per finding of recovery (rawio_store_found_str), to F. */
+static void store_found_print(FILE *f, const char *prefix, const struct rawio_store_recovery *r)
+{
+	for (uint64_t i = 0; i < r->nr_found && i < RAWIO_STORE_FOUND_MAX; i++) {
+		char line[512];
+
+		rawio_store_found_str(&r->found[i], line, sizeof(line));
+		fprintf(f, "%s%s\n", prefix, line);
+	}
+	if (r->nr_found > RAWIO_STORE_FOUND_MAX)
+		fprintf(f, "%s... and %llu more (rawio store recover --json counts them)\n", prefix,
+			(unsigned long long)(r->nr_found - RAWIO_STORE_FOUND_MAX));
 }
 
 static int store_open_cli(struct store_args *a, struct rawio_store **s)
@@ -73,9 +92,20 @@ static int store_open_cli(struct store_args *a, struct rawio_store **s)
 		a->o.progress = store_progress;
 	ret = rawio_store_open(s, a->path, &a->o);
 	a->o.errbuf = NULL;
-	if (ret)
+	if (ret) {
 		cli_err("%s", err[0] ? err : rawio_strerror(ret));
-	return ret;
+		return ret;
+	}
+	if (!a->found_printed) {
+		/* Damage recovery found (and, read-write, acted on) is never silent. */
+		struct rawio_store_recovery r;
+		char prefix[300];
+
+		rawio_store_recovery(*s, &r);
+		snprintf(prefix, sizeof(prefix), "rawio: %s: recovery: ", a->path);
+		store_found_print(stderr, prefix, &r);
+	}
+	return 0;
 }
 
 static int store_close_cli(struct store_args *a, struct rawio_store *s)
@@ -189,6 +219,17 @@ static int cmd_get(struct store_args *a)
 	if (len > 0) {
 		buf = malloc((size_t)len);
 		len = buf ? rawio_store_get(s, a->key, strlen(a->key), buf, (size_t)len) : -ENOMEM;
+	}
+	if (len == -EBADMSG) {
+		struct rawio_store_obj o;
+
+		if (rawio_store_lookup(s, a->key, strlen(a->key), &o))
+			o.slot = o.off = 0;
+		cli_err("%s: get %s: the object is damaged: slot %llu at offset %llu fails its "
+			"crc32c (rawio store check %s lists it; rawio store rm %s %s removes it)",
+			a->path, a->key, (unsigned long long)o.slot, (unsigned long long)o.off,
+			a->path, a->path, a->key);
+		goto out;
 	}
 	if (len < 0) {
 		cli_err("%s: get %s: %s", a->path, a->key,
@@ -355,6 +396,8 @@ static cJSON *recovery_json(const struct rawio_store_recovery *r)
 	cJSON_AddNumberToObject(j, "dropped_corrupt", (double)r->dropped_corrupt);
 	cJSON_AddNumberToObject(j, "dropped_io", (double)r->dropped_io);
 	cJSON_AddNumberToObject(j, "dropped_torn", (double)r->dropped_torn);
+	cJSON_AddNumberToObject(j, "damaged", (double)r->damaged);
+	cJSON_AddNumberToObject(j, "bad_headers", (double)r->bad_headers);
 	cJSON_AddNumberToObject(j, "rolled_forward", (double)r->rolled_forward);
 	cJSON_AddNumberToObject(j, "superseded", (double)r->superseded);
 	cJSON_AddNumberToObject(j, "stale_zeroed", (double)r->stale_zeroed);
@@ -365,6 +408,36 @@ static cJSON *recovery_json(const struct rawio_store_recovery *r)
 	cJSON_AddNumberToObject(j, "entries", (double)r->entries);
 	cJSON_AddNumberToObject(j, "seconds", (double)r->ns / 1e9);
 	cJSON_AddNumberToObject(j, "read_seconds", (double)r->read_ns / 1e9);
+	cJSON_AddNumberToObject(j, "format_version", r->format_version);
+	cJSON_AddBoolToObject(j, "upgraded", r->upgraded);
+	cJSON_AddNumberToObject(j, "nr_found", (double)r->nr_found);
+	{
+		cJSON *arr = cJSON_AddArrayToObject(j, "found");
+
+		for (uint64_t i = 0; i < r->nr_found && i < RAWIO_STORE_FOUND_MAX; i++) {
+			const struct rawio_store_found *f = &r->found[i];
+			static const char *const what[] = {
+				"?", "damaged", "torn", "bad_header", "bad_entry", "unreadable"
+			};
+			cJSON *o = cJSON_CreateObject();
+			char key[RAWIO_STORE_KEY_MAX + 1], line[512];
+
+			memcpy(key, f->key, f->key_len);
+			key[f->key_len] = 0;
+			rawio_store_found_str(f, line, sizeof(line));
+			cJSON_AddStringToObject(o, "what",
+						(unsigned)f->what < 6 ? what[f->what] : "?");
+			cJSON_AddNumberToObject(o, "slot", (double)f->slot);
+			cJSON_AddNumberToObject(o, "offset", (double)f->off);
+			if (f->key_len)
+				cJSON_AddStringToObject(o, "key", key);
+			cJSON_AddBoolToObject(o, "key_trusted", f->key_trusted);
+			cJSON_AddNumberToObject(o, "generation", (double)f->generation);
+			cJSON_AddBoolToObject(o, "applied", f->applied);
+			cJSON_AddStringToObject(o, "text", line);
+			cJSON_AddItemToArray(arr, o);
+		}
+	}
 	return j;
 }
 
@@ -386,16 +459,20 @@ void cli_store_recovery_print(const struct rawio_store_recovery *r)
 	else
 		printf("  no checkpoint used%s\n",
 		       r->checkpoint_fallback ? " (both are damaged)" : "");
-	printf("  rolled forward %llu, superseded %llu, torn %llu, leftover headers zeroed %llu, "
-	       "other slots unreadable %llu\n",
+	printf("  rolled forward %llu, superseded %llu, torn %llu, damaged %llu (kept), bad "
+	       "headers %llu, leftover headers zeroed %llu, other slots unreadable %llu\n",
 	       (unsigned long long)r->rolled_forward, (unsigned long long)r->superseded,
-	       (unsigned long long)r->dropped_torn, (unsigned long long)r->stale_zeroed,
+	       (unsigned long long)r->dropped_torn, (unsigned long long)r->damaged,
+	       (unsigned long long)r->bad_headers, (unsigned long long)r->stale_zeroed,
 	       (unsigned long long)r->unreadable);
 	printf("  %llu slot headers read in %.3f s (%.0f/s), %llu re-read alone, %llu payloads "
 	       "verified\n",
 	       (unsigned long long)r->headers_read, (double)r->read_ns / 1e9,
 	       r->read_ns ? (double)r->headers_read * 1e9 / (double)r->read_ns : 0.0,
 	       (unsigned long long)r->retried, (unsigned long long)r->payloads_read);
+	if (r->upgraded)
+		printf("  format version %u upgraded to the current one\n", r->format_version);
+	store_found_print(stdout, "  ", r);
 }
 
 /* Engine "auto": which engine recovery read with, and why (rawio_engine_choose). */
@@ -426,6 +503,7 @@ static int cmd_recover(struct store_args *a)
 	struct rawio_store *s;
 
 	a->o.read_only = a->read_only;
+	a->found_printed = true;
 	if (store_open_cli(a, &s))
 		return 1;
 	rawio_store_recovery(s, &r);
@@ -448,6 +526,8 @@ static int cmd_check(struct store_args *a)
 
 	a->o.errbuf = err;
 	a->o.errbuf_len = sizeof(err);
+	if (isatty(STDERR_FILENO))
+		a->o.progress = store_progress;
 	ret = rawio_store_check(a->path, &a->o, report, sizeof(report));
 	a->o.errbuf = NULL;
 	if (ret < 0) {
@@ -485,22 +565,32 @@ static int cmd_format(struct store_args *a)
 		.force = a->force,
 		.lock_wait_ms = a->o.lock_wait_ms,
 	};
-	char err[512] = "";
+	struct rawio_store_stat made;
+	char err[512] = "", uuid[RAWIO_UUID_STR_LEN], h1[32], h2[32], h3[32];
 	int ret;
 
 	f.errbuf = err;
 	f.errbuf_len = sizeof(err);
+	f.made = &made;
 	ret = rawio_store_format(a->path, &f);
 	if (ret) {
 		cli_err("%s", err[0] ? err : rawio_strerror(ret));
 		return 1;
 	}
+	rawio_uuid_str(made.uuid, uuid);
+	printf("%s: a store of %s (%llu bytes), %llu slots of %s (payload up to %llu bytes), "
+	       "uuid %s; opening it needs %s of RAM for the index\n",
+	       a->path, cli_human(made.dev_size, h1, sizeof(h1)), (unsigned long long)made.dev_size,
+	       (unsigned long long)made.slot_count, cli_human(made.slot_size, h2, sizeof(h2)),
+	       (unsigned long long)made.payload_max, uuid,
+	       cli_human(made.index_bytes, h3, sizeof(h3)));
 	return 0;
 }
 
 struct fill_ctx {
 	struct rawio_store *s;
 	uint64_t next, count, size;
+	uint64_t landed; /* puts that succeeded */
 	unsigned flags;
 	int err;
 };
@@ -525,6 +615,8 @@ static void *fill_worker(void *arg)
 		ret = rawio_store_put(c->s, key, strlen(key), buf, c->size, c->flags);
 		if (ret)
 			__atomic_store_n(&c->err, ret, __ATOMIC_RELAXED);
+		else
+			__atomic_fetch_add(&c->landed, 1, __ATOMIC_RELAXED);
 	}
 	free(buf);
 	return NULL;
@@ -559,7 +651,12 @@ static int cmd_fill(struct store_args *a)
 	t1 = rawio_now_ns();
 	secs = (double)(t1 - t0) / 1e9;
 	if (c.err) {
-		cli_err("%s: fill: %s", a->path, rawio_strerror(c.err));
+		/* Say what landed: those objects are in the store (fill-0.. with gaps). */
+		cli_err("%s: fill: %s after %llu of %llu puts landed%s", a->path,
+			c.err == -ENOSPC ? "the store is full (no free slot)"
+					 : rawio_strerror(c.err),
+			(unsigned long long)c.landed, (unsigned long long)a->count,
+			c.err == -ENOSPC ? "; rawio store stat shows the slot count" : "");
 		rawio_store_close(c.s);
 		return 1;
 	}

@@ -48,6 +48,7 @@
 #define RAWIO_STORE_DEFAULT_SLOT (4u << 20)
 
 struct rawio_store;
+struct rawio_store_stat;
 struct rawio_dev;
 
 struct rawio_store_format_opts {
@@ -59,6 +60,9 @@ struct rawio_store_format_opts {
 	char *errbuf;	      /* optional: one line on why formatting failed */
 	size_t errbuf_len;
 	int lock_wait_ms; /* wait for another owner of the device: rawio_dev_opts.lock_wait_ms */
+	/* optional: on success, what was made (uuid, slot_size, slot_count, payload_max,
+	 * data_off, dev_size, and index_bytes: the RAM every open will need) */
+	struct rawio_store_stat *made;
 };
 
 enum rawio_store_recover {
@@ -68,8 +72,19 @@ enum rawio_store_recover {
 					  * read-only (it cannot know the newest generation) */
 };
 
-/* Progress of recovery: DONE of TOTAL slot headers read. Called from the opening thread. */
-typedef void (*rawio_store_progress_fn)(void *arg, uint64_t done, uint64_t total);
+/* What a progress callback counts. */
+enum rawio_store_phase {
+	RAWIO_STORE_PHASE_HEADERS = 0, /* recovery: slot headers read */
+	RAWIO_STORE_PHASE_PAYLOADS,    /* check: object payloads verified */
+};
+
+/*
+ * Progress of long work in open (recovery) and check: DONE of TOTAL units of
+ * PHASE, about every 4096 units and once with DONE == TOTAL. Called from the
+ * opening (checking) thread; it must not call into the store.
+ */
+typedef void (*rawio_store_progress_fn)(void *arg, enum rawio_store_phase phase, uint64_t done,
+					uint64_t total);
 
 /*
  * The store's engine: ENGINE (NULL: uring) opened with ENGINE_OPTS, which is
@@ -94,6 +109,35 @@ struct rawio_store_opts {
 	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
 };
 
+/* What recovery found in one slot that is damage, a torn put or unreadable. */
+enum rawio_store_finding {
+	RAWIO_STORE_FOUND_DAMAGED = 1, /* a durable put's payload fails its crc (v2): kept in
+					* the index, its slot reserved; get fails with
+					* -EBADMSG until the key is removed or put again */
+	RAWIO_STORE_FOUND_TORN,	       /* a put that was not durable (or a v1 header) and its
+					* payload fails its crc: a torn put; dropped, zeroed */
+	RAWIO_STORE_FOUND_BAD_HEADER,  /* a slot header with our magic fails its crc (a torn
+					* header write or damage): zeroed */
+	RAWIO_STORE_FOUND_BAD_ENTRY,   /* a checkpoint entry's slot holds a damaged header:
+					* the object is dropped from the index */
+	RAWIO_STORE_FOUND_UNREADABLE,  /* a slot that could not be read: left alone, not
+					* reused, looked at again by the next recovery */
+};
+
+struct rawio_store_found {
+	enum rawio_store_finding what;
+	bool applied;	  /* done by this (read-write) recovery; false: read-only, it would */
+	bool key_trusted; /* key from a sound header or checkpoint entry; false: as read from
+			   * a damaged header (may be wrong), or key_len 0 when unreadable */
+	uint8_t key_len;
+	uint8_t key[RAWIO_STORE_KEY_MAX];
+	uint64_t slot;
+	uint64_t off;	     /* byte offset of the slot (its header) on the device */
+	uint64_t generation; /* 0 when unknown */
+};
+
+#define RAWIO_STORE_FOUND_MAX 64 /* findings kept in rawio_store_recovery.found */
+
 /* What recovery did (rawio_store_recovery). */
 struct rawio_store_recovery {
 	char engine[16];
@@ -107,7 +151,9 @@ struct rawio_store_recovery {
 	uint64_t dropped_corrupt;  /* header unreadable as one of ours (crc, magic, uuid) */
 	uint64_t dropped_io;	   /* header read failed, also when retried alone: out of the
 				    * index now, still named by checkpoints */
-	uint64_t dropped_torn;	   /* newer version whose payload failed its crc */
+	uint64_t dropped_torn;	   /* a put that was not durable, its payload failing its crc */
+	uint64_t damaged;	   /* a durable put's payload failing its crc: kept, reserved */
+	uint64_t bad_headers;	   /* slot headers of ours failing their crc: zeroed */
 	uint64_t rolled_forward;   /* objects written after the checkpoint, found by scan */
 	uint64_t superseded;	   /* older versions of a key that a newer one replaced */
 	uint64_t stale_zeroed;	   /* leftover headers (superseded, torn, stale) zeroed */
@@ -119,6 +165,11 @@ struct rawio_store_recovery {
 	uint64_t entries;	   /* objects in the index afterwards */
 	uint64_t ns;		   /* wall time of recovery */
 	uint64_t read_ns;	   /* of which: reading slot headers */
+	uint32_t format_version;   /* of the store as found (STORE_VERSION: docs/store-format.md) */
+	bool upgraded;	   /* a v1 store: this read-write open made it the current version */
+	uint64_t nr_found; /* damaged, torn or unreadable slots; the first
+				    * RAWIO_STORE_FOUND_MAX of them in found[] */
+	struct rawio_store_found found[RAWIO_STORE_FOUND_MAX];
 };
 
 struct rawio_store_stat {
@@ -142,6 +193,7 @@ struct rawio_store_obj {
 	uint8_t key[RAWIO_STORE_KEY_MAX];
 	size_t key_len;
 	uint64_t slot;
+	uint64_t off; /* byte offset of the slot (its header) on the device */
 	uint64_t payload_len;
 	uint32_t payload_crc;
 	uint64_t generation;
@@ -210,12 +262,21 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
  * rawio_store_get - read the object under KEY into BUF (BUF_LEN bytes).
  * Returns the payload length; if that is more than BUF_LEN nothing is copied
  * (call again with a larger buffer). Errors: -EINVAL bad key, -ENOENT,
- * -EBADMSG (the payload or header failed its crc: never returned as data),
+ * -EBADMSG (the payload or header failed its crc: never returned as data;
+ * also an object recovery found damaged, RAWIO_STORE_FOUND_DAMAGED),
  * -EUCLEAN (the slot holds something the index does not expect), -EIO (the
  * key kept moving under concurrent overwrites), -ENOMEM, I/O errors.
  */
 ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, void *buf,
 			size_t buf_len);
+
+/*
+ * rawio_store_lookup - where the object under KEY is (slot, offset, length,
+ * crc, generation) into *OBJ, without reading it: to name the place of a
+ * damaged object. Errors: -EINVAL bad key, -ENOENT.
+ */
+int rawio_store_lookup(struct rawio_store *s, const void *key, size_t key_len,
+		       struct rawio_store_obj *obj);
 
 /*
  * rawio_store_delete - remove KEY (its header is zeroed; pending older versions
@@ -254,7 +315,9 @@ void rawio_store_recovery(struct rawio_store *s, struct rawio_store_recovery *r)
  * superblocks, the checkpoint recovery uses (and whether a newer one was
  * damaged), the checkpoint entries against their slot headers, and every
  * object's payload crc. Writes one line per problem (at most
- * REPORT_LEN bytes in all) into REPORT. Returns the number of problems found
+ * REPORT_LEN bytes in all) into REPORT: what recovery found, slot by slot
+ * (rawio_store_found_str, saying what a read-write recovery would do), then
+ * what else check found. Returns the number of problems found
  * (0: consistent) or -errno when it could not run.
  */
 int rawio_store_check(const char *path, const struct rawio_store_opts *opts, char *report,
@@ -263,6 +326,13 @@ int rawio_store_check(const char *path, const struct rawio_store_opts *opts, cha
 /* rawio_store_check_dev - rawio_store_check on DEV (the caller's, left open). */
 int rawio_store_check_dev(struct rawio_dev *dev, const struct rawio_store_opts *opts, char *report,
 			  size_t report_len);
+
+/*
+ * rawio_store_found_str - one line (no newline) into BUF saying what F is and
+ * what recovery did about it (or, when !F->applied, would do). Returns what
+ * snprintf returns.
+ */
+int rawio_store_found_str(const struct rawio_store_found *f, char *buf, size_t len);
 
 /* "default", "scan", "no-roll"; "?" for anything else. */
 const char *rawio_store_recover_name(enum rawio_store_recover mode);

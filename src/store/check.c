@@ -11,14 +11,32 @@ struct check_ctx {
 	char *report;
 	size_t len, used;
 	int problems;
+	uint64_t done, total; /* payloads verified, for progress */
 };
+
+/* Did recovery already report SLOT as damaged (listed above)? */
+static bool check_listed(const struct rawio_store *s, uint64_t slot)
+{
+	uint64_t n =
+		s->rec.nr_found < RAWIO_STORE_FOUND_MAX ? s->rec.nr_found : RAWIO_STORE_FOUND_MAX;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (s->rec.found[i].slot == slot &&
+		    s->rec.found[i].what == RAWIO_STORE_FOUND_DAMAGED)
+			return true;
+	return false;
+}
 
 static int check_obj(void *arg, const struct rawio_store_obj *obj)
 {
 	struct check_ctx *c = arg;
 	const struct slot_meta *m = &c->s->ix.slots[obj->slot];
-	int ok = store_payload_ok(c->s, obj->slot, m);
+	int ok = check_listed(c->s, obj->slot) ? 1 : store_payload_ok(c->s, obj->slot, m);
 
+	c->done++;
+	if (c->s->opts.progress && (c->done % 4096 == 0 || c->done == c->total))
+		c->s->opts.progress(c->s->opts.progress_arg, RAWIO_STORE_PHASE_PAYLOADS, c->done,
+				    c->total);
 	if (ok != 1) {
 		c->problems++;
 		report_add(c->report, c->len, &c->used, "slot %llu (key %.*s): payload %s\n",
@@ -68,39 +86,36 @@ int rawio_store_check_dev(struct rawio_dev *dev, const struct rawio_store_opts *
 			   "the newest checkpoint is damaged; the older one (#%llu) was used\n",
 			   (unsigned long long)r->checkpoint_seq);
 	}
-	for (uint64_t i = 0; i < s->g.slot_count; i++) {
-		const struct slot_meta *m = &s->ix.slots[i];
+	if (r->format_version < STORE_VERSION)
+		report_add(report, report_len, &c.used,
+			   "format version %u (not a problem): a read-write open (rawio store "
+			   "recover) upgrades it to %u\n",
+			   r->format_version, STORE_VERSION);
+	/* What recovery found slot by slot, and what a read-write recovery would do. */
+	for (uint64_t i = 0; i < r->nr_found && i < RAWIO_STORE_FOUND_MAX; i++) {
+		char line[512];
 
-		if (m->state != SLOT_DAMAGED)
-			continue;
-		c.problems++;
-		if (m->key_len)
-			report_add(
-				report, report_len, &c.used,
-				"slot %llu (key %.*s, generation %llu): written after the last "
-				"checkpoint, its payload fails its crc32c (a torn put that never "
-				"returned, or damage to an acknowledged one: the format cannot "
-				"tell): recovery drops it\n",
-				(unsigned long long)i, (int)m->key_len, (const char *)m->key,
-				(unsigned long long)slot_gen(m));
-		else
-			report_add(
-				report, report_len, &c.used,
-				"slot %llu: header has our magic but fails its crc32c (a torn put "
-				"or damage; its key cannot be trusted): recovery will zero it\n",
-				(unsigned long long)i);
+		rawio_store_found_str(&r->found[i], line, sizeof(line));
+		report_add(report, report_len, &c.used, "%s\n", line);
 	}
-	if (r->dropped_mismatch + r->dropped_corrupt + r->dropped_io) {
+	if (r->nr_found > RAWIO_STORE_FOUND_MAX)
+		report_add(report, report_len, &c.used,
+			   "... and %llu more damaged, torn or unreadable slots (%llu damaged, "
+			   "%llu torn, %llu bad headers, %llu unreadable in all)\n",
+			   (unsigned long long)(r->nr_found - RAWIO_STORE_FOUND_MAX),
+			   (unsigned long long)r->damaged, (unsigned long long)r->dropped_torn,
+			   (unsigned long long)r->bad_headers,
+			   (unsigned long long)(r->unreadable + r->dropped_io));
+	c.problems += (int)(r->nr_found < INT32_MAX ? r->nr_found : INT32_MAX);
+	if (r->dropped_mismatch) {
 		c.problems++;
 		report_add(report, report_len, &c.used,
-			   "%llu checkpoint entries do not match their slots (%llu other object, "
-			   "%llu corrupt header, %llu unreadable)\n",
-			   (unsigned long long)(r->dropped_mismatch + r->dropped_corrupt +
-						r->dropped_io),
-			   (unsigned long long)r->dropped_mismatch,
-			   (unsigned long long)r->dropped_corrupt,
-			   (unsigned long long)r->dropped_io);
+			   "%llu checkpoint entries name slots that now hold another object or "
+			   "none (overwritten or removed after the checkpoint): recovery drops "
+			   "them from the index\n",
+			   (unsigned long long)r->dropped_mismatch);
 	}
+	c.total = s->ix.nr_live;
 	ret = rawio_store_list(s, check_obj, &c);
 	if (!ret)
 		ret = c.problems;

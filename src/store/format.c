@@ -111,7 +111,12 @@ int store_sb_decode(const void *buf, size_t len, struct store_geometry *g)
 		return -EUCLEAN;
 	if (le32toh(d.crc) != rawio_crc32c(0, &d, offsetof(struct store_sb_disk, crc)))
 		return -EBADMSG;
-	if (le32toh(d.version) != STORE_VERSION || le32toh(d.sb_len) != sizeof(d) ||
+	if (le32toh(d.version) > STORE_VERSION) {
+		memset(g, 0, sizeof(*g));
+		g->version = le32toh(d.version);
+		return -EPROTONOSUPPORT; /* a newer rawio's store: never guess at it */
+	}
+	if (le32toh(d.version) < STORE_VERSION_MIN || le32toh(d.sb_len) != sizeof(d) ||
 	    le32toh(d.block_size) != STORE_BLOCK || le32toh(d.entry_size) != STORE_ENTRY_SIZE)
 		return -EUCLEAN;
 	/* The layout must be exactly what format would plan for this count. */
@@ -125,6 +130,7 @@ int store_sb_decode(const void *buf, size_t len, struct store_geometry *g)
 	*g = want;
 	memcpy(g->uuid, d.uuid, sizeof(g->uuid));
 	g->format_ns = le64toh(d.format_ns);
+	g->version = le32toh(d.version);
 	return 0;
 }
 
@@ -163,7 +169,8 @@ int store_cp_hdr_decode(const void *buf, size_t len, const struct store_geometry
 		return -EUCLEAN;
 	if (le32toh(d.crc) != rawio_crc32c(0, &d, offsetof(struct store_cp_hdr_disk, crc)))
 		return -EBADMSG;
-	if (le32toh(d.version) != STORE_VERSION || le32toh(d.hdr_len) != sizeof(d))
+	if (le32toh(d.version) < STORE_VERSION_MIN || le32toh(d.version) > STORE_VERSION ||
+	    le32toh(d.hdr_len) != sizeof(d))
 		return -EUCLEAN;
 	if (memcmp(d.uuid, g->uuid, sizeof(d.uuid)))
 		return -EUCLEAN;
@@ -258,7 +265,8 @@ int store_slot_hdr_decode(const void *buf, size_t len, const struct store_geomet
 		return -EUCLEAN;
 	if (le32toh(d.crc) != rawio_crc32c(0, &d, offsetof(struct store_slot_hdr_disk, crc)))
 		return -EBADMSG;
-	if (le16toh(d.version) != STORE_VERSION || le16toh(d.hdr_len) != sizeof(d))
+	if (le16toh(d.version) < STORE_VERSION_MIN || le16toh(d.version) > STORE_VERSION ||
+	    le16toh(d.hdr_len) != sizeof(d))
 		return -EUCLEAN;
 	if (memcmp(d.uuid, g->uuid, sizeof(d.uuid)))
 		return -EUCLEAN; /* left by an earlier format of this device */
@@ -273,7 +281,22 @@ int store_slot_hdr_decode(const void *buf, size_t len, const struct store_geomet
 	h->e.payload_len = le32toh(d.payload_len);
 	h->e.payload_crc = le32toh(d.payload_crc);
 	h->written_ns = le64toh(d.written_ns);
-	if (!h->e.generation || h->e.payload_len > store_payload_max(g) || h->flags)
+	/* v1 knew no flags; v2 only STORE_SLOT_FLAGS_KNOWN. */
+	if (!h->e.generation || h->e.payload_len > store_payload_max(g) ||
+	    (h->flags & ~(le16toh(d.version) >= 2 ? STORE_SLOT_FLAGS_KNOWN : 0u)))
 		return -EUCLEAN;
 	return 0;
+}
+
+unsigned store_slot_hdr_peek_key(const void *buf, size_t len, uint8_t *key)
+{
+	struct store_slot_hdr_disk d;
+
+	if (len < sizeof(d))
+		return 0;
+	memcpy(&d, buf, sizeof(d));
+	if (!store_key_ok(d.key, d.key_len))
+		return 0;
+	memcpy(key, d.key, d.key_len);
+	return d.key_len;
 }

@@ -18,12 +18,15 @@
 #define STORE_SB_MAGIC	 0x5254534f49574152ull /* "RAWIOSTR" */
 #define STORE_CP_MAGIC	 0x50434b4f49574152ull /* "RAWIOKCP" */
 #define STORE_SLOT_MAGIC 0x544f4c53u	       /* "SLOT" */
-#define STORE_VERSION	 1u
+#define STORE_VERSION	 2u /* v2: the slot header flag STORE_SLOT_PAYLOAD_DURABLE */
 #define STORE_ENTRY_SIZE 64u
 #define STORE_DATA_ALIGN (1u << 20) /* slots start on a 1 MiB boundary */
 #define STORE_MIN_SLOT	 4096ull
 #define STORE_MAX_SLOT	 (64ull << 20)
 #define STORE_MAX_SLOTS	 (1ull << 31)
+
+/* v1 stores are read as they are; a read-write open upgrades them (docs/store-format.md). */
+#define STORE_VERSION_MIN 1u
 
 struct store_geometry {
 	uint8_t uuid[16];
@@ -34,6 +37,7 @@ struct store_geometry {
 	uint64_t cp_len;    /* bytes per checkpoint area: header block + body */
 	uint64_t data_off;  /* first slot */
 	uint64_t format_ns; /* CLOCK_REALTIME at format */
+	uint32_t version;   /* of the superblock read (STORE_VERSION_MIN..STORE_VERSION) */
 };
 
 /* The superblock as it is on disk: little-endian, crc32c over everything before crc. */
@@ -93,7 +97,7 @@ struct store_slot_hdr_disk {
 	uint8_t key[RAWIO_STORE_KEY_MAX];
 	uint8_t key_len;
 	uint8_t pad[3];
-	uint32_t flags; /* reserved, 0 */
+	uint32_t flags; /* STORE_SLOT_* (v2); 0 in v1 */
 	uint64_t generation;
 	uint32_t payload_len;
 	uint32_t payload_crc;
@@ -102,6 +106,15 @@ struct store_slot_hdr_disk {
 	uint32_t crc;
 };
 _Static_assert(sizeof(struct store_slot_hdr_disk) == 96, "slot header layout");
+
+/*
+ * Slot header flag (v2): the payload was on stable storage before this header
+ * was written (a durable put writes the payload with FUA, then the header).
+ * A valid header with this flag over a payload that fails its crc is damage,
+ * not a torn put.
+ */
+#define STORE_SLOT_PAYLOAD_DURABLE (1u << 0)
+#define STORE_SLOT_FLAGS_KNOWN	   STORE_SLOT_PAYLOAD_DURABLE
 
 /* One index entry / slot header, decoded. */
 struct store_entry {
@@ -152,7 +165,11 @@ void store_cp_hdr_encode(void *buf, const struct store_cp_hdr *h);
 void store_entry_encode(void *buf, const struct store_entry *e);
 void store_slot_hdr_encode(void *buf, const struct store_slot_hdr *h);
 
-/* Decoders read LEN bytes at BUF. 0, -EBADMSG or -EUCLEAN; -ENODATA for all zeroes. */
+/*
+ * Decoders read LEN bytes at BUF. 0, -EBADMSG or -EUCLEAN; -ENODATA for all
+ * zeroes. store_sb_decode: -EPROTONOSUPPORT for a sound superblock of a
+ * version newer than STORE_VERSION (G->version then says which).
+ */
 int store_sb_decode(const void *buf, size_t len, struct store_geometry *g);
 int store_cp_hdr_decode(const void *buf, size_t len, const struct store_geometry *g,
 			struct store_cp_hdr *h);
@@ -160,6 +177,12 @@ int store_entry_decode(const void *buf, size_t len, const struct store_geometry 
 		       struct store_entry *e);
 int store_slot_hdr_decode(const void *buf, size_t len, const struct store_geometry *g,
 			  struct store_slot_hdr *h);
+
+/*
+ * The key as it reads in a slot header that failed its crc (unverified: for
+ * reports only) into KEY; its length, or 0 when key_len is out of range.
+ */
+unsigned store_slot_hdr_peek_key(const void *buf, size_t len, uint8_t *key);
 
 /* True if LEN bytes at BUF are all zero. */
 bool store_all_zero(const void *buf, size_t len);

@@ -160,6 +160,19 @@ int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_forma
 	if (ret)
 		errbuf_set(errbuf, errlen, "%s: writing the new store: %s", path,
 			   rawio_strerror(ret));
+	if (!ret && opts->made) {
+		struct rawio_store_stat *st = opts->made;
+
+		memset(st, 0, sizeof(*st));
+		memcpy(st->uuid, s.g.uuid, sizeof(st->uuid));
+		st->slot_size = s.g.slot_size;
+		st->slot_count = s.g.slot_count;
+		st->payload_max = store_payload_max(&s.g);
+		st->index_bytes = store_mkfs_index_bytes(s.g.slot_count);
+		st->data_off = s.g.data_off;
+		st->dev_size = s.g.dev_size;
+		st->next_generation = 1;
+	}
 out:
 	rawio_engine_pool_free(s.pool);
 	rawio_buf_free(buf);

@@ -34,6 +34,9 @@
 #define V_ZERO		(1u << 5) /* a leftover header to zero */
 #define V_UNREADABLE	(1u << 6) /* a slot the checkpoint does not name could not be read */
 
+/* A candidate's header says its payload was durable first (slots are below 2^31). */
+#define CAND_DURABLE (1u << 31)
+
 /*
  * The judge: EXPECT is the checkpoint's entry for the slot (NULL if none),
  * READ the read's result, DEC the decoder's, H the decoded header, G the
@@ -47,8 +50,10 @@ static unsigned store_judge(const struct slot_meta *expect, int64_t read, int de
 	if (read < 0)
 		return expect ? V_DROP_IO : V_UNREADABLE;
 	if (expect) {
-		if (!ours)
-			return dec == -ENODATA ? V_DROP_MISMATCH : V_DROP_CORRUPT;
+		if (!ours) /* a damaged header of ours is also zeroed: check is clean after */
+			return dec == -ENODATA	 ? V_DROP_MISMATCH
+			       : dec == -EBADMSG ? V_DROP_CORRUPT | V_ZERO
+						 : V_DROP_CORRUPT;
 		if (h->e.key_len == expect->key_len &&
 		    !memcmp(h->e.key, expect->key, h->e.key_len) &&
 		    h->e.payload_len == expect->payload_len &&
@@ -90,7 +95,23 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 	}
 	for (int i = 0; i < 2; i++)
 		ret[i] = store_sb_decode((char *)buf + i * STORE_BLOCK, STORE_BLOCK, &g[i]);
+	if (ret[0] == -EPROTONOSUPPORT || ret[1] == -EPROTONOSUPPORT) {
+		/* A newer rawio's store (or one it was upgrading): never repair or guess. */
+		rawio_buf_free(buf);
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: store format version %u; this rawio reads versions %u to %u: use a "
+			   "newer rawio",
+			   s->info->path, ret[0] == -EPROTONOSUPPORT ? g[0].version : g[1].version,
+			   STORE_VERSION_MIN, STORE_VERSION);
+		return -EPROTONOSUPPORT;
+	}
 	*both_ok = !ret[0] && !ret[1];
+	/* Copies of two versions: an upgrade was cut short; the read-write open finishes it. */
+	s->sb_version_min = !ret[0] ? g[0].version : g[1].version;
+	if (*both_ok && g[0].version != g[1].version) {
+		s->sb_version_min = g[0].version < g[1].version ? g[0].version : g[1].version;
+		g[0].version = g[1].version = STORE_VERSION;
+	}
 	for (int i = 0; i < 2; i++) {
 		uint64_t m;
 
@@ -146,6 +167,38 @@ int store_read_super(struct rawio_store *s, bool *both_ok)
 			   (unsigned long long)s->info->size, (unsigned long long)s->g.dev_size);
 		return -EUCLEAN;
 	}
+	return 0;
+}
+
+int store_upgrade(struct rawio_store *s)
+{
+	struct store_geometry g = s->g;
+	void *buf;
+	int64_t res;
+
+	/*
+	 * v2 reads every v1 structure as it is; only the superblocks change, so
+	 * that a v1 rawio refuses the store once it may hold v2 slot headers
+	 * (it would take a flagged header for a foreign one and reuse its slot).
+	 */
+	buf = rawio_buf_alloc(2 * STORE_BLOCK, STORE_BLOCK);
+	if (!buf)
+		return -ENOMEM;
+	g.version = STORE_VERSION;
+	store_sb_encode(buf, &g);
+	store_sb_encode((char *)buf + STORE_BLOCK, &g);
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, buf, 2 * STORE_BLOCK, 0);
+	rawio_buf_free(buf);
+	if (res < 0) {
+		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
+			   "%s: upgrading the superblocks from format version %u to %u: %s",
+			   s->info->path, s->sb_version_min, STORE_VERSION,
+			   rawio_strerror((int)res));
+		return (int)res;
+	}
+	s->g.version = STORE_VERSION;
+	s->sb_version_min = STORE_VERSION;
+	s->rec.upgraded = true;
 	return 0;
 }
 
@@ -302,6 +355,27 @@ static int push_u32(uint32_t **a, uint64_t *n, uint64_t *cap, uint32_t v)
 	return 0;
 }
 
+/* Note what recovery found in SLOT (rawio_store_recovery.found: the first few, all counted). */
+static void store_found(struct rawio_store *s, enum rawio_store_finding what, uint64_t slot,
+			const uint8_t *key, unsigned key_len, bool key_trusted, uint64_t gen)
+{
+	struct rawio_store_found *f;
+
+	if (s->rec.nr_found++ >= RAWIO_STORE_FOUND_MAX)
+		return;
+	f = &s->rec.found[s->rec.nr_found - 1];
+	memset(f, 0, sizeof(*f));
+	f->what = what;
+	f->applied = !s->read_only;
+	f->key_trusted = key_trusted && key_len;
+	f->key_len = key_len <= RAWIO_STORE_KEY_MAX ? (uint8_t)key_len : 0;
+	if (f->key_len)
+		memcpy(f->key, key, f->key_len);
+	f->slot = slot;
+	f->off = store_slot_off(&s->g, slot);
+	f->generation = gen;
+}
+
 /* Apply the judge's verdict for SLOT. */
 static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const void *data)
 {
@@ -324,8 +398,13 @@ static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const voi
 		m->state = SLOT_UNREADABLE;
 		s->nr_unreadable++;
 		s->rec.dropped_io++;
+		store_found(s, RAWIO_STORE_FOUND_UNREADABLE, slot, m->key, m->key_len, true,
+			    slot_gen(m));
 		return 0;
 	}
+	if (v & V_DROP_CORRUPT)
+		store_found(s, RAWIO_STORE_FOUND_BAD_ENTRY, slot, m->key, m->key_len, true,
+			    slot_gen(m));
 	if (v & (V_DROP_MISMATCH | V_DROP_CORRUPT)) {
 		index_unpublish(&s->ix, slot);
 		index_release(&s->ix, slot);
@@ -340,6 +419,7 @@ static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const voi
 		if (!s->roll_floor || c->g < s->roll_floor)
 			s->roll_floor = c->g ? c->g : 1;
 		s->rec.unreadable++;
+		store_found(s, RAWIO_STORE_FOUND_UNREADABLE, slot, NULL, 0, false, 0);
 		return 0;
 	}
 	if (v & V_CANDIDATE) {
@@ -350,13 +430,22 @@ static int scan_apply(struct scan_ctx *c, uint64_t slot, int64_t read, const voi
 		m->payload_len = h.e.payload_len;
 		m->payload_crc = h.e.payload_crc;
 		slot_set_gen(m, h.e.generation);
-		return push_u32(&c->cand, &c->nr_cand, &c->cap_cand, (uint32_t)slot);
+		return push_u32(&c->cand, &c->nr_cand, &c->cap_cand,
+				(uint32_t)slot |
+					(h.flags & STORE_SLOT_PAYLOAD_DURABLE ? CAND_DURABLE : 0));
 	}
-	if ((v & V_ZERO) && dec == -EBADMSG && s->read_only && index_claim(&s->ix, slot)) {
-		/* Our magic, a bad crc: torn or damaged. Listed by check; zeroed by a
-		 * read-write recovery. */
-		m->key_len = 0;
-		m->state = SLOT_DAMAGED;
+	if ((v & V_ZERO) && dec == -EBADMSG && !(v & V_DROP_CORRUPT)) {
+		/* Our magic, a bad crc: a torn header write or damage. Reported (with the
+		 * key as it reads, unverified), then zeroed by a read-write recovery. */
+		uint8_t key[RAWIO_STORE_KEY_MAX];
+		unsigned key_len = store_slot_hdr_peek_key(data, STORE_BLOCK, key);
+
+		s->rec.bad_headers++;
+		store_found(s, RAWIO_STORE_FOUND_BAD_HEADER, slot, key, key_len, false, 0);
+		if (s->read_only && index_claim(&s->ix, slot)) {
+			m->key_len = 0;
+			m->state = SLOT_DAMAGED;
+		}
 	}
 	if (v & V_ZERO)
 		return push_u32(&c->zero, &c->nr_zero, &c->cap_zero, (uint32_t)slot);
@@ -386,7 +475,8 @@ static int scan_done(void *arg, size_t idx, struct rawio_batch_io *io, void *dat
 		ret = scan_apply(c, slot, io->result, data);
 	}
 	if (c->s->opts.progress && (++c->done % 4096 == 0 || c->done == c->total))
-		c->s->opts.progress(c->s->opts.progress_arg, c->done, c->total);
+		c->s->opts.progress(c->s->opts.progress_arg, RAWIO_STORE_PHASE_HEADERS, c->done,
+				    c->total);
 	return ret;
 }
 
@@ -446,8 +536,8 @@ out_free:
 static int cand_cmp(const void *a, const void *b, void *arg)
 {
 	const struct store_index *ix = arg;
-	uint64_t ga = slot_gen(&ix->slots[*(const uint32_t *)a]);
-	uint64_t gb = slot_gen(&ix->slots[*(const uint32_t *)b]);
+	uint64_t ga = slot_gen(&ix->slots[*(const uint32_t *)a & ~CAND_DURABLE]);
+	uint64_t gb = slot_gen(&ix->slots[*(const uint32_t *)b & ~CAND_DURABLE]);
 
 	return ga < gb ? 1 : ga > gb ? -1 : 0; /* newest first */
 }
@@ -476,7 +566,8 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 	if (c->nr_cand)
 		qsort_r(c->cand, c->nr_cand, sizeof(*c->cand), cand_cmp, &s->ix);
 	for (uint64_t i = 0; i < c->nr_cand; i++) {
-		uint32_t slot = c->cand[i];
+		uint32_t slot = c->cand[i] & ~CAND_DURABLE;
+		bool durable = c->cand[i] & CAND_DURABLE;
 		struct slot_meta *m = &s->ix.slots[slot];
 		int64_t cur = index_lookup(&s->ix, m->key, m->key_len);
 		int ok;
@@ -494,21 +585,35 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 			if (!s->roll_floor || c->g < s->roll_floor)
 				s->roll_floor = c->g ? c->g : 1;
 			s->rec.unreadable++;
+			store_found(s, RAWIO_STORE_FOUND_UNREADABLE, slot, m->key, m->key_len, true,
+				    slot_gen(m));
 			continue;
 		}
-		if (!ok) {
+		if (!ok && !durable) {
 			/*
-			 * Torn (a put that never returned) or damaged (one that was
-			 * acknowledged): the format cannot tell them apart. A read-only
-			 * open (check) keeps it as SLOT_DAMAGED so that check lists it by
-			 * key; a read-write recovery drops it and counts it in dropped_torn.
+			 * A put that was not durable (one I/O for header and payload):
+			 * torn. A read-only open (check) keeps it as SLOT_DAMAGED; a
+			 * read-write recovery drops it.
 			 */
 			s->rec.dropped_torn++;
+			store_found(s, RAWIO_STORE_FOUND_TORN, slot, m->key, m->key_len, true,
+				    slot_gen(m));
 			if (s->read_only) {
 				m->state = SLOT_DAMAGED;
 				continue;
 			}
 			goto discard;
+		}
+		if (!ok) {
+			/*
+			 * The payload was durable before this header was written: damage to
+			 * an acknowledged object. It stays the key's object (get fails with
+			 * -EBADMSG, checkpoints name it, its slot is not reused) until the
+			 * key is removed or put again.
+			 */
+			s->rec.damaged++;
+			store_found(s, RAWIO_STORE_FOUND_DAMAGED, slot, m->key, m->key_len, true,
+				    slot_gen(m));
 		}
 		if (cur >= 0) {
 			/* A checkpointed object that a newer one replaced after the checkpoint. */
@@ -519,7 +624,7 @@ static int store_roll_forward(struct rawio_store *s, struct scan_ctx *c)
 				return -ENOMEM;
 		}
 		index_publish(&s->ix, slot);
-		s->rec.rolled_forward++;
+		s->rec.rolled_forward += ok;
 		continue;
 	discard:
 		if (push_u32(&c->zero, &c->nr_zero, &c->cap_zero, slot))
@@ -536,6 +641,7 @@ int store_recover(struct rawio_store *s)
 	int ret;
 
 	memset(&s->rec, 0, sizeof(s->rec));
+	s->rec.format_version = s->sb_version_min;
 	snprintf(s->rec.engine, sizeof(s->rec.engine), "%s", s->engine);
 	s->rec.mode = mode;
 	s->rec.checkpoint = -1;
@@ -585,4 +691,56 @@ out:
 	free(c.zero);
 	free(c.retry_idx);
 	return ret;
+}
+
+int rawio_store_found_str(const struct rawio_store_found *f, char *buf, size_t len)
+{
+	char who[128];
+	bool did = f->applied;
+	int n;
+
+	n = snprintf(who, sizeof(who), "slot %llu at offset %llu", (unsigned long long)f->slot,
+		     (unsigned long long)f->off);
+	if (f->key_len)
+		n += snprintf(who + n, sizeof(who) - (size_t)n, " (key %s%.*s",
+			      f->key_trusted ? "" : "as it reads, unverified: ", (int)f->key_len,
+			      (const char *)f->key);
+	if (f->key_len && f->generation)
+		n += snprintf(who + n, sizeof(who) - (size_t)n, ", generation %llu",
+			      (unsigned long long)f->generation);
+	if (f->key_len)
+		snprintf(who + n, sizeof(who) - (size_t)n, ")");
+	switch (f->what) {
+	case RAWIO_STORE_FOUND_DAMAGED:
+		return snprintf(buf, len,
+				"%s: damaged: its put was durable, but its payload now fails its "
+				"crc32c; %s the key's object, its slot reserved (get fails) until "
+				"the key is removed or put again",
+				who, did ? "kept as" : "recovery keeps it as");
+	case RAWIO_STORE_FOUND_TORN:
+		return snprintf(buf, len,
+				"%s: a torn put: written after the last checkpoint by a put that "
+				"was not durable, its payload fails its crc32c; %s",
+				who, did ? "dropped, its header zeroed" : "recovery drops it");
+	case RAWIO_STORE_FOUND_BAD_HEADER:
+		return snprintf(buf, len,
+				"%s: slot header fails its crc32c (a torn header write or damage; "
+				"nothing in it can be trusted); %s",
+				who, did ? "zeroed" : "recovery zeroes it");
+	case RAWIO_STORE_FOUND_BAD_ENTRY:
+		return snprintf(
+			buf, len,
+			"%s: named by the checkpoint, but its slot header is damaged or "
+			"not ours (damage, or a torn reuse of the slot after the "
+			"checkpoint); %s",
+			who,
+			did ? "dropped from the index, a damaged header zeroed"
+			    : "recovery drops it from the index and zeroes a damaged header");
+	case RAWIO_STORE_FOUND_UNREADABLE:
+		return snprintf(buf, len,
+				"%s: could not be read; left alone and not reused, looked at "
+				"again by the next recovery",
+				who);
+	}
+	return snprintf(buf, len, "%s: ?", who);
 }

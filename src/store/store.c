@@ -121,6 +121,12 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 			   s->info->path, rawio_strerror(ret));
 		goto err;
 	}
+	/* A v1 store is upgraded before this handle can write a v2 slot header. */
+	if (!s->read_only && s->sb_version_min < STORE_VERSION) {
+		ret = store_upgrade(s);
+		if (ret)
+			goto err;
+	}
 	*out = s;
 	return 0;
 err:
@@ -256,6 +262,33 @@ static int store_key_check(const void *key, size_t key_len)
 	return key && key_len >= 1 && key_len <= RAWIO_STORE_KEY_MAX ? 0 : -EINVAL;
 }
 
+/*
+ * Write a put's header block and payload (IO, IO_LEN bytes) to SLOT. Plain:
+ * one I/O. Durable: the payload with FUA first, then the header with FUA and
+ * STORE_SLOT_PAYLOAD_DURABLE, so that a valid flagged header proves its
+ * payload was complete: recovery can then tell damage from a torn put.
+ */
+static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
+			       struct store_slot_hdr *h, bool durable)
+{
+	uint64_t off = store_slot_off(&s->g, slot);
+	int64_t res;
+
+	if (!durable) {
+		store_slot_hdr_encode(io, h);
+		return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, io, io_len, off);
+	}
+	if (io_len > STORE_BLOCK) {
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, io + STORE_BLOCK,
+					   io_len - STORE_BLOCK, off + STORE_BLOCK);
+		if (res < 0)
+			return res;
+	}
+	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
+	store_slot_hdr_encode(io, h);
+	return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, io, STORE_BLOCK, off);
+}
+
 /* Allocate a slot and a generation for a put. Called with cp_lock held shared. */
 static int store_alloc(struct rawio_store *s, uint64_t *slot, uint64_t *gen)
 {
@@ -313,9 +346,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (ret)
 		goto out_unlock;
 	h.e.generation = gen;
-	store_slot_hdr_encode(io, &h);
-	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, durable ? RAWIO_REQ_FUA : 0, io, io_len,
-				   store_slot_off(&s->g, slot));
+	res = store_put_write(s, io, io_len, slot, &h, durable);
 	pthread_mutex_lock(&s->lock);
 	if (res < 0) {
 		/* What reached the slot is unknown: keep it out of use until close. */
@@ -462,6 +493,32 @@ ssize_t rawio_store_get(struct rawio_store *s, const void *key, size_t key_len, 
 	return ret;
 }
 
+int rawio_store_lookup(struct rawio_store *s, const void *key, size_t key_len,
+		       struct rawio_store_obj *obj)
+{
+	const struct slot_meta *m;
+	int64_t slot;
+
+	if (store_key_check(key, key_len) || !obj)
+		return -EINVAL;
+	pthread_mutex_lock(&s->lock);
+	slot = index_lookup(&s->ix, key, (unsigned)key_len);
+	if (slot < 0) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOENT;
+	}
+	m = &s->ix.slots[slot];
+	*obj = (struct rawio_store_obj){ .key_len = m->key_len,
+					 .slot = (uint64_t)slot,
+					 .off = store_slot_off(&s->g, (uint64_t)slot),
+					 .payload_len = m->payload_len,
+					 .payload_crc = m->payload_crc,
+					 .generation = slot_gen(m) };
+	memcpy(obj->key, m->key, m->key_len);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
 int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, unsigned flags)
 {
 	void *zero;
@@ -548,6 +605,7 @@ int rawio_store_list(struct rawio_store *s, int (*fn)(void *arg, const struct ra
 			continue;
 		snap[n] = (struct rawio_store_obj){ .key_len = m->key_len,
 						    .slot = i,
+						    .off = store_slot_off(&s->g, i),
 						    .payload_len = m->payload_len,
 						    .payload_crc = m->payload_crc,
 						    .generation = slot_gen(m) };

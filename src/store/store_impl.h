@@ -23,6 +23,7 @@ struct rawio_store {
 	char lower_engine[16];
 	uint32_t io_align; /* payload lengths round up to this */
 	bool read_only;
+	uint32_t sb_version_min; /* lowest format version of the superblock copies read */
 
 	/*
 	 * Puts and deletes hold cp_lock shared from choosing a generation until
@@ -78,6 +79,9 @@ int store_recover(struct rawio_store *s);
 
 /* Read and check the superblocks; fill s->g. ERRBUF gets a reason on failure. */
 int store_read_super(struct rawio_store *s, bool *both_ok);
+
+/* Rewrite both superblocks at STORE_VERSION (FUA): a v1 store opened read-write. */
+int store_upgrade(struct rawio_store *s);
 
 /* Does the payload in SLOT match its header (M)? 1 yes, 0 no, -errno when it could not be read. */
 int store_payload_ok(struct rawio_store *s, uint64_t slot, const struct slot_meta *m);

@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(g.uuid, buf + 8, 16);
 	} else {
 		FUZZ_CHECK(g.slot_count && g.slot_size >= STORE_MIN_SLOT &&
-			   g.data_off < g.dev_size);
+			   g.data_off < g.dev_size && g.version >= STORE_VERSION_MIN &&
+			   g.version <= STORE_VERSION);
 	}
 	if (!store_cp_hdr_decode(buf, size, &g, &h))
 		FUZZ_CHECK(h.entry_count <= g.slot_count && h.body_len <= g.cp_len);
@@ -43,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   e.key_len <= RAWIO_STORE_KEY_MAX &&
 				   e.payload_len <= g.slot_size);
 	if (!store_slot_hdr_decode(buf, size, &g, &sh))
-		FUZZ_CHECK(sh.e.payload_len <= store_payload_max(&g) && sh.e.key_len >= 1);
+		FUZZ_CHECK(sh.e.payload_len <= store_payload_max(&g) && sh.e.key_len >= 1 &&
+			   !(sh.flags & ~STORE_SLOT_FLAGS_KNOWN));
 	free(buf);
 	return 0;
 }
