@@ -365,6 +365,13 @@ static cJSON *recovery_json(const struct rawio_store_recovery *r)
 	cJSON_AddNumberToObject(j, "entries", (double)r->entries);
 	cJSON_AddNumberToObject(j, "seconds", (double)r->ns / 1e9);
 	cJSON_AddNumberToObject(j, "read_seconds", (double)r->read_ns / 1e9);
+	cJSON_AddNumberToObject(j, "open_seconds", (double)r->open_ns / 1e9);
+	cJSON_AddNumberToObject(j, "super_seconds", (double)r->super_ns / 1e9);
+	cJSON_AddNumberToObject(j, "index_seconds", (double)r->index_ns / 1e9);
+	cJSON_AddNumberToObject(j, "checkpoint_seconds", (double)r->checkpoint_ns / 1e9);
+	cJSON_AddNumberToObject(j, "roll_seconds", (double)r->roll_ns / 1e9);
+	cJSON_AddNumberToObject(j, "read_cpu_seconds", (double)r->read_cpu_ns / 1e9);
+	cJSON_AddNumberToObject(j, "checkpoint_cpu_seconds", (double)r->checkpoint_cpu_ns / 1e9);
 	return j;
 }
 
@@ -396,6 +403,11 @@ void cli_store_recovery_print(const struct rawio_store_recovery *r)
 	       (unsigned long long)r->headers_read, (double)r->read_ns / 1e9,
 	       r->read_ns ? (double)r->headers_read * 1e9 / (double)r->read_ns : 0.0,
 	       (unsigned long long)r->retried, (unsigned long long)r->payloads_read);
+	printf("  open %.4f s: superblock %.4f, index %.4f, checkpoint %.4f (%.4f s CPU), "
+	       "headers %.4f (%.4f s CPU), roll-forward %.4f\n",
+	       (double)r->open_ns / 1e9, (double)r->super_ns / 1e9, (double)r->index_ns / 1e9,
+	       (double)r->checkpoint_ns / 1e9, (double)r->checkpoint_cpu_ns / 1e9,
+	       (double)r->read_ns / 1e9, (double)r->read_cpu_ns / 1e9, (double)r->roll_ns / 1e9);
 }
 
 /* Engine "auto": which engine recovery read with, and why (rawio_engine_choose). */

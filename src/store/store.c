@@ -47,6 +47,7 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 {
 	pthread_rwlockattr_t rwa;
 	struct rawio_store *s;
+	uint64_t t0 = rawio_now_ns(), t1, super_ns, index_ns;
 	unsigned max_bufs;
 	bool both_ok;
 	int ret;
@@ -92,9 +93,11 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	ret = store_pool_open(s);
 	if (ret)
 		goto err;
+	t1 = rawio_now_ns();
 	ret = store_read_super(s, &both_ok);
 	if (ret)
 		goto err;
+	super_ns = rawio_now_ns() - t1;
 	/* Up to 64 MiB of buffers kept, at least one. */
 	max_bufs = (unsigned)((64ull << 20) / s->g.slot_size);
 	if (max_bufs < 1)
@@ -107,7 +110,9 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 			   s->info->path, (unsigned long long)s->g.slot_size, rawio_strerror(ret));
 		goto err;
 	}
+	t1 = rawio_now_ns();
 	ret = index_init(&s->ix, s->g.slot_count);
+	index_ns = rawio_now_ns() - t1;
 	if (ret) {
 		/* The index of every slot lives in RAM while the store is open. */
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
@@ -121,6 +126,9 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 			   s->info->path, rawio_strerror(ret));
 		goto err;
 	}
+	s->rec.super_ns = super_ns;
+	s->rec.index_ns = index_ns;
+	s->rec.open_ns = rawio_now_ns() - t0;
 	*out = s;
 	return 0;
 err:
