@@ -520,7 +520,8 @@ struct fill_ctx {
 static void *fill_worker(void *arg)
 {
 	struct fill_ctx *c = arg;
-	char key[32], *buf = malloc(c->size ? c->size : 1);
+	/* Page-aligned and touched, as a caller's I/O buffer would be: puts write from it. */
+	char key[32], *buf = rawio_buf_alloc(c->size ? c->size : 1, 4096);
 
 	if (!buf) {
 		__atomic_store_n(&c->err, -ENOMEM, __ATOMIC_RELAXED);
@@ -538,7 +539,7 @@ static void *fill_worker(void *arg)
 		if (ret)
 			__atomic_store_n(&c->err, ret, __ATOMIC_RELAXED);
 	}
-	free(buf);
+	rawio_buf_free(buf);
 	return NULL;
 }
 

@@ -293,7 +293,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	uint64_t slot, gen, io_len;
 	int64_t old, res;
 	char *io = NULL;
-	bool durable = flags & RAWIO_STORE_DURABLE, sync = false;
+	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -306,9 +306,13 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	io = rawio_buf_pool_get(s->bufs);
 	if (!io)
 		return -ENOMEM;
-	if (len)
-		memcpy(io + STORE_BLOCK, buf, len);
-	memset(io + STORE_BLOCK + len, 0, io_len - STORE_BLOCK - len); /* no stale bytes on disk */
+	/* An aligned caller's buffer is written as it is; else copied (and padded) here. */
+	direct = store_put_direct_ok(s, buf, len);
+	if (!direct) {
+		if (len)
+			memcpy(io + STORE_BLOCK, buf, len);
+		memset(io + STORE_BLOCK + len, 0, io_len - STORE_BLOCK - len); /* no stale bytes */
+	}
 	memcpy(h.uuid, s->g.uuid, sizeof(h.uuid));
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
@@ -322,8 +326,11 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		goto out_unlock;
 	h.e.generation = gen;
 	store_slot_hdr_encode(io, &h);
-	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, durable ? RAWIO_REQ_FUA : 0, io, io_len,
-				   store_slot_off(&s->g, slot));
+	if (direct)
+		res = store_write_direct(s, slot, io, buf, len, durable ? RAWIO_REQ_FUA : 0);
+	else
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, durable ? RAWIO_REQ_FUA : 0, io,
+					   io_len, store_slot_off(&s->g, slot));
 	pthread_mutex_lock(&s->lock);
 	if (res < 0) {
 		/* What reached the slot is unknown: keep it out of use until close. */

@@ -68,6 +68,21 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 /* Make s->pool: foreground contexts of the store's engine (s->engine) on s->dev. */
 int store_pool_open(struct rawio_store *s);
 
+/*
+ * Can a put of LEN bytes at BUF be written from BUF itself (no bounce copy)? Yes when
+ * BUF meets the device's memory alignment, LEN is a multiple of s->io_align and at
+ * least 1 MiB (smaller puts are cheaper copied than written twice).
+ */
+bool store_put_direct_ok(const struct rawio_store *s, const void *buf, size_t len);
+
+/*
+ * Write SLOT from the caller's PAYLOAD (LEN bytes, store_put_direct_ok) and the
+ * encoded header block HDR: the payload, then the header, each with FLAGS
+ * (RAWIO_REQ_FUA for a durable put). Returns the bytes written or -errno.
+ */
+int64_t store_write_direct(struct rawio_store *s, uint64_t slot, void *hdr, const void *payload,
+			   uint64_t len, unsigned flags);
+
 /* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n);
 
