@@ -4,7 +4,8 @@
  *
  * read   every slot header in batches on the chosen engine (sync is a serial
  *        pread loop, threads a pool, aio and uring batched at queue depth);
- *        memory is queue depth x 4 KiB whatever the slot count;
+ *        memory is queue depth x 4 KiB whatever the slot count (8 MiB with 4 KiB
+ *        slots, read 64 at a time: see store_scan);
  * judge  one engine-independent function, store_judge(), decides per slot;
  * apply  drops, roll-forwards and repairs, once, after all reads.
  *
