@@ -1,156 +1,230 @@
 #!/usr/bin/env bash
-# Store recovery benchmark (seed 000's table, on this machine).
+# Store recovery benchmark, per slot size, against the device's ceiling in the same run.
 #
-#   bench/recovery.sh [--entries N] [--target PATH|zram] [--engines sync,threads,threads:32,aio,uring]
-#                     [--runs 3] [--threads 8] [--json] [--no-fio] [--no-put]
+#   bench/recovery.sh [--slot-size 4k,64k,4m] [--entries N] [--target PATH|zram]
+#                     [--engines sync,threads,threads:32,aio,uring] [--runs 3] [--threads 8]
+#                     [--qd 256] [--json] [--no-fio] [--base PATH]
 #
-# Formats a store of N 4 KiB slots on the target, fills every slot, then
-# recovers it read-only with each engine, RUNS times, alternating engines,
-# (threads:N is the threads engine with N workers; plain threads has --threads)
-# and reports the median time, the header validation rate and the speedup
-# against sync. Alongside: fio 4 KiB randread at QD 256 on the same target
-# (the device's ceiling), and put throughput of 4 MiB objects against fio's
-# sequential write. With --json, one line per engine.
+# For each slot size: formats a store of N slots (default 524,288 4 KiB slots, 65,536 of
+# 64 KiB, 3,750 of 4 MiB: seed 000's HC-SSD case, a sparse 15 GiB file), fills every slot
+# with an empty object, then recovers it read-only with each engine, RUNS times, alternating
+# engines (threads:N is the threads engine with N workers; plain threads has --threads), and
+# reports the median recovery time, the header rate, its CPU cost (headers/s per core) and
+# the open broken down by phase. The ceiling is measured on the same target in the same run,
+# the way recovery reads:
+#   4 KiB slots: every byte is a header, so fio's 1 MiB sequential read bandwidth (QD 16)
+#                / 4 KiB;
+#   larger:      only the header blocks, so fio reading exactly those offsets (rw=read:<skip>,
+#                4 KiB at a stride of one slot) at QD 256;
+# each the better of fio's io_uring and libaio engines, run before and after the engines
+# (the mean of the two).
+# With --target zram the script makes its own zram device and removes it on exit.
+# --base PATH: another rawio binary (say, main's) run right after each engine as row E/base,
+# for an A/B of a change in the same run.
+# With --json, one line per (slot size, engine).
 set -euo pipefail
 
-entries=524288
+slot_sizes="4k,64k,4m"
+entries=""
 target=""
 engines="sync,threads,threads:32,aio,uring"
 runs=3
 threads=8
+qd=256
 json=0
 fio_cmp=1
-put_cmp=1
+base=""
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 
 while [ $# -gt 0 ]; do
 	case $1 in
+	--slot-size) slot_sizes=$2; shift ;;
 	--entries) entries=$2; shift ;;
 	--target) target=$2; shift ;;
 	--engines) engines=$2; shift ;;
 	--runs) runs=$2; shift ;;
 	--threads) threads=$2; shift ;;
+	--qd) qd=$2; shift ;;
 	--json) json=1 ;;
 	--no-fio) fio_cmp=0 ;;
-	--no-put) put_cmp=0 ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	--base) base=$2; shift ;;
+	--no-put) ;; # puts moved to bench/puts.sh; accepted for old command lines
+	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 	*) echo "recovery.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 [ -x "$rawio" ] || { echo "recovery.sh: $rawio not built (make build PRESET=release)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "recovery.sh: needs jq" >&2; exit 1; }
 log() { [ $json = 1 ] || echo "$@"; }
 
-zram=0
+bytes() { # 4k, 64K, 4m, 4096 -> bytes
+	local v=${1,,}
+	case $v in
+	*k) echo $(( ${v%k} << 10 )) ;;
+	*m) echo $(( ${v%m} << 20 )) ;;
+	*g) echo $(( ${v%g} << 30 )) ;;
+	*) echo "$v" ;;
+	esac
+}
+default_entries() {
+	case $1 in
+	4096) echo 524288 ;;
+	65536) echo 65536 ;;
+	*) echo 3750 ;;
+	esac
+}
+store_bytes() { # slot size, slots
+	echo $(( $2 * $1 + 2 * (4096 + $2 * 64) + (8 << 20) ))
+}
+
+IFS=, read -r -a sizes <<<"$slot_sizes"
+IFS=, read -r -a engs <<<"$engines"
+if [ -n "$base" ]; then
+	[ -x "$base" ] || { echo "recovery.sh: --base $base is not an executable" >&2; exit 1; }
+	ab=()
+	for e in "${engs[@]}"; do ab+=("$e" "$e/base"); done
+	engs=("${ab[@]}")
+fi
+
+zram_n=""
 made_file=""
 cleanup() {
-	if [ $zram = 1 ]; then echo 1 >/sys/block/zram0/reset 2>/dev/null || true; fi
-	if [ -n "$made_file" ]; then rm -f "$made_file" "$made_file.put"; fi
+	if [ -n "$zram_n" ]; then
+		echo 1 >/sys/block/zram$zram_n/reset 2>/dev/null || true
+		echo "$zram_n" >/sys/class/zram-control/hot_remove 2>/dev/null || true
+	fi
+	if [ -n "$made_file" ]; then rm -f "$made_file"; fi
 }
 trap cleanup EXIT
 
-store_bytes=$(( entries * 4096 + 2 * (4096 + entries * 64) + (8 << 20) ))
+fmt_size=1
 if [ "$target" = zram ]; then
 	[ "$(id -u)" = 0 ] || { echo "recovery.sh: zram needs root" >&2; exit 1; }
-	modprobe zram 2>/dev/null || true
-	[ -e /sys/block/zram0 ] || { echo "recovery.sh: no zram device" >&2; exit 1; }
-	if [ "$(cat /sys/block/zram0/disksize)" != 0 ]; then
-		echo "recovery.sh: /dev/zram0 is in use (disksize set); not resetting it" >&2
-		exit 1
-	fi
-	echo $(( store_bytes + (1 << 30) )) >/sys/block/zram0/disksize
-	zram=1
-	target=/dev/zram0
-	fmt_size=()
+	[ -e /sys/class/zram-control/hot_add ] || { echo "recovery.sh: no zram-control" >&2; exit 1; }
+	max=0
+	for sz in "${sizes[@]}"; do
+		b=$(bytes "$sz")
+		n=${entries:-$(default_entries "$b")}
+		sb=$(store_bytes "$b" "$n")
+		[ "$sb" -le "$max" ] || max=$sb
+	done
+	zram_n=$(cat /sys/class/zram-control/hot_add)
+	echo $(( max + (64 << 20) )) >/sys/block/zram$zram_n/disksize
+	target=/dev/zram$zram_n
+	fmt_size=0
 elif [ -z "$target" ]; then
 	mkdir -p var/bench
 	target=var/bench/recovery.img
 	made_file=$target
-	rm -f "$target"
-	fmt_size=(--size "$store_bytes")
-else
-	fmt_size=(--size "$store_bytes")
+elif [ -b "$target" ]; then
+	fmt_size=0
 fi
 
-log "== store recovery: $entries entries of 4 KiB slots on $target ($(uname -r), $(nproc) cores, $(date -u +%F))"
-"$rawio" store format "$target" --slot-size 4k --slots "$entries" "${fmt_size[@]}" --force
-fill=$("$rawio" store fill "$target" --count "$entries" --fill-threads 8 --json)
-log "fill: $(echo "$fill" | jq -r '"\(.puts) puts in \(.seconds | .*100 | round / 100) s (\(.puts_per_s | round) puts/s)"')"
-stat=$("$rawio" store stat "$target" --json)
-log "index: $(echo "$stat" | jq -r '"\(.index_bytes) bytes for \(.slot_count) slots = \(.index_bytes / .slot_count * 10 | round / 10) bytes/slot"')"
+median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -A secs read_secs dropped
-IFS=, read -r -a engs <<<"$engines"
-for ((r = 1; r <= runs; r++)); do
-	for e in "${engs[@]}"; do
-		name=${e%%:*}
-		nt=$threads
-		[ "$name" = "$e" ] || nt=${e#*:}
-		out=$("$rawio" store recover "$target" --engine "$name" --threads "$nt" --read-only --json)
-		secs[$e]+="$(echo "$out" | jq .seconds) "
-		read_secs[$e]+="$(echo "$out" | jq .read_seconds) "
-		dropped[$e]=$(echo "$out" | jq '.dropped_mismatch + .dropped_corrupt + .dropped_io')
-		n=$(echo "$out" | jq .entries)
-		[ "$n" = "$entries" ] || { echo "recovery.sh: $e recovered $n of $entries" >&2; exit 1; }
+log "== store recovery on $target ($(uname -r), $(nproc) cores, $(date -u '+%F %H:%M') UTC, recovery QD $qd)"
+log "   load: $(uptime)"
+for sz in "${sizes[@]}"; do
+	slot=$(bytes "$sz")
+	n=${entries:-$(default_entries "$slot")}
+	sb=$(store_bytes "$slot" "$n")
+	size_opt=()
+	if [ $fmt_size = 1 ]; then
+		rm -f "$target"
+		size_opt=(--size "$sb")
+	fi
+	"$rawio" store format "$target" --slot-size "$slot" --slots "$n" "${size_opt[@]}" --force >/dev/null
+	fill=$("$rawio" store fill "$target" --count "$n" --fill-threads 8 --json)
+	stat=$("$rawio" store stat "$target" --json)
+	data_off=$(echo "$stat" | jq .data_off)
+	log ""
+	log "-- $n slots of $slot bytes ($(( n * slot >> 20 )) MiB of slots, data at $data_off)"
+	log "fill: $(echo "$fill" | jq -r '"\(.puts) puts in \(.seconds | .*100 | round / 100) s"'); index: $(echo "$stat" | jq -r '"\(.index_bytes) bytes = \(.index_bytes / .slot_count * 10 | round / 10) bytes/slot"')"
+
+	# The ceiling, measured the way recovery reads, before and after the engines (the mean of the two).
+	ceiling() { # the better of fio's io_uring and libaio (on zram io_uring punts to io-wq)
+		local best=0 v eng
+		for eng in io_uring libaio; do
+			if [ "$slot" = 4096 ]; then
+				v=$(fio --name=ceiling --filename="$target" --direct=1 --rw=read --bs=1M \
+					--iodepth=16 --ioengine=$eng --runtime=3 --time_based \
+					--size=$(( n * slot )) --offset="$data_off" --output-format=json |
+					jq '.jobs[0].read.bw_bytes / 4096 | round')
+			else
+				v=$(fio --name=ceiling --filename="$target" --direct=1 \
+					--rw=read:$(( slot - 4096 )) --bs=4k --iodepth=256 --ioengine=$eng \
+					--runtime=3 --time_based --size=$(( n * slot )) --offset="$data_off" \
+					--output-format=json | jq '.jobs[0].read.iops | round')
+			fi
+			[ "$v" -le "$best" ] || best=$v
+		done
+		echo "$best"
+	}
+	ceil=""
+	if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then ceil="$(ceiling) "; fi
+
+	declare -A secs=() read_secs=() cpu_secs=() open_secs=() phases=() dropped=()
+	for ((r = 1; r <= runs; r++)); do
+		for e in "${engs[@]}"; do
+			bin=$rawio
+			en=$e
+			if [ "${e%/base}" != "$e" ]; then bin=$base; en=${e%/base}; fi
+			name=${en%%:*}
+			nt=$threads
+			[ "$name" = "$en" ] || nt=${en#*:}
+			out=$("$bin" store recover "$target" --engine "$name" --threads "$nt" \
+				--qd "$qd" --read-only --json)
+			secs[$e]+="$(echo "$out" | jq .seconds) "
+			read_secs[$e]+="$(echo "$out" | jq .read_seconds) "
+			cpu_secs[$e]+="$(echo "$out" | jq '.read_cpu_seconds // 0') "
+			open_secs[$e]+="$(echo "$out" | jq '.open_seconds // 0') "
+			phases[$e]=$(echo "$out" | jq -c '{super: .super_seconds, index: .index_seconds,
+				checkpoint: .checkpoint_seconds, checkpoint_cpu: .checkpoint_cpu_seconds,
+				read: .read_seconds, read_cpu: .read_cpu_seconds, roll: .roll_seconds}')
+			dropped[$e]=$(echo "$out" | jq '.dropped_mismatch + .dropped_corrupt + .dropped_io')
+			got=$(echo "$out" | jq .entries)
+			[ "$got" = "$n" ] || { echo "recovery.sh: $e recovered $got of $n" >&2; exit 1; }
+		done
 	done
+	if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then ceil+="$(ceiling)"; fi
+	ceil_med=$(echo "$ceil" | tr ' ' '\n' | { grep -v '^$' || true; } | awk '{s+=$1} END {if (NR) printf "%.0f", s / NR}')
+
+	sync_med=$(echo "${secs[sync]:-}" | median)
+	log "ceiling (fio, $( [ "$slot" = 4096 ] && echo '1 MiB sequential read QD 16 / 4 KiB' || echo "4 KiB every $slot bytes, QD 256")): ${ceil_med:--} headers/s (runs: ${ceil:--})"
+	log "$(printf '%-11s %9s %9s %12s %7s %14s %8s %7s' engine open_s read_s headers/s %ceil 'hdr/s/core' vs_sync dropped)"
+	for e in "${engs[@]}"; do
+		m=$(echo "${secs[$e]}" | median)
+		om=$(echo "${open_secs[$e]}" | median)
+		rm_=$(echo "${read_secs[$e]}" | median)
+		cm=$(echo "${cpu_secs[$e]}" | median)
+		rate=$(awk -v n="$n" -v s="$rm_" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')
+		pc=$(awk -v r="$rate" -v c="${ceil_med:-0}" 'BEGIN {if (c > 0) printf "%.0f", 100 * r / c; else print "-"}')
+		per_core=$(awk -v n="$n" -v c="$cm" 'BEGIN {if (c > 0) printf "%.0f", n / c; else print "-"}')
+		sp=$(awk -v a="${sync_med:-0}" -v b="$m" 'BEGIN {if (a > 0) printf "%.2f", a / b; else print "-"}')
+		if [ $json = 1 ]; then
+			jq -cn --argjson slot "$slot" --arg engine "$e" --argjson entries "$n" \
+				--argjson seconds "$m" --argjson open_seconds "$om" \
+				--argjson read_seconds "$rm_" --argjson read_cpu_seconds "$cm" \
+				--argjson dropped "${dropped[$e]}" --arg speedup "$sp" \
+				--arg ceiling "${ceil_med:-}" --argjson phases "${phases[$e]}" \
+				--arg runs "${secs[$e]}" --arg qd "$qd" \
+				'{slot_size: $slot, engine: $engine, qd: ($qd | tonumber), entries: $entries,
+				  seconds: $seconds, open_seconds: $open_seconds, read_seconds: $read_seconds,
+				  headers_per_s: (if $read_seconds > 0 then $entries / $read_seconds | round else null end),
+				  read_cpu_seconds: $read_cpu_seconds,
+				  headers_per_cpu_s: (if $read_cpu_seconds > 0 then $entries / $read_cpu_seconds | round else null end),
+				  ceiling_headers_per_s: (if $ceiling == "" then null else ($ceiling | tonumber) end),
+				  dropped: $dropped, phases_last_run: $phases,
+				  speedup: (if $speedup == "-" then null else ($speedup | tonumber) end),
+				  runs: ($runs | split(" ") | map(select(. != "") | tonumber))}'
+		else
+			printf '%-11s %9.4f %9.4f %12s %7s %14s %8s %7s\n' "$e" "$om" "$rm_" "$rate" "$pc" \
+				"$per_core" "$sp" "${dropped[$e]}"
+		fi
+	done
+	for e in "${engs[@]}"; do
+		log "  $e phases of the last open (s): ${phases[$e]}"
+	done
+	unset secs read_secs cpu_secs open_secs phases dropped
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
-fio_iops=""
-if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then
-	fio_iops=$(fio --name=ceiling --filename="$target" --direct=1 --rw=randread --bs=4k \
-		--iodepth=256 --ioengine=io_uring --runtime=10 --time_based \
-		--size=$(( entries * 4096 )) --offset=$(( 1 << 20 )) --output-format=json |
-		jq '.jobs[0].read.iops | round')
-	fio_seq=$(fio --name=ceiling --filename="$target" --direct=1 --rw=read --bs=4k \
-		--iodepth=256 --ioengine=io_uring --runtime=10 --time_based \
-		--size=$(( entries * 4096 )) --offset=$(( 1 << 20 )) --output-format=json |
-		jq '.jobs[0].read.iops | round')
-	log "fio io_uring 4 KiB QD256 on the same target: randread $fio_iops IOPS, sequential read $fio_seq IOPS"
-fi
-
-sync_med=$(echo "${secs[sync]:-}" | median)
-log ""
-log "$(printf '%-8s %10s %12s %14s %9s %8s' engine median_s read_s headers/s speedup dropped)"
-for e in "${engs[@]}"; do
-	m=$(echo "${secs[$e]}" | median)
-	rm_=$(echo "${read_secs[$e]}" | median)
-	rate=$(awk -v n="$entries" -v s="$rm_" 'BEGIN {printf "%.0f", n / s}')
-	sp=$(awk -v a="${sync_med:-0}" -v b="$m" 'BEGIN {if (a > 0) printf "%.2f", a / b; else print "-"}')
-	if [ $json = 1 ]; then
-		jq -cn --arg engine "$e" --argjson entries "$entries" --argjson seconds "$m" \
-			--argjson read_seconds "$rm_" --argjson dropped "${dropped[$e]}" \
-			--arg speedup "$sp" --arg fio "${fio_iops:-}" --arg runs "${secs[$e]}" \
-			'{engine: $engine, entries: $entries, seconds: $seconds, read_seconds: $read_seconds,
-			  headers_per_s: ($entries / $read_seconds | round), dropped: $dropped,
-			  speedup: (if $speedup == "-" then null else ($speedup | tonumber) end),
-			  fio_qd256_iops: (if $fio == "" then null else ($fio | tonumber) end),
-			  runs: ($runs | split(" ") | map(select(. != "") | tonumber))}'
-	else
-		printf '%-8s %10.3f %12.3f %14s %9s %8s\n' "$e" "$m" "$rm_" "$rate" "$sp" "${dropped[$e]}"
-	fi
-done
-if [ -n "$fio_iops" ] && [ -n "${read_secs[uring]:-}" ]; then
-	rm_=$(echo "${read_secs[uring]}" | median)
-	log "uring validation rate / fio QD256 IOPS: $(awk -v n="$entries" -v s="$rm_" -v f="$fio_iops" 'BEGIN {printf "%.2f", n / s / f}') of randread, $(awk -v n="$entries" -v s="$rm_" -v f="$fio_seq" 'BEGIN {printf "%.2f", n / s / f}') of sequential read (headers are read in slot order)"
-fi
-
-if [ $put_cmp = 1 ]; then
-	# Put throughput: 4 MiB objects, against fio's 4 MiB sequential write on the same kind of target.
-	pt=$target
-	if [ $zram = 0 ]; then pt="${made_file:-$target}.put"; rm -f "$pt"; fi
-	nobj=$(( ($([ $zram = 1 ] && echo $(( store_bytes / (4 << 20) )) || echo 256)) - 4 ))
-	psize=()
-	[ $zram = 1 ] || psize=(--size $(( (nobj + 4) * (4 << 20) )))
-	"$rawio" store format "$pt" --slot-size 4M "${psize[@]}" --force
-	put=$("$rawio" store fill "$pt" --count "$nobj" --obj-size $(( (4 << 20) - 4096 )) --fill-threads 4 --json)
-	put_mbps=$(echo "$put" | jq '.mb_per_s | round')
-	fio_mbps=""
-	if [ $fio_cmp = 1 ]; then
-		fio_mbps=$(fio --name=seqw --filename="$pt" --direct=1 --rw=write --bs=4M --iodepth=4 \
-			--ioengine=io_uring --size=$(( nobj * (4 << 20) )) --offset=$(( 8 << 20 )) \
-			--output-format=json | jq '.jobs[0].write.bw_bytes / 1e6 | round')
-	fi
-	log "put 4 MiB objects: $put_mbps MB/s; fio 4 MiB sequential write QD4: ${fio_mbps:--} MB/s"
-	[ $zram = 1 ] || rm -f "$pt"
-fi

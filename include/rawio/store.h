@@ -170,6 +170,23 @@ struct rawio_store_recovery {
 	uint64_t nr_found; /* damaged, torn or unreadable slots; the first
 				    * RAWIO_STORE_FOUND_MAX of them in found[] */
 	struct rawio_store_found found[RAWIO_STORE_FOUND_MAX];
+	/*
+	 * The whole open by phase (wall time): open_ns from the call to the
+	 * return, of which super_ns reading the superblocks, index_ns allocating
+	 * the index, checkpoint_ns loading the checkpoint into it, read_ns above
+	 * (reading and judging every slot header), roll_ns roll-forward and
+	 * zeroing leftovers. read_cpu_ns is the process CPU time (every thread,
+	 * io-wq workers included) spent while the headers were read: headers
+	 * per CPU second is headers_read * 1e9 / read_cpu_ns; checkpoint_cpu_ns
+	 * the same while the checkpoint was loaded.
+	 */
+	uint64_t open_ns;
+	uint64_t super_ns;
+	uint64_t index_ns;
+	uint64_t checkpoint_ns;
+	uint64_t roll_ns;
+	uint64_t read_cpu_ns;
+	uint64_t checkpoint_cpu_ns;
 };
 
 struct rawio_store_stat {

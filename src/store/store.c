@@ -47,6 +47,7 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 {
 	pthread_rwlockattr_t rwa;
 	struct rawio_store *s;
+	uint64_t t0 = rawio_now_ns(), t1, super_ns, index_ns;
 	unsigned max_bufs;
 	bool both_ok;
 	int ret;
@@ -92,9 +93,11 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	ret = store_pool_open(s);
 	if (ret)
 		goto err;
+	t1 = rawio_now_ns();
 	ret = store_read_super(s, &both_ok);
 	if (ret)
 		goto err;
+	super_ns = rawio_now_ns() - t1;
 	/* Up to 64 MiB of buffers kept, at least one. */
 	max_bufs = (unsigned)((64ull << 20) / s->g.slot_size);
 	if (max_bufs < 1)
@@ -107,7 +110,9 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 			   s->info->path, (unsigned long long)s->g.slot_size, rawio_strerror(ret));
 		goto err;
 	}
+	t1 = rawio_now_ns();
 	ret = index_init(&s->ix, s->g.slot_count);
+	index_ns = rawio_now_ns() - t1;
 	if (ret) {
 		/* The index of every slot lives in RAM while the store is open. */
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
@@ -127,6 +132,9 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 		if (ret)
 			goto err;
 	}
+	s->rec.super_ns = super_ns;
+	s->rec.index_ns = index_ns;
+	s->rec.open_ns = rawio_now_ns() - t0;
 	*out = s;
 	return 0;
 err:
@@ -263,30 +271,38 @@ static int store_key_check(const void *key, size_t key_len)
 }
 
 /*
- * Write a put's header block and payload (IO, IO_LEN bytes) to SLOT. Plain:
- * one I/O. Durable: the payload with FUA first, then the header with FUA and
- * STORE_SLOT_PAYLOAD_DURABLE, so that a valid flagged header proves its
- * payload was complete: recovery can then tell damage from a torn put.
+ * Write a put's header block and payload (IO, IO_LEN bytes) to SLOT; with
+ * PAYLOAD (store_put_direct_ok: LEN aligned bytes of the caller's) the payload
+ * is written from there, not from IO. Plain and copied: one I/O. Otherwise
+ * payload first, then the header block. Durable: both with FUA, the header
+ * flagged STORE_SLOT_PAYLOAD_DURABLE, so that a valid flagged header proves
+ * its payload was complete: recovery can then tell damage from a torn put.
  */
 static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
-			       struct store_slot_hdr *h, bool durable)
+			       struct store_slot_hdr *h, const void *payload, uint64_t len,
+			       bool durable)
 {
 	uint64_t off = store_slot_off(&s->g, slot);
-	int64_t res;
+	unsigned flags = durable ? RAWIO_REQ_FUA : 0;
+	int64_t res = 0;
 
-	if (!durable) {
+	if (!durable && !payload) {
 		store_slot_hdr_encode(io, h);
 		return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, io, io_len, off);
 	}
-	if (io_len > STORE_BLOCK) {
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, io + STORE_BLOCK,
+	/* Payload first: a header never names bytes that were not written before it. */
+	if (payload)
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, (void *)payload, len,
+					   off + STORE_BLOCK);
+	else if (io_len > STORE_BLOCK)
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io + STORE_BLOCK,
 					   io_len - STORE_BLOCK, off + STORE_BLOCK);
-		if (res < 0)
-			return res;
-	}
-	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
+	if (res < 0)
+		return res;
+	if (durable)
+		h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
 	store_slot_hdr_encode(io, h);
-	return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, RAWIO_REQ_FUA, io, STORE_BLOCK, off);
+	return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io, STORE_BLOCK, off);
 }
 
 /* Allocate a slot and a generation for a put. Called with cp_lock held shared. */
@@ -318,7 +334,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	uint64_t slot, gen, io_len;
 	int64_t old, res;
 	char *io = NULL;
-	bool durable = flags & RAWIO_STORE_DURABLE, sync = false;
+	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -331,9 +347,13 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	io = rawio_buf_pool_get(s->bufs);
 	if (!io)
 		return -ENOMEM;
-	if (len)
-		memcpy(io + STORE_BLOCK, buf, len);
-	memset(io + STORE_BLOCK + len, 0, io_len - STORE_BLOCK - len); /* no stale bytes on disk */
+	/* An aligned caller's buffer is written as it is; else copied (and padded) here. */
+	direct = store_put_direct_ok(s, buf, len);
+	if (!direct) {
+		if (len)
+			memcpy(io + STORE_BLOCK, buf, len);
+		memset(io + STORE_BLOCK + len, 0, io_len - STORE_BLOCK - len); /* no stale bytes */
+	}
 	memcpy(h.uuid, s->g.uuid, sizeof(h.uuid));
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
@@ -346,7 +366,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (ret)
 		goto out_unlock;
 	h.e.generation = gen;
-	res = store_put_write(s, io, io_len, slot, &h, durable);
+	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable);
 	pthread_mutex_lock(&s->lock);
 	if (res < 0) {
 		/* What reached the slot is unknown: keep it out of use until close. */

@@ -69,6 +69,13 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 /* Make s->pool: foreground contexts of the store's engine (s->engine) on s->dev. */
 int store_pool_open(struct rawio_store *s);
 
+/*
+ * Can a put of LEN bytes at BUF be written from BUF itself (no bounce copy)? Yes when
+ * BUF meets the device's memory alignment, LEN is a multiple of s->io_align and at
+ * least 1 MiB (smaller puts are cheaper copied than written twice).
+ */
+bool store_put_direct_ok(const struct rawio_store *s, const void *buf, size_t len);
+
 /* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n);
 

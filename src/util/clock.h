@@ -11,4 +11,7 @@ uint64_t rawio_now_ns(void);
 /* CLOCK_REALTIME in ns since the epoch: for timestamps written to disk. */
 uint64_t clock_realtime_ns(void);
 
+/* CPU time of the whole process (every thread) in ns: for CPU cost per operation. */
+uint64_t clock_process_cpu_ns(void);
+
 #endif

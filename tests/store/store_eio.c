@@ -13,7 +13,6 @@ int main(int argc, char **argv)
 	const char *lower = argc > 1 ? argv[1] : "uring";
 	struct rawio_fault_range bad[3];
 	struct rawio_store_recovery r;
-	struct store_geometry g;
 	struct t_store t;
 	char key[16], val[16];
 	const uint64_t bad_slots[3] = { 3, 77, NR - 1 };
@@ -24,19 +23,8 @@ int main(int argc, char **argv)
 		snprintf(val, sizeof(val), "v%d", i);
 		CHECK_OK(t_put_str(t.s, key, val, 0));
 	}
-	rawio_store_close(t.s); /* fresh store: object i is in slot i */
-	t.s = NULL;
-	CHECK_OK(t_geometry(t.path, &g));
-	for (int i = 0; i < 3; i++)
-		bad[i] = (struct rawio_fault_range){ .off = store_slot_off(&g, bad_slots[i]),
-						     .len = 512,
-						     .ops = 1u << RAWIO_OP_READ };
-	t.o.engine = "fault";
-	t.o.engine_opts.lower = lower;
-	t.o.engine_opts.faults = bad;
-	t.o.engine_opts.nr_faults = 3;
-	t.o.read_only = true;
-	CHECK_OK(t_store_reopen(&t, false));
+	/* fresh store: object i is in slot i */
+	CHECK_OK(t_reopen_faulty(&t, lower, bad_slots, 3, bad));
 	rawio_store_recovery(t.s, &r);
 	CHECK(r.dropped_io == 3, "%s: dropped_io %llu, want 3", lower,
 	      (unsigned long long)r.dropped_io);

@@ -106,6 +106,34 @@ static inline int t_geometry(const char *path, struct store_geometry *g)
 	return ret ? ret : store_sb_decode(buf, sizeof(buf), g);
 }
 
+/*
+ * Close T's store and open it again read-only through the fault engine over LOWER, with
+ * reads of the first 512 bytes of each of the N slot headers in SLOTS failing (EIO).
+ * BAD holds N ranges and must live as long as the store.
+ */
+static inline int t_reopen_faulty(struct t_store *t, const char *lower, const uint64_t *slots,
+				  int n, struct rawio_fault_range *bad)
+{
+	struct store_geometry g;
+	int ret;
+
+	rawio_store_close(t->s);
+	t->s = NULL;
+	ret = t_geometry(t->path, &g);
+	if (ret)
+		return ret;
+	for (int i = 0; i < n; i++)
+		bad[i] = (struct rawio_fault_range){ .off = store_slot_off(&g, slots[i]),
+						     .len = 512,
+						     .ops = 1u << RAWIO_OP_READ };
+	t->o.engine = "fault";
+	t->o.engine_opts.lower = lower;
+	t->o.engine_opts.faults = bad;
+	t->o.engine_opts.nr_faults = (size_t)n;
+	t->o.read_only = true;
+	return t_store_reopen(t, false);
+}
+
 static inline int t_put_str(struct rawio_store *s, const char *key, const char *val, unsigned fl)
 {
 	return rawio_store_put(s, key, strlen(key), val, strlen(val), fl);
