@@ -49,8 +49,9 @@
  * colon. Opening one connects to the cluster and keeps that connection for the
  * device's life (closed by rawio_dev_close); each rbd engine context opens its
  * own handle on the image. It has no file descriptor: only the rbd engine
- * drives it, and an engine that needs a descriptor asked for on it gets the rbd
- * engine instead (rawio_engine_open). No alignment is needed (offset_align and
+ * drives it; an engine that needs a descriptor, asked for by name, is refused
+ * (-EINVAL from rawio_engine_open), and "auto" and rawio_engine_default pick
+ * rbd. No alignment is needed (offset_align and
  * mem_align 1); the efficient unit is the object size (info.rbd.object_size).
  * A request that the cluster does not answer fails with -ETIMEDOUT after
  * rados_osd_op_timeout seconds: 60 unless the path or the conf file sets it

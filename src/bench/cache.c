@@ -202,9 +202,7 @@ static int cb_raw(struct cb *b, bool backing, enum rawio_bench_rw rw, uint32_t b
 	struct rawio_engine_opts dflt = { .size = sizeof(dflt) };
 	struct rawio_bench_opts o = {
 		.size = sizeof(o),
-		.engine = engine			? engine
-			  : info->kind == RAWIO_DEV_MEM ? "mem"
-							: "uring",
+		.engine = engine ? engine : rawio_engine_default(info),
 		.path = info->path,
 		.dev = dev,
 		.rw = rw,
