@@ -47,8 +47,9 @@
  * cephx client name without "client." (default admin); every other KEY=VALUE is
  * a librados/librbd option (rados_conf_set), as in qemu; "\:" is a literal
  * colon. Opening one connects to the cluster and keeps that connection for the
- * device's life (closed by rawio_dev_close); each rbd engine context opens its
- * own handle on the image. It has no file descriptor: only the rbd engine
+ * device's life (closed by rawio_dev_close); the rbd engine contexts on it share
+ * one handle on the image (opened by the first, closed by the last), so they
+ * never take the image's exclusive lock from each other. It has no file descriptor: only the rbd engine
  * drives it; an engine that needs a descriptor, asked for by name, is refused
  * (-EINVAL from rawio_engine_open), and "auto" and rawio_engine_default pick
  * rbd. No alignment is needed (offset_align and
