@@ -2,13 +2,18 @@
 # rawio on a Ceph RBD image, on a throwaway single-node cluster of its own
 # (scripts/ceph-cluster.sh; stopped on every exit path).
 #
-#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,cache,pwl,recovery]
+#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,jobs,cache,pwl,recovery]
+#                 [--compare RAWIO_B]
 #
 # engine    rawio bench (the rbd engine) against fio's rbd engine on the same image:
 #           4 KiB randread and randwrite at QD 1 and 32, 1 MiB sequential write at
 #           QD 8. The two alternate within each round; the table shows medians of
 #           IOPS and of CPU per I/O (user + system of the whole process, librbd's
 #           threads included, over the I/Os it did: bash's `time`).
+# jobs      4 contexts writing one image that has the exclusive-lock feature (4 KiB
+#           randwrite, QD 8 each): rawio bench --jobs 4 (one device, so one image handle)
+#           against fio --numjobs 4 (a handle per job). With --compare RAWIO_B, that
+#           rawio binary (another build) runs too, alternating with the first.
 # cache     32 writers, each a 4 KiB random write then a flush (the flush returns
 #           when the write survives a crash of the client process): the rawio cache
 #           (a local file) in front of the image (rawio cache bench fsync), against
@@ -23,7 +28,8 @@ set -euo pipefail
 
 runtime=5
 rounds=2
-only=engine,cache,pwl,recovery
+only=engine,jobs,cache,pwl,recovery
+rawio_b=
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -32,7 +38,8 @@ while [ $# -gt 0 ]; do
 	--runtime) runtime=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
 	--only) only=$2; shift ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	--compare) rawio_b=$2; shift ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "ceph.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -103,6 +110,30 @@ if want engine; then
 			"$(awk -v a="$rc" -v b="$fc" 'BEGIN{print a/b}')"
 	done
 	rbd rm --no-progress rbd/eng
+fi
+
+if want jobs; then
+	rbd create --size 1G --image-feature layering,exclusive-lock rbd/jobs
+	echo "== jobs: 4 contexts x 4 KiB randwrite QD 8 on one exclusive-lock image, ${runtime}s per run, $rounds rounds; $(uptime)"
+	declare -A j_iops
+	bins=("$rawio")
+	[ -n "$rawio_b" ] && bins+=("$rawio_b")
+	for ((r = 1; r <= rounds; r++)); do
+		for b in "${bins[@]}"; do
+			j_iops[$b]+="$("$b" bench --file "rbd:rbd/jobs:conf=$conf" --engine rbd \
+				--rw randwrite --bs 4k --qd 8 --jobs 4 --runtime "${runtime}s" --ramp 1s \
+				--json --no-progress | jq .iops) "
+		done
+		j_iops[fio]+="$(fio --name=j --ioengine=rbd --pool=rbd --rbdname=jobs --clientname=admin \
+			--rw=randwrite --bs=4k --iodepth=8 --numjobs=4 --group_reporting --size=1G \
+			--runtime="$runtime" --ramp_time=1 --time_based --output-format=json |
+			jq '.jobs[0].write.iops') "
+	done
+	printf '%-40s %10s  %s\n' setup iops_median runs
+	for b in "${bins[@]}" fio; do
+		printf '%-40s %10.0f  %s\n' "$b" "$(median <<<"${j_iops[$b]}")" "${j_iops[$b]}"
+	done
+	rbd rm --no-progress rbd/jobs
 fi
 
 if want cache; then

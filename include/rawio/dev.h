@@ -41,7 +41,7 @@
  * every engine, pool, store or cache using DEV is closed and no other call
  * on it runs.
  *
- * A Ceph RBD image is named as qemu and fio users know it (docs/ceph.md):
+ * A Ceph RBD image is named as qemu and fio users know it (docs/remote.md):
  *   rbd:POOL/[NAMESPACE/]IMAGE[@SNAP][:conf=PATH][:id=NAME][:KEY=VALUE]...
  * conf is a ceph.conf (default: $CEPH_CONF, then /etc/ceph/ceph.conf), id the
  * cephx client name without "client." (default admin); every other KEY=VALUE is

@@ -39,7 +39,7 @@
  *   throttle stacks on another engine and completes requests when an
  *            emulated slow device would have (rawio_throttle, below)
  *   nbd      an NBD export (libnbd's asynchronous API), docs/remote.md
- *   rbd      a Ceph RBD image (librbd's asynchronous API; docs/ceph.md); only
+ *   rbd      a Ceph RBD image (librbd's asynchronous API; docs/remote.md); only
  *            in a rawio built with librbd
  */
 #ifndef RAWIO_ENGINE_H
