@@ -157,12 +157,12 @@ if want cache; then
 			local k
 			k=$(printf '%.6f' "$q")
 			v="w:$(jq ".jobs[0].write.clat_ns.percentile[\"$k\"] / 1000 | floor" <<<"$o")"
-			v+="/f:$(jq ".jobs[0].sync.lat_ns.percentile[\"$k\"] // 0 / 1000 | floor" <<<"$o")"
+			v+="/f:$(jq "(.jobs[0].sync.lat_ns.percentile[\"$k\"] // 0) / 1000 | floor" <<<"$o")"
 			case $q in 50) c_p50[$1]+="$v " ;; 99) c_p99[$1]+="$v " ;; *) c_p999[$1]+="$v " ;; esac
 		done
 	}
 	for ((r = 1; r <= rounds; r++)); do
-		o=$("$rawio" cache bench fsync "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" \
+		o=$("$rawio" cache bench fsync "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" --force \
 			--writers 32 --seconds "$runtime" --json | jq -c 'select(.name == "fsync")')
 		c_iops[rawio_cache]+="$(jq .iops <<<"$o") "
 		c_p50[rawio_cache]+="$(jq '.p50_us | floor' <<<"$o") "
