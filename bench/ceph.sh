@@ -2,18 +2,25 @@
 # rawio on a Ceph RBD image, on a throwaway single-node cluster of its own
 # (scripts/ceph-cluster.sh; stopped on every exit path).
 #
-#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,cache,pwl,recovery]
+#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,jobs,cache,pwl,recovery]
+#                 [--compare RAWIO_B]
 #
 # engine    rawio bench (the rbd engine) against fio's rbd engine on the same image:
 #           4 KiB randread and randwrite at QD 1 and 32, 1 MiB sequential write at
 #           QD 8. The two alternate within each round; the table shows medians of
 #           IOPS and of CPU per I/O (user + system of the whole process, librbd's
 #           threads included, over the I/Os it did: bash's `time`).
+# jobs      4 contexts writing one image that has the exclusive-lock feature (4 KiB
+#           randwrite, QD 8 each): rawio bench --jobs 4 (one device, so one image handle)
+#           against fio --numjobs 4 (a handle per job). With --compare RAWIO_B, that
+#           rawio binary (another build) runs too, alternating with the first.
 # cache     32 writers, each a 4 KiB random write then a flush (the flush returns
 #           when the write survives a crash of the client process): the rawio cache
 #           (a local file) in front of the image (rawio cache bench fsync), against
 #           the image alone and against librbd's client cache (rbd cache = true,
-#           writeback), both with fio (numjobs 32, iodepth 1, fsync 1).
+#           writeback), both with fio (numjobs 32, iodepth 1, fsync 1). Latency p50/p99/
+#           p99.9 (medians over the rounds): rawio's is of one write + flush pair; fio
+#           reports the write's and the flush's apart (columns w: and f:).
 # pwl       does this librbd load the persistent write-log cache (pwl_cache plugin,
 #           rbd_persistent_cache_mode = ssd)? One fio run says.
 # recovery  a store of 4 KiB slots on an image, filled, recovered with the rbd
@@ -23,7 +30,8 @@ set -euo pipefail
 
 runtime=5
 rounds=2
-only=engine,cache,pwl,recovery
+only=engine,jobs,cache,pwl,recovery
+rawio_b=
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -32,7 +40,8 @@ while [ $# -gt 0 ]; do
 	--runtime) runtime=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
 	--only) only=$2; shift ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	--compare) rawio_b=$2; shift ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
 	*) echo "ceph.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -105,31 +114,70 @@ if want engine; then
 	rbd rm --no-progress rbd/eng
 fi
 
+if want jobs; then
+	rbd create --size 1G --image-feature layering,exclusive-lock rbd/jobs
+	echo "== jobs: 4 contexts x 4 KiB randwrite QD 8 on one exclusive-lock image, ${runtime}s per run, $rounds rounds; $(uptime)"
+	declare -A j_iops
+	bins=("$rawio")
+	[ -n "$rawio_b" ] && bins+=("$rawio_b")
+	for ((r = 1; r <= rounds; r++)); do
+		for b in "${bins[@]}"; do
+			j_iops[$b]+="$("$b" bench --file "rbd:rbd/jobs:conf=$conf" --engine rbd \
+				--rw randwrite --bs 4k --qd 8 --jobs 4 --runtime "${runtime}s" --ramp 1s \
+				--json --no-progress | jq .iops) "
+		done
+		j_iops[fio]+="$(fio --name=j --ioengine=rbd --pool=rbd --rbdname=jobs --clientname=admin \
+			--rw=randwrite --bs=4k --iodepth=8 --numjobs=4 --group_reporting --size=1G \
+			--runtime="$runtime" --ramp_time=1 --time_based --output-format=json |
+			jq '.jobs[0].write.iops') "
+	done
+	printf '%-40s %10s  %s\n' setup iops_median runs
+	for b in "${bins[@]}" fio; do
+		printf '%-40s %10.0f  %s\n' "$b" "$(median <<<"${j_iops[$b]}")" "${j_iops[$b]}"
+	done
+	rbd rm --no-progress rbd/jobs
+fi
+
 if want cache; then
 	rbd create --size 1G --image-feature layering rbd/cache
 	sed 's/^rbd cache = false$/rbd cache = true/' "$conf" >"$tmp/cache.conf"
 	echo "rbd cache writethrough until flush = false" >>"$tmp/cache.conf"
 	truncate -s 1G "$tmp/cache.img"
 	echo "== cache: 32 writers x (4 KiB random write + flush), ${runtime}s per run, $rounds rounds; $(uptime)"
-	declare -A c_iops
+	declare -A c_iops c_p50 c_p99 c_p999
+	# fio_sync SETUP CONF: one fio run; IOPS and the write's and flush's percentiles (us).
 	fio_sync() {
-		CEPH_CONF=$1 fio --name=s --ioengine=rbd --pool=rbd --rbdname=cache \
+		local o
+		o=$(CEPH_CONF=$2 fio --name=s --ioengine=rbd --pool=rbd --rbdname=cache \
 			--clientname=admin --rw=randwrite --bs=4k --iodepth=1 --numjobs=32 --thread \
 			--fsync=1 --size=1G --runtime="$runtime" --time_based --group_reporting \
-			--output-format=json | jq '.jobs[0].write.iops'
+			--percentile_list=50:99:99.9 --output-format=json)
+		c_iops[$1]+="$(jq '.jobs[0].write.iops' <<<"$o") "
+		for q in 50 99 99.9; do
+			local k
+			k=$(printf '%.6f' "$q")
+			v="w:$(jq ".jobs[0].write.clat_ns.percentile[\"$k\"] / 1000 | floor" <<<"$o")"
+			v+="/f:$(jq "(.jobs[0].sync.lat_ns.percentile[\"$k\"] // 0) / 1000 | floor" <<<"$o")"
+			case $q in 50) c_p50[$1]+="$v " ;; 99) c_p99[$1]+="$v " ;; *) c_p999[$1]+="$v " ;; esac
+		done
 	}
 	for ((r = 1; r <= rounds; r++)); do
-		c_iops[rawio_cache]+="$("$rawio" cache bench fsync "$tmp/cache.img" \
-			"rbd:rbd/cache:conf=$conf" --writers 32 --seconds "$runtime" --json |
-			jq 'select(.name == "fsync") | .iops') "
-		c_iops[rbd_alone]+="$(fio_sync "$conf") "
-		c_iops[librbd_cache]+="$(fio_sync "$tmp/cache.conf") "
+		o=$("$rawio" cache bench fsync "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" --force \
+			--writers 32 --seconds "$runtime" --json | jq -c 'select(.name == "fsync")')
+		c_iops[rawio_cache]+="$(jq .iops <<<"$o") "
+		c_p50[rawio_cache]+="$(jq '.p50_us | floor' <<<"$o") "
+		c_p99[rawio_cache]+="$(jq '.p99_us | floor' <<<"$o") "
+		c_p999[rawio_cache]+="$(jq '.p999_us | floor' <<<"$o") "
+		fio_sync rbd_alone "$conf"
+		fio_sync librbd_cache "$tmp/cache.conf"
 	done
-	printf '%-14s %10s %8s\n' setup iops vs_rbd
+	printf '%-14s %10s %8s  %s\n' setup iops vs_rbd "p50 / p99 / p99.9 us (every round)"
 	base=$(median <<<"${c_iops[rbd_alone]}")
 	for s in rbd_alone librbd_cache rawio_cache; do
 		v=$(median <<<"${c_iops[$s]}")
-		printf '%-14s %10.0f %7.2fx\n' "$s" "$v" "$(awk -v a="$v" -v b="$base" 'BEGIN{print a/b}')"
+		printf '%-14s %10.0f %7.2fx  %s / %s / %s\n' "$s" "$v" \
+			"$(awk -v a="$v" -v b="$base" 'BEGIN{print a/b}')" "${c_p50[$s]}" "${c_p99[$s]}" \
+			"${c_p999[$s]}"
 	done
 	rbd rm --no-progress rbd/cache
 fi

@@ -24,7 +24,7 @@ static void bench_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rawio bench [OPTIONS]\n"
-		"  --engine E        auto|sync|threads|aio|uring|mem|nbd (default auto: the "
+		"  --engine E        auto|sync|threads|aio|uring|mem|nbd|rbd (default auto: the "
 		"engine\n"
 		"                    that neither blocks nor punts on the target; says why)\n"
 		"  --nbd-conns N     nbd: connections per job when the server offers multi-conn "

@@ -605,10 +605,11 @@ static int bench_fsync(struct cc_args *a, const struct rawio_cache_bench_opts *o
 	if (ret)
 		return ret;
 	if (!a->json)
-		printf("fsync: %u writers, deadline %u us: %.0f write+flush/s; %.3f segments and "
-		       "%.1f KiB written per flush, %.2f cache flushes per flush\n",
-		       r.writers, r.deadline_us, r.iops, r.segments_per_flush, r.kib_per_flush,
-		       r.cache_flushes_per_flush);
+		printf("fsync: %u writers, deadline %u us: %.0f write+flush/s (p50 %.0f us, p99 "
+		       "%.0f us, p99.9 %.0f us); %.3f segments and %.1f KiB written per flush, "
+		       "%.2f cache flushes per flush\n",
+		       r.writers, r.deadline_us, r.iops, r.p50_us, r.p99_us, r.p999_us,
+		       r.segments_per_flush, r.kib_per_flush, r.cache_flushes_per_flush);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "name", "fsync");
 	cJSON_AddNumberToObject(j, "writers", r.writers);
@@ -616,6 +617,9 @@ static int bench_fsync(struct cc_args *a, const struct rawio_cache_bench_opts *o
 	cJSON_AddNumberToObject(j, "ops", (double)r.ops);
 	cJSON_AddNumberToObject(j, "seconds", r.seconds);
 	cJSON_AddNumberToObject(j, "iops", r.iops);
+	cJSON_AddNumberToObject(j, "p50_us", r.p50_us);
+	cJSON_AddNumberToObject(j, "p99_us", r.p99_us);
+	cJSON_AddNumberToObject(j, "p999_us", r.p999_us);
 	cJSON_AddNumberToObject(j, "segments_per_flush", r.segments_per_flush);
 	cJSON_AddNumberToObject(j, "kib_per_flush", r.kib_per_flush);
 	cJSON_AddNumberToObject(j, "cache_flushes_per_flush", r.cache_flushes_per_flush);

@@ -46,7 +46,7 @@ static void store_usage(FILE *f)
 		"  fill PATH --count N [--obj-size BYTES] [--fill-threads T] [--durable]\n"
 		"                                        N puts of keys fill-0.. (for benchmarks)\n"
 		"options for every command that opens a store:\n"
-		"  --engine auto|sync|threads|aio|uring|nbd (recovery reads; default auto)\n"
+		"  --engine auto|sync|threads|aio|uring|nbd|rbd (recovery reads; default auto)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
 		"default 8)\n"
 		"  --mode default|scan|no-roll (scan: rebuild from slot headers, ignoring "
@@ -777,9 +777,10 @@ int cmd_store(int argc, char **argv)
 		case 'e':
 			if (strcmp(optarg, "sync") && strcmp(optarg, "threads") &&
 			    strcmp(optarg, "aio") && strcmp(optarg, "uring") &&
-			    strcmp(optarg, "auto") && strcmp(optarg, "nbd")) {
+			    strcmp(optarg, "auto") && strcmp(optarg, "nbd") &&
+			    strcmp(optarg, "rbd")) {
 				cli_err("--engine: '%s' is not one of auto, sync, threads, aio, "
-					"uring, nbd",
+					"uring, nbd, rbd",
 					optarg);
 				return 2;
 			}

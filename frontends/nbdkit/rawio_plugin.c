@@ -253,7 +253,7 @@ static int rp_dev_open(struct rp_dev *d, const char *def_engine)
 		}
 		d->open_engine = "throttle";
 	} else if (!d->open_engine && def_engine) {
-		d->open_engine = info->kind == RAWIO_DEV_MEM ? "mem" : def_engine;
+		d->open_engine = rawio_dev_fd(d->dev) < 0 ? rawio_engine_default(info) : def_engine;
 	}
 	return 0;
 }

@@ -378,6 +378,7 @@ struct rawio_cache_bench_fsync {
 	uint64_t ops;	      /* write + flush pairs */
 	double seconds, iops;
 	double segments_per_flush, kib_per_flush, cache_flushes_per_flush;
+	double p50_us, p99_us, p999_us; /* latency of one write + flush pair */
 };
 
 int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *o,

@@ -41,16 +41,18 @@
  * every engine, pool, store or cache using DEV is closed and no other call
  * on it runs.
  *
- * A Ceph RBD image is named as qemu and fio users know it (docs/ceph.md):
+ * A Ceph RBD image is named as qemu and fio users know it (docs/remote.md):
  *   rbd:POOL/[NAMESPACE/]IMAGE[@SNAP][:conf=PATH][:id=NAME][:KEY=VALUE]...
  * conf is a ceph.conf (default: $CEPH_CONF, then /etc/ceph/ceph.conf), id the
  * cephx client name without "client." (default admin); every other KEY=VALUE is
  * a librados/librbd option (rados_conf_set), as in qemu; "\:" is a literal
  * colon. Opening one connects to the cluster and keeps that connection for the
- * device's life (closed by rawio_dev_close); each rbd engine context opens its
- * own handle on the image. It has no file descriptor: only the rbd engine
- * drives it, and an engine that needs a descriptor asked for on it gets the rbd
- * engine instead (rawio_engine_open). No alignment is needed (offset_align and
+ * device's life (closed by rawio_dev_close); the rbd engine contexts on it share
+ * one handle on the image (opened by the first, closed by the last), so they
+ * never take the image's exclusive lock from each other. It has no file descriptor: only the rbd engine
+ * drives it; an engine that needs a descriptor, asked for by name, is refused
+ * (-EINVAL from rawio_engine_open), and "auto" and rawio_engine_default pick
+ * rbd. No alignment is needed (offset_align and
  * mem_align 1); the efficient unit is the object size (info.rbd.object_size).
  * A request that the cluster does not answer fails with -ETIMEDOUT after
  * rados_osd_op_timeout seconds: 60 unless the path or the conf file sets it

@@ -39,7 +39,7 @@
  *   throttle stacks on another engine and completes requests when an
  *            emulated slow device would have (rawio_throttle, below)
  *   nbd      an NBD export (libnbd's asynchronous API), docs/remote.md
- *   rbd      a Ceph RBD image (librbd's asynchronous API; docs/ceph.md); only
+ *   rbd      a Ceph RBD image (librbd's asynchronous API; docs/remote.md); only
  *            in a rawio built with librbd
  */
 #ifndef RAWIO_ENGINE_H
@@ -318,12 +318,14 @@ struct rawio_engine;
  *        (rawio_engine_list() names them all).
  * @opts: may be NULL for defaults.
  *
- * On an RBD image (rbd:...), an engine that needs a file descriptor (sync,
- * threads, aio, uring) opens the rbd engine instead: the only one that drives
- * it, so that callers with a default engine work on any path.
+ * An engine is never swapped for another: one that needs a file descriptor
+ * (sync, threads, aio, uring) is refused on a device without one (a RAM
+ * device, an NBD export, an RBD image). Callers that choose for the user
+ * take rawio_engine_default() or "auto", which pick mem, nbd or rbd there.
  *
  * Errors: -ENOENT unknown engine; -EINVAL bad options or an engine that cannot
- * drive this kind of device (mem on a file, sync on a RAM device);
+ * drive this kind of device (mem on a file, sync on a RAM device or an RBD
+ * image);
  * -EOPNOTSUPP on an RBD image in a rawio built without librbd;
  * -EOPNOTSUPP a feature asked for that the device or kernel lacks (IOPOLL
  * without poll queues); -ENOMEM; errors from io_setup / io_uring_setup.

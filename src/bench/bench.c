@@ -242,6 +242,14 @@ static int bench_open(struct bench *b, bool *grown)
 				 in->kind == RAWIO_DEV_NBD ? "is" : "is not",
 				 in->kind == RAWIO_DEV_NBD ? "only the nbd engine drives it"
 							   : "the nbd engine drives only NBD URIs");
+	if ((in->kind == RAWIO_DEV_RBD) != !strcmp(o->engine, "rbd"))
+		return bench_err(o, -EINVAL, "%s %s a Ceph RBD image: %s%s%s", path,
+				 in->kind == RAWIO_DEV_RBD ? "is" : "is not",
+				 in->kind == RAWIO_DEV_RBD
+					 ? "only the rbd engine drives it, not "
+					 : "the rbd engine drives only rbd: paths",
+				 in->kind == RAWIO_DEV_RBD ? o->engine : "",
+				 in->kind == RAWIO_DEV_RBD ? " (or give --engine auto)" : "");
 	if (in->offset_align > 1 && o->bs % in->offset_align)
 		return bench_err(o, -EINVAL,
 				 "block size %u is not a multiple of %s's direct I/O "

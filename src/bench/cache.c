@@ -202,9 +202,7 @@ static int cb_raw(struct cb *b, bool backing, enum rawio_bench_rw rw, uint32_t b
 	struct rawio_engine_opts dflt = { .size = sizeof(dflt) };
 	struct rawio_bench_opts o = {
 		.size = sizeof(o),
-		.engine = engine			? engine
-			  : info->kind == RAWIO_DEV_MEM ? "mem"
-							: "uring",
+		.engine = engine ? engine : rawio_engine_default(info),
 		.path = info->path,
 		.dev = dev,
 		.rw = rw,
@@ -345,6 +343,7 @@ struct cb_sync {
 	unsigned id;
 	uint64_t ops;
 	int err;
+	struct rawio_hist *lat; /* write + flush, ns */
 };
 
 static void *cb_sync_main(void *arg)
@@ -355,7 +354,7 @@ static void *cb_sync_main(void *arg)
 
 	memset(buf, 0x33, sizeof(buf));
 	while (rawio_now_ns() < s->end_ns) {
-		uint64_t blk = rng_below(&st, s->total);
+		uint64_t blk = rng_below(&st, s->total), t = rawio_now_ns();
 		int ret;
 
 		ret = rawio_cache_write(s->c, buf, CB_BLOCK, blk * CB_BLOCK, 0);
@@ -365,6 +364,7 @@ static void *cb_sync_main(void *arg)
 			s->err = ret;
 			break;
 		}
+		rawio_hist_add(s->lat, rawio_now_ns() - t);
 		s->ops++;
 	}
 	return NULL;
@@ -377,6 +377,7 @@ int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
 	pthread_t tids[CB_MAX_THREADS];
 	struct rawio_cache_stat st;
 	struct rawio_cache *c = NULL;
+	struct rawio_hist *lat;
 	unsigned started = 0;
 	uint64_t t0, t1;
 	struct cb b;
@@ -386,13 +387,21 @@ int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
 	ret = cb_init(&b, opts);
 	if (ret)
 		return ret;
+	/* One histogram per writer, and the merged one last. */
+	lat = calloc(CB_MAX_THREADS + 1, sizeof(*lat));
+	if (!lat)
+		return -ENOMEM;
 	ret = cb_reformat(&b, &c);
 	if (ret)
 		goto out_close;
 	t0 = rawio_now_ns();
 	for (; started < b.o.writers; started++) {
 		s[started] = (struct cb_sync){
-			.c = c, .total = b.total, .id = started, .end_ns = t0 + b.o.runtime_ns
+			.c = c,
+			.total = b.total,
+			.id = started,
+			.end_ns = t0 + b.o.runtime_ns,
+			.lat = &lat[started],
 		};
 		ret = pthread_create(&tids[started], NULL, cb_sync_main, &s[started]);
 		if (ret) {
@@ -404,6 +413,7 @@ int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
 	for (unsigned i = 0; i < started; i++) {
 		pthread_join(tids[i], NULL);
 		res->ops += s[i].ops;
+		rawio_hist_merge(&lat[CB_MAX_THREADS], s[i].lat);
 		if (s[i].err && !ret)
 			ret = cb_err(&b, s[i].err, "bench fsync: %s", rawio_strerror(s[i].err));
 	}
@@ -418,7 +428,11 @@ int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
 	res->segments_per_flush = (double)st.segments_flushed / (double)res->ops;
 	res->kib_per_flush = (double)st.segment_bytes / (double)res->ops / 1024;
 	res->cache_flushes_per_flush = (double)st.cache_flushes / (double)res->ops;
+	res->p50_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 50) / 1e3;
+	res->p99_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 99) / 1e3;
+	res->p999_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 99.9) / 1e3;
 out_close:
 	rawio_cache_close(c);
+	free(lat);
 	return ret;
 }

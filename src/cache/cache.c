@@ -18,7 +18,7 @@
 
 static const char *cache_default_engine(const struct rawio_dev_info *info)
 {
-	return info->kind == RAWIO_DEV_MEM ? "mem" : "uring";
+	return rawio_engine_default(info); /* mem, nbd, rbd, or uring on a file */
 }
 
 /* ---- open / close ---- */

@@ -52,7 +52,8 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	buf = rawio_buf_alloc(3 * CACHE_BLOCK, CACHE_BLOCK);
 	if (!buf)
 		return -ENOMEM;
-	ret = rawio_engine_open(&e, ci->kind == RAWIO_DEV_MEM ? "mem" : "sync", cdev, NULL);
+	ret = rawio_engine_open(&e, rawio_dev_fd(cdev) < 0 ? rawio_engine_default(ci) : "sync",
+				cdev, NULL);
 	if (ret)
 		goto out;
 	res = rawio_engine_io(e, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);

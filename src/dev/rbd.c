@@ -4,8 +4,10 @@
  * syntax). Opening one connects to the cluster (librados) and keeps the
  * connection and the pool's I/O context for the device's life: a connection
  * costs a handshake with the monitors and a set of messenger threads, and the
- * rados handle is thread-safe, so every rbd engine context shares it and opens
- * only its own image handle. Describing one connects, reads and disconnects.
+ * rados handle is thread-safe. Every rbd engine context on the device also
+ * shares one image handle (dev_rbd_image_get): with a handle each, contexts
+ * writing an image with the exclusive-lock feature took the lock from each
+ * other on every write. Describing one connects, reads and disconnects.
  *
  * Timeouts. librbd waits forever for an OSD by default (rados_osd_op_timeout
  * 0) and a connect waits 300 s for the monitors (client_mount_timeout). rawio
@@ -13,6 +15,7 @@
  * sets them, or the conf file gives the op timeout a value other than Ceph's
  * default 0 (see rbd_timeouts).
  */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,10 +308,42 @@ static int rbd_probe(struct dev_rbd *r, struct rawio_dev_info *info, char *errbu
 	return 0;
 }
 
+int dev_rbd_image_get(struct dev_rbd *r, rbd_image_t *out)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&r->lock);
+	if (!r->handle_refs) {
+		ret = r->read_only ? rbd_open_read_only(r->ioctx, r->image, &r->handle, r->snap)
+				   : rbd_open(r->ioctx, r->image, &r->handle, NULL);
+		if (ret)
+			r->handle = NULL;
+	}
+	if (!ret) {
+		r->handle_refs++;
+		*out = r->handle;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void dev_rbd_image_put(struct dev_rbd *r)
+{
+	pthread_mutex_lock(&r->lock);
+	assert(r->handle_refs);
+	if (!--r->handle_refs) {
+		rbd_close(r->handle);
+		r->handle = NULL;
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
 void dev_rbd_close(struct dev_rbd *r)
 {
 	if (!r)
 		return;
+	assert(!r->handle_refs); /* every engine context is closed first */
+	pthread_mutex_destroy(&r->lock);
 	if (r->ioctx)
 		rados_ioctx_destroy(r->ioctx);
 	if (r->cluster)
@@ -334,6 +369,7 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 		free(p.buf);
 		return -ENOMEM;
 	}
+	pthread_mutex_init(&r->lock, NULL);
 	r->spec = p.buf;
 	r->image = p.image;
 	r->snap = p.snap;
@@ -396,6 +432,7 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 	if (ret)
 		goto fail;
 	info->read_only = flags & RAWIO_DEV_RDONLY;
+	r->read_only = info->read_only;
 	if (keep)
 		*keep = r;
 	else
@@ -410,7 +447,7 @@ fail:
 	return ret;
 }
 
-const struct dev_rbd *dev_rbd(const struct rawio_dev *dev)
+struct dev_rbd *dev_rbd(const struct rawio_dev *dev)
 {
 	return dev && dev->info.kind == RAWIO_DEV_RBD ? dev->rbd : NULL;
 }

@@ -111,15 +111,13 @@ int rawio_engine_open(struct rawio_engine **out, const char *name, struct rawio_
 	opts = &defaults;
 	info = rawio_dev_info(dev);
 	/*
-	 * An RBD image has no descriptor and one engine: callers that name a
-	 * descriptor engine by default (the store's format, the cache's "uring")
-	 * get that one, so an rbd: path works wherever a path does.
+	 * An RBD image has no descriptor and one engine: a descriptor engine asked
+	 * for by name is refused (-EINVAL, as on an NBD export), never swapped for
+	 * another behind the caller's back. Callers that pick an engine themselves
+	 * use rawio_engine_default or "auto", which name "rbd" there.
 	 */
-	if ((ops->caps & RAWIO_CAP_FD) && info->kind == RAWIO_DEV_RBD) {
-		ops = engine_find("rbd");
-		if (!ops)
-			return -EOPNOTSUPP; /* built without librbd */
-	}
+	if (info->kind == RAWIO_DEV_RBD && !engine_find("rbd"))
+		return -EOPNOTSUPP; /* built without librbd */
 	if ((ops->caps & RAWIO_CAP_FD) && rawio_dev_fd(dev) < 0)
 		return -EINVAL;
 	if ((ops->caps & RAWIO_CAP_MEM) && info->kind != RAWIO_DEV_MEM)

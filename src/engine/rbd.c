@@ -2,15 +2,19 @@
 /*
  * rbd: an engine over a Ceph RBD image, with librbd's asynchronous API.
  *
- * Each context opens its own handle on the image (rbd_open on the device's
- * shared cluster connection, src/dev/rbd.c) and gives it an eventfd
- * (rbd_set_image_notification). queue() starts rbd_aio_read/write/discard/
- * flush with a completion that carries the request's slot and no callback,
- * and returns. librbd's threads finish the I/O, put the completion on the
- * image's list and bump the eventfd; reap() takes the list with
- * rbd_poll_io_events and, when it must wait, polls the eventfd. Nothing waits
- * on a condition variable per request, and each completion is handed out by
- * rbd_poll_io_events exactly once, so each request completes exactly once.
+ * Every context on a device shares the device's one image handle
+ * (dev_rbd_image_get, src/dev/rbd.c): one client of the image, so contexts
+ * never take its exclusive lock from each other. An image handle has one
+ * completion list (rbd_set_image_notification + rbd_poll_io_events), which a
+ * shared handle cannot split among contexts, so each context has its own
+ * eventfd and list instead: queue() starts rbd_aio_read/write/discard/flush
+ * with a completion that carries the request's slot and a callback, and
+ * returns. librbd's thread runs the callback when the I/O is done, which
+ * pushes the slot on its context's list (lock-free) and bumps the context's
+ * eventfd; that is what rbd_set_image_notification did, per context. reap()
+ * takes the list and, when it must wait, polls the eventfd. Nothing waits on
+ * a condition variable per request; each callback runs once and pushes its
+ * slot once, so each request completes exactly once.
  *
  * FUA: librbd acknowledges a write when the OSDs have it on stable storage,
  * unless its client cache is in writeback mode; a FUA write is therefore
@@ -25,11 +29,12 @@
  * a line naming the image and the request (rawio_engine_describe).
  *
  * An image with the exclusive-lock feature has one writer at a time: two
- * contexts writing it take the lock from each other (librbd hands it over on
- * request), which is correct but slow. Use one writing context per image, or
- * an image without exclusive-lock (docs/ceph.md).
+ * processes (or two devices opened on one image) writing it take the lock
+ * from each other, which is correct but slow (docs/remote.md).
  */
 #include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,24 +49,31 @@
 #include "engine_impl.h"
 
 #define RBD_POLL_MS 1000 /* a wait wakes this often (a missed wakeup costs at most this) */
-#define RBD_BATCH   64	 /* completions taken per rbd_poll_io_events */
 #define RBD_ERR_LEN 512
 
+struct rbdeng_priv;
+
 struct rbdeng_slot {
+	struct rbdeng_priv *owner;
 	struct rawio_req *req;
-	uint64_t bytes;	  /* read/write: bytes asked of librbd (clipped at the end) */
-	bool flush_after; /* a FUA write: flush once it is in */
-	bool flushing;	  /* ... and that flush is out */
-	struct rbdeng_slot *next_free;
+	uint64_t bytes;		  /* read/write: bytes asked of librbd (clipped at the end) */
+	bool flush_after;	  /* a FUA write: flush once it is in */
+	bool flushing;		  /* ... and that flush is out */
+	rbd_completion_t comp;	  /* set by the callback */
+	ssize_t ret;		  /* ditto: the completion's return value */
+	struct rbdeng_slot *next; /* on the free list, the done list or the ready list */
 };
 
 struct rbdeng_priv {
-	const struct dev_rbd *rbd;
-	rbd_image_t image;
+	struct dev_rbd *rbd;
+	rbd_image_t image; /* the device's, shared (NULL until we hold a reference) */
 	int efd;
 	struct rbdeng_slot *slots;
 	struct rbdeng_slot *free;
-	unsigned out; /* completions librbd owes us */
+	_Atomic(struct rbdeng_slot *) done;	/* pushed by librbd's thread, newest first */
+	struct rbdeng_slot *ready, *ready_tail; /* taken from done, oldest first */
+	unsigned out;				/* completions librbd owes us */
+	atomic_uint in_callback; /* callbacks between their start and their last touch of us */
 	char last_err[RBD_ERR_LEN];
 };
 
@@ -93,32 +105,84 @@ static void rbdeng_note_error(struct rawio_engine *e, const struct rawio_req *r,
 			 rbdeng_op_name(r->op), rawio_strerror(err), hint, secs);
 }
 
+/* librbd's thread, once per completion: hand the slot to its context and wake it. */
+static void rbdeng_callback(rbd_completion_t c, void *arg)
+{
+	struct rbdeng_slot *s = arg;
+	struct rbdeng_priv *p = s->owner;
+	struct rbdeng_slot *head = atomic_load_explicit(&p->done, memory_order_relaxed);
+	uint64_t one = 1;
+
+	/* Counted before the push: fini waits for it to drop after the last slot is back. */
+	atomic_fetch_add_explicit(&p->in_callback, 1, memory_order_acquire);
+	s->comp = c;
+	s->ret = rbd_aio_get_return_value(c);
+	do
+		s->next = head;
+	while (!atomic_compare_exchange_weak_explicit(&p->done, &head, s, memory_order_release,
+						      memory_order_relaxed));
+	/* Only EAGAIN (the counter full) can fail, and then the reader is awake anyway. */
+	if (write(p->efd, &one, sizeof(one)) < 0) {
+	}
+	atomic_fetch_sub_explicit(&p->in_callback, 1, memory_order_release);
+}
+
+/* Move what the callbacks pushed to the ready list, oldest first. Returns how many. */
+static unsigned rbdeng_take(struct rbdeng_priv *p)
+{
+	struct rbdeng_slot *s = atomic_exchange_explicit(&p->done, NULL, memory_order_acquire);
+	struct rbdeng_slot *fifo = NULL, *last = s;
+	unsigned n = 0;
+
+	for (; s; n++) {
+		struct rbdeng_slot *next = s->next;
+
+		s->next = fifo;
+		fifo = s;
+		s = next;
+	}
+	if (!fifo)
+		return 0;
+	last->next = NULL;
+	if (p->ready_tail)
+		p->ready_tail->next = fifo;
+	else
+		p->ready = fifo;
+	p->ready_tail = last;
+	return n;
+}
+
 static void rbdeng_fini(struct rawio_engine *e)
 {
 	struct rbdeng_priv *p = e->priv;
-	rbd_completion_t comps[RBD_BATCH];
 
 	/*
 	 * The core reaps everything before fini unless a reap failed: then let
 	 * librbd finish what it holds (it fails it by the timeout at worst) so
-	 * that no completion outlives the slots it points at.
+	 * that no callback outlives the slots it points at.
 	 */
 	while (p->image && p->out) {
 		struct pollfd pfd = { .fd = p->efd, .events = POLLIN };
 		uint64_t v;
-		int n = rbd_poll_io_events(p->image, comps, RBD_BATCH);
 
-		for (int i = 0; i < n; i++)
-			rbd_aio_release(comps[i]);
-		if (n > 0) {
-			p->out -= (unsigned)n;
-			continue;
+		rbdeng_take(p);
+		while (p->ready) {
+			struct rbdeng_slot *s = p->ready;
+
+			p->ready = s->next;
+			rbd_aio_release(s->comp);
+			p->out--;
 		}
-		if (poll(&pfd, 1, RBD_POLL_MS) > 0 && read(p->efd, &v, sizeof(v)) < 0)
+		p->ready_tail = NULL;
+		if (p->out && poll(&pfd, 1, RBD_POLL_MS) > 0 && read(p->efd, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
 			break;
 	}
+	/* A callback that pushed our last slot may still be bumping our eventfd. */
+	while (atomic_load_explicit(&p->in_callback, memory_order_acquire))
+		sched_yield();
 	if (p->image)
-		rbd_close(p->image);
+		dev_rbd_image_put(p->rbd);
 	if (p->efd >= 0)
 		close(p->efd);
 	free(p->slots);
@@ -138,26 +202,24 @@ static int rbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 	if (!p->slots)
 		return -ENOMEM;
 	for (unsigned i = 0; i < e->qd; i++) {
-		p->slots[i].next_free = p->free;
+		p->slots[i].owner = p;
+		p->slots[i].next = p->free;
 		p->free = &p->slots[i];
 	}
+	atomic_init(&p->done, NULL);
+	atomic_init(&p->in_callback, 0);
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->efd < 0) {
 		ret = -errno;
 		goto fail;
 	}
-	ret = e->info->read_only
-		      ? rbd_open_read_only(p->rbd->ioctx, p->rbd->image, &p->image, p->rbd->snap)
-		      : rbd_open(p->rbd->ioctx, p->rbd->image, &p->image, NULL);
+	ret = dev_rbd_image_get(p->rbd, &p->image);
 	if (ret) {
 		p->image = NULL;
 		snprintf(p->last_err, sizeof(p->last_err), "%.300s: open: %s", p->rbd->name,
 			 rawio_strerror(ret));
 		goto fail;
 	}
-	ret = rbd_set_image_notification(p->image, p->efd, EVENT_TYPE_EVENTFD);
-	if (ret)
-		goto fail;
 	return 0;
 fail:
 	rbdeng_fini(e);
@@ -178,7 +240,7 @@ static int rbdeng_start(struct rawio_engine *e, struct rbdeng_slot *s, unsigned 
 	rbd_completion_t c;
 	int ret;
 
-	ret = rbd_aio_create_completion(s, NULL, &c);
+	ret = rbd_aio_create_completion(s, rbdeng_callback, &c);
 	if (ret)
 		return ret;
 	switch (op) {
@@ -208,7 +270,7 @@ static int rbdeng_start(struct rawio_engine *e, struct rbdeng_slot *s, unsigned 
 static void rbdeng_slot_free(struct rbdeng_priv *p, struct rbdeng_slot *s)
 {
 	s->req = NULL;
-	s->next_free = p->free;
+	s->next = p->free;
 	p->free = s;
 }
 
@@ -243,7 +305,7 @@ static int rbdeng_queue(struct rawio_engine *e, struct rawio_req *r)
 	if (!p->free)
 		return RAWIO_Q_BUSY;
 	s = p->free;
-	p->free = s->next_free;
+	p->free = s->next;
 	s->req = r;
 	s->bytes = len > size - pos ? size - pos : len;
 	s->flush_after = r->op == RAWIO_OP_WRITE && (r->flags & RAWIO_REQ_FUA);
@@ -259,17 +321,16 @@ static int rbdeng_queue(struct rawio_engine *e, struct rawio_req *r)
 }
 
 /*
- * One completion from librbd. Returns the finished request, or NULL when it
- * only finished a step (a FUA write whose flush is now out).
+ * One completed slot. Returns the finished request, or NULL when it only
+ * finished a step (a FUA write whose flush is now out).
  */
-static struct rawio_req *rbdeng_complete(struct rawio_engine *e, rbd_completion_t c)
+static struct rawio_req *rbdeng_complete(struct rawio_engine *e, struct rbdeng_slot *s)
 {
 	struct rbdeng_priv *p = e->priv;
-	struct rbdeng_slot *s = rbd_aio_get_arg(c);
 	struct rawio_req *r = s->req;
-	ssize_t ret = rbd_aio_get_return_value(c);
+	ssize_t ret = s->ret;
 
-	rbd_aio_release(c);
+	rbd_aio_release(s->comp);
 	p->out--;
 	if (ret >= 0 && s->flush_after && !s->flushing) {
 		int err;
@@ -294,28 +355,26 @@ static struct rawio_req *rbdeng_complete(struct rawio_engine *e, rbd_completion_
 	return r;
 }
 
-/* Take what librbd has finished, up to MAX. */
+/* Take what librbd has finished, up to MAX (the rest stays on the ready list). */
 static unsigned rbdeng_collect(struct rawio_engine *e, struct rawio_req **out, unsigned max)
 {
 	struct rbdeng_priv *p = e->priv;
-	rbd_completion_t comps[RBD_BATCH];
 	unsigned got = 0;
 
-	while (got < max && p->out) {
-		/* Never take more than OUT has room for: the rest stays on librbd's list. */
-		unsigned want = max - got < RBD_BATCH ? max - got : RBD_BATCH;
-		int n = rbd_poll_io_events(p->image, comps, (int)want);
+	if (!p->ready)
+		rbdeng_take(p);
+	while (got < max && p->ready) {
+		struct rbdeng_slot *s = p->ready;
+		struct rawio_req *r;
 
-		if (n <= 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			struct rawio_req *r = rbdeng_complete(e, comps[i]);
-
-			if (r)
-				out[got++] = r;
-		}
-		if ((unsigned)n < want)
-			break;
+		p->ready = s->next;
+		if (!p->ready)
+			p->ready_tail = NULL;
+		r = rbdeng_complete(e, s);
+		if (r)
+			out[got++] = r;
+		if (!p->ready)
+			rbdeng_take(p);
 	}
 	return got;
 }

@@ -56,7 +56,8 @@ int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_forma
 	s.dev = dev;
 	s.info = rawio_dev_info(s.dev);
 	path = s.info->path;
-	snprintf(s.engine, sizeof(s.engine), "%s", s.info->kind == RAWIO_DEV_NBD ? "nbd" : "sync");
+	snprintf(s.engine, sizeof(s.engine), "%s",
+		 rawio_dev_fd(dev) < 0 ? rawio_engine_default(s.info) : "sync");
 	ret = store_pool_open(&s);
 	if (ret)
 		goto out;

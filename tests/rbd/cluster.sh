@@ -15,7 +15,7 @@ start)
 		exit 0
 	fi
 	# The watcher stops the cluster if ctest (our parent) goes away without the cleanup.
-	"$cluster" start "$dir" --no-mgr --watch "$PPID"
+	"$cluster" start "$dir" --no-mgr --pgs 8 --watch "$PPID"
 	;;
 stop) "$cluster" stop "$dir" ;;
 *) exit 2 ;;

@@ -19,6 +19,11 @@
  *                               OSD, they fail with -ETIMEDOUT; each
  *                               completes exactly once, and every
  *                               acknowledged write reads back
+ *   rbd_crash osd-stop PATH DIR the same with the OSD stopped (SIGSTOP) and
+ *                               continued (SIGCONT) instead of killed and
+ *                               restarted: an OSD that hangs, and no 5-15 s
+ *                               BlueStore restart (the variant in make test;
+ *                               osd is label long)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -316,11 +321,16 @@ static pid_t osd_pid(const char *dir)
 	return (pid_t)pid;
 }
 
-static int osd_kill(const char *dir)
+/* FREEZE: SIGSTOP (an OSD that hangs; osd_start sends SIGCONT), else SIGKILL. */
+static int osd_kill(const char *dir, bool freeze)
 {
 	pid_t pid = osd_pid(dir);
 
-	if (pid <= 0 || kill(pid, SIGKILL))
+	if (pid <= 0)
+		return -1;
+	if (freeze)
+		return kill(pid, SIGSTOP) ? -1 : 0;
+	if (kill(pid, SIGKILL))
 		return -1;
 	for (int i = 0; i < 200 && !kill(pid, 0); i++)
 		usleep(50000);
@@ -328,10 +338,15 @@ static int osd_kill(const char *dir)
 }
 
 /* Start the OSD again (it forks away); its output goes to its own file, never our pipes. */
-static int osd_start(const char *dir)
+static int osd_start(const char *dir, bool freeze)
 {
 	char cmd[2048];
 
+	if (freeze) {
+		pid_t pid = osd_pid(dir);
+
+		return pid > 0 && !kill(pid, SIGCONT) ? 0 : -1;
+	}
 	snprintf(cmd, sizeof(cmd),
 		 "ceph-osd -c '%s/ceph.conf' -i 0 </dev/null >>'%s/osd.0.out' 2>&1", dir, dir);
 	return system(cmd) == 0 ? 0 : -1;
@@ -347,6 +362,8 @@ struct osd_run {
 	uint32_t next_v;
 	unsigned ok, failed, timedout;
 	int first_err;
+	bool freeze; /* the OSD is stopped (SIGSTOP/SIGCONT), not killed and restarted */
+	bool frozen;
 };
 
 static void osd_issue(struct osd_run *o, struct rawio_engine *e, unsigned i)
@@ -436,18 +453,21 @@ static int osd_round(struct osd_run *o, const char *path, const char *base, cons
 			goto out;
 		inflight -= nr;
 		if (!killed_at && ms_now() - t0 > 300) {
-			if (osd_kill(dir)) {
+			if (osd_kill(dir, o->freeze)) {
 				fprintf(stderr, "cannot kill the OSD\n");
 				goto out;
 			}
 			killed_at = ms_now();
-			printf("killed the OSD after %u writes\n", o->ok);
+			o->frozen = o->freeze;
+			printf("%s the OSD after %u writes\n", o->freeze ? "stopped" : "killed",
+			       o->ok);
 		}
 		if (killed_at && !back_at && restart_ms && ms_now() - killed_at >= restart_ms) {
-			if (osd_start(dir)) {
+			if (osd_start(dir, o->freeze)) {
 				fprintf(stderr, "cannot start the OSD again\n");
 				goto out;
 			}
+			o->frozen = false;
 			back_at = ms_now();
 			ok_at_restart = o->ok;
 		}
@@ -485,10 +505,11 @@ static int osd_round(struct osd_run *o, const char *path, const char *base, cons
 				"the engine's last error does not say which image timed out\n");
 			goto out;
 		}
-		if (osd_start(dir)) {
+		if (osd_start(dir, o->freeze)) {
 			fprintf(stderr, "cannot start the OSD again\n");
 			goto out;
 		}
+		o->frozen = false;
 	} else {
 		/* Back within the timeout: writes resumed. Those in flight when the OSD
 		 * re-registered may still time out (Ceph does not always resend them):
@@ -512,30 +533,38 @@ static int osd_round(struct osd_run *o, const char *path, const char *base, cons
 
 	/* Everything acknowledged is there, once the OSD answers again (the default
 	 * 60 s timeout covers its restart). */
+	t0 = ms_now();
 	if (open_dev(&dev, base, 0) || rawio_engine_open(&e, "rbd", dev, &eo)) {
 		fprintf(stderr, "cannot reopen %s after the OSD came back\n", base);
 		goto out;
 	}
-	for (uint32_t b = 0; b < OSD_BLOCKS; b++) {
-		struct rawio_req r = {
-			.op = RAWIO_OP_READ, .buf = o->bufs, .len = BLK, .off = b * BLK
-		};
-		uint32_t got;
+	printf("reopened in %llu ms\n", (unsigned long long)(ms_now() - t0));
+	/* OSD_QD blocks per read: the buffers are that large. */
+	for (uint32_t b0 = 0; b0 < OSD_BLOCKS; b0 += OSD_QD) {
+		struct rawio_req r = { .op = RAWIO_OP_READ,
+				       .buf = o->bufs,
+				       .len = OSD_QD * BLK,
+				       .off = (uint64_t)b0 * BLK };
 		int64_t res = rawio_engine_run1(e, &r);
 
-		if (res != BLK) {
-			fprintf(stderr, "read block %u after the OSD came back: %s\n", b,
+		if (res != OSD_QD * BLK) {
+			fprintf(stderr, "read blocks %u.. after the OSD came back: %s\n", b0,
 				rawio_strerror((int)res));
 			goto out;
 		}
-		got = block_version(o->bufs, b);
-		if (got == UINT32_MAX || got < o->acked[b] || got > o->tried[b]) {
-			fprintf(stderr,
-				"block %u holds version %u; acknowledged %u, last tried %u\n", b,
-				got, o->acked[b], o->tried[b]);
-			goto out;
+		for (uint32_t b = b0; b < b0 + OSD_QD; b++) {
+			uint32_t got = block_version(o->bufs + (size_t)(b - b0) * BLK, b);
+
+			if (got == UINT32_MAX || got < o->acked[b] || got > o->tried[b]) {
+				fprintf(stderr,
+					"block %u holds version %u; acknowledged %u, last tried "
+					"%u\n",
+					b, got, o->acked[b], o->tried[b]);
+				goto out;
+			}
 		}
 	}
+	printf("read back in %llu ms\n", (unsigned long long)(ms_now() - t0));
 	ret = T_PASS;
 out:
 	rawio_engine_close(e);
@@ -543,7 +572,7 @@ out:
 	return ret;
 }
 
-static int test_osd(const char *path, const char *dir)
+static int test_osd(const char *path, const char *dir, bool freeze)
 {
 	struct osd_run *o = calloc(1, sizeof(*o));
 	char shortp[4096];
@@ -553,6 +582,7 @@ static int test_osd(const char *path, const char *dir)
 	o->bufs = rawio_buf_alloc((size_t)OSD_QD * BLK, BLK);
 	if (!o->bufs)
 		goto out;
+	o->freeze = freeze;
 	/* The OSD back after 1.5 s, within a 5 s timeout: writes wait, then resume. */
 	snprintf(shortp, sizeof(shortp), "%s:rados_osd_op_timeout=5", path);
 	if (osd_round(o, shortp, path, dir, 1500, false))
@@ -561,6 +591,8 @@ static int test_osd(const char *path, const char *dir)
 	snprintf(shortp, sizeof(shortp), "%s:rados_osd_op_timeout=3", path);
 	ret = osd_round(o, shortp, path, dir, 0, true);
 out:
+	if (o->frozen)
+		osd_start(dir, true); /* never leave the cluster's only OSD stopped */
 	rawio_buf_free(o->bufs);
 	free(o);
 	return ret;
@@ -572,7 +604,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s store|cache PATH | osd PATH DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s store|cache PATH | osd|osd-stop PATH DIR\n", argv[0]);
 		return T_FAIL;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -588,7 +620,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "cache"))
 		return test_cache(argv[2]);
 	if (!strcmp(argv[1], "osd") && argc == 4)
-		return test_osd(argv[2], argv[3]);
+		return test_osd(argv[2], argv[3], false);
+	if (!strcmp(argv[1], "osd-stop") && argc == 4)
+		return test_osd(argv[2], argv[3], true);
 	fprintf(stderr, "unknown test %s\n", argv[1]);
 	return T_FAIL;
 }

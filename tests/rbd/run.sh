@@ -5,8 +5,8 @@ source "$RAWIO_TESTS/lib.sh"
 source "$RAWIO_TESTS/rbd/lib.sh"
 bin=$1 mode=$2 size=$3
 rbd_image "crash-$mode" "$size"
-if [ "$mode" = osd ]; then
-	"$bin" osd "$path" "$RAWIO_RBD_DIR"
+if [ "$mode" = osd ] || [ "$mode" = osd-stop ]; then
+	"$bin" "$mode" "$path" "$RAWIO_RBD_DIR"
 else
 	"$bin" "$mode" "$path"
 fi
