@@ -22,4 +22,7 @@ for e in aio uring; do
 		jcheck "$j" '.ios > 100' "$e bs $bs: $(jq .iops <<<"$j") IOPS"
 	done
 done
+# zram has no NOWAIT: uring sends every request straight to io-wq (IOSQE_ASYNC), a file on a
+# filesystem whose reads have NOWAIT does not.
+jcheck "$j" '.engine_desc | test("async=yes")' "uring on zram: $(jq -r .engine_desc <<<"$j")"
 echo "PASS"
