@@ -146,6 +146,7 @@ for ((r = 1; r <= runs; r++)); do
 		stop
 	done
 	for v in $order; do
+		[ $v != nocache ] || continue # the file plugin's option only
 		if [ $v = rawio ]; then
 			serve mem-rawio "$plugin" dev=mem:1G
 		else
