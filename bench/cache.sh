@@ -13,7 +13,8 @@
 #   absorb  4 KiB random writes from 32 threads (QD 32) through the cache, timed
 #           until durable on the cache device, against 75% of the cache
 #           device's sequential write bandwidth / 4 KiB (measured as the flush
-#           worker writes: one segment per I/O, at its depth and at depth 1,
+#           worker writes: one segment per I/O from plain-page buffers like the
+#           segment buffers, the cache's engine, at its depth and at depth 1,
 #           the best) and 20x the backing device's random 4 KiB write IOPS
 #           (both measured the same run, just before)
 #   drain   256 MiB of distinct random dirty blocks written back at

@@ -7,7 +7,7 @@
 #                        [--engines "sync aio uring"]
 #   --quick     2 s runs after a 1 s ramp (default 10 s after 2 s), 3 repetitions
 #   --target    "file": a file under DIR (on the filesystem of the build tree, e.g. ext4
-#               on /work); "zram": /dev/zram0, set up (2G) and reset by this script;
+#               on /work); "zram": a zram device of its own (hot_add, 2G; hot_remove on exit);
 #               or any file or block device. Default: file and zram.
 #   --json      one JSON array of rows on stdout instead of the table
 #   --out DIR   runs, summary (vs-fio.tsv) and target file go here (default build/bench)
@@ -66,13 +66,13 @@ else
 	: >"$runs"
 fi
 
-zram_ours=0 zram_fd=""
+zram_n="" zram_fd=""
 zram_release() {
 	[ -n "$zram_fd" ] && exec {zram_fd}<&-
 	zram_fd=""
-	if [ $zram_ours = 1 ]; then
-		echo 1 >/sys/block/zram0/reset 2>/dev/null || true
-		zram_ours=0
+	if [ -n "$zram_n" ]; then
+		echo "$zram_n" >/sys/class/zram-control/hot_remove 2>/dev/null || true
+		zram_n=""
 	fi
 }
 cleanup() {
@@ -100,19 +100,19 @@ setup_target() {
 		fi
 		echo "$f"
 		;;
-	zram | /dev/zram0)
-		if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/block/zram0 ]; then
-			log "zram: needs root and /dev/zram0; skipped"
+	zram)
+		# Called in $(...): the device number goes to a file the caller reads.
+		if [ "$(id -u)" -ne 0 ] || [ ! -e /sys/class/zram-control/hot_add ]; then
+			log "zram: needs root and zram-control; skipped"
 			return 0
 		fi
-		if [ "$(cat /sys/block/zram0/disksize)" != 0 ]; then
-			log "zram: /dev/zram0 is in use (disksize != 0); skipped"
-			return 0
-		fi
-		echo 2G >/sys/block/zram0/disksize
-		log "zram: 2G, filling $size with random data"
-		fill /dev/zram0
-		echo /dev/zram0
+		local n
+		n=$(cat /sys/class/zram-control/hot_add)
+		echo "$n" >"$out/zram.dev"
+		echo 2G >/sys/block/zram$n/disksize
+		log "zram: /dev/zram$n 2G, filling $size with random data"
+		fill /dev/zram$n
+		echo /dev/zram$n
 		;;
 	*)
 		[ -e "$1" ] || { log "$1: no such file"; return 0; }
@@ -188,15 +188,16 @@ randwrite 4k 32
 read 128k 8"
 
 for tname in ${targets[@]+"${targets[@]}"}; do
-	path=$(setup_target "$tname")
-	[ -n "$path" ] || continue
-	if [ "$path" = /dev/zram0 ]; then
-		[ "$(cat /sys/block/zram0/disksize)" != 0 ] && zram_ours=1
+	rm -f "$out/zram.dev"
+	path=$(setup_target "$tname") || true
+	[ -f "$out/zram.dev" ] && zram_n=$(cat "$out/zram.dev") && rm -f "$out/zram.dev"
+	[ -n "$path" ] || { zram_release; continue; }
+	if [ -n "$zram_n" ]; then
 		# Held open while we use it, so nothing can reset it under us.
-		exec {zram_fd}</dev/zram0
+		exec {zram_fd}<"$path"
 	fi
 	label=$tname
-	case $tname in /dev/zram0) label=zram ;; file | zram) ;; *) label=$(basename "$tname") ;; esac
+	case $tname in file | zram) ;; *) label=$(basename "$tname") ;; esac
 	# Every read row first, on the data laid out; then the writes (their zeroes would
 	# turn zram into zero pages, which read faster than the data).
 	for phase in read write; do
@@ -230,7 +231,7 @@ for tname in ${targets[@]+"${targets[@]}"}; do
 		done <<<"$rows"
 	done
 	done
-	[ "$path" = /dev/zram0 ] && zram_release
+	zram_release
 done
 
 # Medians per row and tool -> $out/vs-fio.tsv

@@ -241,7 +241,7 @@ int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64
 {
 	struct cache_wctx w = { 0 };
 	const char *src = buf;
-	uint64_t pos = off, end = off + len, target = 0;
+	uint64_t pos = off, end = off + len, target = 0, now;
 	int ret;
 
 	ret = cache_check_range(c, off, len);
@@ -251,6 +251,7 @@ int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64
 		return -EINVAL;
 	if (c->read_only)
 		return -EROFS;
+	now = rawio_now_ns(); /* read before the lock: every writer waits on it */
 	pthread_mutex_lock(&c->lock);
 	if (c->error) {
 		ret = c->error;
@@ -268,7 +269,10 @@ int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64
 		pos += (uint64_t)n * CACHE_SECTOR;
 	}
 	c->st.writes++;
-	c->last_write_ns = rawio_now_ns();
+	if (w.stalled || w.have_old)
+		now = rawio_now_ns(); /* it waited: the time before is stale */
+	if (now > c->last_write_ns)
+		c->last_write_ns = now; /* another writer may have read the clock after us */
 	if (!ret && (flags & RAWIO_CACHE_FUA) && target) {
 		c->st.fua_writes++;
 		c->st.barriers++;

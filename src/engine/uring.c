@@ -13,6 +13,14 @@
  * with SQPOLL) does not take older ones down with it. describe() and
  * rawio_uring_setup_flags() report what stuck.
  *
+ * On a device without NOWAIT (zram, loop without direct I/O: a RWF_NOWAIT read
+ * fails with EOPNOTSUPP) io_uring cannot issue anything inline and hands every
+ * request to an io-wq worker after a failed non-blocking attempt. Such
+ * requests go with IOSQE_ASYNC: straight to io-wq, and marked concurrent, so
+ * io-wq starts another worker while one is busy instead of queueing behind a
+ * single one that never sleeps (zram decompresses on the worker's CPU). fio's
+ * io_uring engine does the same only with force_async=1.
+ *
  * The CQ ring is twice the SQ ring (asked for with CQSIZE, and the kernel's
  * default where CQSIZE is refused) and the core never has more than qd <= SQ
  * entries in flight, so the CQ cannot overflow even on a kernel without
@@ -21,7 +29,9 @@
 #include <liburing.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +75,7 @@ struct uring_priv {
 	uintptr_t reg_start, reg_end; /* the registered buffer */
 	bool enter_to_reap;	      /* completions are posted only when we enter the kernel */
 	unsigned held;		      /* queued and not yet reaped */
+	bool force_async;	      /* the device has no NOWAIT: every request goes to io-wq */
 };
 
 static const struct {
@@ -153,6 +164,32 @@ static int uring_setup(struct uring_priv *p, unsigned entries, unsigned want, un
 	return 0;
 }
 
+#ifndef RWF_NOWAIT
+#define RWF_NOWAIT 0x00000008
+#endif
+
+/*
+ * Would io_uring have to punt every request on this fd? True when a
+ * RWF_NOWAIT read of the first block is refused as unsupported (the device
+ * lacks NOWAIT); false when it works, would block (EAGAIN), or cannot be
+ * tried (a write-only fd, no memory).
+ */
+static bool uring_punts_all(const struct rawio_engine *e)
+{
+	size_t len = e->info->offset_align > 512 ? e->info->offset_align : 4096;
+	struct iovec iov;
+	void *buf;
+	ssize_t n;
+
+	if (e->info->kind != RAWIO_DEV_BLOCK || posix_memalign(&buf, len, len))
+		return false;
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	n = preadv2(e->fd, &iov, 1, 0, RWF_NOWAIT);
+	free(buf);
+	return n < 0 && errno == EOPNOTSUPP;
+}
+
 static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)
 {
 	struct uring_priv *p = e->priv;
@@ -194,6 +231,7 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	if (ret)
 		return ret;
 	p->ring_ok = true;
+	p->force_async = !(p->setup & IORING_SETUP_IOPOLL) && uring_punts_all(e);
 
 	if (fl & RAWIO_URING_REG_FILES) {
 		ret = io_uring_register_files(&p->ring, &e->fd, 1);
@@ -329,6 +367,8 @@ static int uring_queue(struct rawio_engine *e, struct rawio_req *r)
 	}
 	if (p->reg_files)
 		sqe->flags |= IOSQE_FIXED_FILE;
+	if (p->force_async)
+		sqe->flags |= IOSQE_ASYNC;
 	io_uring_sqe_set_data(sqe, r);
 	p->held++;
 	return RAWIO_Q_QUEUED;
@@ -471,8 +511,9 @@ static void uring_describe(const struct rawio_engine *e, char *buf, size_t len)
 
 	uring_flag_list(setup, sizeof(setup), p->setup);
 	uring_flag_list(dropped, sizeof(dropped), p->dropped);
-	snprintf(buf, len, "uring qd=%u setup=%s dropped=%s regfiles=%s regbufs=%s", e->qd, setup,
-		 dropped, p->reg_files ? "yes" : "no", p->reg_bufs ? "yes" : "no");
+	snprintf(buf, len, "uring qd=%u setup=%s dropped=%s regfiles=%s regbufs=%s async=%s", e->qd,
+		 setup, dropped, p->reg_files ? "yes" : "no", p->reg_bufs ? "yes" : "no",
+		 p->force_async ? "yes" : "no");
 }
 
 unsigned rawio_uring_setup_flags(const struct rawio_engine *e)

@@ -38,4 +38,6 @@ for e in sync threads aio uring; do
 		jcheck "$j" '.syscalls.submit > 0' "$e $rw: $n I/Os, system calls counted"
 	done
 done
+# A regular file is not a device without NOWAIT: uring does not force io-wq (bench_zram does).
+jcheck "$j" '.engine_desc | test("async=no")' "uring on a file: $(jq -r .engine_desc <<<"$j")"
 echo "PASS"
