@@ -127,6 +127,23 @@ static int read_file(void *arg, char *buf, uint64_t off)
 	return pread(*(int *)arg, buf, BLK, (off_t)off) == BLK ? 0 : -EIO;
 }
 
+/* The backing and cache files in the server's directory, and the server on the backing. */
+static int make_files(void)
+{
+	int fd;
+
+	snprintf(backing_img, sizeof(backing_img), "%s/backing.img", srv.dir);
+	snprintf(cache_img, sizeof(cache_img), "%s/cache.img", srv.dir);
+	fd = open(backing_img, O_RDWR | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, BACK_SIZE) == 0, "backing file");
+	close(fd);
+	fd = open(cache_img, O_RDWR | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 16u << 20) == 0, "cache file");
+	close(fd);
+	CHECK(start_server() == 0, "nbdkit did not start");
+	return 0;
+}
+
 static int run(bool reopen)
 {
 	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
@@ -137,15 +154,7 @@ static int run(bool reopen)
 	int fd, ret;
 
 	CHECK(buf, "buffer");
-	snprintf(backing_img, sizeof(backing_img), "%s/backing.img", srv.dir);
-	snprintf(cache_img, sizeof(cache_img), "%s/cache.img", srv.dir);
-	fd = open(backing_img, O_RDWR | O_CREAT, 0644);
-	CHECK(fd >= 0 && ftruncate(fd, BACK_SIZE) == 0, "backing file");
-	close(fd);
-	fd = open(cache_img, O_RDWR | O_CREAT, 0644);
-	CHECK(fd >= 0 && ftruncate(fd, 16u << 20) == 0, "cache file");
-	close(fd);
-	CHECK(start_server() == 0, "nbdkit did not start");
+	CHECK_OK(make_files());
 	CHECK_OK(open_devs(&cdev, &bdev));
 	CHECK_OK(rawio_cache_format(cdev, bdev, &fo));
 	CHECK_OK(open_cache(&c, cdev, bdev, false));
@@ -238,15 +247,7 @@ static int run_down(void)
 	int fd, ret;
 
 	CHECK(buf, "buffer");
-	snprintf(backing_img, sizeof(backing_img), "%s/backing.img", srv.dir);
-	snprintf(cache_img, sizeof(cache_img), "%s/cache.img", srv.dir);
-	fd = open(backing_img, O_RDWR | O_CREAT, 0644);
-	CHECK(fd >= 0 && ftruncate(fd, BACK_SIZE) == 0, "backing file");
-	close(fd);
-	fd = open(cache_img, O_RDWR | O_CREAT, 0644);
-	CHECK(fd >= 0 && ftruncate(fd, 16u << 20) == 0, "cache file");
-	close(fd);
-	CHECK(start_server() == 0, "nbdkit did not start");
+	CHECK_OK(make_files());
 	CHECK_OK(rawio_cache_format_path(cache_img, srv.uri, &fo));
 	CHECK_OK(open_path(&c, cache_img, srv.uri, false));
 	CHECK_OK(write_blocks(c, buf, 0, 300, 1));
