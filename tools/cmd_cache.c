@@ -79,6 +79,7 @@ static void cache_usage(FILE *f)
 		"        emulate a slower device (the throttle engine): hdd, ssd, or\n"
 		"        iops=N,bw=SIZE,seek=TIME,flush=TIME (docs/engines.md)\n"
 		"  --buffers N (RAM segment buffers)  --batch N (nr_batched_migration at open)\n"
+		"  --migrate-qd N (write-back requests in flight per device, default 32)\n"
 		"  --lock-wait MS (wait for another process using the devices, default 5000; 0:\n"
 		"        fail at once)\n"
 		"bench options: --threads N (absorb writers, 32), --bytes SIZE (absorb and drain\n"
@@ -696,6 +697,7 @@ int cmd_cache(int argc, char **argv)
 		{ "bytes", required_argument, NULL, 'y' },
 		{ "deadline-us", required_argument, NULL, 'd' },
 		{ "lock-wait", required_argument, NULL, 'L' },
+		{ "migrate-qd", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -781,6 +783,10 @@ int cmd_cache(int argc, char **argv)
 			if (cli_uint("--deadline-us", optarg, 0, 1000000, &v))
 				return 2;
 			a.tun.barrier_deadline_us = v;
+			break;
+		case 'M':
+			if (cli_uint("--migrate-qd", optarg, 1, 1024, &a.o.migrate_qd))
+				return 2;
 			break;
 		case 'L':
 			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))

@@ -142,13 +142,13 @@ struct rawio_cache_tunables {
  */
 struct rawio_cache_opts {
 	size_t size;		  /* sizeof(struct rawio_cache_opts) */
-	const char *cache_engine; /* NULL: "mem" on a RAM device, else "uring" */
+	const char *cache_engine; /* NULL: rawio_engine_default() of the device */
 	const struct rawio_engine_opts *cache_engine_opts; /* NULL: defaults; queue depth is ours */
 	const char *backing_engine; /* as cache_engine; "throttle" emulates a slow disk */
 	const struct rawio_engine_opts *backing_engine_opts;
 	const struct rawio_cache_tunables *tunables; /* NULL: the defaults above */
 	unsigned nr_buffers;  /* RAM segment buffers; 0 means 8 (2 .. segments / 2) */
-	unsigned migrate_qd;  /* migration I/O in flight per device; 0 means 32 */
+	unsigned migrate_qd;  /* write-back I/O in flight per device; 0 means 32 */
 	unsigned recovery_qd; /* recovery header reads in flight; 0 means 128 */
 	bool read_only;	      /* recover and report only: no writes, no workers */
 	char *errbuf;	      /* optional: one line on why opening failed */
