@@ -241,9 +241,10 @@ struct rawio_dev;
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
 
 /*
- * rawio_dev_lock - make DEV's handle own the device after the fact, as
- * RAWIO_DEV_LOCK_EX or RAWIO_DEV_LOCK_SH (HOW) at open would have: for a
- * library layer (the cache) that must own devices its caller opened. Returns 1
+ * rawio_dev_lock - make DEV's handle own the device after the fact, with the
+ * flock that RAWIO_DEV_LOCK_EX or RAWIO_DEV_LOCK_SH (HOW) takes at open (not
+ * the O_EXCL that LOCK_EX adds on a block device: that only an open can do):
+ * for a library layer (the cache) that must own devices its caller opened. Returns 1
  * when it took the lock now (undo with rawio_dev_unlock), 0 when the handle
  * already holds it or a stronger one (a shared lock is never downgraded) or the
  * device takes no locks (RAM, NBD, RBD), -EBUSY when another holder kept it for
