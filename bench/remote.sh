@@ -2,7 +2,7 @@
 # Remote devices (issue 16): the nbd engine and the cache in front of a network volume.
 #
 #   bench/remote.sh [--runtime S] [--runs N] [--entries N] [--delay-entries N]
-#                   [--sections engine,multiconn,cache,store,store-delay]
+#                   [--sections engine,multiconn,cache,drain-qd,store,store-delay]
 #
 # Every server is nbdkit on a unix socket in a temp dir (killed on exit):
 #   engine     rawio bench (nbd engine, one connection) against fio --ioengine=nbd (one
@@ -14,6 +14,9 @@
 #              local file: 4 KiB random writes through the cache (rawio cache bench absorb,
 #              32 writers) against the volume alone (QD 1 and QD 32), and a drain at
 #              nr_batched_migration 32 against 1
+#   drain-qd   the drain alone (32 MiB, batch 1 and 32) at migration depth 32 and 128
+#              (--migrate-qd), alternating, with the migration counters (batches, writes,
+#              flushes): where a larger batch gains and where it cannot
 #   store      a store of ENTRIES 4 KiB slots on an nbdkit memory export, filled, recovered
 #              read-only at QD 128 against QD 1 (one header read at a time)
 #   store-delay  the same with DELAY_ENTRIES slots behind the delay filter (1 ms per request)
@@ -24,7 +27,7 @@ runtime=3
 runs=3
 entries=131072
 delay_entries=16384
-sections=engine,multiconn,cache,store,store-delay
+sections=engine,multiconn,cache,drain-qd,store,store-delay
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -165,6 +168,41 @@ if has cache; then
 	printf '%-48s %12s   %s\n' "drain 32 MiB, nr_batched_migration 1 (s)" "$d1" "${c[drain1]}"
 	printf '%-48s %12s   %s\n' "drain 32 MiB, nr_batched_migration 32 (s)" "$d32" "${c[drain32]}"
 	printf '%-48s %12s\n' "  batch 32 speedup" "$(ratio "$d1" "$d32")x"
+fi
+
+if has drain-qd; then
+	truncate -s 512M "$dir/dq.img"
+	serve dq --filter=delay file "$dir/dq.img" delay-read=1ms delay-write=1ms
+	declare -A q
+	for ((i = 1; i <= runs; i++)); do
+		for qd in 32 128; do
+			"$rawio" cache bench drain "$dir/dq-cache.img" "$uri" --size 256m --bytes 32m \
+				--batch 1,32 --migrate-qd $qd --force --json >"$dir/dq.json"
+			for b in 1 32; do
+				q[$qd.$b]+="$(jq -s "map(select(.nr_batched_migration == $b))[0].seconds" \
+					"$dir/dq.json") "
+				q[$qd.$b.info]="$(jq -s -r "map(select(.nr_batched_migration == $b))[0] |
+					\"\\(.batches) batches, \\(.backing_writes) writes, \\(.backing_flushes) flushes\"" \
+					"$dir/dq.json")"
+			done
+		done
+	done
+	echo ""
+	echo "drain 32 MiB over nbdkit file + delay 1 ms, by migration depth (--migrate-qd), seconds"
+	echo "(speedup: of the medians; paired: median of each run's batch 1 / batch 32)"
+	printf '%-8s %8s %8s %8s %7s   %s\n' depth batch1 batch32 speedup paired \
+		"runs (batch 1 | batch 32)"
+	for qd in 32 128; do
+		a=$(echo "${q[$qd.1]}" | median)
+		b=$(echo "${q[$qd.32]}" | median)
+		p=$(paste -d' ' <(echo "${q[$qd.1]}" | tr ' ' '\n' | grep -v '^$') \
+			<(echo "${q[$qd.32]}" | tr ' ' '\n' | grep -v '^$') |
+			awk '{printf "%.3f ", $1 / $2}' | median)
+		printf '%-8s %8.3f %8.3f %7sx %6.2fx   %s| %s\n' "QD $qd" "$a" "$b" "$(ratio "$a" "$b")" \
+			"$p" "$(for v in ${q[$qd.1]}; do printf '%.2f ' "$v"; done)" \
+			"$(for v in ${q[$qd.32]}; do printf '%.2f ' "$v"; done)"
+		printf '%-12s batch 1: %s; batch 32: %s\n' "" "${q[$qd.1.info]}" "${q[$qd.32.info]}"
+	done
 fi
 
 # store_run TAG ENTRIES DELAY: a store of ENTRIES 4 KiB slots on nbdkit memory (behind the delay

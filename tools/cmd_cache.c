@@ -79,6 +79,7 @@ static void cache_usage(FILE *f)
 		"        emulate a slower device (the throttle engine): hdd, ssd, or\n"
 		"        iops=N,bw=SIZE,seek=TIME,flush=TIME (docs/engines.md)\n"
 		"  --buffers N (RAM segment buffers)  --batch N (nr_batched_migration at open)\n"
+		"  --migrate-qd N (write-back requests in flight per device, default 32)\n"
 		"  --lock-wait MS (wait for another process using the devices, default 5000; 0:\n"
 		"        fail at once)\n"
 		"bench options: --threads N (absorb writers, 32), --bytes SIZE (absorb and drain\n"
@@ -89,7 +90,8 @@ static void cache_usage(FILE *f)
 
 /* ---- devices ---- */
 
-static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
+/* CDEV: open D as the backing of the cache on CDEV (a remote one that is away still opens). */
+static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms, struct rawio_dev *cdev)
 {
 	struct rawio_dev_opts o = { .size = sizeof(o), .lock_wait_ms = lock_wait_ms };
 	const struct rawio_dev_info *info;
@@ -116,7 +118,8 @@ static int cc_dev_open(struct cc_dev *d, bool read_only, int lock_wait_ms)
 	o.flags |= read_only ? RAWIO_DEV_RDONLY | RAWIO_DEV_LOCK_SH : RAWIO_DEV_LOCK_EX;
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
-	ret = rawio_dev_open(&d->dev, d->path, &o);
+	ret = cdev ? rawio_cache_backing_open(&d->dev, cdev, d->path, &o)
+		   : rawio_dev_open(&d->dev, d->path, &o);
 	if (ret) {
 		cli_err("%s", err[0] ? err : rawio_strerror(ret));
 		return ret;
@@ -228,6 +231,8 @@ static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
 	J(j, st, dirty_blocks);
 	J(j, st, cached_blocks);
 	J(j, st, error);
+	J(j, st, backing_error);
+	J(j, st, migrate_fail_streak);
 	J(j, st, reads);
 	J(j, st, read_hits);
 	J(j, st, read_hits_ram);
@@ -334,6 +339,11 @@ static void cc_stat_print(const struct rawio_cache_stat *st)
 				   : 0.0,
 	       (unsigned long long)st->max_batch_segments, (unsigned long long)st->migrate_blocks,
 	       (unsigned long long)st->migrate_writes, (unsigned long long)st->migrate_errors);
+	if (st->backing_error)
+		printf("backing:           write-back waits: %s (%llu failed batches in a row; "
+		       "retried with a growing pause)\n",
+		       rawio_strerror(st->backing_error),
+		       (unsigned long long)st->migrate_fail_streak);
 }
 
 static void cc_recovery_print(const struct rawio_cache_recovery *r)
@@ -691,6 +701,7 @@ int cmd_cache(int argc, char **argv)
 		{ "bytes", required_argument, NULL, 'y' },
 		{ "deadline-us", required_argument, NULL, 'd' },
 		{ "lock-wait", required_argument, NULL, 'L' },
+		{ "migrate-qd", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -777,6 +788,10 @@ int cmd_cache(int argc, char **argv)
 				return 2;
 			a.tun.barrier_deadline_us = v;
 			break;
+		case 'M':
+			if (cli_uint("--migrate-qd", optarg, 1, 1024, &a.o.migrate_qd))
+				return 2;
+			break;
 		case 'L':
 			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
 				return 2;
@@ -839,8 +854,9 @@ int cmd_cache(int argc, char **argv)
 			a.b.path);
 		return 2;
 	}
-	if (cc_dev_open(&a.c, a.read_only, a.lock_wait_ms) ||
-	    cc_dev_open(&a.b, a.read_only, a.lock_wait_ms)) {
+	if (cc_dev_open(&a.c, a.read_only, a.lock_wait_ms, NULL) ||
+	    cc_dev_open(&a.b, a.read_only, a.lock_wait_ms,
+			strcmp(a.cmd, "format") && strcmp(a.cmd, "bench") ? a.c.dev : NULL)) {
 		cc_dev_close(&a.c);
 		cc_dev_close(&a.b);
 		cc_dev_undo(&a.c);

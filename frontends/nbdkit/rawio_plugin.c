@@ -220,10 +220,14 @@ static int rp_pools_new(const struct rawio_dev_info *info)
 
 /* ---- opening ---- */
 
-/* DEF_ENGINE: the engine when none is named (NULL: the cache's own default). */
-static int rp_dev_open(struct rp_dev *d, const char *def_engine)
+/*
+ * DEF_ENGINE: the engine when none is named (NULL: the cache's own default).
+ * FLAGS: RAWIO_DEV_LOCK_EX for a plain device served read-write (a cache's
+ * devices are owned by rawio_cache_open itself).
+ */
+static int rp_dev_open(struct rp_dev *d, const char *def_engine, unsigned flags)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o) };
+	struct rawio_dev_opts o = { .size = sizeof(o), .flags = flags };
 	const struct rawio_dev_info *info;
 	char err[512] = "";
 	int ret;
@@ -351,8 +355,8 @@ static int rp_get_ready(void)
 	int ret;
 
 	if (rp.d.path)
-		return rp_dev_open(&rp.d, "sync") ? -1 : 0;
-	if (rp_dev_open(&rp.c, NULL) || rp_dev_open(&rp.b, NULL))
+		return rp_dev_open(&rp.d, "sync", RAWIO_DEV_LOCK_EX) ? -1 : 0;
+	if (rp_dev_open(&rp.c, NULL, 0) || rp_dev_open(&rp.b, NULL, 0))
 		return -1;
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);

@@ -142,18 +142,18 @@ struct rawio_cache_tunables {
  */
 struct rawio_cache_opts {
 	size_t size;		  /* sizeof(struct rawio_cache_opts) */
-	const char *cache_engine; /* NULL: "mem" on a RAM device, else "uring" */
+	const char *cache_engine; /* NULL: rawio_engine_default() of the device */
 	const struct rawio_engine_opts *cache_engine_opts; /* NULL: defaults; queue depth is ours */
 	const char *backing_engine; /* as cache_engine; "throttle" emulates a slow disk */
 	const struct rawio_engine_opts *backing_engine_opts;
 	const struct rawio_cache_tunables *tunables; /* NULL: the defaults above */
 	unsigned nr_buffers;  /* RAM segment buffers; 0 means 8 (2 .. segments / 2) */
-	unsigned migrate_qd;  /* migration I/O in flight per device; 0 means 32 */
+	unsigned migrate_qd;  /* write-back I/O in flight per device; 0 means 32 */
 	unsigned recovery_qd; /* recovery header reads in flight; 0 means 128 */
 	bool read_only;	      /* recover and report only: no writes, no workers */
 	char *errbuf;	      /* optional: one line on why opening failed */
 	size_t errbuf_len;
-	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
+	int lock_wait_ms; /* wait for another owner, as rawio_dev_opts.lock_wait_ms */
 };
 
 /* What recovery did (rawio_cache_recovery). */
@@ -196,6 +196,12 @@ struct rawio_cache_stat {
 	uint64_t dirty_blocks;	 /* blocks whose newest copy is dirty */
 	uint64_t cached_blocks;	 /* blocks with a copy in the cache (dirty or clean) */
 	int error;		 /* 0, or the error that made the cache refuse writes */
+	/* Write-back waits for the backing device: the error of the batches failing in a
+	 * row (migrate_fail_streak of them; -ENOTCONN and the like: the server is down), or
+	 * -ENOTCONN when it was unreachable at open and no batch has gone since; 0 when
+	 * the last batch went through. */
+	int backing_error;
+	uint64_t migrate_fail_streak;
 
 	/* reads, in 4 KiB blocks */
 	uint64_t reads;		/* calls */
@@ -269,8 +275,12 @@ int rawio_cache_format_path(const char *cache_path, const char *backing_path,
  * every segment header in batches, replay the run of consecutive segments
  * after the last written-back one, zero the headers of segments past it (they
  * were never acknowledged), then start the workers. The devices stay the
- * caller's and must outlive the cache.
- * Errors: -EUCLEAN/-EBADMSG no valid superblock or record; -EINVAL BACKING is
+ * caller's and must outlive the cache. The cache owns them while open: it
+ * takes their ownership locks (rawio_dev_lock: exclusive, shared when
+ * read_only) unless the handles hold them already, and drops what it took at
+ * close; another owner makes the open fail with -EBUSY after
+ * opts->lock_wait_ms (errbuf names the path and the holder's pid).
+ * Errors: -EBUSY another process owns a device; -EUCLEAN/-EBADMSG no valid superblock or record; -EINVAL BACKING is
  * smaller than the cache was formatted for; -ENOMEM; engine and I/O errors.
  */
 int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cache, struct rawio_dev *backing,
@@ -284,6 +294,22 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cache, struct r
  */
 int rawio_cache_open_path(struct rawio_cache **out, const char *cache_path,
 			  const char *backing_path, const struct rawio_cache_opts *opts);
+
+/*
+ * rawio_cache_backing_open - open BACKING_PATH as the backing device of the
+ * cache on CDEV, with OPTS as rawio_dev_open takes them. Where BACKING_PATH is
+ * an NBD URI whose server cannot be reached now (refused, no socket, timed
+ * out) and CDEV holds a cache, the export is opened unreached with the size
+ * the cache was formatted for (rawio_dev_info()->nbd.offline): the cache then
+ * opens, serves what it holds, absorbs writes and keeps them dirty, and
+ * write-back retries with a growing pause until the server is back (stat's
+ * backing_error says why it waits). Reads of blocks not in the cache fail
+ * until then. Errors: rawio_dev_open's (the first attempt's, with its errbuf
+ * line, when the fallback does not apply).
+ */
+struct rawio_dev_opts;
+int rawio_cache_backing_open(struct rawio_dev **out, struct rawio_dev *cdev,
+			     const char *backing_path, const struct rawio_dev_opts *opts);
 
 /*
  * rawio_cache_close - seal and write what is in RAM, flush the cache device,

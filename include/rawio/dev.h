@@ -102,6 +102,8 @@ struct rawio_nbd_info {
 	bool can_trim;
 	bool can_zero;
 	bool can_multi_conn; /* flushes cover every connection: the engine may open several */
+	bool offline; /* opened unreached (opts.nbd_offline_size): the fields above are guesses,
+		       * the nbd engine learns the server's own when it connects */
 	char export_name[256];
 };
 
@@ -197,6 +199,10 @@ struct rawio_dev_opts {
 	char *errbuf;	      /* optional: a one-line reason on failure */
 	size_t errbuf_len;
 	int lock_wait_ms; /* with LOCK_EX/SH: 0 waits RAWIO_DEV_LOCK_WAIT_DEFAULT_MS, < 0 not at all */
+	/* NBD: when the server cannot be reached, open anyway as an export of this many bytes
+	 * (info.nbd.offline; the engine connects when the server is back and insists on at
+	 * least this size). 0: fail as usual. */
+	uint64_t nbd_offline_size;
 };
 
 struct rawio_dev;
@@ -235,6 +241,25 @@ struct rawio_dev;
  * an NBD server arbitrates its own clients).
  */
 int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_dev_opts *opts);
+
+/*
+ * rawio_dev_lock - make DEV's handle own the device after the fact, with the
+ * flock that RAWIO_DEV_LOCK_EX or RAWIO_DEV_LOCK_SH (HOW) takes at open (not
+ * the O_EXCL that LOCK_EX adds on a block device: that only an open can do):
+ * for a library layer (the cache) that must own devices its caller opened. Returns 1
+ * when it took the lock now (undo with rawio_dev_unlock), 0 when the handle
+ * already holds it or a stronger one (a shared lock is never downgraded) or the
+ * device takes no locks (RAM, NBD, RBD), -EBUSY when another holder kept it for
+ * LOCK_WAIT_MS (0: RAWIO_DEV_LOCK_WAIT_DEFAULT_MS, < 0: not at all; ERRBUF
+ * names the path and the holder's pid), -EINVAL for another HOW, flock's
+ * errors. Upgrading a shared lock to an exclusive one is not atomic (flock).
+ * Not thread-safe against other calls on DEV.
+ */
+int rawio_dev_lock(struct rawio_dev *dev, unsigned how, int lock_wait_ms, char *errbuf,
+		   size_t errbuf_len);
+
+/* rawio_dev_unlock - drop the lock rawio_dev_lock returned 1 for (back to none). */
+void rawio_dev_unlock(struct rawio_dev *dev);
 
 /*
  * rawio_dev_open_mem - create a RAM device of SIZE bytes (a multiple of

@@ -16,12 +16,30 @@
 #include "cache_impl.h"
 #include "util/crc32c.h"
 
-static const char *cache_default_engine(const struct rawio_dev_info *info)
-{
-	return rawio_engine_default(info); /* mem, nbd, rbd, or uring on a file */
-}
-
 /* ---- open / close ---- */
+
+/*
+ * Own both devices for the cache's life, whoever opened them (the nbdkit
+ * plugin, a test, rawio_cache_open_path which already holds the locks): a
+ * writer exclusively, a read-only cache beside other readers only.
+ */
+static int cache_lock_devs(struct rawio_cache *c)
+{
+	unsigned how = c->read_only ? RAWIO_DEV_LOCK_SH : RAWIO_DEV_LOCK_EX;
+	int ret;
+
+	ret = rawio_dev_lock(c->cdev, how, c->opts.lock_wait_ms, c->opts.errbuf,
+			     c->opts.errbuf_len);
+	if (ret < 0)
+		return ret;
+	c->locked_cdev = ret == 1;
+	ret = rawio_dev_lock(c->bdev, how, c->opts.lock_wait_ms, c->opts.errbuf,
+			     c->opts.errbuf_len);
+	if (ret < 0)
+		return ret;
+	c->locked_bdev = ret == 1;
+	return 0;
+}
 
 static void cache_free(struct rawio_cache *c)
 {
@@ -41,6 +59,10 @@ static void cache_free(struct rawio_cache *c)
 	pthread_cond_destroy(&c->cv_migrate);
 	pthread_cond_destroy(&c->cv_clean);
 	pthread_mutex_destroy(&c->lock);
+	if (c->locked_bdev)
+		rawio_dev_unlock(c->bdev);
+	if (c->locked_cdev)
+		rawio_dev_unlock(c->cdev);
 	if (c->own_devs) {
 		rawio_dev_close(c->bdev);
 		rawio_dev_close(c->cdev);
@@ -146,9 +168,9 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	c->cinfo = rawio_dev_info(cdev);
 	c->binfo = rawio_dev_info(bdev);
 	snprintf(c->cache_engine, sizeof(c->cache_engine), "%s",
-		 c->opts.cache_engine ? c->opts.cache_engine : cache_default_engine(c->cinfo));
+		 c->opts.cache_engine ? c->opts.cache_engine : rawio_engine_default(c->cinfo));
 	snprintf(c->backing_engine, sizeof(c->backing_engine), "%s",
-		 c->opts.backing_engine ? c->opts.backing_engine : cache_default_engine(c->binfo));
+		 c->opts.backing_engine ? c->opts.backing_engine : rawio_engine_default(c->binfo));
 	c->opts.cache_engine = c->cache_engine;
 	c->opts.backing_engine = c->backing_engine;
 	c->read_only = c->opts.read_only;
@@ -189,6 +211,9 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	}
 	c->opts.tunables = NULL;
 
+	ret = cache_lock_devs(c);
+	if (ret)
+		goto err;
 	ret = cache_pools_open(c);
 	if (ret)
 		goto err;
@@ -398,6 +423,13 @@ void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st)
 	st->dirty_blocks = w.dirty;
 	st->cached_blocks = c->ix.nr;
 	st->error = c->error;
+	st->migrate_fail_streak = c->migrate_fail_streak;
+	if (c->migrate_fail_streak)
+		st->backing_error = c->migrate_err ? c->migrate_err : -EIO;
+	else if (c->binfo->kind == RAWIO_DEV_NBD && c->binfo->nbd.offline && !c->st.migrate_batches)
+		st->backing_error = -ENOTCONN;
+	else
+		st->backing_error = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 

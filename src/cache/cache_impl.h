@@ -75,7 +75,8 @@ struct cache_index {
 
 struct rawio_cache {
 	struct rawio_dev *cdev, *bdev;
-	bool own_devs; /* opened by rawio_cache_open_path: closed by cache_free */
+	bool own_devs;		       /* opened by rawio_cache_open_path: closed by cache_free */
+	bool locked_cdev, locked_bdev; /* rawio_cache_open took their ownership locks */
 	const struct rawio_dev_info *cinfo, *binfo;
 	struct cache_geometry g;
 	uint32_t bps; /* blocks per segment */

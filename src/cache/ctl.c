@@ -72,6 +72,7 @@ static const struct ctl_stat {
 	S(migrate_blocks),
 	S(migrate_writes),
 	S(migrate_errors),
+	S(migrate_fail_streak),
 	S(backing_flushes),
 #undef S
 };
@@ -145,7 +146,8 @@ static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 			used = ctl_put(out, len, used, "%s %llu\n", ctl_stats[i].name,
 				       (unsigned long long)*(const uint64_t *)((const char *)&st +
 									       ctl_stats[i].off));
-		ctl_put(out, len, used, "error_code %d\n", st.error);
+		used = ctl_put(out, len, used, "error_code %d\n", st.error);
+		ctl_put(out, len, used, "backing_error_code %d\n", st.backing_error);
 		return;
 	}
 	ctl_put(out, len, 0, "error: requests are 'set NAME VALUE', 'get [NAME]', 'stat'\n");

@@ -18,6 +18,7 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 	char *errbuf = opts ? opts->errbuf : NULL;
 	size_t errlen = opts ? opts->errbuf_len : 0;
 	char *buf = NULL, uuid[RAWIO_UUID_STR_LEN];
+	int locked_c = 0, locked_b = 0;
 	int64_t res;
 	int ret;
 
@@ -49,10 +50,25 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 				   opts->segment_size, bi->path, (unsigned long long)bi->size);
 		return ret;
 	}
+	/* Own both devices while writing, whoever opened them (as rawio_cache_open does). */
+	locked_c = rawio_dev_lock(cdev, RAWIO_DEV_LOCK_EX, opts->lock_wait_ms, errbuf, errlen);
+	if (locked_c < 0)
+		return locked_c;
+	locked_b = rawio_dev_lock(bdev, RAWIO_DEV_LOCK_EX, opts->lock_wait_ms, errbuf, errlen);
+	if (locked_b < 0) {
+		ret = locked_b;
+		goto out;
+	}
 	buf = rawio_buf_alloc(3 * CACHE_BLOCK, CACHE_BLOCK);
-	if (!buf)
-		return -ENOMEM;
-	ret = rawio_engine_open(&e, rawio_dev_fd(cdev) < 0 ? rawio_engine_default(ci) : "sync",
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Files and block devices: one request at a time needs no ring. */
+	ret = rawio_engine_open(&e,
+				ci->kind == RAWIO_DEV_FILE || ci->kind == RAWIO_DEV_BLOCK
+					? "sync"
+					: rawio_engine_default(ci),
 				cdev, NULL);
 	if (ret)
 		goto out;
@@ -112,5 +128,9 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 out:
 	rawio_engine_close(e);
 	rawio_buf_free(buf);
+	if (locked_b == 1)
+		rawio_dev_unlock(bdev);
+	if (locked_c == 1)
+		rawio_dev_unlock(cdev);
 	return ret;
 }

@@ -387,6 +387,22 @@ static int dev_open_nbd(struct rawio_dev **out, const char *uri, const struct ra
 	dev_info_init(&dev->info, uri);
 	dev->info.kind = RAWIO_DEV_NBD;
 	ret = dev_nbd_probe(uri, &dev->info, o->errbuf, o->errbuf_len);
+	if (ret && o->nbd_offline_size && ret != -EOPNOTSUPP && ret != -ENOMEM) {
+		/* The caller knows the size (a cache's superblock): open unreached. */
+		dev_info_init(&dev->info, uri);
+		dev->info.kind = RAWIO_DEV_NBD;
+		dev->info.size = o->nbd_offline_size;
+		dev->info.nbd.offline = true;
+		dev->info.nbd.can_flush = true; /* assume a volatile cache until told */
+		dev->info.logical_block_size = 512;
+		dev->info.physical_block_size = 4096;
+		dev->info.offset_align = 512;
+		dev->info.mem_align = 512;
+		dev->info.align_source = RAWIO_ALIGN_NBD;
+		dev->info.direct = true;
+		dev->info.rotational = -1;
+		ret = 0;
+	}
 	if (ret)
 		goto free_dev;
 	if (dev->info.nbd.server_read_only && !(o->flags & RAWIO_DEV_RDONLY)) {
@@ -570,6 +586,7 @@ int rawio_dev_open(struct rawio_dev **out, const char *path, const struct rawio_
 	dev->mem = NULL;
 	dev->mem_len = 0;
 	dev->md = NULL;
+	dev->lock = lock & RAWIO_DEV_LOCK_EX ? RAWIO_DEV_LOCK_EX : lock;
 	dev_info_init(&dev->info, path);
 	ret = dev_discover(&dev->info, fd, &st, &dio_ok);
 	if (ret) {
@@ -686,6 +703,41 @@ void rawio_dev_close(struct rawio_dev *dev)
 	if (dev->fd >= 0)
 		close(dev->fd);
 	free(dev);
+}
+
+int rawio_dev_lock(struct rawio_dev *dev, unsigned how, int lock_wait_ms, char *errbuf,
+		   size_t errbuf_len)
+{
+	int wait_ms = lock_wait_ms == 0	 ? RAWIO_DEV_LOCK_WAIT_DEFAULT_MS
+		      : lock_wait_ms < 0 ? 0
+					 : lock_wait_ms;
+	struct stat st;
+	int ret;
+
+	if (!dev || (how != RAWIO_DEV_LOCK_EX && how != RAWIO_DEV_LOCK_SH))
+		return -EINVAL;
+	if (dev->fd < 0 || dev->lock == RAWIO_DEV_LOCK_EX || dev->lock == how)
+		return 0;
+	if (fstat(dev->fd, &st))
+		return -errno;
+	ret = dev_flock(dev->fd, how, rawio_now_ns() + (uint64_t)wait_ms * 1000000u);
+	if (ret == -EBUSY)
+		return dev_lock_busy(dev->info.path, &st, wait_ms, errbuf, errbuf_len);
+	if (ret) {
+		errbuf_set(errbuf, errbuf_len, "%s: cannot lock: %s", dev->info.path,
+			   rawio_strerror(ret));
+		return ret;
+	}
+	dev->lock = how;
+	return 1;
+}
+
+void rawio_dev_unlock(struct rawio_dev *dev)
+{
+	if (!dev || dev->fd < 0 || !dev->lock)
+		return;
+	flock(dev->fd, LOCK_UN);
+	dev->lock = 0;
 }
 
 const struct rawio_dev_info *rawio_dev_info(const struct rawio_dev *dev)

@@ -16,6 +16,7 @@ struct rawio_dev {
 	size_t mem_len;
 	struct mem_dev *md;  /* RAM device: queues, cache, options (mem_dev.h); NULL otherwise */
 	struct dev_rbd *rbd; /* kind RBD: the cluster connection (set only for that kind) */
+	unsigned lock;	     /* RAWIO_DEV_LOCK_EX or _SH held on fd, 0 none */
 };
 
 /* Geometry of a RAM device of SIZE bytes (dev.c; used by mem.c). 0 or -EINVAL. */

@@ -78,8 +78,15 @@ struct nbdeng_slot {
 	struct nbdeng_slot *next_free;
 };
 
+/* What the server offers: the device's probe, or (opened unreached) the first connection's. */
+struct nbdeng_caps {
+	bool can_flush, can_fua, can_trim, can_zero;
+};
+
 struct nbdeng_priv {
 	struct nbdeng_conn conns[NBD_MAX_CONNS];
+	struct nbdeng_caps caps;
+	bool learn_caps; /* the device was opened unreached: take the caps from a connection */
 	unsigned nr_conns;
 	struct nbdeng_slot *slots;
 	struct nbdeng_slot *free;
@@ -148,6 +155,7 @@ static void nbdeng_conn_died(struct nbdeng_priv *p, struct nbdeng_conn *c)
 /* Connect C to the device's URI; 0 or -errno. Blocks for the handshake. */
 static int nbdeng_conn_open(struct rawio_engine *e, struct nbdeng_conn *c)
 {
+	struct nbdeng_priv *p = e->priv;
 	struct nbd_handle *h = nbd_create();
 	int64_t size;
 	int ret;
@@ -162,11 +170,26 @@ static int nbdeng_conn_open(struct rawio_engine *e, struct nbdeng_conn *c)
 		goto close;
 	}
 	size = nbd_get_size(h);
-	if (size < 0 || (uint64_t)size != e->info->size) {
+	/* Opened unreached, the size is the user's (a cache's): the export must hold it. */
+	if (size < 0 || (e->info->nbd.offline ? (uint64_t)size < e->info->size
+					      : (uint64_t)size != e->info->size)) {
 		snprintf(c->why, sizeof(c->why), "export size is now %lld, was %llu",
 			 (long long)size, (unsigned long long)e->info->size);
 		ret = -ESTALE;
 		goto close;
+	}
+	if (p->learn_caps) {
+		int64_t max = nbd_get_block_size(h, LIBNBD_SIZE_MAXIMUM);
+
+		p->caps = (struct nbdeng_caps){ .can_flush = nbd_can_flush(h) == 1,
+						.can_fua = nbd_can_fua(h) == 1,
+						.can_trim = nbd_can_trim(h) == 1,
+						.can_zero = nbd_can_zero(h) == 1 };
+		if (max > 0 && (uint64_t)max < p->max_piece)
+			p->max_piece = (uint32_t)(max - max % e->info->offset_align);
+		if (!p->max_piece)
+			p->max_piece = e->info->offset_align;
+		p->learn_caps = false;
 	}
 	c->h = h;
 	c->dead = false;
@@ -203,6 +226,12 @@ static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 		want = e->qd;
 	if (!n->can_multi_conn)
 		want = 1;
+	p->caps = (struct nbdeng_caps){ .can_flush = n->can_flush,
+					.can_fua = n->can_fua,
+					.can_trim = n->can_trim,
+					.can_zero = n->can_zero };
+	/* Opened unreached: one connection (multi-conn unknown) until a reopen. */
+	p->learn_caps = n->offline;
 	p->max_piece = n->max_block ? n->max_block : NBD_DEFAULT_MAX;
 	if (p->max_piece > NBD_LIBNBD_MAX)
 		p->max_piece = NBD_LIBNBD_MAX;
@@ -313,8 +342,8 @@ static int nbdeng_send(struct rawio_engine *e, struct nbdeng_slot *s, unsigned o
 			cookie = nbd_aio_pwrite(c->h, buf, len, off, cb, flags);
 			break;
 		case RAWIO_OP_DISCARD:
-			cookie = e->info->nbd.can_trim ? nbd_aio_trim(c->h, len, off, cb, 0)
-						       : nbd_aio_zero(c->h, len, off, cb, 0);
+			cookie = p->caps.can_trim ? nbd_aio_trim(c->h, len, off, cb, 0)
+						  : nbd_aio_zero(c->h, len, off, cb, 0);
 			break;
 		default:
 			cookie = nbd_aio_flush(c->h, cb, 0);
@@ -352,7 +381,7 @@ static bool nbdeng_issue(struct rawio_engine *e, struct nbdeng_slot *s, unsigned
 	int err = 0;
 
 	s->issuing = true;
-	if (op == RAWIO_OP_WRITE && (r->flags & RAWIO_REQ_FUA) && e->info->nbd.can_fua)
+	if (op == RAWIO_OP_WRITE && (r->flags & RAWIO_REQ_FUA) && p->caps.can_fua)
 		flags = LIBNBD_CMD_FLAG_FUA;
 	if (op == RAWIO_OP_FSYNC) {
 		s->gen = p->write_gen;
@@ -436,7 +465,7 @@ static int nbdeng_done_now(struct rawio_req *r, int64_t result)
 static int nbdeng_queue(struct rawio_engine *e, struct rawio_req *r)
 {
 	struct nbdeng_priv *p = e->priv;
-	const struct rawio_nbd_info *n = &e->info->nbd;
+	const struct nbdeng_caps *n = &p->caps;
 	uint64_t size = e->info->size, pos = req_pos(r), len = req_left(r);
 	unsigned op = r->op;
 	struct nbdeng_slot *s;

@@ -11,6 +11,12 @@
  *   nbd_cache reconnect  the same, but the cache stays open: after the server
  *                        comes back, a drain on the same cache writes it all
  *                        back (the nbd engine reconnects)
+ *   nbd_cache down       the server is down when the cache opens (by path): it
+ *                        opens, stat names the backing as down, cached blocks
+ *                        read back, writes are absorbed; the server comes
+ *                        back; a drain writes everything back, nothing lost
+ *   nbd_cache nbddev     cache device and backing both on nbdkit memory
+ *                        exports: format, open, write, drain, check by path
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -24,7 +30,7 @@
 #define BACK_SIZE (32u << 20)
 #define NBLK	  (BACK_SIZE / BLK)
 
-static struct srv srv;
+static struct srv srv, srv2;
 static char backing_img[256], cache_img[256];
 static uint8_t want[NBLK]; /* the seed last written to each block, 0 = never */
 
@@ -121,6 +127,23 @@ static int read_file(void *arg, char *buf, uint64_t off)
 	return pread(*(int *)arg, buf, BLK, (off_t)off) == BLK ? 0 : -EIO;
 }
 
+/* The backing and cache files in the server's directory, and the server on the backing. */
+static int make_files(void)
+{
+	int fd;
+
+	snprintf(backing_img, sizeof(backing_img), "%s/backing.img", srv.dir);
+	snprintf(cache_img, sizeof(cache_img), "%s/cache.img", srv.dir);
+	fd = open(backing_img, O_RDWR | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, BACK_SIZE) == 0, "backing file");
+	close(fd);
+	fd = open(cache_img, O_RDWR | O_CREAT, 0644);
+	CHECK(fd >= 0 && ftruncate(fd, 16u << 20) == 0, "cache file");
+	close(fd);
+	CHECK(start_server() == 0, "nbdkit did not start");
+	return 0;
+}
+
 static int run(bool reopen)
 {
 	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
@@ -131,15 +154,7 @@ static int run(bool reopen)
 	int fd, ret;
 
 	CHECK(buf, "buffer");
-	snprintf(backing_img, sizeof(backing_img), "%s/backing.img", srv.dir);
-	snprintf(cache_img, sizeof(cache_img), "%s/cache.img", srv.dir);
-	fd = open(backing_img, O_RDWR | O_CREAT, 0644);
-	CHECK(fd >= 0 && ftruncate(fd, BACK_SIZE) == 0, "backing file");
-	close(fd);
-	fd = open(cache_img, O_RDWR | O_CREAT, 0644);
-	CHECK(fd >= 0 && ftruncate(fd, 16u << 20) == 0, "cache file");
-	close(fd);
-	CHECK(start_server() == 0, "nbdkit did not start");
+	CHECK_OK(make_files());
 	CHECK_OK(open_devs(&cdev, &bdev));
 	CHECK_OK(rawio_cache_format(cdev, bdev, &fo));
 	CHECK_OK(open_cache(&c, cdev, bdev, false));
@@ -196,18 +211,157 @@ static int run(bool reopen)
 	return ret;
 }
 
-int main(int argc, char **argv)
+static int open_path(struct rawio_cache **c, const char *cpath, const char *bpath, bool migrate)
 {
+	static struct rawio_cache_tunables tun;
+	static char err[512];
+	struct rawio_cache_opts o = {
+		.size = sizeof(o), .tunables = &tun, .errbuf = err, .errbuf_len = sizeof(err)
+	};
 	int ret;
 
-	if (argc != 2 || (strcmp(argv[1], "reopen") && strcmp(argv[1], "reconnect"))) {
-		fprintf(stderr, "usage: %s reopen|reconnect\n", argv[0]);
+	rawio_cache_tunables_default(&tun);
+	tun.allow_migrate = migrate;
+	err[0] = '\0';
+	ret = rawio_cache_open_path(c, cpath, bpath, &o);
+	if (ret)
+		fprintf(stderr, "cache open %s %s: %s: %s\n", cpath, bpath, rawio_strerror(ret),
+			err);
+	return ret;
+}
+
+static int read_nbd(void *arg, char *buf, uint64_t off)
+{
+	int64_t res = rawio_engine_io(arg, RAWIO_OP_READ, 0, buf, BLK, off);
+
+	return res == BLK ? 0 : -EIO;
+}
+
+/* The server is down when the cache opens: it opens, absorbs, and writes back later. */
+static int run_down(void)
+{
+	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
+	struct rawio_cache_stat st;
+	struct rawio_cache *c = NULL;
+	char *buf = rawio_buf_alloc(BLK, BLK);
+	int fd, ret;
+
+	CHECK(buf, "buffer");
+	CHECK_OK(make_files());
+	CHECK_OK(rawio_cache_format_path(cache_img, srv.uri, &fo));
+	CHECK_OK(open_path(&c, cache_img, srv.uri, false));
+	CHECK_OK(write_blocks(c, buf, 0, 300, 1));
+	CHECK_OK(rawio_cache_close(c));
+	srv_stop(&srv, SIGKILL);
+
+	/* Opened with the server away: it opens, and says so. */
+	CHECK_OK(open_path(&c, cache_img, srv.uri, false));
+	rawio_cache_stat(c, &st);
+	CHECK(st.backing_error < 0 && st.dirty_blocks > 0,
+	      "opened with the backing down: backing_error %d, %llu dirty", st.backing_error,
+	      (unsigned long long)st.dirty_blocks);
+	printf("opened with the backing down: %s, %llu blocks dirty\n",
+	       rawio_strerror(st.backing_error), (unsigned long long)st.dirty_blocks);
+	if (verify(read_cache, c, buf, "cached blocks, backing down"))
+		return T_FAIL;
+	CHECK_OK(write_blocks(c, buf, 200, 400, 2));
+	/* Write-back fails and retries; nothing is marked clean. */
+	CHECK_OK(rawio_cache_tunable_set(c, "allow_migrate", 1));
+	ret = rawio_cache_drain(c);
+	rawio_cache_stat(c, &st);
+	CHECK(ret < 0 && st.backing_error < 0 && st.migrate_fail_streak > 0 && st.error == 0,
+	      "drain while down: %d, backing_error %d, streak %llu, error %d", ret,
+	      st.backing_error, (unsigned long long)st.migrate_fail_streak, st.error);
+	printf("drain while down: %s after %llu failed batches\n", rawio_strerror(ret),
+	       (unsigned long long)st.migrate_fail_streak);
+
+	CHECK(start_server() == 0, "nbdkit did not restart");
+	CHECK_OK(rawio_cache_drain(c));
+	rawio_cache_stat(c, &st);
+	CHECK(st.dirty_blocks == 0 && st.backing_error == 0,
+	      "after the server came back: %llu dirty, backing_error %d",
+	      (unsigned long long)st.dirty_blocks, st.backing_error);
+	CHECK_OK(rawio_cache_close(c));
+	srv_stop(&srv, SIGTERM);
+
+	fd = open(backing_img, O_RDONLY);
+	CHECK(fd >= 0, "backing file");
+	ret = verify(read_file, &fd, buf, "backing file after the server came back");
+	close(fd);
+	rawio_buf_free(buf);
+	return ret;
+}
+
+/* Cache device and backing both NBD exports (nbdkit memory). */
+static int run_nbddev(void)
+{
+	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
+	const char *cargs[] = { "memory", "16M", NULL }, *bargs[] = { "memory", "32M", NULL };
+	struct rawio_dev_opts dopts = { .size = sizeof(dopts) };
+	struct rawio_cache_stat st;
+	struct rawio_cache *c = NULL;
+	struct rawio_dev *bdev = NULL;
+	struct rawio_engine *e = NULL;
+	char *buf = rawio_buf_alloc(BLK, BLK), report[1024] = "";
+	int ret;
+
+	CHECK(buf, "buffer");
+	CHECK(srv_start(&srv, cargs) == 0, "nbdkit (cache) did not start");
+	CHECK(srv_start(&srv2, bargs) == 0, "nbdkit (backing) did not start");
+	CHECK_OK(rawio_cache_format_path(srv.uri, srv2.uri, &fo));
+	CHECK_OK(open_path(&c, srv.uri, srv2.uri, false));
+	CHECK_OK(write_blocks(c, buf, 0, 500, 1));
+	CHECK_OK(write_blocks(c, buf, 250, 500, 2));
+	if (verify(read_cache, c, buf, "through the cache on nbd"))
+		return T_FAIL;
+	CHECK_OK(rawio_cache_tunable_set(c, "allow_migrate", 1));
+	CHECK_OK(rawio_cache_drain(c));
+	rawio_cache_stat(c, &st);
+	CHECK(st.dirty_blocks == 0 && st.migrate_blocks > 0, "after drain: %llu dirty, %llu moved",
+	      (unsigned long long)st.dirty_blocks, (unsigned long long)st.migrate_blocks);
+	CHECK_OK(rawio_cache_close(c));
+	/* Reopened (recovery over NBD), checked read-only. */
+	CHECK_OK(open_path(&c, srv.uri, srv2.uri, false));
+	CHECK_OK(rawio_cache_close(c));
+	ret = rawio_cache_check_path(srv.uri, srv2.uri, NULL, report, sizeof(report));
+	CHECK(ret == 0, "check: %s: %s", rawio_strerror(ret), report);
+
+	CHECK_OK(rawio_dev_open(&bdev, srv2.uri, &dopts));
+	CHECK_OK(rawio_engine_open(&e, "nbd", bdev, NULL));
+	ret = verify(read_nbd, e, buf, "backing export after drain");
+	rawio_engine_close(e);
+	rawio_dev_close(bdev);
+	srv_stop(&srv2, SIGTERM);
+	srv_stop(&srv, SIGTERM);
+	rawio_buf_free(buf);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc == 2 ? argv[1] : "";
+	int ret;
+
+	if (strcmp(mode, "reopen") && strcmp(mode, "reconnect") && strcmp(mode, "down") &&
+	    strcmp(mode, "nbddev")) {
+		fprintf(stderr, "usage: %s reopen|reconnect|down|nbddev\n", argv[0]);
 		return T_FAIL;
 	}
 	ret = srv_setup(&srv);
 	if (ret)
 		return ret;
-	ret = run(!strcmp(argv[1], "reopen"));
+	ret = srv_setup(&srv2);
+	if (ret) {
+		srv_fini(&srv);
+		return ret;
+	}
+	if (!strcmp(mode, "down"))
+		ret = run_down();
+	else if (!strcmp(mode, "nbddev"))
+		ret = run_nbddev();
+	else
+		ret = run(!strcmp(mode, "reopen"));
+	srv_fini(&srv2);
 	srv_fini(&srv);
 	return ret;
 }
