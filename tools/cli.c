@@ -2,10 +2,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "util/duration.h"
+#include "util/report.h"
 
 const char *cli_prog = "rawio";
 
@@ -57,6 +59,23 @@ int cli_time(const char *opt, const char *s, uint64_t def_unit_ns, uint64_t max_
 			"2m)",
 			opt, s);
 	return ret ? -1 : 0;
+}
+
+int cli_engine(const char *opt, const char *name)
+{
+	char list[256];
+	size_t used = 0;
+
+	list[0] = 0;
+	for (const char *const *n = rawio_engine_list(); *n; n++) {
+		if (!strcmp(name, *n))
+			return 0;
+		report_add(list, sizeof(list), &used, " %s", *n);
+	}
+	if (!strcmp(name, "auto"))
+		return 0;
+	cli_err("%s: unknown engine '%s' (engines: auto%s)", opt, name, list);
+	return -1;
 }
 
 void cli_json_print(cJSON *obj)

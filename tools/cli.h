@@ -27,6 +27,9 @@ int cli_uint(const char *opt, const char *s, unsigned min, unsigned max, unsigne
  */
 int cli_time(const char *opt, const char *s, uint64_t def_unit_ns, uint64_t max_ns, uint64_t *out);
 
+/* Check an engine name for option OPT: "auto" or one of rawio_engine_list(); prints the list. */
+int cli_engine(const char *opt, const char *name);
+
 /* Print a JSON object followed by a newline, and free it. */
 void cli_json_print(cJSON *obj);
 

@@ -470,6 +470,8 @@ int cmd_bench(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ENGINE:
+			if (cli_engine("--engine", optarg))
+				return 2;
 			o.engine = optarg;
 			break;
 		case OPT_RW:

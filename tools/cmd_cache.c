@@ -772,6 +772,7 @@ int cmd_cache(int argc, char **argv)
 	a.cmd = argv[1];
 	argc--;
 	argv++;
+	argv[0] = (char *)cli_prog; /* for getopt's messages */
 	rawio_cache_tunables_default(&a.tun);
 	a.bytes = 256ull << 20;
 	/* set and get take no options: "set SOCK low_watermark -1" is a value, not an option. */
@@ -805,9 +806,13 @@ int cmd_cache(int argc, char **argv)
 			a.seconds = atof(optarg);
 			break;
 		case 'e':
+			if (cli_engine("--cache-engine", optarg))
+				return 2;
 			a.c.engine = optarg;
 			break;
 		case 'E':
+			if (cli_engine("--backing-engine", optarg))
+				return 2;
 			a.b.engine = optarg;
 			break;
 		case 't':

@@ -164,6 +164,8 @@ int cmd_iotune(int argc, char **argv)
 			json = true;
 			break;
 		case 'e':
+			if (cli_engine("--engine", optarg))
+				return 2;
 			o.engine = optarg;
 			break;
 		case 's':

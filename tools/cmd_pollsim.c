@@ -424,6 +424,8 @@ int cmd_pollsim(int argc, char **argv)
 			a.live = true;
 			break;
 		case O_ENGINE:
+			if (cli_engine("--engine", optarg))
+				return 2;
 			a.engine = optarg;
 			break;
 		case O_FILE:
