@@ -136,10 +136,9 @@ void cli_progress_init(struct cli_progress *p, bool enable)
 				    .t0_ns = rawio_now_ns() };
 }
 
-static void cli_progress_vline(struct cli_progress *p, const char *fmt, va_list ap)
+static void cli_progress_show(struct cli_progress *p)
 {
-	fputs("\r\033[K", stderr);
-	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\r\033[K%s", p->line);
 	fflush(stderr);
 	p->shown = true;
 }
@@ -151,13 +150,14 @@ void cli_progress(struct cli_progress *p, const char *fmt, ...)
 
 	if (!p->on)
 		return;
+	va_start(ap, fmt);
+	vsnprintf(p->line, sizeof(p->line), fmt, ap);
+	va_end(ap);
 	now = rawio_now_ns();
 	if (now < p->next_ns)
 		return;
 	p->next_ns = now + CLI_PROGRESS_MS * 1000000ull;
-	va_start(ap, fmt);
-	cli_progress_vline(p, fmt, ap);
-	va_end(ap);
+	cli_progress_show(p);
 }
 
 void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
@@ -168,9 +168,10 @@ void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
 		return;
 	if (fmt) {
 		va_start(ap, fmt);
-		cli_progress_vline(p, fmt, ap);
+		vsnprintf(p->line, sizeof(p->line), fmt, ap);
 		va_end(ap);
 	}
+	cli_progress_show(p);
 	fputc('\n', stderr);
 	fflush(stderr);
 	p->shown = false;

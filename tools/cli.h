@@ -53,13 +53,14 @@ struct cli_progress {
 	bool shown;
 	uint64_t next_ns;
 	uint64_t t0_ns;
+	char line[256]; /* the latest state, shown or not */
 };
 /* Start: ENABLE (a --no-progress says false) and stderr a terminal. */
 void cli_progress_init(struct cli_progress *p, bool enable);
 /* Rewrite the line with FMT, unless one was written less than CLI_PROGRESS_MS ago. */
 void cli_progress(struct cli_progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Rewrite it with FMT (NULL: leave the last one) and end it with a newline, if one was shown. */
+/* Rewrite it with FMT (NULL: the latest state given) and end it with a newline, if one was shown. */
 void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Seconds since cli_progress_init. */

@@ -430,20 +430,86 @@ static int cc_cmd_check(struct cc_args *a)
 	return ret ? 1 : 0;
 }
 
+/* The progress line of a drain: a thread that reads the counters while drain waits. */
+struct cc_drain_progress {
+	struct rawio_cache *c;
+	uint64_t dirty; /* at the start */
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool done;
+	struct cli_progress pr;
+};
+
+static void *cc_drain_progress_main(void *arg)
+{
+	struct cc_drain_progress *d = arg;
+	struct rawio_cache_stat st;
+	struct timespec ts;
+	bool done = false;
+
+	while (!done) {
+		uint64_t left, moved;
+
+		rawio_cache_stat(d->c, &st);
+		left = st.dirty_blocks < d->dirty ? st.dirty_blocks : d->dirty;
+		moved = d->dirty - left;
+		cli_progress(&d->pr,
+			     "drain: %llu of %llu dirty blocks written back (%.0f%%), %.0fs",
+			     (unsigned long long)moved, (unsigned long long)d->dirty,
+			     d->dirty ? 100.0 * (double)moved / (double)d->dirty : 100.0,
+			     cli_progress_elapsed(&d->pr));
+		pthread_mutex_lock(&d->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += CLI_PROGRESS_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!d->done)
+			pthread_cond_timedwait(&d->cv, &d->lock, &ts);
+		done = d->done;
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
+}
+
 static int cc_cmd_drain(struct cc_args *a)
 {
+	struct cc_drain_progress d = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				       .cv = PTHREAD_COND_INITIALIZER };
 	struct rawio_cache_stat st;
 	struct rawio_cache *c;
 	uint64_t t0, t1, dirty;
+	pthread_t thr;
+	bool thr_on = false;
 	int ret;
 
 	if (cc_open(a, &c, false))
 		return 1;
 	rawio_cache_stat(c, &st);
 	dirty = st.dirty_blocks;
+	d.c = c;
+	d.dirty = dirty;
+	cli_progress_init(&d.pr, true);
+	if (d.pr.on && dirty)
+		thr_on = !pthread_create(&thr, NULL, cc_drain_progress_main, &d);
 	t0 = rawio_now_ns();
 	ret = rawio_cache_drain(c);
 	t1 = rawio_now_ns();
+	if (thr_on) {
+		pthread_mutex_lock(&d.lock);
+		d.done = true;
+		pthread_cond_signal(&d.cv);
+		pthread_mutex_unlock(&d.lock);
+		pthread_join(thr, NULL);
+		rawio_cache_stat(c, &st);
+		st.dirty_blocks = st.dirty_blocks < dirty ? st.dirty_blocks : dirty;
+		cli_progress_done(
+			&d.pr, "drain: %llu of %llu dirty blocks written back (%.0f%%), %.0fs",
+			(unsigned long long)(dirty - st.dirty_blocks), (unsigned long long)dirty,
+			100.0 * (double)(dirty - st.dirty_blocks) / (double)dirty,
+			(double)(t1 - t0) / 1e9);
+	}
 	rawio_cache_stat(c, &st);
 	if (ret)
 		cli_err("%s: drain: %s", a->c.path, rawio_strerror(ret));
