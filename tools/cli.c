@@ -2,8 +2,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "util/duration.h"
+#include "util/report.h"
 
 const char *cli_prog = "rawio";
 
@@ -40,6 +44,38 @@ int cli_uint(const char *opt, const char *s, unsigned min, unsigned max, unsigne
 	}
 	*out = (unsigned)v;
 	return 0;
+}
+
+int cli_time(const char *opt, const char *s, uint64_t def_unit_ns, uint64_t max_ns, uint64_t *out)
+{
+	char lim[32];
+	int ret = duration_parse_ns(s, def_unit_ns, max_ns, out);
+
+	if (ret == -ERANGE)
+		cli_err("%s: '%s' is longer than %s", opt, s,
+			cli_ns((double)max_ns, lim, sizeof(lim)));
+	else if (ret)
+		cli_err("%s: '%s' is not a time (a number and ns, us, ms, s, m or h: 1.5us, 500ms, "
+			"2m)",
+			opt, s);
+	return ret ? -1 : 0;
+}
+
+int cli_engine(const char *opt, const char *name)
+{
+	char list[256];
+	size_t used = 0;
+
+	list[0] = 0;
+	for (const char *const *n = rawio_engine_list(); *n; n++) {
+		if (!strcmp(name, *n))
+			return 0;
+		report_add(list, sizeof(list), &used, " %s", *n);
+	}
+	if (!strcmp(name, "auto"))
+		return 0;
+	cli_err("%s: unknown engine '%s' (engines: auto%s)", opt, name, list);
+	return -1;
 }
 
 void cli_json_print(cJSON *obj)
@@ -92,4 +128,56 @@ const char *cli_ns(double ns, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.0fns", ns);
 	return buf;
+}
+
+void cli_progress_init(struct cli_progress *p, bool enable)
+{
+	*p = (struct cli_progress){ .on = enable && isatty(STDERR_FILENO),
+				    .t0_ns = rawio_now_ns() };
+}
+
+static void cli_progress_show(struct cli_progress *p)
+{
+	fprintf(stderr, "\r\033[K%s", p->line);
+	fflush(stderr);
+	p->shown = true;
+}
+
+void cli_progress(struct cli_progress *p, const char *fmt, ...)
+{
+	uint64_t now;
+	va_list ap;
+
+	if (!p->on)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->line, sizeof(p->line), fmt, ap);
+	va_end(ap);
+	now = rawio_now_ns();
+	if (now < p->next_ns)
+		return;
+	p->next_ns = now + CLI_PROGRESS_MS * 1000000ull;
+	cli_progress_show(p);
+}
+
+void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->on || !p->shown)
+		return;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(p->line, sizeof(p->line), fmt, ap);
+		va_end(ap);
+	}
+	cli_progress_show(p);
+	fputc('\n', stderr);
+	fflush(stderr);
+	p->shown = false;
+}
+
+double cli_progress_elapsed(const struct cli_progress *p)
+{
+	return (double)(rawio_now_ns() - p->t0_ns) / 1e9;
 }

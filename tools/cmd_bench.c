@@ -77,34 +77,10 @@ static void bench_usage(FILE *f)
 		"  --no-sched        classes straight to the engine (the baseline)\n");
 }
 
-/* "10s", "500ms", "250us", "100ns", "2m", "1h"; a bare number is seconds. */
+/* A time option: "10s", "500ms", "2m"; a bare number is seconds. */
 static int bench_parse_time(const char *opt, const char *s, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		double ns;
-	} units[] = {
-		{ "", 1e9 }, { "s", 1e9 },  { "ms", 1e6 },   { "us", 1e3 },
-		{ "ns", 1 }, { "m", 60e9 }, { "h", 3600e9 },
-	};
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || *s == '-')
-		goto bad;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix))
-			continue;
-		if (v * units[i].ns > 1e18)
-			goto bad;
-		*out = (uint64_t)(v * units[i].ns + 0.5);
-		return 0;
-	}
-bad:
-	cli_err("%s: '%s' is not a time (examples: 10s, 500ms, 2m)", opt, s);
-	return -1;
+	return cli_time(opt, s, 1000000000ull, 1000000000000000000ull, out);
 }
 
 static int bench_parse_uring(const char *s, unsigned *out)
@@ -142,24 +118,25 @@ static int bench_parse_uring(const char *s, unsigned *out)
 	return 0;
 }
 
+/* The line bench and iotune keep on stderr while they run (a terminal only). */
 static void bench_progress(void *arg, const struct rawio_bench_progress *p)
 {
+	struct cli_progress *pr = arg;
 	char iops[32];
 
 	cli_count(p->iops, iops, sizeof(iops));
 	if (p->total_ns) {
 		uint64_t eta = p->total_ns > p->elapsed_ns ? p->total_ns - p->elapsed_ns : 0;
 
-		fprintf(stderr, "\r\033[K[%s] jobs=%u IOPS=%s elapsed=%.0fs eta=%.0fs",
-			p->ramping ? "ramp" : "run", p->jobs_running, iops,
-			(double)p->elapsed_ns / 1e9, (double)eta / 1e9);
+		cli_progress(pr, "[%s] jobs=%u IOPS=%s elapsed=%.0fs eta=%.0fs",
+			     p->ramping ? "ramp" : "run", p->jobs_running, iops,
+			     (double)p->elapsed_ns / 1e9, (double)eta / 1e9);
 	} else {
 		double done = p->ios_total ? 100.0 * (double)p->ios / (double)p->ios_total : 0;
 
-		fprintf(stderr, "\r\033[K[run] jobs=%u IOPS=%s elapsed=%.0fs done=%.1f%%",
-			p->jobs_running, iops, (double)p->elapsed_ns / 1e9, done);
+		cli_progress(pr, "[run] jobs=%u IOPS=%s elapsed=%.0fs done=%.1f%%", p->jobs_running,
+			     iops, (double)p->elapsed_ns / 1e9, done);
 	}
-	fflush(stderr);
 }
 
 static cJSON *bench_lat_json(const struct rawio_bench_lat *l)
@@ -359,7 +336,7 @@ static void bench_print(const struct rawio_bench_opts *o, const struct rawio_ben
 
 		if (!dr->ios)
 			continue;
-		printf("  %5s: IOPS=%s, BW=%.1f MB/s (%s), %llu I/Os in %.2f s\n", dirs[d],
+		printf("  %5s: IOPS=%s, BW=%.1f MB/s (%s/s), %llu I/Os in %.2f s\n", dirs[d],
 		       cli_count(dr->iops, k, sizeof(k)), dr->mbps,
 		       cli_human((uint64_t)(dr->mbps * 1e6), h, sizeof(h)),
 		       (unsigned long long)dr->ios, (double)r->elapsed_ns / 1e9);
@@ -476,6 +453,7 @@ int cmd_bench(int argc, char **argv)
 	struct rawio_engine_opts eo = { .size = sizeof(eo) };
 	struct rawio_bench_result *res = NULL;
 	bool json = false, progress = true, have_uring = false, have_runtime = false;
+	struct cli_progress pr;
 	bool have_ramp = false, null_mode = false, rwmix_zero = false, force = false;
 	bool have_wait = false, have_poll = false, have_nbd = false;
 	struct rawio_poll_cfg poll;
@@ -492,6 +470,8 @@ int cmd_bench(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ENGINE:
+			if (cli_engine("--engine", optarg))
+				return 2;
 			o.engine = optarg;
 			break;
 		case OPT_RW:
@@ -709,9 +689,11 @@ int cmd_bench(int argc, char **argv)
 					 RAWIO_URING_REG_BUFS;
 		o.engine_opts = &eo;
 	}
-	if (progress && isatty(STDERR_FILENO)) {
+	cli_progress_init(&pr, progress);
+	if (pr.on) {
 		o.progress = bench_progress;
-		o.progress_ms = 500;
+		o.progress_arg = &pr;
+		o.progress_ms = CLI_PROGRESS_MS;
 	}
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
@@ -722,8 +704,7 @@ int cmd_bench(int argc, char **argv)
 		return 1;
 	}
 	ret = rawio_bench_run(&o, res);
-	if (o.progress)
-		fprintf(stderr, "\r\033[K");
+	cli_progress_done(&pr, NULL);
 	if (ret) {
 		cli_err("%s", err[0] ? err : rawio_strerror(ret));
 		free(res);

@@ -19,6 +19,7 @@
 #include <rawio/cache.h>
 
 #include "cli.h"
+#include "util/report.h"
 
 #define CC_BLOCK 4096u
 
@@ -60,7 +61,7 @@ static void cache_usage(FILE *f)
 		"S]\n"
 		"  stat CACHE BACKING [--json]        geometry, dirty data, what recovery found\n"
 		"  stat --socket SOCKET               counters of a cache that `serve` has open\n"
-		"  check CACHE BACKING                verify; exit 1 on a problem\n"
+		"  check CACHE BACKING [--json]       verify; exit 1 on a problem\n"
 		"  drain CACHE BACKING [--json]       write every dirty block back\n"
 		"  serve CACHE BACKING --socket SOCKET [--seconds S]\n"
 		"                                     keep the cache open (migrating) and answer\n"
@@ -68,8 +69,9 @@ static void cache_usage(FILE *f)
 		"  set SOCKET NAME VALUE              change a tunable of a served cache\n"
 		"  get SOCKET [NAME]                  show its tunables\n"
 		"  bench absorb|drain|fsync CACHE BACKING [--json] ...   (bench/cache.sh)\n"
-		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark,\n"
-		"  high_watermark (percent of segments dirty), barrier_deadline_us, seal_idle_ms\n"
+		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark <=\n"
+		"  high_watermark (percent of segments dirty; both 0: write back at once),\n"
+		"  barrier_deadline_us, seal_idle_ms\n"
 		"device options (CACHE and BACKING may be files, block devices, mem:SIZE or NBD "
 		"URIs):\n"
 		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE, nbd "
@@ -191,6 +193,24 @@ static int cc_open(struct cc_args *a, struct rawio_cache **c, bool read_only)
 	return ret;
 }
 
+/* Say what a format made, and what opening it will take. */
+static void cc_format_print(struct cc_args *a)
+{
+	uint64_t csize = rawio_dev_info(a->c.dev)->size, bsize = rawio_dev_info(a->b.dev)->size;
+	char h1[32], h2[32], h3[32];
+	struct rawio_cache_plan p;
+
+	if (rawio_cache_plan(csize, bsize, a->segment_size, a->buffers, &p))
+		return; /* the format just succeeded with these: cannot happen */
+	printf("made a cache on %s (%s): %llu segments of %s (%u data blocks each)\n", a->c.path,
+	       cli_human(csize, h1, sizeof(h1)), (unsigned long long)p.nr_segments,
+	       cli_human(p.segment_size, h2, sizeof(h2)), p.blocks_per_segment);
+	printf("caching %s (%s); opening it needs about %s of RAM (%u segment buffers of %s, "
+	       "the block map and index)\n",
+	       a->b.path, cli_human(bsize, h1, sizeof(h1)), cli_human(p.ram_bytes, h3, sizeof(h3)),
+	       p.nr_buffers, h2);
+}
+
 static int cc_format(struct cc_args *a)
 {
 	struct rawio_cache_format_opts f = { .size = sizeof(f),
@@ -202,9 +222,12 @@ static int cc_format(struct cc_args *a)
 	f.errbuf = err;
 	f.errbuf_len = sizeof(err);
 	ret = rawio_cache_format(a->c.dev, a->b.dev, &f);
-	if (ret)
+	if (ret) {
 		cli_err("%s", err[0] ? err : rawio_strerror(ret));
-	return ret;
+		return ret;
+	}
+	cc_format_print(a);
+	return 0;
 }
 
 /* ---- stat ---- */
@@ -398,25 +421,105 @@ static int cc_cmd_check(struct cc_args *a)
 		cli_err("%s: %s", a->c.path, rawio_strerror(ret));
 		return 1;
 	}
-	fputs(report, stdout);
-	printf("%s: %s\n", a->c.path, ret ? "PROBLEMS FOUND" : "consistent");
+	if (a->json) {
+		cJSON *j = cJSON_CreateObject(), *lines = cJSON_CreateArray();
+		char *save = NULL;
+
+		cJSON_AddStringToObject(j, "cache", a->c.path);
+		cJSON_AddStringToObject(j, "backing", a->b.path);
+		cJSON_AddBoolToObject(j, "consistent", !ret);
+		cJSON_AddNumberToObject(j, "problems", ret);
+		for (char *l = strtok_r(report, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+			cJSON_AddItemToArray(lines, cJSON_CreateString(l));
+		cJSON_AddItemToObject(j, "findings", lines);
+		cli_json_print(j);
+	} else {
+		fputs(report, stdout);
+		printf("%s: %s\n", a->c.path, ret ? "PROBLEMS FOUND" : "consistent");
+	}
 	return ret ? 1 : 0;
+}
+
+/* The progress line of a drain: a thread that reads the counters while drain waits. */
+struct cc_drain_progress {
+	struct rawio_cache *c;
+	uint64_t dirty; /* at the start */
+	pthread_mutex_t lock;
+	pthread_cond_t cv;
+	bool done;
+	struct cli_progress pr;
+};
+
+static void *cc_drain_progress_main(void *arg)
+{
+	struct cc_drain_progress *d = arg;
+	struct rawio_cache_stat st;
+	struct timespec ts;
+	bool done = false;
+
+	while (!done) {
+		uint64_t left, moved;
+
+		rawio_cache_stat(d->c, &st);
+		left = st.dirty_blocks < d->dirty ? st.dirty_blocks : d->dirty;
+		moved = d->dirty - left;
+		cli_progress(&d->pr,
+			     "drain: %llu of %llu dirty blocks written back (%.0f%%), %.0fs",
+			     (unsigned long long)moved, (unsigned long long)d->dirty,
+			     d->dirty ? 100.0 * (double)moved / (double)d->dirty : 100.0,
+			     cli_progress_elapsed(&d->pr));
+		pthread_mutex_lock(&d->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += CLI_PROGRESS_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!d->done)
+			pthread_cond_timedwait(&d->cv, &d->lock, &ts);
+		done = d->done;
+		pthread_mutex_unlock(&d->lock);
+	}
+	return NULL;
 }
 
 static int cc_cmd_drain(struct cc_args *a)
 {
+	struct cc_drain_progress d = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				       .cv = PTHREAD_COND_INITIALIZER };
 	struct rawio_cache_stat st;
 	struct rawio_cache *c;
 	uint64_t t0, t1, dirty;
+	pthread_t thr;
+	bool thr_on = false;
 	int ret;
 
 	if (cc_open(a, &c, false))
 		return 1;
 	rawio_cache_stat(c, &st);
 	dirty = st.dirty_blocks;
+	d.c = c;
+	d.dirty = dirty;
+	cli_progress_init(&d.pr, true);
+	if (d.pr.on && dirty)
+		thr_on = !pthread_create(&thr, NULL, cc_drain_progress_main, &d);
 	t0 = rawio_now_ns();
 	ret = rawio_cache_drain(c);
 	t1 = rawio_now_ns();
+	if (thr_on) {
+		pthread_mutex_lock(&d.lock);
+		d.done = true;
+		pthread_cond_signal(&d.cv);
+		pthread_mutex_unlock(&d.lock);
+		pthread_join(thr, NULL);
+		rawio_cache_stat(c, &st);
+		st.dirty_blocks = st.dirty_blocks < dirty ? st.dirty_blocks : dirty;
+		cli_progress_done(
+			&d.pr, "drain: %llu of %llu dirty blocks written back (%.0f%%), %.0fs",
+			(unsigned long long)(dirty - st.dirty_blocks), (unsigned long long)dirty,
+			100.0 * (double)(dirty - st.dirty_blocks) / (double)dirty,
+			(double)(t1 - t0) / 1e9);
+	}
 	rawio_cache_stat(c, &st);
 	if (ret)
 		cli_err("%s: drain: %s", a->c.path, rawio_strerror(ret));
@@ -478,7 +581,8 @@ static int cc_cmd_serve(struct cc_args *a)
 	return 0;
 }
 
-static int cc_request(const char *socket, const char *req)
+/* Send REQ; print the answer (a refusal on stderr: exit REFUSED_RC). */
+static int cc_request(const char *socket, const char *req, int refused_rc)
 {
 	char reply[8192];
 	int ret = rawio_cache_ctl_request(socket, req, reply, sizeof(reply));
@@ -490,8 +594,39 @@ static int cc_request(const char *socket, const char *req)
 							       : rawio_strerror(ret));
 		return 1;
 	}
+	if (!strncmp(reply, "error: ", 7)) {
+		reply[strcspn(reply, "\n")] = 0;
+		cli_err("%s: %s", socket, reply + 7);
+		return refused_rc;
+	}
 	fputs(reply, stdout);
-	return strncmp(reply, "error", 5) ? 0 : 1;
+	return 0;
+}
+
+/* set NAME VALUE: a tunable we know, a value in its range, before asking the server. */
+static int cc_set_check(const char *name, const char *value)
+{
+	uint64_t lo, hi, v;
+	char *end;
+
+	if (rawio_cache_tunable_range(name, &lo, &hi)) {
+		char list[256];
+		size_t used = 0;
+
+		list[0] = 0;
+		for (const char *const *n = rawio_cache_tunable_names(); *n; n++)
+			report_add(list, sizeof(list), &used, " %s", *n);
+		cli_err("set: no tunable '%s' (tunables:%s)", name, list);
+		return -1;
+	}
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (value[0] < '0' || value[0] > '9' || *end || errno || v < lo || v > hi) {
+		cli_err("set: %s: '%s' is not a value from %llu to %llu", name, value,
+			(unsigned long long)lo, (unsigned long long)hi);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- bench ---- */
@@ -718,9 +853,13 @@ int cmd_cache(int argc, char **argv)
 	a.cmd = argv[1];
 	argc--;
 	argv++;
+	argv[0] = (char *)cli_prog; /* for getopt's messages */
 	rawio_cache_tunables_default(&a.tun);
 	a.bytes = 256ull << 20;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	/* set and get take no options: "set SOCK low_watermark -1" is a value, not an option. */
+	while ((c = getopt_long(argc, argv,
+				!strcmp(a.cmd, "set") || !strcmp(a.cmd, "get") ? "+h" : "h",
+				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
 			if (cli_size("--segment-size", optarg, &sz))
@@ -748,9 +887,13 @@ int cmd_cache(int argc, char **argv)
 			a.seconds = atof(optarg);
 			break;
 		case 'e':
+			if (cli_engine("--cache-engine", optarg))
+				return 2;
 			a.c.engine = optarg;
 			break;
 		case 'E':
+			if (cli_engine("--backing-engine", optarg))
+				return 2;
 			a.b.engine = optarg;
 			break;
 		case 't':
@@ -812,20 +955,28 @@ int cmd_cache(int argc, char **argv)
 	if (!strcmp(a.cmd, "set") || !strcmp(a.cmd, "get") ||
 	    (!strcmp(a.cmd, "stat") && a.socket && !nargs)) {
 		char req[512];
+		uint64_t lo, hi;
 
-		if (!strcmp(a.cmd, "set") && nargs == 3)
+		if (!strcmp(a.cmd, "set") && nargs == 3) {
+			if (cc_set_check(pos[1], pos[2]))
+				return 2;
 			snprintf(req, sizeof(req), "set %s %s", pos[1], pos[2]);
-		else if (!strcmp(a.cmd, "get") && (nargs == 1 || nargs == 2))
+		} else if (!strcmp(a.cmd, "get") && nargs == 2 &&
+			   rawio_cache_tunable_range(pos[1], &lo, &hi)) {
+			cli_err("get: no tunable '%s'", pos[1]);
+			return 2;
+		} else if (!strcmp(a.cmd, "get") && (nargs == 1 || nargs == 2)) {
 			snprintf(req, sizeof(req), "get%s%s", nargs == 2 ? " " : "",
 				 nargs == 2 ? pos[1] : "");
-		else if (!strcmp(a.cmd, "stat"))
+		} else if (!strcmp(a.cmd, "stat")) {
 			snprintf(req, sizeof(req), "stat");
-		else {
+		} else {
 			cli_err("%s: wrong number of arguments", a.cmd);
 			cache_usage(stderr);
 			return 2;
 		}
-		return cc_request(!strcmp(a.cmd, "stat") ? a.socket : pos[0], req);
+		return cc_request(!strcmp(a.cmd, "stat") ? a.socket : pos[0], req,
+				  !strcmp(a.cmd, "set") ? 2 : 1);
 	}
 	if (!strcmp(a.cmd, "bench")) {
 		if (nargs != 3) {

@@ -138,6 +138,11 @@ int cmd_export(int argc, char **argv)
 			return 0;
 		default:
 			if (c > 0 && c < 256 && keys[c]) {
+				char opt[64];
+
+				snprintf(opt, sizeof(opt), "--%s", keys[c]);
+				if ((c == 'e' || c == 'c' || c == 'b') && cli_engine(opt, optarg))
+					return 2;
 				if (export_param(params, &np, keys[c], optarg, c == 'k'))
 					return 2;
 				break;

@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rawio/fsqual.h>
 
@@ -25,6 +26,7 @@ struct fsqual_cli {
 	bool header_done;
 	const char *dir;
 	unsigned ios;
+	struct cli_progress pr; /* when the rows do not stream to the terminal */
 };
 
 static void fsqual_usage(FILE *f)
@@ -138,6 +140,8 @@ static void fsqual_row_done(void *arg, const struct rawio_fsqual_report *rep, un
 {
 	struct fsqual_cli *cli = arg;
 
+	cli_progress(&cli->pr, "fsqual %s: %u of %u rows, %.0fs", rep->engine, i + 1,
+		     RAWIO_FSQUAL_NR_ROWS, cli_progress_elapsed(&cli->pr));
 	if (cli->json)
 		return;
 	if (i == 0) {
@@ -330,6 +334,8 @@ int cmd_fsqual(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* On a terminal the text rows are the progress; JSON or a pipe shows nothing until the end. */
+	cli_progress_init(&cli.pr, cli.json || !isatty(STDOUT_FILENO));
 	for (size_t i = 0; i < 2; i++) {
 		const char *name = strcmp(engine, "all") ? engine : all[i];
 		int ret;
@@ -347,6 +353,7 @@ int cmd_fsqual(int argc, char **argv)
 		opts.errbuf_len = sizeof(errbuf);
 		ret = rawio_fsqual_run(cli.dir, &opts, &rep);
 		if (ret) {
+			cli_progress_done(&cli.pr, NULL);
 			cli_err("%s", errbuf[0] ? errbuf : rawio_strerror(ret));
 			status = 1;
 			/* Bad input is the same for every engine: stop at the first. */
@@ -364,6 +371,7 @@ int cmd_fsqual(int argc, char **argv)
 			fsqual_print_traits(&rep);
 		}
 	}
+	cli_progress_done(&cli.pr, NULL);
 	if (cli.json) {
 		if (cJSON_GetObjectItem(json, "directory")) {
 			cJSON_AddItemToObject(json, "runs", runs);

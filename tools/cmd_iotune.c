@@ -39,13 +39,12 @@ static void iotune_usage(FILE *f)
 
 static void iotune_progress(void *arg, const struct rawio_iotune_progress *p)
 {
-	(void)arg;
+	struct cli_progress *pr = arg;
+
 	if (p->bandwidth)
-		fprintf(stderr, "\r\033[K[%s] %.1f MB/s  %.0f%%", p->phase, p->value / 1e6,
-			p->done * 100);
+		cli_progress(pr, "[%s] %.1f MB/s  %.0f%%", p->phase, p->value / 1e6, p->done * 100);
 	else
-		fprintf(stderr, "\r\033[K[%s] %.0f IOPS  %.0f%%", p->phase, p->value,
-			p->done * 100);
+		cli_progress(pr, "[%s] %.0f IOPS  %.0f%%", p->phase, p->value, p->done * 100);
 }
 
 static void iotune_rate_line(const char *what, const struct rawio_iotune_rate *r, bool bw)
@@ -146,6 +145,7 @@ int cmd_iotune(int argc, char **argv)
 	struct rawio_engine_opts eo = { .size = sizeof(eo) };
 	struct rawio_throttle_params tp = { .size = sizeof(tp) };
 	struct rawio_throttle *thr = NULL;
+	struct cli_progress pr;
 	struct rawio_iotune_result res;
 	const char *props_file = NULL, *throttle = NULL;
 	char err[512] = "", yaml[2048];
@@ -164,6 +164,8 @@ int cmd_iotune(int argc, char **argv)
 			json = true;
 			break;
 		case 'e':
+			if (cli_engine("--engine", optarg))
+				return 2;
 			o.engine = optarg;
 			break;
 		case 's':
@@ -214,14 +216,16 @@ int cmd_iotune(int argc, char **argv)
 		if (!o.engine)
 			o.engine = "throttle";
 	}
-	if (isatty(STDERR_FILENO))
+	cli_progress_init(&pr, true);
+	if (pr.on) {
 		o.progress = iotune_progress;
+		o.arg = &pr;
+	}
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
 	iotune_warn_queue(argv[optind]);
 	ret = rawio_iotune_run(argv[optind], &o, &res);
-	if (o.progress)
-		fprintf(stderr, "\r\033[K");
+	cli_progress_done(&pr, NULL);
 	if (res.fsqual_ran && res.fsqual_warning[0])
 		fprintf(stderr,
 			"warning: asynchronous I/O is not fully asynchronous on %s (%u BAD rows in "

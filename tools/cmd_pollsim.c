@@ -76,39 +76,10 @@ static void ps_usage(FILE *f)
 		"  --out FILE          --calibrate: write the parameters there\n");
 }
 
-/* "1.5us", "20ms", "500" (DEF_UNIT ns each). */
+/* "1.5us", "20ms", "500" (DEF_UNIT ns each), at most an hour. */
 static int ps_time(const char *opt, const char *s, uint64_t def_unit, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		double ns;
-	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0 || *s == '-')
-		goto bad;
-	if (!*end) {
-		v *= (double)def_unit;
-	} else {
-		size_t i;
-
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (!strcmp(end, units[i].suffix))
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			goto bad;
-		v *= units[i].ns;
-	}
-	if (v > 3600e9)
-		goto bad;
-	*out = (uint64_t)(v + 0.5);
-	return 0;
-bad:
-	cli_err("%s: '%s' is not a time (examples: 1.5us, 10ms)", opt, s);
-	return -1;
+	return cli_time(opt, s, def_unit, 3600000000000ull, out);
 }
 
 /* "1,10,100ms": the last item's unit applies to the items without one. */
@@ -135,7 +106,8 @@ static int ps_periods(const char *s, uint64_t *out, size_t *nr)
 			return -1;
 		}
 		snprintf(item, sizeof(item), "%s%s", tok, bare ? unit : "");
-		if (ps_time("--period", item, 1000000, &out[n]))
+		/* The predictor's longest window (src/predict: a minute). */
+		if (cli_time("--period", item, 1000000, 60000000000ull, &out[n]))
 			return -1;
 		if (!out[n]) {
 			cli_err("--period: '%s' is zero; a statistics window must be longer than "
@@ -452,6 +424,8 @@ int cmd_pollsim(int argc, char **argv)
 			a.live = true;
 			break;
 		case O_ENGINE:
+			if (cli_engine("--engine", optarg))
+				return 2;
 			a.engine = optarg;
 			break;
 		case O_FILE:

@@ -90,12 +90,31 @@ static void ps_print_model(const struct rawio_pollsim_params *p)
 	printf(", threads %u\n", p->threads ? p->threads : 1);
 }
 
+/* The progress line of a simulation: I/Os replayed of all the replays it will run. */
+struct ps_progress {
+	struct cli_progress pr;
+	uint64_t done, total;
+};
+
+static void ps_progress(void *arg, uint64_t ios)
+{
+	struct ps_progress *p = arg;
+
+	p->done += ios;
+	cli_progress(&p->pr, "pollsim: %s of %s simulated I/Os (%.0f%%), %.0fs",
+		     cli_count((double)p->done, (char[32]){ 0 }, 32),
+		     cli_count((double)p->total, (char[32]){ 0 }, 32),
+		     p->total ? 100.0 * (double)p->done / (double)p->total : 0,
+		     cli_progress_elapsed(&p->pr));
+}
+
 int ps_simulate(struct ps_args *a)
 {
 	struct rawio_pollsim_result base[RAWIO_POLLSIM_BASELINES], *grid = NULL, *cfgres = NULL;
 	struct rawio_poll_trace t = { 0 };
 	struct rawio_pollsim_grid g = { 0 };
 	struct rawio_poll_trace_stat sum;
+	struct ps_progress pp = { 0 };
 	char err[512] = "", a1[16], a2[16], a3[16], a4[16];
 	size_t nr_grid = 0;
 	cJSON *root = NULL, *arr;
@@ -113,8 +132,27 @@ int ps_simulate(struct ps_args *a)
 		cli_err("%s: %s", a->trace_path, rawio_strerror(ret));
 		goto out;
 	}
+	g.rules = a->rules;
+	g.nr_rules = a->nr_rules;
+	g.ratio_lo = a->ratio_lo;
+	g.ratio_hi = a->ratio_hi;
+	g.ratio_step = a->ratio_step;
+	g.periods_ns = a->periods;
+	g.nr_periods = a->nr_periods;
+	/* A progress line on a terminal: every replay is threads x (--ios or the trace's) I/Os. */
+	cli_progress_init(&pp.pr, true);
+	if (pp.pr.on) {
+		pp.total =
+			(uint64_t)(RAWIO_POLLSIM_BASELINES +
+				   (a->nr_configs ? a->nr_configs : rawio_pollsim_grid_size(&g))) *
+			(a->par.threads ? a->par.threads : 1) *
+			(a->par.max_ios ? a->par.max_ios : t.nr);
+		a->par.progress = ps_progress;
+		a->par.progress_arg = &pp;
+	}
 	ret = rawio_pollsim_baselines(&t, &a->par, base);
 	if (ret) {
+		cli_progress_done(&pp.pr, NULL);
 		cli_err("simulating: %s", rawio_strerror(ret));
 		goto out;
 	}
@@ -126,24 +164,21 @@ int ps_simulate(struct ps_args *a)
 			ret = rawio_pollsim_run(&t, RAWIO_WAIT_HYBRID, &a->configs[i], &a->par,
 						&cfgres[i]);
 			if (ret) {
+				cli_progress_done(&pp.pr, NULL);
 				cli_err("simulating: %s", rawio_strerror(ret));
 				goto out;
 			}
 		}
 	} else {
-		g.rules = a->rules;
-		g.nr_rules = a->nr_rules;
-		g.ratio_lo = a->ratio_lo;
-		g.ratio_hi = a->ratio_hi;
-		g.ratio_step = a->ratio_step;
-		g.periods_ns = a->periods;
-		g.nr_periods = a->nr_periods;
 		ret = rawio_pollsim_search(&t, &g, &a->par, &grid, &nr_grid);
 		if (ret) {
+			cli_progress_done(&pp.pr, NULL);
 			cli_err("search: %s", rawio_strerror(ret));
 			goto out;
 		}
 	}
+	cli_progress_done(&pp.pr, NULL);
+	a->par.progress = NULL;
 	for (int o = 0; o < RAWIO_POLLSIM_OBJ_NR; o++)
 		best[o] = grid ? rawio_pollsim_best(grid, nr_grid, o, a->tol, base[0].iops) : -1;
 

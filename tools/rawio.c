@@ -57,6 +57,7 @@ int main(int argc, char **argv)
 			continue;
 		snprintf(prog, sizeof(prog), "rawio %s", subcommands[i].name);
 		cli_prog = prog;
+		argv[1] = prog; /* getopt's own messages then say "rawio devinfo: ..." too */
 		return subcommands[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "rawio: unknown command '%s'\n", argv[1]);

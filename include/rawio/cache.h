@@ -98,6 +98,11 @@ struct rawio_cache_format_opts {
  *   high_watermark        0..100 (default 50): at or above it the worker
  *                         migrates batch after batch; between the two it
  *                         migrates only while no write came for 100 ms.
+ *                         low_watermark <= high_watermark always (a set that
+ *                         would cross them is refused: lower low first, raise
+ *                         high first). Both 0: write back whatever is dirty
+ *                         at once, batch after batch (rawio_cache_drain waits
+ *                         for that instead).
  *   barrier_deadline_us   0..1000000 (default 3000). A FLUSH or FUA write whose
  *                         data sits in the open (partial) segment seals it at once
  *                         when no commit (segment write + cache flush) is in
@@ -270,6 +275,27 @@ int rawio_cache_format(struct rawio_dev *cache, struct rawio_dev *backing,
 int rawio_cache_format_path(const char *cache_path, const char *backing_path,
 			    const struct rawio_cache_format_opts *opts);
 
+/* What rawio_cache_plan computes. */
+struct rawio_cache_plan {
+	uint64_t nr_segments;
+	uint32_t segment_size;
+	uint32_t blocks_per_segment; /* data blocks of 4 KiB in each */
+	uint64_t cache_bytes;	     /* of the cache device used (superblock area and log) */
+	unsigned nr_buffers;	     /* RAM segment buffers an open with that nr_buffers gets */
+	uint64_t ram_bytes; /* about what rawio_cache_open allocates (segment table, block map,
+			     * index, buffers; not the engines' queues) */
+};
+
+/*
+ * rawio_cache_plan - what rawio_cache_format makes of a cache device of
+ * CACHE_DEV_SIZE bytes over BACKING_DEV_SIZE bytes with SEGMENT_SIZE (0: the
+ * default), and the RAM an open with NR_BUFFERS (0: the default) needs.
+ * Needs no device. Errors: -EINVAL bad segment or backing size, -ENOSPC the
+ * cache device is too small (as rawio_cache_format).
+ */
+int rawio_cache_plan(uint64_t cache_dev_size, uint64_t backing_dev_size, uint32_t segment_size,
+		     unsigned nr_buffers, struct rawio_cache_plan *out);
+
 /*
  * rawio_cache_open - open the cache on CACHE over BACKING and recover it: read
  * every segment header in batches, replay the run of consecutive segments
@@ -354,7 +380,10 @@ int rawio_cache_drain(struct rawio_cache *c);
  * Tunables (see struct rawio_cache_tunables; not data: the data calls are
  * read and write).
  * rawio_cache_tunable_set - set NAME to VALUE. Errors: -ENOENT unknown name,
- * -ERANGE value out of range, -EROFS read-only.
+ * -ERANGE value out of range, -EINVAL low_watermark would be above
+ * high_watermark, -EROFS read-only.
+ * rawio_cache_tunable_range - NAME's valid values, MIN..MAX (needs no cache).
+ * Errors: -ENOENT.
  * rawio_cache_tunable_get - the value of NAME in *VALUE. Errors: -ENOENT.
  * rawio_cache_tunables_get - all of them in *T.
  * rawio_cache_tunables_default - the defaults in *T (needs no cache).
@@ -362,6 +391,7 @@ int rawio_cache_drain(struct rawio_cache *c);
  */
 int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value);
 int rawio_cache_tunable_get(struct rawio_cache *c, const char *name, uint64_t *value);
+int rawio_cache_tunable_range(const char *name, uint64_t *min, uint64_t *max);
 void rawio_cache_tunables_get(struct rawio_cache *c, struct rawio_cache_tunables *t);
 void rawio_cache_tunables_default(struct rawio_cache_tunables *t);
 const char *const *rawio_cache_tunable_names(void);

@@ -169,7 +169,13 @@ struct rawio_pollsim_params {
 	uint64_t seed;	      /* wake-up draws; 0: a fixed seed */
 	uint64_t poll_ns;     /* a spinner sees a completion this late; default 0 */
 	uint64_t preempt_ppm; /* share of a spinner's time others take, ppm; default 0 */
+	/* Optional: called in the caller's thread with the I/Os simulated since the last call,
+	 * every RAWIO_POLLSIM_PROGRESS_IOS of them and at the end of each thread's replay (for
+	 * a progress line: a search runs many replays of threads x max_ios I/Os). */
+	void (*progress)(void *arg, uint64_t ios);
+	void *progress_arg;
 };
+#define RAWIO_POLLSIM_PROGRESS_IOS (1u << 20)
 
 /* Defaults as above (the interrupt costs; wake_ns a typical bare-metal value). */
 void rawio_pollsim_params_default(struct rawio_pollsim_params *p);
@@ -238,6 +244,9 @@ struct rawio_pollsim_grid {
  * rule, period, ratio order. Errors: -EINVAL empty or bad grid, and those of
  * rawio_pollsim_run.
  */
+/* The number of replays rawio_pollsim_search runs for G (0: an empty or bad grid). */
+size_t rawio_pollsim_grid_size(const struct rawio_pollsim_grid *g);
+
 int rawio_pollsim_search(const struct rawio_poll_trace *t, const struct rawio_pollsim_grid *g,
 			 const struct rawio_pollsim_params *par, struct rawio_pollsim_result **out,
 			 size_t *nr);

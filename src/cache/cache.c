@@ -200,11 +200,9 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	c->opts.cache_engine_opts = c->ceo;
 	c->opts.backing_engine_opts = c->beo;
 	if (c->opts.tunables) {
-		ret = cache_tunables_check(c->opts.tunables);
-		if (ret) {
-			errbuf_set(c->opts.errbuf, c->opts.errbuf_len, "a tunable is out of range");
+		ret = cache_tunables_check(c->opts.tunables, c->opts.errbuf, c->opts.errbuf_len);
+		if (ret)
 			goto err;
-		}
 		c->tun = *c->opts.tunables;
 	} else {
 		rawio_cache_tunables_default(&c->tun);

@@ -182,7 +182,7 @@ void cache_pools_close(struct rawio_cache *c);
 int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write);
 
 /* tunables.c */
-int cache_tunables_check(const struct rawio_cache_tunables *t);
+int cache_tunables_check(const struct rawio_cache_tunables *t, char *errbuf, size_t errlen);
 
 /* write.c */
 /* Make the cache refuse writes from now on with ERR. Lock held. */

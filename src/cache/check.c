@@ -2,6 +2,9 @@
 /*
  * rawio_cache_check: open read-only (recovery reads and judges every
  * segment header) and report what recovery found. Sits on top of cache.c.
+ * rawio_cache_plan: what a format makes of two devices, and what opening the
+ * result allocates (kept beside cache_alloc's counterpart: a change to one
+ * is a change to the other).
  */
 #include "cache_impl.h"
 #include "util/report.h"
@@ -57,4 +60,38 @@ int rawio_cache_check(struct rawio_dev *cdev, struct rawio_dev *bdev,
 			(unsigned long long)rc->torn, (unsigned long long)rc->orphans);
 	rawio_cache_close(c);
 	return problems;
+}
+
+int rawio_cache_plan(uint64_t cache_dev_size, uint64_t backing_dev_size, uint32_t segment_size,
+		     unsigned nr_buffers, struct rawio_cache_plan *out)
+{
+	struct cache_geometry g;
+	uint64_t blocks, cap = 16;
+	unsigned bufs;
+	int ret;
+
+	ret = cache_geometry_plan(&g, cache_dev_size, backing_dev_size, segment_size);
+	if (ret)
+		return ret;
+	blocks = g.nr_segments * g.blocks_per_seg;
+	/* As rawio_cache_open: the buffer count, then cache_alloc and cache_index_init. */
+	bufs = nr_buffers ? nr_buffers : 8;
+	if (bufs > g.nr_segments / 2)
+		bufs = (unsigned)(g.nr_segments / 2);
+	if (bufs < 2)
+		bufs = 2;
+	while (cap < 2 * blocks)
+		cap <<= 1;
+	*out = (struct rawio_cache_plan){
+		.nr_segments = g.nr_segments,
+		.segment_size = g.segment_size,
+		.blocks_per_segment = g.blocks_per_seg,
+		.cache_bytes = g.cache_size,
+		.nr_buffers = bufs,
+		.ram_bytes = g.nr_segments * sizeof(struct cache_seg) +
+			     blocks * (sizeof(uint64_t) + sizeof(uint8_t)) +
+			     cap * 2 * sizeof(uint64_t) +
+			     (uint64_t)bufs * (g.segment_size + sizeof(struct cache_buf)),
+	};
+	return 0;
 }

@@ -107,6 +107,7 @@ static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 
 	out[0] = 0;
 	if (cmd && !strcmp(cmd, "set") && a1 && a2 && !extra) {
+		uint64_t lo, hi;
 		char *end;
 		int ret;
 
@@ -118,9 +119,15 @@ static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 		ret = rawio_cache_tunable_set(c, a1, v);
 		if (ret == -ENOENT)
 			ctl_put(out, len, 0, "error: no tunable '%s'\n", a1);
-		else if (ret == -ERANGE)
-			ctl_put(out, len, 0, "error: %s: %llu is out of range\n", a1,
-				(unsigned long long)v);
+		else if (ret == -ERANGE && !rawio_cache_tunable_range(a1, &lo, &hi))
+			ctl_put(out, len, 0, "error: %s: %llu is out of range (%llu to %llu)\n", a1,
+				(unsigned long long)v, (unsigned long long)lo,
+				(unsigned long long)hi);
+		else if (ret == -EINVAL)
+			ctl_put(out, len, 0,
+				"error: %s %llu would put low_watermark above high_watermark "
+				"(lower low_watermark first, raise high_watermark first)\n",
+				a1, (unsigned long long)v);
 		else if (ret)
 			ctl_put(out, len, 0, "error: %s\n", rawio_strerror(ret));
 		else

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cache_impl.h"
+#include "util/errbuf.h"
 
 static const struct cache_tunable {
 	const char *name;
@@ -52,15 +53,31 @@ void rawio_cache_tunables_default(struct rawio_cache_tunables *t)
 		*cache_tunable_field(t, &cache_tunables[i]) = cache_tunables[i].def;
 }
 
-int cache_tunables_check(const struct rawio_cache_tunables *t)
+/* The watermarks bound a band: at or below low the worker idles, at or above high it runs. */
+static bool cache_watermarks_ok(const struct rawio_cache_tunables *t)
+{
+	return t->low_watermark <= t->high_watermark;
+}
+
+int cache_tunables_check(const struct rawio_cache_tunables *t, char *errbuf, size_t errlen)
 {
 	struct rawio_cache_tunables copy = *t;
 
 	for (size_t i = 0; i < NR_TUNABLES; i++) {
 		uint32_t v = *cache_tunable_field(&copy, &cache_tunables[i]);
 
-		if (v < cache_tunables[i].min || v > cache_tunables[i].max)
+		if (v < cache_tunables[i].min || v > cache_tunables[i].max) {
+			errbuf_set(errbuf, errlen, "tunable %s: %u is out of range (%u to %u)",
+				   cache_tunables[i].name, v, cache_tunables[i].min,
+				   cache_tunables[i].max);
 			return -ERANGE;
+		}
+	}
+	if (!cache_watermarks_ok(t)) {
+		errbuf_set(errbuf, errlen,
+			   "tunables: low_watermark %u is above high_watermark %u (low <= high)",
+			   t->low_watermark, t->high_watermark);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -73,9 +90,21 @@ static const struct cache_tunable *cache_tunable_find(const char *name)
 	return NULL;
 }
 
+int rawio_cache_tunable_range(const char *name, uint64_t *min, uint64_t *max)
+{
+	const struct cache_tunable *d = cache_tunable_find(name);
+
+	if (!d)
+		return -ENOENT;
+	*min = d->min;
+	*max = d->max;
+	return 0;
+}
+
 int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value)
 {
 	const struct cache_tunable *d = cache_tunable_find(name);
+	struct rawio_cache_tunables t;
 
 	if (!d)
 		return -ENOENT;
@@ -84,7 +113,13 @@ int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t va
 	if (c->read_only)
 		return -EROFS;
 	pthread_mutex_lock(&c->lock);
-	*cache_tunable_field(&c->tun, d) = (uint32_t)value;
+	t = c->tun;
+	*cache_tunable_field(&t, d) = (uint32_t)value;
+	if (!cache_watermarks_ok(&t)) {
+		pthread_mutex_unlock(&c->lock);
+		return -EINVAL;
+	}
+	c->tun = t;
 	/* Whoever decides with it decides again now. */
 	pthread_cond_broadcast(&c->cv_migrate);
 	pthread_cond_broadcast(&c->cv_durable);

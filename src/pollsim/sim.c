@@ -112,6 +112,10 @@ static int sim_thread(const struct rawio_poll_trace *t, unsigned mode,
 		      const struct rawio_poll_cfg *cfg, const struct rawio_pollsim_params *par,
 		      size_t start, uint64_t nr, uint64_t seed, struct sim_acc *acc)
 {
+	void (*progress)(void *, uint64_t) =
+		par->size >= offsetof(struct rawio_pollsim_params, progress_arg) + sizeof(void *)
+			? par->progress
+			: NULL;
 	struct rawio_poll_pred *pred = NULL;
 	uint64_t clock = 0, rng = seed | 1;
 	size_t idx = start;
@@ -157,7 +161,11 @@ static int sim_thread(const struct rawio_poll_trace *t, unsigned mode,
 		acc->lat_sum += (double)seen;
 		acc->busy_ns += busy + par->io_ns;
 		clock += seen + par->io_ns;
+		if (progress && (k + 1) % RAWIO_POLLSIM_PROGRESS_IOS == 0)
+			progress(par->progress_arg, RAWIO_POLLSIM_PROGRESS_IOS);
 	}
+	if (progress && nr % RAWIO_POLLSIM_PROGRESS_IOS)
+		progress(par->progress_arg, nr % RAWIO_POLLSIM_PROGRESS_IOS);
 	acc->ios += nr;
 	if (clock > acc->makespan_ns)
 		acc->makespan_ns = clock;
@@ -275,20 +283,14 @@ long rawio_pollsim_best(const struct rawio_pollsim_result *res, size_t nr,
 	return best;
 }
 
-int rawio_pollsim_search(const struct rawio_poll_trace *t, const struct rawio_pollsim_grid *g,
-			 const struct rawio_pollsim_params *par, struct rawio_pollsim_result **out,
-			 size_t *nr)
+size_t rawio_pollsim_grid_size(const struct rawio_pollsim_grid *g)
 {
-	struct rawio_pollsim_result *res;
-	size_t cap = 0, n = 0;
+	size_t cap = 0;
 	unsigned step;
-	int ret;
 
-	*out = NULL;
-	*nr = 0;
 	if (!g || !g->nr_rules || !g->rules || !g->nr_periods || !g->periods_ns ||
 	    g->ratio_lo > g->ratio_hi || g->ratio_hi > 1000)
-		return -EINVAL;
+		return 0;
 	step = g->ratio_step ? g->ratio_step : 1;
 	for (size_t r = 0; r < g->nr_rules; r++) {
 		if (g->rules[r].rule == RAWIO_POLL_FIXED)
@@ -296,8 +298,23 @@ int rawio_pollsim_search(const struct rawio_poll_trace *t, const struct rawio_po
 		cap += (size_t)((g->ratio_hi - g->ratio_lo) / step + 1) *
 		       (g->rules[r].rule == RAWIO_POLL_RUNMIN ? 1 : g->nr_periods);
 	}
+	return cap;
+}
+
+int rawio_pollsim_search(const struct rawio_poll_trace *t, const struct rawio_pollsim_grid *g,
+			 const struct rawio_pollsim_params *par, struct rawio_pollsim_result **out,
+			 size_t *nr)
+{
+	struct rawio_pollsim_result *res;
+	size_t cap = rawio_pollsim_grid_size(g), n = 0;
+	unsigned step;
+	int ret;
+
+	*out = NULL;
+	*nr = 0;
 	if (!cap || cap > 1000000)
 		return -EINVAL;
+	step = g->ratio_step ? g->ratio_step : 1;
 	res = calloc(cap, sizeof(*res));
 	if (!res)
 		return -ENOMEM;

@@ -32,9 +32,11 @@ status 2 "${B[@]}" --engine mem stray
 status 0 "$RAWIO" bench --help
 says "usage: rawio bench"
 
+# An unknown engine is a usage error, named with the list (exit 2).
+status 2 "${B[@]}" --engine warp --file mem:1M
+says "[-]-engine: unknown engine 'warp' \(engines: auto "
+
 # Checked by the library before any I/O (exit 1).
-status 1 "${B[@]}" --engine warp --file mem:1M
-says "unknown engine 'warp'"
 status 1 "${B[@]}" --engine mem --file mem:1M --bs 1000
 says "block size 1000 is not a multiple of .*alignment \(512 bytes\)"
 status 1 "${B[@]}" --engine mem --file mem:1M --size 2M

@@ -23,11 +23,11 @@ jcheck "$j" '.engine == "mem" and .rw == "randrw" and .rwmixread == 60' "engine,
 jcheck "$j" '.bs == 4096 and .qd == 8 and .jobs == 2 and .size == 16777216' "shape"
 jcheck "$j" '.elapsed_ns == 300000000 and .runtime_ns == 300000000 and .ramp_ns == 50000000' \
 	"window"
-jcheck "$j" '.ios > 1000 and .ios == .read.ios + .write.ios' "ios add up"
+# No floor on the count: a sanitizer build on a loaded machine may complete few I/Os in 300 ms.
+jcheck "$j" '.ios > 0 and .ios == .read.ios + .write.ios' "ios add up"
 jcheck "$j" '.bytes == .ios * 4096' "bytes"
 jcheck "$j" '(.iops - .ios / 0.3 | fabs) < 1 and (.mbps - .bytes / 0.3 / 1e6 | fabs) < 0.01' \
 	"iops and mbps from the window"
-jcheck "$j" '.read.ios > .write.ios' "60% reads"
 jcheck "$j" '.lat_ns.count == .ios and .lat_ns.min <= .lat_ns.p50 and
 	.lat_ns.p50 <= .lat_ns.p90 and .lat_ns.p90 <= .lat_ns.p99 and .lat_ns.p99 <= .lat_ns.p999 and
 	.lat_ns.p999 <= .lat_ns.p9999 and .lat_ns.p9999 <= .lat_ns.max' "percentiles in order"
@@ -43,16 +43,22 @@ jcheck "$j" '.engine_desc | test("wait=") | not' "blocking waits by default"
 j=$("$RAWIO" bench --engine mem --size 4M --runtime 100ms --json --no-progress --ramp 0 \
 	--wait hybrid --poll p10:80:1ms)
 jcheck "$j" '.engine_desc | test("wait=hybrid")' "--wait hybrid reaches the engine"
-jcheck "$j" '.ios > 100' "and I/O completes under it"
+jcheck "$j" '.ios > 0' "and I/O completes under it"
 
 # A one-pass run: exactly size/bs I/Os.
 j=$("$RAWIO" bench --engine mem --size 4M --bs 64k --rw write --runtime 0 --json --no-progress)
 jcheck "$j" '.ios == 64 and .write.ios == 64 and .read.ios == 0 and .ramp_ns == 0' "one pass"
 
+# The read share of randrw, on a count that does not depend on speed: one pass of 4096 I/Os.
+j=$("$RAWIO" bench --engine mem --file mem:16M --rw randrw --rwmixread 60 --runtime 0 --json \
+	--no-progress)
+jcheck "$j" '.ios == 4096 and .read.ios + .write.ios == 4096' "one randrw pass"
+jcheck "$j" '.read.ios > 0.5 * .ios and .read.ios < 0.7 * .ios' "60% reads"
+
 # Text form.
 status 0 "$RAWIO" bench --engine mem --size 4M --runtime 100ms --ramp 0 --no-progress
 says "^rawio bench: randread bs=4096 qd=32 jobs=1 on mem:4194304"
-says "read: IOPS=.*, BW=.* MB/s"
+says "read: IOPS=.*, BW=[0-9.]+ MB/s \([0-9.]+ [KMGT]?i?B/s\)"
 says "lat \(ns\): min=[0-9]+ mean="
 says "p50=[0-9]+ p90=[0-9]+ p99=[0-9]+ p99.9=[0-9]+ p99.99=[0-9]+"
 says "ns of CPU per I/O"

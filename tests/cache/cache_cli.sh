@@ -48,11 +48,14 @@ for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 "$RAWIO" cache set "$sock" nr_batched_migration 32 | grep -qx "ok nr_batched_migration 32" ||
 	fail "set"
 "$RAWIO" cache get "$sock" | grep -qx "nr_batched_migration 32" || fail "get all"
-if "$RAWIO" cache set "$sock" nr_batched_migration 0 >"$dir/out"; then fail "set out of range"; fi
-grep -q "out of range" "$dir/out" || fail "range error: $(cat "$dir/out")"
-if "$RAWIO" cache set "$sock" nope 1 >/dev/null; then fail "set an unknown tunable"; fi
+if "$RAWIO" cache set "$sock" nr_batched_migration 0 >"$dir/out" 2>&1; then
+	fail "set out of range"
+fi
+grep -q "'0' is not a value from 1 to 256" "$dir/out" || fail "range error: $(cat "$dir/out")"
+if "$RAWIO" cache set "$sock" nope 1 >/dev/null 2>&1; then fail "set an unknown tunable"; fi
+# low_watermark <= high_watermark: both 0 (low first) and the server writes everything back.
+"$RAWIO" cache set "$sock" low_watermark 0 >/dev/null || fail "set low_watermark"
 "$RAWIO" cache set "$sock" high_watermark 0 >/dev/null || fail "set high_watermark"
-# With high_watermark 0 the server writes everything back.
 for _ in $(seq 200); do
 	d=$("$RAWIO" cache stat --socket "$sock" | sed -n 's/^dirty_segments //p')
 	[ "$d" = 0 ] && break

@@ -171,6 +171,8 @@ static void *tuner_main(void *arg)
 		if (k == 2 || k == 3)
 			v /= 2; /* mostly below half: migration runs */
 		ret = rawio_cache_tunable_set(cache, names[k], v);
+		if (ret == -EINVAL && (k == 2 || k == 3))
+			ret = 0; /* refused: low_watermark would be above high_watermark */
 		if (ret) {
 			snprintf(tune_why, sizeof(tune_why), "set %s %llu: %s", names[k],
 				 (unsigned long long)v, rawio_strerror(ret));

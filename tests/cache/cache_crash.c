@@ -143,6 +143,8 @@ static int run_seed(struct run *r)
 	t.tun.nr_batched_migration = 1 + (uint32_t)rng_below(&rng, 8);
 	t.tun.low_watermark = (uint32_t)rng_below(&rng, 20);
 	t.tun.high_watermark = (uint32_t)rng_below(&rng, 40);
+	if (t.tun.high_watermark < t.tun.low_watermark) /* open refuses low above high */
+		t.tun.high_watermark = t.tun.low_watermark;
 	t.tun.barrier_deadline_us = rng_below(&rng, 2) ? 0 : 300;
 
 	mode = (int)rng_below(&rng, 6);
@@ -237,9 +239,17 @@ static int run_seed(struct run *r)
 			static const uint64_t max[] = { 1, 8, 30, 50, 500 };
 			unsigned k = (unsigned)rng_below(&rng, 5);
 
+			uint64_t lo = 0, hi = 0;
+
 			e = rawio_cache_tunable_set(t.c, names[k],
 						    k == 1 ? 1 + rng_below(&rng, 8)
 							   : rng_below(&rng, max[k] + 1));
+			if (e == -EINVAL && (k == 2 || k == 3))
+				e = 0; /* refused: low_watermark would be above high_watermark */
+			if (!e && !rawio_cache_tunable_get(t.c, "low_watermark", &lo) &&
+			    !rawio_cache_tunable_get(t.c, "high_watermark", &hi) && lo > hi)
+				VIOLATION("op %u: low_watermark %llu above high_watermark %llu", op,
+					  (unsigned long long)lo, (unsigned long long)hi);
 		} else if (roll < 99) {
 			e = rawio_cache_drain(t.c);
 			if (!e)

@@ -109,6 +109,14 @@ int main(void)
 	tun.low_watermark = 101;
 	o.tunables = &tun;
 	CHECK(rawio_cache_open(&c, cdev, bdev, &o) == -ERANGE, "open with a bad tunable");
+	rawio_cache_tunables_default(&tun);
+	tun.low_watermark = 60; /* above high_watermark 50 */
+	o.errbuf = err;
+	o.errbuf_len = sizeof(err);
+	CHECK(rawio_cache_open(&c, cdev, bdev, &o) == -EINVAL &&
+		      strstr(err, "low_watermark 60 is above high_watermark 50"),
+	      "open with low above high: %s", err);
+	o.errbuf = NULL;
 	o.tunables = NULL;
 
 	/* Open refuses a smaller backing device, and a device that is no cache. */

@@ -117,6 +117,9 @@ int main(void)
 	CHECK(check_all(t.c) == T_PASS, "after reopen");
 
 	/* Write-back in the background while writing and reading. */
+	/* Both watermarks 0: write back whatever is dirty (low first: low <= high always). */
+	CHECK(rawio_cache_tunable_set(t.c, "high_watermark", 0) == -EINVAL, "high below low");
+	CHECK_OK(rawio_cache_tunable_set(t.c, "low_watermark", 0));
 	CHECK_OK(rawio_cache_tunable_set(t.c, "high_watermark", 0));
 	CHECK_OK(rawio_cache_tunable_set(t.c, "nr_batched_migration", 3));
 	CHECK_OK(rawio_cache_tunable_set(t.c, "allow_migrate", 1));
