@@ -451,6 +451,7 @@ struct rawio_iotune_rate {
 };
 
 #define RAWIO_IOTUNE_SWEEP_MAX 12
+#define RAWIO_IOTUNE_LEN_STEPS 4
 
 struct rawio_iotune_result {
 	struct rawio_io_props props; /* mountpoint: the directory or device */
@@ -463,6 +464,10 @@ struct rawio_iotune_result {
 	} sweep[RAWIO_IOTUNE_SWEEP_MAX];
 	unsigned nr_sweep;
 	unsigned saturation_qd;
+	/* Sequential bandwidth (bytes/s) at depth 8 with requests of 128 KiB << i, reads [0]
+	 * and writes [1] (1 MiB: the seq phases); props.*_saturation_length is the shortest
+	 * within 10% of the best. */
+	double lengths[2][RAWIO_IOTUNE_LEN_STEPS];
 	bool fsqual_ran;
 	unsigned fsqual_bad;	  /* rows that were BAD */
 	char fsqual_warning[512]; /* "" or the rows, ScyllaDB's wording */
