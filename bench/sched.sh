@@ -9,25 +9,32 @@
 #              device with none, mq-deadline, kyber, and cgroup v2 io.weight under iocost
 #   overhead   the scheduler in pass-through on mem null mode, ns of CPU per I/O against
 #              the same class loop without it (alternating, medians)
+#   cache      (--cache, file target) a cache on two files beside the target: 4 reader threads
+#              reading 4 KiB cache hits, alone and while drain writes back 256 MiB at
+#              nr_batched_migration 128, without and with the scheduler (the target's
+#              io_properties.yaml), alternating; --cache-only skips the other sections
 # Each target is measured by rawio iotune first (its io_properties.yaml is the model).
 #
 # usage: bench/sched.sh [--target file|zram|loop|mem] [--runtime SECS] [--rounds N] [--kernel]
-#                       [--out DIR]
+#                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR]
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=file runtime=5 rounds=3 kernel=0 out=build/bench/sched
+target=file runtime=5 rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=256m
 while [ $# -gt 0 ]; do
 	case $1 in
 	--target) target=$2; shift 2 ;;
 	--runtime) runtime=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--kernel) kernel=1; shift ;;
+	--cache) cache=1; shift ;;
+	--cache-only) cache=2; shift ;;
+	--cache-bytes) cache_bytes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	*) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 R=${RAWIO:-build/release/tools/rawio}
@@ -85,6 +92,31 @@ echo "## iotune ($target)"
 sed 's/^/    /' "$out/$target.yaml"
 
 b() { "$R" bench --file "$dev" --runtime "${runtime}s" --ramp 1s --no-progress --json "$@"; }
+
+if [ "$cache" != 0 ]; then
+	# A cache (CACHE.img) over a backing file (BACKING.img) beside the target; both on the
+	# disk iotune measured, each device gets its model.
+	cdir=$(dirname "$dev")
+	[ "$target" = file ] || { echo "--cache needs --target file" >&2; exit 2; }
+	echo "## the cache: 4 readers (4 KiB hits) alone and during drain at nr_batched_migration 128"
+	echo "| run | sched | reads/s alone | p99 alone us | reads/s in drain | p50 in drain us | p99 in drain us | p99 ratio | drain s |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	cb() { "$R" cache bench drain "$cdir/sched-cache.img" "$cdir/sched-backing.img" --size 512m \
+		--backing-size 1g --bytes "$cache_bytes" --batch 128 --readers 4 --force --json "$@"; }
+	crow() { jq -r --arg n "$1" --arg s "$2" '"| \($n) | \($s) | \(.idle_read_iops|floor) |
+		\(.idle_read_p99_ns/1000|floor) | \(.read_iops|floor) | \(.read_p50_ns/1000|floor) |
+		\(.read_p99_ns/1000|floor) | \((.read_p99_ns/.idle_read_p99_ns)*100|floor/100) |
+		\((.seconds*100|floor)/100) |"' | tr -d '\n\t'; echo; }
+	for i in $(seq 1 "$rounds"); do
+		cb >"$out/cache-nosched-$i.json"
+		cb --io-properties "$out/$target.yaml" >"$out/cache-sched-$i.json"
+		crow "$i" no <"$out/cache-nosched-$i.json"
+		crow "$i" yes <"$out/cache-sched-$i.json"
+	done
+	rm -f "$cdir/sched-cache.img" "$cdir/sched-backing.img"
+	echo "# uptime: $(uptime)"
+	[ "$cache" = 2 ] && exit 0
+fi
 
 # Each class at QD 64: deeper than the in-flight bound lets the whole disk have, so that both
 # stay backlogged in the scheduler (at QD 32 the 400-share class runs out of requests first).

@@ -51,6 +51,8 @@ struct cc_args {
 	char batches[128];
 	struct rawio_cache_opts o;
 	struct rawio_cache_tunables tun;
+	struct rawio_io_props props[2]; /* --io-properties: cache device, backing device */
+	unsigned readers;
 };
 
 static void cache_usage(FILE *f)
@@ -84,10 +86,16 @@ static void cache_usage(FILE *f)
 		"  --migrate-qd N (write-back requests in flight per device, default 32)\n"
 		"  --lock-wait MS (wait for another process using the devices, default 5000; 0:\n"
 		"        fail at once)\n"
+		"  --io-properties FILE (Seastar's io_properties.yaml: its first disk for the "
+		"cache\n"
+		"        device, its second, else the first, for the backing device: every I/O "
+		"goes\n"
+		"        through an I/O scheduler in classes read, write, flush, migrate)\n"
 		"bench options: --threads N (absorb writers, 32), --bytes SIZE (absorb and drain\n"
 		"  data, 256m), --batch 1,4,32,128 (drain), --writers N (fsync, 1), --deadline-us "
 		"N,\n"
-		"  --seconds S (fsync, 3)\n");
+		"  --seconds S (fsync, 3), --readers N (drain: N threads read 4 KiB cache hits,\n"
+		"  alone for 2 s, then during the drain: their p50/p99)\n");
 }
 
 /* ---- devices ---- */
@@ -383,6 +391,57 @@ static void cc_recovery_print(const struct rawio_cache_recovery *r)
 	       (unsigned long long)r->torn, (unsigned long long)r->orphans);
 }
 
+/* The devices' schedulers (docs/sched.md): a "sched" array for --json, else lines. */
+static void cc_sched_report(struct rawio_cache *c, cJSON *parent)
+{
+	static const char *const devs[2] = { "cache", "backing" };
+	cJSON *arr = parent ? cJSON_AddArrayToObject(parent, "sched") : NULL;
+
+	for (unsigned d = 0; d < 2; d++) {
+		struct rawio_sched_class_stat cs[RAWIO_CACHE_NR_CLASSES];
+		struct rawio_sched_stat ss;
+		char desc[160];
+		bool on = rawio_cache_sched_stat(c, d, &ss, cs, desc, sizeof(desc));
+		cJSON *dj = NULL, *cl = NULL;
+
+		if (arr) {
+			dj = cJSON_CreateObject();
+			cJSON_AddStringToObject(dj, "device", devs[d]);
+			cJSON_AddBoolToObject(dj, "model", on && ss.model);
+			cJSON_AddStringToObject(dj, "describe", desc);
+			cl = cJSON_AddArrayToObject(dj, "classes");
+			cJSON_AddItemToArray(arr, dj);
+		} else {
+			printf("sched %-8s %s\n", devs[d], desc);
+		}
+		for (unsigned k = 0; on && k < RAWIO_CACHE_NR_CLASSES; k++) {
+			if (cl) {
+				cJSON *x = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(x, "name", cs[k].name);
+				cJSON_AddNumberToObject(x, "shares", cs[k].shares);
+				cJSON_AddNumberToObject(x, "requests", (double)cs[k].requests);
+				cJSON_AddNumberToObject(x, "bytes", (double)cs[k].bytes);
+				cJSON_AddNumberToObject(x, "queued", (double)cs[k].queued);
+				cJSON_AddNumberToObject(x, "queue_p99_ns",
+							(double)cs[k].queue_lat.p99);
+				cJSON_AddNumberToObject(x, "disk_p99_ns",
+							(double)cs[k].disk_lat.p99);
+				cJSON_AddNumberToObject(x, "starved_ns", (double)cs[k].starved_ns);
+				cJSON_AddItemToArray(cl, x);
+			} else {
+				printf("  %-8s shares %5u: %llu requests, %llu bytes, queued p99 "
+				       "%llu us, "
+				       "disk p99 %llu us\n",
+				       cs[k].name, cs[k].shares, (unsigned long long)cs[k].requests,
+				       (unsigned long long)cs[k].bytes,
+				       (unsigned long long)(cs[k].queue_lat.p99 / 1000),
+				       (unsigned long long)(cs[k].disk_lat.p99 / 1000));
+			}
+		}
+	}
+}
+
 static int cc_cmd_stat(struct cc_args *a)
 {
 	struct rawio_cache_recovery r;
@@ -397,10 +456,12 @@ static int cc_cmd_stat(struct cc_args *a)
 		cJSON *j = cc_stat_json(&st);
 
 		cJSON_AddItemToObject(j, "recovery", cc_recovery_json(&r));
+		cc_sched_report(c, j);
 		cli_json_print(j);
 	} else {
 		cc_stat_print(&st);
 		cc_recovery_print(&r);
+		cc_sched_report(c, NULL);
 	}
 	rawio_cache_close(c);
 	return 0;
@@ -663,6 +724,7 @@ static void bench_opts(struct cc_args *a, struct rawio_cache_bench_opts *o, char
 					      .bytes = a->bytes,
 					      .threads = a->threads,
 					      .writers = a->writers,
+					      .readers = a->readers,
 					      .errbuf = err,
 					      .errbuf_len = err_len };
 	if (a->seconds > 0)
@@ -736,6 +798,25 @@ static int bench_drain(struct cc_args *a, struct rawio_cache_bench_opts *o)
 		cJSON_AddNumberToObject(j, "backing_flushes", (double)r.backing_flushes);
 		cJSON_AddNumberToObject(j, "backing_busy_seconds", r.backing_busy_s);
 		cJSON_AddNumberToObject(j, "backing_seek_seconds", r.backing_seek_s);
+		cJSON_AddBoolToObject(j, "sched", a->o.cache_io_props != NULL);
+		if (o->readers) {
+			if (!a->json)
+				printf("  %u readers: alone %.0f reads/s p50 %.0f us p99 %.0f us; "
+				       "during "
+				       "the drain %.0f reads/s p50 %.0f us p99 %.0f us\n",
+				       o->readers, r.idle_read_iops,
+				       (double)r.idle_read_p50_ns / 1e3,
+				       (double)r.idle_read_p99_ns / 1e3, r.read_iops,
+				       (double)r.read_p50_ns / 1e3, (double)r.read_p99_ns / 1e3);
+			cJSON_AddNumberToObject(j, "readers", o->readers);
+			cJSON_AddNumberToObject(j, "idle_read_iops", r.idle_read_iops);
+			cJSON_AddNumberToObject(j, "idle_read_p50_ns", (double)r.idle_read_p50_ns);
+			cJSON_AddNumberToObject(j, "idle_read_p99_ns", (double)r.idle_read_p99_ns);
+			cJSON_AddNumberToObject(j, "read_iops", r.read_iops);
+			cJSON_AddNumberToObject(j, "read_p50_ns", (double)r.read_p50_ns);
+			cJSON_AddNumberToObject(j, "read_p99_ns", (double)r.read_p99_ns);
+			cJSON_AddNumberToObject(j, "read_max_ns", (double)r.read_max_ns);
+		}
 		bench_emit(a, j);
 	}
 	return 0;
@@ -837,6 +918,8 @@ int cmd_cache(int argc, char **argv)
 		{ "deadline-us", required_argument, NULL, 'd' },
 		{ "lock-wait", required_argument, NULL, 'L' },
 		{ "migrate-qd", required_argument, NULL, 'M' },
+		{ "io-properties", required_argument, NULL, 'P' },
+		{ "readers", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -939,6 +1022,27 @@ int cmd_cache(int argc, char **argv)
 			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
 				return 2;
 			a.lock_wait_ms = v ? (int)v : -1;
+			break;
+		case 'P': {
+			char err[512];
+			size_t nr;
+			int ret = rawio_io_props_load(optarg, a.props, 2, &nr, err, sizeof(err));
+
+			if (!ret && !nr)
+				snprintf(err, sizeof(err), "%s: no disks", optarg);
+			if (ret || !nr) {
+				cli_err("%s", err);
+				return 2;
+			}
+			if (nr < 2)
+				a.props[1] = a.props[0];
+			a.o.cache_io_props = &a.props[0];
+			a.o.backing_io_props = &a.props[1];
+			break;
+		}
+		case 'R':
+			if (cli_uint("--readers", optarg, 1, 256, &a.readers))
+				return 2;
 			break;
 		case 'h':
 			cache_usage(stdout);

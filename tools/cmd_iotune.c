@@ -99,6 +99,23 @@ static void iotune_print_json(const struct rawio_iotune_result *r)
 	}
 	cJSON_AddItemToObject(o, "depth_sweep", sw);
 	cJSON_AddNumberToObject(o, "saturation_qd", r->saturation_qd);
+	for (unsigned d = 0; d < 2; d++) {
+		cJSON *ls =
+			cJSON_AddArrayToObject(o, d ? "write_length_sweep" : "read_length_sweep");
+
+		for (unsigned i = 0; i < RAWIO_IOTUNE_LEN_STEPS; i++) {
+			cJSON *s = cJSON_CreateObject();
+
+			cJSON_AddNumberToObject(s, "bs", (double)(131072u << i));
+			cJSON_AddNumberToObject(s, "bandwidth", r->lengths[d][i]);
+			cJSON_AddItemToArray(ls, s);
+		}
+	}
+	cJSON_AddNumberToObject(o, "read_saturation_length",
+				(double)r->props.read_saturation_length);
+	cJSON_AddNumberToObject(o, "write_saturation_length",
+				(double)r->props.write_saturation_length);
+	cJSON_AddNumberToObject(o, "physical_block_size", (double)r->props.physical_block_size);
 	cJSON_AddBoolToObject(o, "fsqual_ran", r->fsqual_ran);
 	cJSON_AddNumberToObject(o, "fsqual_bad_rows", r->fsqual_bad);
 	cJSON_AddStringToObject(o, "fsqual_warning", r->fsqual_warning);
@@ -248,6 +265,15 @@ int cmd_iotune(int argc, char **argv)
 		fprintf(stderr, " qd%u=%.0f", res.sweep[i].qd, res.sweep[i].iops);
 	fprintf(stderr, "\nsaturation depth: %u (the shallowest within 10%% of the best IOPS)\n",
 		res.saturation_qd);
+	for (unsigned d = 0; d < 2; d++) {
+		fprintf(stderr, "%s length sweep (depth 8, MB/s):", d ? "write" : "read");
+		for (unsigned i = 0; i < RAWIO_IOTUNE_LEN_STEPS; i++)
+			fprintf(stderr, " %uk=%.0f", 128u << i, res.lengths[d][i] / 1e6);
+		fprintf(stderr, "; saturation length %llu KiB\n",
+			(unsigned long long)((d ? res.props.write_saturation_length
+						: res.props.read_saturation_length) >>
+					     10));
+	}
 	rawio_io_props_format(&res.props, 1, yaml, sizeof(yaml));
 	if (props_file) {
 		f = fopen(props_file, "w");

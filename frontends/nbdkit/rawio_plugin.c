@@ -6,6 +6,8 @@
  *   nbdkit rawio cache=PATH backing=PATH [cache-engine=E] [backing-engine=E]
  *          [cache-throttle=SPEC] [backing-throttle=SPEC] [buffers=N] [batch=N]
  *          [TUNABLE=VALUE ...] [socket=CTL_SOCKET]
+ *   either with [io-properties=FILE] (Seastar's io_properties.yaml: an I/O
+ *   scheduler, rawio/sched.h), plain devices also with [class=NAME:SHARES]
  *
  * The device is global to the plugin and opened once: files in .get_ready
  * (so that errors come before nbdkit writes its pid file), engines and the
@@ -65,8 +67,15 @@ static struct {
 		uint64_t value;
 	} sets[16];
 	unsigned nr_sets;
+	const char *props_path; /* io-properties= */
+	struct rawio_io_props props[2];
+	char class_name[32]; /* class= (plain devices): the export's scheduler class */
+	unsigned class_shares;
 
 	/* state, from .after_fork to .cleanup */
+	struct rawio_engine *sched_e; /* plain device with io-properties: the scheduler's */
+	struct rawio_sched *sched;
+	struct rawio_sched_class *cls;
 	bool open;
 	struct rawio_cache *cache;
 	struct rawio_cache_ctl *ctl;
@@ -125,6 +134,7 @@ static int rp_config(const char *key, const char *value)
 		{ "backing-throttle", &rp.b.throttle },
 		{ "socket", &rp.ctl_path },
 		{ "cache-fault", &rp.fault },
+		{ "io-properties", &rp.props_path },
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
@@ -136,6 +146,22 @@ static int rp_config(const char *key, const char *value)
 	}
 	if (!strcmp(key, "buffers"))
 		return nbdkit_parse_unsigned("buffers", value, &rp.buffers);
+	if (!strcmp(key, "class")) {
+		const char *colon = strrchr(value, ':');
+		size_t n = colon ? (size_t)(colon - value) : 0;
+
+		if (!colon || !n || n >= sizeof(rp.class_name) ||
+		    nbdkit_parse_unsigned("class shares", colon + 1, &rp.class_shares) ||
+		    !rp.class_shares || rp.class_shares > 65535) {
+			nbdkit_error("class=%s: want NAME:SHARES (NAME up to 31 bytes, SHARES "
+				     "1..65535)",
+				     value);
+			return -1;
+		}
+		memcpy(rp.class_name, value, n);
+		rp.class_name[n] = '\0';
+		return 0;
+	}
 	if (!strcmp(key, "batch") || rp_is_tunable(key)) {
 		uint64_t v;
 
@@ -168,6 +194,27 @@ static int rp_config_complete(void)
 			     "backing=");
 		return -1;
 	}
+	if (rp.class_name[0] && !rp.d.path) {
+		nbdkit_error("class= is for dev=; the cache has its own classes (class.*.shares)");
+		return -1;
+	}
+	if (rp.class_name[0] && !rp.props_path) {
+		nbdkit_error("class= needs io-properties=FILE (without a disk model there is "
+			     "nothing to share)");
+		return -1;
+	}
+	if (rp.props_path) {
+		char err[512];
+		size_t nr = 0;
+		int ret = rawio_io_props_load(rp.props_path, rp.props, 2, &nr, err, sizeof(err));
+
+		if (ret || !nr) {
+			nbdkit_error("%s", ret ? err : "io-properties: no disks");
+			return -1;
+		}
+		if (nr < 2)
+			rp.props[1] = rp.props[0];
+	}
 	if (rp.fault && rp.c.throttle) {
 		nbdkit_error("cache-fault= and cache-throttle= exclude each other");
 		return -1;
@@ -183,7 +230,9 @@ static int rp_config_complete(void)
 	"TUNABLE=VALUE            allow_migrate, nr_batched_migration, ... (rawio cache --help)\n" \
 	"socket=PATH              the cache's control socket (rawio cache set/get/stat)\n"         \
 	"cache-fault=SEED:N       tests: the cache device on the fault engine's volatile cache,\n" \
-	"                         the power cut at its Nth flush (docs/frontend.md)"
+	"                         the power cut at its Nth flush (docs/frontend.md)\n"             \
+	"io-properties=FILE       Seastar's io_properties.yaml: I/O through a scheduler\n"         \
+	"class=NAME:SHARES        dev=: the export's class in it (default export:1000)"
 
 /* ---- the engine and bounce buffer pools (plain devices) ---- */
 
@@ -201,8 +250,27 @@ static int rp_pools_new(const struct rawio_dev_info *info)
 	struct rawio_engine *e;
 	int ret;
 
+	if (rp.props_path) {
+		/* The export's class of a scheduler over one context of the engine. */
+		struct rawio_sched_opts so = { .size = sizeof(so), .props = &rp.props[0] };
+
+		eo.queue_depth = 64;
+		ret = rawio_engine_open(&rp.sched_e, rp.d.open_engine, rp.d.dev, &eo);
+		if (!ret)
+			ret = rawio_sched_new(&rp.sched, rp.sched_e, &so);
+		if (!ret)
+			ret = rawio_sched_class_new(
+				rp.sched, rp.class_name[0] ? rp.class_name : "export",
+				rp.class_shares ? rp.class_shares : 1000, &rp.cls);
+		if (ret) {
+			nbdkit_error("%s: scheduler: %s", rp.d.path, rawio_strerror(ret));
+			return ret;
+		}
+		eo = (struct rawio_engine_opts){ .size = sizeof(eo), .sched_class = rp.cls };
+	}
 	eo.queue_depth = 1; /* one request at a time per context */
-	ret = rawio_engine_pool_new(&rp.engines, rp.d.open_engine, rp.d.dev, &eo, 64);
+	ret = rawio_engine_pool_new(&rp.engines, rp.cls ? "sched" : rp.d.open_engine, rp.d.dev, &eo,
+				    64);
 	if (!ret)
 		ret = rawio_buf_pool_new(&rp.bounce, RP_CHUNK,
 					 info->mem_align > 4096 ? info->mem_align : 4096, 64);
@@ -314,6 +382,10 @@ static int rp_open_cache(void)
 	o.backing_engine_opts = &rp.b.eo;
 	o.tunables = &rp.tun;
 	o.nr_buffers = rp.buffers;
+	if (rp.props_path) {
+		o.cache_io_props = &rp.props[0];
+		o.backing_io_props = &rp.props[1];
+	}
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
 	ret = rawio_cache_open(&rp.cache, rp.c.dev, rp.b.dev, &o);
@@ -438,6 +510,11 @@ static void rp_cleanup(void)
 			nbdkit_error("%s: fdatasync: %s", rp.d.path, rawio_strerror(ret));
 	}
 	rawio_engine_pool_free(rp.engines);
+	rawio_sched_free(rp.sched);
+	rawio_engine_close(rp.sched_e);
+	rp.sched = NULL;
+	rp.sched_e = NULL;
+	rp.cls = NULL;
 	rawio_buf_pool_free(rp.bounce);
 	rp.engines = NULL;
 	rp.bounce = NULL;

@@ -345,6 +345,11 @@ struct rawio_cache_bench_opts {
 	uint64_t runtime_ns;   /* fsync: 0 means 3 s */
 	char *errbuf;	       /* optional: one line on why the run failed */
 	size_t errbuf_len;
+	/* drain: threads reading 4 KiB blocks at random among the written ones (cache
+	 * hits), first alone for reader_idle_ns (0 means 2 s), then while the drain runs;
+	 * 0: no reader */
+	unsigned readers;
+	uint64_t reader_idle_ns;
 };
 
 struct rawio_cache_bench_absorb {
@@ -370,6 +375,10 @@ struct rawio_cache_bench_drain {
 	double backing_seek_s;	 /* of which seeking */
 	double backing_busy_pct; /* busy / drain time, percent */
 	double backing_seek_pct; /* seek / busy, percent */
+	/* readers (opts.readers): alone, then during the drain; latency of one 4 KiB read */
+	uint64_t idle_reads, reads;
+	double idle_read_iops, read_iops;
+	uint64_t idle_read_p50_ns, idle_read_p99_ns, read_p50_ns, read_p99_ns, read_max_ns;
 };
 
 struct rawio_cache_bench_fsync {
@@ -443,6 +452,7 @@ struct rawio_iotune_rate {
 };
 
 #define RAWIO_IOTUNE_SWEEP_MAX 12
+#define RAWIO_IOTUNE_LEN_STEPS 4
 
 struct rawio_iotune_result {
 	struct rawio_io_props props; /* mountpoint: the directory or device */
@@ -455,6 +465,10 @@ struct rawio_iotune_result {
 	} sweep[RAWIO_IOTUNE_SWEEP_MAX];
 	unsigned nr_sweep;
 	unsigned saturation_qd;
+	/* Sequential bandwidth (bytes/s) at depth 8 with requests of 128 KiB << i, reads [0]
+	 * and writes [1] (1 MiB: the seq phases); props.*_saturation_length is the shortest
+	 * within 10% of the best. */
+	double lengths[2][RAWIO_IOTUNE_LEN_STEPS];
 	bool fsqual_ran;
 	unsigned fsqual_bad;	  /* rows that were BAD */
 	char fsqual_warning[512]; /* "" or the rows, ScyllaDB's wording */

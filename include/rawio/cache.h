@@ -63,6 +63,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <rawio/sched.h>
+
 struct rawio_dev;
 struct rawio_engine_opts;
 struct rawio_cache;
@@ -128,6 +130,19 @@ struct rawio_cache_format_opts {
  *                         cheap: at most one per second of a trickle writer,
  *                         which migration reclaims. Shorter intervals turn a
  *                         slow steady writer into one segment per write.
+ *   class.read.shares     1..65535: the I/O scheduler's shares (rawio/sched.h) of
+ *   class.write.shares    the cache's four classes, on each device that has io
+ *   class.flush.shares    properties (rawio_cache_opts.cache_io_props,
+ *   class.migrate.shares  .backing_io_props). read (default 1000): foreground
+ *                         reads (and recovery's); write (1000): I/O a foreground
+ *                         write waits for (merging a partial block with an older
+ *                         copy); flush (1000): segment writes and cache-device
+ *                         flushes, which barriers wait for; migrate (100):
+ *                         write-back's reads, writes, backing flushes and
+ *                         records. With both backlogged a reader gets 10 times
+ *                         migration's disk time, so a drain never starves it.
+ *                         Changed at once, queued requests keep their order.
+ *                         Without io properties they are kept and ignored.
  */
 #define RAWIO_CACHE_SEAL_IDLE_MS 1000u
 
@@ -138,6 +153,7 @@ struct rawio_cache_tunables {
 	uint32_t high_watermark;
 	uint32_t barrier_deadline_us;
 	uint32_t seal_idle_ms;
+	uint32_t read_shares, write_shares, flush_shares, migrate_shares; /* class.*.shares */
 };
 
 /*
@@ -159,6 +175,16 @@ struct rawio_cache_opts {
 	char *errbuf;	      /* optional: one line on why opening failed */
 	size_t errbuf_len;
 	int lock_wait_ms; /* wait for another owner, as rawio_dev_opts.lock_wait_ms */
+	/*
+	 * The disks' models (copied at open). With one, every I/O on that device goes
+	 * through an I/O scheduler (rawio/sched.h) in the cache's classes (tunables
+	 * class.*.shares): migration cannot starve a reader. NULL: the device is driven
+	 * directly, at full depth, as without a scheduler (a pass-through scheduler
+	 * would funnel every thread's I/O through one engine context for nothing).
+	 * Two devices on one disk each get that disk's whole model.
+	 */
+	const struct rawio_io_props *cache_io_props;
+	const struct rawio_io_props *backing_io_props;
 };
 
 /* What recovery did (rawio_cache_recovery). */
@@ -403,6 +429,21 @@ const char *const *rawio_cache_tunable_names(void);
  */
 void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st);
 void rawio_cache_recovery(struct rawio_cache *c, struct rawio_cache_recovery *r);
+
+/* The cache's I/O classes, in their order in rawio_cache_sched_stat. */
+#define RAWIO_CACHE_NR_CLASSES 4
+extern const char
+	*const rawio_cache_class_names[RAWIO_CACHE_NR_CLASSES]; /* read write flush migrate */
+
+/*
+ * rawio_cache_sched_stat - the scheduler of device DEV (0: the cache device,
+ * 1: the backing device): false when it has none (no io properties: direct
+ * I/O), else true with its counters in *ST and its classes' in
+ * CLS[RAWIO_CACHE_NR_CLASSES]; DESC (LEN bytes, may be NULL) gets
+ * rawio_sched_describe's line or "direct (no io properties)". Thread-safe.
+ */
+bool rawio_cache_sched_stat(struct rawio_cache *c, unsigned dev, struct rawio_sched_stat *st,
+			    struct rawio_sched_class_stat *cls, char *desc, size_t len);
 
 /*
  * rawio_cache_check - recover read-only and verify: the superblock, both

@@ -233,6 +233,9 @@ struct rawio_engine_opts {
 	/* mem: 0: each request goes to the hardware queue of the CPU that submits it
 	 * (cpu % queues, blk-mq's map); N: always to queue N - 1 (1..queues). */
 	unsigned mem_queue;
+
+	/* sched: the class whose scheduler carries this context's requests (rawio/sched.h) */
+	struct rawio_sched_class *sched_class;
 };
 
 /*

@@ -148,6 +148,7 @@ struct rawio_sched_req {
 	uint32_t nr_parts;  /* 1, or the parts it was split into */
 
 	/* Private to the scheduler. */
+	struct rawio_sched_cq *cq; /* NULL: handed out by rawio_sched_reap */
 	struct rawio_sched_class *cls;
 	struct rawio_sched_req *next;
 	struct rawio_req io;	 /* what the engine sees when not split */
@@ -187,6 +188,9 @@ int rawio_sched_class_set_bw_limit(struct rawio_sched_class *c, uint64_t bytes_p
 
 const char *rawio_sched_class_name(const struct rawio_sched_class *c);
 
+/* The scheduler C belongs to. */
+struct rawio_sched *rawio_sched_class_sched(const struct rawio_sched_class *c);
+
 /*
  * rawio_sched_submit - queue R for class C. Returns 0: R will come back from
  * rawio_sched_reap exactly once (a request the engine rejects comes back with
@@ -203,6 +207,42 @@ int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
  */
 int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsigned min,
 		     unsigned max);
+
+/*
+ * A caller's own completion queue, for callers with several threads that each
+ * wait for their own requests (the cache's workers and readers): a request
+ * submitted with rawio_sched_submit_cq comes back only from
+ * rawio_sched_reap_cq on the same CQ. Zero it (or `= { 0 }`) before use; one
+ * thread per CQ at a time. The fields are private.
+ */
+struct rawio_sched_cq {
+	struct rawio_sched_req *head, *tail; /* completed, not yet reaped */
+	unsigned pending;		     /* submitted, not yet reaped */
+};
+
+/* rawio_sched_submit for CQ's owner. -EINVAL also for a NULL CQ. */
+int rawio_sched_submit_cq(struct rawio_sched *s, struct rawio_sched_class *c,
+			  struct rawio_sched_cq *cq, struct rawio_sched_req *r);
+
+/*
+ * rawio_sched_reap_cq - wait until at least MIN of CQ's requests are complete
+ * (MIN capped at CQ's pending ones; 0: do not wait), store up to MAX in OUT.
+ * While one thread drives the engine (dispatch, reap, sleep for tokens) the
+ * others wait to be told their requests completed, and one of them takes over
+ * when it stops: every thread's requests progress whichever thread drives.
+ * Returns the number stored, or -errno when the engine failed.
+ */
+int rawio_sched_reap_cq(struct rawio_sched *s, struct rawio_sched_cq *cq,
+			struct rawio_sched_req **out, unsigned min, unsigned max);
+
+/*
+ * The "sched" engine: an engine context whose requests go through class
+ * opts.sched_class of a scheduler (rawio_engine_open(&e, "sched", DEV, &eo),
+ * DEV the device of the scheduler's engine). Every context has its own
+ * completion queue, so any code written against an engine (batches, pools,
+ * run1) runs in a class unchanged. Queue depth: opts.queue_depth (default
+ * 32). The scheduler and its class must outlive the context.
+ */
 
 /* Requests submitted and not yet reaped. */
 unsigned rawio_sched_pending(struct rawio_sched *s);

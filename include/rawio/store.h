@@ -107,6 +107,16 @@ struct rawio_store_opts {
 	char *errbuf; /* optional: one line on why opening failed */
 	size_t errbuf_len;
 	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
+	/*
+	 * I/O scheduler classes (rawio/sched.h), each of a scheduler whose engine is on
+	 * the store's device: recovery's batch reads of slot headers go in
+	 * recovery_class, every other I/O (puts, bulk or not, gets, deletes,
+	 * checkpoints, recovery's single reads and repairs) in io_class. NULL: ENGINE
+	 * directly. The classes and their schedulers must outlive the store; the
+	 * engine options above then apply to the scheduler's engine, not here.
+	 */
+	struct rawio_sched_class *io_class;
+	struct rawio_sched_class *recovery_class;
 };
 
 /* What recovery found in one slot that is damage, a torn put or unreadable. */

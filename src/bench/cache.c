@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench_impl.h"
 
@@ -387,9 +388,93 @@ out_close:
 	return ret;
 }
 
+/* A reader: 4 KiB reads of random written blocks until told to stop. */
+struct cb_reader {
+	struct rawio_cache *c;
+	const uint64_t *blocks;
+	uint64_t n, seed;
+	volatile bool *stop;
+	struct rawio_hist h;
+	int err;
+};
+
+static void *cb_reader_main(void *arg)
+{
+	struct cb_reader *r = arg;
+	char *buf = rawio_buf_alloc(CB_BLOCK, CB_BLOCK);
+
+	if (!buf) {
+		r->err = -ENOMEM;
+		return NULL;
+	}
+	while (!__atomic_load_n(r->stop, __ATOMIC_RELAXED)) {
+		uint64_t t0 = rawio_now_ns();
+		int ret = rawio_cache_read(r->c, buf, CB_BLOCK,
+					   r->blocks[rng_below(&r->seed, r->n)] * CB_BLOCK);
+
+		if (ret) {
+			r->err = ret;
+			break;
+		}
+		rawio_hist_add(&r->h, rawio_now_ns() - t0);
+	}
+	rawio_buf_free(buf);
+	return NULL;
+}
+
+struct cb_readers {
+	struct cb_reader r[CB_MAX_THREADS];
+	pthread_t t[CB_MAX_THREADS];
+	unsigned started;
+	volatile bool stop;
+	uint64_t t0;
+};
+
+static int cb_readers_start(struct cb *b, struct cb_readers *rs, struct rawio_cache *c,
+			    const uint64_t *blocks, uint64_t seed)
+{
+	rs->stop = false;
+	rs->started = 0;
+	rs->t0 = rawio_now_ns();
+	for (unsigned i = 0; i < b->o.readers; i++) {
+		struct cb_reader *r = &rs->r[i];
+
+		*r = (struct cb_reader){
+			.c = c, .blocks = blocks, .n = b->n, .seed = seed + i, .stop = &rs->stop
+		};
+		rawio_hist_reset(&r->h);
+		if (pthread_create(&rs->t[i], NULL, cb_reader_main, r))
+			return cb_err(b, -EAGAIN, "bench: starting reader %u", i);
+		rs->started++;
+	}
+	return 0;
+}
+
+/* Stop the readers; their merged latency into H, reads per second into *IOPS. */
+static int cb_readers_stop(struct cb *b, struct cb_readers *rs, struct rawio_hist *h, double *iops)
+{
+	int ret = 0;
+
+	__atomic_store_n(&rs->stop, true, __ATOMIC_RELAXED);
+	rawio_hist_reset(h);
+	for (unsigned i = 0; i < rs->started; i++) {
+		pthread_join(rs->t[i], NULL);
+		rawio_hist_merge(h, &rs->r[i].h);
+		if (rs->r[i].err && !ret)
+			ret = cb_err(b, rs->r[i].err, "bench: reader: %s",
+				     rawio_strerror(rs->r[i].err));
+	}
+	*iops = (double)h->count * 1e9 / (double)(rawio_now_ns() - rs->t0);
+	rs->started = 0;
+	return ret;
+}
+
 int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 			    struct rawio_cache_bench_drain *res)
 {
+	struct cb_readers *rs = NULL;
+	uint64_t *blocks = NULL;
+	struct rawio_hist h;
 	struct rawio_throttle_stat ts0 = { 0 }, ts1 = { 0 };
 	struct rawio_throttle *thr = NULL;
 	struct rawio_cache_stat st;
@@ -405,6 +490,18 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 		return ret;
 	if (b.o.batch < 1 || b.o.batch > 256)
 		return cb_err(&b, -EINVAL, "nr_batched_migration %u is not in 1..256", b.o.batch);
+	if (b.o.readers > CB_MAX_THREADS)
+		return cb_err(&b, -EINVAL, "at most %u readers", CB_MAX_THREADS);
+	if (b.o.readers) {
+		/* cb_load's blocks, seed 2: the readers read what the drain writes back. */
+		blocks = cb_blocks(b.total, b.n, 2);
+		rs = calloc(1, sizeof(*rs));
+		if (!blocks || !rs) {
+			free(blocks);
+			free(rs);
+			return cb_err(&b, -ENOMEM, "out of memory for the readers");
+		}
+	}
 	if (b.co.backing_engine_opts)
 		thr = b.co.backing_engine_opts->throttle;
 	ret = cb_load(&b, 2, 8, &c, &secs);
@@ -418,11 +515,37 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 		       rawio_strerror(ret));
 		goto out_close;
 	}
+	if (rs) {
+		uint64_t idle = b.o.reader_idle_ns ? b.o.reader_idle_ns : 2000000000ull;
+
+		ret = cb_readers_start(&b, rs, c, blocks, 11);
+		if (!ret)
+			usleep((useconds_t)(idle / 1000));
+		ret = cb_readers_stop(&b, rs, &h, &res->idle_read_iops) ?: ret;
+		if (ret)
+			goto out_close;
+		res->idle_reads = h.count;
+		res->idle_read_p50_ns = rawio_hist_percentile(&h, 50);
+		res->idle_read_p99_ns = rawio_hist_percentile(&h, 99);
+		ret = cb_readers_start(&b, rs, c, blocks, 1011);
+	}
 	t0 = rawio_now_ns();
-	ret = rawio_cache_drain(c);
+	if (!ret)
+		ret = rawio_cache_drain(c);
 	t1 = rawio_now_ns();
+	if (rs) {
+		int rret = cb_readers_stop(&b, rs, &h, &res->read_iops);
+
+		res->reads = h.count;
+		res->read_p50_ns = rawio_hist_percentile(&h, 50);
+		res->read_p99_ns = rawio_hist_percentile(&h, 99);
+		res->read_max_ns = h.count ? h.max : 0;
+		if (!ret)
+			ret = rret;
+	}
 	if (ret) {
-		cb_err(&b, ret, "bench: drain: %s", rawio_strerror(ret));
+		if (!b.o.errbuf || !b.o.errbuf[0])
+			cb_err(&b, ret, "bench: drain: %s", rawio_strerror(ret));
 		goto out_close;
 	}
 	if (thr)
@@ -447,6 +570,8 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 					(double)(ts1.busy_ns - ts0.busy_ns);
 out_close:
 	rawio_cache_close(c);
+	free(blocks);
+	free(rs);
 	return ret;
 }
 

@@ -26,6 +26,8 @@
 #define IOTUNE_RAND_BS	   4096u
 #define IOTUNE_FSQUAL_IOS  200u
 #define IOTUNE_MAX_SAMPLES 4096u
+#define IOTUNE_LEN_MIN	   (128u << 10) /* the length sweep: 128 KiB .. 1 MiB */
+#define IOTUNE_LEN_STEPS   RAWIO_IOTUNE_LEN_STEPS
 
 struct iotune {
 	const struct rawio_iotune_opts *o;
@@ -89,7 +91,7 @@ static int iotune_phase(struct iotune *t, const char *name, enum rawio_bench_rw 
 	bo.errbuf_len = o->errbuf_len;
 	t->phase = name;
 	t->phase_ns = ns;
-	t->bandwidth = bs >= IOTUNE_SEQ_BS;
+	t->bandwidth = rw == RAWIO_BENCH_READ || rw == RAWIO_BENCH_WRITE;
 	t->bs = bs;
 	t->nr_samples = 0;
 	ret = rawio_bench_run(&bo, br);
@@ -167,6 +169,62 @@ out:
 	return ret;
 }
 
+/*
+ * The saturation length of direction RW (Seastar's read/write_saturation_length):
+ * sequential requests of 128 .. 512 KiB at depth 8, NS in all, and the 1 MiB phase's
+ * rate; the shortest whose bandwidth (bytes over the measured window) is within 10% of
+ * the best. Longer requests only hold the disk longer. (Not below 128 KiB: the
+ * scheduler never splits below 64 KiB, and every step costs a phase.)
+ */
+static int iotune_sat_len(struct iotune *t, enum rawio_bench_rw rw, uint64_t ns,
+			  struct rawio_bench_result *br, uint64_t *out)
+{
+	double bw[IOTUNE_LEN_STEPS], best = 0;
+	int ret;
+
+	*out = 0;
+	for (unsigned i = 0; i < IOTUNE_LEN_STEPS; i++) {
+		if (i == IOTUNE_LEN_STEPS - 1) {
+			/* 1 MiB: the sequential phase measured it. */
+			bw[i] = rw == RAWIO_BENCH_READ ? t->res->seq_read.mean
+						       : t->res->seq_write.mean;
+			t->res->lengths[rw == RAWIO_BENCH_WRITE][i] = bw[i];
+			if (bw[i] > best)
+				best = bw[i];
+			break;
+		}
+		ret = iotune_phase(t, rw == RAWIO_BENCH_READ ? "read length" : "write length", rw,
+				   IOTUNE_LEN_MIN << i, IOTUNE_SEQ_QD, ns / (IOTUNE_LEN_STEPS - 1),
+				   NULL, br);
+		if (ret)
+			return ret;
+		bw[i] = br->elapsed_ns ? (double)br->bytes * 1e9 / (double)br->elapsed_ns : 0;
+		t->res->lengths[rw == RAWIO_BENCH_WRITE][i] = bw[i];
+		if (bw[i] > best)
+			best = bw[i];
+	}
+	for (unsigned i = 0; i < IOTUNE_LEN_STEPS; i++)
+		if (best > 0 && bw[i] >= 0.9 * best) {
+			*out = (uint64_t)IOTUNE_LEN_MIN << i;
+			break;
+		}
+	return 0;
+}
+
+/* The physical block size of what PATH is on (0: unknown). */
+static uint64_t iotune_pbs(const char *path)
+{
+	struct rawio_dev_opts o = { .size = sizeof(o), .flags = RAWIO_DEV_RDONLY };
+	struct rawio_dev *dev;
+	uint64_t pbs;
+
+	if (rawio_dev_open(&dev, path, &o))
+		return 0;
+	pbs = rawio_dev_info(dev)->physical_block_size;
+	rawio_dev_close(dev);
+	return pbs;
+}
+
 int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 		     struct rawio_iotune_result *res)
 {
@@ -235,7 +293,8 @@ int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 		goto out;
 	}
 
-	/* Planned time: 20% each for the sequential phases, 15% each for random, 30% sweep. */
+	/* Planned time: 15% each for the sequential and random phases, 20% for the depth sweep,
+	 * 10% each for the request-length sweeps. */
 	d = o.duration_ns;
 	t.total_ns = d;
 	ret = iotune_phase(&t, "warm-up", RAWIO_BENCH_WRITE, IOTUNE_SEQ_BS, IOTUNE_SEQ_QD, 0, NULL,
@@ -243,10 +302,10 @@ int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 	t.planned_ns = 0;
 	if (!ret)
 		ret = iotune_phase(&t, "seq write", RAWIO_BENCH_WRITE, IOTUNE_SEQ_BS, IOTUNE_SEQ_QD,
-				   d / 5, &res->seq_write, br);
+				   d * 3 / 20, &res->seq_write, br);
 	if (!ret)
 		ret = iotune_phase(&t, "seq read", RAWIO_BENCH_READ, IOTUNE_SEQ_BS, IOTUNE_SEQ_QD,
-				   d / 5, &res->seq_read, br);
+				   d * 3 / 20, &res->seq_read, br);
 	if (!ret)
 		ret = iotune_phase(&t, "rand write", RAWIO_BENCH_RANDWRITE, IOTUNE_RAND_BS,
 				   o.max_qd, d * 3 / 20, &res->rand_write, br);
@@ -264,7 +323,7 @@ int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 
 		for (unsigned qd = 1; qd <= o.max_qd && steps < RAWIO_IOTUNE_SWEEP_MAX; qd *= 2)
 			steps++;
-		step_ns = d * 3 / 10 / steps;
+		step_ns = d / 5 / steps;
 		res->saturation_qd = 1;
 		for (unsigned qd = 1, i = 0; i < steps; qd *= 2, i++) {
 			struct rawio_iotune_rate r;
@@ -289,6 +348,14 @@ int rawio_iotune_run(const char *path, const struct rawio_iotune_opts *opts,
 				break;
 			}
 	}
+	ret = iotune_sat_len(&t, RAWIO_BENCH_WRITE, d / 10, br,
+			     &res->props.write_saturation_length);
+	if (!ret)
+		ret = iotune_sat_len(&t, RAWIO_BENCH_READ, d / 10, br,
+				     &res->props.read_saturation_length);
+	if (ret)
+		goto out;
+	res->props.physical_block_size = iotune_pbs(t.path);
 	res->props.read_iops = (uint64_t)(res->rand_read.mean + 0.5);
 	res->props.write_iops = (uint64_t)(res->rand_write.mean + 0.5);
 	res->props.read_bandwidth = (uint64_t)(res->seq_read.mean + 0.5);

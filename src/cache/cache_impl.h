@@ -37,6 +37,7 @@
 
 #define CACHE_POOL_MAX	  64   /* engine contexts kept per device, and bounce buffers */
 #define CACHE_POOL_QD	  32   /* their queue depth */
+#define CACHE_SCHED_QD	  128  /* a device scheduler's engine context */
 #define CACHE_READ_CHUNK  256u /* blocks per read pass (1 MiB) */
 #define CACHE_IO_RETRIES  5    /* tries of a failed segment write or cache flush */
 #define CACHE_DRAIN_FAILS 5    /* failed batches in a row that make drain give up */
@@ -71,6 +72,22 @@ struct cache_index {
 	uint64_t mask;	/* capacity - 1 */
 	unsigned shift; /* 64 - log2(capacity) */
 	uint64_t nr;
+};
+
+/* The I/O classes (rawio_cache_class_names; tunables class.*.shares). */
+enum cache_class {
+	CACHE_CL_READ = 0,
+	CACHE_CL_WRITE,
+	CACHE_CL_FLUSH,
+	CACHE_CL_MIGRATE,
+	CACHE_CL_NR,
+};
+
+/* One device's scheduler: present when the device has io properties. */
+struct cache_sched {
+	struct rawio_engine *e; /* the scheduler's engine context */
+	struct rawio_sched *s;	/* NULL: direct I/O */
+	struct rawio_sched_class *cls[CACHE_CL_NR];
 };
 
 struct rawio_cache {
@@ -124,7 +141,9 @@ struct rawio_cache {
 	pthread_t flush_thread, migrate_thread;
 	bool flush_started, migrate_started;
 
-	struct rawio_engine_pool *cpool, *bpool; /* foreground I/O per device */
+	struct cache_sched sched[2];		 /* cache device, backing device */
+	struct rawio_engine_pool *cpool, *bpool; /* foreground I/O per device (class read) */
+	struct rawio_engine_pool *cwpool;	 /* cache device, class write (or cpool) */
 	struct rawio_buf_pool *bounce;		 /* 2 * CACHE_READ_CHUNK blocks each */
 
 	struct rawio_cache_stat st;
@@ -174,7 +193,12 @@ static inline int cache_check_range(const struct rawio_cache *c, uint64_t off, u
 }
 
 /* io.c */
+/* A context on a device, direct (recovery) or in class CL when the device has a scheduler. */
 int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out);
+int cache_engine_open_cl(struct rawio_cache *c, bool backing, enum cache_class cl, unsigned qd,
+			 struct rawio_engine **out);
+/* Give the schedulers the shares in c->tun. Lock held (or before the workers start). */
+void cache_sched_shares(struct rawio_cache *c);
 /* Make / free the foreground pools (cpool, bpool) and the bounce buffers (bounce). */
 int cache_pools_open(struct rawio_cache *c);
 void cache_pools_close(struct rawio_cache *c);

@@ -96,6 +96,42 @@ static size_t ctl_put(char *out, size_t len, size_t used, const char *fmt, ...)
 }
 
 /* Answer one request line into OUT. */
+/*
+ * The schedulers' lines: "sched.DEV.model 0|1" (0: direct, no io properties), then per class
+ * "sched.DEV.CLASS.KEY VALUE" (shares requests bytes queued queue_p99_ns disk_p99_ns
+ * starved_ns), DEV "cache" or "backing".
+ */
+static size_t ctl_put_sched(struct rawio_cache *c, char *out, size_t len, size_t used)
+{
+	static const char *const devs[2] = { "cache", "backing" };
+
+	for (unsigned d = 0; d < 2; d++) {
+		struct rawio_sched_class_stat cs[RAWIO_CACHE_NR_CLASSES];
+		struct rawio_sched_stat ss;
+		bool on = rawio_cache_sched_stat(c, d, &ss, cs, NULL, 0);
+
+		used = ctl_put(out, len, used, "sched.%s.model %d\n", devs[d], on && ss.model);
+		for (unsigned k = 0; on && k < RAWIO_CACHE_NR_CLASSES; k++) {
+			const char *n = rawio_cache_class_names[k];
+
+			used = ctl_put(
+				out, len, used,
+				"sched.%s.%s.shares %u\nsched.%s.%s.requests %llu\n"
+				"sched.%s.%s.bytes %llu\nsched.%s.%s.queued %llu\n"
+				"sched.%s.%s.queue_p99_ns %llu\nsched.%s.%s.disk_p99_ns %llu\n"
+				"sched.%s.%s.starved_ns %llu\n",
+				devs[d], n, cs[k].shares, devs[d], n,
+				(unsigned long long)cs[k].requests, devs[d], n,
+				(unsigned long long)cs[k].bytes, devs[d], n,
+				(unsigned long long)cs[k].queued, devs[d], n,
+				(unsigned long long)cs[k].queue_lat.p99, devs[d], n,
+				(unsigned long long)cs[k].disk_lat.p99, devs[d], n,
+				(unsigned long long)cs[k].starved_ns);
+		}
+	}
+	return used;
+}
+
 static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 {
 	char *save = NULL, *cmd = strtok_r(line, " \t\r\n", &save);
@@ -154,7 +190,8 @@ static void ctl_answer(struct rawio_cache *c, char *line, char *out, size_t len)
 				       (unsigned long long)*(const uint64_t *)((const char *)&st +
 									       ctl_stats[i].off));
 		used = ctl_put(out, len, used, "error_code %d\n", st.error);
-		ctl_put(out, len, used, "backing_error_code %d\n", st.backing_error);
+		used = ctl_put(out, len, used, "backing_error_code %d\n", st.backing_error);
+		ctl_put_sched(c, out, len, used);
 		return;
 	}
 	ctl_put(out, len, 0, "error: requests are 'set NAME VALUE', 'get [NAME]', 'stat'\n");

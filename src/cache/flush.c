@@ -177,7 +177,7 @@ void *cache_flush_main(void *arg)
 	bool sync_busy = false;
 	int ret;
 
-	ret = fr && done ? cache_engine_open(c, false, nreq, &e) : -ENOMEM;
+	ret = fr && done ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, nreq, &e) : -ENOMEM;
 	pthread_mutex_lock(&c->lock);
 	if (ret) {
 		cache_fail(c, ret);

@@ -6,6 +6,7 @@
  * hand) or rawio_engine_pool_io; every cache file does its I/O through these
  * (never pread).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,19 +33,102 @@ int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct r
 				 backing ? c->bdev : c->cdev, &o);
 }
 
-int cache_pools_open(struct rawio_cache *c)
+/* The options of a context in class CL of a scheduled device. */
+static void cache_class_opts(const struct rawio_cache *c, bool backing, enum cache_class cl,
+			     unsigned qd, struct rawio_engine_opts *o)
+{
+	*o = (struct rawio_engine_opts){ .size = sizeof(*o),
+					 .queue_depth = qd,
+					 .sched_class = c->sched[backing].cls[cl] };
+}
+
+int cache_engine_open_cl(struct rawio_cache *c, bool backing, enum cache_class cl, unsigned qd,
+			 struct rawio_engine **out)
 {
 	struct rawio_engine_opts o;
+
+	if (!c->sched[backing].s)
+		return cache_engine_open(c, backing, qd, out);
+	cache_class_opts(c, backing, cl, qd, &o);
+	return rawio_engine_open(out, "sched", backing ? c->bdev : c->cdev, &o);
+}
+
+const char *const rawio_cache_class_names[RAWIO_CACHE_NR_CLASSES] = { "read", "write", "flush",
+								      "migrate" };
+
+void cache_sched_shares(struct rawio_cache *c)
+{
+	const uint32_t shares[CACHE_CL_NR] = { c->tun.read_shares, c->tun.write_shares,
+					       c->tun.flush_shares, c->tun.migrate_shares };
+
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned k = 0; c->sched[d].s && k < CACHE_CL_NR; k++)
+			rawio_sched_class_set_shares(c->sched[d].cls[k], shares[k]);
+}
+
+/* Device BACKING's scheduler over one engine context, when it has io properties. */
+static int cache_sched_open(struct rawio_cache *c, bool backing)
+{
+	const struct rawio_io_props *p =
+		backing ? c->opts.backing_io_props : c->opts.cache_io_props;
+	struct cache_sched *cs = &c->sched[backing];
+	struct rawio_sched_opts so = { .size = sizeof(so), .props = p };
 	int ret;
 
-	cache_engine_opts(c, false, CACHE_POOL_QD, &o);
-	ret = rawio_engine_pool_new(&c->cpool, c->cache_engine, c->cdev, &o, CACHE_POOL_MAX);
+	if (!p)
+		return 0;
+	ret = cache_engine_open(c, backing, CACHE_SCHED_QD, &cs->e);
+	if (!ret)
+		ret = rawio_sched_new(&cs->s, cs->e, &so);
+	for (unsigned k = 0; !ret && k < CACHE_CL_NR; k++)
+		ret = rawio_sched_class_new(cs->s, rawio_cache_class_names[k], 1, &cs->cls[k]);
+	return ret;
+}
+
+static void cache_sched_close(struct cache_sched *cs)
+{
+	rawio_sched_free(cs->s);
+	rawio_engine_close(cs->e);
+	*cs = (struct cache_sched){ 0 };
+}
+
+/* A pool of contexts on device BACKING in class CL (direct without a scheduler). */
+static int cache_pool_new(struct rawio_cache *c, bool backing, enum cache_class cl,
+			  struct rawio_engine_pool **out)
+{
+	struct rawio_engine_opts o;
+
+	if (!c->sched[backing].s) {
+		cache_engine_opts(c, backing, CACHE_POOL_QD, &o);
+		return rawio_engine_pool_new(out, backing ? c->backing_engine : c->cache_engine,
+					     backing ? c->bdev : c->cdev, &o, CACHE_POOL_MAX);
+	}
+	cache_class_opts(c, backing, cl, CACHE_POOL_QD, &o);
+	return rawio_engine_pool_new(out, "sched", backing ? c->bdev : c->cdev, &o, CACHE_POOL_MAX);
+}
+
+int cache_pools_open(struct rawio_cache *c)
+{
+	int ret;
+
+	ret = cache_sched_open(c, false);
+	if (!ret)
+		ret = cache_sched_open(c, true);
+	c->opts.cache_io_props = c->opts.backing_io_props = NULL; /* the schedulers copied them */
 	if (ret)
 		return ret;
-	cache_engine_opts(c, true, CACHE_POOL_QD, &o);
-	ret = rawio_engine_pool_new(&c->bpool, c->backing_engine, c->bdev, &o, CACHE_POOL_MAX);
+	cache_sched_shares(c);
+	ret = cache_pool_new(c, false, CACHE_CL_READ, &c->cpool);
 	if (ret)
 		return ret;
+	ret = cache_pool_new(c, true, CACHE_CL_READ, &c->bpool);
+	if (ret)
+		return ret;
+	if (c->sched[0].s) {
+		ret = cache_pool_new(c, false, CACHE_CL_WRITE, &c->cwpool);
+		if (ret)
+			return ret;
+	}
 	return rawio_buf_pool_new(&c->bounce, 2 * CACHE_READ_CHUNK * (size_t)CACHE_BLOCK,
 				  CACHE_BLOCK, CACHE_POOL_MAX);
 }
@@ -52,8 +136,30 @@ int cache_pools_open(struct rawio_cache *c)
 void cache_pools_close(struct rawio_cache *c)
 {
 	rawio_buf_pool_free(c->bounce);
+	rawio_engine_pool_free(c->cwpool);
 	rawio_engine_pool_free(c->bpool);
 	rawio_engine_pool_free(c->cpool);
+	c->cwpool = c->bpool = c->cpool = NULL;
+	cache_sched_close(&c->sched[1]);
+	cache_sched_close(&c->sched[0]);
+}
+
+bool rawio_cache_sched_stat(struct rawio_cache *c, unsigned dev, struct rawio_sched_stat *st,
+			    struct rawio_sched_class_stat *cls, char *desc, size_t len)
+{
+	struct cache_sched *cs = dev < 2 ? &c->sched[dev] : NULL;
+
+	if (!cs || !cs->s) {
+		if (desc)
+			snprintf(desc, len, "direct (no io properties)");
+		return false;
+	}
+	rawio_sched_stat(cs->s, st);
+	for (unsigned k = 0; k < CACHE_CL_NR; k++)
+		rawio_sched_class_stat(cs->cls[k], &cls[k]);
+	if (desc)
+		rawio_sched_describe(cs->s, desc, len);
+	return true;
 }
 
 int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write)

@@ -265,9 +265,9 @@ static int migrate_setup(struct mig_ctx *m)
 	m->ios = calloc(m->chunk, sizeof(*m->ios));
 	if (!m->data || !m->aux || !m->rec || !m->ios)
 		return -ENOMEM;
-	ret = cache_engine_open(c, false, c->migrate_qd, &m->ce);
+	ret = cache_engine_open_cl(c, false, CACHE_CL_MIGRATE, c->migrate_qd, &m->ce);
 	if (!ret)
-		ret = cache_engine_open(c, true, c->migrate_qd, &m->be);
+		ret = cache_engine_open_cl(c, true, CACHE_CL_MIGRATE, c->migrate_qd, &m->be);
 	return ret;
 }
 

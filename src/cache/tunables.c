@@ -23,6 +23,13 @@ static const struct cache_tunable {
 	  1000000, 3000 },
 	{ "seal_idle_ms", offsetof(struct rawio_cache_tunables, seal_idle_ms), 0, 3600000,
 	  RAWIO_CACHE_SEAL_IDLE_MS },
+	{ "class.read.shares", offsetof(struct rawio_cache_tunables, read_shares), 1, 65535, 1000 },
+	{ "class.write.shares", offsetof(struct rawio_cache_tunables, write_shares), 1, 65535,
+	  1000 },
+	{ "class.flush.shares", offsetof(struct rawio_cache_tunables, flush_shares), 1, 65535,
+	  1000 },
+	{ "class.migrate.shares", offsetof(struct rawio_cache_tunables, migrate_shares), 1, 65535,
+	  100 },
 };
 
 #define NR_TUNABLES (sizeof(cache_tunables) / sizeof(cache_tunables[0]))
@@ -34,6 +41,10 @@ static const char *const cache_tunable_name_list[NR_TUNABLES + 1] = {
 	"high_watermark",
 	"barrier_deadline_us",
 	"seal_idle_ms",
+	"class.read.shares",
+	"class.write.shares",
+	"class.flush.shares",
+	"class.migrate.shares",
 	NULL,
 };
 
@@ -120,6 +131,7 @@ int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t va
 		return -EINVAL;
 	}
 	c->tun = t;
+	cache_sched_shares(c);
 	/* Whoever decides with it decides again now. */
 	pthread_cond_broadcast(&c->cv_migrate);
 	pthread_cond_broadcast(&c->cv_durable);

@@ -190,8 +190,8 @@ static int cache_place(struct rawio_cache *c, struct cache_wctx *w, uint64_t b, 
 			eoff = cache_loc_off(c, (uint64_t)e);
 			c->st.write_merge_reads++;
 			pthread_mutex_unlock(&c->lock);
-			res = rawio_engine_pool_io(c->cpool, RAWIO_OP_READ, 0, w->old, CACHE_BLOCK,
-						   eoff);
+			res = rawio_engine_pool_io(c->cwpool ? c->cwpool : c->cpool, RAWIO_OP_READ,
+						   0, w->old, CACHE_BLOCK, eoff);
 			pthread_mutex_lock(&c->lock);
 			if (res < 0)
 				return (int)res;

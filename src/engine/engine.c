@@ -19,8 +19,9 @@
 #define CORE_RETRY_MAX	 1000u
 
 static const struct rawio_engine_ops *const engine_registry[] = {
-	&rawio_engine_sync, &rawio_engine_threads, &rawio_engine_aio,	   &rawio_engine_uring,
-	&rawio_engine_mem,  &rawio_engine_fault,   &rawio_engine_throttle, &rawio_engine_nbd,
+	&rawio_engine_sync,	&rawio_engine_threads, &rawio_engine_aio,
+	&rawio_engine_uring,	&rawio_engine_mem,     &rawio_engine_fault,
+	&rawio_engine_throttle, &rawio_engine_nbd,     &rawio_engine_sched,
 #ifdef RAWIO_HAVE_RBD
 	&rawio_engine_rbd,
 #endif
@@ -29,7 +30,7 @@ static const struct rawio_engine_ops *const engine_registry[] = {
 #define NR_ENGINES (sizeof(engine_registry) / sizeof(engine_registry[0]))
 
 static const char *const engine_names[NR_ENGINES + 1] = {
-	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", "nbd",
+	"sync", "threads", "aio", "uring", "mem", "fault", "throttle", "nbd", "sched",
 #ifdef RAWIO_HAVE_RBD
 	"rbd",
 #endif

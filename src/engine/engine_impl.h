@@ -57,7 +57,8 @@ extern const struct rawio_engine_ops rawio_engine_mem;
 extern const struct rawio_engine_ops rawio_engine_fault;
 extern const struct rawio_engine_ops rawio_engine_throttle;
 extern const struct rawio_engine_ops rawio_engine_nbd;
-extern const struct rawio_engine_ops rawio_engine_rbd; /* with librbd only */
+extern const struct rawio_engine_ops rawio_engine_sched; /* src/sched/engine.c */
+extern const struct rawio_engine_ops rawio_engine_rbd;	 /* with librbd only */
 
 /*
  * Blocking helpers shared by the engines that do the work in user threads

@@ -73,6 +73,8 @@ struct rawio_sched {
 	unsigned pending; /* submitted, not yet handed out */
 	uint64_t seq;
 
+	bool driving;	   /* a thread holds elock to drive the engine (reap, reap_cq) */
+	pthread_cond_t cv; /* with qlock: a completion went to a cq, or driving ended */
 	struct rawio_req **reaped;
 	struct sleeper sleeper; /* waits for tokens, without the timer slack */
 	struct rawio_sched_stat st;
@@ -143,6 +145,7 @@ int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
 	}
 	pthread_mutex_init(&s->elock, NULL);
 	pthread_mutex_init(&s->qlock, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	s->model = opts.props != NULL;
 	if (s->model)
 		s->props = *opts.props;
@@ -173,6 +176,7 @@ void rawio_sched_free(struct rawio_sched *s)
 	free(s->reaped);
 	pthread_mutex_destroy(&s->elock);
 	pthread_mutex_destroy(&s->qlock);
+	pthread_cond_destroy(&s->cv);
 	free(s);
 }
 
@@ -244,6 +248,11 @@ const char *rawio_sched_class_name(const struct rawio_sched_class *c)
 	return c->name;
 }
 
+struct rawio_sched *rawio_sched_class_sched(const struct rawio_sched_class *c)
+{
+	return c->s;
+}
+
 /* Split R into parts of at most SAT bytes (each aligned as the whole was). */
 static int sched_split(struct rawio_sched_req *r, uint64_t sat)
 {
@@ -300,17 +309,21 @@ static void sched_enqueue(struct rawio_sched *s, struct rawio_sched_class *c,
 		c->head = r;
 	c->tail = r;
 	c->queued++;
-	s->pending++;
+	if (r->cq)
+		r->cq->pending++;
+	else
+		s->pending++;
 	sched_starve_start(c, now);
 }
 
-int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
-		       struct rawio_sched_req *r)
+static int sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
+			struct rawio_sched_cq *cq, struct rawio_sched_req *r)
 {
 	uint64_t sat = 0, now;
 
 	if (!s || !c || !r || c->s != s)
 		return -EINVAL;
+	r->cq = cq;
 	r->req.result = 0;
 	r->req.complete_ns = 0;
 	r->seq = 0;
@@ -357,6 +370,20 @@ int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
 	sched_enqueue(s, c, r, now);
 	pthread_mutex_unlock(&s->qlock);
 	return 0;
+}
+
+int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
+		       struct rawio_sched_req *r)
+{
+	return sched_submit(s, c, NULL, r);
+}
+
+int rawio_sched_submit_cq(struct rawio_sched *s, struct rawio_sched_class *c,
+			  struct rawio_sched_cq *cq, struct rawio_sched_req *r)
+{
+	if (!cq)
+		return -EINVAL;
+	return sched_submit(s, c, cq, r);
 }
 
 /* A class's bandwidth bucket: may its head (LEN bytes) go now? If not, when. */
@@ -519,6 +546,17 @@ static void sched_io_done(struct rawio_sched *s, struct rawio_req *io)
 	if (r->req.result > 0)
 		c->bytes += (uint64_t)r->req.result;
 	r->next = NULL;
+	if (r->cq) {
+		/* Its own queue: whoever waits on it is told (one broadcast per reap batch
+		 * would do, but completions are rare next to the wait they end). */
+		if (r->cq->tail)
+			r->cq->tail->next = r;
+		else
+			r->cq->head = r;
+		r->cq->tail = r;
+		pthread_cond_broadcast(&s->cv);
+		return;
+	}
 	if (s->done_tail)
 		s->done_tail->next = r;
 	else
@@ -598,17 +636,70 @@ static unsigned sched_take_done(struct rawio_sched *s, struct rawio_sched_req **
 	return n;
 }
 
+/*
+ * With elock, after a dispatch: wait once, for the engine or for tokens, and
+ * take in what completed. 1: nothing can progress (nothing in flight and no
+ * time to wait for), 0, or the engine's -errno.
+ */
+static int sched_wait_once(struct rawio_sched *s)
+{
+	uint64_t wake;
+	int n;
+
+	pthread_mutex_lock(&s->qlock);
+	wake = s->wake_ns;
+	pthread_mutex_unlock(&s->qlock);
+	if (!rawio_engine_inflight(s->e)) {
+		/* Nothing at the disk: what is queued waits for tokens or a bandwidth
+		 * limit (or, with no wake time, cannot go at all: do not spin). */
+		if (!wake)
+			return 1;
+		sleeper_sleep_until(&s->sleeper, wake);
+		return 0;
+	}
+	if (wake && wake < rawio_now_ns() + s->goal_ns) {
+		/* Tokens come back before the disk is likely to answer: sleep for them. */
+		sleeper_sleep_until(&s->sleeper, wake);
+		n = rawio_engine_reap(s->e, s->reaped, 0, s->qd);
+	} else {
+		n = rawio_engine_reap(s->e, s->reaped, 1, s->qd);
+	}
+	if (n < 0)
+		return n;
+	pthread_mutex_lock(&s->qlock);
+	for (int i = 0; i < n; i++)
+		sched_io_done(s, s->reaped[i]);
+	pthread_mutex_unlock(&s->qlock);
+	return 0;
+}
+
+/* Take elock to drive the engine, and let reap_cq waiters know (they wait while one drives). */
+static void sched_drive_begin(struct rawio_sched *s)
+{
+	pthread_mutex_lock(&s->elock);
+	pthread_mutex_lock(&s->qlock);
+	s->driving = true;
+	pthread_mutex_unlock(&s->qlock);
+}
+
+static void sched_drive_end(struct rawio_sched *s)
+{
+	pthread_mutex_lock(&s->qlock);
+	s->driving = false;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_unlock(&s->elock);
+}
+
 int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsigned min,
 		     unsigned max)
 {
 	unsigned got = 0;
 	int ret = 0;
 
-	pthread_mutex_lock(&s->elock);
+	sched_drive_begin(s);
 	for (;;) {
-		uint64_t wake;
-		bool waiting;
-		int n;
+		int w;
 
 		pthread_mutex_lock(&s->qlock);
 		got += sched_take_done(s, out + got, max - got);
@@ -620,36 +711,79 @@ int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsign
 		sched_dispatch(s);
 		pthread_mutex_lock(&s->qlock);
 		got += sched_take_done(s, out + got, max - got);
-		wake = s->wake_ns;
-		waiting = s->pending > 0;
 		pthread_mutex_unlock(&s->qlock);
 		if (got >= max || got >= min)
 			break;
-		if (!rawio_engine_inflight(s->e)) {
-			/* Nothing at the disk: what is queued waits for tokens or a bandwidth
-			 * limit (or, with no wake time, cannot go at all: do not spin). */
-			if (!waiting || !wake)
-				break;
-			sleeper_sleep_until(&s->sleeper, wake);
-			continue;
-		}
-		if (wake && wake < rawio_now_ns() + s->goal_ns) {
-			/* Tokens come back before the disk is likely to answer: sleep for them. */
-			sleeper_sleep_until(&s->sleeper, wake);
-			n = rawio_engine_reap(s->e, s->reaped, 0, s->qd);
-		} else {
-			n = rawio_engine_reap(s->e, s->reaped, 1, s->qd);
-		}
-		if (n < 0) {
-			ret = n;
+		w = sched_wait_once(s);
+		if (w) {
+			ret = w < 0 ? w : 0;
 			break;
 		}
-		pthread_mutex_lock(&s->qlock);
-		for (int i = 0; i < n; i++)
-			sched_io_done(s, s->reaped[i]);
-		pthread_mutex_unlock(&s->qlock);
 	}
-	pthread_mutex_unlock(&s->elock);
+	sched_drive_end(s);
+	return got ? (int)got : ret;
+}
+
+/* Under qlock: up to MAX of CQ's completed requests into OUT. */
+static unsigned sched_take_cq(struct rawio_sched_cq *cq, struct rawio_sched_req **out, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && cq->head) {
+		struct rawio_sched_req *r = cq->head;
+
+		cq->head = r->next;
+		if (!cq->head)
+			cq->tail = NULL;
+		r->next = NULL;
+		out[n++] = r;
+		cq->pending--;
+	}
+	return n;
+}
+
+int rawio_sched_reap_cq(struct rawio_sched *s, struct rawio_sched_cq *cq,
+			struct rawio_sched_req **out, unsigned min, unsigned max)
+{
+	unsigned got = 0;
+	int ret = 0;
+
+	if (!s || !cq)
+		return -EINVAL;
+	pthread_mutex_lock(&s->qlock);
+	for (;;) {
+		bool mine;
+		int w = 0;
+
+		got += sched_take_cq(cq, out + got, max - got);
+		if (min > got + cq->pending)
+			min = got + cq->pending;
+		if (got >= max || got >= min)
+			break;
+		if (s->driving) {
+			/* Another thread drives: it completes ours too and tells us. */
+			pthread_cond_wait(&s->cv, &s->qlock);
+			continue;
+		}
+		pthread_mutex_unlock(&s->qlock);
+		sched_drive_begin(s);
+		sched_dispatch(s);
+		pthread_mutex_lock(&s->qlock);
+		mine = cq->head != NULL;
+		pthread_mutex_unlock(&s->qlock);
+		if (!mine)
+			w = sched_wait_once(s);
+		sched_drive_end(s);
+		pthread_mutex_lock(&s->qlock);
+		if (w < 0) {
+			ret = w;
+			break;
+		}
+		if (w > 0 && !cq->head)
+			break; /* nothing of ours can go (see sched_wait_once) */
+	}
+	got += sched_take_cq(cq, out + got, max - got);
+	pthread_mutex_unlock(&s->qlock);
 	return got ? (int)got : ret;
 }
 

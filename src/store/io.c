@@ -26,6 +26,10 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 	struct rawio_engine_opts o;
 
 	store_engine_opts(s, qd, &o);
+	if (s->opts.recovery_class) {
+		o.sched_class = s->opts.recovery_class;
+		engine = "sched";
+	}
 	return rawio_engine_open(out, engine, s->dev, &o);
 }
 
@@ -34,7 +38,9 @@ int store_pool_open(struct rawio_store *s)
 	struct rawio_engine_opts o;
 
 	store_engine_opts(s, STORE_POOL_QD, &o);
-	return rawio_engine_pool_new(&s->pool, s->engine, s->dev, &o, STORE_POOL_MAX);
+	o.sched_class = s->opts.io_class;
+	return rawio_engine_pool_new(&s->pool, o.sched_class ? "sched" : s->engine, s->dev, &o,
+				     STORE_POOL_MAX);
 }
 
 /*
