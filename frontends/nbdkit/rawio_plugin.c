@@ -62,11 +62,7 @@ static struct {
 	struct rawio_fault_model *model;
 	unsigned buffers;
 	struct rawio_cache_tunables tun;
-	struct {
-		const char *name;
-		uint64_t value;
-	} sets[16];
-	unsigned nr_sets;
+	unsigned nr_sets;	/* TUNABLE= given: they need a cache */
 	const char *props_path; /* io-properties= */
 	struct rawio_io_props props[2];
 	char class_name[32]; /* class= (plain devices): the export's scheduler class */
@@ -163,16 +159,22 @@ static int rp_config(const char *key, const char *value)
 		return 0;
 	}
 	if (!strcmp(key, "batch") || rp_is_tunable(key)) {
-		uint64_t v;
+		const char *name = strcmp(key, "batch") ? key : "nr_batched_migration";
+		uint64_t v, lo = 0, hi = 0;
 
 		if (nbdkit_parse_uint64_t(key, value, &v))
 			return -1;
-		if (rp.nr_sets == sizeof(rp.sets) / sizeof(rp.sets[0])) {
-			nbdkit_error("too many tunables");
+		/*
+		 * All of them go to the cache together at open, so their order
+		 * does not matter: it checks the final low/high watermark pair.
+		 */
+		if (rawio_cache_tunables_put(&rp.tun, name, v)) {
+			rawio_cache_tunable_range(name, &lo, &hi);
+			nbdkit_error("%s=%s: out of range (%" PRIu64 " to %" PRIu64 ")", key, value,
+				     lo, hi);
 			return -1;
 		}
-		rp.sets[rp.nr_sets].name = strcmp(key, "batch") ? key : "nr_batched_migration";
-		rp.sets[rp.nr_sets++].value = v;
+		rp.nr_sets++;
 		return 0;
 	}
 	nbdkit_error("unknown parameter '%s' (nbdkit rawio --help)", key);
@@ -393,14 +395,6 @@ static int rp_open_cache(void)
 		nbdkit_error("%s", err[0] ? err : rawio_strerror(ret));
 		return ret;
 	}
-	for (unsigned i = 0; i < rp.nr_sets; i++) {
-		ret = rawio_cache_tunable_set(rp.cache, rp.sets[i].name, rp.sets[i].value);
-		if (ret) {
-			nbdkit_error("%s=%" PRIu64 ": %s", rp.sets[i].name, rp.sets[i].value,
-				     ret == -ERANGE ? "out of range" : rawio_strerror(ret));
-			return ret;
-		}
-	}
 	if (rp.ctl_path) {
 		ret = rawio_cache_ctl_start(&rp.ctl, rp.cache, rp.ctl_path);
 		if (ret) {
@@ -430,6 +424,7 @@ static int rp_get_ready(void)
 		return rp_dev_open(&rp.d, "sync", RAWIO_DEV_LOCK_EX) ? -1 : 0;
 	if (rp_dev_open(&rp.c, NULL, 0) || rp_dev_open(&rp.b, NULL, 0))
 		return -1;
+	o.tunables = &rp.tun; /* a wrong low/high watermark pair fails here, before serving */
 	o.errbuf = err;
 	o.errbuf_len = sizeof(err);
 	ret = rawio_cache_open(&c, rp.c.dev, rp.b.dev, &o);

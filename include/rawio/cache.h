@@ -413,6 +413,9 @@ int rawio_cache_drain(struct rawio_cache *c);
  * rawio_cache_tunable_get - the value of NAME in *VALUE. Errors: -ENOENT.
  * rawio_cache_tunables_get - all of them in *T.
  * rawio_cache_tunables_default - the defaults in *T (needs no cache).
+ * rawio_cache_tunables_put - set NAME to VALUE in *T, for rawio_cache_opts
+ * (needs no cache; the low/high watermark pair is checked at open, so they
+ * may be put in any order). Errors: -ENOENT, -ERANGE.
  * rawio_cache_tunable_names - NULL-terminated list of the tunables' names.
  */
 int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value);
@@ -420,6 +423,7 @@ int rawio_cache_tunable_get(struct rawio_cache *c, const char *name, uint64_t *v
 int rawio_cache_tunable_range(const char *name, uint64_t *min, uint64_t *max);
 void rawio_cache_tunables_get(struct rawio_cache *c, struct rawio_cache_tunables *t);
 void rawio_cache_tunables_default(struct rawio_cache_tunables *t);
+int rawio_cache_tunables_put(struct rawio_cache_tunables *t, const char *name, uint64_t value);
 const char *const *rawio_cache_tunable_names(void);
 
 /*

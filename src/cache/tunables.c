@@ -112,6 +112,18 @@ int rawio_cache_tunable_range(const char *name, uint64_t *min, uint64_t *max)
 	return 0;
 }
 
+int rawio_cache_tunables_put(struct rawio_cache_tunables *t, const char *name, uint64_t value)
+{
+	const struct cache_tunable *d = cache_tunable_find(name);
+
+	if (!d)
+		return -ENOENT;
+	if (value < d->min || value > d->max)
+		return -ERANGE;
+	*cache_tunable_field(t, d) = (uint32_t)value;
+	return 0;
+}
+
 int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t value)
 {
 	const struct cache_tunable *d = cache_tunable_find(name);
