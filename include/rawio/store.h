@@ -106,7 +106,7 @@ struct rawio_store_opts {
 	void *progress_arg;
 	char *errbuf; /* optional: one line on why opening failed */
 	size_t errbuf_len;
-	int lock_wait_ms; /* by path: wait for another owner, as rawio_dev_opts.lock_wait_ms */
+	int lock_wait_ms; /* wait for another owner, as rawio_dev_opts.lock_wait_ms */
 	/*
 	 * I/O scheduler classes (rawio/sched.h), each of a scheduler whose engine is on
 	 * the store's device: recovery's batch reads of slot headers go in
@@ -242,8 +242,10 @@ int rawio_store_format(const char *path, const struct rawio_store_format_opts *o
 
 /*
  * rawio_store_format_dev - rawio_store_format on DEV (opened read-write by
- * the caller, left open). opts->create_size is ignored. Errors as
- * rawio_store_format's (-EINVAL also for a NULL DEV).
+ * the caller, left open). opts->create_size is ignored. It owns DEV while it
+ * formats (rawio_dev_lock exclusive, -EBUSY after opts->lock_wait_ms when
+ * another holder has it; a lock it took is dropped before it returns).
+ * Errors as rawio_store_format's (-EINVAL also for a NULL DEV).
  */
 int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_format_opts *opts);
 
@@ -262,9 +264,12 @@ int rawio_store_open(struct rawio_store **out, const char *path,
 /*
  * rawio_store_open_dev - open the store on DEV and recover its index. DEV
  * stays the caller's (rawio_store_close does not close it) and must outlive
- * the store; the store is read-only when DEV was opened read-only. The
- * device's path (rawio_dev_info) names it in errbuf. Errors as
- * rawio_store_open's (-EINVAL also for a NULL DEV), less rawio_dev_open's.
+ * the store; the store is read-only when DEV was opened read-only. Like
+ * rawio_store_open it owns DEV while open (rawio_dev_lock: exclusive for a
+ * writer, shared read-only; -EBUSY after opts.lock_wait_ms when another
+ * holder has it), dropping a lock it took at close. The device's path
+ * (rawio_dev_info) names it in errbuf. Errors as rawio_store_open's
+ * (-EINVAL also for a NULL DEV), less rawio_dev_open's.
  */
 int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 			 const struct rawio_store_opts *opts);

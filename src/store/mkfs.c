@@ -49,10 +49,16 @@ int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_forma
 	const char *path;
 	void *buf = NULL;
 	int64_t res;
+	bool locked;
 	int ret, used;
 
 	if (!dev || !opts || opts->size < sizeof(*opts))
 		return -EINVAL;
+	/* Own the device whoever opened it (rawio_store_format already holds the lock). */
+	ret = rawio_dev_lock(dev, RAWIO_DEV_LOCK_EX, opts->lock_wait_ms, errbuf, errlen);
+	if (ret < 0)
+		return ret;
+	locked = ret == 1;
 	s.dev = dev;
 	s.info = rawio_dev_info(s.dev);
 	path = s.info->path;
@@ -177,6 +183,8 @@ int rawio_store_format_dev(struct rawio_dev *dev, const struct rawio_store_forma
 out:
 	rawio_engine_pool_free(s.pool);
 	rawio_buf_free(buf);
+	if (locked)
+		rawio_dev_unlock(dev);
 	return ret;
 }
 

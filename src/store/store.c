@@ -33,6 +33,8 @@ static void store_free(struct rawio_store *s)
 	rawio_engine_pool_free(s->pool);
 	free(s->pending);
 	index_fini(&s->ix);
+	if (s->locked_dev)
+		rawio_dev_unlock(s->dev);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->sync_mutex);
 	pthread_mutex_destroy(&s->cp_mutex);
@@ -82,6 +84,15 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	pthread_mutex_init(&s->sync_mutex, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 
+	/*
+	 * Own the device whoever opened it (rawio_store_open already holds the
+	 * lock): a writer exclusively, a reader beside other readers only.
+	 */
+	ret = rawio_dev_lock(dev, s->read_only ? RAWIO_DEV_LOCK_SH : RAWIO_DEV_LOCK_EX,
+			     s->opts.lock_wait_ms, s->opts.errbuf, s->opts.errbuf_len);
+	if (ret < 0)
+		goto err;
+	s->locked_dev = ret == 1;
 	if (s->info->offset_align > STORE_BLOCK) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len,
 			   "%s: needs %u-byte alignment; the store's blocks are %u", s->info->path,

@@ -15,7 +15,8 @@
 
 struct rawio_store {
 	struct rawio_dev *dev;
-	bool own_dev; /* opened by rawio_store_open: closed by store_free */
+	bool own_dev;	 /* opened by rawio_store_open: closed by store_free */
+	bool locked_dev; /* rawio_dev_lock took the lock at open: dropped by store_free */
 	const struct rawio_dev_info *info;
 	struct store_geometry g;
 	struct rawio_store_opts opts;

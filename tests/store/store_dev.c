@@ -3,7 +3,10 @@
  * The store on a handle: rawio_store_format_dev, rawio_store_open_dev and
  * rawio_store_check_dev work on a device the caller opened, leave it open
  * (usable again afterwards), and the path variants close what they open.
- * argv[1] picks the entry point: format, open or check.
+ * Opened or formatted by handle, the store owns the device like by path: a
+ * second writer (or a format) on another handle of the same file is refused
+ * with EBUSY, readers share it, and close drops the lock.
+ * argv[1] picks the entry point: format, open, check or lock.
  */
 
 #include "store_test.h"
@@ -148,6 +151,54 @@ static int t_check(const char *path)
 	return T_PASS;
 }
 
+static int t_lock(const char *path)
+{
+	struct rawio_store_format_opts f = { .size = sizeof(f),
+					     .slot_size = SLOT,
+					     .create_size = SIZE,
+					     .force = true,
+					     .lock_wait_ms = -1 };
+	struct rawio_store_opts o = { .size = sizeof(o), .engine = "sync", .lock_wait_ms = -1 };
+	struct rawio_store *s1, *s2;
+	struct rawio_dev *d1, *d2;
+	char err[512] = "";
+
+	CHECK_OK(rawio_store_format(path, &f));
+	o.errbuf = f.errbuf = err;
+	o.errbuf_len = f.errbuf_len = sizeof(err);
+	CHECK_OK(open_file(&d1, path, 0));
+	CHECK_OK(open_file(&d2, path, 0));
+	CHECK_OK(rawio_store_open_dev(&s1, d1, &o));
+	CHECK(rawio_store_open_dev(&s2, d2, &o) == -EBUSY && !s2 && strstr(err, path),
+	      "a second writer by handle: %s", err);
+	err[0] = '\0';
+	CHECK(rawio_store_format_dev(d2, &f) == -EBUSY && strstr(err, path),
+	      "a format by handle beside an open store: %s", err);
+	CHECK_OK(rawio_store_close(s1));
+	/* Close dropped the lock: the other handle opens, then formats. */
+	CHECK_OK(rawio_store_open_dev(&s2, d2, &o));
+	CHECK_OK(rawio_store_close(s2));
+	CHECK_OK(rawio_store_format_dev(d2, &f));
+	CHECK_OK(rawio_store_open_dev(&s1, d1, &o));
+	CHECK_OK(rawio_store_close(s1));
+	rawio_dev_close(d1);
+	rawio_dev_close(d2);
+
+	/* Readers share the device; a writer waits for them. */
+	CHECK_OK(open_file(&d1, path, RAWIO_DEV_RDONLY));
+	CHECK_OK(open_file(&d2, path, RAWIO_DEV_RDONLY));
+	CHECK_OK(rawio_store_open_dev(&s1, d1, &o));
+	CHECK_OK(rawio_store_open_dev(&s2, d2, &o));
+	CHECK_OK(rawio_store_close(s2));
+	rawio_dev_close(d2);
+	CHECK_OK(open_file(&d2, path, 0));
+	CHECK(rawio_store_open_dev(&s2, d2, &o) == -EBUSY, "a writer beside a reader");
+	CHECK_OK(rawio_store_close(s1));
+	rawio_dev_close(d1);
+	rawio_dev_close(d2);
+	return T_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	char path[128];
@@ -163,6 +214,8 @@ int main(int argc, char **argv)
 		ret = t_open(path);
 	else if (!strcmp(argv[1], "check"))
 		ret = t_check(path);
+	else if (!strcmp(argv[1], "lock"))
+		ret = t_lock(path);
 	else
 		ret = T_FAIL;
 	unlink(path);
