@@ -27,6 +27,7 @@ struct store_args {
 	bool force, durable, json, read_only;
 	bool found_printed; /* the command prints recovery's findings itself (recover) */
 	struct rawio_store_opts o;
+	struct cli_progress pr; /* open's and check's progress (ARG of store_progress) */
 };
 
 static void store_usage(FILE *f)
@@ -55,16 +56,28 @@ static void store_usage(FILE *f)
 		"fail at once)\n");
 }
 
-/* Progress of open and check, on a terminal only (set when stderr is a tty). */
+/* Progress of open and check, on a terminal only (cli_progress); ARG is a struct cli_progress. */
 static void store_progress(void *arg, enum rawio_store_phase phase, uint64_t done, uint64_t total)
 {
-	(void)arg;
-	fprintf(stderr, "\r%s: %llu / %llu %s",
-		phase == RAWIO_STORE_PHASE_PAYLOADS ? "checking" : "recovering",
-		(unsigned long long)done, (unsigned long long)total,
-		phase == RAWIO_STORE_PHASE_PAYLOADS ? "payloads" : "slot headers");
+	struct cli_progress *pr = arg;
+	char line[128];
+
+	snprintf(line, sizeof(line), "%s: %llu / %llu %s",
+		 phase == RAWIO_STORE_PHASE_PAYLOADS ? "checking" : "recovering",
+		 (unsigned long long)done, (unsigned long long)total,
+		 phase == RAWIO_STORE_PHASE_PAYLOADS ? "payloads" : "slot headers");
 	if (done == total)
-		fputc('\n', stderr);
+		cli_progress_done(pr, "%s", line);
+	else
+		cli_progress(pr, "%s", line);
+}
+
+/* Progress through A->pr, when stderr is a terminal. */
+static void store_progress_on(struct store_args *a)
+{
+	cli_progress_init(&a->pr, true);
+	a->o.progress = a->pr.on ? store_progress : NULL;
+	a->o.progress_arg = &a->pr;
 }
 
 /* One line per finding of recovery (rawio_store_found_str), to F. */
@@ -88,8 +101,7 @@ static int store_open_cli(struct store_args *a, struct rawio_store **s)
 
 	a->o.errbuf = err;
 	a->o.errbuf_len = sizeof(err);
-	if (isatty(STDERR_FILENO))
-		a->o.progress = store_progress;
+	store_progress_on(a);
 	ret = rawio_store_open(s, a->path, &a->o);
 	a->o.errbuf = NULL;
 	if (ret) {
@@ -538,8 +550,7 @@ static int cmd_check(struct store_args *a)
 
 	a->o.errbuf = err;
 	a->o.errbuf_len = sizeof(err);
-	if (isatty(STDERR_FILENO))
-		a->o.progress = store_progress;
+	store_progress_on(a);
 	ret = rawio_store_check(a->path, &a->o, report, sizeof(report));
 	a->o.errbuf = NULL;
 	if (ret < 0) {
@@ -775,15 +786,8 @@ int cmd_store(int argc, char **argv)
 			a.json = true;
 			break;
 		case 'e':
-			if (strcmp(optarg, "sync") && strcmp(optarg, "threads") &&
-			    strcmp(optarg, "aio") && strcmp(optarg, "uring") &&
-			    strcmp(optarg, "auto") && strcmp(optarg, "nbd") &&
-			    strcmp(optarg, "rbd")) {
-				cli_err("--engine: '%s' is not one of auto, sync, threads, aio, "
-					"uring, nbd, rbd",
-					optarg);
+			if (cli_engine("--engine", optarg))
 				return 2;
-			}
 			a.o.engine = optarg;
 			break;
 		case 'q':

@@ -37,7 +37,7 @@ usage2 cache set "$nx" nr_batched_migration
 # An unknown engine: named, with the list, exit 2 (it was 1 and said so only at open).
 for args in "bench --engine foo --file mem:1M" "iotune $nx --engine foo" \
 	"pollsim --live --engine foo" "export --engine foo mem:1M" \
-	"cache stat $nx $nx.b --backing-engine foo"; do
+	"store stat $nx --engine foo" "cache stat $nx $nx.b --backing-engine foo"; do
 	# shellcheck disable=SC2086
 	usage2 $args
 	says "unknown engine 'foo' \(engines: auto sync .*mem"

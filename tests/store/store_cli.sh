@@ -47,7 +47,7 @@ expect_err "No such file" $RAWIO store ls "$work/missing"
 expect_err "not a rawio store" $RAWIO store ls "$work/blob"
 expect_err "must be 1 to 32 bytes" $RAWIO store put "$img" 0123456789012345678901234567890123 "$work/blob"
 expect_err "more than" $RAWIO store put "$img" big <(head -c 2000000 /dev/zero)
-expect_err "not one of" $RAWIO store recover "$img" --engine bogus
+expect_err "unknown engine 'bogus' (engines: auto sync" $RAWIO store recover "$img" --engine bogus
 expect_err "not a size" $RAWIO store format "$img" --slot-size lots
 expect_err "unknown command" $RAWIO store frobnicate "$img"
 $RAWIO store get "$img" blob | cmp - "$work/blob" || fail "blob changed by bad input"

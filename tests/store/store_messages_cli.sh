@@ -20,5 +20,5 @@ says "zero.img: not a rawio store \(offsets 0 and 4096 are zero; format it first
 
 status 0 "$RAWIO" store format "$work/s.img" --size 8M --slot-size 64k
 status 2 "$RAWIO" store ls "$work/s.img" --engine foo
-says "'foo' is not one of .*sync, threads"
+says "engine: unknown engine 'foo' \(engines: auto sync threads"
 echo PASS
