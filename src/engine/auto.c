@@ -2,10 +2,14 @@
 /*
  * Engine "auto": the engine that neither blocks nor punts on this device,
  * from the device's traits, a one-read NOWAIT probe and fsqual's cached
- * verdicts. Measured (docs/perf.md): io_uring on a device without NOWAIT
- * (zram, loop without direct I/O) hands every request to io-wq, 20x slower
- * than pread at depth 1; aio there submits inline and stays ahead of a thread
- * pool; where NOWAIT reads work io_uring issues inline and is fastest.
+ * verdicts. Measured (docs/perf.md): where NOWAIT reads work io_uring issues
+ * inline and is fastest. On a block device without NOWAIT (zram, loop
+ * without direct I/O) io_uring hands every request to io-wq: at depth 1 a
+ * blocking pread is cheaper; deeper the uring engine marks each request
+ * IOSQE_ASYNC, io-wq runs several workers at once, and uring is 2-6x aio's
+ * IOPS there (perf.md "zram, uring: one io-wq worker"). Elsewhere (fsqual
+ * says io_uring reads stall on a file) aio submits inline and stays ahead of
+ * a thread pool.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +91,12 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 		snprintf(out->engine, sizeof(out->engine), "uring");
 		snprintf(out->why, sizeof(out->why),
 			 "NOWAIT reads work: io_uring issues inline, no io-wq%s", from);
+	} else if (qd > 1 && !nowait && info->kind == RAWIO_DEV_BLOCK) {
+		/* The uring engine's own probe (uring_punts_all) agrees: async=yes. */
+		snprintf(out->engine, sizeof(out->engine), "uring");
+		snprintf(out->why, sizeof(out->why),
+			 "no NOWAIT on this device: io_uring sends every request to io-wq "
+			 "(IOSQE_ASYNC), whose workers run in parallel, ahead of aio at depth");
 	} else if (qd <= 1) {
 		snprintf(out->engine, sizeof(out->engine), "sync");
 		snprintf(out->why, sizeof(out->why),

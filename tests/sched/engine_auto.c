@@ -3,7 +3,8 @@
  * Engine "auto": a RAM device gets mem; a file follows fsqual's cached
  * verdicts (a private XDG_CACHE_HOME): io_uring reads that stall mean aio at
  * depth and sync at depth 1; aio reads that stall too mean threads; an
- * "auto" open says why in its description.
+ * "auto" open says why in its description. zram (no NOWAIT: uring at depth)
+ * is checked in tests/bench/bench_zram.sh, which has a zram device.
  */
 #include <stdlib.h>
 #include <sys/stat.h>
