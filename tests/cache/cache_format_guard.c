@@ -116,6 +116,15 @@ int main(void)
 	CHECK(rawio_cache_open(&c, cdev, bdev, &o) == -EINVAL &&
 		      strstr(err, "low_watermark 60 is above high_watermark 50"),
 	      "open with low above high: %s", err);
+	/* Put by name in any order: open checks the final pair (60 <= 80). */
+	rawio_cache_tunables_default(&tun);
+	CHECK(rawio_cache_tunables_put(&tun, "no_such", 1) == -ENOENT, "put an unknown name");
+	CHECK(rawio_cache_tunables_put(&tun, "high_watermark", 101) == -ERANGE, "put 101");
+	CHECK_OK(rawio_cache_tunables_put(&tun, "low_watermark", 60));
+	CHECK_OK(rawio_cache_tunables_put(&tun, "high_watermark", 80));
+	CHECK(tun.low_watermark == 60 && tun.high_watermark == 80, "put did not set the fields");
+	CHECK_OK(rawio_cache_open(&c, cdev, bdev, &o));
+	CHECK_OK(rawio_cache_close(c));
 	o.errbuf = NULL;
 	o.tunables = NULL;
 
