@@ -20,8 +20,11 @@ served() {
 	serve "cache=$work/cache.img" "backing=$work/backing.img" "socket=$work/ctl.sock" "$@" \
 		-- "$RAWIO" cache get "$work/ctl.sock" >"$work/get.out" 2>"$work/get.err" ||
 		{ cat "$work/get.err" >&2; fail "nbdkit refused $*"; }
-	grep -qx "low_watermark $lo" "$work/get.out" && grep -qx "high_watermark $hi" "$work/get.out" ||
-		{ cat "$work/get.out" >&2; fail "$*: want low $lo high $hi"; }
+	if ! grep -qx "low_watermark $lo" "$work/get.out" ||
+		! grep -qx "high_watermark $hi" "$work/get.out"; then
+		cat "$work/get.out" >&2
+		fail "$*: want low $lo high $hi"
+	fi
 	echo "ok: $* -> low $lo high $hi"
 }
 
