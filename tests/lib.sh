@@ -11,6 +11,15 @@ skip() {
 	exit 77
 }
 
+# scratch NAME: a scratch directory $work (with $out for status and says in it), removed on
+# every exit; a test with more to clean up sets its own EXIT trap after this.
+scratch() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-$1.XXXXXX")
+	out="$work/out"
+	trap 'rm -rf "$work"' EXIT
+	trap 'exit 1' INT TERM HUP
+}
+
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }

@@ -164,17 +164,21 @@ void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!p->on || !p->shown)
+	if (!p->on)
 		return;
 	if (fmt) {
 		va_start(ap, fmt);
 		vsnprintf(p->line, sizeof(p->line), fmt, ap);
 		va_end(ap);
 	}
+	if (!p->line[0]) /* nothing to say since the last line was kept */
+		return;
 	cli_progress_show(p);
 	fputc('\n', stderr);
 	fflush(stderr);
 	p->shown = false;
+	p->line[0] = 0;
+	p->next_ns = 0; /* a next phase on the same line shows at once */
 }
 
 double cli_progress_elapsed(const struct cli_progress *p)

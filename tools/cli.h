@@ -60,7 +60,7 @@ void cli_progress_init(struct cli_progress *p, bool enable);
 /* Rewrite the line with FMT, unless one was written less than CLI_PROGRESS_MS ago. */
 void cli_progress(struct cli_progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Rewrite it with FMT (NULL: the latest state given) and end it with a newline, if one was shown. */
+/* Rewrite it with FMT (NULL: the latest state given, shown or not) and keep it with a newline. */
 void cli_progress_done(struct cli_progress *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Seconds since cli_progress_init. */

@@ -6,10 +6,7 @@ set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
 need_tool script
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-cli-progress.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch cli-progress
 
 # on_tty CMD...: run CMD with a terminal as stdin/stdout/stderr; its stdout is discarded, the
 # terminal's bytes (stderr) land in $out with \r turned into \n (one line per update).

@@ -5,10 +5,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-cli-usage.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch cli-usage
 nx=$work/none # never created: a usage error must be found before any open
 
 usage2() {

@@ -5,10 +5,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-devinfo-msg.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch devinfo-msg
 
 truncate -s 1M "$work/f.img"
 status 0 "$RAWIO" devinfo "$work/f.img"

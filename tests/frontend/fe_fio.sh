@@ -6,9 +6,7 @@ set -euo pipefail
 need_tool fio
 fio --enghelp=nbd >/dev/null 2>&1 || skip "this fio has no nbd engine"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-fe-fio.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch fe-fio
 
 # check NAME PARAMS...
 check() {

@@ -8,9 +8,7 @@ set -euo pipefail
 need_tool nbdcopy cmp
 
 size=128M
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-fe-roundtrip.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch fe-roundtrip
 head -c $size /dev/urandom >"$work/in"
 
 # roundtrip NAME PARAMS...: copy in and out, compare.

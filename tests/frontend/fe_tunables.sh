@@ -7,9 +7,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-fe-tun.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch fe-tun
 fresh_cache "$work" 16M 32M
 
 # served LOW HIGH PARAMS...: the plugin starts with PARAMS and reports LOW and HIGH.

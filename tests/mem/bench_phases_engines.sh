@@ -6,9 +6,7 @@ set -euo pipefail
 . "$RAWIO_TESTS/lib.sh"
 need_tool jq
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-phases.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch phases
 
 ran=0
 for eng in sync threads aio uring; do

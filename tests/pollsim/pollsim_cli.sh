@@ -7,10 +7,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-pollsim-cli.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch pollsim-cli
 
 # 3000 4 KiB reads of 80..120 us, every 50th a 400 us outlier (rawio's latency log).
 awk 'BEGIN { srand(1); for (i = 0; i < 3000; i++) {

@@ -5,10 +5,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-pollsim-msg.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch pollsim-msg
 
 awk 'BEGIN { for (i = 0; i < 200; i++) printf "%d, %d, 0, 4096, %d, 0\n", i, 90000, i * 4096 }' \
 	>"$work/t.log"

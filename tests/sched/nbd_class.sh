@@ -7,9 +7,7 @@ set -euo pipefail
 . "$RAWIO_TESTS/frontend/lib.sh"
 need_tool nbdcopy cmp
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-nbd-class.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch nbd-class
 head -c 8M /dev/urandom >"$work/in"
 cat >"$work/p.yaml" <<'YAML'
 disks:

@@ -9,10 +9,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-store-dmg.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch store-dmg
 img="$work/s.img"
 
 status 0 "$RAWIO" store format "$img" --size 8M --slot-size 64k

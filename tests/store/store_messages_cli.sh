@@ -5,10 +5,7 @@
 set -euo pipefail
 
 . "$(dirname "$0")/../lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/rawio-store-msg.XXXXXX")
-out="$work/out"
-trap 'rm -rf "$work"' EXIT
-trap 'exit 1' INT TERM HUP
+scratch store-msg
 
 head -c 1048576 /dev/urandom >"$work/junk.img"
 status 1 "$RAWIO" store check "$work/junk.img"
