@@ -193,6 +193,12 @@ static inline int cache_check_range(const struct rawio_cache *c, uint64_t off, u
 }
 
 /* io.c */
+/*
+ * An engine for the few single requests a cache format or a superblock probe makes on a
+ * device that has no cache handle yet: sync on files and block devices (one request at a
+ * time needs no ring), else the device's own (mem, nbd, rbd).
+ */
+int cache_engine_open_single(struct rawio_dev *dev, struct rawio_engine **out);
 /* A context on a device, direct (recovery) or in class CL when the device has a scheduler. */
 int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out);
 int cache_engine_open_cl(struct rawio_cache *c, bool backing, enum cache_class cl, unsigned qd,

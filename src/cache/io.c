@@ -24,6 +24,17 @@ static void cache_engine_opts(const struct rawio_cache *c, bool backing, unsigne
 	o->queue_depth = qd;
 }
 
+int cache_engine_open_single(struct rawio_dev *dev, struct rawio_engine **out)
+{
+	const struct rawio_dev_info *i = rawio_dev_info(dev);
+
+	return rawio_engine_open(out,
+				 i->kind == RAWIO_DEV_FILE || i->kind == RAWIO_DEV_BLOCK
+					 ? "sync"
+					 : rawio_engine_default(i),
+				 dev, NULL);
+}
+
 int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out)
 {
 	struct rawio_engine_opts o;

@@ -64,12 +64,7 @@ int rawio_cache_format(struct rawio_dev *cdev, struct rawio_dev *bdev,
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* Files and block devices: one request at a time needs no ring. */
-	ret = rawio_engine_open(&e,
-				ci->kind == RAWIO_DEV_FILE || ci->kind == RAWIO_DEV_BLOCK
-					? "sync"
-					: rawio_engine_default(ci),
-				cdev, NULL);
+	ret = cache_engine_open_single(cdev, &e);
 	if (ret)
 		goto out;
 	res = rawio_engine_io(e, RAWIO_OP_READ, 0, buf, 3 * CACHE_BLOCK, 0);

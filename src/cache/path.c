@@ -32,7 +32,6 @@ static bool cache_unreachable(int err)
 /* The backing size the cache on CDEV was formatted for: 0 or -errno. */
 static int cache_formatted_backing_size(struct rawio_dev *cdev, uint64_t *size)
 {
-	const struct rawio_dev_info *ci = rawio_dev_info(cdev);
 	struct cache_geometry g;
 	struct rawio_engine *e = NULL;
 	char *buf;
@@ -42,11 +41,7 @@ static int cache_formatted_backing_size(struct rawio_dev *cdev, uint64_t *size)
 	buf = rawio_buf_alloc(CACHE_BLOCK, CACHE_BLOCK);
 	if (!buf)
 		return -ENOMEM;
-	ret = rawio_engine_open(&e,
-				ci->kind == RAWIO_DEV_FILE || ci->kind == RAWIO_DEV_BLOCK
-					? "sync"
-					: rawio_engine_default(ci),
-				cdev, NULL);
+	ret = cache_engine_open_single(cdev, &e);
 	if (!ret) {
 		res = rawio_engine_io(e, RAWIO_OP_READ, 0, buf, CACHE_BLOCK, CACHE_SB_OFF);
 		ret = res < 0 ? (int)res : cache_sb_decode(buf, CACHE_BLOCK, &g);

@@ -47,6 +47,7 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 	const struct rawio_dev_info *info = rawio_dev_info(dev);
 	struct rawio_fs_verdicts v = { 0 };
 	bool nowait, cached = false;
+	const char *punts;
 	char from[96] = "";
 
 	memset(out, 0, sizeof(*out));
@@ -79,6 +80,7 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 		out->from_cache = true;
 	}
 	nowait = auto_nowait_reads(dev, info);
+	punts = nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device";
 	if (cached)
 		snprintf(from, sizeof(from), "; fsqual (cached): uring reads %s, aio reads %s",
 			 !v.have_uring	    ? "?"
@@ -102,15 +104,13 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 		snprintf(out->why, sizeof(out->why),
 			 "%s: io_uring would punt to io-wq; at depth 1 a blocking pread is "
 			 "cheapest%s",
-			 nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device",
-			 from);
+			 punts, from);
 	} else if (!v.have_aio || v.aio_reads_ok) {
 		snprintf(out->engine, sizeof(out->engine), "aio");
 		snprintf(out->why, sizeof(out->why),
 			 "%s: io_uring would punt every request to io-wq; aio submits without a "
 			 "hand-off%s",
-			 nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device",
-			 from);
+			 punts, from);
 	} else {
 		snprintf(out->engine, sizeof(out->engine), "threads");
 		snprintf(out->why, sizeof(out->why),
