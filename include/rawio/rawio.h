@@ -5,7 +5,8 @@
  * Umbrella header. Every function in librawio returns 0 (or a count) on
  * success and a negative errno on failure; the library never sets errno and
  * never prints. Corruption is reported as -EBADMSG (checksum mismatch) or
- * -EUCLEAN (structurally invalid); rawio_strerror() names both.
+ * -EUCLEAN (structurally invalid); an on-disk format newer than this code
+ * reads is -EPROTONOSUPPORT. rawio_strerror() names all three.
  */
 #ifndef RAWIO_RAWIO_H
 #define RAWIO_RAWIO_H
@@ -23,7 +24,8 @@
  * rawio_strerror - describe a negative (or positive) errno value.
  *
  * Returns a static string; never NULL. -EBADMSG reads "checksum mismatch",
- * -EUCLEAN reads "corrupt structure". Thread-safe.
+ * -EUCLEAN reads "corrupt structure", -EPROTONOSUPPORT "on-disk format newer
+ * than this rawio". Thread-safe.
  */
 const char *rawio_strerror(int err);
 

@@ -14,6 +14,8 @@ const char *rawio_strerror(int err)
 		return "checksum mismatch";
 	case EUCLEAN:
 		return "corrupt structure";
+	case EPROTONOSUPPORT:
+		return "on-disk format newer than this rawio";
 	default:
 		/* strerror() is thread-safe in glibc for known values. */
 		return strerror(err);
