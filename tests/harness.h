@@ -7,6 +7,8 @@
 #define RAWIO_TEST_HARNESS_H
 
 #include <dirent.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +106,25 @@ static inline int t_fd_count(void)
 	while ((e = readdir(d)))
 		n += e->d_name[0] != '.';
 	closedir(d);
+	return n;
+}
+
+/*
+ * Read the acknowledgements a child reports on a pipe, one uint32_t version each,
+ * until end of file (the child is gone) or MAX of them: ACKED[v % NR] = v (ACKED
+ * may be NULL) and *LAST = the newest. Returns how many were read.
+ */
+static inline unsigned t_read_acks(int fd, uint32_t *acked, unsigned nr, uint32_t *last,
+				   unsigned max)
+{
+	unsigned n = 0;
+	uint32_t v;
+
+	for (; n < max && read(fd, &v, sizeof(v)) == sizeof(v); n++) {
+		if (acked)
+			acked[v % nr] = v;
+		*last = v;
+	}
 	return n;
 }
 

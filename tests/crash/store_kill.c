@@ -84,10 +84,7 @@ static int round_once(const char *path, uint64_t seed)
 	kill(pid, SIGKILL);
 	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
 	CHECK(WIFSIGNALED(status), "the child exited by itself: status %d", status);
-	while (read(pipefd[0], &v, sizeof(v)) == sizeof(v)) {
-		acked[v % NKEYS] = v;
-		last = v;
-	}
+	t_read_acks(pipefd[0], acked, NKEYS, &last, UINT_MAX);
 	close(pipefd[0]);
 	/* Killed before its first acknowledgement (a slow start): still a crash to recover. */
 

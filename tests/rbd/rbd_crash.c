@@ -111,17 +111,11 @@ static int test_store(const char *path)
 	}
 	close(pipefd[1]);
 	/* Let it acknowledge some puts (it reports each), then kill it mid-put. */
-	for (unsigned n = 0; n < 100 && read(pipefd[0], &v, sizeof(v)) == sizeof(v); n++) {
-		acked[v % NKEYS] = v;
-		last = v;
-	}
+	t_read_acks(pipefd[0], acked, NKEYS, &last, 100);
 	kill(pid, SIGKILL);
 	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
 	CHECK(WIFSIGNALED(status), "the child exited by itself: status %d", status);
-	while (read(pipefd[0], &v, sizeof(v)) == sizeof(v)) {
-		acked[v % NKEYS] = v;
-		last = v;
-	}
+	t_read_acks(pipefd[0], acked, NKEYS, &last, UINT_MAX);
 	close(pipefd[0]);
 	CHECK(last >= 100, "only %u puts acknowledged before the kill", last);
 
@@ -240,13 +234,11 @@ static int test_cache(const char *bpath)
 		cache_child(cpath, bpath, pipefd[1]);
 	}
 	close(pipefd[1]);
-	for (unsigned n = 0; n < 60 && read(pipefd[0], &v, sizeof(v)) == sizeof(v); n++)
-		flushed = v;
+	t_read_acks(pipefd[0], NULL, 0, &flushed, 60);
 	kill(pid, SIGKILL);
 	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
 	CHECK(WIFSIGNALED(status), "the child exited by itself: status %d", status);
-	while (read(pipefd[0], &v, sizeof(v)) == sizeof(v))
-		flushed = v;
+	t_read_acks(pipefd[0], NULL, 0, &flushed, UINT_MAX);
 	close(pipefd[0]);
 	CHECK(flushed >= 60 * CACHE_FLUSH, "only %u writes flushed before the kill", flushed);
 
