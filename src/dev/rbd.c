@@ -338,11 +338,77 @@ void dev_rbd_image_put(struct dev_rbd *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/*
+ * Own the image for the device's life (DESIGN: a handle that writes a device
+ * owns it). An image with the exclusive-lock feature: the device opens the
+ * shared handle now and keeps a reference, and takes librbd's lock by hand
+ * (rbd_lock_acquire), which also sets librbd's policy to refuse other clients'
+ * requests for it until the handle closes. Another rawio writer, or any client
+ * that took the lock by hand, refuses ours: -EBUSY, naming the image and the
+ * holder. A client that holds the lock under librbd's automatic policy (qemu,
+ * fio, rbd bench) hands it over when asked, as librbd clients do, and then
+ * cannot write until this device is closed. An image without the feature has
+ * no lock to take (nothing enforces one writer: docs/remote.md).
+ */
+/* Who holds IMG's lock, for a message: "client.4157 at 127.0.0.1:0/2349", else what we know. */
+static void rbd_lock_holder(rbd_image_t img, char *who, size_t len)
+{
+	char tag[128], clients[128], cookies[256], addrs[128], *owners[4] = { NULL };
+	size_t tl = sizeof(tag), cl = sizeof(clients), kl = sizeof(cookies), al = sizeof(addrs);
+	size_t nr = sizeof(owners) / sizeof(owners[0]);
+	rbd_lock_mode_t mode;
+	int excl;
+
+	snprintf(who, len, "another client");
+	if (rbd_list_lockers(img, &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al) > 0) {
+		snprintf(who, len, "%.60s at %.60s", clients, addrs);
+		return;
+	}
+	if (!rbd_lock_get_owners(img, &mode, owners, &nr) && nr) {
+		snprintf(who, len, "%.120s", owners[0]);
+		rbd_lock_get_owners_cleanup(owners, nr);
+	}
+}
+
+static int rbd_own(struct dev_rbd *r, char *errbuf, size_t errlen)
+{
+	rbd_image_t img;
+	int ret;
+
+	ret = dev_rbd_image_get(r, &img);
+	if (ret) {
+		errbuf_set(errbuf, errlen, "%s: cannot open the image: %s", r->name,
+			   rawio_strerror(ret));
+		return ret;
+	}
+	ret = rbd_lock_acquire(img, RBD_LOCK_MODE_EXCLUSIVE);
+	if (!ret) {
+		r->owns_lock = true;
+		return 0;
+	}
+	if (ret == -EROFS || ret == -EBUSY) {
+		char who[160];
+
+		rbd_lock_holder(img, who, sizeof(who));
+		errbuf_set(errbuf, errlen,
+			   "%s: in use by another writer: %s holds the image's exclusive lock",
+			   r->name, who);
+		ret = -EBUSY;
+	} else {
+		errbuf_set(errbuf, errlen, "%s: cannot take the image's exclusive lock: %s",
+			   r->name, rawio_strerror(ret));
+	}
+	dev_rbd_image_put(r);
+	return ret;
+}
+
 void dev_rbd_close(struct dev_rbd *r)
 {
 	if (!r)
 		return;
-	assert(!r->handle_refs); /* every engine context is closed first */
+	if (r->owns_lock)
+		dev_rbd_image_put(r); /* closing the handle releases the lock */
+	assert(!r->handle_refs);      /* every engine context is closed first */
 	pthread_mutex_destroy(&r->lock);
 	if (r->ioctx)
 		rados_ioctx_destroy(r->ioctx);
@@ -433,6 +499,11 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 		goto fail;
 	info->read_only = flags & RAWIO_DEV_RDONLY;
 	r->read_only = info->read_only;
+	if (keep && !r->read_only && (ri->features & RBD_FEATURE_EXCLUSIVE_LOCK)) {
+		ret = rbd_own(r, errbuf, errlen);
+		if (ret)
+			goto fail;
+	}
 	if (keep)
 		*keep = r;
 	else

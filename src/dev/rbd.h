@@ -23,6 +23,7 @@ struct dev_rbd {
 	char name[512]; /* "rbd:POOL/IMAGE[@SNAP]" for messages (no options: they may hold keys) */
 	char *spec;	/* the parsed copy of the path the names point into */
 	bool read_only;
+	bool owns_lock; /* holds a handle reference and librbd's exclusive lock (rbd_own) */
 
 	/* The one image handle every engine context on the device shares (dev_rbd_image_get). */
 	pthread_mutex_t lock;

@@ -28,9 +28,9 @@
  * (60 s unless set: src/dev/rbd.c) completes with -ETIMEDOUT; the context keeps
  * a line naming the image and the request (rawio_engine_describe).
  *
- * An image with the exclusive-lock feature has one writer at a time: two
- * processes (or two devices opened on one image) writing it take the lock
- * from each other, which is correct but slow (docs/remote.md).
+ * An image with the exclusive-lock feature has one writer at a time: a
+ * read-write device holds librbd's lock for its life (src/dev/rbd.c,
+ * rbd_own), and its contexts are that one writer through the shared handle.
  */
 #include <poll.h>
 #include <sched.h>
