@@ -112,6 +112,10 @@ if want engine; then
 			"$(awk -v a="$ri" -v b="$fi" 'BEGIN{print a/b}')" "$rc" "$fc" \
 			"$(awk -v a="$rc" -v b="$fc" 'BEGIN{print a/b}')"
 	done
+	echo "IOPS of every round (rawio / fio):"
+	for row in "${rows[@]}"; do
+		printf '  %-16s %s/ %s\n' "${row// /_}" "${r_iops[$row]}" "${f_iops[$row]}"
+	done
 	rbd rm --no-progress rbd/eng
 fi
 
