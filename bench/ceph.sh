@@ -89,8 +89,12 @@ if want engine; then
 	for ((r = 1; r <= rounds; r++)); do
 		for row in "${rows[@]}"; do
 			read -r rw bs qd <<<"$row"
+			# --complete-min 1: fio's default (iodepth_batch_complete_min); rawio's qd/8
+			# left 4 slots idle at QD 32 while librbd completed one at a time (0.7x on
+			# randread; 1 it matched fio: docs/perf.md).
 			c=$(cpu_of "$rawio" bench --file "rbd:rbd/eng:conf=$conf" --engine rbd --rw "$rw" \
-				--bs "$bs" --qd "$qd" --runtime "${runtime}s" --ramp 1s --json --no-progress)
+				--bs "$bs" --qd "$qd" --complete-min 1 --runtime "${runtime}s" --ramp 1s \
+				--json --no-progress)
 			ios=$(jq .ios "$tmp/out")
 			r_iops[$row]+="$(jq .iops "$tmp/out") "
 			r_cpu[$row]+="$(per_io "$c" "$ios") "
