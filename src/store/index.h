@@ -42,7 +42,8 @@ _Static_assert(sizeof(struct slot_meta) == 52, "slot_meta is 52 bytes");
 
 struct store_index {
 	struct slot_meta *slots;
-	uint32_t *table; /* slot + 1; 0 is empty */
+	uint32_t *table;    /* slot + 1 in the bits of slot_mask, hash bits above; 0 is empty */
+	uint32_t slot_mask; /* the low bits that hold nr_slots */
 	uint64_t nr_slots;
 	uint64_t mask; /* table size - 1 */
 	uint64_t nr_live;
@@ -78,6 +79,17 @@ bool index_claim(struct store_index *ix, uint64_t slot);
 /* Make PENDING slot SLOT the LIVE object for its key (meta filled by the caller). The caller
  * has removed any previous holder of the key first. */
 void index_publish(struct store_index *ix, uint64_t slot);
+
+/* The hash of KEY (for index_prefetch and index_publish_new). */
+uint64_t index_hash(const uint8_t *key, unsigned key_len);
+
+/* Start loading the bucket where a key of hash H is looked for (a bulk load runs a few
+ * keys ahead: every bucket is a cache miss in a table of megabytes). */
+void index_prefetch(const struct store_index *ix, uint64_t h);
+
+/* index_publish, unless a LIVE slot holds SLOT's key (hash H) already: false then, and
+ * nothing changes (one probe of the table where a lookup and a publish take two). */
+bool index_publish_new(struct store_index *ix, uint64_t slot, uint64_t h);
 
 /* Take LIVE slot SLOT out of the hash table: it becomes DYING. */
 void index_unpublish(struct store_index *ix, uint64_t slot);

@@ -211,54 +211,135 @@ static int store_index_reset(struct rawio_store *s)
 	return index_init(&s->ix, s->g.slot_count);
 }
 
-/* Load one checkpoint's body into the index; -EBADMSG / -EUCLEAN if it is not sound. */
+/*
+ * Decode N bytes of checkpoint entries into the index; -EUCLEAN if they are not
+ * sound. Entries are decoded CP_AHEAD ahead of their insertion, and their
+ * buckets prefetched: the table is megabytes, and each insertion's first
+ * look at it was a cache miss (80% of index_publish_new's samples, perf).
+ */
+#define CP_AHEAD 8u
+
+static int store_load_entries(struct rawio_store *s, const struct store_cp_hdr *h, const char *buf,
+			      uint64_t n)
+{
+	struct store_entry ring[CP_AHEAD];
+	uint64_t hash[CP_AHEAD], nr = n / STORE_ENTRY_SIZE;
+
+	for (uint64_t i = 0; i < nr + CP_AHEAD; i++) {
+		struct store_entry *e = &ring[i % CP_AHEAD];
+		struct slot_meta *m;
+
+		if (i >= CP_AHEAD) {
+			/* One entry per slot, one slot per key, generations below next_gen. */
+			if (e->generation >= h->next_gen || !index_claim(&s->ix, e->slot))
+				return -EUCLEAN;
+			m = &s->ix.slots[e->slot];
+			memcpy(m->key, e->key, e->key_len);
+			m->key_len = e->key_len;
+			m->payload_len = e->payload_len;
+			m->payload_crc = e->payload_crc;
+			slot_set_gen(m, e->generation);
+			if (!index_publish_new(&s->ix, e->slot, hash[i % CP_AHEAD]))
+				return -EUCLEAN;
+		}
+		if (i < nr) {
+			int ret = store_entry_decode(buf + i * STORE_ENTRY_SIZE, STORE_ENTRY_SIZE,
+						     &s->g, e);
+
+			if (ret)
+				return ret;
+			hash[i % CP_AHEAD] = index_hash(e->key, e->key_len);
+			index_prefetch(&s->ix, hash[i % CP_AHEAD]);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Load one checkpoint's body into the index; -EBADMSG / -EUCLEAN if it is not
+ * sound. The body is read CP_CHUNK at a time with up to CP_QD chunks in
+ * flight, decoded in order while the next ones arrive (one chunk at a time
+ * left the device idle while the CPU decoded, and the CPU idle while the
+ * device read: 1.2 s of a 3.1 s open at 524,288 entries, docs/perf.md).
+ */
+#define CP_QD 4u
+
 static int store_load_body(struct rawio_store *s, int area, const struct store_cp_hdr *h)
 {
-	uint64_t off = 0, crc = 0;
+	const uint64_t base = s->g.cp_off[area] + STORE_BLOCK;
+	uint64_t nr = (h->body_len + CP_CHUNK - 1) / CP_CHUNK, next = 0, crc = 0;
+	struct rawio_req req[CP_QD], *done[CP_QD];
+	bool ready[CP_QD] = { false };
+	struct rawio_engine *e = NULL;
 	char *buf;
 	int ret = 0;
 
-	buf = rawio_buf_alloc(CP_CHUNK, STORE_BLOCK);
+	if (!nr)
+		return h->body_crc ? -EBADMSG : 0;
+	buf = rawio_buf_alloc((nr < CP_QD ? nr : CP_QD) * CP_CHUNK, STORE_BLOCK);
 	if (!buf)
 		return -ENOMEM;
-	while (off < h->body_len && !ret) {
-		uint64_t n = h->body_len - off < CP_CHUNK ? h->body_len - off : CP_CHUNK;
-		int64_t res;
+	if (nr > 1) {
+		ret = store_engine_open(s, s->engine, CP_QD, &e);
+		if (ret)
+			goto out_free;
+	}
+	for (uint64_t k = 0; k < nr && !ret; k++) {
+		unsigned b = (unsigned)(k % CP_QD);
+		uint64_t n = h->body_len - k * CP_CHUNK < CP_CHUNK ? h->body_len - k * CP_CHUNK
+								   : CP_CHUNK;
+		char *p = buf + (size_t)b * CP_CHUNK;
 
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, buf,
-					   store_round(n, STORE_BLOCK),
-					   s->g.cp_off[area] + STORE_BLOCK + off);
-		if (res < 0) {
-			ret = (int)res;
+		/* Keep the reads CP_QD chunks ahead of the decoding. */
+		for (; e && next < nr && next < k + CP_QD && !ret; next++) {
+			unsigned nb = (unsigned)(next % CP_QD);
+			uint64_t len = h->body_len - next * CP_CHUNK < CP_CHUNK
+					       ? h->body_len - next * CP_CHUNK
+					       : CP_CHUNK;
+
+			req[nb] = (struct rawio_req){ .op = RAWIO_OP_READ,
+						      .buf = buf + (size_t)nb * CP_CHUNK,
+						      .len = store_round(len, STORE_BLOCK),
+						      .off = base + next * CP_CHUNK,
+						      .user_data = &ready[nb] };
+			ready[nb] = false;
+			ret = rawio_engine_queue(e, &req[nb]);
+			if (ret == RAWIO_Q_DONE)
+				ready[nb] = true;
+			ret = ret < 0 ? ret : ret == RAWIO_Q_BUSY ? -EAGAIN : 0;
+		}
+		if (!ret && e)
+			ret = rawio_engine_commit(e);
+		while (!ret && e && !ready[b]) {
+			int got = rawio_engine_reap(e, done, 1, CP_QD);
+
+			if (got < 0)
+				ret = got;
+			for (int i = 0; i < got; i++)
+				*(bool *)done[i]->user_data = true;
+		}
+		if (ret)
+			break;
+		if (e && req[b].result != (int64_t)req[b].len) {
+			ret = req[b].result < 0 ? (int)req[b].result : -EIO;
 			break;
 		}
-		crc = rawio_crc32c((uint32_t)crc, buf, n);
-		for (uint64_t i = 0; i < n / STORE_ENTRY_SIZE && !ret; i++) {
-			struct store_entry e;
-			struct slot_meta *m;
+		if (!e) {
+			int64_t res = rawio_engine_pool_io(s->pool, RAWIO_OP_READ, 0, p,
+							   store_round(n, STORE_BLOCK), base);
 
-			ret = store_entry_decode(buf + i * STORE_ENTRY_SIZE, STORE_ENTRY_SIZE,
-						 &s->g, &e);
-			if (ret)
-				break;
-			/* One entry per slot, one slot per key, generations below next_gen. */
-			if (e.generation >= h->next_gen || !index_claim(&s->ix, e.slot) ||
-			    index_lookup(&s->ix, e.key, e.key_len) >= 0) {
-				ret = -EUCLEAN;
+			if (res < 0) {
+				ret = (int)res;
 				break;
 			}
-			m = &s->ix.slots[e.slot];
-			memcpy(m->key, e.key, e.key_len);
-			m->key_len = e.key_len;
-			m->payload_len = e.payload_len;
-			m->payload_crc = e.payload_crc;
-			slot_set_gen(m, e.generation);
-			index_publish(&s->ix, e.slot);
 		}
-		off += n;
+		crc = rawio_crc32c((uint32_t)crc, p, n);
+		ret = store_load_entries(s, h, p, n);
 	}
 	if (!ret && (uint32_t)crc != h->body_crc)
 		ret = -EBADMSG;
+	rawio_engine_close(e); /* waits for the reads still in flight */
+out_free:
 	rawio_buf_free(buf);
 	return ret;
 }
