@@ -4,7 +4,7 @@
 #
 # usage: bench/vs-fio.sh [--quick] [--target PATH|file|zram]... [--json] [--rawio BIN]
 #                        [--reps N] [--runtime S] [--ramp S] [--size SIZE] [--out DIR]
-#                        [--engines "sync aio uring"]
+#                        [--engines "sync aio uring"] [--no-auto]
 #   --quick     2 s runs after a 1 s ramp (default 10 s after 2 s), 3 repetitions
 #   --target    "file": a file under DIR (on the filesystem of the build tree, e.g. ext4
 #               on /work); "zram": a zram device of its own (hot_add, 2G; hot_remove on exit);
@@ -15,6 +15,10 @@
 #   --idle-wait S  before each fio/rawio pair, wait up to S seconds (default 20; 0: never) for
 #               the machine to be idle (under 20% CPU busy over half a second), so a burst of
 #               someone else's work lands on neither tool rather than on one of them
+#   --no-auto   skip the auto table: after each phase's rows, rawio's `--engine auto` runs
+#               each row alternating with every fixed engine that runs it (rawio only, REPS
+#               rounds, order rotating), and the second table gives auto / the best fixed
+#               engine (issue 15's goal: >= 0.95 on every row) and the engine auto opened
 # Every run's JSON is kept under DIR/runs/. Needs fio, jq, and root for zram.
 # A benchmark, never a test: it exits 0 whatever the numbers are.
 set -euo pipefail
@@ -25,6 +29,7 @@ rawio=${RAWIO:-$root/build/release/tools/rawio}
 out=$root/build/bench
 quick=0 json=0 reps=3 runtime=10 ramp=2 size=1G from="" idle_wait=20
 engines="sync aio uring"
+auto=1
 targets=()
 
 while [ $# -gt 0 ]; do
@@ -39,9 +44,10 @@ while [ $# -gt 0 ]; do
 	--size) size=$2; shift ;;
 	--out) out=$2; shift ;;
 	--engines) engines=$2; shift ;;
+	--no-auto) auto=0 ;;
 	--from) from=$2; shift ;;
 	--idle-wait) idle_wait=$2; shift ;;
-	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vs-fio.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -59,11 +65,15 @@ fio_version=$(fio --version)
 mkdir -p "$out/runs"
 out=$(cd "$out" && pwd)
 runs=$out/runs.tsv
+auto_runs=$out/auto-runs.tsv
 if [ -n "$from" ]; then
 	[ "$from" -ef "$runs" ] || cp "$from" "$runs"
 	targets=()
+	[ -f "$(dirname "$from")/auto-runs.tsv" ] && ! [ "$(dirname "$from")/auto-runs.tsv" -ef "$auto_runs" ] &&
+		cp "$(dirname "$from")/auto-runs.tsv" "$auto_runs"
 else
 	: >"$runs"
+	: >"$auto_runs"
 fi
 
 zram_n="" zram_fd=""
@@ -180,6 +190,35 @@ run_rawio() {
 	jq -r '[.iops, .cpu_ns_per_io, (.cpu.ctx_voluntary + .cpu.ctx_involuntary)] | @tsv' "$6"
 }
 
+# auto_rows PHASE PATH LABEL: rawio's auto engine against each fixed engine on the row, alternating.
+auto_rows() {
+	local phase=$1 path=$2 label=$3 rw bs qd rep eng list i n r j picked
+	while read -r rw bs qd; do
+		case $rw in *write*) [ "$phase" = write ] || continue ;; *) [ "$phase" = read ] || continue ;; esac
+		list="auto"
+		for eng in $engines; do
+			[ "$eng" = sync ] && [ "$qd" != 1 ] && continue
+			list="$list $eng"
+		done
+		read -r -a arr <<<"$list"
+		n=${#arr[@]}
+		for rep in $(seq 1 "$reps"); do
+			idle_gate
+			# Rotate the order each round: auto first, then second, ...
+			for ((i = 0; i < n; i++)); do
+				eng=${arr[$(((i + rep - 1) % n))]}
+				j=$out/runs/$label.auto-vs.$eng.$rw.$bs.qd$qd.$rep.json
+				r=$(run_rawio "$path" "$eng" "$rw" "$bs" "$qd" "$j")
+				picked=$(jq -r .engine "$j")
+				printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$eng" "$rw" "$bs" "$qd" \
+					"$rep" "$picked" "$r" >>"$auto_runs"
+				log "$label auto-vs $eng ($picked) $rw $bs qd$qd #$rep: $(cut -f1 <<<"$r" |
+					xargs printf '%.0f') IOPS"
+			done
+		done
+	done <<<"$rows"
+}
+
 # The rows: pattern, block size, queue depth (sync engines run at depth 1 only).
 rows="randread 4k 1
 randread 4k 32
@@ -230,6 +269,7 @@ for tname in ${targets[@]+"${targets[@]}"}; do
 			done
 		done <<<"$rows"
 	done
+	[ $auto = 0 ] || auto_rows $phase "$path" "$label"
 	done
 	zram_release
 done
@@ -274,9 +314,50 @@ END {
 	}
 }' "$runs" >"$summary"
 
+# auto / best fixed engine per row -> $out/auto.tsv
+auto_summary=$out/auto.tsv
+awk -F'\t' '
+function median(key,   n, i, j, t, a) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	row = $1 "\t" $3 "\t" $4 "\t" $5
+	if (!(row in seen)) { seen[row] = 1; order[++nrows] = row }
+	k = row SUBSEP $2; vals[k, ++cnt[k]] = $8
+	if (!((row, $2) in eseen)) { eseen[row, $2] = 1; engs[row] = engs[row] " " $2 }
+	if ($2 == "auto") picked[row] = picked[row] == "" || picked[row] == $7 ? $7 : picked[row] "/" $7
+}
+END {
+	print "target\trw\tbs\tqd\tauto_engine\tauto_iops\tbest_engine\tbest_iops\tauto_ratio\tfixed"
+	for (r = 1; r <= nrows; r++) {
+		row = order[r]; best = 0; be = "-"; fixed = ""
+		ne = split(engs[row], e, " ")
+		for (i = 1; i <= ne; i++) {
+			if (e[i] == "auto") continue
+			m = median(row SUBSEP e[i]); fixed = fixed (fixed == "" ? "" : ",") e[i] "=" int(m + 0.5)
+			if (m > best) { best = m; be = e[i] }
+		}
+		a = median(row SUBSEP "auto")
+		printf "%s\t%s\t%.0f\t%s\t%.0f\t%.3f\t%s\n", row, picked[row], a, be, best,
+			(best > 0 ? a / best : 0), fixed
+	}
+}' "$auto_runs" >"$auto_summary"
+
 if [ $json = 1 ]; then
-	jq -R -s 'split("\n") | map(select(length > 0) | split("\t")) | .[0] as $h | .[1:] |
-		map([$h, .] | transpose | map({(.[0]): (.[1] | tonumber? // .)}) | add)' "$summary"
+	# The vs-fio rows, then (unless --no-auto) the auto rows, marked "table": "auto".
+	tsv_json() {
+		jq -R -s 'split("\n") | map(select(length > 0) | split("\t")) | .[0] as $h | .[1:] |
+			map([$h, .] | transpose | map({(.[0]): (.[1] | tonumber? // .)}) | add)' "$1"
+	}
+	if [ -s "$auto_runs" ]; then
+		jq -s '.[0] + (.[1] | map(. + {table: "auto"}))' <(tsv_json "$summary") \
+			<(tsv_json "$auto_summary")
+	else
+		tsv_json "$summary"
+	fi
 else
 	echo
 	echo "rawio vs $fio_version: medians of $reps alternating runs, ${runtime}s after a ${ramp}s ramp"
@@ -287,6 +368,16 @@ else
 		"rawio ns/IO", "ratio"; next }
 		{ printf "%-6s %-6s %-9s %5s %4s %10s %10s %7.2f %9s %9s %7.2f\n", $1, $2, $3, $4, $5,
 		$6, $7, $8, $9, $10, $11 }' "$summary"
+	if [ -s "$auto_runs" ]; then
+		echo
+		echo "auto against the best fixed engine (rawio only, medians of $reps rounds, order rotating;"
+		echo "issue 15's goal: auto/best >= 0.95 on every row)"
+		echo
+		awk -F'\t' 'NR == 1 { printf "%-6s %-9s %5s %4s %-6s %10s %-6s %10s %7s  %s\n", "target", "rw",
+			"bs", "qd", "auto", "auto IOPS", "best", "best IOPS", "ratio", "fixed engines"; next }
+			{ printf "%-6s %-9s %5s %4s %-6s %10s %-6s %10s %7.2f  %s\n", $1, $2, $3, $4, $5, $6,
+			$7, $8, $9, $10 }' "$auto_summary"
+	fi
 	echo
-	echo "runs: $runs; summary: $summary"
+	echo "runs: $runs; summary: $summary; auto: $auto_summary"
 fi
