@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Store recovery benchmark, per slot size, against the device's ceiling in the same run.
 #
-#   bench/recovery.sh [--slot-size 4k,64k,4m] [--entries N] [--target PATH|zram]
-#                     [--engines sync,threads,threads:32,aio,uring] [--runs 3] [--threads 8]
-#                     [--qd 256] [--json] [--no-fio] [--base PATH]
+#   bench/recovery.sh [--slot-size 4k,64k,4m] [--entries N] [--target file,zram|PATH]
+#                     [--engines sync,threads,threads:32,aio,uring,auto] [--runs 3]
+#                     [--threads 8] [--qd 256] [--json] [--no-fio] [--base PATH]
 #
 # For each slot size: formats a store of N slots (default 524,288 4 KiB slots, 65,536 of
 # 64 KiB, 3,750 of 4 MiB: seed 000's HC-SSD case, a sparse 15 GiB file), fills every slot
@@ -18,7 +18,11 @@
 #                4 KiB at a stride of one slot) at QD 256;
 # each the better of fio's io_uring and libaio engines, run before and after the engines
 # (the mean of the two).
-# With --target zram the script makes its own zram device and removes it on exit.
+# Targets (comma-separated, default file,zram): "file" is var/bench/recovery.img (a sparse
+# file on the build tree's filesystem, removed after), "zram" a zram device the script makes
+# and removes on exit (skipped without root), or any file or block device.
+# Per slot size the table ends with the goals' lines: the best fixed engine's % of the ceiling
+# (issue 17: >= 90%) and auto against the best fixed engine (issue 15: >= 1.00).
 # --base PATH: another rawio binary (say, main's) run right after each engine as row E/base,
 # for an A/B of a change in the same run.
 # With --json, one line per (slot size, engine).
@@ -26,8 +30,8 @@ set -euo pipefail
 
 slot_sizes="4k,64k,4m"
 entries=""
-target=""
-engines="sync,threads,threads:32,aio,uring"
+targets="file,zram"
+engines="sync,threads,threads:32,aio,uring,auto"
 runs=3
 threads=8
 qd=256
@@ -40,7 +44,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--slot-size) slot_sizes=$2; shift ;;
 	--entries) entries=$2; shift ;;
-	--target) target=$2; shift ;;
+	--target) targets=$2; shift ;;
 	--engines) engines=$2; shift ;;
 	--runs) runs=$2; shift ;;
 	--threads) threads=$2; shift ;;
@@ -49,7 +53,7 @@ while [ $# -gt 0 ]; do
 	--no-fio) fio_cmp=0 ;;
 	--base) base=$2; shift ;;
 	--no-put) ;; # puts moved to bench/puts.sh; accepted for old command lines
-	-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) echo "recovery.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -95,136 +99,176 @@ cleanup() {
 		echo "$zram_n" >/sys/class/zram-control/hot_remove 2>/dev/null || true
 	fi
 	if [ -n "$made_file" ]; then rm -f "$made_file"; fi
+	zram_n="" made_file=""
 }
 trap cleanup EXIT
 
-fmt_size=1
-if [ "$target" = zram ]; then
-	[ "$(id -u)" = 0 ] || { echo "recovery.sh: zram needs root" >&2; exit 1; }
-	[ -e /sys/class/zram-control/hot_add ] || { echo "recovery.sh: no zram-control" >&2; exit 1; }
-	max=0
-	for sz in "${sizes[@]}"; do
-		b=$(bytes "$sz")
-		n=${entries:-$(default_entries "$b")}
-		sb=$(store_bytes "$b" "$n")
-		[ "$sb" -le "$max" ] || max=$sb
-	done
-	zram_n=$(cat /sys/class/zram-control/hot_add)
-	echo $(( max + (64 << 20) )) >/sys/block/zram$zram_n/disksize
-	target=/dev/zram$zram_n
-	fmt_size=0
-elif [ -z "$target" ]; then
-	mkdir -p var/bench
-	target=var/bench/recovery.img
-	made_file=$target
-elif [ -b "$target" ]; then
-	fmt_size=0
-fi
+# setup_target NAME: sets target and fmt_size (1: a file the script sizes per slot size).
+setup_target() {
+	fmt_size=1
+	case $1 in
+	zram)
+		if [ "$(id -u)" != 0 ] || [ ! -e /sys/class/zram-control/hot_add ]; then
+			echo "recovery.sh: zram needs root and zram-control; skipped" >&2
+			return 1
+		fi
+		local max=0 b n sb
+		for sz in "${sizes[@]}"; do
+			b=$(bytes "$sz")
+			n=${entries:-$(default_entries "$b")}
+			sb=$(store_bytes "$b" "$n")
+			[ "$sb" -le "$max" ] || max=$sb
+		done
+		zram_n=$(cat /sys/class/zram-control/hot_add)
+		echo $(( max + (64 << 20) )) >/sys/block/zram$zram_n/disksize
+		target=/dev/zram$zram_n
+		fmt_size=0
+		;;
+	file)
+		mkdir -p var/bench
+		target=var/bench/recovery.img
+		made_file=$target
+		;;
+	*)
+		target=$1
+		[ ! -b "$target" ] || fmt_size=0
+		;;
+	esac
+}
 
 median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-log "== store recovery on $target ($(uname -r), $(nproc) cores, $(date -u '+%F %H:%M') UTC, recovery QD $qd)"
-log "   load: $(uptime)"
-for sz in "${sizes[@]}"; do
-	slot=$(bytes "$sz")
-	n=${entries:-$(default_entries "$slot")}
-	sb=$(store_bytes "$slot" "$n")
-	size_opt=()
-	if [ $fmt_size = 1 ]; then
-		rm -f "$target"
-		size_opt=(--size "$sb")
-	fi
-	"$rawio" store format "$target" --slot-size "$slot" --slots "$n" "${size_opt[@]}" --force >/dev/null
-	fill=$("$rawio" store fill "$target" --count "$n" --fill-threads 8 --json)
-	stat=$("$rawio" store stat "$target" --json)
-	data_off=$(echo "$stat" | jq .data_off)
-	log ""
-	log "-- $n slots of $slot bytes ($(( n * slot >> 20 )) MiB of slots, data at $data_off)"
-	log "fill: $(echo "$fill" | jq -r '"\(.puts) puts in \(.seconds | .*100 | round / 100) s"'); index: $(echo "$stat" | jq -r '"\(.index_bytes) bytes = \(.index_bytes / .slot_count * 10 | round / 10) bytes/slot"')"
-
-	# The ceiling, measured the way recovery reads, before and after the engines (the mean of the two).
-	ceiling() { # the better of fio's io_uring and libaio (on zram io_uring punts to io-wq)
-		local best=0 v eng
-		for eng in io_uring libaio; do
-			if [ "$slot" = 4096 ]; then
-				v=$(fio --name=ceiling --filename="$target" --direct=1 --rw=read --bs=1M \
-					--iodepth=16 --ioengine=$eng --runtime=3 --time_based \
-					--size=$(( n * slot )) --offset="$data_off" --output-format=json |
-					jq '.jobs[0].read.bw_bytes / 4096 | round')
-			else
-				v=$(fio --name=ceiling --filename="$target" --direct=1 \
-					--rw=read:$(( slot - 4096 )) --bs=4k --iodepth=256 --ioengine=$eng \
-					--runtime=3 --time_based --size=$(( n * slot )) --offset="$data_off" \
-					--output-format=json | jq '.jobs[0].read.iops | round')
-			fi
-			[ "$v" -le "$best" ] || best=$v
-		done
-		echo "$best"
-	}
-	ceil=""
-	if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then ceil="$(ceiling) "; fi
-
-	declare -A secs=() read_secs=() cpu_secs=() open_secs=() phases=() dropped=()
-	for ((r = 1; r <= runs; r++)); do
-		for e in "${engs[@]}"; do
-			bin=$rawio
-			en=$e
-			if [ "${e%/base}" != "$e" ]; then bin=$base; en=${e%/base}; fi
-			name=${en%%:*}
-			nt=$threads
-			[ "$name" = "$en" ] || nt=${en#*:}
-			out=$("$bin" store recover "$target" --engine "$name" --threads "$nt" \
-				--qd "$qd" --read-only --json)
-			secs[$e]+="$(echo "$out" | jq .seconds) "
-			read_secs[$e]+="$(echo "$out" | jq .read_seconds) "
-			cpu_secs[$e]+="$(echo "$out" | jq '.read_cpu_seconds // 0') "
-			open_secs[$e]+="$(echo "$out" | jq '.open_seconds // 0') "
-			phases[$e]=$(echo "$out" | jq -c '{super: .super_seconds, index: .index_seconds,
-				checkpoint: .checkpoint_seconds, checkpoint_cpu: .checkpoint_cpu_seconds,
-				read: .read_seconds, read_cpu: .read_cpu_seconds, roll: .roll_seconds}')
-			dropped[$e]=$(echo "$out" | jq '.dropped_mismatch + .dropped_corrupt + .dropped_io')
-			got=$(echo "$out" | jq .entries)
-			[ "$got" = "$n" ] || { echo "recovery.sh: $e recovered $got of $n" >&2; exit 1; }
-		done
-	done
-	if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then ceil+="$(ceiling)"; fi
-	ceil_med=$(echo "$ceil" | tr ' ' '\n' | { grep -v '^$' || true; } | awk '{s+=$1} END {if (NR) printf "%.0f", s / NR}')
-
-	sync_med=$(echo "${secs[sync]:-}" | median)
-	log "ceiling (fio, $( [ "$slot" = 4096 ] && echo '1 MiB sequential read QD 16 / 4 KiB' || echo "4 KiB every $slot bytes, QD 256")): ${ceil_med:--} headers/s (runs: ${ceil:--})"
-	log "$(printf '%-11s %9s %9s %12s %7s %14s %8s %7s' engine open_s read_s headers/s %ceil 'hdr/s/core' vs_sync dropped)"
-	for e in "${engs[@]}"; do
-		m=$(echo "${secs[$e]}" | median)
-		om=$(echo "${open_secs[$e]}" | median)
-		rm_=$(echo "${read_secs[$e]}" | median)
-		cm=$(echo "${cpu_secs[$e]}" | median)
-		rate=$(awk -v n="$n" -v s="$rm_" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')
-		pc=$(awk -v r="$rate" -v c="${ceil_med:-0}" 'BEGIN {if (c > 0) printf "%.0f", 100 * r / c; else print "-"}')
-		per_core=$(awk -v n="$n" -v c="$cm" 'BEGIN {if (c > 0) printf "%.0f", n / c; else print "-"}')
-		sp=$(awk -v a="${sync_med:-0}" -v b="$m" 'BEGIN {if (a > 0) printf "%.2f", a / b; else print "-"}')
-		if [ $json = 1 ]; then
-			jq -cn --argjson slot "$slot" --arg engine "$e" --argjson entries "$n" \
-				--argjson seconds "$m" --argjson open_seconds "$om" \
-				--argjson read_seconds "$rm_" --argjson read_cpu_seconds "$cm" \
-				--argjson dropped "${dropped[$e]}" --arg speedup "$sp" \
-				--arg ceiling "${ceil_med:-}" --argjson phases "${phases[$e]}" \
-				--arg runs "${secs[$e]}" --arg qd "$qd" \
-				'{slot_size: $slot, engine: $engine, qd: ($qd | tonumber), entries: $entries,
-				  seconds: $seconds, open_seconds: $open_seconds, read_seconds: $read_seconds,
-				  headers_per_s: (if $read_seconds > 0 then $entries / $read_seconds | round else null end),
-				  read_cpu_seconds: $read_cpu_seconds,
-				  headers_per_cpu_s: (if $read_cpu_seconds > 0 then $entries / $read_cpu_seconds | round else null end),
-				  ceiling_headers_per_s: (if $ceiling == "" then null else ($ceiling | tonumber) end),
-				  dropped: $dropped, phases_last_run: $phases,
-				  speedup: (if $speedup == "-" then null else ($speedup | tonumber) end),
-				  runs: ($runs | split(" ") | map(select(. != "") | tonumber))}'
-		else
-			printf '%-11s %9.4f %9.4f %12s %7s %14s %8s %7s\n' "$e" "$om" "$rm_" "$rate" "$pc" \
-				"$per_core" "$sp" "${dropped[$e]}"
+IFS=, read -r -a tlist <<<"$targets"
+for tname in "${tlist[@]}"; do
+setup_target "$tname" || continue
+	log "== store recovery on $target ($(uname -r), $(nproc) cores, $(date -u '+%F %H:%M') UTC, recovery QD $qd)"
+	log "   load: $(uptime)"
+	for sz in "${sizes[@]}"; do
+		slot=$(bytes "$sz")
+		n=${entries:-$(default_entries "$slot")}
+		sb=$(store_bytes "$slot" "$n")
+		size_opt=()
+		if [ $fmt_size = 1 ]; then
+			rm -f "$target"
+			size_opt=(--size "$sb")
 		fi
+		"$rawio" store format "$target" --slot-size "$slot" --slots "$n" "${size_opt[@]}" --force >/dev/null
+		fill=$("$rawio" store fill "$target" --count "$n" --fill-threads 8 --json)
+		stat=$("$rawio" store stat "$target" --json)
+		data_off=$(echo "$stat" | jq .data_off)
+		log ""
+		log "-- $n slots of $slot bytes ($(( n * slot >> 20 )) MiB of slots, data at $data_off)"
+		log "fill: $(echo "$fill" | jq -r '"\(.puts) puts in \(.seconds | .*100 | round / 100) s"'); index: $(echo "$stat" | jq -r '"\(.index_bytes) bytes = \(.index_bytes / .slot_count * 10 | round / 10) bytes/slot"')"
+
+		# The ceiling, measured the way recovery reads, before and after the engines (the mean of the two).
+		ceiling() { # the better of fio's io_uring and libaio (on zram io_uring punts to io-wq)
+			local best=0 v eng
+			for eng in io_uring libaio; do
+				if [ "$slot" = 4096 ]; then
+					v=$(fio --name=ceiling --filename="$target" --direct=1 --rw=read --bs=1M \
+						--iodepth=16 --ioengine=$eng --runtime=3 --time_based \
+						--size=$(( n * slot )) --offset="$data_off" --output-format=json |
+						jq '.jobs[0].read.bw_bytes / 4096 | round')
+				else
+					v=$(fio --name=ceiling --filename="$target" --direct=1 \
+						--rw=read:$(( slot - 4096 )) --bs=4k --iodepth=256 --ioengine=$eng \
+						--runtime=3 --time_based --size=$(( n * slot )) --offset="$data_off" \
+						--output-format=json | jq '.jobs[0].read.iops | round')
+				fi
+				[ "$v" -le "$best" ] || best=$v
+			done
+			echo "$best"
+		}
+		ceil=""
+		if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then ceil="$(ceiling) "; fi
+
+		declare -A secs=() read_secs=() cpu_secs=() open_secs=() phases=() dropped=() picked=()
+		for ((r = 1; r <= runs; r++)); do
+			for e in "${engs[@]}"; do
+				bin=$rawio
+				en=$e
+				if [ "${e%/base}" != "$e" ]; then bin=$base; en=${e%/base}; fi
+				name=${en%%:*}
+				nt=$threads
+				[ "$name" = "$en" ] || nt=${en#*:}
+				out=$("$bin" store recover "$target" --engine "$name" --threads "$nt" \
+					--qd "$qd" --read-only --json)
+				secs[$e]+="$(echo "$out" | jq .seconds) "
+				read_secs[$e]+="$(echo "$out" | jq .read_seconds) "
+				cpu_secs[$e]+="$(echo "$out" | jq '.read_cpu_seconds // 0') "
+				open_secs[$e]+="$(echo "$out" | jq '.open_seconds // 0') "
+				phases[$e]=$(echo "$out" | jq -c '{super: .super_seconds, index: .index_seconds,
+					checkpoint: .checkpoint_seconds, checkpoint_cpu: .checkpoint_cpu_seconds,
+					read: .read_seconds, read_cpu: .read_cpu_seconds, roll: .roll_seconds}')
+				dropped[$e]=$(echo "$out" | jq '.dropped_mismatch + .dropped_corrupt + .dropped_io')
+				picked[$e]=$(echo "$out" | jq -r '.engine_auto // empty')
+				got=$(echo "$out" | jq .entries)
+				[ "$got" = "$n" ] || { echo "recovery.sh: $e recovered $got of $n" >&2; exit 1; }
+			done
+		done
+		if [ $fio_cmp = 1 ] && command -v fio >/dev/null; then ceil+="$(ceiling)"; fi
+		ceil_med=$(echo "$ceil" | tr ' ' '\n' | { grep -v '^$' || true; } | awk '{s+=$1} END {if (NR) printf "%.0f", s / NR}')
+
+		sync_med=$(echo "${secs[sync]:-}" | median)
+		log "ceiling (fio, $( [ "$slot" = 4096 ] && echo '1 MiB sequential read QD 16 / 4 KiB' || echo "4 KiB every $slot bytes, QD 256")): ${ceil_med:--} headers/s (runs: ${ceil:--})"
+		log "$(printf '%-11s %9s %9s %12s %7s %14s %8s %7s' engine open_s read_s headers/s %ceil 'hdr/s/core' vs_sync dropped)"
+		for e in "${engs[@]}"; do
+			m=$(echo "${secs[$e]}" | median)
+			om=$(echo "${open_secs[$e]}" | median)
+			rm_=$(echo "${read_secs[$e]}" | median)
+			cm=$(echo "${cpu_secs[$e]}" | median)
+			rate=$(awk -v n="$n" -v s="$rm_" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')
+			pc=$(awk -v r="$rate" -v c="${ceil_med:-0}" 'BEGIN {if (c > 0) printf "%.0f", 100 * r / c; else print "-"}')
+			per_core=$(awk -v n="$n" -v c="$cm" 'BEGIN {if (c > 0) printf "%.0f", n / c; else print "-"}')
+			sp=$(awk -v a="${sync_med:-0}" -v b="$m" 'BEGIN {if (a > 0) printf "%.2f", a / b; else print "-"}')
+			if [ $json = 1 ]; then
+				jq -cn --argjson slot "$slot" --arg engine "$e" --argjson entries "$n" \
+					--argjson seconds "$m" --argjson open_seconds "$om" \
+					--argjson read_seconds "$rm_" --argjson read_cpu_seconds "$cm" \
+					--argjson dropped "${dropped[$e]}" --arg speedup "$sp" \
+					--arg ceiling "${ceil_med:-}" --argjson phases "${phases[$e]}" \
+					--arg runs "${secs[$e]}" --arg qd "$qd" --arg target "$tname" \
+				--arg picked "${picked[$e]:-}" \
+					'{target: $target, slot_size: $slot, engine: $engine,
+				  engine_auto: (if $picked == "" then null else $picked end), qd: ($qd | tonumber), entries: $entries,
+					  seconds: $seconds, open_seconds: $open_seconds, read_seconds: $read_seconds,
+					  headers_per_s: (if $read_seconds > 0 then $entries / $read_seconds | round else null end),
+					  read_cpu_seconds: $read_cpu_seconds,
+					  headers_per_cpu_s: (if $read_cpu_seconds > 0 then $entries / $read_cpu_seconds | round else null end),
+					  ceiling_headers_per_s: (if $ceiling == "" then null else ($ceiling | tonumber) end),
+					  dropped: $dropped, phases_last_run: $phases,
+					  speedup: (if $speedup == "-" then null else ($speedup | tonumber) end),
+					  runs: ($runs | split(" ") | map(select(. != "") | tonumber))}'
+			else
+				printf '%-11s %9.4f %9.4f %12s %7s %14s %8s %7s\n' "$e" "$om" "$rm_" "$rate" "$pc" \
+					"$per_core" "$sp" "${dropped[$e]}"
+			fi
+		done
+		for e in "${engs[@]}"; do
+			log "  $e phases of the last open (s): ${phases[$e]}"
+		done
+		# The goals: the best fixed engine's header rate against the ceiling (issue 17), and
+		# auto's whole recovery against the best fixed engine's (issue 15).
+		best="" best_rate=0 best_s="" auto_s=""
+		for e in "${engs[@]}"; do
+			case $e in */base) continue ;; esac
+			m=$(echo "${secs[$e]}" | median)
+			if [ "$e" = auto ]; then auto_s=$m; continue; fi
+			rm_=$(echo "${read_secs[$e]}" | median)
+			rate=$(awk -v n="$n" -v s="$rm_" 'BEGIN {printf "%.0f", (s > 0 ? n / s : 0)}')
+			[ "$rate" -le "$best_rate" ] || { best=$e best_rate=$rate; }
+			if [ -z "$best_s" ] || awk -v a="$m" -v b="$best_s" 'BEGIN {exit !(a < b)}'; then
+				best_s=$m best_s_e=$e
+			fi
+		done
+		if [ $json = 0 ] && [ -n "$best" ]; then
+			log "goal (issue 17, >= 90%): best engine $best $best_rate headers/s = $(awk -v r="$best_rate" \
+				-v c="${ceil_med:-0}" 'BEGIN {if (c > 0) printf "%.0f%%", 100 * r / c; else print "-"}') of the ceiling"
+			[ -z "$auto_s" ] || log "goal (issue 15, >= 1.00): auto (opened ${picked[auto]:-?}) ${auto_s} s," \
+				"best fixed $best_s_e ${best_s} s: $(awk -v a="$auto_s" -v b="$best_s" \
+				'BEGIN {printf "%.2f", (a > 0 ? b / a : 0)}')x"
+		fi
+		unset secs read_secs cpu_secs open_secs phases dropped picked
 	done
-	for e in "${engs[@]}"; do
-		log "  $e phases of the last open (s): ${phases[$e]}"
-	done
-	unset secs read_secs cpu_secs open_secs phases dropped
+cleanup
 done
