@@ -201,7 +201,9 @@ setup_target "$tname" || continue
 					checkpoint: .checkpoint_seconds, checkpoint_cpu: .checkpoint_cpu_seconds,
 					read: .read_seconds, read_cpu: .read_cpu_seconds, roll: .roll_seconds}')
 				dropped[$e]=$(echo "$out" | jq '.dropped_mismatch + .dropped_corrupt + .dropped_io')
-				picked[$e]=$(echo "$out" | jq -r '.engine_auto // empty')
+				# What auto read the headers with ("auto:sync"), else what it would choose.
+				picked[$e]=$(echo "$out" | jq -r 'if (.engine | startswith("auto:")) then
+					.engine[5:] else (.engine_auto // empty) end')
 				got=$(echo "$out" | jq .entries)
 				[ "$got" = "$n" ] || { echo "recovery.sh: $e recovered $got of $n" >&2; exit 1; }
 			done

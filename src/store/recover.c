@@ -212,6 +212,29 @@ static int store_index_reset(struct rawio_store *s)
 }
 
 /*
+ * The engine for recovery's large sequential reads (checkpoint chunks of 1 MiB,
+ * runs of 64 headers of 4 KiB slots): the store's, except that "auto" on a
+ * block device chooses as for depth 1. Where the device has NOWAIT that is
+ * still uring; without it (zram) one blocking reader beat io_uring's io-wq
+ * hand-off on such reads in every measured run up to 20,000 entries (sync 4-30x
+ * faster: the workers' start-up costs more than the batch) and tied at 524,288
+ * (docs/perf.md, "auto against the fixed engines"). Small reads at depth (one
+ * 4 KiB header per larger slot) keep the depth's choice: uring won there.
+ */
+static const char *store_seq_engine(struct rawio_store *s)
+{
+	struct rawio_engine_choice ch;
+
+	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
+		return s->engine;
+	rawio_engine_choose(s->dev, 1, &ch);
+	for (const char *const *n = rawio_engine_list(); *n; n++)
+		if (!strcmp(*n, ch.engine))
+			return *n;
+	return s->engine;
+}
+
+/*
  * Decode N bytes of checkpoint entries into the index; -EUCLEAN if they are not
  * sound. Entries are decoded CP_AHEAD ahead of their insertion, and their
  * buckets prefetched: the table is megabytes, and each insertion's first
@@ -280,7 +303,7 @@ static int store_load_body(struct rawio_store *s, int area, const struct store_c
 	if (!buf)
 		return -ENOMEM;
 	if (nr > 1) {
-		ret = store_engine_open(s, s->engine, CP_QD, &e);
+		ret = store_engine_open(s, store_seq_engine(s), CP_QD, &e);
 		if (ret)
 			goto out_free;
 	}
@@ -604,9 +627,11 @@ static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	ret = store_engine_open(s, s->engine, qd, &e);
+	ret = store_engine_open(s, run > 1 ? store_seq_engine(s) : s->engine, qd, &e);
 	if (ret)
 		goto out_free;
+	if (!strcmp(s->engine, "auto")) /* say what auto read the headers with */
+		snprintf(s->rec.engine, sizeof(s->rec.engine), "auto:%s", rawio_engine_name(e));
 	c->total = 0;
 	for (uint64_t i = 0; i < s->g.slot_count; i++)
 		c->total += !c->only_expected || s->ix.slots[i].state == SLOT_LIVE;
