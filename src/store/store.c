@@ -29,12 +29,15 @@ const char *rawio_store_recover_name(enum rawio_store_recover mode)
 
 static void store_free(struct rawio_store *s)
 {
+	rawio_buf_pool_free(s->hdrs);
 	rawio_buf_pool_free(s->bufs);
 	rawio_engine_pool_free(s->pool);
 	free(s->pending);
 	index_fini(&s->ix);
 	if (s->locked_dev)
 		rawio_dev_unlock(s->dev);
+	pthread_cond_destroy(&s->gc_cond);
+	pthread_mutex_destroy(&s->gc_lock);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->sync_mutex);
 	pthread_mutex_destroy(&s->cp_mutex);
@@ -83,6 +86,8 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	pthread_mutex_init(&s->cp_mutex, NULL);
 	pthread_mutex_init(&s->sync_mutex, NULL);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->gc_lock, NULL);
+	pthread_cond_init(&s->gc_cond, NULL);
 
 	/*
 	 * Own the device whoever opened it (rawio_store_open already holds the
@@ -116,6 +121,8 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	if (max_bufs > STORE_POOL_MAX)
 		max_bufs = STORE_POOL_MAX;
 	ret = rawio_buf_pool_new(&s->bufs, s->g.slot_size, STORE_BLOCK, max_bufs);
+	if (!ret)
+		ret = rawio_buf_pool_new(&s->hdrs, STORE_BLOCK, STORE_BLOCK, STORE_POOL_MAX);
 	if (ret) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: slot buffers of %llu bytes: %s",
 			   s->info->path, (unsigned long long)s->g.slot_size, rawio_strerror(ret));
@@ -282,38 +289,96 @@ static int store_key_check(const void *key, size_t key_len)
 }
 
 /*
+ * Group commit: wait until a flush that began after this call has completed,
+ * and return its result. The caller's writes have completed, so that flush
+ * covers them. If no flush is running, this thread leads one for every waiter
+ * so far; puts arriving meanwhile gather for the next.
+ */
+static int store_group_flush(struct rawio_store *s)
+{
+	struct store_flush_waiter me = { 0 };
+
+	pthread_mutex_lock(&s->gc_lock);
+	me.next = s->gc_waiting;
+	s->gc_waiting = &me;
+	while (!me.done) {
+		struct store_flush_waiter *w, *next;
+		int64_t res;
+
+		if (s->gc_flushing) {
+			pthread_cond_wait(&s->gc_cond, &s->gc_lock);
+			continue;
+		}
+		w = s->gc_waiting;
+		s->gc_waiting = NULL;
+		s->gc_flushing = true;
+		pthread_mutex_unlock(&s->gc_lock);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		pthread_mutex_lock(&s->gc_lock);
+		s->gc_flushes++;
+		for (; w; w = next) {
+			next = w->next; /* W's owner may return once done is set */
+			w->result = res < 0 ? (int)res : 0;
+			w->done = true;
+		}
+		s->gc_flushing = false;
+		pthread_cond_broadcast(&s->gc_cond);
+	}
+	pthread_mutex_unlock(&s->gc_lock);
+	return me.result;
+}
+
+/*
  * Write a put's header block and payload (IO, IO_LEN bytes) to SLOT; with
  * PAYLOAD (store_put_direct_ok: LEN aligned bytes of the caller's) the payload
- * is written from there, not from IO. Plain and copied: one I/O. Otherwise
- * payload first, then the header block. Durable: both with FUA, the header
- * flagged STORE_SLOT_PAYLOAD_DURABLE, so that a valid flagged header proves
- * its payload was complete: recovery can then tell damage from a torn put.
+ * is written from there, not from IO.
+ *
+ * Plain: one write when copied, else payload and header in flight together
+ * (no order needed: a torn plain put fails its crc). Durable: payload first,
+ * then the header block flagged STORE_SLOT_PAYLOAD_DURABLE, so that a valid
+ * flagged header proves its payload was complete: recovery can then tell
+ * damage from a torn put. Each write with FUA, or, GROUPED, each followed by a
+ * flush shared with concurrent puts (store_group_flush); a failed flush leaves
+ * the header unwritten.
  */
 static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
 			       struct store_slot_hdr *h, const void *payload, uint64_t len,
-			       bool durable)
+			       bool durable, bool grouped)
 {
 	uint64_t off = store_slot_off(&s->g, slot);
-	unsigned flags = durable ? RAWIO_REQ_FUA : 0;
+	unsigned flags = durable && !grouped ? RAWIO_REQ_FUA : 0;
+	void *pbuf = payload ? (void *)payload : io + STORE_BLOCK;
+	uint64_t plen = payload ? len : io_len - STORE_BLOCK;
 	int64_t res = 0;
 
 	if (!durable && !payload) {
 		store_slot_hdr_encode(io, h);
 		return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, io, io_len, off);
 	}
-	/* Payload first: a header never names bytes that were not written before it. */
-	if (payload)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, (void *)payload, len,
+	if (!durable) {
+		struct rawio_batch_io ios[2] = {
+			{ .off = off + STORE_BLOCK, .len = (uint32_t)plen, .buf = pbuf },
+			{ .off = off, .len = STORE_BLOCK, .buf = io },
+		};
+
+		store_slot_hdr_encode(io, h);
+		return store_write_ios(s, ios, 2);
+	}
+	/* Payload first: a header never names bytes that were not durable before it. */
+	if (plen) {
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, pbuf, plen,
 					   off + STORE_BLOCK);
-	else if (io_len > STORE_BLOCK)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io + STORE_BLOCK,
-					   io_len - STORE_BLOCK, off + STORE_BLOCK);
-	if (res < 0)
-		return res;
-	if (durable)
-		h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
+		if (res >= 0 && grouped)
+			res = store_group_flush(s);
+		if (res < 0)
+			return res;
+	}
+	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
 	store_slot_hdr_encode(io, h);
-	return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io, STORE_BLOCK, off);
+	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io, STORE_BLOCK, off);
+	if (res >= 0 && grouped)
+		res = store_group_flush(s);
+	return res;
 }
 
 /* Allocate a slot and a generation for a put. Called with cp_lock held shared. */
@@ -342,10 +407,11 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		    size_t len, unsigned flags)
 {
 	struct store_slot_hdr h = { 0 };
+	struct rawio_buf_pool *pool;
 	uint64_t slot, gen, io_len;
 	int64_t old, res;
 	char *io = NULL;
-	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct;
+	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct, grouped = false;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -355,11 +421,13 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (s->read_only)
 		return -EROFS;
 	io_len = STORE_BLOCK + store_round(len, s->io_align);
-	io = rawio_buf_pool_get(s->bufs);
+	/* An aligned caller's buffer is written as it is (IO is then only the header
+	 * block: no slot-sized buffer to fault in); else copied (and padded) here. */
+	direct = store_put_direct_ok(s, buf, len);
+	pool = direct ? s->hdrs : s->bufs;
+	io = rawio_buf_pool_get(pool);
 	if (!io)
 		return -ENOMEM;
-	/* An aligned caller's buffer is written as it is; else copied (and padded) here. */
-	direct = store_put_direct_ok(s, buf, len);
 	if (!direct) {
 		if (len)
 			memcpy(io + STORE_BLOCK, buf, len);
@@ -377,7 +445,16 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (ret)
 		goto out_unlock;
 	h.e.generation = gen;
-	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable);
+	if (durable) {
+		/* AUTO groups when another durable put is in flight: its flush can be shared. */
+		unsigned n = __atomic_add_fetch(&s->gc_inflight, 1, __ATOMIC_RELAXED);
+
+		grouped = s->opts.group_commit == RAWIO_STORE_GROUP_ALWAYS ||
+			  (s->opts.group_commit == RAWIO_STORE_GROUP_AUTO && n > 1);
+	}
+	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable, grouped);
+	if (durable)
+		__atomic_sub_fetch(&s->gc_inflight, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lock);
 	if (res < 0) {
 		/* What reached the slot is unknown: keep it out of use until close. */
@@ -407,6 +484,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		index_publish(&s->ix, slot);
 	}
 	s->st.puts++;
+	s->st.grouped_puts += grouped;
 	if (old >= 0) {
 		s->ix.slots[old].state = SLOT_DYING;
 		/* A durable successor lets the old header go now; else after a flush. */
@@ -427,12 +505,12 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	}
 	if (sync)
 		store_sync(s);
-	rawio_buf_pool_put(s->bufs, io);
+	rawio_buf_pool_put(pool, io);
 	return 0;
 
 out_unlock:
 	pthread_rwlock_unlock(&s->cp_lock);
-	rawio_buf_pool_put(s->bufs, io);
+	rawio_buf_pool_put(pool, io);
 	return ret;
 }
 
@@ -762,6 +840,9 @@ void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st)
 	st->bytes_used = s->ix.bytes_live;
 	st->next_generation = s->next_gen;
 	st->checkpoint_seq = s->cp_seq;
+	pthread_mutex_lock(&s->gc_lock);
+	st->group_flushes = s->gc_flushes;
+	pthread_mutex_unlock(&s->gc_lock);
 	memcpy(st->uuid, s->g.uuid, sizeof(st->uuid));
 	st->data_off = s->g.data_off;
 	st->dev_size = s->g.dev_size;
