@@ -46,9 +46,10 @@ static void store_usage(FILE *f)
 		"  check PATH                            verify everything; exit 1 on a problem\n"
 		"  fill PATH --count N [--obj-size BYTES] [--fill-threads T] [--durable]\n"
 		"                                        N puts of keys fill-0.. (for benchmarks)\n"
-		"  --group-commit auto|off|always        durable puts share flushes: when "
-		"concurrent\n"
-		"                                        (auto), never, or always (put, fill)\n"
+		"  --group-commit off|auto|always        durable puts share flushes: never "
+		"(default),\n"
+		"                                        when concurrent (auto), always (put, "
+		"fill)\n"
 		"options for every command that opens a store:\n"
 		"  --engine auto|sync|threads|aio|uring|nbd|rbd (recovery reads; default auto)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
@@ -848,7 +849,7 @@ int cmd_store(int argc, char **argv)
 			break;
 		case 'g':
 			if (store_parse_group(optarg, &a.o.group_commit)) {
-				cli_err("--group-commit: '%s' is not one of auto, off, always",
+				cli_err("--group-commit: '%s' is not one of off, auto, always",
 					optarg);
 				return 2;
 			}

@@ -89,16 +89,20 @@ typedef void (*rawio_store_progress_fn)(void *arg, enum rawio_store_phase phase,
 /*
  * How durable puts reach stable storage (rawio_store_opts.group_commit). A
  * durable put's payload is always durable before its header, flagged "payload
- * durable", is written (format v2). Alone it takes two FUA writes, payload then
- * header. Grouped, it writes its payload without FUA, waits for a flush shared
- * with every put whose write completed before that flush began, writes its
- * header, waits for a second shared flush: N concurrent puts then cost about two
- * flushes between them instead of two each.
+ * durable", is written (format v2). Ungrouped it takes two FUA writes, payload
+ * then header. Grouped, it writes its payload without FUA, waits for a flush
+ * shared with every put whose write completed before that flush began, writes
+ * its header, waits for a second shared flush: N concurrent puts then cost
+ * about two flushes between them instead of two each. Off by default: on ext4
+ * over virtio-blk the kernel already merges the flushes of concurrent FUA
+ * writes, and grouping in the store measured slower there (docs/perf.md,
+ * "Puts at the limit"); it is meant for devices whose flushes nothing below
+ * merges.
  */
 enum rawio_store_group_commit {
-	RAWIO_STORE_GROUP_AUTO = 0, /* grouped while another durable put is in flight */
-	RAWIO_STORE_GROUP_OFF,	    /* never: every durable put two FUA writes */
-	RAWIO_STORE_GROUP_ALWAYS,   /* always, a lone put too (write, flush, write, flush) */
+	RAWIO_STORE_GROUP_OFF = 0, /* never: every durable put two FUA writes */
+	RAWIO_STORE_GROUP_AUTO,	   /* grouped while another durable put is in flight */
+	RAWIO_STORE_GROUP_ALWAYS,  /* always, a lone put too (write, flush, write, flush) */
 };
 
 /*

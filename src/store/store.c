@@ -289,21 +289,58 @@ static int store_key_check(const void *key, size_t key_len)
 }
 
 /*
- * Group commit: wait until a flush that began after this call has completed,
- * and return its result. The caller's writes have completed, so that flush
- * covers them. If no flush is running, this thread leads one for every waiter
- * so far; puts arriving meanwhile gather for the next.
+ * Group commit: the leader writes down the batch W of waiters (whose payloads
+ * are written): one flush makes every payload durable, then every header goes
+ * out in one batch, then one flush makes them durable. A failed flush fails
+ * the waiters it covers; a failed header write fails its own waiter.
  */
-static int store_group_flush(struct rawio_store *s)
+static void store_group_run(struct rawio_store *s, struct store_flush_waiter *w)
 {
-	struct store_flush_waiter me = { 0 };
+	struct rawio_batch_io *ios;
+	size_t n = 0, i = 0;
+	int64_t res;
+
+	for (struct store_flush_waiter *x = w; x; x = x->next)
+		n++;
+	ios = calloc(n, sizeof(*ios));
+	res = ios ? rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0) : -ENOMEM;
+	if (res >= 0) {
+		for (struct store_flush_waiter *x = w; x; x = x->next)
+			ios[i++] = (struct rawio_batch_io){ .off = x->off,
+							    .len = STORE_BLOCK,
+							    .buf = x->hdr };
+		/* Per header: its own result below. */
+		(void)store_write_ios(s, ios, n);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	}
+	i = 0;
+	for (struct store_flush_waiter *x = w; x; x = x->next, i++) {
+		x->result = res < 0 ? (int)res : 0;
+		if (!x->result && ios[i].result < 0)
+			x->result = (int)ios[i].result;
+		if (!x->result && ios[i].result != STORE_BLOCK)
+			x->result = -EIO;
+	}
+	free(ios);
+}
+
+/*
+ * Group commit of a durable put whose payload is written: join the waiters
+ * with its header block HDR (for offset OFF); if no batch is being written
+ * down, lead one of every waiter so far (store_group_run); puts arriving
+ * meanwhile gather for the next. Returns 0 once payload and header are
+ * durable, or the error that stopped them (the header then maybe unwritten,
+ * never written before the payload was durable).
+ */
+static int store_group_commit(struct rawio_store *s, void *hdr, uint64_t off)
+{
+	struct store_flush_waiter me = { .hdr = hdr, .off = off };
 
 	pthread_mutex_lock(&s->gc_lock);
 	me.next = s->gc_waiting;
 	s->gc_waiting = &me;
 	while (!me.done) {
 		struct store_flush_waiter *w, *next;
-		int64_t res;
 
 		if (s->gc_flushing) {
 			pthread_cond_wait(&s->gc_cond, &s->gc_lock);
@@ -313,12 +350,11 @@ static int store_group_flush(struct rawio_store *s)
 		s->gc_waiting = NULL;
 		s->gc_flushing = true;
 		pthread_mutex_unlock(&s->gc_lock);
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+		store_group_run(s, w);
 		pthread_mutex_lock(&s->gc_lock);
-		s->gc_flushes++;
+		s->gc_flushes += 2;
 		for (; w; w = next) {
 			next = w->next; /* W's owner may return once done is set */
-			w->result = res < 0 ? (int)res : 0;
 			w->done = true;
 		}
 		s->gc_flushing = false;
@@ -337,9 +373,9 @@ static int store_group_flush(struct rawio_store *s)
  * (no order needed: a torn plain put fails its crc). Durable: payload first,
  * then the header block flagged STORE_SLOT_PAYLOAD_DURABLE, so that a valid
  * flagged header proves its payload was complete: recovery can then tell
- * damage from a torn put. Each write with FUA, or, GROUPED, each followed by a
- * flush shared with concurrent puts (store_group_flush); a failed flush leaves
- * the header unwritten.
+ * damage from a torn put. Each write with FUA, or, GROUPED, the header
+ * written down with those of concurrent puts (store_group_commit); a failed
+ * payload flush leaves the header unwritten.
  */
 static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
 			       struct store_slot_hdr *h, const void *payload, uint64_t len,
@@ -365,20 +401,16 @@ static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len,
 		return store_write_ios(s, ios, 2);
 	}
 	/* Payload first: a header never names bytes that were not durable before it. */
-	if (plen) {
+	if (plen)
 		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, pbuf, plen,
 					   off + STORE_BLOCK);
-		if (res >= 0 && grouped)
-			res = store_group_flush(s);
-		if (res < 0)
-			return res;
-	}
+	if (res < 0)
+		return res;
 	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
 	store_slot_hdr_encode(io, h);
-	res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io, STORE_BLOCK, off);
-	if (res >= 0 && grouped)
-		res = store_group_flush(s);
-	return res;
+	if (grouped)
+		return store_group_commit(s, io, off);
+	return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io, STORE_BLOCK, off);
 }
 
 /* Allocate a slot and a generation for a put. Called with cp_lock held shared. */

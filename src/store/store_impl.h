@@ -13,10 +13,12 @@
 #define STORE_POOL_MAX	  64  /* engine contexts and buffers kept for foreground I/O */
 #define STORE_PENDING_MAX 256 /* dying and unsynced slots kept before a sync */
 
-/* A durable put waiting for a shared flush (store_group_flush). */
+/* A durable put, its payload written, waiting for group commit (store_group_commit). */
 struct store_flush_waiter {
 	struct store_flush_waiter *next;
-	int result; /* the flush's: 0 or -errno */
+	void *hdr;    /* its header block, encoded, written after the payload flush */
+	uint64_t off; /* where */
+	int result;   /* 0: payload and header durable; or -errno */
 	bool done;
 };
 
