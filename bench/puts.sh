@@ -1,27 +1,37 @@
 #!/usr/bin/env bash
-# Store put throughput against fio writing the same sizes at the same depth, same target.
+# Store puts against fio writing the same sizes at the same depth, same target: the put
+# table of docs/perf.md ("Puts at the limit") in one command.
 #
-#   bench/puts.sh [--target DIR|zram] [--runs 3] [--depths 1,4] [--big-count 256]
-#                 [--small-count 4000] [--json] [--base PATH]
+#   bench/puts.sh [--target DIR|zram] [--runs 3] [--depths 1,4] [--putters 1,4,16]
+#                 [--big-count 256] [--small-count 4000] [--durable-count 400]
+#                 [--json] [--base PATH]
 #
-# Rows, each run RUNS times alternating rawio and fio, medians and ratios:
+# Rows, each run RUNS times, rawio and fio alternating within every round; medians, ratios:
 #   4 MiB puts (objects of 4 MiB - 4 KiB in 4 MiB slots: one 4 MiB write each) from D threads,
-#     plain against fio 4 MiB sequential write at iodepth D, and --durable (FUA per put)
-#     against the same with fio --sync=dsync (O_DSYNC: the same per-write durability);
-#   4 KiB puts (4 KiB values in 8 KiB slots) from one thread, plain and --durable, against fio
-#     4 KiB writes at QD 1 with fdatasync after each (--fdatasync=1) and with O_DSYNC.
-# On a file target the store and fio each get a fresh file in DIR (default var/bench); with
-# zram the script makes its own device (removed on exit) and both write to it in turn.
-# fio writes zeroes (--zero_buffers) as the fill does, so zram compresses both alike.
+#     plain against fio 4 MiB sequential write at iodepth D, and --durable against the same
+#     with fio --sync=dsync (O_DSYNC: the same per-write durability);
+#   4 KiB puts (4 KiB values in 8 KiB slots) from one thread, plain against fio 4 KiB writes
+#     at QD 1, and --durable against fio's write+fdatasync (--fdatasync=1) and O_DSYNC;
+#   group commit: 4 KiB --durable puts from P threads (--group-commit auto) against fio's
+#     4 KiB write+fdatasync with P jobs (--numjobs, QD 1 each), and, in the same round, the
+#     store without group commit (--group-commit off: two FUA writes per put), column no-gc.
+#     DURABLE_COUNT x P puts per run.
+# On a file target the store and fio each get one file in DIR (default var/bench), written
+# with zeroes once (O_DIRECT) and reused by every row: every write lands on allocated,
+# written blocks, as fio's laid-out file does. With zram the script makes its own device
+# (removed on exit) and both write to it in turn. fio writes zeroes (--zero_buffers) as the
+# fill does, so zram compresses both alike.
 # --base PATH: another rawio binary run beside this one in every round (column base), for an
-# A/B of a change in the same run.
+# A/B of a change in the same run. The run time is printed at the end.
 set -euo pipefail
 
 target=""
 runs=3
 depths="1,4"
+putters="1,4,16"
 big_count=256
 small_count=4000
+durable_count=400
 json=0
 base=""
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
@@ -31,11 +41,13 @@ while [ $# -gt 0 ]; do
 	--target) target=$2; shift ;;
 	--runs) runs=$2; shift ;;
 	--depths) depths=$2; shift ;;
+	--putters) putters=$2; shift ;;
 	--big-count) big_count=$2; shift ;;
 	--small-count) small_count=$2; shift ;;
+	--durable-count) durable_count=$2; shift ;;
 	--json) json=1 ;;
 	--base) base=$2; shift ;;
-	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) echo "puts.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -43,6 +55,7 @@ done
 [ -x "$rawio" ] || { echo "puts.sh: $rawio not built (make build PRESET=release)" >&2; exit 1; }
 command -v fio >/dev/null || { echo "puts.sh: needs fio" >&2; exit 1; }
 log() { [ $json = 1 ] || echo "$@"; }
+start=$(date +%s)
 
 zram_n=""
 files=()
@@ -57,7 +70,14 @@ trap cleanup EXIT
 
 big=$(( 4 << 20 ))
 small_slot=8192
+IFS=, read -r -a ds <<<"$depths"
+IFS=, read -r -a ps <<<"$putters"
+max_p=1
+for p in "${ps[@]}"; do [ "$p" -le "$max_p" ] || max_p=$p; done
+small_need=$(( (small_count > durable_count * max_p ? small_count : durable_count * max_p) + 8 ))
 need=$(( (big_count + 8) * big ))
+[ $(( small_need * small_slot )) -le "$need" ] || need=$(( small_need * small_slot ))
+need=$(( need + (16 << 20) ))
 if [ "$target" = zram ]; then
 	[ "$(id -u)" = 0 ] || { echo "puts.sh: zram needs root" >&2; exit 1; }
 	zram_n=$(cat /sys/class/zram-control/hot_add)
@@ -70,87 +90,119 @@ else
 	store=$dir/puts.img
 	fio_file=$dir/puts.fio
 	files=("$store" "$fio_file")
+	for f in "$store" "$fio_file"; do
+		rm -f "$f"
+		dd if=/dev/zero of="$f" bs=4M count=$(( need >> 22 )) oflag=direct conv=fsync \
+			status=none
+	done
 fi
 
 median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# rawio: format a fresh store, fill COUNT objects of OBJ bytes from T threads.
-rawio_put() { # [bin] slot obj count threads durable(0/1) -> MB/s and puts/s
-	local bin=$rawio
-	if [ $# = 6 ]; then bin=$1; shift; fi
-	local slot=$1 obj=$2 count=$3 t=$4 d=$5 sz=() dur=()
-	[ -n "$zram_n" ] || { rm -f "$store"; sz=(--size $(( (count + 8) * slot + (16 << 20) ))); }
+# rawio: format a store over the written file, fill COUNT objects of OBJ bytes from T threads.
+# GROUP: --group-commit's value, or "" for the binary's default (an older one has no such flag).
+rawio_put() { # bin slot obj count threads durable(0/1) group -> MB/s and puts/s
+	local bin=$1 slot=$2 obj=$3 count=$4 t=$5 d=$6 g=$7 dur=()
 	[ "$d" = 1 ] && dur=(--durable)
-	"$bin" store format "$store" --slot-size "$slot" --slots $(( count + 4 )) "${sz[@]}" \
-		--force >/dev/null
+	[ "$d" = 1 ] && [ -n "$g" ] && dur+=(--group-commit "$g")
+	"$bin" store format "$store" --slot-size "$slot" --slots $(( count + 4 )) --force >/dev/null
 	"$bin" store fill "$store" --count "$count" --obj-size "$obj" --fill-threads "$t" \
 		"${dur[@]}" --json | jq -r '"\(.mb_per_s) \(.puts_per_s)"'
 }
-# fio: BS-byte sequential writes, COUNT of them, at depth QD; MODE plain, dsync or fdatasync.
-fio_put() { # bs count qd mode -> MB/s and IOPS
-	local bs=$1 count=$2 qd=$3 mode=$4 extra=()
+# fio: BS-byte sequential writes, COUNT of them in all, at depth QD from JOBS jobs (each
+# its own region); MODE plain, dsync or fdatasync. Group reporting: the jobs' sum.
+fio_put() { # bs count qd jobs mode -> MB/s and IOPS
+	local bs=$1 count=$2 qd=$3 jobs=$4 mode=$5 extra=() per
 	case $mode in
 	dsync) extra=(--sync=dsync) ;;
 	fdatasync) extra=(--fdatasync=1) ;;
 	esac
-	[ -n "$zram_n" ] || rm -f "$fio_file"
+	per=$(( count / jobs * bs ))
 	fio --name=put --filename="$fio_file" --direct=1 --rw=write --bs="$bs" --iodepth="$qd" \
-		--ioengine=io_uring --size=$(( count * bs )) --offset=$(( 8 << 20 )) --zero_buffers \
-		"${extra[@]}" \
+		--ioengine=io_uring --size=$per --offset=$(( 8 << 20 )) --offset_increment=$per \
+		--numjobs="$jobs" --group_reporting --zero_buffers "${extra[@]}" \
 		--output-format=json | jq -r '.jobs[0].write | "\(.bw_bytes / 1e6) \(.iops)"'
 }
 
 log "== store puts on ${zram_n:+/dev/zram$zram_n}${zram_n:-$store} ($(uname -r), $(nproc) cores, $(date -u '+%F %H:%M') UTC)"
 log "   load: $(uptime)"
-declare -A a b c
-IFS=, read -r -a ds <<<"$depths"
+declare -A a b c n
 rows=()
 for d in "${ds[@]}"; do
 	rows+=("big $d 0 plain" "big $d 1 dsync")
 done
 rows+=("small 1 0 plain" "small 1 1 fdatasync" "small 1 1 dsync")
+for p in "${ps[@]}"; do
+	rows+=("gc $p 1 fdatasync")
+done
 for ((r = 1; r <= runs; r++)); do
 	for row in "${rows[@]}"; do
 		read -r kind d dur mode <<<"$row"
-		if [ "$kind" = big ]; then
-			a[$row]+="$(rawio_put $big $(( big - 4096 )) "$big_count" "$d" "$dur" | cut -d' ' -f1) "
-			b[$row]+="$(fio_put $big "$big_count" "$d" "$mode" | cut -d' ' -f1) "
-			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $big $(( big - 4096 )) "$big_count" "$d" "$dur" | cut -d' ' -f1) "
-		else
-			a[$row]+="$(rawio_put $small_slot 4096 "$small_count" 1 "$dur" | cut -d' ' -f2) "
-			b[$row]+="$(fio_put 4096 "$small_count" 1 "$mode" | cut -d' ' -f2) "
-			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $small_slot 4096 "$small_count" 1 "$dur" | cut -d' ' -f2) "
-		fi
+		case $kind in
+		big)
+			a[$row]+="$(rawio_put "$rawio" $big $(( big - 4096 )) "$big_count" "$d" "$dur" "" | cut -d' ' -f1) "
+			b[$row]+="$(fio_put $big "$big_count" "$d" 1 "$mode" | cut -d' ' -f1) "
+			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $big $(( big - 4096 )) "$big_count" "$d" "$dur" "" | cut -d' ' -f1) "
+			;;
+		small)
+			cnt=$small_count
+			[ "$dur" = 0 ] || cnt=$durable_count
+			a[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" 1 "$dur" "" | cut -d' ' -f2) "
+			b[$row]+="$(fio_put 4096 "$cnt" 1 1 "$mode" | cut -d' ' -f2) "
+			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $small_slot 4096 "$cnt" 1 "$dur" "" | cut -d' ' -f2) "
+			;;
+		gc)
+			cnt=$(( durable_count * d ))
+			a[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" "$d" 1 auto | cut -d' ' -f2) "
+			b[$row]+="$(fio_put 4096 "$cnt" 1 "$d" fdatasync | cut -d' ' -f2) "
+			n[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" "$d" 1 off | cut -d' ' -f2) "
+			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $small_slot 4096 "$cnt" "$d" 1 "" | cut -d' ' -f2) "
+			;;
+		esac
 	done
 done
 
 log ""
-log "$(printf '%-40s %-34s %10s %10s %7s %10s' rawio fio rawio fio ratio base)"
+log "$(printf '%-50s %-38s %10s %10s %6s %8s %6s %8s' rawio fio rawio fio ratio no-gc gc/no base)"
 for row in "${rows[@]}"; do
 	read -r kind d dur mode <<<"$row"
 	am=$(echo "${a[$row]}" | median)
 	bm=$(echo "${b[$row]}" | median)
 	cm=$(echo "${c[$row]:-}" | median)
+	nm=$(echo "${n[$row]:-}" | median)
 	ratio=$(awk -v x="$am" -v y="$bm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
-	if [ "$kind" = big ]; then
+	gcr=$([ -z "$nm" ] || awk -v x="$am" -v y="$nm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
+	case $kind in
+	big)
 		what="4 MiB puts, $d thread(s)$([ "$dur" = 0 ] || echo ', --durable')"
 		peer="4 MiB write QD $d$([ "$mode" = plain ] || echo ", $mode")"
-		unit=MB/s
-	else
+		unit=MB/s ;;
+	small)
 		what="4 KiB puts, 1 thread$([ "$dur" = 0 ] || echo ', --durable')"
 		peer="4 KiB write QD 1$([ "$mode" = plain ] || echo ", $mode")"
-		unit=ops/s
-	fi
+		unit=ops/s ;;
+	gc)
+		what="4 KiB puts, $d thread(s), --durable, group commit"
+		peer="4 KiB write+fdatasync, $d job(s) QD 1"
+		unit=ops/s ;;
+	esac
 	if [ $json = 1 ]; then
 		jq -cn --arg rawio "$what" --arg fio "$peer" --arg unit "$unit" --arg a "${a[$row]}" \
 			--arg b "${b[$row]}" --argjson am "$am" --argjson bm "$bm" --arg cm "$cm" \
+			--arg nm "$nm" --arg n "${n[$row]:-}" \
 			'{rawio: $rawio, fio: $fio, unit: $unit, rawio_median: $am, fio_median: $bm,
 			  base_median: (if $cm == "" then null else ($cm | tonumber) end),
+			  no_gc_median: (if $nm == "" then null else ($nm | tonumber) end),
 			  ratio: (if $bm > 0 then $am / $bm else null end),
 			  rawio_runs: ($a | split(" ") | map(select(. != "") | tonumber)),
-			  fio_runs: ($b | split(" ") | map(select(. != "") | tonumber))}'
+			  fio_runs: ($b | split(" ") | map(select(. != "") | tonumber)),
+			  no_gc_runs: ($n | split(" ") | map(select(. != "") | tonumber))}'
 	else
-		printf '%-40s %-34s %10.0f %10.0f %7s %10s  (%s)\n' "$what" "$peer" "$am" "$bm" "$ratio" \
-			"${cm:--}" "$unit"
+		printf '%-50s %-38s %10.0f %10.0f %6s %8s %6s %8s  (%s)\n' "$what" "$peer" "$am" \
+			"$bm" "$ratio" "$([ -z "$nm" ] && echo - || printf '%.0f' "$nm")" "${gcr:--}" \
+			"$([ -z "$cm" ] && echo - || printf '%.0f' "$cm")" "$unit"
 	fi
 done
+log ""
+log "   load: $(uptime)"
+log "   run time: $(( $(date +%s) - start )) s"

@@ -7,11 +7,14 @@
 # run, sorted, and the median per label; `uptime` before and after. PREWRITE=1 writes
 # each store file with zeros first (blocks allocated and written: the steady state of a
 # store whose slots are reused; without it every put also allocates file blocks).
+# A_FILL / B_FILL: more options for A's / B's fill, e.g. B_FILL="--group-commit auto" with
+# the same binary twice: group commit against none (an older binary has no such flag).
+# The whole put table against fio is bench/puts.sh.
 #
-# usage: [PREWRITE=1] bench/store_durable.sh A_RAWIO B_RAWIO [ROUNDS] [DIR]
+# usage: [PREWRITE=1] [A_FILL=...] [B_FILL=...] bench/store_durable.sh A_RAWIO B_RAWIO [ROUNDS] [DIR]
 set -euo pipefail
 
-[ $# -ge 2 ] || { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 a=$(realpath "$1")
 b=$(realpath "$2")
 rounds=${3:-5}
@@ -24,11 +27,12 @@ ab=$(dirname "$0")/ab.sh
 
 # run BIN TAG COUNT OBJ SLOT THREADS: one fresh store, COUNT durable puts; prints puts/s.
 run() {
-	local size=$(($3 * $5 + (4 << 20))) pre=""
+	local size=$(($3 * $5 + (4 << 20))) pre="" extra
 	[ "${PREWRITE:-0}" = 1 ] && pre="head -c $size /dev/zero >$dir/$2.img && sync $dir/$2.img && "
+	[ "$2" = a ] && extra=${A_FILL:-} || extra=${B_FILL:-}
 	echo "rm -f $dir/$2.img; $pre$1 store format $dir/$2.img --size $size --force \
 --slot-size $5 >/dev/null && $1 store fill $dir/$2.img --count $3 --obj-size $4 \
---fill-threads $6 --durable --json | jq '.puts_per_s | floor'; rm -f $dir/$2.img"
+--fill-threads $6 --durable $extra --json | jq '.puts_per_s | floor'; rm -f $dir/$2.img"
 }
 
 uptime

@@ -46,6 +46,10 @@ static void store_usage(FILE *f)
 		"  check PATH                            verify everything; exit 1 on a problem\n"
 		"  fill PATH --count N [--obj-size BYTES] [--fill-threads T] [--durable]\n"
 		"                                        N puts of keys fill-0.. (for benchmarks)\n"
+		"  --group-commit off|auto|always        durable puts share flushes: never "
+		"(default),\n"
+		"                                        when concurrent (auto), always (put, "
+		"fill)\n"
 		"options for every command that opens a store:\n"
 		"  --engine auto|sync|threads|aio|uring|nbd|rbd (recovery reads; default auto)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
@@ -661,6 +665,7 @@ static int cmd_fill(struct store_args *a)
 			      .size = a->obj_size,
 			      .flags = a->durable ? RAWIO_STORE_DURABLE : 0 };
 	unsigned nt = a->threads ? a->threads : 8;
+	struct rawio_store_stat st;
 	pthread_t tids[256];
 	unsigned started;
 	uint64_t t0, t1;
@@ -693,10 +698,13 @@ static int cmd_fill(struct store_args *a)
 		rawio_store_close(c.s);
 		return 1;
 	}
+	rawio_store_stat(c.s, &st);
 	if (a->json) {
 		cJSON *j = cJSON_CreateObject();
 
 		cJSON_AddNumberToObject(j, "puts", (double)a->count);
+		cJSON_AddNumberToObject(j, "grouped_puts", (double)st.grouped_puts);
+		cJSON_AddNumberToObject(j, "group_flushes", (double)st.group_flushes);
 		cJSON_AddNumberToObject(j, "obj_size", (double)a->obj_size);
 		cJSON_AddNumberToObject(j, "threads", nt);
 		cJSON_AddNumberToObject(j, "seconds", secs);
@@ -712,6 +720,19 @@ static int cmd_fill(struct store_args *a)
 		       (double)a->count * (double)a->obj_size / secs / 1e6);
 	}
 	return store_close_cli(a, c.s);
+}
+
+static int store_parse_group(const char *s, enum rawio_store_group_commit *g)
+{
+	if (!strcmp(s, "auto"))
+		*g = RAWIO_STORE_GROUP_AUTO;
+	else if (!strcmp(s, "off"))
+		*g = RAWIO_STORE_GROUP_OFF;
+	else if (!strcmp(s, "always"))
+		*g = RAWIO_STORE_GROUP_ALWAYS;
+	else
+		return -1;
+	return 0;
 }
 
 static int store_parse_mode(const char *s, enum rawio_store_recover *m)
@@ -746,6 +767,7 @@ int cmd_store(int argc, char **argv)
 		{ "obj-size", required_argument, NULL, 'o' },
 		{ "fill-threads", required_argument, NULL, 'T' },
 		{ "lock-wait", required_argument, NULL, 'L' },
+		{ "group-commit", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct {
@@ -833,6 +855,13 @@ int cmd_store(int argc, char **argv)
 			if (cli_uint("--lock-wait", optarg, 0, 86400000, &v))
 				return 2;
 			a.o.lock_wait_ms = v ? (int)v : -1;
+			break;
+		case 'g':
+			if (store_parse_group(optarg, &a.o.group_commit)) {
+				cli_err("--group-commit: '%s' is not one of off, auto, always",
+					optarg);
+				return 2;
+			}
 			break;
 		case 'h':
 			store_usage(stdout);

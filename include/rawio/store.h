@@ -87,6 +87,25 @@ typedef void (*rawio_store_progress_fn)(void *arg, enum rawio_store_phase phase,
 					uint64_t total);
 
 /*
+ * How durable puts reach stable storage (rawio_store_opts.group_commit). A
+ * durable put's payload is always durable before its header, flagged "payload
+ * durable", is written (format v2). Ungrouped it takes two FUA writes, payload
+ * then header. Grouped, it writes its payload without FUA, waits for a flush
+ * shared with every put whose write completed before that flush began, writes
+ * its header, waits for a second shared flush: N concurrent puts then cost
+ * about two flushes between them instead of two each. Off by default: on ext4
+ * over virtio-blk the kernel already merges the flushes of concurrent FUA
+ * writes, and grouping in the store measured slower there (docs/perf.md,
+ * "Puts at the limit"); it is meant for devices whose flushes nothing below
+ * merges.
+ */
+enum rawio_store_group_commit {
+	RAWIO_STORE_GROUP_OFF = 0, /* never: every durable put two FUA writes */
+	RAWIO_STORE_GROUP_AUTO,	   /* grouped while another durable put is in flight */
+	RAWIO_STORE_GROUP_ALWAYS,  /* always, a lone put too (write, flush, write, flush) */
+};
+
+/*
  * The store's engine: ENGINE (NULL: uring) opened with ENGINE_OPTS, which is
  * copied at open (its size field need not be set). The store sets the queue
  * depth of each context: engine_opts.queue_depth is that of recovery's batch
@@ -117,6 +136,7 @@ struct rawio_store_opts {
 	 */
 	struct rawio_sched_class *io_class;
 	struct rawio_sched_class *recovery_class;
+	enum rawio_store_group_commit group_commit; /* durable puts: see the enum */
 };
 
 /* What recovery found in one slot that is damage, a torn put or unreadable. */
@@ -210,6 +230,8 @@ struct rawio_store_stat {
 	uint64_t next_generation;
 	uint64_t checkpoint_seq;
 	uint64_t puts, gets, deletes, checkpoints;
+	uint64_t grouped_puts;	/* durable puts that went through the shared flushes */
+	uint64_t group_flushes; /* flushes those puts shared (two per put when none shared) */
 	uint8_t uuid[16];
 	uint64_t data_off;
 	uint64_t dev_size;
@@ -227,7 +249,9 @@ struct rawio_store_obj {
 };
 
 /* put / delete flags */
-#define RAWIO_STORE_DURABLE (1u << 0) /* on stable storage before the call returns */
+#define RAWIO_STORE_DURABLE \
+	(1u << 0) /* on stable storage before the call returns;
+				       * puts: rawio_store_group_commit */
 
 /*
  * rawio_store_format - write a new, empty store on PATH.
@@ -285,7 +309,8 @@ int rawio_store_close(struct rawio_store *s);
  * rawio_store_put - store LEN bytes at BUF under KEY (1..32 bytes), replacing
  * any object with that key. Errors: -EINVAL bad key, -EFBIG longer than a
  * slot holds, -ENOSPC no free slot, -EROFS read-only, I/O errors (the old
- * object, if any, is then still there).
+ * object, if any, is then still there). A durable put whose shared flush
+ * failed returns that flush's error, its header not written.
  */
 int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, const void *buf,
 		    size_t len, unsigned flags);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <rawio/dev.h>
 #include <rawio/engine.h>
@@ -21,6 +22,8 @@ struct rawio_engine_pool {
 	unsigned nr_idle, max_idle;
 	struct rawio_engine *idle[]; /* max_idle */
 };
+
+#define POOL_HUGE (2u << 20) /* x86-64 transparent huge page */
 
 struct rawio_buf_pool {
 	size_t len, align;
@@ -125,6 +128,13 @@ int rawio_buf_pool_new(struct rawio_buf_pool **out, size_t len, size_t align, un
 	p = calloc(1, sizeof(*p) + max_idle * sizeof(p->idle[0]));
 	if (!p)
 		return -ENOMEM;
+	/*
+	 * Buffers of a huge page or more go on transparent huge pages where the
+	 * kernel gives them (as rawio bench's): an O_DIRECT write from a 4 MiB
+	 * buffer then pins 2 pages instead of 1,024 and is 2 DMA segments.
+	 */
+	if (len >= POOL_HUGE && align < POOL_HUGE)
+		align = POOL_HUGE;
 	p->len = (len + align - 1) / align * align;
 	p->align = align;
 	p->max_idle = max_idle;
@@ -153,7 +163,10 @@ void *rawio_buf_pool_get(struct rawio_buf_pool *p)
 	pthread_mutex_unlock(&p->lock);
 	/* Not zeroed: a fresh buffer's pages are faulted in by the I/O, not by a memset. */
 	if (!buf && posix_memalign(&buf, p->align, p->len))
-		buf = NULL;
+		return NULL;
+	/* Advice before the first touch, or the pages fault in small; without THP: plain. */
+	if (p->align >= POOL_HUGE)
+		(void)madvise(buf, p->len, MADV_HUGEPAGE);
 	return buf;
 }
 

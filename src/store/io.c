@@ -56,36 +56,42 @@ bool store_put_direct_ok(const struct rawio_store *s, const void *buf, size_t le
 	return len >= STORE_DIRECT_MIN && len % s->io_align == 0 && (uintptr_t)buf % ma == 0;
 }
 
+int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n)
+{
+	struct rawio_engine *e;
+	ssize_t failed;
+	int ret;
+
+	ret = rawio_engine_pool_get(s->pool, &e);
+	if (ret)
+		return ret;
+	failed = rawio_batch_write(e, ios, n, NULL, NULL);
+	rawio_engine_pool_put(s->pool, e);
+	if (failed < 0)
+		return (int)failed;
+	for (size_t i = 0; failed > 0 && i < n; i++)
+		if (ios[i].result < 0)
+			return (int)ios[i].result;
+	return 0;
+}
+
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)
 {
 	struct rawio_batch_io *ios;
-	struct rawio_engine *e;
 	void *zero;
-	ssize_t failed;
-	int ret;
+	int ret = -ENOMEM;
 
 	if (!n)
 		return 0;
 	ios = calloc(n, sizeof(*ios));
 	zero = rawio_buf_alloc(STORE_BLOCK, STORE_BLOCK);
-	ret = ios && zero ? rawio_engine_pool_get(s->pool, &e) : -ENOMEM;
-	if (ret)
-		goto out;
-	for (size_t i = 0; i < n; i++)
-		ios[i] = (struct rawio_batch_io){ .off = store_slot_off(&s->g, slots[i]),
-						  .len = STORE_BLOCK,
-						  .buf = zero };
-	failed = rawio_batch_write(e, ios, n, NULL, NULL);
-	rawio_engine_pool_put(s->pool, e);
-	ret = 0;
-	if (failed < 0)
-		ret = (int)failed;
-	for (size_t i = 0; failed > 0 && i < n; i++)
-		if (ios[i].result < 0) {
-			ret = (int)ios[i].result;
-			break;
-		}
-out:
+	if (ios && zero) {
+		for (size_t i = 0; i < n; i++)
+			ios[i] = (struct rawio_batch_io){ .off = store_slot_off(&s->g, slots[i]),
+							  .len = STORE_BLOCK,
+							  .buf = zero };
+		ret = store_write_ios(s, ios, n);
+	}
 	rawio_buf_free(zero);
 	free(ios);
 	return ret;

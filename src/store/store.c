@@ -29,12 +29,15 @@ const char *rawio_store_recover_name(enum rawio_store_recover mode)
 
 static void store_free(struct rawio_store *s)
 {
+	rawio_buf_pool_free(s->hdrs);
 	rawio_buf_pool_free(s->bufs);
 	rawio_engine_pool_free(s->pool);
 	free(s->pending);
 	index_fini(&s->ix);
 	if (s->locked_dev)
 		rawio_dev_unlock(s->dev);
+	pthread_cond_destroy(&s->gc_cond);
+	pthread_mutex_destroy(&s->gc_lock);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->sync_mutex);
 	pthread_mutex_destroy(&s->cp_mutex);
@@ -83,6 +86,8 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	pthread_mutex_init(&s->cp_mutex, NULL);
 	pthread_mutex_init(&s->sync_mutex, NULL);
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->gc_lock, NULL);
+	pthread_cond_init(&s->gc_cond, NULL);
 
 	/*
 	 * Own the device whoever opened it (rawio_store_open already holds the
@@ -116,6 +121,8 @@ int rawio_store_open_dev(struct rawio_store **out, struct rawio_dev *dev,
 	if (max_bufs > STORE_POOL_MAX)
 		max_bufs = STORE_POOL_MAX;
 	ret = rawio_buf_pool_new(&s->bufs, s->g.slot_size, STORE_BLOCK, max_bufs);
+	if (!ret)
+		ret = rawio_buf_pool_new(&s->hdrs, STORE_BLOCK, STORE_BLOCK, STORE_POOL_MAX);
 	if (ret) {
 		errbuf_set(s->opts.errbuf, s->opts.errbuf_len, "%s: slot buffers of %llu bytes: %s",
 			   s->info->path, (unsigned long long)s->g.slot_size, rawio_strerror(ret));
@@ -282,37 +289,127 @@ static int store_key_check(const void *key, size_t key_len)
 }
 
 /*
+ * Group commit: the leader writes down the batch W of waiters (whose payloads
+ * are written): one flush makes every payload durable, then every header goes
+ * out in one batch, then one flush makes them durable. A failed flush fails
+ * the waiters it covers; a failed header write fails its own waiter.
+ */
+static void store_group_run(struct rawio_store *s, struct store_flush_waiter *w)
+{
+	struct rawio_batch_io *ios;
+	size_t n = 0, i = 0;
+	int64_t res;
+
+	for (struct store_flush_waiter *x = w; x; x = x->next)
+		n++;
+	ios = calloc(n, sizeof(*ios));
+	res = ios ? rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0) : -ENOMEM;
+	if (res >= 0) {
+		for (struct store_flush_waiter *x = w; x; x = x->next)
+			ios[i++] = (struct rawio_batch_io){ .off = x->off,
+							    .len = STORE_BLOCK,
+							    .buf = x->hdr };
+		/* Per header: its own result below. */
+		(void)store_write_ios(s, ios, n);
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	}
+	i = 0;
+	for (struct store_flush_waiter *x = w; x; x = x->next, i++) {
+		x->result = res < 0 ? (int)res : 0;
+		if (!x->result && ios[i].result < 0)
+			x->result = (int)ios[i].result;
+		if (!x->result && ios[i].result != STORE_BLOCK)
+			x->result = -EIO;
+	}
+	free(ios);
+}
+
+/*
+ * Group commit of a durable put whose payload is written: join the waiters
+ * with its header block HDR (for offset OFF); if no batch is being written
+ * down, lead one of every waiter so far (store_group_run); puts arriving
+ * meanwhile gather for the next. Returns 0 once payload and header are
+ * durable, or the error that stopped them (the header then maybe unwritten,
+ * never written before the payload was durable).
+ */
+static int store_group_commit(struct rawio_store *s, void *hdr, uint64_t off)
+{
+	struct store_flush_waiter me = { .hdr = hdr, .off = off };
+
+	pthread_mutex_lock(&s->gc_lock);
+	me.next = s->gc_waiting;
+	s->gc_waiting = &me;
+	while (!me.done) {
+		struct store_flush_waiter *w, *next;
+
+		if (s->gc_flushing) {
+			pthread_cond_wait(&s->gc_cond, &s->gc_lock);
+			continue;
+		}
+		w = s->gc_waiting;
+		s->gc_waiting = NULL;
+		s->gc_flushing = true;
+		pthread_mutex_unlock(&s->gc_lock);
+		store_group_run(s, w);
+		pthread_mutex_lock(&s->gc_lock);
+		s->gc_flushes += 2;
+		for (; w; w = next) {
+			next = w->next; /* W's owner may return once done is set */
+			w->done = true;
+		}
+		s->gc_flushing = false;
+		pthread_cond_broadcast(&s->gc_cond);
+	}
+	pthread_mutex_unlock(&s->gc_lock);
+	return me.result;
+}
+
+/*
  * Write a put's header block and payload (IO, IO_LEN bytes) to SLOT; with
  * PAYLOAD (store_put_direct_ok: LEN aligned bytes of the caller's) the payload
- * is written from there, not from IO. Plain and copied: one I/O. Otherwise
- * payload first, then the header block. Durable: both with FUA, the header
- * flagged STORE_SLOT_PAYLOAD_DURABLE, so that a valid flagged header proves
- * its payload was complete: recovery can then tell damage from a torn put.
+ * is written from there, not from IO.
+ *
+ * Plain: one write when copied, else payload and header in flight together
+ * (no order needed: a torn plain put fails its crc). Durable: payload first,
+ * then the header block flagged STORE_SLOT_PAYLOAD_DURABLE, so that a valid
+ * flagged header proves its payload was complete: recovery can then tell
+ * damage from a torn put. Each write with FUA, or, GROUPED, the header
+ * written down with those of concurrent puts (store_group_commit); a failed
+ * payload flush leaves the header unwritten.
  */
 static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
 			       struct store_slot_hdr *h, const void *payload, uint64_t len,
-			       bool durable)
+			       bool durable, bool grouped)
 {
 	uint64_t off = store_slot_off(&s->g, slot);
-	unsigned flags = durable ? RAWIO_REQ_FUA : 0;
+	unsigned flags = durable && !grouped ? RAWIO_REQ_FUA : 0;
+	void *pbuf = payload ? (void *)payload : io + STORE_BLOCK;
+	uint64_t plen = payload ? len : io_len - STORE_BLOCK;
 	int64_t res = 0;
 
 	if (!durable && !payload) {
 		store_slot_hdr_encode(io, h);
 		return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, io, io_len, off);
 	}
-	/* Payload first: a header never names bytes that were not written before it. */
-	if (payload)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, (void *)payload, len,
+	if (!durable) {
+		struct rawio_batch_io ios[2] = {
+			{ .off = off + STORE_BLOCK, .len = (uint32_t)plen, .buf = pbuf },
+			{ .off = off, .len = STORE_BLOCK, .buf = io },
+		};
+
+		store_slot_hdr_encode(io, h);
+		return store_write_ios(s, ios, 2);
+	}
+	/* Payload first: a header never names bytes that were not durable before it. */
+	if (plen)
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, pbuf, plen,
 					   off + STORE_BLOCK);
-	else if (io_len > STORE_BLOCK)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io + STORE_BLOCK,
-					   io_len - STORE_BLOCK, off + STORE_BLOCK);
 	if (res < 0)
 		return res;
-	if (durable)
-		h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
+	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
 	store_slot_hdr_encode(io, h);
+	if (grouped)
+		return store_group_commit(s, io, off);
 	return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, io, STORE_BLOCK, off);
 }
 
@@ -342,10 +439,11 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		    size_t len, unsigned flags)
 {
 	struct store_slot_hdr h = { 0 };
+	struct rawio_buf_pool *pool;
 	uint64_t slot, gen, io_len;
 	int64_t old, res;
 	char *io = NULL;
-	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct;
+	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct, grouped = false;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -355,11 +453,13 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (s->read_only)
 		return -EROFS;
 	io_len = STORE_BLOCK + store_round(len, s->io_align);
-	io = rawio_buf_pool_get(s->bufs);
+	/* An aligned caller's buffer is written as it is (IO is then only the header
+	 * block: no slot-sized buffer to fault in); else copied (and padded) here. */
+	direct = store_put_direct_ok(s, buf, len);
+	pool = direct ? s->hdrs : s->bufs;
+	io = rawio_buf_pool_get(pool);
 	if (!io)
 		return -ENOMEM;
-	/* An aligned caller's buffer is written as it is; else copied (and padded) here. */
-	direct = store_put_direct_ok(s, buf, len);
 	if (!direct) {
 		if (len)
 			memcpy(io + STORE_BLOCK, buf, len);
@@ -377,7 +477,16 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	if (ret)
 		goto out_unlock;
 	h.e.generation = gen;
-	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable);
+	if (durable) {
+		/* AUTO groups when another durable put is in flight: its flush can be shared. */
+		unsigned n = __atomic_add_fetch(&s->gc_inflight, 1, __ATOMIC_RELAXED);
+
+		grouped = s->opts.group_commit == RAWIO_STORE_GROUP_ALWAYS ||
+			  (s->opts.group_commit == RAWIO_STORE_GROUP_AUTO && n > 1);
+	}
+	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable, grouped);
+	if (durable)
+		__atomic_sub_fetch(&s->gc_inflight, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lock);
 	if (res < 0) {
 		/* What reached the slot is unknown: keep it out of use until close. */
@@ -407,6 +516,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 		index_publish(&s->ix, slot);
 	}
 	s->st.puts++;
+	s->st.grouped_puts += grouped;
 	if (old >= 0) {
 		s->ix.slots[old].state = SLOT_DYING;
 		/* A durable successor lets the old header go now; else after a flush. */
@@ -427,12 +537,12 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	}
 	if (sync)
 		store_sync(s);
-	rawio_buf_pool_put(s->bufs, io);
+	rawio_buf_pool_put(pool, io);
 	return 0;
 
 out_unlock:
 	pthread_rwlock_unlock(&s->cp_lock);
-	rawio_buf_pool_put(s->bufs, io);
+	rawio_buf_pool_put(pool, io);
 	return ret;
 }
 
@@ -762,6 +872,9 @@ void rawio_store_stat(struct rawio_store *s, struct rawio_store_stat *st)
 	st->bytes_used = s->ix.bytes_live;
 	st->next_generation = s->next_gen;
 	st->checkpoint_seq = s->cp_seq;
+	pthread_mutex_lock(&s->gc_lock);
+	st->group_flushes = s->gc_flushes;
+	pthread_mutex_unlock(&s->gc_lock);
 	memcpy(st->uuid, s->g.uuid, sizeof(st->uuid));
 	st->data_off = s->g.data_off;
 	st->dev_size = s->g.dev_size;

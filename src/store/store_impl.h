@@ -13,6 +13,15 @@
 #define STORE_POOL_MAX	  64  /* engine contexts and buffers kept for foreground I/O */
 #define STORE_PENDING_MAX 256 /* dying and unsynced slots kept before a sync */
 
+/* A durable put, its payload written, waiting for group commit (store_group_commit). */
+struct store_flush_waiter {
+	struct store_flush_waiter *next;
+	void *hdr;    /* its header block, encoded, written after the payload flush */
+	uint64_t off; /* where */
+	int result;   /* 0: payload and header durable; or -errno */
+	bool done;
+};
+
 struct rawio_store {
 	struct rawio_dev *dev;
 	bool own_dev;	 /* opened by rawio_store_open: closed by store_free */
@@ -54,8 +63,21 @@ struct rawio_store {
 	unsigned nr_pending, cap_pending;
 	pthread_mutex_t sync_mutex; /* one store_sync at a time */
 
+	/*
+	 * Group commit: durable puts whose writes completed wait in gc_waiting;
+	 * one of them (the leader) takes the whole list, flushes once, and
+	 * answers every waiter it took. Newcomers gather while a flush runs.
+	 */
+	pthread_mutex_t gc_lock;
+	pthread_cond_t gc_cond;
+	struct store_flush_waiter *gc_waiting;
+	bool gc_flushing;
+	unsigned gc_inflight; /* durable puts in flight (atomic): AUTO groups above one */
+	uint64_t gc_flushes;  /* shared flushes run (gc_lock) */
+
 	struct rawio_engine_pool *pool; /* foreground I/O */
 	struct rawio_buf_pool *bufs;	/* slot-sized I/O buffers */
+	struct rawio_buf_pool *hdrs;	/* header blocks of puts written from the caller's buffer */
 
 	struct rawio_store_stat st;
 	struct rawio_store_recovery rec;
@@ -76,6 +98,9 @@ int store_pool_open(struct rawio_store *s);
  * least 1 MiB (smaller puts are cheaper copied than written twice).
  */
 bool store_put_direct_ok(const struct rawio_store *s, const void *buf, size_t len);
+
+/* Run the writes IOS together on a pooled context. Returns 0 or the first error. */
+int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n);
 
 /* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n);

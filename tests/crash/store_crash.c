@@ -4,8 +4,9 @@
  * workload of puts, durable puts, deletes, checkpoints and reopens runs over a
  * fault engine whose volatile cache model loses, keeps or tears every write
  * not covered by a flush when the plug is pulled (at a seeded write, flush or
- * the end). The store is then reopened and recovered, and checked against a
- * model of what may be there:
+ * the end); odd seeds put durably through group commit (payload, flush,
+ * header, flush). The store is then reopened and recovered, and checked
+ * against a model of what may be there:
  *   - every key holds one of the values it may hold: its last durable value or
  *     anything acknowledged (or attempted) after that, never older, never
  *     garbage; a key durably deleted stays deleted;
@@ -97,6 +98,9 @@ static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_
 {
 	struct rawio_store_opts o = { .size = sizeof(o), .engine_opts.queue_depth = 16 };
 
+	/* Odd seeds: every durable put through the shared flushes (group commit). */
+	if (r->seed & 1)
+		o.group_commit = RAWIO_STORE_GROUP_ALWAYS;
 	if (fm) {
 		o.engine = "fault";
 		o.engine_opts.lower = "sync";
