@@ -15,11 +15,13 @@
 #include "dev_impl.h"
 #include "mem_dev.h"
 #include "util/clock.h"
+#include "util/duration.h"
 #include "util/errbuf.h"
 
 #define MEM_PREFIX	   "mem:"
 #define MEM_DEFAULT_DEPTH  64u
 #define MEM_DEFAULT_LAT_NS 10000u /* null_blk's completion_nsec */
+#define MEM_MAX_LAT_NS	   10000000000ull
 #define MEM_OPT_NAMES \
 	"queues, depth, mode, complete, lat, backed, bw, iops, badblocks, cache, bs, prefault"
 
@@ -31,31 +33,6 @@ static int mem_parse_num(const char *s, unsigned long long *v, char **end)
 	errno = 0;
 	*v = strtoull(s, end, 10);
 	return errno ? -EINVAL : 0;
-}
-
-/* "500ns", "20us", "1ms", "1s", or plain nanoseconds. */
-static int mem_parse_ns(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t ns;
-	} units[] = {
-		{ "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 }
-	};
-	unsigned long long v;
-	char *end;
-
-	if (mem_parse_num(s, &v, &end))
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix))
-			continue;
-		if (v > UINT64_MAX / units[i].ns)
-			return -EINVAL;
-		*out = v * units[i].ns;
-		return 0;
-	}
-	return -EINVAL;
 }
 
 static int mem_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -135,7 +112,7 @@ static int mem_parse_opt(char *kv, struct rawio_mem_opts *o, char *errbuf, size_
 		else
 			goto range;
 	} else if (!strcmp(kv, "lat")) {
-		if (mem_parse_ns(val, &o->lat_ns) || o->lat_ns > 10000000000ull)
+		if (duration_parse_ns(val, 1, MEM_MAX_LAT_NS, &o->lat_ns))
 			goto range;
 	} else if (!strcmp(kv, "backed") || !strcmp(kv, "prefault")) {
 		if (mem_parse_uint(val, 0, 1, &v))
