@@ -22,6 +22,7 @@
 #define MEM_DEFAULT_DEPTH  64u
 #define MEM_DEFAULT_LAT_NS 10000u /* null_blk's completion_nsec */
 #define MEM_MAX_LAT_NS	   10000000000ull
+#define MEM_HUGE_PAGE	   (2u << 20) /* x86-64 transparent huge page */
 #define MEM_OPT_NAMES \
 	"queues, depth, mode, complete, lat, backed, bw, iops, badblocks, cache, bs, prefault"
 
@@ -451,10 +452,26 @@ struct mem_dev *mem_dev_of(struct rawio_dev *dev)
  */
 static int mem_map(void **out, size_t len, bool prefault)
 {
-	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const size_t huge = MEM_HUGE_PAGE;
+	size_t span = len >= huge ? len + huge : len;
+	char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *mem;
 
-	if (mem == MAP_FAILED)
+	if (raw == MAP_FAILED)
 		return -ENOMEM;
+	/*
+	 * Start on a 2 MiB boundary, so every 2 MiB of the device can be one huge
+	 * page (the kernel aligns large anonymous mappings itself only since 6.7,
+	 * and only for sizes that are multiples of 2 MiB). The slack is given back.
+	 */
+	mem = raw;
+	if (span != len) {
+		mem = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+		if (mem != raw)
+			munmap(raw, (size_t)(mem - raw));
+		if (mem + len != raw + span)
+			munmap(mem + len, (size_t)(raw + span - (mem + len)));
+	}
 	(void)madvise(mem, len, MADV_HUGEPAGE);
 	if (prefault) {
 		if (madvise(mem, len, MADV_POPULATE_WRITE) && errno != EINVAL) {
@@ -478,7 +495,7 @@ int mem_dev_new(struct mem_dev **out, const struct rawio_mem_opts *o)
 	md->o = *o;
 	pthread_mutex_init(&md->cache_lock, NULL);
 	pthread_mutex_init(&md->ctx_lock, NULL);
-	md->q = aligned_alloc(64, sizeof(*md->q) * o->queues);
+	md->q = aligned_alloc(MEM_HWQ_ALIGN, sizeof(*md->q) * o->queues);
 	if (!md->q)
 		goto free_md;
 	memset(md->q, 0, sizeof(*md->q) * o->queues);
