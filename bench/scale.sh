@@ -347,14 +347,15 @@ fi
 # Per-queue balance: requests each queue completed, per balance run.
 if [ -n "$(labels balance)" ]; then
 	jq -r -s 'map(select(.section == "balance")) as $b |
-		range(0; $b[0].queues | length) as $q | [$q] + [$b[] | .queues[$q]] | @tsv' \
+		range(0; $b[0].queues | length) as $q |
+		[$q] + [$b[] | .queues[$q] * 100 / ([.queues | add, 1] | max)] | @tsv' \
 		"$points" >"$tmp/balance.dat"
 	{
 		echo "set terminal pngcairo size 800,500 noenhanced font ',10'"
 		echo "set output '$out/balance.png'"
 		echo "set title 'requests per hardware queue (mem queues=$ncpu backed=0)'"
 		echo "set xlabel 'hardware queue'"
-		echo "set ylabel 'requests completed (millions)'"
+		echo "set ylabel \"share of each run's requests (%; even: $((100 / ncpu)))\""
 		echo "set style data histograms"
 		echo "set style fill solid 0.8"
 		echo "set key outside right"
@@ -364,7 +365,7 @@ if [ -n "$(labels balance)" ]; then
 		i=2
 		while read -r l; do
 			[ $i = 2 ] || printf ', '
-			printf "'%s' using (\$%d/1e6):xtic(1) title '%s'" "$tmp/balance.dat" $i "$l (imbalance $(jq -r -s --arg l "$l" 'map(select(.section == "balance" and .label == $l))[0].imbalance * 1000 | round / 1000' "$points"))"
+			printf "'%s' using %d:xtic(1) title '%s'" "$tmp/balance.dat" $i "$l (imbalance $(jq -r -s --arg l "$l" 'map(select(.section == "balance" and .label == $l))[0].imbalance * 1000 | round / 1000' "$points"))"
 			i=$((i + 1))
 		done < <(jq -r -s 'map(select(.section == "balance") | .label)[]' "$points")
 		echo
