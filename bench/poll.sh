@@ -30,6 +30,7 @@
 # 0 whatever the numbers say (1 only when a run fails). Needs jq.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 rawio=""
 repeat=5
@@ -54,12 +55,7 @@ while [ $# -gt 0 ]; do
 	*) echo "poll.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-if [ -z "$rawio" ]; then
-	for b in build/release/tools/rawio build/debug/tools/rawio; do
-		[ -x "$b" ] && { rawio=$b; break; }
-	done
-fi
-[ -n "$rawio" ] && [ -x "$rawio" ] || { echo "poll.sh: no rawio binary (build first)" >&2; exit 1; }
+bench_find_rawio poll.sh
 command -v jq >/dev/null || { echo "poll.sh: needs jq" >&2; exit 1; }
 mkdir -p "$out"
 

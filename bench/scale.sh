@@ -32,14 +32,21 @@
 #             (tags are held for the device's latency), threads = 2 x CPUs
 #   wait      IOPS, CPU and context switches against threads per wait mode
 #             (block, spin, hybrid), complete=timer lat=20us
-#   balance   requests per hardware queue, threads pinned one per CPU and not
+#   balance   requests per hardware queue, threads pinned one per CPU and not, each
+#             counted (every job one pass of 262144 reads: deterministic when pinned) and
+#             timed (1 s: the counts follow the CPU each thread got)
 #   kernel    zram (made and removed here) and a loop device over a file in /dev/shm,
 #             uring engine with --phases, IOPS against threads; fio on zram and on its
 #             null engine
+#   goals     the issue's goals, every variant once per round (--goal-rounds), medians;
+#             beside each run the CPUs its job threads got, the CPUs the rest of the
+#             machine used and the steal time (/proc/stat), and memcpy_ceiling.c's copy
+#             rate (the most a backed device can give per CPU on this machine)
 # A benchmark, never a pass/fail test: exits 0 whatever the numbers (1 when a run
-# fails). Needs jq and gnuplot.
+# fails). Needs jq and gnuplot (and a C compiler for the copy ceiling).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 ncpu=$(nproc)
 threads=1,2,4,8
@@ -72,12 +79,7 @@ while [ $# -gt 0 ]; do
 	*) echo "scale.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
-if [ -z "$rawio" ]; then
-	for b in build/release/tools/rawio build/debug/tools/rawio; do
-		[ -x "$b" ] && { rawio=$b; break; }
-	done
-fi
-[ -x "$rawio" ] || { echo "scale.sh: no rawio binary (cmake --build --preset release)" >&2; exit 1; }
+bench_find_rawio scale.sh
 for t in jq gnuplot; do
 	command -v $t >/dev/null || { echo "scale.sh: needs $t" >&2; exit 1; }
 done
@@ -115,6 +117,7 @@ point() {
 		section: $s, load: $load, engine_desc: $r.engine_desc, jobs: $r.jobs, qd: $r.qd,
 		iops: $r.iops, cpu_ns_per_io: $r.cpu_ns_per_io,
 		iops_per_cpu: (if $r.cpu_ns_per_io > 0 then 1e9 / $r.cpu_ns_per_io else 0 end),
+		cpus: (($r.cpu.util // 0) * $r.jobs),
 		ctx_per_io: (if $r.ios > 0 then ($r.cpu.ctx_voluntary + $r.cpu.ctx_involuntary) / $r.ios else 0 end),
 		p50: $r.lat_ns.p50, p99: $r.lat_ns.p99, p999: $r.lat_ns.p999, mean: $r.lat_ns.mean,
 		phases: ($r.phases_ns // null | if . then with_entries(.value |= {mean, p50, p99}) else null end),
@@ -184,12 +187,21 @@ want wait && for w in block spin hybrid; do
 	done
 done
 
-# balance: one thread per CPU pinned, and twice as many unpinned.
+# balance: one thread per CPU pinned, and twice as many unpinned; each two ways. Counted
+# (seed 001's fio jobs: every job reads the same number of blocks, here one pass over
+# 1 GiB, 262144 reads): a queue's count then depends only on which queue the map sent
+# each request to, so pinned it must come out equal, and migrations show as imbalance.
+# Timed (1 s): a queue's count is also how much CPU its pinned thread got from a shared
+# machine, which no map can balance.
 if want balance; then
-	point balance label="pinned" -- --engine mem --file "$(memdev "queues=$ncpu,backed=0")" \
-		--jobs "$ncpu" --qd 32 --pin
-	point balance label="unpinned x2" -- --engine mem --file "$(memdev "queues=$ncpu,backed=0")" \
-		--jobs $((2 * ncpu)) --qd 32
+	for how in counted timed; do
+		run=(--runtime 0 --ramp 0 --size 1G)
+		[ $how = timed ] && run=()
+		point balance label="pinned, $how" -- --engine mem --file "mem:1G,queues=$ncpu,backed=0" \
+			--jobs "$ncpu" --qd 32 --pin "${run[@]}"
+		point balance label="unpinned x2, $how" -- --engine mem --file "mem:1G,queues=$ncpu,backed=0" \
+			--jobs $((2 * ncpu)) --qd 32 "${run[@]}"
+	done
 fi
 
 # kernel references: zram and loop over tmpfs, uring, as root.
@@ -227,9 +239,9 @@ def row(cols): "| " + (cols | map(tostring) | join(" | ")) + " |";
 group_by(.section)[] | .[0].section as $s |
 "\n#### " + $s + "\n",
 (if $s == "threads" then
-	"| mode | completion | threads | IOPS | IOPS per CPU-s | CPU ns/IO | ctx/IO | p50 us | p99 us | p99.9 us | Q2G | D2C | C2R (mean ns) | tag waits |",
-	"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-	(sort_by(.complete, .mode, .jobs)[] | row([.mode, .complete, .jobs, k(.iops), k(.iops_per_cpu), (.cpu_ns_per_io|floor), r(.ctx_per_io), r(.p50/1000), r(.p99/1000), r(.p999/1000), (.phases.Q2G.mean|floor), (.phases.D2C.mean|floor), (.phases.C2R.mean|floor), .tag_waits]))
+	"| mode | completion | threads | IOPS | IOPS per CPU-s | CPUs got | CPU ns/IO | ctx/IO | p50 us | p99 us | p99.9 us | Q2G | D2C | C2R (mean ns) | tag waits |",
+	"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+	(sort_by(.complete, .mode, .jobs)[] | row([.mode, .complete, .jobs, k(.iops), k(.iops_per_cpu), r(.cpus), (.cpu_ns_per_io|floor), r(.ctx_per_io), r(.p50/1000), r(.p99/1000), r(.p999/1000), (.phases.Q2G.mean|floor), (.phases.D2C.mean|floor), (.phases.C2R.mean|floor), .tag_waits]))
 elif $s == "depth" then
 	"| device | tags per queue | IOPS | CPU ns/IO | p50 us | p99 us | p99.9 us | Q2G mean ns | tag waits |",
 	"|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -335,14 +347,15 @@ fi
 # Per-queue balance: requests each queue completed, per balance run.
 if [ -n "$(labels balance)" ]; then
 	jq -r -s 'map(select(.section == "balance")) as $b |
-		range(0; $b[0].queues | length) as $q | [$q] + [$b[] | .queues[$q]] | @tsv' \
+		range(0; $b[0].queues | length) as $q |
+		[$q] + [$b[] | .queues[$q] * 100 / ([.queues | add, 1] | max)] | @tsv' \
 		"$points" >"$tmp/balance.dat"
 	{
 		echo "set terminal pngcairo size 800,500 noenhanced font ',10'"
 		echo "set output '$out/balance.png'"
 		echo "set title 'requests per hardware queue (mem queues=$ncpu backed=0)'"
 		echo "set xlabel 'hardware queue'"
-		echo "set ylabel 'requests completed (millions)'"
+		echo "set ylabel \"share of each run's requests (%; even: $((100 / ncpu)))\""
 		echo "set style data histograms"
 		echo "set style fill solid 0.8"
 		echo "set key outside right"
@@ -352,7 +365,7 @@ if [ -n "$(labels balance)" ]; then
 		i=2
 		while read -r l; do
 			[ $i = 2 ] || printf ', '
-			printf "'%s' using (\$%d/1e6):xtic(1) title '%s'" "$tmp/balance.dat" $i "$l (imbalance $(jq -r -s --arg l "$l" 'map(select(.section == "balance" and .label == $l))[0].imbalance * 1000 | round / 1000' "$points"))"
+			printf "'%s' using %d:xtic(1) title '%s'" "$tmp/balance.dat" $i "$l (imbalance $(jq -r -s --arg l "$l" 'map(select(.section == "balance" and .label == $l))[0].imbalance * 1000 | round / 1000' "$points"))"
 			i=$((i + 1))
 		done < <(jq -r -s 'map(select(.section == "balance") | .label)[]' "$points")
 		echo
@@ -363,16 +376,51 @@ fi
 # Goals: medians of 3, A and B alternating in one run.
 if [ $goals = 1 ]; then
 	med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-	# IOPS, and the IOPS one CPU would give (10^9 / CPU ns per I/O): the machine is shared.
-	one() { "$rawio" bench --runtime "$runtime" --ramp 0.3s --no-progress --json "$@" |
-		jq -r '"\(.iops | floor)/\(1e9 / .cpu_ns_per_io | floor)"'; }
+	# IOPS, the IOPS one CPU would give (10^9 / CPU ns per I/O of the job threads:
+	# getrusage(RUSAGE_THREAD)), the CPUs the job threads got (their CPU time over the
+	# window), and from /proc/stat over the whole process: the CPUs everything else on
+	# the machine used meanwhile ("others": its busy share of the time /proc/stat
+	# accounted, less ours), the steal the hypervisor reported per second, and the CPU
+	# time per second /proc/stat did not account at all (NCPU x wall - its total: on
+	# this VM 0.03-0.2 CPU with steal reported as 0). On a shared machine the first
+	# number says what we got; the others why.
+	one() {
+		local j0 j1 t TIMEFORMAT='%R %U %S'
+		j0=$(bench_cpu_jiffies)
+		{ time "$rawio" bench --runtime "$runtime" --ramp 0.3s --no-progress --json "$@" \
+			>"$tmp/one.json"; } 2>"$tmp/time"
+		j1=$(bench_cpu_jiffies)
+		t=$(tail -1 "$tmp/time")
+		jq -r --arg j0 "$j0" --arg j1 "$j1" --arg t "$t" --argjson hz "$(getconf CLK_TCK)" --argjson ncpu "$ncpu" '
+			($j0 | split(" ") | map(tonumber)) as $a | ($j1 | split(" ") | map(tonumber)) as $b |
+			($t | split(" ") | map(tonumber)) as $p | ([$p[0], 0.01] | max) as $wall |
+			([$b[2] - $a[2], 1] | max) as $total |
+			($ncpu * (($b[0] - $a[0]) - ($p[1] + $p[2]) * $hz) / $total) as $others |
+			"\(.iops | floor)/\(1e9 / .cpu_ns_per_io | floor)/\(.cpu.util * .jobs * 100 | round / 100)" +
+			"/\([$others, 0] | max * 100 | round / 100)/\(($b[1] - $a[1]) / $hz / $wall * 100 | round / 100)" +
+			"/\([$ncpu - $total / $hz / $wall, 0] | max * 100 | round / 100)"' \
+			"$tmp/one.json"
+	}
+	# The copy a backed read makes, with nothing around it (bench/memcpy_ceiling.c):
+	# what one CPU can do at most for 4 KiB random reads out of that much RAM.
+	ceiling=""
+	if command -v cc >/dev/null && cc -O2 -o "$tmp/memcpy_ceiling" bench/memcpy_ceiling.c; then
+		ceiling=$tmp/memcpy_ceiling
+	fi
+	ceil() { "$ceiling" "$1" 1 1000000 | awk '{ printf "%d/%d\n", 1e9 / $4, $10 }'; }
 	declare -A g
-	for r in $(seq 1 "$goal_rounds"); do
+	for _ in $(seq 1 "$goal_rounds"); do
 		g[mq1]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32)"
 		g[mqN]+=" $(one --engine mem --file "$(memdev "queues=$ncpu,backed=0")" --jobs "$ncpu" --qd 32 --pin)"
 		g[sqN]+=" $(one --engine mem --file "$(memdev "mode=sq,backed=0")" --jobs "$ncpu" --qd 32 --pin)"
 		g[backed1]+=" $(one --engine mem --file "$(memdev "queues=1")" --jobs 1 --qd 32)"
 		g[backed1small]+=" $(one --engine mem --file "mem:4M,queues=1" --jobs 1 --qd 32)"
+		g[backed1g]+=" $(one --engine mem --file "mem:1G,queues=1" --jobs 1 --qd 32)"
+		if [ -n "$ceiling" ]; then
+			g[copy4m]+=" $(ceil 4)"
+			g[copy256m]+=" $(ceil 256)"
+			g[copy1g]+=" $(ceil 1024)"
+		fi
 		g[null1]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32)"
 		g[null1ph]+=" $(one --engine mem --file "$(memdev "queues=1,backed=0")" --jobs 1 --qd 32 --phases)"
 		g[backed1ph]+=" $(one --engine mem --file "$(memdev "queues=1")" --jobs 1 --qd 32 --phases)"
@@ -391,12 +439,27 @@ if [ $goals = 1 ]; then
 	done
 	{
 		echo "uptime: $(uptime)"
-		echo "key: runs as IOPS/IOPS-per-CPU-second; medians of each"
-		for k in mq1 mqN sqN backed1 backed1small null1 null1ph backed1ph fionull zramraw zramfio; do
+		echo "key: runs as IOPS/IOPS-per-CPU-second[/CPUs the job threads got/CPUs the rest of"
+		echo "     the machine used/steal reported (CPU-s per s)/CPU-s per s not accounted]; medians"
+		echo "     of each (fio and copyN,"
+		echo "     the memcpy ceiling of 4 KiB random reads out of N of RAM: the first two only)"
+		for k in mq1 mqN sqN backed1 backed1small backed1g copy4m copy256m copy1g null1 null1ph backed1ph fionull zramraw zramfio; do
 			[ -n "${g[$k]:-}" ] || continue
-			echo "$k:${g[$k]} median $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f1 | med)" \
-				"per-cpu $(tr ' ' '\n' <<<"${g[$k]}" | grep / | cut -d/ -f2 | med)"
+			line="$k:${g[$k]} median $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f1 | med)"
+			line+=" per-cpu $(tr ' ' '\n' <<<"${g[$k]}" | grep / | cut -d/ -f2 | med)"
+			if [ "$(tr ' ' '\n' <<<"${g[$k]}" | grep . | head -1 | tr -cd / | wc -c)" -ge 2 ]; then
+				line+=" cpus $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f3 | med)"
+				line+=" others $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f4 | med)"
+				line+=" steal $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f5 | med)"
+				line+=" unaccounted $(tr ' ' '\n' <<<"${g[$k]}" | grep . | cut -d/ -f6 | med)"
+			fi
+			echo "$line"
 		done
+		# The scaling goal per round: N threads on N queues over one thread, wall and per CPU.
+		paste -d' ' <(tr ' ' '\n' <<<"${g[mq1]}" | grep .) <(tr ' ' '\n' <<<"${g[mqN]}" | grep .) |
+			awk -v n="$ncpu" '{ split($1, a, "/"); split($2, b, "/")
+				printf "round %d: mqN/mq1 wall %.2fx (goal %.1fx), per CPU-second %.2f, CPUs %s vs %s, others %s vs %s\n",
+					NR, b[1] / a[1], 0.9 * n, b[2] / a[2], a[3], b[3], a[4], b[4] }'
 	} | tee "$out/goals.txt" >&2
 fi
 echo "scale.sh: $(wc -l <"$points") points in $out (table.txt, report.txt, *.png)" >&2

@@ -286,7 +286,8 @@ const char *rawio_wait_mode_name(unsigned mode);
  * (rawio_req's tag_ns, dispatch_ns, device_ns). The mem engine stamps its own
  * (RAWIO_MEM_PHASES); on sync, threads, aio, uring, nbd and rbd the core stamps
  * every request: tag = submitted (no tags), dispatched when the engine took it
- * (its commit returned, for engines that batch), device when the engine saw the
+ * (its commit returned, for engines that batch; threads: a worker took it from the
+ * pool's queue, so the wait for a worker is G2D), device when the engine saw the
  * completion (the CQE, the event, the worker done), and complete_ns moves to when
  * the caller reaped it. Stacked engines (fault, throttle) record none.
  */

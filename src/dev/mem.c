@@ -15,11 +15,14 @@
 #include "dev_impl.h"
 #include "mem_dev.h"
 #include "util/clock.h"
+#include "util/duration.h"
 #include "util/errbuf.h"
 
 #define MEM_PREFIX	   "mem:"
 #define MEM_DEFAULT_DEPTH  64u
 #define MEM_DEFAULT_LAT_NS 10000u /* null_blk's completion_nsec */
+#define MEM_MAX_LAT_NS	   10000000000ull
+#define MEM_HUGE_PAGE	   (2u << 20) /* x86-64 transparent huge page */
 #define MEM_OPT_NAMES \
 	"queues, depth, mode, complete, lat, backed, bw, iops, badblocks, cache, bs, prefault"
 
@@ -31,31 +34,6 @@ static int mem_parse_num(const char *s, unsigned long long *v, char **end)
 	errno = 0;
 	*v = strtoull(s, end, 10);
 	return errno ? -EINVAL : 0;
-}
-
-/* "500ns", "20us", "1ms", "1s", or plain nanoseconds. */
-static int mem_parse_ns(const char *s, uint64_t *out)
-{
-	static const struct {
-		const char *suffix;
-		uint64_t ns;
-	} units[] = {
-		{ "", 1 }, { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 }
-	};
-	unsigned long long v;
-	char *end;
-
-	if (mem_parse_num(s, &v, &end))
-		return -EINVAL;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix))
-			continue;
-		if (v > UINT64_MAX / units[i].ns)
-			return -EINVAL;
-		*out = v * units[i].ns;
-		return 0;
-	}
-	return -EINVAL;
 }
 
 static int mem_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
@@ -135,7 +113,7 @@ static int mem_parse_opt(char *kv, struct rawio_mem_opts *o, char *errbuf, size_
 		else
 			goto range;
 	} else if (!strcmp(kv, "lat")) {
-		if (mem_parse_ns(val, &o->lat_ns) || o->lat_ns > 10000000000ull)
+		if (duration_parse_ns(val, 1, MEM_MAX_LAT_NS, &o->lat_ns))
 			goto range;
 	} else if (!strcmp(kv, "backed") || !strcmp(kv, "prefault")) {
 		if (mem_parse_uint(val, 0, 1, &v))
@@ -474,10 +452,26 @@ struct mem_dev *mem_dev_of(struct rawio_dev *dev)
  */
 static int mem_map(void **out, size_t len, bool prefault)
 {
-	void *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const size_t huge = MEM_HUGE_PAGE;
+	size_t span = len >= huge ? len + huge : len;
+	char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *mem;
 
-	if (mem == MAP_FAILED)
+	if (raw == MAP_FAILED)
 		return -ENOMEM;
+	/*
+	 * Start on a 2 MiB boundary, so every 2 MiB of the device can be one huge
+	 * page (the kernel aligns large anonymous mappings itself only since 6.7,
+	 * and only for sizes that are multiples of 2 MiB). The slack is given back.
+	 */
+	mem = raw;
+	if (span != len) {
+		mem = (char *)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
+		if (mem != raw)
+			munmap(raw, (size_t)(mem - raw));
+		if (mem + len != raw + span)
+			munmap(mem + len, (size_t)(raw + span - (mem + len)));
+	}
 	(void)madvise(mem, len, MADV_HUGEPAGE);
 	if (prefault) {
 		if (madvise(mem, len, MADV_POPULATE_WRITE) && errno != EINVAL) {
@@ -501,7 +495,7 @@ int mem_dev_new(struct mem_dev **out, const struct rawio_mem_opts *o)
 	md->o = *o;
 	pthread_mutex_init(&md->cache_lock, NULL);
 	pthread_mutex_init(&md->ctx_lock, NULL);
-	md->q = aligned_alloc(64, sizeof(*md->q) * o->queues);
+	md->q = aligned_alloc(MEM_HWQ_ALIGN, sizeof(*md->q) * o->queues);
 	if (!md->q)
 		goto free_md;
 	memset(md->q, 0, sizeof(*md->q) * o->queues);

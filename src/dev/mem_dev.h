@@ -27,6 +27,14 @@ struct mem_due {
 
 struct mem_dev;
 
+/*
+ * A hardware queue is written by its own submitters on every request (lock,
+ * tags, counters): queues never share a cache line, nor an adjacent pair of
+ * lines (x86 L2 prefetchers fetch 128-byte pairs, so two queues 64 bytes apart
+ * would still bounce a line between two CPUs' submitters).
+ */
+#define MEM_HWQ_ALIGN 128
+
 struct mem_hwq {
 	pthread_mutex_t lock;
 	struct mem_dev *md;
@@ -44,7 +52,7 @@ struct mem_hwq {
 	pthread_t thread;
 	bool thread_ok;
 	struct rawio_mem_queue_stat st;
-} __attribute__((aligned(64)));
+} __attribute__((aligned(MEM_HWQ_ALIGN)));
 
 /* Where a completion thread hands a request back (one per engine context). */
 struct mem_dev_ctx {

@@ -351,7 +351,7 @@ static void core_phase_committed(struct engine_core *c, int commit_ret)
 {
 	uint64_t now;
 
-	if (!c->nr_uncommitted || commit_ret) {
+	if (!c->nr_uncommitted || commit_ret || c->e.ops->stamps_dispatch) {
 		c->nr_uncommitted = 0;
 		return;
 	}

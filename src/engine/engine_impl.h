@@ -36,6 +36,9 @@ struct rawio_engine_ops {
 	int (*reap)(struct rawio_engine *e, struct rawio_req **out, unsigned min, unsigned max);
 	void (*fini)(struct rawio_engine *e);
 	void (*describe)(const struct rawio_engine *e, char *buf, size_t len);
+	/* Phases: the engine stamps req->dispatch_ns itself, when its worker takes
+	 * the request (threads), so a wait in its own queue is G2D, not D2C. */
+	bool stamps_dispatch;
 };
 
 struct rawio_engine {

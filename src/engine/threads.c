@@ -3,7 +3,8 @@
  * threads: a POSIX thread pool doing blocking pread/pwrite, the way most
  * systems fake async I/O. queue() parks requests on a local list; commit()
  * hands the batch to the workers under one lock; reap() waits on the
- * completion list.
+ * completion list. With phases, D is when a worker takes a request: the wait
+ * in the pool's queue shows as G2D, the pread itself as D2C.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -43,6 +44,8 @@ static void *threads_worker(void *arg)
 		r = fifo_pop(&p->sq);
 		pthread_mutex_unlock(&p->lock);
 
+		/* Phases: D is a worker taking it; the wait in sq before that is G2D. */
+		r->dispatch_ns = rawio_now_ns();
 		r->result = engine_do_sync(e->fd, e->info, r);
 		r->complete_ns = rawio_now_ns();
 
@@ -169,4 +172,5 @@ const struct rawio_engine_ops rawio_engine_threads = {
 	.reap = threads_reap,
 	.fini = threads_fini,
 	.describe = threads_describe,
+	.stamps_dispatch = true,
 };

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "engine_impl.h"
+#include "util/duration.h"
 
 struct rawio_throttle {
 	pthread_mutex_t lock;
@@ -326,23 +327,14 @@ const struct rawio_engine_ops rawio_engine_throttle = {
 
 /* ---- parsing a spec ---- */
 
+/* A time in microseconds ("4ms", "0.5ms", "250us"; bare: microseconds), up to an hour. */
 static int throttle_parse_time_us(const char *s, uint64_t *us)
 {
-	char *end;
-	double v = strtod(s, &end);
+	uint64_t ns;
 
-	if (end == s || v < 0)
+	if (duration_parse_ns(s, 1000, 3600000000000ull, &ns))
 		return -EINVAL;
-	if (!*end || !strcmp(end, "us"))
-		*us = (uint64_t)v;
-	else if (!strcmp(end, "ms"))
-		*us = (uint64_t)(v * 1000);
-	else if (!strcmp(end, "s"))
-		*us = (uint64_t)(v * 1000000);
-	else if (!strcmp(end, "ns"))
-		*us = (uint64_t)(v / 1000);
-	else
-		return -EINVAL;
+	*us = ns / 1000;
 	return 0;
 }
 

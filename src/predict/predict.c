@@ -18,6 +18,7 @@
 
 #include <rawio/predict.h>
 
+#include "util/duration.h"
 #include "util/hist.h"
 
 #define PRED_NONE	   UINT64_MAX
@@ -101,54 +102,19 @@ static const struct {
 #define PRED_NR_BASELINES (sizeof(pred_baselines) / sizeof(pred_baselines[0]))
 
 /*
- * A decimal number with an optional fraction and a time unit (ns, us, ms, s;
- * DEF_NS per unit when none) in [S, END). 0 or -EINVAL; at most 1 hour.
+ * A time in [S, END) (src/util/duration.c's syntax: "1.5ms", "250us"; DEF_NS per
+ * unit when bare), at most 1 hour. 0 or -EINVAL.
  */
 static int pred_parse_time(const char *s, const char *end, uint64_t def_ns, uint64_t *out)
 {
-	static const struct {
-		const char *suffix;
-		uint64_t ns;
-	} units[] = { { "ns", 1 }, { "us", 1000 }, { "ms", 1000000 }, { "s", 1000000000 } };
-	uint64_t whole = 0, frac = 0, frac_div = 1, unit = def_ns;
-	const char *p = s;
-	size_t ulen;
+	char buf[32];
+	size_t len = (size_t)(end - s);
 
-	if (p == end || *p < '0' || *p > '9')
+	if (len >= sizeof(buf))
 		return -EINVAL;
-	for (; p < end && *p >= '0' && *p <= '9'; p++) {
-		if (whole > 3600000000000ull)
-			return -EINVAL;
-		whole = whole * 10 + (uint64_t)(*p - '0');
-	}
-	if (p < end && *p == '.') {
-		p++;
-		if (p == end || *p < '0' || *p > '9')
-			return -EINVAL;
-		for (; p < end && *p >= '0' && *p <= '9'; p++) {
-			if (frac_div < 1000000000ull) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				frac_div *= 10;
-			}
-		}
-	}
-	ulen = (size_t)(end - p);
-	if (ulen) {
-		size_t i;
-
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (strlen(units[i].suffix) == ulen && !memcmp(p, units[i].suffix, ulen))
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -EINVAL;
-		unit = units[i].ns;
-	}
-	if (whole > 3600000000000ull / unit)
-		return -EINVAL;
-	*out = whole * unit + frac * unit / frac_div;
-	if (*out > 3600000000000ull)
-		return -EINVAL;
-	return 0;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return duration_parse_ns(buf, def_ns, 3600000000000ull, out) ? -EINVAL : 0;
 }
 
 /* An unsigned decimal in [S, END) no larger than MAX. */

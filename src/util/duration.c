@@ -27,6 +27,10 @@ int duration_parse_ns(const char *s, uint64_t def_unit_ns, uint64_t max_ns, uint
 	errno = saved; /* a library function never changes errno */
 	if (bad || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
 		return -EINVAL;
+	/* A point needs a digit after it: "1.ms" is a typo, not one millisecond. */
+	for (const char *p = s; p < end; p++)
+		if (*p == '.' && (p[1] < '0' || p[1] > '9'))
+			return -EINVAL;
 	if (*end) {
 		size_t i;
 

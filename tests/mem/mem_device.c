@@ -2,7 +2,7 @@
 /*
  * The multi-queue RAM device (issue 18).
  *
- *   mem_device opts|inflight|counters|badblocks|cache|prefault
+ *   mem_device opts|inflight|counters|badblocks|cache|prefault|units
  *
  * opts       option parsing rejects nonsense with a line naming the option
  * inflight   never more than depth requests in flight per queue (from the
@@ -13,6 +13,7 @@
  * cache      a simulated cut loses unflushed writes and keeps flushed and FUA ones
  * prefault   a device is lazy (no RAM until written) unless prefault=1 or the
  *            opener asks with RAWIO_DEV_PREFAULT (rawio bench); the path wins
+ * units      lat=, the throttle's times and the predictor's take one time syntax
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 
 #include <rawio/dev.h>
 #include <rawio/engine.h>
+#include <rawio/predict.h>
 
 #include "harness.h"
 
@@ -491,6 +493,69 @@ static int case_prefault(void)
 	return T_PASS;
 }
 
+/*
+ * One time syntax for every time option of the library (src/util/duration.c): the
+ * device's lat=, the throttle's seek= and flush=, the predictor's fixed sleep and
+ * period take the same units, fractions and bare numbers in their own unit.
+ */
+static int case_units(void)
+{
+	static const struct {
+		const char *s;
+		uint64_t ns;
+	} units[] = {
+		{ "500ns", 500 },     { "20us", 20000 },     { "1.5us", 1500 },
+		{ "2ms", 2000000 },   { "0.25ms", 250000 },  { "1s", 1000000000 },
+		{ ".5s", 500000000 }, { "0.002s", 2000000 },
+	};
+	static const char *const bad[] = { "soon", "-1us", "1 us", "1sec", "0x10",
+					   "inf",  "",	   "1.ms", "1.",   "2.e3us" };
+	struct rawio_throttle_params tp;
+	struct rawio_poll_cfg pc;
+	struct rawio_mem_opts o;
+	char spec[96];
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		const char *s = units[i].s;
+		uint64_t ns = units[i].ns;
+
+		snprintf(spec, sizeof(spec), "mem:1M,lat=%s", s);
+		CHECK(rawio_mem_opts_parse(spec, &o, NULL, 0) == 1 && o.lat_ns == ns,
+		      "%s: lat %llu", spec, (unsigned long long)o.lat_ns);
+		snprintf(spec, sizeof(spec), "seek=%s,flush=%s", s, s);
+		CHECK(rawio_throttle_parse(spec, &tp) == 0 && tp.seek_us == ns / 1000 &&
+			      tp.flush_us == ns / 1000,
+		      "%s: seek %llu us", spec, (unsigned long long)tp.seek_us);
+		snprintf(spec, sizeof(spec), "fixed:%s", s);
+		CHECK(rawio_poll_cfg_parse(spec, &pc) == 0 && pc.fixed_ns == ns, "%s: %llu", spec,
+		      (unsigned long long)pc.fixed_ns);
+		snprintf(spec, sizeof(spec), "mean:50:%s", s);
+		CHECK(rawio_poll_cfg_parse(spec, &pc) == 0 && pc.period_ns == ns, "%s: %llu", spec,
+		      (unsigned long long)pc.period_ns);
+	}
+	/* A bare number is each option's own unit: ns, us, us; the predictor's period ms. */
+	CHECK(rawio_mem_opts_parse("mem:1M,lat=700", &o, NULL, 0) == 1 && o.lat_ns == 700,
+	      "lat=700");
+	CHECK(rawio_throttle_parse("seek=700", &tp) == 0 && tp.seek_us == 700, "seek=700");
+	CHECK(rawio_poll_cfg_parse("fixed:7", &pc) == 0 && pc.fixed_ns == 7000, "fixed:7");
+	CHECK(rawio_poll_cfg_parse("mean:50:20", &pc) == 0 && pc.period_ns == 20000000,
+	      "mean:50:20");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(spec, sizeof(spec), "mem:1M,lat=%s", bad[i]);
+		CHECK(rawio_mem_opts_parse(spec, &o, NULL, 0) == -EINVAL, "%s parsed", spec);
+		snprintf(spec, sizeof(spec), "seek=%s", bad[i]);
+		CHECK(rawio_throttle_parse(spec, &tp) == -EINVAL, "%s parsed", spec);
+		snprintf(spec, sizeof(spec), "fixed:%s", bad[i]);
+		CHECK(rawio_poll_cfg_parse(spec, &pc) == -EINVAL, "%s parsed", spec);
+	}
+	/* Each option's limit: lat up to 10 s, the others up to an hour. */
+	CHECK(rawio_mem_opts_parse("mem:1M,lat=10s", &o, NULL, 0) == 1, "lat=10s");
+	CHECK(rawio_mem_opts_parse("mem:1M,lat=11s", &o, NULL, 0) == -EINVAL, "lat=11s");
+	CHECK(rawio_throttle_parse("flush=2h", &tp) == -EINVAL, "flush=2h");
+	CHECK(rawio_poll_cfg_parse("fixed:61m", &pc) == -EINVAL, "fixed:61m");
+	return T_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -500,11 +565,13 @@ int main(int argc, char **argv)
 		{ "opts", case_opts },	       { "inflight", case_inflight },
 		{ "counters", case_counters }, { "badblocks", case_badblocks },
 		{ "cache", case_cache },       { "prefault", case_prefault },
+		{ "units", case_units },
 	};
 
 	for (size_t i = 0; argc == 2 && i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (!strcmp(argv[1], cases[i].name))
 			return cases[i].fn();
-	fprintf(stderr, "usage: %s opts|inflight|counters|badblocks|cache|prefault\n", argv[0]);
+	fprintf(stderr, "usage: %s opts|inflight|counters|badblocks|cache|prefault|units\n",
+		argv[0]);
 	return T_FAIL;
 }
