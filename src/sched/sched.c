@@ -86,6 +86,7 @@ struct rawio_sched {
 	uint64_t tokens_ns;
 	uint64_t inflight_cost;
 	unsigned inflight; /* granted, not yet completed */
+	unsigned queued;   /* requests in the class queues */
 	uint64_t last_vtime;
 	uint64_t wake_ns; /* granting stopped for tokens or a bandwidth limit: try again then */
 
@@ -429,6 +430,7 @@ static void sched_enqueue(struct rawio_sched *s, struct rawio_sched_class *c,
 		c->head = r;
 	c->tail = r;
 	c->queued++;
+	s->queued++;
 	sched_starve_start(c, now);
 }
 
@@ -451,7 +453,7 @@ static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 	uint64_t cost, wake = 0, vt;
 
 	s->wake_ns = 0;
-	if (s->inflight >= s->qd)
+	if (!s->queued || s->inflight >= s->qd)
 		return NULL;
 	for (unsigned i = 0; i < s->nr_classes; i++) {
 		struct rawio_sched_class *c = s->classes[i];
@@ -521,6 +523,7 @@ static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 		if (!best->head)
 			best->tail = NULL;
 		best->queued--;
+		s->queued--;
 	}
 	return r;
 }
@@ -705,7 +708,8 @@ static void sched_completed(struct rawio_sched_ctx *x, struct rawio_req **ios, u
 	pthread_mutex_lock(&s->lock);
 	for (unsigned i = 0; i < n; i++)
 		sched_io_done(s, x, ios[i]);
-	sched_grant(s, rawio_now_ns());
+	if (s->queued) /* (pass-through without a queue: no clock read) */
+		sched_grant(s, rawio_now_ns());
 	list = sched_take_grants(x);
 	pthread_mutex_unlock(&s->lock);
 	sched_issue(x, list);
