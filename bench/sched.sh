@@ -14,9 +14,12 @@
 #              nr_batched_migration 128, without and with the scheduler (the target's
 #              io_properties.yaml), alternating; --cache-only skips the other sections
 # Each target is measured by rawio iotune first (its io_properties.yaml is the model).
+#   --goals    the issue's goal table in one command: file (cache, latency, overhead), zram
+#              (latency) and loop (latency, kernel), no fairness; medians of the rounds
+#   --no-fair  skip the fairness section; --no-overhead skip the overhead section
 #
 # usage: bench/sched.sh [--target file|zram|loop|mem] [--runtime SECS] [--rounds N] [--kernel]
-#                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR]
+#                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR] [--goals]
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
@@ -24,8 +27,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=file runtime=5 rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=256m
+fair=1 overhead=1 goals=0
 while [ $# -gt 0 ]; do
 	case $1 in
+	--goals) goals=1; shift ;;
+	--no-fair) fair=0; shift ;;
+	--no-overhead) overhead=0; shift ;;
 	--target) target=$2; shift 2 ;;
 	--runtime) runtime=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
@@ -34,12 +41,45 @@ while [ $# -gt 0 ]; do
 	--cache-only) cache=2; shift ;;
 	--cache-bytes) cache_bytes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	*) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 R=${RAWIO:-build/release/tools/rawio}
 [ -x "$R" ] || { echo "build the release preset first ($R)" >&2; exit 1; }
 mkdir -p "$out"
+
+if [ "$goals" = 1 ]; then
+	t0=$(date +%s)
+	"$0" --target file --cache --no-fair --rounds "$rounds" --runtime "$runtime" \
+		--cache-bytes "$cache_bytes" --out "$out"
+	"$0" --target zram --no-fair --no-overhead --rounds "$rounds" --runtime "$runtime" --out "$out"
+	"$0" --target loop --kernel --no-fair --no-overhead --rounds "$rounds" --runtime "$runtime" \
+		--out "$out"
+	# The goal table: medians over the rounds' JSON.
+	med() { jq -s 'sort | .[(length - 1) / 2 | floor]'; }
+	f() { for i in $(seq 1 "$rounds"); do jq "$2" "$out/$1-$i.json"; done | med; }
+	echo "## goals (medians of $rounds rounds; $(date -u +%F\ %T), uptime: $(uptime | sed 's/.*load/load/'))"
+	echo "| goal | measured | target | met |"
+	echo "|---|---|---|---|"
+	ns=$(f cache-nosched .read_p99_ns) ss=$(f cache-sched .read_p99_ns)
+	nd=$(f cache-nosched .seconds) sd=$(f cache-sched .seconds)
+	echo "| cache reader p99 during drain (batch 128), sched vs direct | $((ss / 1000)) us vs $((ns / 1000)) us (drain $sd s vs $nd s) | sched <= direct | $(jq -n "$ss <= $ns") |"
+	for t in file zram loop; do
+		ip=$(f "$t-lat-idle" .classes[0].lat_ns.p99) wsolo=$(f "$t-lat-wsolo" .classes[0].mbps)
+		for m in sched nosched; do
+			rp=$(f "$t-lat-$m" .classes[0].lat_ns.p99) wb=$(f "$t-lat-$m" .classes[1].mbps)
+			echo "| $t: reader p99 / writer beside each other, $m | $((rp / 1000)) us ($(jq -n "$rp / $ip * 100 | floor / 100")x idle $((ip / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wb / $wsolo * 100 | floor")% of solo) | <= 2x, >= 80% | $(jq -n "$rp <= 2 * $ip and $wb >= 0.8 * $wsolo") |"
+		done
+	done
+	for k in "$out"/k-*-r.json; do
+		[ -f "$k" ] || continue
+		n=${k#"$out"/k-}; n=${n%-r.json}
+		echo "| loop, kernel $n: reader p99 / writer (two processes, 1 run) | $(jq '.lat_ns.p99 / 1000 | floor' "$k") us / $(jq '.mbps | floor' "${k%-r.json}-w.json") MB/s | (comparison) | |"
+	done
+	echo "| pass-through overhead, mem null, ns per I/O | $(cat "$out/overhead.txt") | <= 100 | $(jq -n "$(cat "$out/overhead.txt") <= 100") |"
+	echo "# run time $(( $(date +%s) - t0 )) s"
+	exit 0
+fi
 zram= loopdev= loopfile=
 cleanup() {
 	[ -n "$loopdev" ] && losetup -d "$loopdev" 2>/dev/null || true
@@ -120,6 +160,7 @@ fi
 
 # Each class at QD 64: deeper than the in-flight bound lets the whole disk have, so that both
 # stay backlogged in the scheduler (at QD 32 the 400-share class runs out of requests first).
+if [ "$fair" = 1 ]; then
 echo "## fairness ($target): two classes at QD 64 each, 4 KiB random"
 echo "| pattern | shares | IOPS a | IOPS b | IOPS b/a | disk time b/a | goal |"
 echo "|---|---|---:|---:|---:|---:|---:|"
@@ -135,6 +176,7 @@ for rw in randread randrw; do
 		echo
 	done
 done
+fi
 
 echo "## latency under a bulk writer ($target): reader randread 4k QD 4, writer write 1m QD 8"
 echo "| run | reader IOPS | reader p50 us | reader p99 us | writer MB/s |"
@@ -203,6 +245,7 @@ if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
 	fi
 fi
 
+[ "$overhead" = 1 ] || exit 0
 echo "## scheduler overhead: mem null mode, one class, QD 32 (ns of CPU per I/O, medians of $rounds)"
 ov() { "$R" bench --engine mem --null --file mem:1g --qd 32 --runtime 2s --ramp 200ms \
 	--no-progress --json --class a:100 "$@" | jq '.cpu_ns_per_io|floor'; }
@@ -214,5 +257,6 @@ done
 med() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 }
 	END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 echo "pass-through:$with (median $(med "$with")); no scheduler:$without (median $(med "$without"))"
-echo "overhead per I/O: $(( $(med "$with" | cut -d. -f1) - $(med "$without" | cut -d. -f1) )) ns"
+echo $(( $(med "$with" | cut -d. -f1) - $(med "$without" | cut -d. -f1) )) >"$out/overhead.txt"
+echo "overhead per I/O: $(cat "$out/overhead.txt") ns"
 echo "# uptime: $(uptime)"

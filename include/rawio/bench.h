@@ -445,6 +445,7 @@ struct rawio_iotune_opts {
 
 struct rawio_iotune_rate {
 	double mean, stdev; /* per second: IOPS or bytes */
+	double max;	    /* the best sample: what the disk did when the CPU let it */
 	unsigned samples;
 	unsigned qd;
 	uint32_t bs;

@@ -48,18 +48,23 @@
  * in-flight time bound, so it passes everything through at the engine's full
  * depth. rawio_sched_stat() says so (model false).
  *
- * Threads: every call is thread-safe. rawio_sched_submit never blocks on I/O:
- * it queues the request and, when no other thread is driving the engine,
- * dispatches what the limits allow. rawio_sched_reap drives the engine (one
- * thread at a time; others wait for it): it dispatches, waits for the engine
- * or for tokens, joins parts and hands out whole requests. A request submitted
- * while another thread waits in reap is dispatched when that wait ends (at the
- * latest when one request in flight completes, or tokens refill; a reap that
- * sleeps for tokens lowers its thread's timer slack to 1 ns, as the engine's
- * hybrid waiter does). Requests are
- * reaped by whichever thread calls reap: a caller with several threads keeps
- * its own per-request bookkeeping in user_data. The engine context must not be
- * used directly while the scheduler owns it.
+ * Admission control, one context per caller (Seastar's reactor shape): the
+ * scheduler never drives an engine for anyone. A caller submits through its
+ * own context (rawio_sched_ctx, over the caller's own engine context); the
+ * scheduler grants engine requests (parts) in WFQ order while the limits
+ * allow, and the context queues what was granted to it on its own engine and
+ * reaps it there itself, telling the scheduler of each completion, which
+ * returns the disk time and grants the next ones, to whichever context owns
+ * them. A context whose requests wait for a grant with nothing of its own in
+ * flight sleeps until one is granted to it (another context's completion
+ * grants and wakes it) or until tokens refill (it sleeps with 1 ns timer
+ * slack, as the engine's hybrid waiter does). Grants made to a context while
+ * its owner waits at its own engine are queued at its next completion.
+ *
+ * Threads: the scheduler, its classes and its statistics are thread-safe; a
+ * context is used by one thread at a time (as an engine context is). The
+ * scheduler's own context over E (rawio_sched_submit / _reap) is one such
+ * context. The "sched" engine is a context over an engine of its own.
  */
 #ifndef RAWIO_SCHED_H
 #define RAWIO_SCHED_H
@@ -130,6 +135,11 @@ struct rawio_sched_opts {
 	const struct rawio_io_props *props; /* copied; NULL: pass-through (no model) */
 	uint64_t latency_goal_ns;	    /* in-flight bound and bucket size; 0 means 750000 */
 	uint64_t tau_ns;		    /* how much idle credit a class keeps; 0 means 5 ms */
+	/* The engine each "sched" engine context opens for itself on its device
+	 * (rawio_sched_ctx_engine_open): NULL means the name of E; its options are
+	 * kept by reference (NULL: defaults), with queue_depth the context's. */
+	const char *ctx_engine;
+	const struct rawio_engine_opts *ctx_engine_opts;
 };
 
 /*
@@ -148,12 +158,15 @@ struct rawio_sched_req {
 	uint32_t nr_parts;  /* 1, or the parts it was split into */
 
 	/* Private to the scheduler. */
-	struct rawio_sched_cq *cq; /* NULL: handed out by rawio_sched_reap */
+	struct rawio_sched_ctx *ctx; /* the context it was submitted through */
 	struct rawio_sched_class *cls;
-	struct rawio_sched_req *next;
-	struct rawio_req io;	 /* what the engine sees when not split */
-	struct rawio_req *parts; /* when split: nr_parts of them */
-	uint32_t parts_sent, parts_done;
+	struct rawio_sched_req *next;		    /* class queue, then ctx's done list */
+	struct rawio_sched_req *gr_next, *iss_next; /* ctx's grant list, the owner's copy */
+	struct rawio_req io;			    /* what the engine sees when not split */
+	struct rawio_req *parts;		    /* when split: nr_parts of them */
+	uint32_t parts_granted, parts_ok;	    /* granted (scheduler), taken (owner) */
+	uint32_t parts_sent, parts_done;	    /* owner */
+	bool in_gr;
 	uint64_t dispatch_ns;
 };
 
@@ -192,10 +205,12 @@ const char *rawio_sched_class_name(const struct rawio_sched_class *c);
 struct rawio_sched *rawio_sched_class_sched(const struct rawio_sched_class *c);
 
 /*
- * rawio_sched_submit - queue R for class C. Returns 0: R will come back from
- * rawio_sched_reap exactly once (a request the engine rejects comes back with
- * its error in req.result). -EINVAL for a NULL argument or a class of another
- * scheduler; -ENOMEM when splitting needs memory (R is not queued).
+ * rawio_sched_submit - queue R for class C on the scheduler's own context (over
+ * its engine E): what is granted goes to E at once. Returns 0: R will come
+ * back from rawio_sched_reap exactly once (a request the engine rejects comes
+ * back with its error in req.result). -EINVAL for a NULL argument or a class
+ * of another scheduler; -ENOMEM when splitting needs memory (R is not queued).
+ * One thread at a time with rawio_sched_reap (the context's owner).
  */
 int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
 		       struct rawio_sched_req *r);
@@ -209,42 +224,56 @@ int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsign
 		     unsigned max);
 
 /*
- * A caller's own completion queue, for callers with several threads that each
- * wait for their own requests (the cache's workers and readers): a request
- * submitted with rawio_sched_submit_cq comes back only from
- * rawio_sched_reap_cq on the same CQ. Zero it (or `= { 0 }`) before use; one
- * thread per CQ at a time. The fields are private.
+ * A caller's context: the caller's own engine context E (its queue depth
+ * bounds what the context has at the engine; the rest of what is granted waits
+ * in the context) and what the scheduler granted to it. One thread at a time;
+ * E must outlive it and is not used directly meanwhile. Errors: -EINVAL, -ENOMEM.
  */
-struct rawio_sched_cq {
-	struct rawio_sched_req *head, *tail; /* completed, not yet reaped */
-	unsigned pending;		     /* submitted, not yet reaped */
-};
+struct rawio_sched_ctx;
+int rawio_sched_ctx_new(struct rawio_sched *s, struct rawio_engine *e,
+			struct rawio_sched_ctx **out);
+/* Free X; its requests must all have been reaped. */
+void rawio_sched_ctx_free(struct rawio_sched_ctx *x);
 
-/* rawio_sched_submit for CQ's owner. -EINVAL also for a NULL CQ. */
-int rawio_sched_submit_cq(struct rawio_sched *s, struct rawio_sched_class *c,
-			  struct rawio_sched_cq *cq, struct rawio_sched_req *r);
+/* Open an engine context for a context of S on DEV (S's ctx_engine, its options, depth QD). */
+int rawio_sched_ctx_engine_open(struct rawio_sched *s, struct rawio_dev *dev, unsigned qd,
+				struct rawio_engine **out);
 
 /*
- * rawio_sched_reap_cq - wait until at least MIN of CQ's requests are complete
- * (MIN capped at CQ's pending ones; 0: do not wait), store up to MAX in OUT.
- * While one thread drives the engine (dispatch, reap, sleep for tokens) the
- * others wait to be told their requests completed, and one of them takes over
- * when it stops: every thread's requests progress whichever thread drives.
- * Returns the number stored, or -errno when the engine failed.
+ * rawio_sched_ctx_submit - queue R for class C through X: whatever the
+ * scheduler grants now is queued on X's engine, not committed (commit or reap
+ * sends it). Errors as rawio_sched_submit.
  */
-int rawio_sched_reap_cq(struct rawio_sched *s, struct rawio_sched_cq *cq,
-			struct rawio_sched_req **out, unsigned min, unsigned max);
+int rawio_sched_ctx_submit(struct rawio_sched_ctx *x, struct rawio_sched_class *c,
+			   struct rawio_sched_req *r);
+
+/* Commit what X queued on its engine. 0 or the engine's -errno. */
+int rawio_sched_ctx_commit(struct rawio_sched_ctx *x);
+
+/*
+ * rawio_sched_ctx_reap - wait until at least MIN of X's requests are complete
+ * (MIN capped at X's pending ones; 0: do not wait), store up to MAX in OUT.
+ * Waits at X's engine for its own requests, or for a grant when none of X's
+ * is at the engine. Returns the number stored, or -errno when the engine failed.
+ */
+int rawio_sched_ctx_reap(struct rawio_sched_ctx *x, struct rawio_sched_req **out, unsigned min,
+			 unsigned max);
+
+/* X's requests submitted and not yet reaped. */
+unsigned rawio_sched_ctx_pending(const struct rawio_sched_ctx *x);
 
 /*
  * The "sched" engine: an engine context whose requests go through class
  * opts.sched_class of a scheduler (rawio_engine_open(&e, "sched", DEV, &eo),
- * DEV the device of the scheduler's engine). Every context has its own
- * completion queue, so any code written against an engine (batches, pools,
- * run1) runs in a class unchanged. Queue depth: opts.queue_depth (default
- * 32). The scheduler and its class must outlive the context.
+ * DEV the device of the scheduler's engine). Each such context is a
+ * rawio_sched_ctx over an engine context of its own on DEV
+ * (rawio_sched_ctx_engine_open, depth opts.queue_depth, default 32), so any
+ * code written against an engine (batches, pools, run1) runs in a class
+ * unchanged, and submits and reaps its own I/O. The scheduler and its class
+ * must outlive the context.
  */
 
-/* Requests submitted and not yet reaped. */
+/* Requests submitted through the scheduler's own context and not yet reaped (its owner). */
 unsigned rawio_sched_pending(struct rawio_sched *s);
 
 struct rawio_sched_lat {
@@ -275,7 +304,9 @@ struct rawio_sched_stat {
 	unsigned max_inflight;	       /* most engine requests in flight at once */
 	uint64_t token_waits;	       /* times dispatch stopped for the bucket */
 	uint64_t bound_waits;	       /* times dispatch stopped for the in-flight bound */
+	uint64_t grant_waits;	       /* times a context slept for a grant */
 	unsigned nr_classes;
+	unsigned contexts; /* rawio_sched_ctx open now (besides the scheduler's own) */
 };
 
 /* Counters so far. Thread-safe. */

@@ -83,7 +83,11 @@ static int cache_sched_open(struct rawio_cache *c, bool backing)
 	const struct rawio_io_props *p =
 		backing ? c->opts.backing_io_props : c->opts.cache_io_props;
 	struct cache_sched *cs = &c->sched[backing];
-	struct rawio_sched_opts so = { .size = sizeof(so), .props = p };
+	/* Each context opens its own engine, as the direct pools do (the scheduler only grants). */
+	struct rawio_sched_opts so = { .size = sizeof(so),
+				       .props = p,
+				       .ctx_engine = backing ? c->backing_engine : c->cache_engine,
+				       .ctx_engine_opts = backing ? c->beo : c->ceo };
 	int ret;
 
 	if (!p)

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * The scheduler: class queues, weighted fair queueing by virtual time (cost
- * per share, Seastar's fair_queue accumulated), a token bucket of disk time
- * and a bound on disk time in flight (Seastar's io_queue), splitting and
- * joining of long requests.
+ * The scheduler as admission control (Seastar's io_queue in the shape of one
+ * reactor per caller): class queues of requests not yet granted, weighted
+ * fair queueing by virtual time (cost per share), a token bucket of disk time
+ * and a bound on disk time in flight. A grant is one engine request's right to
+ * go: the caller's own context queues it on its own engine, reaps it there and
+ * tells the scheduler it completed, which returns its disk time and grants the
+ * next ones in WFQ order, to whichever context owns them. No thread drives
+ * another's I/O: the only cross-thread hand-off is a grant to a context that
+ * waits for one (nothing of its own in flight).
  *
- * Two locks: qlock guards the queues, the bucket and the counters; elock is
- * held by the one thread driving the engine (dispatching, reaping). Engine
- * calls are made with elock only, so submitters never wait for the disk.
+ * One lock (s->lock) guards the class queues, the bucket, the in-flight
+ * counts, the grant lists of the contexts and the statistics. A context's
+ * engine, its done list and its counters are its owner's (one thread at a
+ * time); engine calls are made without the lock.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -27,16 +33,15 @@
 #define SCHED_BW_BURST_NS  10000000ull /* a class's bandwidth bucket: 10 ms of it */
 #define SCHED_BW_BURST_MIN (128u << 10)
 #define SCHED_SPLIT_MIN	   (64u << 10) /* never split below this (unless the props say) */
-#define SCHED_PICK_BATCH   16u	       /* engine requests picked per hold of qlock */
 
 struct rawio_sched_class {
 	struct rawio_sched *s;
 	char name[32];
 	unsigned shares;
 	uint64_t vtime;
-	struct rawio_sched_req *head, *tail;
-	unsigned queued;   /* requests in the queue (a split one until its last part left) */
-	unsigned inflight; /* engine requests of this class in flight */
+	struct rawio_sched_req *head, *tail; /* not yet wholly granted */
+	unsigned queued;		     /* requests in the queue */
+	unsigned inflight;		     /* granted engine requests not yet completed */
 
 	uint64_t bw_limit; /* bytes/s; 0 none */
 	double bw_tokens;
@@ -47,42 +52,53 @@ struct rawio_sched_class {
 	uint64_t starved_ns, starve_since; /* starve_since: 0 when not starving */
 };
 
-struct rawio_sched {
+/* A caller's context: its own engine; what was granted to it and not yet queued there. */
+struct rawio_sched_ctx {
+	struct rawio_sched *s;
 	struct rawio_engine *e;
-	pthread_mutex_t elock, qlock;
+
+	/* Under s->lock. */
+	struct rawio_sched_req *gr_head, *gr_tail; /* requests with granted parts not yet queued */
+	bool waiting;				   /* the owner sleeps on cv for a grant */
+	struct rawio_sched_ctx *wnext;		   /* s->waiters */
+	pthread_cond_t cv;
+
+	/* The owner's. */
+	struct rawio_sched_req *done_head, *done_tail;
+	unsigned pending; /* submitted, not yet reaped */
+	bool uncommitted; /* queued on the engine since its last commit */
+	struct rawio_req **reaped;
+	struct sleeper sleeper; /* waits for tokens, without the timer slack */
+};
+
+struct rawio_sched {
+	struct rawio_engine *e; /* the scheduler's own context's engine */
+	pthread_mutex_t lock;
 	bool model;
 	struct rawio_io_props props;
 	uint64_t goal_ns, tau_ns;
 	uint64_t split_len[2]; /* read, write: longer requests are split (0: never) */
-	unsigned qd;
+	unsigned qd;	       /* granted engine requests at most */
+	const char *ctx_engine;
+	const struct rawio_engine_opts *ctx_engine_opts;
 
 	int64_t tokens; /* ns of disk time */
 	uint64_t tokens_ns;
 	uint64_t inflight_cost;
-	unsigned inflight;
+	unsigned inflight; /* granted, not yet completed */
+	unsigned queued;   /* requests in the class queues */
 	uint64_t last_vtime;
-	uint64_t wake_ns; /* dispatch stopped for tokens or a bandwidth limit: try again then */
+	uint64_t wake_ns; /* granting stopped for tokens or a bandwidth limit: try again then */
 
 	struct rawio_sched_class **classes;
 	unsigned nr_classes, cap_classes;
-	struct rawio_req
-		*busy[SCHED_PICK_BATCH]; /* the engine said BUSY: a stack, top goes first */
-	unsigned nr_busy;
-
-	struct rawio_sched_req *done_head, *done_tail;
-	unsigned pending; /* submitted, not yet handed out */
 	uint64_t seq;
+	unsigned nr_ctx;
+	struct rawio_sched_ctx *waiters; /* contexts asleep until a grant */
 
-	bool driving;	   /* a thread holds elock to drive the engine (reap, reap_cq) */
-	pthread_cond_t cv; /* with qlock: a completion went to a cq, or driving ended */
-	struct rawio_req **reaped;
-	struct sleeper sleeper; /* waits for tokens, without the timer slack */
+	struct rawio_sched_ctx own; /* rawio_sched_submit / _reap, over e */
 	struct rawio_sched_stat st;
 };
-
-static void sched_dispatch(struct rawio_sched *s);
-static unsigned sched_pick_batch(struct rawio_sched *s, struct rawio_req **ios, uint64_t now);
-static void sched_issue(struct rawio_sched *s, struct rawio_req **ios, unsigned n);
 
 static uint64_t sched_cost(const struct rawio_sched *s, const struct rawio_req *io)
 {
@@ -116,6 +132,26 @@ static uint64_t sched_split_len(uint64_t iops, uint64_t bw, uint64_t sat, uint64
 	return len;
 }
 
+static int sched_ctx_init(struct rawio_sched *s, struct rawio_engine *e, struct rawio_sched_ctx *x)
+{
+	unsigned qd = rawio_engine_queue_depth(e);
+
+	memset(x, 0, sizeof(*x));
+	x->s = s;
+	x->e = e;
+	x->reaped = calloc(qd, sizeof(*x->reaped));
+	if (!x->reaped)
+		return -ENOMEM;
+	pthread_cond_init(&x->cv, NULL);
+	return 0;
+}
+
+static void sched_ctx_fini(struct rawio_sched_ctx *x)
+{
+	pthread_cond_destroy(&x->cv);
+	free(x->reaped);
+}
+
 int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
 		    const struct rawio_sched_opts *o)
 {
@@ -138,19 +174,18 @@ int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
 		return -ENOMEM;
 	s->e = e;
 	s->qd = rawio_engine_queue_depth(e);
-	s->reaped = calloc(s->qd, sizeof(*s->reaped));
-	if (!s->reaped) {
+	if (sched_ctx_init(s, e, &s->own)) {
 		free(s);
 		return -ENOMEM;
 	}
-	pthread_mutex_init(&s->elock, NULL);
-	pthread_mutex_init(&s->qlock, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	pthread_mutex_init(&s->lock, NULL);
 	s->model = opts.props != NULL;
 	if (s->model)
 		s->props = *opts.props;
 	s->goal_ns = opts.latency_goal_ns ? opts.latency_goal_ns : SCHED_GOAL_NS;
 	s->tau_ns = opts.tau_ns ? opts.tau_ns : SCHED_TAU_NS;
+	s->ctx_engine = opts.ctx_engine;
+	s->ctx_engine_opts = opts.ctx_engine_opts;
 	if (s->model) {
 		s->split_len[0] = sched_split_len(s->props.read_iops, s->props.read_bandwidth,
 						  s->props.read_saturation_length, s->goal_ns);
@@ -173,11 +208,57 @@ void rawio_sched_free(struct rawio_sched *s)
 	for (unsigned i = 0; i < s->nr_classes; i++)
 		free(s->classes[i]);
 	free(s->classes);
-	free(s->reaped);
-	pthread_mutex_destroy(&s->elock);
-	pthread_mutex_destroy(&s->qlock);
-	pthread_cond_destroy(&s->cv);
+	sched_ctx_fini(&s->own);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+int rawio_sched_ctx_new(struct rawio_sched *s, struct rawio_engine *e, struct rawio_sched_ctx **out)
+{
+	struct rawio_sched_ctx *x;
+	int ret;
+
+	*out = NULL;
+	if (!s || !e)
+		return -EINVAL;
+	x = malloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	ret = sched_ctx_init(s, e, x);
+	if (ret) {
+		free(x);
+		return ret;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->st.contexts = ++s->nr_ctx;
+	pthread_mutex_unlock(&s->lock);
+	*out = x;
+	return 0;
+}
+
+void rawio_sched_ctx_free(struct rawio_sched_ctx *x)
+{
+	if (!x)
+		return;
+	pthread_mutex_lock(&x->s->lock);
+	x->s->st.contexts = --x->s->nr_ctx;
+	pthread_mutex_unlock(&x->s->lock);
+	sched_ctx_fini(x);
+	free(x);
+}
+
+int rawio_sched_ctx_engine_open(struct rawio_sched *s, struct rawio_dev *dev, unsigned qd,
+				struct rawio_engine **out)
+{
+	struct rawio_engine_opts o = { .size = sizeof(o) };
+
+	if (s->ctx_engine_opts)
+		o = *s->ctx_engine_opts;
+	o.size = sizeof(o);
+	o.queue_depth = qd;
+	o.sched_class = NULL;
+	return rawio_engine_open(out, s->ctx_engine ? s->ctx_engine : rawio_engine_name(s->e), dev,
+				 &o);
 }
 
 int rawio_sched_class_new(struct rawio_sched *s, const char *name, unsigned shares,
@@ -197,7 +278,7 @@ int rawio_sched_class_new(struct rawio_sched *s, const char *name, unsigned shar
 	c->shares = shares;
 	rawio_hist_reset(&c->qlat);
 	rawio_hist_reset(&c->dlat);
-	pthread_mutex_lock(&s->qlock);
+	pthread_mutex_lock(&s->lock);
 	if (s->nr_classes == s->cap_classes) {
 		unsigned cap = s->cap_classes ? 2 * s->cap_classes : 8;
 		void *n = realloc(s->classes, cap * sizeof(*s->classes));
@@ -214,7 +295,7 @@ int rawio_sched_class_new(struct rawio_sched *s, const char *name, unsigned shar
 	s->classes[s->nr_classes++] = c;
 	s->st.nr_classes = s->nr_classes;
 out:
-	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_unlock(&s->lock);
 	if (ret) {
 		free(c);
 		return ret;
@@ -227,19 +308,19 @@ int rawio_sched_class_set_shares(struct rawio_sched_class *c, unsigned shares)
 {
 	if (!c || !shares || shares > SCHED_MAX_SHARES)
 		return -EINVAL;
-	pthread_mutex_lock(&c->s->qlock);
+	pthread_mutex_lock(&c->s->lock);
 	c->shares = shares;
-	pthread_mutex_unlock(&c->s->qlock);
+	pthread_mutex_unlock(&c->s->lock);
 	return 0;
 }
 
 int rawio_sched_class_set_bw_limit(struct rawio_sched_class *c, uint64_t bytes_per_sec)
 {
-	pthread_mutex_lock(&c->s->qlock);
+	pthread_mutex_lock(&c->s->lock);
 	c->bw_limit = bytes_per_sec;
 	c->bw_last_ns = rawio_now_ns();
 	c->bw_tokens = 0;
-	pthread_mutex_unlock(&c->s->qlock);
+	pthread_mutex_unlock(&c->s->lock);
 	return 0;
 }
 
@@ -276,116 +357,6 @@ static int sched_split(struct rawio_sched_req *r, uint64_t sat)
 	return 0;
 }
 
-static void sched_starve_start(struct rawio_sched_class *c, uint64_t now)
-{
-	if (c->queued && !c->inflight && !c->starve_since)
-		c->starve_since = now ? now : 1;
-}
-
-static void sched_starve_end(struct rawio_sched_class *c, uint64_t now)
-{
-	if (c->starve_since) {
-		c->starved_ns += now - c->starve_since;
-		c->starve_since = 0;
-	}
-}
-
-/* Under qlock: R joins C's queue. */
-static void sched_enqueue(struct rawio_sched *s, struct rawio_sched_class *c,
-			  struct rawio_sched_req *r, uint64_t now)
-{
-	if (r->parts)
-		s->st.splits++;
-	if (!c->queued) {
-		/* Back from idle: no banking of credit beyond tau (the forgiving factor). */
-		uint64_t forgive = (s->model ? s->tau_ns : s->qd) * SCHED_VT_SCALE / c->shares;
-
-		if (s->last_vtime > forgive && c->vtime < s->last_vtime - forgive)
-			c->vtime = s->last_vtime - forgive;
-	}
-	if (c->tail)
-		c->tail->next = r;
-	else
-		c->head = r;
-	c->tail = r;
-	c->queued++;
-	if (r->cq)
-		r->cq->pending++;
-	else
-		s->pending++;
-	sched_starve_start(c, now);
-}
-
-static int sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
-			struct rawio_sched_cq *cq, struct rawio_sched_req *r)
-{
-	uint64_t sat = 0, now;
-
-	if (!s || !c || !r || c->s != s)
-		return -EINVAL;
-	r->cq = cq;
-	r->req.result = 0;
-	r->req.complete_ns = 0;
-	r->seq = 0;
-	r->queued_ns = r->disk_ns = 0;
-	r->cls = c;
-	r->next = NULL;
-	r->parts = NULL;
-	r->nr_parts = 1;
-	r->parts_sent = r->parts_done = 0;
-	if (s->model && (r->req.op == RAWIO_OP_READ || r->req.op == RAWIO_OP_WRITE))
-		sat = s->split_len[r->req.op == RAWIO_OP_WRITE];
-	if (sat && r->req.len > sat) {
-		int ret = sched_split(r, sat);
-
-		if (ret)
-			return ret;
-	} else {
-		memset(&r->io, 0, sizeof(r->io));
-		r->io.op = r->req.op;
-		r->io.flags = r->req.flags;
-		r->io.buf = r->req.buf;
-		r->io.len = r->req.len;
-		r->io.off = r->req.off;
-		r->io.user_data = r;
-	}
-	now = rawio_now_ns();
-	r->req.submit_ns = now;
-	if (pthread_mutex_trylock(&s->elock) == 0) {
-		/* Nobody drives the engine: queue and dispatch under one hold of qlock. */
-		struct rawio_req *ios[SCHED_PICK_BATCH];
-		unsigned n;
-
-		pthread_mutex_lock(&s->qlock);
-		sched_enqueue(s, c, r, now);
-		n = sched_pick_batch(s, ios, now);
-		pthread_mutex_unlock(&s->qlock);
-		sched_issue(s, ios, n);
-		if (n == SCHED_PICK_BATCH)
-			sched_dispatch(s);
-		pthread_mutex_unlock(&s->elock);
-		return 0;
-	}
-	pthread_mutex_lock(&s->qlock);
-	sched_enqueue(s, c, r, now);
-	pthread_mutex_unlock(&s->qlock);
-	return 0;
-}
-
-int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
-		       struct rawio_sched_req *r)
-{
-	return sched_submit(s, c, NULL, r);
-}
-
-int rawio_sched_submit_cq(struct rawio_sched *s, struct rawio_sched_class *c,
-			  struct rawio_sched_cq *cq, struct rawio_sched_req *r)
-{
-	if (!cq)
-		return -EINVAL;
-	return sched_submit(s, c, cq, r);
-}
-
 /* A class's bandwidth bucket: may its head (LEN bytes) go now? If not, when. */
 static bool sched_bw_ok(struct rawio_sched_class *c, uint64_t len, uint64_t now, uint64_t *wake)
 {
@@ -409,11 +380,72 @@ static bool sched_bw_ok(struct rawio_sched_class *c, uint64_t len, uint64_t now,
 	return false;
 }
 
+/* The result of a split request: the bytes of its longest full prefix, or its first error. */
+static int64_t sched_join(const struct rawio_sched_req *r)
+{
+	uint64_t bytes = 0;
+
+	for (uint32_t i = 0; i < r->nr_parts; i++) {
+		const struct rawio_req *p = &r->parts[i];
+
+		if (p->result < 0)
+			return bytes ? (int64_t)bytes : p->result;
+		bytes += (uint64_t)p->result;
+		if ((uint64_t)p->result < p->len)
+			break;
+	}
+	return (int64_t)bytes;
+}
+
+static void sched_starve_start(struct rawio_sched_class *c, uint64_t now)
+{
+	if (c->queued && !c->inflight && !c->starve_since)
+		c->starve_since = now ? now : 1;
+}
+
+static void sched_starve_end(struct rawio_sched_class *c, uint64_t now)
+{
+	if (c->starve_since) {
+		c->starved_ns += now - c->starve_since;
+		c->starve_since = 0;
+	}
+}
+
+/* Under lock: R joins C's queue. */
+static void sched_enqueue(struct rawio_sched *s, struct rawio_sched_class *c,
+			  struct rawio_sched_req *r, uint64_t now)
+{
+	if (r->parts)
+		s->st.splits++;
+	if (!c->queued) {
+		/* Back from idle: no banking of credit beyond tau (the forgiving factor). */
+		uint64_t forgive = (s->model ? s->tau_ns : s->qd) * SCHED_VT_SCALE / c->shares;
+
+		if (s->last_vtime > forgive && c->vtime < s->last_vtime - forgive)
+			c->vtime = s->last_vtime - forgive;
+	}
+	if (c->tail)
+		c->tail->next = r;
+	else
+		c->head = r;
+	c->tail = r;
+	c->queued++;
+	s->queued++;
+	sched_starve_start(c, now);
+}
+
+/* The engine request of R that goes next (its next part when split). */
+static struct rawio_req *sched_next_io(struct rawio_sched_req *r)
+{
+	return r->parts ? &r->parts[r->parts_granted] : &r->io;
+}
+
 /*
- * Under qlock: choose the next engine request, account it, and return it
- * (NULL: nothing may go now; s->wake_ns says when tokens allow more).
+ * Under lock: grant the next engine request in WFQ order if the limits allow
+ * it; return its request (NULL: nothing may go now; s->wake_ns says when
+ * tokens or a bandwidth limit allow more, 0: at a completion).
  */
-static struct rawio_req *sched_pick(struct rawio_sched *s, uint64_t now)
+static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 {
 	struct rawio_sched_class *best = NULL;
 	struct rawio_sched_req *r;
@@ -421,18 +453,14 @@ static struct rawio_req *sched_pick(struct rawio_sched *s, uint64_t now)
 	uint64_t cost, wake = 0, vt;
 
 	s->wake_ns = 0;
-	if (s->inflight >= s->qd)
+	if (!s->queued || s->inflight >= s->qd)
 		return NULL;
-	if (s->nr_busy)
-		return s->busy[--s->nr_busy];
 	for (unsigned i = 0; i < s->nr_classes; i++) {
 		struct rawio_sched_class *c = s->classes[i];
-		struct rawio_req *head;
 
 		if (!c->queued)
 			continue;
-		head = c->head->parts ? &c->head->parts[c->head->parts_sent] : &c->head->io;
-		if (!sched_bw_ok(c, head->len, now, &wake))
+		if (!sched_bw_ok(c, sched_next_io(c->head)->len, now, &wake))
 			continue;
 		if (!best || c->vtime < best->vtime)
 			best = c;
@@ -442,7 +470,7 @@ static struct rawio_req *sched_pick(struct rawio_sched *s, uint64_t now)
 		return NULL;
 	}
 	r = best->head;
-	io = r->parts ? &r->parts[r->parts_sent] : &r->io;
+	io = sched_next_io(r);
 	cost = sched_cost(s, io);
 	if (s->model) {
 		if (s->inflight && s->inflight_cost + cost > s->goal_ns) {
@@ -484,41 +512,79 @@ static struct rawio_req *sched_pick(struct rawio_sched *s, uint64_t now)
 	s->st.dispatched++;
 	best->inflight++;
 	sched_starve_end(best, now);
-	if (!r->parts_sent) {
+	if (!r->parts_granted) {
 		r->seq = ++s->seq;
 		r->dispatch_ns = now;
 		r->queued_ns = now - r->req.submit_ns;
 		rawio_hist_add(&best->qlat, r->queued_ns);
 	}
-	r->parts_sent++;
-	if (r->parts_sent == r->nr_parts) {
+	if (++r->parts_granted == r->nr_parts) {
 		best->head = r->next;
 		if (!best->head)
 			best->tail = NULL;
 		best->queued--;
+		s->queued--;
 	}
-	return io;
+	return r;
 }
 
-/* The result of a split request: the bytes of its longest full prefix, or its first error. */
-static int64_t sched_join(const struct rawio_sched_req *r)
+/* Under lock: wake X, asleep in sched_wait_grant. */
+static void sched_wake(struct rawio_sched *s, struct rawio_sched_ctx *x)
 {
-	uint64_t bytes = 0;
-
-	for (uint32_t i = 0; i < r->nr_parts; i++) {
-		const struct rawio_req *p = &r->parts[i];
-
-		if (p->result < 0)
-			return bytes ? (int64_t)bytes : p->result;
-		bytes += (uint64_t)p->result;
-		if ((uint64_t)p->result < p->len)
+	for (struct rawio_sched_ctx **p = &s->waiters; *p; p = &(*p)->wnext) {
+		if (*p == x) {
+			*p = x->wnext;
 			break;
+		}
 	}
-	return (int64_t)bytes;
+	x->waiting = false;
+	pthread_cond_signal(&x->cv);
 }
 
-/* Under qlock: engine request IO finished. */
-static void sched_io_done(struct rawio_sched *s, struct rawio_req *io)
+/*
+ * Under lock: grant what the limits allow, in WFQ order, to the contexts that
+ * own it. When tokens (not a completion) will allow the next grant, one
+ * sleeping context is woken to wait for them, since no completion may come.
+ */
+static void sched_grant(struct rawio_sched *s, uint64_t now)
+{
+	struct rawio_sched_req *r;
+
+	while ((r = sched_pick(s, now))) {
+		struct rawio_sched_ctx *x = r->ctx;
+
+		if (!r->in_gr) {
+			r->in_gr = true;
+			r->gr_next = NULL;
+			if (x->gr_tail)
+				x->gr_tail->gr_next = r;
+			else
+				x->gr_head = r;
+			x->gr_tail = r;
+		}
+		if (x->waiting)
+			sched_wake(s, x);
+	}
+	if (s->wake_ns && s->waiters)
+		sched_wake(s, s->waiters);
+}
+
+/* Under lock: X's granted requests, each with the parts it may queue in r->parts_ok. */
+static struct rawio_sched_req *sched_take_grants(struct rawio_sched_ctx *x)
+{
+	struct rawio_sched_req *list = x->gr_head;
+
+	for (struct rawio_sched_req *r = list; r; r = r->gr_next) {
+		r->in_gr = false;
+		r->parts_ok = r->parts_granted;
+		r->iss_next = r->gr_next;
+	}
+	x->gr_head = x->gr_tail = NULL;
+	return list;
+}
+
+/* Under lock: engine request IO of a request of X's finished; its disk time comes back. */
+static void sched_io_done(struct rawio_sched *s, struct rawio_sched_ctx *x, struct rawio_req *io)
 {
 	struct rawio_sched_req *r = io->user_data;
 	struct rawio_sched_class *c = r->cls;
@@ -546,262 +612,308 @@ static void sched_io_done(struct rawio_sched *s, struct rawio_req *io)
 	if (r->req.result > 0)
 		c->bytes += (uint64_t)r->req.result;
 	r->next = NULL;
-	if (r->cq) {
-		/* Its own queue: whoever waits on it is told (one broadcast per reap batch
-		 * would do, but completions are rare next to the wait they end). */
-		if (r->cq->tail)
-			r->cq->tail->next = r;
-		else
-			r->cq->head = r;
-		r->cq->tail = r;
-		pthread_cond_broadcast(&s->cv);
-		return;
-	}
-	if (s->done_tail)
-		s->done_tail->next = r;
+	if (x->done_tail)
+		x->done_tail->next = r;
 	else
-		s->done_head = r;
-	s->done_tail = r;
+		x->done_head = r;
+	x->done_tail = r;
 }
 
-/* Under qlock: up to SCHED_PICK_BATCH engine requests the limits let go now. */
-static unsigned sched_pick_batch(struct rawio_sched *s, struct rawio_req **ios, uint64_t now)
+/* Owner: a part finished inline at queue (or was refused): its disk time comes back at once. */
+static void sched_done_inline(struct rawio_sched_ctx *x, struct rawio_req *io)
 {
-	unsigned n = 0;
-
-	while (n < SCHED_PICK_BATCH && (ios[n] = sched_pick(s, now)))
-		n++;
-	return n;
+	pthread_mutex_lock(&x->s->lock);
+	sched_io_done(x->s, x, io);
+	sched_grant(x->s, rawio_now_ns());
+	pthread_mutex_unlock(&x->s->lock);
 }
 
-/* With elock: hand IOS to the engine, then commit. */
-static void sched_issue(struct rawio_sched *s, struct rawio_req **ios, unsigned n)
+/* Owner, after a BUSY: LIST (linked by iss_next) goes back to the front of X's grant list. */
+static void sched_unissue(struct rawio_sched_ctx *x, struct rawio_sched_req *list)
 {
-	bool queued = false;
+	struct rawio_sched_req *keep, *tail = NULL;
 
-	for (unsigned i = 0; i < n; i++) {
-		int q = rawio_engine_queue(s->e, ios[i]);
-
-		if (q == RAWIO_Q_QUEUED) {
-			queued = true;
-			continue;
-		}
-		pthread_mutex_lock(&s->qlock);
-		if (q == RAWIO_Q_BUSY) {
-			/* This one and the rest go first next time, in this order. */
-			for (unsigned k = n; k-- > i;)
-				s->busy[s->nr_busy++] = ios[k];
-			pthread_mutex_unlock(&s->qlock);
-			break;
-		}
-		if (q < 0)
-			ios[i]->result = q;
-		sched_io_done(s, ios[i]);
-		pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_lock(&x->s->lock);
+	keep = x->gr_head;
+	for (struct rawio_sched_req *r = list; r; r = r->iss_next) {
+		if (r->in_gr)
+			continue; /* granted more meanwhile: already in the list */
+		r->in_gr = true;
+		r->gr_next = NULL;
+		if (tail)
+			tail->gr_next = r;
+		else
+			x->gr_head = r;
+		tail = r;
 	}
-	if (queued)
-		rawio_engine_commit(s->e);
-}
-
-/* With elock: dispatch until the limits or the queues stop it. */
-static void sched_dispatch(struct rawio_sched *s)
-{
-	struct rawio_req *ios[SCHED_PICK_BATCH];
-	unsigned n;
-
-	do {
-		uint64_t now = rawio_now_ns();
-
-		pthread_mutex_lock(&s->qlock);
-		n = sched_pick_batch(s, ios, now);
-		pthread_mutex_unlock(&s->qlock);
-		sched_issue(s, ios, n);
-	} while (n == SCHED_PICK_BATCH);
-}
-
-static unsigned sched_take_done(struct rawio_sched *s, struct rawio_sched_req **out, unsigned max)
-{
-	unsigned n = 0;
-
-	while (n < max && s->done_head) {
-		struct rawio_sched_req *r = s->done_head;
-
-		s->done_head = r->next;
-		if (!s->done_head)
-			s->done_tail = NULL;
-		r->next = NULL;
-		out[n++] = r;
-		s->pending--;
+	if (tail) {
+		tail->gr_next = keep;
+		if (!keep)
+			x->gr_tail = tail;
 	}
-	return n;
+	pthread_mutex_unlock(&x->s->lock);
 }
 
 /*
- * With elock, after a dispatch: wait once, for the engine or for tokens, and
- * take in what completed. 1: nothing can progress (nothing in flight and no
- * time to wait for), 0, or the engine's -errno.
+ * Owner: queue the granted parts of LIST (from sched_take_grants) on X's
+ * engine, not committed. A part the engine finishes inline completes at once
+ * (and what that grants to X is queued too); where the engine is full, the
+ * rest goes back to the front of X's grant list for the next completion.
  */
-static int sched_wait_once(struct rawio_sched *s)
+static void sched_issue(struct rawio_sched_ctx *x, struct rawio_sched_req *list)
 {
-	uint64_t wake;
-	int n;
+	while (list) {
+		bool inline_done = false;
 
-	pthread_mutex_lock(&s->qlock);
-	wake = s->wake_ns;
-	pthread_mutex_unlock(&s->qlock);
-	if (!rawio_engine_inflight(s->e)) {
-		/* Nothing at the disk: what is queued waits for tokens or a bandwidth
-		 * limit (or, with no wake time, cannot go at all: do not spin). */
-		if (!wake)
-			return 1;
-		sleeper_sleep_until(&s->sleeper, wake);
-		return 0;
+		for (struct rawio_sched_req *r = list; r; r = list) {
+			list = r->iss_next;
+			while (r->parts_sent < r->parts_ok) {
+				struct rawio_req *io = r->parts ? &r->parts[r->parts_sent] : &r->io;
+				int q = rawio_engine_queue(x->e, io);
+
+				if (q == RAWIO_Q_BUSY) {
+					r->iss_next = list;
+					sched_unissue(x, r);
+					return;
+				}
+				r->parts_sent++;
+				if (q == RAWIO_Q_QUEUED) {
+					x->uncommitted = true;
+					continue;
+				}
+				if (q < 0)
+					io->result = q;
+				inline_done = true;
+				if (r->parts_sent == r->nr_parts) {
+					sched_done_inline(x, io); /* may free r->parts */
+					break;
+				}
+				sched_done_inline(x, io);
+			}
+		}
+		if (!inline_done)
+			return;
+		pthread_mutex_lock(&x->s->lock);
+		list = sched_take_grants(x);
+		pthread_mutex_unlock(&x->s->lock);
 	}
-	if (wake && wake < rawio_now_ns() + s->goal_ns) {
-		/* Tokens come back before the disk is likely to answer: sleep for them. */
-		sleeper_sleep_until(&s->sleeper, wake);
-		n = rawio_engine_reap(s->e, s->reaped, 0, s->qd);
-	} else {
-		n = rawio_engine_reap(s->e, s->reaped, 1, s->qd);
-	}
-	if (n < 0)
-		return n;
-	pthread_mutex_lock(&s->qlock);
-	for (int i = 0; i < n; i++)
-		sched_io_done(s, s->reaped[i]);
-	pthread_mutex_unlock(&s->qlock);
+}
+
+/* Owner: N engine requests of X completed: return their disk time, grant, queue X's grants. */
+static void sched_completed(struct rawio_sched_ctx *x, struct rawio_req **ios, unsigned n)
+{
+	struct rawio_sched *s = x->s;
+	struct rawio_sched_req *list;
+
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < n; i++)
+		sched_io_done(s, x, ios[i]);
+	if (s->queued) /* (pass-through without a queue: no clock read) */
+		sched_grant(s, rawio_now_ns());
+	list = sched_take_grants(x);
+	pthread_mutex_unlock(&s->lock);
+	sched_issue(x, list);
+}
+
+static int sched_prepare(struct rawio_sched *s, struct rawio_sched_class *c,
+			 struct rawio_sched_ctx *x, struct rawio_sched_req *r)
+{
+	uint64_t sat = 0;
+
+	if (!s || !c || !r || c->s != s)
+		return -EINVAL;
+	r->ctx = x;
+	r->req.result = 0;
+	r->req.complete_ns = 0;
+	r->seq = 0;
+	r->queued_ns = r->disk_ns = 0;
+	r->cls = c;
+	r->next = r->gr_next = NULL;
+	r->in_gr = false;
+	r->parts = NULL;
+	r->nr_parts = 1;
+	r->parts_granted = r->parts_ok = r->parts_sent = r->parts_done = 0;
+	if (s->model && (r->req.op == RAWIO_OP_READ || r->req.op == RAWIO_OP_WRITE))
+		sat = s->split_len[r->req.op == RAWIO_OP_WRITE];
+	if (sat && r->req.len > sat)
+		return sched_split(r, sat);
+	memset(&r->io, 0, sizeof(r->io));
+	r->io.op = r->req.op;
+	r->io.flags = r->req.flags;
+	r->io.buf = r->req.buf;
+	r->io.len = r->req.len;
+	r->io.off = r->req.off;
+	r->io.user_data = r;
 	return 0;
 }
 
-/* Take elock to drive the engine, and let reap_cq waiters know (they wait while one drives). */
-static void sched_drive_begin(struct rawio_sched *s)
+int rawio_sched_ctx_submit(struct rawio_sched_ctx *x, struct rawio_sched_class *c,
+			   struct rawio_sched_req *r)
 {
-	pthread_mutex_lock(&s->elock);
-	pthread_mutex_lock(&s->qlock);
-	s->driving = true;
-	pthread_mutex_unlock(&s->qlock);
+	struct rawio_sched *s = x ? x->s : NULL;
+	struct rawio_sched_req *list;
+	uint64_t now;
+	int ret;
+
+	ret = sched_prepare(s, c, x, r);
+	if (ret)
+		return ret;
+	now = rawio_now_ns();
+	r->req.submit_ns = now;
+	x->pending++;
+	pthread_mutex_lock(&s->lock);
+	sched_enqueue(s, c, r, now);
+	sched_grant(s, now);
+	list = sched_take_grants(x);
+	pthread_mutex_unlock(&s->lock);
+	sched_issue(x, list);
+	return 0;
 }
 
-static void sched_drive_end(struct rawio_sched *s)
+int rawio_sched_ctx_commit(struct rawio_sched_ctx *x)
 {
-	pthread_mutex_lock(&s->qlock);
-	s->driving = false;
-	pthread_cond_broadcast(&s->cv);
-	pthread_mutex_unlock(&s->qlock);
-	pthread_mutex_unlock(&s->elock);
+	if (!x->uncommitted)
+		return 0;
+	x->uncommitted = false;
+	return rawio_engine_commit(x->e);
+}
+
+/*
+ * Owner, nothing of X at its engine: wait until something is granted to X
+ * (and queue it), or until tokens refill. 0, or -EDEADLK when nothing is in
+ * flight anywhere and nothing can be granted (a bug: a request may always go
+ * alone).
+ */
+static int sched_wait_grant(struct rawio_sched_ctx *x)
+{
+	struct rawio_sched *s = x->s;
+	struct rawio_sched_req *list;
+	uint64_t wake;
+
+	pthread_mutex_lock(&s->lock);
+	sched_grant(s, rawio_now_ns());
+	list = sched_take_grants(x);
+	wake = s->wake_ns;
+	if (list) {
+		pthread_mutex_unlock(&s->lock);
+		sched_issue(x, list);
+		return 0;
+	}
+	s->st.grant_waits++;
+	if (wake) {
+		pthread_mutex_unlock(&s->lock);
+		sleeper_sleep_until(&x->sleeper, wake);
+		return 0;
+	}
+	if (!s->inflight) {
+		pthread_mutex_unlock(&s->lock);
+		return -EDEADLK;
+	}
+	/* Capacity comes back when another context's request completes: it grants and wakes us. */
+	x->waiting = true;
+	x->wnext = s->waiters;
+	s->waiters = x;
+	while (x->waiting)
+		pthread_cond_wait(&x->cv, &s->lock);
+	list = sched_take_grants(x);
+	pthread_mutex_unlock(&s->lock);
+	sched_issue(x, list);
+	return 0;
+}
+
+static unsigned sched_take_done(struct rawio_sched_ctx *x, struct rawio_sched_req **out,
+				unsigned max)
+{
+	unsigned n = 0;
+
+	while (n < max && x->done_head) {
+		struct rawio_sched_req *r = x->done_head;
+
+		x->done_head = r->next;
+		if (!x->done_head)
+			x->done_tail = NULL;
+		r->next = NULL;
+		out[n++] = r;
+		x->pending--;
+	}
+	return n;
+}
+
+int rawio_sched_ctx_reap(struct rawio_sched_ctx *x, struct rawio_sched_req **out, unsigned min,
+			 unsigned max)
+{
+	unsigned got = 0, qd;
+	int ret = 0, n;
+
+	if (!x || (max && !out))
+		return -EINVAL;
+	qd = rawio_engine_queue_depth(x->e);
+	if (min > x->pending)
+		min = x->pending;
+	if (min > max)
+		min = max;
+	for (;;) {
+		got += sched_take_done(x, out + got, max - got);
+		if (got >= max || (got >= min && (got || !rawio_engine_inflight(x->e))))
+			break;
+		ret = rawio_sched_ctx_commit(x);
+		if (ret)
+			break;
+		if (rawio_engine_inflight(x->e)) {
+			n = rawio_engine_reap(x->e, x->reaped, got < min ? 1 : 0, qd);
+			if (n < 0) {
+				ret = n;
+				break;
+			}
+			if (n)
+				sched_completed(x, x->reaped, (unsigned)n);
+			if (got >= min && !x->done_head)
+				break; /* MIN 0: one look, nothing done */
+			continue;
+		}
+		ret = sched_wait_grant(x);
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = rawio_sched_ctx_commit(x);
+	return got ? (int)got : ret;
+}
+
+unsigned rawio_sched_ctx_pending(const struct rawio_sched_ctx *x)
+{
+	return x->pending;
+}
+
+int rawio_sched_submit(struct rawio_sched *s, struct rawio_sched_class *c,
+		       struct rawio_sched_req *r)
+{
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	ret = rawio_sched_ctx_submit(&s->own, c, r);
+	if (!ret)
+		ret = rawio_sched_ctx_commit(&s->own);
+	return ret;
 }
 
 int rawio_sched_reap(struct rawio_sched *s, struct rawio_sched_req **out, unsigned min,
 		     unsigned max)
 {
-	unsigned got = 0;
-	int ret = 0;
-
-	sched_drive_begin(s);
-	for (;;) {
-		int w;
-
-		pthread_mutex_lock(&s->qlock);
-		got += sched_take_done(s, out + got, max - got);
-		if (min > got + s->pending)
-			min = got + s->pending;
-		pthread_mutex_unlock(&s->qlock);
-		if (got >= max || (got >= min && got))
-			break;
-		sched_dispatch(s);
-		pthread_mutex_lock(&s->qlock);
-		got += sched_take_done(s, out + got, max - got);
-		pthread_mutex_unlock(&s->qlock);
-		if (got >= max || got >= min)
-			break;
-		w = sched_wait_once(s);
-		if (w) {
-			ret = w < 0 ? w : 0;
-			break;
-		}
-	}
-	sched_drive_end(s);
-	return got ? (int)got : ret;
-}
-
-/* Under qlock: up to MAX of CQ's completed requests into OUT. */
-static unsigned sched_take_cq(struct rawio_sched_cq *cq, struct rawio_sched_req **out, unsigned max)
-{
-	unsigned n = 0;
-
-	while (n < max && cq->head) {
-		struct rawio_sched_req *r = cq->head;
-
-		cq->head = r->next;
-		if (!cq->head)
-			cq->tail = NULL;
-		r->next = NULL;
-		out[n++] = r;
-		cq->pending--;
-	}
-	return n;
-}
-
-int rawio_sched_reap_cq(struct rawio_sched *s, struct rawio_sched_cq *cq,
-			struct rawio_sched_req **out, unsigned min, unsigned max)
-{
-	unsigned got = 0;
-	int ret = 0;
-
-	if (!s || !cq)
-		return -EINVAL;
-	pthread_mutex_lock(&s->qlock);
-	for (;;) {
-		bool mine;
-		int w = 0;
-
-		got += sched_take_cq(cq, out + got, max - got);
-		if (min > got + cq->pending)
-			min = got + cq->pending;
-		if (got >= max || got >= min)
-			break;
-		if (s->driving) {
-			/* Another thread drives: it completes ours too and tells us. */
-			pthread_cond_wait(&s->cv, &s->qlock);
-			continue;
-		}
-		pthread_mutex_unlock(&s->qlock);
-		sched_drive_begin(s);
-		sched_dispatch(s);
-		pthread_mutex_lock(&s->qlock);
-		mine = cq->head != NULL;
-		pthread_mutex_unlock(&s->qlock);
-		if (!mine)
-			w = sched_wait_once(s);
-		sched_drive_end(s);
-		pthread_mutex_lock(&s->qlock);
-		if (w < 0) {
-			ret = w;
-			break;
-		}
-		if (w > 0 && !cq->head)
-			break; /* nothing of ours can go (see sched_wait_once) */
-	}
-	got += sched_take_cq(cq, out + got, max - got);
-	pthread_mutex_unlock(&s->qlock);
-	return got ? (int)got : ret;
+	return rawio_sched_ctx_reap(&s->own, out, min, max);
 }
 
 unsigned rawio_sched_pending(struct rawio_sched *s)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&s->qlock);
-	n = s->pending;
-	pthread_mutex_unlock(&s->qlock);
-	return n;
+	return s->own.pending;
 }
 
 void rawio_sched_stat(struct rawio_sched *s, struct rawio_sched_stat *st)
 {
-	pthread_mutex_lock(&s->qlock);
+	pthread_mutex_lock(&s->lock);
 	*st = s->st;
-	pthread_mutex_unlock(&s->qlock);
+	pthread_mutex_unlock(&s->lock);
 }
 
 static void sched_lat(const struct rawio_hist *h, struct rawio_sched_lat *l)
@@ -816,7 +928,7 @@ void rawio_sched_class_stat(struct rawio_sched_class *c, struct rawio_sched_clas
 	uint64_t now = rawio_now_ns();
 
 	memset(st, 0, sizeof(*st));
-	pthread_mutex_lock(&c->s->qlock);
+	pthread_mutex_lock(&c->s->lock);
 	snprintf(st->name, sizeof(st->name), "%s", c->name);
 	st->shares = c->shares;
 	st->bw_limit = c->bw_limit;
@@ -828,7 +940,7 @@ void rawio_sched_class_stat(struct rawio_sched_class *c, struct rawio_sched_clas
 	sched_lat(&c->qlat, &st->queue_lat);
 	sched_lat(&c->dlat, &st->disk_lat);
 	st->starved_ns = c->starved_ns + (c->starve_since ? now - c->starve_since : 0);
-	pthread_mutex_unlock(&c->s->qlock);
+	pthread_mutex_unlock(&c->s->lock);
 }
 
 void rawio_sched_describe(struct rawio_sched *s, char *buf, size_t len)
