@@ -120,7 +120,7 @@ static int mode_errors(void)
 	char log[256], arg[300];
 	const char *args[] = { "--filter=log",	"--filter=error", "memory", "16M", arg,
 			       "error-rate=5%", "error=EIO",	  NULL };
-	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 32 };
+	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 32, .nbd_conns = 4 };
 	static unsigned char failed_blk[NBLK];
 	static struct rawio_req reqs[NBLK];
 	static unsigned seen[NBLK];
@@ -178,7 +178,7 @@ static void kill_server(void)
 static int mode_kill(void)
 {
 	const char *args[] = { "--filter=delay", "memory", "16M", "delay-read=1ms", NULL };
-	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 32 };
+	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 32, .nbd_conns = 4 };
 	enum { N = 6000 };
 	static struct rawio_req reqs[N];
 	static unsigned seen[N];
@@ -224,7 +224,7 @@ static int mode_kill(void)
 static int mode_flush(void)
 {
 	const char *args[] = { "memory", "16M", NULL };
-	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 8 };
+	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 8, .nbd_conns = 4 };
 	struct rawio_engine *e;
 	struct rawio_dev *dev;
 	struct rawio_req r;
@@ -277,7 +277,7 @@ static int mode_split(void)
 			       "blocksize-maximum=65536",
 			       "blocksize-error-policy=error",
 			       NULL };
-	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 8 };
+	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = 8, .nbd_conns = 4 };
 	const struct rawio_dev_info *in;
 	struct rawio_engine *e;
 	struct rawio_dev *dev;
