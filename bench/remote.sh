@@ -9,7 +9,8 @@
 #              connection per job) on the same nbdkit memory export: 4 KiB randread QD 1
 #              and 32, 4 KiB randwrite QD 32, 1 MiB sequential write QD 4; RUNS runs
 #              alternating rawio and fio, median IOPS, ratio rawio / fio
-#   multiconn  the nbd engine with 4 connections against 1 (multi-conn), same export
+#   multiconn  the nbd engine with 4 connections against 1 (multi-conn), same export, and
+#              against its default (--nbd-conns not given: 1 on a unix socket)
 #   cache      backing = nbdkit file + delay filter (1 ms per read and write), cache device a
 #              local file: 4 KiB random writes through the cache (rawio cache bench absorb,
 #              32 writers) against the volume alone (QD 1 and QD 32), and a drain at
@@ -74,8 +75,9 @@ has() { [[ ",$sections," == *",$1,"* ]]; }
 echo "== bench/remote.sh: $(date -u +%FT%TZ), $(uname -r), $(nproc) cores, runtime ${runtime}s, runs $runs"
 echo "   uptime:$(uptime | sed 's/.*load/ load/')"
 
-rawio_iops() { # URI RW BS QD CONNS [SIZE]: reap from one completion on, as fio does
-	"$rawio" bench --file "$1" --rw "$2" --bs "$3" --qd "$4" --nbd-conns "$5" --size "${6:-1g}" \
+rawio_iops() { # URI RW BS QD CONNS [SIZE]: reap from one completion on, as fio does; CONNS ""
+	# is the engine's default
+	"$rawio" bench --file "$1" --rw "$2" --bs "$3" --qd "$4" ${5:+--nbd-conns "$5"} --size "${6:-1g}" \
 		--complete-min 1 \
 		--runtime "${runtime}s" --ramp 1s --no-progress --json | jq '.iops | round'
 }
@@ -105,14 +107,20 @@ if has engine; then
 		done
 	done
 	echo ""
-	echo "engine overhead: nbdkit memory 2G, one connection each, medians of $runs (IOPS)"
-	printf '%-22s %10s %10s %8s   %s | %s\n' row rawio fio ratio "rawio runs" "fio runs"
+	echo "engine overhead: nbdkit memory 2G, one connection each, medians of $runs (IOPS);"
+	echo "goal rawio / fio >= 1.00 on every row; per round: each round's rawio / fio"
+	printf '%-22s %10s %10s %7s %6s   %s   %s | %s\n' row rawio fio ratio ">=1" "per round" \
+		"rawio runs" "fio runs"
 	for row in "${rows[@]}"; do
 		read -r rw bs qd <<<"$row"
 		a=$(echo "${r[$row]}" | median)
 		b=$(echo "${f[$row]}" | median)
-		printf '%-22s %10s %10s %8s   %s | %s\n' "$rw $bs QD$qd" "$a" "$b" "$(ratio "$a" "$b")" \
-			"${r[$row]}" "${f[$row]}"
+		pr=$(paste -d' ' <(echo "${r[$row]}" | tr ' ' '\n' | grep -v '^$') \
+			<(echo "${f[$row]}" | tr ' ' '\n' | grep -v '^$') |
+			awk '{printf "%.2f ", ($2 > 0 ? $1 / $2 : 0)}')
+		above=$(echo "$pr" | tr ' ' '\n' | awk '$1 >= 1 {n++} END {print n + 0}')
+		printf '%-22s %10s %10s %7s %6s   %s  %s| %s\n' "$rw $bs QD$qd" "$a" "$b" \
+			"$(ratio "$a" "$b")" "$above/$runs" "$pr" "${r[$row]}" "${f[$row]}"
 	done
 fi
 
@@ -124,16 +132,21 @@ if has multiconn; then
 			read -r rw bs qd <<<"$row"
 			m[$row.1]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" 1) "
 			m[$row.4]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" 4) "
+			m[$row.d]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" "") "
 		done
 	done
 	echo ""
-	echo "multi-conn: the nbd engine with 4 connections against 1, medians of $runs (IOPS)"
-	printf '%-22s %10s %10s %8s\n' row "1 conn" "4 conns" gain
+	echo "multi-conn: the nbd engine with 4 connections and with its default against 1,"
+	echo "medians of $runs (IOPS); runs: 1 conn | 4 conns | default"
+	printf '%-22s %10s %10s %10s %8s %8s   %s\n' row "1 conn" "4 conns" default "4 / 1" \
+		"def / 1" runs
 	for row in "${rows[@]}"; do
 		read -r rw bs qd <<<"$row"
 		a=$(echo "${m[$row.1]}" | median)
 		b=$(echo "${m[$row.4]}" | median)
-		printf '%-22s %10s %10s %8s\n' "$rw $bs QD$qd" "$a" "$b" "$(ratio "$b" "$a")"
+		d=$(echo "${m[$row.d]}" | median)
+		printf '%-22s %10s %10s %10s %8s %8s   %s| %s| %s\n' "$rw $bs QD$qd" "$a" "$b" "$d" \
+			"$(ratio "$b" "$a")" "$(ratio "$d" "$a")" "${m[$row.1]}" "${m[$row.4]}" "${m[$row.d]}"
 	done
 fi
 
@@ -182,7 +195,7 @@ if has drain-qd; then
 				q[$qd.$b]+="$(jq -s "map(select(.nr_batched_migration == $b))[0].seconds" \
 					"$dir/dq.json") "
 				q[$qd.$b.info]="$(jq -s -r "map(select(.nr_batched_migration == $b))[0] |
-					\"\\(.batches) batches, \\(.backing_writes) writes, \\(.backing_flushes) flushes\"" \
+					\"\\(.batches) batches, \\(.backing_writes) writes of \\(.blocks * 4096 / .backing_writes | round) bytes, \\(.backing_flushes) flushes\"" \
 					"$dir/dq.json")"
 			done
 		done
