@@ -226,8 +226,7 @@ struct rawio_engine_opts {
 	 * (NULL: "mem" on a RAM device, else "sync") with opts.lower_opts */
 	struct rawio_throttle *throttle;
 
-	/* nbd: connections per context when the server offers multi-conn; 0 means 4, or 1
-	 * on a unix socket (the server shares this host's cores: more only cost wakeups).
+	/* nbd: connections per context when the server offers multi-conn; 0 means 4.
 	 * Without multi-conn the engine opens one whatever is asked. */
 	unsigned nbd_conns;
 

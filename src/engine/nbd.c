@@ -3,11 +3,11 @@
  * nbd: an engine over an NBD export, with libnbd's asynchronous API.
  *
  * Each context opens its own connections to the URI the device was opened
- * with: several (opts.nbd_conns; by default 4 over a network, 1 on a unix
- * socket) when the server offers multi-conn, which promises that a flush on
- * one connection covers writes completed on every other; one otherwise. queue() cuts a request into pieces
- * of at most the server's maximum block size, sends each on the least busy
- * connection (nbd_aio_pread/pwrite/flush/trim/zero, which write to the
+ * with: several (opts.nbd_conns, default 4) when the server offers
+ * multi-conn, which promises that a flush on one connection covers writes
+ * completed on every other; one otherwise. queue() cuts a request into pieces
+ * of at most the server's maximum block size, sends each on the first
+ * connection with fewer than NBD_CONN_DEPTH commands out (nbdeng_pick) (nbd_aio_pread/pwrite/flush/trim/zero, which write to the
  * non-blocking socket at once) and returns. Completion callbacks run inside
  * libnbd calls made from this thread, with the handle's lock held: they only
  * count pieces and put a finished request on a list, never call libnbd. reap()
@@ -46,13 +46,14 @@
 #include "engine_impl.h"
 
 #define NBD_MAX_CONNS	  16u
-#define NBD_DEFAULT_CONNS 4u /* over a network; 1 on a unix socket (nbdeng_default_conns) */
+#define NBD_DEFAULT_CONNS 4u
 #define NBD_DEFAULT_MAX	  (32u << 20) /* the protocol's default maximum payload */
 #define NBD_LIBNBD_MAX	  (64u << 20) /* libnbd's own limit on a read or write */
 #define NBD_TRIM_MAX	  (1u << 30)  /* trim and zero counts are 32-bit on the wire */
 #define NBD_POLL_MS	  1000	      /* a wait wakes this often to look at dead handles */
 #define NBD_RECONNECT_NS  (100ull * 1000 * 1000)
 #define NBD_ERR_LEN	  512
+#define NBD_CONN_DEPTH	  16 /* nbdkit's threads per connection, qemu-nbd's requests */
 #define NBD_READ_BUDGET	  64 /* replies read from one socket per wakeup, at most */
 
 struct nbdeng_conn {
@@ -219,23 +220,6 @@ static void nbdeng_fini(struct rawio_engine *e)
 	free(p->slots);
 }
 
-/*
- * Connections when the user asks for no number. A server on a unix socket
- * runs on this host, on the cores the client runs on: more connections give
- * it more threads to wake and the client more sockets to wait on, and buy no
- * bandwidth. Measured on 2 vCPUs against nbdkit (docs/perf.md, issue 16):
- * 4 connections gave 0.57-0.97x of one at QD 32 on a memory export, with 2.5x
- * the server's context switches per I/O, and no gain behind a 1 ms delay
- * filter either. Over a network the server has its own cores and a
- * connection its own socket and server threads: there several pay.
- */
-static unsigned nbdeng_default_conns(const char *uri)
-{
-	if (!strncmp(uri, "nbd+unix://", 11) || !strncmp(uri, "nbds+unix://", 12))
-		return 1;
-	return NBD_DEFAULT_CONNS;
-}
-
 static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)
 {
 	const struct rawio_nbd_info *n = &e->info->nbd;
@@ -245,7 +229,7 @@ static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 
 	if (e->info->kind != RAWIO_DEV_NBD)
 		return -EINVAL;
-	want = opts->nbd_conns ? opts->nbd_conns : nbdeng_default_conns(e->info->path);
+	want = opts->nbd_conns ? opts->nbd_conns : NBD_DEFAULT_CONNS;
 	if (want > NBD_MAX_CONNS)
 		want = NBD_MAX_CONNS;
 	if (want > e->qd)
@@ -299,7 +283,16 @@ static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 	return 0;
 }
 
-/* The live connection with the fewest commands in flight; reopen dead ones when due. */
+/*
+ * The first live connection with fewer than NBD_CONN_DEPTH commands in flight,
+ * else the least busy; reopen dead ones when due. Spread evenly, 32 commands on
+ * 4 sockets cost the client and the server more wakeups per I/O than on one
+ * (on 2 vCPUs, nbdkit memory: 0.57-0.97x of one connection, 2.5x the server's
+ * context switches per I/O); but one connection gets at most as many commands
+ * run at once as the server runs per connection (nbdkit: 16 threads), which
+ * behind a 1 ms delay made one connection 0.56x of four at QD 32. Filling one
+ * before the next is one connection up to that depth, and more beyond it.
+ */
 static int nbdeng_pick(struct rawio_engine *e)
 {
 	struct nbdeng_priv *p = e->priv;
@@ -323,6 +316,8 @@ static int nbdeng_pick(struct rawio_engine *e)
 			}
 		}
 		load = nbd_aio_in_flight(c->h);
+		if (load < NBD_CONN_DEPTH)
+			return (int)i;
 		if (best < 0 || load < best_load) {
 			best = (int)i;
 			best_load = load;
