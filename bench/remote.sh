@@ -9,8 +9,8 @@
 #              connection per job) on the same nbdkit memory export: 4 KiB randread QD 1
 #              and 32, 4 KiB randwrite QD 32, 1 MiB sequential write QD 4; RUNS runs
 #              alternating rawio and fio, median IOPS, ratio rawio / fio
-#   multiconn  the nbd engine with 4 connections against 1 (multi-conn), same export, and
-#              against its default (--nbd-conns not given: 1 on a unix socket)
+#   multiconn  the nbd engine with 4 connections against 1 (multi-conn), on the memory export
+#              and on nbdkit file behind the delay filter (1 ms per read and write)
 #   cache      backing = nbdkit file + delay filter (1 ms per read and write), cache device a
 #              local file: 4 KiB random writes through the cache (rawio cache bench absorb,
 #              32 writers) against the volume alone (QD 1 and QD 32), and a drain at
@@ -75,9 +75,8 @@ has() { [[ ",$sections," == *",$1,"* ]]; }
 echo "== bench/remote.sh: $(date -u +%FT%TZ), $(uname -r), $(nproc) cores, runtime ${runtime}s, runs $runs"
 echo "   uptime:$(uptime | sed 's/.*load/ load/')"
 
-rawio_iops() { # URI RW BS QD CONNS [SIZE]: reap from one completion on, as fio does; CONNS ""
-	# is the engine's default
-	"$rawio" bench --file "$1" --rw "$2" --bs "$3" --qd "$4" ${5:+--nbd-conns "$5"} --size "${6:-1g}" \
+rawio_iops() { # URI RW BS QD CONNS [SIZE]: reap from one completion on, as fio does
+	"$rawio" bench --file "$1" --rw "$2" --bs "$3" --qd "$4" --nbd-conns "$5" --size "${6:-1g}" \
 		--complete-min 1 \
 		--runtime "${runtime}s" --ramp 1s --no-progress --json | jq '.iops | round'
 }
@@ -125,28 +124,30 @@ if has engine; then
 fi
 
 if has multiconn; then
+	# The same rows behind a 1 ms delay: where one connection's server threads are the limit.
+	truncate -s 256M "$dir/mc.img"
+	serve mc --filter=delay file "$dir/mc.img" delay-read=1ms delay-write=1ms
 	declare -A m
-	rows=("randread 4k 32" "randwrite 4k 32")
+	declare -A ex=([memory]=$mem [delay]=$uri)
+	rows=("memory randread 4k 32" "memory randwrite 4k 32" "delay randread 4k 32"
+		"delay randwrite 4k 32")
 	for ((i = 1; i <= runs; i++)); do
 		for row in "${rows[@]}"; do
-			read -r rw bs qd <<<"$row"
-			m[$row.1]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" 1) "
-			m[$row.4]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" 4) "
-			m[$row.d]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" "") "
+			read -r e rw bs qd <<<"$row"
+			m[$row.1]+="$(rawio_iops "${ex[$e]}" "$rw" "$bs" "$qd" 1 256m) "
+			m[$row.4]+="$(rawio_iops "${ex[$e]}" "$rw" "$bs" "$qd" 4 256m) "
 		done
 	done
 	echo ""
-	echo "multi-conn: the nbd engine with 4 connections and with its default against 1,"
-	echo "medians of $runs (IOPS); runs: 1 conn | 4 conns | default"
-	printf '%-22s %10s %10s %10s %8s %8s   %s\n' row "1 conn" "4 conns" default "4 / 1" \
-		"def / 1" runs
+	echo "multi-conn: the nbd engine with 4 connections (the default; one is filled to 16"
+	echo "commands before the next is used) against 1, medians of $runs (IOPS)"
+	printf '%-28s %10s %10s %8s   %s\n' row "1 conn" "4 conns" "4 / 1" "runs (1 | 4)"
 	for row in "${rows[@]}"; do
-		read -r rw bs qd <<<"$row"
+		read -r e rw bs qd <<<"$row"
 		a=$(echo "${m[$row.1]}" | median)
 		b=$(echo "${m[$row.4]}" | median)
-		d=$(echo "${m[$row.d]}" | median)
-		printf '%-22s %10s %10s %10s %8s %8s   %s| %s| %s\n' "$rw $bs QD$qd" "$a" "$b" "$d" \
-			"$(ratio "$b" "$a")" "$(ratio "$d" "$a")" "${m[$row.1]}" "${m[$row.4]}" "${m[$row.d]}"
+		printf '%-28s %10s %10s %8s   %s| %s\n' "$e $rw $bs QD$qd" "$a" "$b" \
+			"$(ratio "$b" "$a")" "${m[$row.1]}" "${m[$row.4]}"
 	done
 fi
 
