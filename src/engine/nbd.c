@@ -7,8 +7,9 @@
  * multi-conn, which promises that a flush on one connection covers writes
  * completed on every other; one otherwise. queue() cuts a request into pieces
  * of at most the server's maximum block size, sends each on the first
- * connection with fewer than NBD_CONN_DEPTH commands out (nbdeng_pick) (nbd_aio_pread/pwrite/flush/trim/zero, which write to the
- * non-blocking socket at once) and returns. Completion callbacks run inside
+ * connection with fewer than NBD_CONN_DEPTH commands out (nbdeng_pick), with
+ * nbd_aio_pread/pwrite/flush/trim/zero, which write to the non-blocking socket
+ * at once, and returns. Completion callbacks run inside
  * libnbd calls made from this thread, with the handle's lock held: they only
  * count pieces and put a finished request on a list, never call libnbd. reap()
  * hands out that list and, when it must wait, polls the sockets in the
