@@ -17,8 +17,9 @@
  * (nbd_aio_notify_read/write), which runs the callbacks.
  *
  * A context opens even when the server cannot be reached at that moment (its
- * requests fail until it can). Failure. libnbd completes every command in flight on a connection that dies
- * (the server closed the socket, a protocol error) with ENOTCONN, exactly
+ * requests fail until it can). Failure. libnbd completes every command in
+ * flight on a connection that dies (the server closed the socket, a protocol
+ * error) with ENOTCONN, exactly
  * once; a command refused at once (a dead handle) has no callback, and the
  * piece is failed here instead. A request fails with its first piece's error,
  * and the context keeps a line saying which server and which request
