@@ -9,7 +9,8 @@
 #              connection per job) on the same nbdkit memory export: 4 KiB randread QD 1
 #              and 32, 4 KiB randwrite QD 32, 1 MiB sequential write QD 4; RUNS runs
 #              alternating rawio and fio, median IOPS, ratio rawio / fio
-#   multiconn  the nbd engine with 4 connections against 1 (multi-conn), same export
+#   multiconn  the nbd engine with 4 connections against 1 (multi-conn), on the memory export
+#              and on nbdkit file behind the delay filter (1 ms per read and write)
 #   cache      backing = nbdkit file + delay filter (1 ms per read and write), cache device a
 #              local file: 4 KiB random writes through the cache (rawio cache bench absorb,
 #              32 writers) against the volume alone (QD 1 and QD 32), and a drain at
@@ -105,35 +106,48 @@ if has engine; then
 		done
 	done
 	echo ""
-	echo "engine overhead: nbdkit memory 2G, one connection each, medians of $runs (IOPS)"
-	printf '%-22s %10s %10s %8s   %s | %s\n' row rawio fio ratio "rawio runs" "fio runs"
+	echo "engine overhead: nbdkit memory 2G, one connection each, medians of $runs (IOPS);"
+	echo "goal rawio / fio >= 1.00 on every row; per round: each round's rawio / fio"
+	printf '%-22s %10s %10s %7s %6s   %s   %s | %s\n' row rawio fio ratio ">=1" "per round" \
+		"rawio runs" "fio runs"
 	for row in "${rows[@]}"; do
 		read -r rw bs qd <<<"$row"
 		a=$(echo "${r[$row]}" | median)
 		b=$(echo "${f[$row]}" | median)
-		printf '%-22s %10s %10s %8s   %s | %s\n' "$rw $bs QD$qd" "$a" "$b" "$(ratio "$a" "$b")" \
-			"${r[$row]}" "${f[$row]}"
+		pr=$(paste -d' ' <(echo "${r[$row]}" | tr ' ' '\n' | grep -v '^$') \
+			<(echo "${f[$row]}" | tr ' ' '\n' | grep -v '^$') |
+			awk '{printf "%.2f ", ($2 > 0 ? $1 / $2 : 0)}')
+		above=$(echo "$pr" | tr ' ' '\n' | awk '$1 >= 1 {n++} END {print n + 0}')
+		printf '%-22s %10s %10s %7s %6s   %s  %s| %s\n' "$rw $bs QD$qd" "$a" "$b" \
+			"$(ratio "$a" "$b")" "$above/$runs" "$pr" "${r[$row]}" "${f[$row]}"
 	done
 fi
 
 if has multiconn; then
+	# The same rows behind a 1 ms delay: where one connection's server threads are the limit.
+	truncate -s 256M "$dir/mc.img"
+	serve mc --filter=delay file "$dir/mc.img" delay-read=1ms delay-write=1ms
 	declare -A m
-	rows=("randread 4k 32" "randwrite 4k 32")
+	declare -A ex=([memory]=$mem [delay]=$uri)
+	rows=("memory randread 4k 32" "memory randwrite 4k 32" "delay randread 4k 32"
+		"delay randwrite 4k 32")
 	for ((i = 1; i <= runs; i++)); do
 		for row in "${rows[@]}"; do
-			read -r rw bs qd <<<"$row"
-			m[$row.1]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" 1) "
-			m[$row.4]+="$(rawio_iops "$mem" "$rw" "$bs" "$qd" 4) "
+			read -r e rw bs qd <<<"$row"
+			m[$row.1]+="$(rawio_iops "${ex[$e]}" "$rw" "$bs" "$qd" 1 256m) "
+			m[$row.4]+="$(rawio_iops "${ex[$e]}" "$rw" "$bs" "$qd" 4 256m) "
 		done
 	done
 	echo ""
-	echo "multi-conn: the nbd engine with 4 connections against 1, medians of $runs (IOPS)"
-	printf '%-22s %10s %10s %8s\n' row "1 conn" "4 conns" gain
+	echo "multi-conn: the nbd engine with 4 connections (the default; one is filled to 16"
+	echo "commands before the next is used) against 1, medians of $runs (IOPS)"
+	printf '%-28s %10s %10s %8s   %s\n' row "1 conn" "4 conns" "4 / 1" "runs (1 | 4)"
 	for row in "${rows[@]}"; do
-		read -r rw bs qd <<<"$row"
+		read -r e rw bs qd <<<"$row"
 		a=$(echo "${m[$row.1]}" | median)
 		b=$(echo "${m[$row.4]}" | median)
-		printf '%-22s %10s %10s %8s\n' "$rw $bs QD$qd" "$a" "$b" "$(ratio "$b" "$a")"
+		printf '%-28s %10s %10s %8s   %s| %s\n' "$e $rw $bs QD$qd" "$a" "$b" \
+			"$(ratio "$b" "$a")" "${m[$row.1]}" "${m[$row.4]}"
 	done
 fi
 
@@ -182,7 +196,7 @@ if has drain-qd; then
 				q[$qd.$b]+="$(jq -s "map(select(.nr_batched_migration == $b))[0].seconds" \
 					"$dir/dq.json") "
 				q[$qd.$b.info]="$(jq -s -r "map(select(.nr_batched_migration == $b))[0] |
-					\"\\(.batches) batches, \\(.backing_writes) writes, \\(.backing_flushes) flushes\"" \
+					\"\\(.batches) batches, \\(.backing_writes) writes of \\(.blocks * 4096 / .backing_writes | round) bytes, \\(.backing_flushes) flushes\"" \
 					"$dir/dq.json")"
 			done
 		done

@@ -9,8 +9,10 @@
  * in its turn), and written anyway when it is not (a crash could lose the
  * newer copy, and then this one must be on the backing device before its
  * slot is reused). The blocks are sorted by backing offset, read from the
- * cache device, partly dirty ones completed from the backing device, adjacent
- * ones merged into larger writes, written at full queue depth, then the
+ * cache device in log order (a segment's blocks lie together there, so a
+ * batch of K segments is about K large reads, not one read per block), partly
+ * dirty ones completed from the backing device, adjacent ones merged into
+ * larger writes, written at full queue depth, then the
  * backing device is flushed, and only then the superblock record says the
  * batch is written back (FUA) and its slots become reusable.
  *
@@ -34,10 +36,18 @@ struct mig_blk {
 	uint8_t mask;
 };
 
+/* A block of a chunk by its place in the cache log. */
+struct mig_ord {
+	uint64_t off; /* on the cache device */
+	unsigned j;   /* index in the chunk (backing order) */
+};
+
 struct mig_ctx {
 	struct rawio_cache *c;
 	struct rawio_engine *ce, *be;
 	char *data, *aux, *rec;	    /* chunk data, backing data of partial blocks, a record */
+	char *stage;		    /* the chunk as read from the cache device, in log order */
+	struct mig_ord *ord;	    /* MIG_CHUNK_BLOCKS */
 	struct rawio_batch_io *ios; /* MIG_CHUNK_BLOCKS */
 	unsigned chunk;		    /* blocks per chunk */
 	struct mig_blk *blks;
@@ -133,27 +143,58 @@ static int migrate_collect(struct mig_ctx *m, uint64_t first, uint64_t last, uin
 	return 0;
 }
 
-/* Write back blocks B[0..N) (sorted), one chunk. */
-static int migrate_chunk(struct mig_ctx *m, const struct mig_blk *b, unsigned n)
+static int mig_ord_cmp(const void *a, const void *b)
+{
+	const struct mig_ord *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Read the blocks B[0..N) from the cache device into m->data (block j at j).
+ * In backing order the blocks lie all over the log and merge hardly ever (one
+ * 4 KiB read per block); in log order a segment's live blocks are one run. So
+ * read in log order into the stage, merged, and copy each block to its place.
+ */
+static int migrate_read_cache(struct mig_ctx *m, const struct mig_blk *b, unsigned n)
 {
 	struct rawio_cache *c = m->c;
 	struct rawio_batch_io *ios = m->ios;
 	size_t ni = 0;
 	int ret;
 
-	/* Cache device reads, merged where both sides are contiguous. */
-	for (unsigned j = 0; j < n; j++) {
-		uint64_t off = cache_loc_off(c, b[j].loc);
-		char *dst = m->data + (size_t)j * CACHE_BLOCK;
+	for (unsigned j = 0; j < n; j++)
+		m->ord[j] = (struct mig_ord){ .off = cache_loc_off(c, b[j].loc), .j = j };
+	qsort(m->ord, n, sizeof(*m->ord), mig_ord_cmp);
+	for (unsigned k = 0; k < n; k++) {
+		uint64_t off = m->ord[k].off;
 
 		if (ni && ios[ni - 1].off + ios[ni - 1].len == off &&
-		    (char *)ios[ni - 1].buf + ios[ni - 1].len == dst) {
+		    ios[ni - 1].len < MIG_MAX_WRITE * CACHE_BLOCK) {
 			ios[ni - 1].len += CACHE_BLOCK;
 			continue;
 		}
-		ios[ni++] = (struct rawio_batch_io){ .off = off, .len = CACHE_BLOCK, .buf = dst };
+		ios[ni++] = (struct rawio_batch_io){ .off = off,
+						     .len = CACHE_BLOCK,
+						     .buf = m->stage + (size_t)k * CACHE_BLOCK };
 	}
 	ret = cache_run(m->ce, ios, ni, false);
+	if (ret)
+		return ret;
+	for (unsigned k = 0; k < n; k++)
+		memcpy(m->data + (size_t)m->ord[k].j * CACHE_BLOCK,
+		       m->stage + (size_t)k * CACHE_BLOCK, CACHE_BLOCK);
+	return 0;
+}
+
+/* Write back blocks B[0..N) (sorted), one chunk. */
+static int migrate_chunk(struct mig_ctx *m, const struct mig_blk *b, unsigned n)
+{
+	struct rawio_batch_io *ios = m->ios;
+	size_t ni = 0;
+	int ret;
+
+	ret = migrate_read_cache(m, b, n);
 	if (ret)
 		return ret;
 
@@ -261,9 +302,11 @@ static int migrate_setup(struct mig_ctx *m)
 	m->chunk = blocks < MIG_CHUNK_BLOCKS ? (unsigned)blocks : MIG_CHUNK_BLOCKS;
 	m->data = rawio_buf_alloc((size_t)m->chunk * CACHE_BLOCK, CACHE_BLOCK);
 	m->aux = rawio_buf_alloc((size_t)m->chunk * CACHE_BLOCK, CACHE_BLOCK);
+	m->stage = rawio_buf_alloc((size_t)m->chunk * CACHE_BLOCK, CACHE_BLOCK);
 	m->rec = rawio_buf_alloc(CACHE_BLOCK, CACHE_BLOCK);
 	m->ios = calloc(m->chunk, sizeof(*m->ios));
-	if (!m->data || !m->aux || !m->rec || !m->ios)
+	m->ord = calloc(m->chunk, sizeof(*m->ord));
+	if (!m->data || !m->aux || !m->stage || !m->rec || !m->ios || !m->ord)
 		return -ENOMEM;
 	ret = cache_engine_open_cl(c, false, CACHE_CL_MIGRATE, c->migrate_qd, &m->ce);
 	if (!ret)
@@ -275,9 +318,11 @@ static void migrate_teardown(struct mig_ctx *m)
 {
 	rawio_engine_close(m->be);
 	rawio_engine_close(m->ce);
+	free(m->ord);
 	free(m->ios);
 	free(m->blks);
 	rawio_buf_free(m->rec);
+	rawio_buf_free(m->stage);
 	rawio_buf_free(m->aux);
 	rawio_buf_free(m->data);
 }

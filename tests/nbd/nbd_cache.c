@@ -17,6 +17,11 @@
  *                        back; a drain writes everything back, nothing lost
  *   nbd_cache nbddev     cache device and backing both on nbdkit memory
  *                        exports: format, open, write, drain, check by path
+ *   nbd_cache merge      write-back merges: runs written forward and backward,
+ *                        rewritten in later segments, scattered blocks and
+ *                        single sectors, drained at nr_batched_migration 32 and
+ *                        1: fewer backing writes than blocks, and the backing
+ *                        file holds exactly what was written, sector by sector
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -144,6 +149,18 @@ static int make_files(void)
 	return 0;
 }
 
+/* Close C and both devices, stop the server, open the backing file read-only in *FD. */
+static int close_all(struct rawio_cache *c, struct rawio_dev *cdev, struct rawio_dev *bdev, int *fd)
+{
+	CHECK_OK(rawio_cache_close(c));
+	rawio_dev_close(bdev);
+	rawio_dev_close(cdev);
+	srv_stop(&srv, SIGTERM);
+	*fd = open(backing_img, O_RDONLY);
+	CHECK(*fd >= 0, "backing file");
+	return 0;
+}
+
 static int run(bool reopen)
 {
 	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
@@ -196,13 +213,7 @@ static int run(bool reopen)
 	rawio_cache_stat(c, &st);
 	CHECK(st.dirty_blocks == 0, "%llu blocks still dirty after the drain",
 	      (unsigned long long)st.dirty_blocks);
-	CHECK_OK(rawio_cache_close(c));
-	rawio_dev_close(bdev);
-	rawio_dev_close(cdev);
-	srv_stop(&srv, SIGTERM);
-
-	fd = open(backing_img, O_RDONLY);
-	CHECK(fd >= 0, "backing file");
+	CHECK_OK(close_all(c, cdev, bdev, &fd));
 	ret = verify(read_file, &fd, buf,
 		     reopen ? "backing file after reopen and drain"
 			    : "backing file after reconnect and drain");
@@ -337,14 +348,110 @@ static int run_nbddev(void)
 	return ret;
 }
 
+/* Write blocks FIRST .. FIRST + COUNT - 1 with SEED, backward if STEP is -1. */
+static int write_run(struct rawio_cache *c, char *buf, unsigned first, unsigned count, int step,
+		     uint8_t seed)
+{
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t b = step > 0 ? first + i : first + count - 1 - i;
+
+		t_fill(buf, BLK, seed, b * BLK);
+		CHECK_OK(rawio_cache_write(c, buf, BLK, b * BLK, 0));
+		want[b] = seed;
+	}
+	return rawio_cache_flush(c);
+}
+
+#define SECT	       512u
+#define PART_FIRST     7000u /* blocks with one sector written, the rest never */
+#define PART_BLOCKS    24u
+#define PART_SECTOR(b) ((b) % (BLK / SECT))
+
+/* Drain at BATCH; the batch's backing writes must be fewer than its blocks (merged). */
+static int drain_merged(struct rawio_cache *c, unsigned batch)
+{
+	struct rawio_cache_stat s0, s1;
+
+	rawio_cache_stat(c, &s0);
+	CHECK_OK(rawio_cache_tunable_set(c, "nr_batched_migration", batch));
+	CHECK_OK(rawio_cache_tunable_set(c, "allow_migrate", 1));
+	CHECK_OK(rawio_cache_drain(c));
+	CHECK_OK(rawio_cache_tunable_set(c, "allow_migrate", 0));
+	rawio_cache_stat(c, &s1);
+	printf("batch %u: %llu blocks in %llu backing writes, %llu batches, %llu partial\n", batch,
+	       (unsigned long long)(s1.migrate_blocks - s0.migrate_blocks),
+	       (unsigned long long)(s1.migrate_writes - s0.migrate_writes),
+	       (unsigned long long)(s1.migrate_batches - s0.migrate_batches),
+	       (unsigned long long)(s1.migrate_rmw - s0.migrate_rmw));
+	CHECK(s1.dirty_blocks == 0, "batch %u: %llu blocks dirty after the drain", batch,
+	      (unsigned long long)s1.dirty_blocks);
+	CHECK(s1.migrate_writes - s0.migrate_writes < s1.migrate_blocks - s0.migrate_blocks,
+	      "batch %u: nothing merged", batch);
+	return 0;
+}
+
+static int run_merge(void)
+{
+	struct rawio_cache_format_opts fo = { .size = sizeof(fo), .segment_size = 64u << 10 };
+	struct rawio_dev *cdev = NULL, *bdev = NULL;
+	struct rawio_cache *c = NULL;
+	char *buf = rawio_buf_alloc(BLK, BLK), *zero = rawio_buf_alloc(BLK, BLK);
+	int fd, ret;
+
+	CHECK(buf && zero, "buffer");
+	memset(zero, 0, BLK);
+	CHECK_OK(make_files());
+	CHECK_OK(open_devs(&cdev, &bdev));
+	CHECK_OK(rawio_cache_format(cdev, bdev, &fo));
+	CHECK_OK(open_cache(&c, cdev, bdev, false));
+
+	/* Batch 32: runs in both directions, a rewrite over a run's middle, scattered blocks. */
+	CHECK_OK(write_run(c, buf, 1000, 100, 1, 1));
+	CHECK_OK(write_run(c, buf, 2000, 60, -1, 2));
+	CHECK_OK(write_blocks(c, buf, 0, 200, 3));
+	CHECK_OK(write_run(c, buf, 1040, 20, -1, 4));
+	/* One sector of each of PART_BLOCKS blocks: completed from the backing's zeros. */
+	for (unsigned i = 0; i < PART_BLOCKS; i++) {
+		uint64_t b = PART_FIRST + i;
+
+		t_fill(buf, SECT, 9, b * BLK + PART_SECTOR(b) * SECT);
+		CHECK_OK(rawio_cache_write(c, buf, SECT, b * BLK + PART_SECTOR(b) * SECT, 0));
+	}
+	CHECK_OK(rawio_cache_flush(c));
+	CHECK_OK(drain_merged(c, 32));
+
+	/* Batch 1: a run across the old ones' edges and more scattered blocks. */
+	CHECK_OK(write_run(c, buf, 1090, 40, 1, 5));
+	CHECK_OK(write_run(c, buf, 1995, 30, -1, 6));
+	CHECK_OK(write_blocks(c, buf, 150, 100, 7));
+	CHECK_OK(drain_merged(c, 1));
+	CHECK_OK(close_all(c, cdev, bdev, &fd));
+	ret = verify(read_file, &fd, buf, "backing file after merged write-back");
+	for (unsigned i = 0; !ret && i < PART_BLOCKS; i++) {
+		uint64_t b = PART_FIRST + i;
+		unsigned k = PART_SECTOR(b);
+
+		CHECK(read_file(&fd, buf, b * BLK) == 0, "read block %llu", (unsigned long long)b);
+		CHECK(t_verify(buf + k * SECT, SECT, 9, b * BLK + k * SECT) == 0 &&
+			      !memcmp(buf, zero, k * SECT) &&
+			      !memcmp(buf + (k + 1) * SECT, zero, BLK - (k + 1) * SECT),
+		      "block %llu: sector %u or the zeros around it wrong", (unsigned long long)b,
+		      k);
+	}
+	close(fd);
+	rawio_buf_free(zero);
+	rawio_buf_free(buf);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc == 2 ? argv[1] : "";
 	int ret;
 
 	if (strcmp(mode, "reopen") && strcmp(mode, "reconnect") && strcmp(mode, "down") &&
-	    strcmp(mode, "nbddev")) {
-		fprintf(stderr, "usage: %s reopen|reconnect|down|nbddev\n", argv[0]);
+	    strcmp(mode, "nbddev") && strcmp(mode, "merge")) {
+		fprintf(stderr, "usage: %s reopen|reconnect|down|nbddev|merge\n", argv[0]);
 		return T_FAIL;
 	}
 	ret = srv_setup(&srv);
@@ -359,6 +466,8 @@ int main(int argc, char **argv)
 		ret = run_down();
 	else if (!strcmp(mode, "nbddev"))
 		ret = run_nbddev();
+	else if (!strcmp(mode, "merge"))
+		ret = run_merge();
 	else
 		ret = run(!strcmp(mode, "reopen"));
 	srv_fini(&srv2);
