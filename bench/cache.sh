@@ -129,14 +129,19 @@ fi
 
 echo
 echo "absorb: 4 KiB random writes, 32 threads (QD 32), $absorb_bytes, timed until durable"
-printf "%-9s %10s %12s %10s %9s %12s %9s\n" setup IOPS "seq MB/s" "goal IOPS" "of goal" \
-	"backing IOPS" "x backing"
+printf "%-9s %10s %12s %10s %9s %12s %9s %12s %10s\n" setup IOPS "seq MB/s" "goal IOPS" \
+	"of goal" "backing IOPS" "x backing" "CPU us/write" "csw/write"
 jq -r 'select(.name == "absorb") | [.setup, (.iops | round), (.cache_seq_mb_s | round),
 	(.goal_iops | round), ((.pct_of_goal | round | tostring) + "%"), (.backing_rand_iops | round),
-	((.x_backing * 10 | round / 10 | tostring) + "x")] | @tsv' "$tmp/medians.jsonl" |
-	while IFS=$'\t' read -r a b c d e f g; do
-		printf "%-9s %10s %12s %10s %9s %12s %9s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g"
+	((.x_backing * 10 | round / 10 | tostring) + "x"), (.cpu_us_per_write * 100 | round / 100),
+	(.csw_per_write * 1000 | round / 1000)] | @tsv' "$tmp/medians.jsonl" |
+	while IFS=$'\t' read -r a b c d e f g h i; do
+		printf "%-9s %10s %12s %10s %9s %12s %9s %12s %10s\n" "$a" "$b" "$c" "$d" "$e" "$f" \
+			"$g" "$h" "$i"
 	done
+echo "CPU us/write, csw/write: the process's CPU time and context switches while absorbing, per"
+echo "write (every thread); on a shared machine the IOPS follow the CPU share, these do not"
+
 
 echo
 echo "drain: $drain_bytes of distinct random 4 KiB dirty blocks"

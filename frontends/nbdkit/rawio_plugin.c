@@ -2,7 +2,7 @@
 /*
  * nbdkit-rawio-plugin: any rawio device served over NBD (docs/frontend.md).
  *
- *   nbdkit rawio dev=PATH|mem:SIZE [engine=E] [throttle=SPEC]
+ *   nbdkit rawio dev=PATH|mem:SIZE [engine=E] [throttle=SPEC] [buffered=BOOL]
  *   nbdkit rawio cache=PATH backing=PATH [cache-engine=E] [backing-engine=E]
  *          [cache-throttle=SPEC] [backing-throttle=SPEC] [buffers=N] [batch=N]
  *          [TUNABLE=VALUE ...] [socket=CTL_SOCKET]
@@ -51,6 +51,7 @@ struct rp_dev {
 	struct rawio_throttle *thr;
 	struct rawio_engine_opts eo;
 	const char *open_engine;
+	bool buffered; /* buffered=: no O_DIRECT (files, block devices) */
 };
 
 static struct {
@@ -142,6 +143,14 @@ static int rp_config(const char *key, const char *value)
 	}
 	if (!strcmp(key, "buffers"))
 		return nbdkit_parse_unsigned("buffers", value, &rp.buffers);
+	if (!strcmp(key, "buffered")) {
+		int b = nbdkit_parse_bool(value);
+
+		if (b < 0)
+			return -1;
+		rp.d.buffered = b;
+		return 0;
+	}
 	if (!strcmp(key, "class")) {
 		const char *colon = strrchr(value, ':');
 		size_t n = colon ? (size_t)(colon - value) : 0;
@@ -191,6 +200,10 @@ static int rp_config_complete(void)
 		nbdkit_error("give dev=PATH|mem:SIZE, or cache=PATH and backing=PATH");
 		return -1;
 	}
+	if (rp.d.buffered && !rp.d.path) {
+		nbdkit_error("buffered= is for dev= (the cache opens its devices O_DIRECT)");
+		return -1;
+	}
 	if (rp.d.path && (rp.ctl_path || rp.nr_sets || rp.buffers || rp.fault)) {
 		nbdkit_error("socket=, buffers=, cache-fault= and cache tunables need cache= and "
 			     "backing=");
@@ -227,6 +240,7 @@ static int rp_config_complete(void)
 #define rp_config_help                                                                             \
 	"dev=PATH|mem:SIZE        a plain device (file, block device, RAM)\n"                      \
 	"engine=E throttle=SPEC   its engine (default sync; mem for mem:) and an emulated disk\n"  \
+	"buffered=true            dev=: through the page cache (default false: O_DIRECT)\n"        \
 	"cache=PATH backing=PATH  the write-back cache (rawio cache format first)\n"               \
 	"cache-engine= backing-engine= cache-throttle= backing-throttle= buffers= batch=\n"        \
 	"TUNABLE=VALUE            allow_migrate, nr_batched_migration, ... (rawio cache --help)\n" \
@@ -297,7 +311,8 @@ static int rp_pools_new(const struct rawio_dev_info *info)
  */
 static int rp_dev_open(struct rp_dev *d, const char *def_engine, unsigned flags)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o), .flags = flags };
+	struct rawio_dev_opts o = { .size = sizeof(o),
+				    .flags = flags | (d->buffered ? RAWIO_DEV_BUFFERED : 0) };
 	const struct rawio_dev_info *info;
 	char err[512] = "";
 	int ret;
@@ -475,8 +490,9 @@ static int rp_after_fork(void)
 		return -1;
 	}
 	rp.open = true;
-	nbdkit_debug("rawio: %s, %" PRIu64 " bytes, block %u/%u", rp.name, rp.size, rp.align,
-		     rp.preferred);
+	nbdkit_debug("rawio: %s, %" PRIu64 " bytes, block %u/%u%s", rp.name, rp.size, rp.align,
+		     rp.preferred,
+		     rp.d.path && !rawio_dev_info(rp.d.dev)->direct ? ", buffered" : "");
 	return 0;
 }
 

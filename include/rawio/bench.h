@@ -363,6 +363,8 @@ struct rawio_cache_bench_absorb {
 	double x_backing;	  /* iops / backing_rand_iops */
 	uint64_t segments;	  /* segments written */
 	uint64_t write_stalls;
+	double cpu_us_per_write; /* the process's CPU time (all threads) while writing, per write */
+	double csw_per_write;	 /* its context switches (voluntary + not) then, per write */
 };
 
 struct rawio_cache_bench_drain {

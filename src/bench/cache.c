@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,8 +21,10 @@ struct cb {
 	struct rawio_cache_bench_opts o;
 	struct rawio_cache_opts co;
 	struct rawio_cache_tunables tun;
-	uint64_t total; /* blocks of the backing device */
-	uint64_t n;	/* blocks to write (absorb, drain) */
+	uint64_t total;	   /* blocks of the backing device */
+	uint64_t n;	   /* blocks to write (absorb, drain) */
+	double load_cpu_s; /* cb_load: the process's CPU seconds from the first write to durable */
+	uint64_t load_csw; /* and its context switches */
 };
 
 static int cb_err(const struct cb *b, int err, const char *fmt, ...)
@@ -163,10 +166,16 @@ static int cb_fill(struct cb *b, struct rawio_cache *c, const uint64_t *blocks, 
  * threads and flush: the cache in *C, the seconds from the first write until
  * everything was durable on the cache device in *SECS.
  */
+static double cb_tv_s(const struct timeval *tv)
+{
+	return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
 static int cb_load(struct cb *b, uint64_t seed, unsigned threads, struct rawio_cache **c,
 		   double *secs)
 {
 	uint64_t *blocks = cb_blocks(b->total, b->n, seed), t0;
+	struct rusage ru0, ru1;
 	int ret;
 
 	*c = NULL;
@@ -176,6 +185,7 @@ static int cb_load(struct cb *b, uint64_t seed, unsigned threads, struct rawio_c
 	ret = cb_reformat(b, c);
 	if (ret)
 		goto out_free;
+	getrusage(RUSAGE_SELF, &ru0); /* every thread's, the exited writers' too */
 	t0 = rawio_now_ns();
 	ret = cb_fill(b, *c, blocks, threads);
 	if (ret)
@@ -186,6 +196,10 @@ static int cb_load(struct cb *b, uint64_t seed, unsigned threads, struct rawio_c
 		goto out_free;
 	}
 	*secs = (double)(rawio_now_ns() - t0) / 1e9;
+	getrusage(RUSAGE_SELF, &ru1);
+	b->load_cpu_s = cb_tv_s(&ru1.ru_utime) + cb_tv_s(&ru1.ru_stime) - cb_tv_s(&ru0.ru_utime) -
+			cb_tv_s(&ru0.ru_stime);
+	b->load_csw = (uint64_t)(ru1.ru_nvcsw + ru1.ru_nivcsw - ru0.ru_nvcsw - ru0.ru_nivcsw);
 out_free:
 	free(blocks);
 	return ret;
@@ -383,6 +397,8 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 	res->x_backing = res->iops / back_iops;
 	res->segments = st.segments_flushed;
 	res->write_stalls = st.write_stalls;
+	res->cpu_us_per_write = b.load_cpu_s * 1e6 / (double)b.n;
+	res->csw_per_write = (double)b.load_csw / (double)b.n;
 out_close:
 	rawio_cache_close(c);
 	return ret;

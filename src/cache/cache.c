@@ -48,6 +48,7 @@ static void cache_free(struct rawio_cache *c)
 		rawio_buf_free(c->bufs[i].mem);
 	free(c->bufs);
 	cache_index_fini(&c->ix);
+	free(c->pending);
 	free(c->mask);
 	free(c->blk);
 	free(c->segs);
@@ -58,6 +59,7 @@ static void cache_free(struct rawio_cache *c)
 	pthread_cond_destroy(&c->cv_flush);
 	pthread_cond_destroy(&c->cv_migrate);
 	pthread_cond_destroy(&c->cv_clean);
+	pthread_cond_destroy(&c->cv_copied);
 	pthread_mutex_destroy(&c->lock);
 	if (c->locked_bdev)
 		rawio_dev_unlock(c->bdev);
@@ -93,7 +95,8 @@ static int cache_alloc(struct rawio_cache *c)
 	c->segs = calloc(nr, sizeof(*c->segs));
 	c->blk = calloc(blocks, sizeof(*c->blk));
 	c->mask = calloc(blocks, sizeof(*c->mask));
-	if (!c->segs || !c->blk || !c->mask)
+	c->pending = calloc(blocks, sizeof(*c->pending));
+	if (!c->segs || !c->blk || !c->mask || !c->pending)
 		return -ENOMEM;
 	ret = cache_index_init(&c->ix, blocks);
 	if (ret)
@@ -178,7 +181,7 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	{
 		pthread_mutexattr_t ma;
 
-		/* Held for a memcpy of 4 KiB at a time: spin a little before sleeping. */
+		/* Held for an index update at a time: spin a little before sleeping. */
 		pthread_mutexattr_init(&ma);
 		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
 		pthread_mutex_init(&c->lock, &ma);
@@ -191,6 +194,7 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	pthread_cond_init(&c->cv_flush, &ca);
 	pthread_cond_init(&c->cv_migrate, &ca);
 	pthread_cond_init(&c->cv_clean, &ca);
+	pthread_cond_init(&c->cv_copied, &ca);
 	pthread_condattr_destroy(&ca);
 	ret = cache_copy_engine_opts(&c->ceo, c->opts.cache_engine_opts);
 	if (!ret)

@@ -22,6 +22,17 @@
  * block to the loc of its newest copy. Invariant: the newest copy holds every
  * dirty sector of its block (a partial write over an older dirty copy merges
  * it first), so write-back and recovery only ever need the newest copy.
+ *
+ * Copies in flight (write.c): a whole-block write reserves its loc in the open
+ * segment under the lock, then copies its data into the RAM buffer without it
+ * (32 writers on 2 CPUs otherwise queue on the lock for each other's 4 KiB
+ * memcpy). pending[loc] is 1 while that copy runs and the segment's copies
+ * counts them; both drop without the lock (atomics). Whoever reads a RAM
+ * block (read.c, a merge) or writes it under the lock first waits for
+ * pending[loc] to be 0; the flush worker waits for copies to be 0 before the
+ * crc. Reservations are made only in the OPEN segment, so once sealed a
+ * segment's copies only go down, and a writer makes its copies before it
+ * waits for anything.
  */
 #ifndef RAWIO_CACHE_IMPL_H
 #define RAWIO_CACHE_IMPL_H
@@ -62,15 +73,20 @@ struct cache_seg {
 	uint8_t state;	       /* enum cache_seg_state */
 	uint8_t flags;	       /* CACHE_SEG_F_* */
 	bool written;	       /* sealed, and its write completed */
+	uint32_t copies;       /* copies into buf in flight (atomic) */
 	struct cache_buf *buf; /* OPEN and SEALED until written */
 };
 
 /* Backing block -> loc of its newest copy. Open addressing, linear probing. */
+struct cache_index_ent {
+	uint64_t key; /* block + 1; 0 empty */
+	uint64_t loc;
+};
+
 struct cache_index {
-	uint64_t *keys; /* block + 1; 0 empty */
-	uint64_t *locs;
-	uint64_t mask;	/* capacity - 1 */
-	unsigned shift; /* 64 - log2(capacity) */
+	struct cache_index_ent *ents; /* key and loc side by side: one cache miss per lookup */
+	uint64_t mask;		      /* capacity - 1 */
+	unsigned shift;		      /* 64 - log2(capacity) */
 	uint64_t nr;
 };
 
@@ -110,10 +126,13 @@ struct rawio_cache {
 	pthread_cond_t cv_flush;   /* work for the flush worker */
 	pthread_cond_t cv_migrate; /* work for the migrate worker */
 	pthread_cond_t cv_clean;   /* a batch finished (or failed) */
+	pthread_cond_t cv_copied;  /* a copy in flight finished (only if copy_waiters) */
+	unsigned copy_waiters;	   /* atomic: threads in cache_wait_copied */
 
 	struct cache_seg *segs; /* nr_segments */
 	uint64_t *blk;		/* nr_segments * bps */
 	uint8_t *mask;
+	uint8_t *pending; /* nr_segments * bps: a copy into the loc is in flight (atomic) */
 	struct cache_index ix;
 
 	struct cache_buf *bufs; /* nr_bufs */
@@ -221,6 +240,11 @@ void cache_fail(struct rawio_cache *c, int err);
 void cache_seal(struct rawio_cache *c, bool barrier);
 /* Wait until TARGET is durable, sealing the open segment when its time comes. Lock held. */
 int cache_wait_durable(struct rawio_cache *c, uint64_t target);
+/*
+ * Wait until *PENDING (a loc's) or *COPIES (a segment's) is 0: no copy in flight
+ * there. Pass one, the other NULL. Lock held; dropped while waiting.
+ */
+void cache_wait_copied(struct rawio_cache *c, const uint8_t *pending, const uint32_t *copies);
 
 /* flush.c */
 void *cache_flush_main(void *arg);

@@ -61,8 +61,9 @@ static void flush_prepare(struct rawio_cache *c, struct flush_req *fr, uint64_t 
 
 /*
  * Header and data crc of the segment FR writes, into its buffer's header
- * block. Runs without c->lock: the segment is sealed, so nothing writes its
- * data blocks, blk[] or mask[] entries any more (writers only touch the open
+ * block, once the copies into it still in flight are made. Runs without
+ * c->lock: the segment is sealed, so nothing writes its data blocks, blk[] or
+ * mask[] entries any more (writers only touch the open
  * segment; a newer copy of a block goes to the open segment, reading the
  * sealed one at most), its slot is not reused before it is written and
  * migrated, and its buffer is ours until flush_complete frees it. Readers
@@ -80,7 +81,14 @@ static void flush_crc(struct rawio_cache *c, struct flush_req *fr)
 		.written_ns = clock_realtime_ns(),
 	};
 	char *mem = fr->r.buf;
+	const uint32_t *copies = &c->segs[slot].copies;
 
+	if (__atomic_load_n(copies, __ATOMIC_ACQUIRE)) {
+		/* Writers that reserved its last blocks are still copying (write.c). */
+		pthread_mutex_lock(&c->lock);
+		cache_wait_copied(c, NULL, copies);
+		pthread_mutex_unlock(&c->lock);
+	}
 	h.data_crc = rawio_crc32c(0, mem + CACHE_BLOCK, (size_t)h.nr_blocks * CACHE_BLOCK);
 	cache_seg_hdr_encode(mem, &c->g, &h, &c->blk[slot * c->bps], &c->mask[slot * c->bps]);
 	fr->need_crc = false;

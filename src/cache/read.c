@@ -41,8 +41,9 @@ static int cache_read_blocks(struct rawio_cache *c, uint64_t b0, unsigned n, cha
 	for (;;) {
 		bool moved = false;
 
-		hits = hits_ram = partial = misses = 0;
 		pthread_mutex_lock(&c->lock);
+	replan:
+		hits = hits_ram = partial = misses = 0;
 		for (unsigned j = 0; j < n; j++) {
 			int64_t loc = cache_index_get(&c->ix, b0 + j);
 			const struct cache_seg *s;
@@ -58,6 +59,11 @@ static int cache_read_blocks(struct rawio_cache *c, uint64_t b0, unsigned n, cha
 			rb[j].loc = (uint64_t)loc;
 			rb[j].id = s->id;
 			ram = cache_loc_ram(c, (uint64_t)loc);
+			if (ram && __atomic_load_n(&c->pending[loc], __ATOMIC_SEQ_CST)) {
+				/* A write's copy into it is in flight (write.c): wait, plan again. */
+				cache_wait_copied(c, &c->pending[loc], NULL);
+				goto replan;
+			}
 			if (ram) {
 				memcpy(data + (size_t)j * CACHE_BLOCK, ram, CACHE_BLOCK);
 				rb[j].plan =

@@ -5,6 +5,12 @@
  * cache. The flush worker (flush.c) writes sealed segments and advances
  * durable_id; it is told of work through cv_flush, and this file never calls it.
  *
+ * A whole-block write is placed in two steps (cache_reserve, cache_copies_run):
+ * its loc is reserved under the lock, its 4 KiB copied after the lock is
+ * dropped (cache_impl.h, "Copies in flight"). Everything else (partial blocks
+ * that merge, a write that has to wait for a segment) is placed under the lock
+ * by cache_place, after the writer's own copies are made.
+ *
  * The seal decision for a barrier whose data is in the open segment (group
  * commit): seal at once when the deadline is 0 (dm-writeboost's one segment
  * per flush) or when no commit is in flight (every sealed segment durable:
@@ -46,6 +52,16 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	c->open_slot = -1;
 	c->barrier_since_ns = 0;
 	pthread_cond_signal(&c->cv_flush);
+}
+
+void cache_wait_copied(struct rawio_cache *c, const uint8_t *pending, const uint32_t *copies)
+{
+	/* Seq-cst against cache_copies_run: it clears, then looks for waiters; we count, then look. */
+	__atomic_add_fetch(&c->copy_waiters, 1, __ATOMIC_SEQ_CST);
+	while (pending ? __atomic_load_n(pending, __ATOMIC_SEQ_CST)
+		       : __atomic_load_n(copies, __ATOMIC_SEQ_CST))
+		pthread_cond_wait(&c->cv_copied, &c->lock);
+	__atomic_sub_fetch(&c->copy_waiters, 1, __ATOMIC_SEQ_CST);
 }
 
 static void cache_timespec(struct timespec *ts, uint64_t ns)
@@ -150,7 +166,8 @@ struct cache_wctx {
 /*
  * Put sectors [S0, S0 + N) of backing block B (data at SRC) into the open
  * segment; *ID gets the segment's id. Lock held; dropped to read an older
- * dirty copy from the cache device or to wait for a segment.
+ * dirty copy from the cache device, to wait for a segment or for another
+ * writer's copy into the block. The caller has no copy of its own in flight.
  */
 static int cache_place(struct rawio_cache *c, struct cache_wctx *w, uint64_t b, unsigned s0,
 		       unsigned n, const char *src, uint64_t *id)
@@ -167,6 +184,11 @@ static int cache_place(struct rawio_cache *c, struct cache_wctx *w, uint64_t b, 
 		uint64_t eid = 0, eoff;
 
 		e = cache_index_get(&c->ix, b);
+		if (e >= 0 && __atomic_load_n(&c->pending[e], __ATOMIC_SEQ_CST)) {
+			/* Another writer's copy into it is in flight: we merge or overwrite it. */
+			cache_wait_copied(c, &c->pending[e], NULL);
+			continue;
+		}
 		if (e >= 0) {
 			es = &c->segs[cache_loc_slot(c, (uint64_t)e)];
 			eid = es->id;
@@ -236,12 +258,91 @@ static int cache_place(struct rawio_cache *c, struct cache_wctx *w, uint64_t b, 
 	return 0;
 }
 
+/* A whole block reserved by cache_reserve, to be copied without the lock. */
+struct cache_copy {
+	char *dst;
+	const char *src;
+	uint64_t loc;
+	uint32_t *copies; /* of dst's segment */
+};
+
+#define CACHE_COPY_BATCH 64 /* reservations a writer holds before it copies them */
+
+/*
+ * Reserve a loc in the open segment for a whole-block write of backing block B
+ * without waiting for anything: true, *CP says where to copy SRC and *ID gets
+ * the segment's id. False when a wait would be needed (no segment open and
+ * none to open at once, or a copy into the block in flight): cache_place does
+ * it then. Lock held.
+ */
+static bool cache_reserve(struct rawio_cache *c, uint64_t b, const char *src, struct cache_copy *cp,
+			  uint64_t *id)
+{
+	int64_t e = cache_index_get(&c->ix, b);
+	struct cache_seg *seg;
+	uint64_t loc;
+
+	if (e >= 0 && __atomic_load_n(&c->pending[e], __ATOMIC_RELAXED))
+		return false;
+	if (e >= 0 && c->segs[cache_loc_slot(c, (uint64_t)e)].state == SEG_OPEN) {
+		/* Already in the open segment: overwrite in place. */
+		loc = (uint64_t)e;
+		seg = &c->segs[cache_loc_slot(c, loc)];
+		c->st.write_overwrites++;
+	} else {
+		if (c->open_slot < 0 || c->segs[c->open_slot].nr_blocks == c->bps) {
+			bool stalled = false;
+
+			if (!c->free_bufs || c->next_id > c->last_migrated + c->g.nr_segments)
+				return false;
+			if (c->open_slot >= 0)
+				cache_seal(c, false);
+			if (cache_open_segment(c, &stalled)) /* has what it needs: never waits */
+				return false;
+		}
+		seg = &c->segs[c->open_slot];
+		loc = (uint64_t)c->open_slot * c->bps + seg->nr_blocks++;
+		c->blk[loc] = b;
+		cache_index_set(&c->ix, b, loc);
+		c->st.write_blocks++;
+	}
+	c->mask[loc] = CACHE_FULL_MASK;
+	__atomic_store_n(&c->pending[loc], 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&seg->copies, 1, __ATOMIC_RELAXED);
+	*cp = (struct cache_copy){
+		.dst = cache_loc_ram(c, loc), .src = src, .loc = loc, .copies = &seg->copies
+	};
+	*id = seg->id;
+	if (seg->nr_blocks == c->bps && c->open_slot == (int64_t)cache_loc_slot(c, loc))
+		cache_seal(c, false); /* the flush worker waits for the copies */
+	return true;
+}
+
+/* Make the copies reserved in CP[0, N). Lock not held. */
+static void cache_copies_run(struct rawio_cache *c, const struct cache_copy *cp, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(cp[i].dst, cp[i].src, CACHE_BLOCK);
+		__atomic_store_n(&c->pending[cp[i].loc], 0, __ATOMIC_SEQ_CST);
+		__atomic_sub_fetch(cp[i].copies, 1, __ATOMIC_SEQ_CST);
+	}
+	/* Someone waits for a copy (rare: the flush worker at a seal, a reader): wake it. */
+	if (__atomic_load_n(&c->copy_waiters, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&c->lock);
+		pthread_cond_broadcast(&c->cv_copied);
+		pthread_mutex_unlock(&c->lock);
+	}
+}
+
 int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64_t off,
 		      unsigned flags)
 {
+	struct cache_copy cp[CACHE_COPY_BATCH];
 	struct cache_wctx w = { 0 };
 	const char *src = buf;
 	uint64_t pos = off, end = off + len, target = 0, now;
+	unsigned ncp = 0;
+	bool fua;
 	int ret;
 
 	ret = cache_check_range(c, off, len);
@@ -263,9 +364,21 @@ int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64
 		uint64_t left = (end - pos) / CACHE_SECTOR;
 		unsigned n = CACHE_SECTORS - s0 < left ? CACHE_SECTORS - s0 : (unsigned)left;
 
-		ret = cache_place(c, &w, b, s0, n, src + (pos - off), &target);
-		if (ret)
-			break;
+		if (n == CACHE_SECTORS && ncp < CACHE_COPY_BATCH &&
+		    cache_reserve(c, b, src + (pos - off), &cp[ncp], &target)) {
+			ncp++;
+		} else if (ncp) {
+			/* Our copies first: a sealed segment's write, or a reader, may wait on them. */
+			pthread_mutex_unlock(&c->lock);
+			cache_copies_run(c, cp, ncp);
+			ncp = 0;
+			pthread_mutex_lock(&c->lock);
+			continue;
+		} else {
+			ret = cache_place(c, &w, b, s0, n, src + (pos - off), &target);
+			if (ret)
+				break;
+		}
 		pos += (uint64_t)n * CACHE_SECTOR;
 	}
 	c->st.writes++;
@@ -273,13 +386,23 @@ int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64
 		now = rawio_now_ns(); /* it waited: the time before is stale */
 	if (now > c->last_write_ns)
 		c->last_write_ns = now; /* another writer may have read the clock after us */
-	if (!ret && (flags & RAWIO_CACHE_FUA) && target) {
+	fua = !ret && (flags & RAWIO_CACHE_FUA) && target;
+	if (fua) {
 		c->st.fua_writes++;
 		c->st.barriers++;
-		ret = cache_wait_durable(c, target);
 	}
+	if (ncp) {
+		pthread_mutex_unlock(&c->lock);
+		cache_copies_run(c, cp, ncp);
+		if (!fua)
+			goto out;
+		pthread_mutex_lock(&c->lock);
+	}
+	if (fua)
+		ret = cache_wait_durable(c, target);
 out_unlock:
 	pthread_mutex_unlock(&c->lock);
+out:
 	rawio_buf_free(w.old);
 	return ret;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# nbdcopy of 128 MiB of random data into the plugin and back out, on a file,
-# on mem: and on a cache over a throttled ("hdd") backing: cmp equal. The file
+# nbdcopy of 128 MiB of random data into the plugin and back out, on a file
+# (O_DIRECT, and buffered=true), on mem: and on a cache over a throttled ("hdd") backing: cmp equal. The file
 # and the cache are then served again (after nbdkit's clean exit) and read
 # once more; the cache must check consistent.
 set -euo pipefail
@@ -35,6 +35,11 @@ reread() {
 truncate -s $size "$work/file.img"
 roundtrip file "dev=$work/file.img"
 reread file "dev=$work/file.img"
+# buffered=true (page cache): what it wrote reads back O_DIRECT after nbdkit's exit.
+rm -f "$work/file.img"
+truncate -s $size "$work/file.img"
+roundtrip file-buffered "dev=$work/file.img" buffered=true
+reread file-buffered "dev=$work/file.img"
 
 roundtrip mem dev=mem:$size
 
