@@ -108,6 +108,26 @@ static uint64_t sched_cost(const struct rawio_sched *s, const struct rawio_req *
 }
 
 /*
+ * The cost of engine request IO of R. A split request is charged as the one
+ * request it is: its first part pays the per-request term (1/iops) and its
+ * bytes, every later part only its bytes, so that the parts sum to exactly
+ * the cost of the whole (part i costs cost(end_i) - cost(start_i), each cost
+ * rounded as one request's). Charging each part as a request of its own made
+ * a 1 MiB write split into 8 pay 8 random writes' worth of per-request time.
+ */
+static uint64_t sched_part_cost(const struct rawio_sched *s, const struct rawio_sched_req *r,
+				const struct rawio_req *io)
+{
+	uint64_t start;
+
+	if (!r->parts || io == &r->parts[0] || !s->model)
+		return sched_cost(s, io);
+	start = io->off - r->req.off;
+	return rawio_io_props_cost_ns(&s->props, io->op, start + io->len) -
+	       rawio_io_props_cost_ns(&s->props, io->op, start);
+}
+
+/*
  * The longest request of a direction: its saturation length where the
  * properties give one, and in any case no longer than half the latency goal's
  * worth of disk time (a power of two, at least SCHED_SPLIT_MIN), so that a
@@ -471,7 +491,7 @@ static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 	}
 	r = best->head;
 	io = sched_next_io(r);
-	cost = sched_cost(s, io);
+	cost = sched_part_cost(s, r, io);
 	if (s->model) {
 		if (s->inflight && s->inflight_cost + cost > s->goal_ns) {
 			s->st.bound_waits++;
@@ -591,7 +611,7 @@ static void sched_io_done(struct rawio_sched *s, struct rawio_sched_ctx *x, stru
 	uint64_t done_ns = io->complete_ns ? io->complete_ns : rawio_now_ns();
 
 	s->inflight--;
-	s->inflight_cost -= sched_cost(s, io);
+	s->inflight_cost -= sched_part_cost(s, r, io);
 	c->inflight--;
 	sched_starve_start(c, done_ns);
 	if (r->parts) {
