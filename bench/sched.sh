@@ -17,20 +17,37 @@
 #   --goals    the issue's goal table in one command: file (cache, latency, overhead), zram
 #              (latency) and loop (latency, kernel), no fairness; medians of the rounds
 #   --no-fair  skip the fairness section; --no-overhead skip the overhead section
+#   --targets LIST  (--goals) which of file,zram,loop to run (default all three);
+#              --no-cache (--goals) skip the cache rows
+#   --iotune-duration SECS  iotune's --duration (default 20; --goals: 10)
+#   --io-properties FILE  the model for the target instead of iotune's; --models DIR: the
+#              model of each target from DIR/TARGET.yaml where it exists (measured quietly)
+#   --ab BIN   the latency section also runs its scheduled rows with rawio BIN (an older
+#              build), alternating with $RAWIO in each round, same model: rows "sched (A)"
 #
 # usage: bench/sched.sh [--target file|zram|loop|mem] [--runtime SECS] [--rounds N] [--kernel]
 #                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR] [--goals]
+#                       [--targets LIST] [--no-cache] [--iotune-duration SECS] [--ab BIN]
+#                       [--io-properties FILE] [--models DIR]
+# --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m (about
+# 5 minutes on a quiet machine; the run time is printed at the end).
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-target=file runtime=5 rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=256m
-fair=1 overhead=1 goals=0
+target=file runtime= rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=
+fair=1 overhead=1 goals=0 targets=file,zram,loop gcache=1 tune_s= props= models= ab=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--goals) goals=1; shift ;;
+	--targets) targets=$2; shift 2 ;;
+	--no-cache) gcache=0; shift ;;
+	--iotune-duration) tune_s=$2; shift 2 ;;
+	--io-properties) props=$(realpath "$2"); shift 2 ;;
+	--models) models=$(realpath "$2"); shift 2 ;;
+	--ab) ab=$(realpath "$2"); shift 2 ;;
 	--no-fair) fair=0; shift ;;
 	--no-overhead) overhead=0; shift ;;
 	--target) target=$2; shift 2 ;;
@@ -41,34 +58,54 @@ while [ $# -gt 0 ]; do
 	--cache-only) cache=2; shift ;;
 	--cache-bytes) cache_bytes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	*) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
+if [ "$goals" = 1 ]; then
+	: "${runtime:=3}" "${tune_s:=10}" "${cache_bytes:=64m}"
+else
+	: "${runtime:=5}" "${tune_s:=20}" "${cache_bytes:=256m}"
+fi
 R=${RAWIO:-build/release/tools/rawio}
 [ -x "$R" ] || { echo "build the release preset first ($R)" >&2; exit 1; }
 mkdir -p "$out"
 
 if [ "$goals" = 1 ]; then
 	t0=$(date +%s)
-	"$0" --target file --cache --no-fair --rounds "$rounds" --runtime "$runtime" \
-		--cache-bytes "$cache_bytes" --out "$out"
-	"$0" --target zram --no-fair --no-overhead --rounds "$rounds" --runtime "$runtime" --out "$out"
-	"$0" --target loop --kernel --no-fair --no-overhead --rounds "$rounds" --runtime "$runtime" \
-		--out "$out"
+	common=(--no-fair --rounds "$rounds" --runtime "$runtime" --iotune-duration "$tune_s" --out "$out")
+	[ -n "$models" ] && common+=(--models "$models")
+	[ -n "$ab" ] && common+=(--ab "$ab")
+	rm -f "$out"/*.json "$out/overhead.txt"
+	for t in ${targets//,/ }; do
+		case $t in
+		file)
+			c=(--no-overhead)
+			[ "$gcache" = 1 ] && c=(--cache --cache-bytes "$cache_bytes")
+			"$0" --target file "${c[@]}" "${common[@]}" ;;
+		zram) "$0" --target zram --no-overhead "${common[@]}" ;;
+		loop) "$0" --target loop --kernel --no-overhead "${common[@]}" ;;
+		*) echo "unknown target $t" >&2; exit 2 ;;
+		esac
+	done
 	# The goal table: medians over the rounds' JSON.
 	med() { jq -s 'sort | .[(length - 1) / 2 | floor]'; }
 	f() { for i in $(seq 1 "$rounds"); do jq "$2" "$out/$1-$i.json"; done | med; }
 	echo "## goals (medians of $rounds rounds; $(date -u +%F\ %T), uptime: $(uptime | sed 's/.*load/load/'))"
 	echo "| goal | measured | target | met |"
 	echo "|---|---|---|---|"
-	ns=$(f cache-nosched .read_p99_ns) ss=$(f cache-sched .read_p99_ns)
-	nd=$(f cache-nosched .seconds) sd=$(f cache-sched .seconds)
-	echo "| cache reader p99 during drain (batch 128), sched vs direct | $((ss / 1000)) us vs $((ns / 1000)) us (drain $sd s vs $nd s) | sched <= direct | $(jq -n "$ss <= $ns") |"
-	for t in file zram loop; do
+	if [ -f "$out/cache-sched-1.json" ]; then
+		ns=$(f cache-nosched .read_p99_ns) ss=$(f cache-sched .read_p99_ns)
+		nd=$(f cache-nosched .seconds) sd=$(f cache-sched .seconds)
+		echo "| cache reader p99 during drain (batch 128), sched vs direct | $((ss / 1000)) us vs $((ns / 1000)) us (drain $sd s vs $nd s) | sched <= direct | $(jq -n "$ss <= $ns") |"
+	fi
+	for t in ${targets//,/ }; do
 		ip=$(f "$t-lat-idle" .classes[0].lat_ns.p99) wsolo=$(f "$t-lat-wsolo" .classes[0].mbps)
-		for m in sched nosched; do
+		for m in sched sched-ab nosched; do
+			[ -f "$out/$t-lat-$m-1.json" ] || continue
 			rp=$(f "$t-lat-$m" .classes[0].lat_ns.p99) wb=$(f "$t-lat-$m" .classes[1].mbps)
-			echo "| $t: reader p99 / writer beside each other, $m | $((rp / 1000)) us ($(jq -n "$rp / $ip * 100 | floor / 100")x idle $((ip / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wb / $wsolo * 100 | floor")% of solo) | <= 2x, >= 80% | $(jq -n "$rp <= 2 * $ip and $wb >= 0.8 * $wsolo") |"
+			qp=$(f "$t-lat-$m" '.classes[0].queue_ns.p99 // 0') dp=$(f "$t-lat-$m" '.classes[0].disk_ns.p99 // 0')
+			n=$m; [ "$m" = sched-ab ] && n="sched (A: $(basename "$ab"))"
+			echo "| $t: reader p99 / writer beside each other, $n | $((rp / 1000)) us ($(jq -n "$rp / $ip * 100 | floor / 100")x idle $((ip / 1000)) us; queue p99 $((qp / 1000)) us, disk p99 $((dp / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wb / $wsolo * 100 | floor")% of solo $(jq -n "$wsolo | floor")) | <= 2x, >= 80% | $(jq -n "$rp <= 2 * $ip and $wb >= 0.8 * $wsolo") |"
 		done
 	done
 	for k in "$out"/k-*-r.json; do
@@ -76,7 +113,8 @@ if [ "$goals" = 1 ]; then
 		n=${k#"$out"/k-}; n=${n%-r.json}
 		echo "| loop, kernel $n: reader p99 / writer (two processes, 1 run) | $(jq '.lat_ns.p99 / 1000 | floor' "$k") us / $(jq '.mbps | floor' "${k%-r.json}-w.json") MB/s | (comparison) | |"
 	done
-	echo "| pass-through overhead, mem null, ns per I/O | $(cat "$out/overhead.txt") | <= 100 | $(jq -n "$(cat "$out/overhead.txt") <= 100") |"
+	[ -f "$out/overhead.txt" ] &&
+		echo "| pass-through overhead, mem null, ns per I/O | $(cat "$out/overhead.txt") | <= 100 | $(jq -n "$(cat "$out/overhead.txt") <= 100") |"
 	echo "# run time $(( $(date +%s) - t0 )) s"
 	exit 0
 fi
@@ -126,12 +164,19 @@ esac
 
 echo "# $(date -u +%F\ %T) $(uname -r) target=$target ($dev) runtime=${runtime}s rounds=$rounds"
 echo "# uptime: $(uptime)"
-"$R" iotune "$tune" "${tune_opts[@]}" --duration 20 --properties-file "$out/$target.yaml" \
-	>/dev/null 2>"$out/$target-iotune.txt" || { cat "$out/$target-iotune.txt" >&2; exit 1; }
-echo "## iotune ($target)"
+[ -z "$props" ] && [ -n "$models" ] && [ -f "$models/$target.yaml" ] && props=$models/$target.yaml
+if [ -n "$props" ]; then
+	[ "$props" = "$(realpath "$out/$target.yaml")" ] || cp "$props" "$out/$target.yaml"
+	echo "## model ($target): given, $props"
+else
+	"$R" iotune "$tune" "${tune_opts[@]}" --duration "$tune_s" --properties-file "$out/$target.yaml" \
+		>/dev/null 2>"$out/$target-iotune.txt" || { cat "$out/$target-iotune.txt" >&2; exit 1; }
+	echo "## iotune ($target, --duration $tune_s)"
+fi
 sed 's/^/    /' "$out/$target.yaml"
 
-b() { "$R" bench --file "$dev" --runtime "${runtime}s" --ramp 1s --no-progress --json "$@"; }
+b() { "${RAWIO_BENCH_BIN:-$R}" bench --file "$dev" --runtime "${runtime}s" --ramp 1s --no-progress \
+	--json "$@"; }
 
 if [ "$cache" != 0 ]; then
 	# A cache (CACHE.img) over a backing file (BACKING.img) beside the target; both on the
@@ -179,10 +224,12 @@ done
 fi
 
 echo "## latency under a bulk writer ($target): reader randread 4k QD 4, writer write 1m QD 8"
-echo "| run | reader IOPS | reader p50 us | reader p99 us | writer MB/s |"
-echo "|---|---:|---:|---:|---:|"
+echo "| run | reader IOPS | reader p50 us | reader p99 us | reader queue p99 us | reader disk p99 us | writer MB/s |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 row() { jq -r --arg n "$1" '"| \($n) | \(.classes[0].iops|floor) | \(.classes[0].lat_ns.p50/1000|floor) |
-	\(.classes[0].lat_ns.p99/1000|floor) | \(if (.classes|length) > 1 then (.classes[1].mbps|floor) else "-" end) |"' |
+	\(.classes[0].lat_ns.p99/1000|floor) | \((.classes[0].queue_ns.p99 // 0)/1000|floor) |
+	\((.classes[0].disk_ns.p99 // 0)/1000|floor) |
+	\(if (.classes|length) > 1 then (.classes[1].mbps|floor) else "-" end) |"' |
 	tr -d '\n\t'; echo; }
 for i in $(seq 1 "$rounds"); do
 	b --class reader:1000:randread:4k:4 >"$out/$target-lat-idle-$i.json"
@@ -191,6 +238,10 @@ for i in $(seq 1 "$rounds"); do
 		>"$out/$target-lat-nosched-$i.json"
 	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
 		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-$i.json"
+	if [ -n "$ab" ]; then
+		RAWIO_BENCH_BIN=$ab b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
+			--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-ab-$i.json"
+	fi
 	b --class reader:100:randread:4k:4 --class writer:100:write:1m:8 \
 		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched1-$i.json"
 	row "reader alone ($i)" <"$out/$target-lat-idle-$i.json"
@@ -198,6 +249,8 @@ for i in $(seq 1 "$rounds"); do
 		<"$out/$target-lat-wsolo-$i.json"
 	row "both, no scheduler ($i)" <"$out/$target-lat-nosched-$i.json"
 	row "both, scheduler 1000:100 ($i)" <"$out/$target-lat-sched-$i.json"
+	[ -n "$ab" ] && row "both, scheduler 1000:100, A: $(basename "$ab") ($i)" \
+		<"$out/$target-lat-sched-ab-$i.json"
 	row "both, scheduler 100:100 ($i)" <"$out/$target-lat-sched1-$i.json"
 done
 

@@ -90,6 +90,9 @@ void bench_classes_json(cJSON *j, const struct rawio_bench_result *r)
 	cJSON_AddNumberToObject(s, "splits", (double)r->sched.splits);
 	cJSON_AddNumberToObject(s, "max_inflight", r->sched.max_inflight);
 	cJSON_AddNumberToObject(s, "max_inflight_cost_ns", (double)r->sched.max_inflight_cost_ns);
+	cJSON_AddNumberToObject(s, "token_waits", (double)r->sched.token_waits);
+	cJSON_AddNumberToObject(s, "bound_waits", (double)r->sched.bound_waits);
+	cJSON_AddNumberToObject(s, "grant_waits", (double)r->sched.grant_waits);
 	cJSON_AddItemToObject(j, "sched", s);
 	for (unsigned i = 0; i < r->nr_classes; i++) {
 		const struct rawio_bench_class_result *c = &r->classes[i];

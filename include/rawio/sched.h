@@ -38,7 +38,9 @@
  * give one (read_saturation_length / write_saturation_length), and never more
  * than the largest power of two (at least 64 KiB) whose cost fits in half the
  * latency goal, so that a bulk request never needs the whole bucket to itself
- * (Seastar's max_request_length). The
+ * (Seastar's max_request_length). A split request is charged as the one
+ * request it is: the first part pays 1/iops and its bytes, later parts only
+ * their bytes (the parts sum to exactly the whole's cost). The
  * caller sees one completion whose result is what a single request would have
  * returned (the bytes of the longest fully transferred prefix, or the first
  * part's error when nothing moved).
