@@ -77,6 +77,7 @@ struct rawio_sched {
 	bool model;
 	struct rawio_io_props props;
 	uint64_t goal_ns, tau_ns;
+	uint64_t bucket_ns;    /* the token bucket holds at most this: max(goal, tau) */
 	uint64_t split_len[2]; /* read, write: longer requests are split (0: never) */
 	unsigned qd;	       /* granted engine requests at most */
 	const char *ctx_engine;
@@ -204,6 +205,7 @@ int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
 		s->props = *opts.props;
 	s->goal_ns = opts.latency_goal_ns ? opts.latency_goal_ns : SCHED_GOAL_NS;
 	s->tau_ns = opts.tau_ns ? opts.tau_ns : SCHED_TAU_NS;
+	s->bucket_ns = s->tau_ns > s->goal_ns ? s->tau_ns : s->goal_ns;
 	s->ctx_engine = opts.ctx_engine;
 	s->ctx_engine_opts = opts.ctx_engine_opts;
 	if (s->model) {
@@ -499,11 +501,12 @@ static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 		}
 		s->tokens += (int64_t)(now - s->tokens_ns);
 		s->tokens_ns = now;
-		if (s->tokens > (int64_t)s->goal_ns)
-			s->tokens = (int64_t)s->goal_ns;
-		if (s->tokens < (int64_t)cost && s->tokens < (int64_t)s->goal_ns) {
-			int64_t need = (int64_t)cost < (int64_t)s->goal_ns ? (int64_t)cost
-									   : (int64_t)s->goal_ns;
+		if (s->tokens > (int64_t)s->bucket_ns)
+			s->tokens = (int64_t)s->bucket_ns;
+		if (s->tokens < (int64_t)cost && s->tokens < (int64_t)s->bucket_ns) {
+			int64_t need = (int64_t)cost < (int64_t)s->bucket_ns
+					       ? (int64_t)cost
+					       : (int64_t)s->bucket_ns;
 
 			s->st.token_waits++;
 			s->wake_ns = now + (uint64_t)(need - s->tokens);
