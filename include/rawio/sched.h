@@ -12,10 +12,10 @@
  *      cost = 1 / iops_D + LEN / bandwidth_D        seconds of disk time
  * (kept in nanoseconds). Two limits keep the disk where latency stays low:
  *   - a token bucket of disk time, refilled at the disk's capacity (one
- *     nanosecond of disk time per nanosecond) and holding at most the latency
- *     goal's worth; a request leaves when the bucket holds its cost (a request
- *     costlier than the whole bucket leaves when the bucket is full and
- *     overdraws it);
+ *     nanosecond of disk time per nanosecond) and holding at most tau's
+ *     worth (the latency goal's if longer); a request leaves when the bucket
+ *     holds its cost (a request costlier than the whole bucket leaves when
+ *     the bucket is full and overdraws it);
  *   - the disk time in flight (dispatched, not completed) never exceeds the
  *     latency goal (default 0.75 ms, Seastar's 1.5 x task quota), except that
  *     a single request costlier than the goal may go alone.
