@@ -16,7 +16,8 @@
 # Each target is measured by rawio iotune first (its io_properties.yaml is the model).
 #   --goals    the issue's goal table in one command: file (cache, latency, overhead), zram
 #              (latency) and loop (latency, kernel), no fairness; medians of the rounds
-#   --no-fair  skip the fairness section; --no-overhead skip the overhead section
+#   --no-fair  skip the fairness section; --no-overhead skip the overhead section;
+#              --no-equal skip the latency section's 100:100 row (--goals does)
 #   --targets LIST  (--goals) which of file,zram,loop to run (default all three);
 #              --no-cache (--goals) skip the cache rows
 #   --iotune-duration SECS  iotune's --duration (default 20; --goals: 10)
@@ -29,8 +30,9 @@
 #                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR] [--goals]
 #                       [--targets LIST] [--no-cache] [--iotune-duration SECS] [--ab BIN]
 #                       [--io-properties FILE] [--models DIR]
-# --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m (about
-# 5 minutes on a quiet machine; the run time is printed at the end).
+# --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m, sized for
+# <= 6 minutes on a quiet machine (464 s at load 10-17 with --ab and the 100:100 rows, which
+# --goals now skips); the run time is printed at the end.
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
@@ -38,7 +40,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=file runtime= rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=
-fair=1 overhead=1 goals=0 targets=file,zram,loop gcache=1 tune_s= props= models= ab=
+fair=1 overhead=1 goals=0 equal=1 targets=file,zram,loop gcache=1 tune_s= props= models= ab=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--goals) goals=1; shift ;;
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
 	--ab) ab=$(realpath "$2"); shift 2 ;;
 	--no-fair) fair=0; shift ;;
 	--no-overhead) overhead=0; shift ;;
+	--no-equal) equal=0; shift ;;
 	--target) target=$2; shift 2 ;;
 	--runtime) runtime=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
@@ -72,7 +75,7 @@ mkdir -p "$out"
 
 if [ "$goals" = 1 ]; then
 	t0=$(date +%s)
-	common=(--no-fair --rounds "$rounds" --runtime "$runtime" --iotune-duration "$tune_s" --out "$out")
+	common=(--no-fair --no-equal --rounds "$rounds" --runtime "$runtime" --iotune-duration "$tune_s" --out "$out")
 	[ -n "$models" ] && common+=(--models "$models")
 	[ -n "$ab" ] && common+=(--ab "$ab")
 	rm -f "$out"/*.json "$out/overhead.txt"
@@ -242,7 +245,7 @@ for i in $(seq 1 "$rounds"); do
 		RAWIO_BENCH_BIN=$ab b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
 			--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-ab-$i.json"
 	fi
-	b --class reader:100:randread:4k:4 --class writer:100:write:1m:8 \
+	[ "$equal" = 0 ] || b --class reader:100:randread:4k:4 --class writer:100:write:1m:8 \
 		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched1-$i.json"
 	row "reader alone ($i)" <"$out/$target-lat-idle-$i.json"
 	jq -r --arg i "$i" '"| writer alone (\($i)) | - | - | - | \(.classes[0].mbps|floor) |"' \
@@ -251,7 +254,7 @@ for i in $(seq 1 "$rounds"); do
 	row "both, scheduler 1000:100 ($i)" <"$out/$target-lat-sched-$i.json"
 	[ -n "$ab" ] && row "both, scheduler 1000:100, A: $(basename "$ab") ($i)" \
 		<"$out/$target-lat-sched-ab-$i.json"
-	row "both, scheduler 100:100 ($i)" <"$out/$target-lat-sched1-$i.json"
+	[ "$equal" = 0 ] || row "both, scheduler 100:100 ($i)" <"$out/$target-lat-sched1-$i.json"
 done
 
 if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
