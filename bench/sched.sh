@@ -82,8 +82,8 @@ if [ "$goals" = 1 ]; then
 	for t in ${targets//,/ }; do
 		case $t in
 		file)
-			c=(--no-overhead)
-			[ "$gcache" = 1 ] && c=(--cache --cache-bytes "$cache_bytes")
+			c=(--runtime "$runtime")
+			[ "$gcache" = 1 ] && c+=(--cache --cache-bytes "$cache_bytes")
 			"$0" --target file "${c[@]}" "${common[@]}" ;;
 		zram) "$0" --target zram --no-overhead "${common[@]}" ;;
 		loop) "$0" --target loop --kernel --no-overhead "${common[@]}" ;;
