@@ -2,6 +2,7 @@
 # The NBD frontend's performance (issue 14), side by side in one run.
 #
 #   bench/nbd.sh [--build DIR] [--dir DIR] [--seconds S] [--runs N] [--json FILE] [--fs]
+#                [--sections plugin,cache,fs]
 #
 # 1. Plugin overhead: fio --ioengine=nbd (4K randread QD 1 and 32, 4K randwrite
 #    QD 32, 1M seq write QD 8) against nbdkit-rawio-plugin.so dev=FILE and
@@ -25,14 +26,17 @@
 #    the cache over the emulated hdd against the backing alone through the same
 #    path; fio 4K randwrite with fsync=1 on the mounted fs (goal >= 5x).
 # Every pair runs RUNS times (default 3), the order alternating each round, for
-# S seconds (default 4); the table shows medians and the ratio of medians.
+# S seconds (default 3); the table shows medians and the ratio of medians.
+# --sections: which of 1 (plugin), 2 (cache), 3 (fs) run (default plugin,cache;
+# --fs adds fs). The default run takes about 5.5 minutes on a quiet 2-vCPU machine.
 # --json FILE (default DIR/../nbd-bench.json): one object per row.
 # Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
 set -euo pipefail
 
 build=build/release
 dir=var/nbd-bench
-secs=4
+secs=3
+sections=plugin,cache
 runs=3
 json=""
 fs=0
@@ -44,11 +48,15 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift ;;
 	--json) json=$2; shift ;;
 	--fs) fs=1 ;;
-	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	--sections) sections=$2; shift ;;
+	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
 	*) echo "nbd.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
+has() { [[ ",$sections," == *",$1,"* ]]; }
+[ $fs = 0 ] || sections=$sections,fs
+start=$(date +%s)
 rawio=$build/tools/rawio
 plugin=$(realpath "$build/frontends/nbdkit/nbdkit-rawio-plugin.so" 2>/dev/null || true)
 [ -x "$rawio" ] && [ -f "$plugin" ] ||
@@ -122,96 +130,115 @@ wname() { set -- $1; echo "$2 $1 QD $3"; }
 echo "== bench/nbd.sh ($(uname -r), $(nproc) cores, $(date -u +%F)); $runs runs x ${secs}s, medians"
 echo "uptime before: $(uptime)"
 
+# page_cache VARIANT: the same start for every round whatever ran before. The
+# two page-cache variants start with the whole file cached and clean (the
+# 2026-12-07 quiet pass compared rawio on a cold cache, 9.8K IOPS at QD 1 like
+# its O_DIRECT run, with nbdkit on a warm one, 17.5K like the memory plugin:
+# whoever ran after a 1M write row found the file in RAM); `file cache=none`
+# and O_DIRECT start with none of it cached (dd iflag=nocache: POSIX_FADV_DONTNEED).
+page_cache() {
+	case $1 in
+	buffered | other) cat "$data" >/dev/null ;;
+	*) dd if="$data" iflag=nocache count=0 status=none ;;
+	esac
+}
+
 # 1. Plugin overhead.
 data=$work/data.img
-fallocate -l 1g "$data"
-dd if=/dev/zero of="$data" bs=1M count=1024 oflag=direct conv=notrunc status=none
-for ((r = 1; r <= runs; r++)); do
-	if ((r % 2)); then order="rawio buffered other nocache"; else order="nocache other buffered rawio"; fi
-	for v in $order; do
-		case $v in
-		rawio) serve file-rawio "$plugin" dev="$data" ;;
-		buffered) serve file-rawio-buffered "$plugin" dev="$data" buffered=true ;;
-		other) serve file-nbdkit file "$data" ;;
-		nocache) serve file-nbdkit-nocache file "$data" cache=none fadvise=random ;;
-		esac
-		for w in "${workloads[@]}"; do
-			set -- $w
+if has plugin; then
+	fallocate -l 1g "$data"
+	dd if=/dev/zero of="$data" bs=1M count=1024 oflag=direct conv=notrunc status=none
+	for ((r = 1; r <= runs; r++)); do
+		if ((r % 2)); then order="rawio buffered other nocache"; else order="nocache other buffered rawio"; fi
+		for v in $order; do
+			page_cache $v
 			case $v in
-			nocache) record file-nocache "$(wname "$w")" other \
-				"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
-			rawio)
-				iops=$(fio_nbd "$sock" "$1" "$2" "$3")
-				record file "$(wname "$w")" rawio "$iops"
-				record file-nocache "$(wname "$w")" rawio "$iops" ;;
-			buffered) record file-buffered "$(wname "$w")" rawio \
-				"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
-			*)
-				iops=$(fio_nbd "$sock" "$1" "$2" "$3")
-				record file "$(wname "$w")" other "$iops"
-				record file-buffered "$(wname "$w")" other "$iops" ;;
+			rawio) serve file-rawio "$plugin" dev="$data" ;;
+			buffered) serve file-rawio-buffered "$plugin" dev="$data" buffered=true ;;
+			other) serve file-nbdkit file "$data" ;;
+			nocache) serve file-nbdkit-nocache file "$data" cache=none fadvise=random ;;
 			esac
+			for w in "${workloads[@]}"; do
+				set -- $w
+				case $v in
+				nocache) record file-nocache "$(wname "$w")" other \
+					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
+				rawio)
+					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
+					record file "$(wname "$w")" rawio "$iops"
+					record file-nocache "$(wname "$w")" rawio "$iops" ;;
+				buffered) record file-buffered "$(wname "$w")" rawio \
+					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
+				*)
+					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
+					record file "$(wname "$w")" other "$iops"
+					record file-buffered "$(wname "$w")" other "$iops" ;;
+				esac
+			done
+			stop
+			sync "$data" # nbdkit's file leaves dirty pages: the next variant must not write them back
 		done
-		stop
-	done
-	for v in $order; do
-		case $v in nocache | buffered) continue ;; esac # file rows only
-		if [ $v = rawio ]; then
-			# Pages faulted at open: a lazy mem: zeroes a whole 2 MiB huge page at
-			# the first write into it (nbdkit's sparse array allocates 32 KiB pages),
-			# and in runs of seconds those first touches were 82% of nbdkit's CPU.
-			serve mem-rawio "$plugin" dev=mem:1G,prefault=1
-		else
-			serve mem-nbdkit memory 1G
-		fi
-		for w in "${workloads[@]}"; do
-			set -- $w
-			record mem "$(wname "$w")" $v "$(fio_nbd "$sock" "$1" "$2" "$3")"
+		for v in $order; do
+			case $v in nocache | buffered) continue ;; esac # file rows only
+			if [ $v = rawio ]; then
+				# Pages faulted at open: a lazy mem: zeroes a whole 2 MiB huge page at
+				# the first write into it (nbdkit's sparse array allocates 32 KiB pages),
+				# and in runs of seconds those first touches were 82% of nbdkit's CPU.
+				serve mem-rawio "$plugin" dev=mem:1G,prefault=1
+			else
+				serve mem-nbdkit memory 1G
+			fi
+			for w in "${workloads[@]}"; do
+				set -- $w
+				record mem "$(wname "$w")" $v "$(fio_nbd "$sock" "$1" "$2" "$3")"
+			done
+			stop
 		done
-		stop
 	done
-done
-rm -f "$data"
+	rm -f "$data"
+fi
 
 # 2. The cache over the hdd-emulated backing.
 cache=$work/cache.img
 backing=$work/backing.img
-for ((r = 1; r <= runs; r++)); do
-	if ((r % 2)); then order="cache cache-mc backing absorb"; else order="absorb backing cache-mc cache"; fi
-	for v in $order; do
-		case $v in
-		cache)
-			"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
-			serve cache "$plugin" cache="$cache" backing="$backing" backing-throttle=hdd
-			record cache "4k randwrite QD 32" nbd-cache \
-				"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
-			stop
-			;;
-		cache-mc)
-			"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
-			serve cache "$plugin" cache="$cache" backing="$backing" backing-throttle=hdd
-			record cache "4k randwrite QD 32" nbd-cache-mc \
-				"$(fio_nbd "$sock" randwrite 4k 8 --numjobs=4 --group_reporting --end_fsync=1)"
-			stop
-			;;
-		backing)
-			[ -e "$backing" ] || truncate -s 1g "$backing"
-			serve backing "$plugin" dev="$backing" throttle=hdd
-			record cache "4k randwrite QD 32" nbd-backing \
-				"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
-			stop
-			;;
-		absorb)
-			"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
-			"$rawio" cache bench absorb "$cache" \
-				"$backing" --backing-throttle hdd --threads 32 --bytes 256m --force --json >"$tmp/absorb.json"
-			record cache "4k randwrite QD 32" absorb "$(jq '.iops' "$tmp/absorb.json")"
-			record cache "4k randwrite QD 32" absorb-backing \
-				"$(jq '.backing_rand_iops' "$tmp/absorb.json")"
-			;;
-		esac
+if has cache; then
+	for ((r = 1; r <= runs; r++)); do
+		if ((r % 2)); then order="cache cache-mc backing absorb"; else order="absorb backing cache-mc cache"; fi
+		for v in $order; do
+			case $v in
+			cache)
+				"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
+				serve cache "$plugin" cache="$cache" backing="$backing" backing-throttle=hdd
+				record cache "4k randwrite QD 32" nbd-cache \
+					"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
+				stop
+				;;
+			cache-mc)
+				"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
+				serve cache "$plugin" cache="$cache" backing="$backing" backing-throttle=hdd
+				record cache "4k randwrite QD 32" nbd-cache-mc \
+					"$(fio_nbd "$sock" randwrite 4k 8 --numjobs=4 --group_reporting --end_fsync=1)"
+				stop
+				;;
+			backing)
+				[ -e "$backing" ] || truncate -s 1g "$backing"
+				serve backing "$plugin" dev="$backing" throttle=hdd
+				record cache "4k randwrite QD 32" nbd-backing \
+					"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
+				stop
+				;;
+			absorb)
+				"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
+				"$rawio" cache bench absorb "$cache" \
+					"$backing" --backing-throttle hdd --threads 32 --bytes 256m --force --json >"$tmp/absorb.json"
+				record cache "4k randwrite QD 32" absorb "$(jq '.iops' "$tmp/absorb.json")"
+				record cache "4k randwrite QD 32" absorb-backing \
+					"$(jq '.backing_rand_iops' "$tmp/absorb.json")"
+				;;
+			esac
+		done
 	done
-done
+fi
 
 # 3. A filesystem through rawio export --attach.
 fsbench() { # variant, then the export's arguments
@@ -236,7 +263,7 @@ fsbench() { # variant, then the export's arguments
 	umount "$mnt"
 	stop # the export tears down loop, nbdfuse and nbdkit on SIGINT
 }
-if [ $fs = 1 ]; then
+if has fs; then
 	if [ "$(id -u)" != 0 ] || ! command -v nbdfuse >/dev/null; then
 		echo "filesystem step skipped: needs root and nbdfuse"
 	else
@@ -275,28 +302,32 @@ mkdir -p "$(dirname "$json")"
 jq -s '.' "$tmp/medians.jsonl" >"$json"
 
 echo
-printf "%-12s %-20s %12s %12s %8s  %s\n" group row rawio nbdkit ratio goal
-jq -r 'select(.group == "file-buffered" or .group == "file" or .group == "file-nocache" or .group == "mem") |
-	[.group, .row, (.rawio | round), (.other | round), (.ratio * 100 | round / 100)] | @tsv' \
-	"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c; do
-	printf "%-12s %-20s %12s %12s %7sx  >= 1.00x\n" "$g" "$w" "$a" "$b" "$c"
-done
-echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
-echo "file:          rawio (O_DIRECT) vs file (page cache)"
-echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
-echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G"
-echo
-printf "%-20s %10s %12s %12s %10s %16s %10s %10s %10s\n" "cache (hdd backing)" "NBD cache" \
-	"NBD 4 conns" "NBD backing" "absorb" "absorb's backing" "x backing" "of absorb" \
-	"4c absorb"
-jq -r 'select(.group == "cache") | [.row, (.["nbd-cache"] | round), (.["nbd-cache-mc"] | round),
-	(.["nbd-backing"] | round), (.absorb | round), (.["absorb-backing"] | round),
-	(.x_backing * 10 | round / 10), (.of_absorb * 100 | round), (.mc_of_absorb * 100 | round)] |
-	@tsv' "$tmp/medians.jsonl" | while IFS=$'\t' read -r w a b c d e f g h; do
-	printf "%-20s %10s %12s %12s %10s %16s %9sx %9s%% %9s%%\n" "$w" "$a" "$b" "$c" "$d" "$e" \
-		"$f" "$g" "$h"
-done
-echo "goals: x backing >= 20x (one connection), of absorb >= 50% (4c: 4 connections x QD 8)"
+if has plugin; then
+	printf "%-12s %-20s %12s %12s %8s  %s\n" group row rawio nbdkit ratio goal
+	jq -r 'select(.group == "file-buffered" or .group == "file" or .group == "file-nocache" or .group == "mem") |
+		[.group, .row, (.rawio | round), (.other | round), (.ratio * 100 | round / 100)] | @tsv' \
+		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c; do
+		printf "%-12s %-20s %12s %12s %7sx  >= 1.00x\n" "$g" "$w" "$a" "$b" "$c"
+	done
+	echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
+	echo "file:          rawio (O_DIRECT) vs file (page cache)"
+	echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
+	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G"
+fi
+if has cache; then
+	echo
+	printf "%-20s %10s %12s %12s %10s %16s %10s %10s %10s\n" "cache (hdd backing)" "NBD cache" \
+		"NBD 4 conns" "NBD backing" "absorb" "absorb's backing" "x backing" "of absorb" \
+		"4c absorb"
+	jq -r 'select(.group == "cache") | [.row, (.["nbd-cache"] | round), (.["nbd-cache-mc"] | round),
+		(.["nbd-backing"] | round), (.absorb | round), (.["absorb-backing"] | round),
+		(.x_backing * 10 | round / 10), (.of_absorb * 100 | round), (.mc_of_absorb * 100 | round)] |
+		@tsv' "$tmp/medians.jsonl" | while IFS=$'\t' read -r w a b c d e f g h; do
+		printf "%-20s %10s %12s %12s %10s %16s %9sx %9s%% %9s%%\n" "$w" "$a" "$b" "$c" "$d" "$e" \
+			"$f" "$g" "$h"
+	done
+	echo "goals: x backing >= 20x (one connection), of absorb >= 50% (4c: 4 connections x QD 8)"
+fi
 if grep -q '"group":"fs"' "$tmp/medians.jsonl"; then
 	echo
 	printf "%-26s %12s %12s %10s\n" "ext4 via --attach" "cache" "backing" "x backing"
@@ -307,4 +338,4 @@ if grep -q '"group":"fs"' "$tmp/medians.jsonl"; then
 		done
 	echo "goal: x backing >= 5x"
 fi
-echo "JSON: $json"
+echo "JSON: $json; run time $(($(date +%s) - start)) s"
