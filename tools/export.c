@@ -115,34 +115,23 @@ int export_run(char *const argv[], char *out, size_t out_len)
 }
 
 /*
- * Wait until PIDFILE holds a pid and, with a control socket (CTL, or NULL), until
- * that socket exists, or PID exits (-ECHILD, *STATUS set), or time runs out.
- * nbdkit writes its pid file just before the plugin's .after_fork, which starts
- * the cache and its control socket: a `rawio cache get` right after the pid file
- * could find no socket yet.
+ * Wait until PIDFILE holds a pid, or PID exits (-ECHILD, *STATUS set), or time
+ * runs out. The plugin binds its control socket (socket=) in .get_ready, before
+ * nbdkit writes the pid file: a `rawio cache get` right after it connects, and
+ * is answered once .after_fork has opened the cache.
  */
-static int export_wait_ready(const char *pidfile, const char *ctl, pid_t pid, int *status)
+static int export_wait_ready(const char *pidfile, pid_t pid, int *status)
 {
 	for (unsigned ms = 0; ms < EXPORT_READY_MS; ms += 10) {
 		struct stat st;
 
 		if (waitpid(pid, status, WNOHANG) == pid)
 			return -ECHILD;
-		if (!stat(pidfile, &st) && st.st_size > 0 &&
-		    (!ctl || (!stat(ctl, &st) && S_ISSOCK(st.st_mode))))
+		if (!stat(pidfile, &st) && st.st_size > 0)
 			return 0;
 		export_sleep_ms(10);
 	}
 	return -ETIMEDOUT;
-}
-
-/* The plugin's control socket parameter (socket=PATH) in PARAMS, or NULL. */
-static const char *export_ctl_param(const char *const *params)
-{
-	for (; params && *params; params++)
-		if (!strncmp(*params, "socket=", 7) && (*params)[7])
-			return *params + 7;
-	return NULL;
 }
 
 /* Wait up to MS for PID to exit; 0 and *STATUS, or -ETIMEDOUT. */
@@ -297,7 +286,7 @@ int export_start(struct export *x, const struct export_opts *o, char *err, size_
 		export_err(err, err_len, "cannot start nbdkit: %s", strerror(-ret));
 		return ret;
 	}
-	ret = export_wait_ready(pidfile, export_ctl_param(o->params), x->nbdkit, &status);
+	ret = export_wait_ready(pidfile, x->nbdkit, &status);
 	if (ret == -ECHILD) {
 		x->nbdkit = -1; /* reported here, not again by export_stop */
 		export_err(err, err_len, "nbdkit %s %d before serving (its messages are above)",
@@ -349,7 +338,7 @@ int export_attach(struct export *x, char *err, size_t err_len)
 		export_err(err, err_len, "cannot start nbdfuse: %s", strerror(-ret));
 		return ret;
 	}
-	ret = export_wait_ready(pidfile, NULL, x->nbdfuse, &status);
+	ret = export_wait_ready(pidfile, x->nbdfuse, &status);
 	if (ret) {
 		if (ret == -ECHILD)
 			x->nbdfuse = -1;

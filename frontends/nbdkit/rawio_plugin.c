@@ -11,7 +11,8 @@
  *
  * The device is global to the plugin and opened once: files in .get_ready
  * (so that errors come before nbdkit writes its pid file), engines and the
- * cache's workers in .after_fork (threads must not predate nbdkit's fork);
+ * cache's workers and the control socket's thread in .after_fork (threads must
+ * not predate nbdkit's fork; the control socket is bound in .get_ready);
  * .open per connection only hands out a pointer. Thread model PARALLEL: a
  * plain device is driven through an engine pool (rawio_engine_pool: a
  * context per request in flight) with pooled bounce buffers; the cache is
@@ -410,12 +411,10 @@ static int rp_open_cache(void)
 		nbdkit_error("%s", err[0] ? err : rawio_strerror(ret));
 		return ret;
 	}
-	if (rp.ctl_path) {
-		ret = rawio_cache_ctl_start(&rp.ctl, rp.cache, rp.ctl_path);
+	if (rp.ctl) {
+		ret = rawio_cache_ctl_serve(rp.ctl, rp.cache);
 		if (ret) {
-			nbdkit_error("%s: %s", rp.ctl_path,
-				     ret == -EADDRINUSE ? "another server listens there"
-							: rawio_strerror(ret));
+			nbdkit_error("%s: %s", rp.ctl_path, rawio_strerror(ret));
 			return ret;
 		}
 	}
@@ -423,10 +422,13 @@ static int rp_open_cache(void)
 }
 
 /*
- * Before nbdkit writes its pid file and accepts connections: open the devices
- * and, for a cache, recover it read-only once, so that a missing file or an
- * unformatted cache fails nbdkit before anyone (rawio export) takes it as
- * serving. Nothing here starts a thread: nbdkit may still fork.
+ * Before nbdkit writes its pid file, runs --run and accepts connections: open
+ * the devices and, for a cache, recover it read-only once, so that a missing
+ * file or an unformatted cache fails nbdkit before anyone (rawio export) takes
+ * it as serving; and bind the control socket, so that it exists from then on
+ * (a `rawio cache get` sent before .after_fork waits in its backlog and is
+ * answered once the cache is open). Nothing here starts a thread: nbdkit may
+ * still fork.
  */
 static int rp_get_ready(void)
 {
@@ -448,6 +450,15 @@ static int rp_get_ready(void)
 		return -1;
 	}
 	rawio_cache_close(c);
+	if (rp.ctl_path) {
+		ret = rawio_cache_ctl_bind(&rp.ctl, rp.ctl_path);
+		if (ret) {
+			nbdkit_error("%s: %s", rp.ctl_path,
+				     ret == -EADDRINUSE ? "another server listens there"
+							: rawio_strerror(ret));
+			return -1;
+		}
+	}
 	return 0;
 }
 

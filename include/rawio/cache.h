@@ -483,13 +483,28 @@ int rawio_cache_check_path(const char *cache_path, const char *backing_path,
 struct rawio_cache_ctl;
 
 /*
- * rawio_cache_ctl_start - serve C's control socket at PATH from a new thread.
+ * rawio_cache_ctl_start - serve C's control socket at PATH from a new thread
+ * (rawio_cache_ctl_bind, then rawio_cache_ctl_serve).
  * C must outlive the server (stop it before closing C). Errors: -EEXIST (see
  * above), -ENAMETOOLONG (PATH empty or longer than a socket address holds),
  * socket(2), bind(2), listen(2) and thread creation errors, -ENOMEM.
  */
 int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, const char *path);
-/* Stop serving, remove the socket file, free. NULL is a no-op. */
+/*
+ * rawio_cache_ctl_bind - the first half of rawio_cache_ctl_start: bind and
+ * listen at PATH, start no thread (a process about to fork, such as nbdkit
+ * before .after_fork, binds here). Peers may connect at once; their requests
+ * wait in the backlog until rawio_cache_ctl_serve. Errors as
+ * rawio_cache_ctl_start's, without thread creation.
+ */
+int rawio_cache_ctl_bind(struct rawio_cache_ctl **out, const char *path);
+/*
+ * rawio_cache_ctl_serve - the second half: answer requests on a bound CTL for
+ * C from a new thread. C must outlive the server. -EINVAL when CTL already
+ * serves, thread creation errors (CTL then stays bound: stop it).
+ */
+int rawio_cache_ctl_serve(struct rawio_cache_ctl *ctl, struct rawio_cache *c);
+/* Stop serving (or only bound), remove the socket file, free. NULL is a no-op. */
 void rawio_cache_ctl_stop(struct rawio_cache_ctl *ctl);
 /*
  * rawio_cache_ctl_request - send one REQUEST line to the server at PATH and

@@ -24,7 +24,7 @@
 #define CTL_REPLY_MAX 8192
 
 struct rawio_cache_ctl {
-	struct rawio_cache *c;
+	struct rawio_cache *c; /* NULL until served */
 	struct sockaddr_un addr;
 	int fd;
 	int stop[2]; /* a pipe: writing to it ends the server */
@@ -287,7 +287,7 @@ static int ctl_probe(const struct sockaddr_un *a)
 	return ret == -ECONNREFUSED ? 0 : ret;
 }
 
-int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, const char *path)
+int rawio_cache_ctl_bind(struct rawio_cache_ctl **out, const char *path)
 {
 	struct rawio_cache_ctl *ctl;
 	struct stat st;
@@ -297,7 +297,6 @@ int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, c
 	ctl = calloc(1, sizeof(*ctl));
 	if (!ctl)
 		return -ENOMEM;
-	ctl->c = c;
 	ctl->fd = ctl->stop[0] = ctl->stop[1] = -1;
 	ret = ctl_addr(&ctl->addr, path);
 	if (ret)
@@ -329,11 +328,6 @@ int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, c
 		unlink(path);
 		goto err;
 	}
-	ret = -pthread_create(&ctl->thread, NULL, ctl_main, ctl);
-	if (ret) {
-		unlink(path);
-		goto err;
-	}
 	*out = ctl;
 	return 0;
 err:
@@ -347,14 +341,43 @@ err:
 	return ret;
 }
 
+int rawio_cache_ctl_serve(struct rawio_cache_ctl *ctl, struct rawio_cache *c)
+{
+	int ret;
+
+	if (!ctl || !c || ctl->c)
+		return -EINVAL;
+	ctl->c = c;
+	ret = -pthread_create(&ctl->thread, NULL, ctl_main, ctl);
+	if (ret)
+		ctl->c = NULL;
+	return ret;
+}
+
+int rawio_cache_ctl_start(struct rawio_cache_ctl **out, struct rawio_cache *c, const char *path)
+{
+	int ret = rawio_cache_ctl_bind(out, path);
+
+	if (!ret)
+		ret = rawio_cache_ctl_serve(*out, c);
+	if (ret && *out) {
+		rawio_cache_ctl_stop(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
 void rawio_cache_ctl_stop(struct rawio_cache_ctl *ctl)
 {
 	if (!ctl)
 		return;
-	if (write(ctl->stop[1], "x", 1) < 0) {
-		/* a pipe with room: cannot fail; the join below would hang if it did */
+	/* Bound and never served: no thread; peers waiting in the backlog see EOF. */
+	if (ctl->c) {
+		if (write(ctl->stop[1], "x", 1) < 0) {
+			/* a pipe with room: cannot fail; the join below would hang if it did */
+		}
+		pthread_join(ctl->thread, NULL);
 	}
-	pthread_join(ctl->thread, NULL);
 	close(ctl->fd);
 	close(ctl->stop[0]);
 	close(ctl->stop[1]);
