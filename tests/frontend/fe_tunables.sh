@@ -16,10 +16,11 @@ served() {
 	shift 2
 	rm -f "$work/ctl.sock"
 	# No wait: the plugin binds its control socket in .get_ready, before nbdkit
-	# runs the command; the request waits in the backlog until .after_fork has
-	# opened the cache and serves it.
+	# runs the command (which may start before .after_fork opens the cache: the
+	# request then waits in the backlog). The socket must be there at once
+	# (test -S): a plugin that bound it in .after_fork failed this every time.
 	serve "cache=$work/cache.img" "backing=$work/backing.img" "socket=$work/ctl.sock" "$@" \
-		-- "$RAWIO" cache get "$work/ctl.sock" \
+		-- test -S "$work/ctl.sock" '&&' "$RAWIO" cache get "$work/ctl.sock" \
 		>"$work/get.out" 2>"$work/get.err" ||
 		{ cat "$work/get.err" >&2; fail "nbdkit refused $*"; }
 	if ! grep -qx "low_watermark $lo" "$work/get.out" ||
