@@ -504,33 +504,18 @@ void cli_store_recovery_print(const struct rawio_store_recovery *r)
 }
 
 /*
- * Engine "auto": which engine recovery read with, and why (rawio_engine_choose).
- * R->engine is "auto:ENGINE" with the engine the header reads used: recovery's
- * large sequential reads on a block device choose as at depth 1 (src/store/recover.c),
- * so the reason is the one at the depth that gave that engine.
+ * Engine "auto": which engine recovery read with, and why, as recovery recorded
+ * it (R->engine "auto:ENGINE", R->engine_why: the reason at the depth that chose it).
  */
-static void store_auto_note(const struct store_args *a, const struct rawio_store_recovery *r,
-			    cJSON *j)
+static void store_auto_note(const struct rawio_store_recovery *r, cJSON *j)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o), .flags = RAWIO_DEV_RDONLY };
-	unsigned qd = a->o.engine_opts.queue_depth ? a->o.engine_opts.queue_depth : 128;
-	const char *used = strncmp(r->engine, "auto:", 5) ? NULL : r->engine + 5;
-	struct rawio_engine_choice ch;
-	struct rawio_dev *dev;
-
-	if (a->o.engine && strcmp(a->o.engine, "auto"))
+	if (strncmp(r->engine, "auto:", 5) || !r->engine_why[0])
 		return;
-	if (rawio_dev_open(&dev, a->path, &o))
-		return;
-	rawio_engine_choose(dev, qd, &ch);
-	if (used && strcmp(used, ch.engine))
-		rawio_engine_choose(dev, 1, &ch); /* the sequential reads' choice */
-	rawio_dev_close(dev);
 	if (j) {
-		cJSON_AddStringToObject(j, "engine_auto", ch.engine);
-		cJSON_AddStringToObject(j, "engine_auto_why", ch.why);
+		cJSON_AddStringToObject(j, "engine_auto", r->engine + 5);
+		cJSON_AddStringToObject(j, "engine_auto_why", r->engine_why);
 	} else {
-		printf("  engine auto: %s, because %s\n", ch.engine, ch.why);
+		printf("  engine auto: %s, because %s\n", r->engine + 5, r->engine_why);
 	}
 }
 
@@ -547,11 +532,11 @@ static int cmd_recover(struct store_args *a)
 	if (a->json) {
 		cJSON *j = recovery_json(&r);
 
-		store_auto_note(a, &r, j);
+		store_auto_note(&r, j);
 		cli_json_print(j);
 	} else {
 		cli_store_recovery_print(&r);
-		store_auto_note(a, &r, NULL);
+		store_auto_note(&r, NULL);
 	}
 	return store_close_cli(a, s);
 }

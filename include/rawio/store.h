@@ -170,7 +170,9 @@ struct rawio_store_found {
 
 /* What recovery did (rawio_store_recovery). */
 struct rawio_store_recovery {
-	char engine[16];
+	char engine[16];      /* the header reads' engine; "auto:ENGINE" when chosen by auto */
+	char engine_why[256]; /* auto: why that engine (rawio_engine_choose's reason, the one
+			       * the chosen depth gave); "" when the engine was named */
 	enum rawio_store_recover mode;
 	int checkpoint; /* area used (0 or 1), -1 none */
 	uint64_t checkpoint_seq;
