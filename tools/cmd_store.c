@@ -50,6 +50,10 @@ static void store_usage(FILE *f)
 		"(default),\n"
 		"                                        when concurrent (auto), always (put, "
 		"fill)\n"
+		"  --barrier auto|fua|flush              durable puts and rm: FUA writes, or "
+		"write +\n"
+		"                                        fdatasync (auto: flush where the disk "
+		"has no FUA)\n"
 		"options for every command that opens a store:\n"
 		"  --engine auto|sync|threads|aio|uring|nbd|rbd (recovery reads; default auto)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
@@ -690,6 +694,7 @@ static int cmd_fill(struct store_args *a)
 		cJSON_AddNumberToObject(j, "puts", (double)a->count);
 		cJSON_AddNumberToObject(j, "grouped_puts", (double)st.grouped_puts);
 		cJSON_AddNumberToObject(j, "group_flushes", (double)st.group_flushes);
+		cJSON_AddStringToObject(j, "barrier", rawio_store_barrier_name(st.barrier));
 		cJSON_AddNumberToObject(j, "obj_size", (double)a->obj_size);
 		cJSON_AddNumberToObject(j, "threads", nt);
 		cJSON_AddNumberToObject(j, "seconds", secs);
@@ -715,6 +720,19 @@ static int store_parse_group(const char *s, enum rawio_store_group_commit *g)
 		*g = RAWIO_STORE_GROUP_OFF;
 	else if (!strcmp(s, "always"))
 		*g = RAWIO_STORE_GROUP_ALWAYS;
+	else
+		return -1;
+	return 0;
+}
+
+static int store_parse_barrier(const char *s, enum rawio_store_barrier *b)
+{
+	if (!strcmp(s, "auto"))
+		*b = RAWIO_STORE_BARRIER_AUTO;
+	else if (!strcmp(s, "fua"))
+		*b = RAWIO_STORE_BARRIER_FUA;
+	else if (!strcmp(s, "flush"))
+		*b = RAWIO_STORE_BARRIER_FLUSH;
 	else
 		return -1;
 	return 0;
@@ -753,6 +771,7 @@ int cmd_store(int argc, char **argv)
 		{ "fill-threads", required_argument, NULL, 'T' },
 		{ "lock-wait", required_argument, NULL, 'L' },
 		{ "group-commit", required_argument, NULL, 'g' },
+		{ "barrier", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct {
@@ -845,6 +864,12 @@ int cmd_store(int argc, char **argv)
 			if (store_parse_group(optarg, &a.o.group_commit)) {
 				cli_err("--group-commit: '%s' is not one of off, auto, always",
 					optarg);
+				return 2;
+			}
+			break;
+		case 'B':
+			if (store_parse_barrier(optarg, &a.o.barrier)) {
+				cli_err("--barrier: '%s' is not one of auto, fua, flush", optarg);
 				return 2;
 			}
 			break;
