@@ -21,6 +21,13 @@
 # written blocks, as fio's laid-out file does. With zram the script makes its own device
 # (removed on exit) and both write to it in turn. fio writes zeroes (--zero_buffers) as the
 # fill does, so zram compresses both alike.
+# --durable rows also run this binary with --barrier fua (column fua: each write with FUA,
+# RWF_DSYNC) beside its default (--barrier auto: write + fdatasync where the disk has no FUA
+# of its own; `store fill --json` says which, the "barrier" line below): an A/B of the
+# two in the same rounds. Like for like: fio's dsync row is one O_DSYNC write per object
+# (on a disk without FUA: the write and one flush); a durable put is two ordered durable
+# writes (payload, then the 4 KiB header: two flushes). rawio's MB/s counts payload bytes
+# (4 MiB - 4 KiB per put), fio's 4 MiB per write.
 # --base PATH: another rawio binary run beside this one in every round (column base), for an
 # A/B of a change in the same run. The run time is printed at the end.
 set -euo pipefail
@@ -47,7 +54,7 @@ while [ $# -gt 0 ]; do
 	--durable-count) durable_count=$2; shift ;;
 	--json) json=1 ;;
 	--base) base=$2; shift ;;
-	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) echo "puts.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -101,10 +108,12 @@ median() { tr ' ' '\n' | { grep -v '^$' || true; } | sort -g | awk '{a[NR]=$1} E
 
 # rawio: format a store over the written file, fill COUNT objects of OBJ bytes from T threads.
 # GROUP: --group-commit's value, or "" for the binary's default (an older one has no such flag).
-rawio_put() { # bin slot obj count threads durable(0/1) group -> MB/s and puts/s
-	local bin=$1 slot=$2 obj=$3 count=$4 t=$5 d=$6 g=$7 dur=()
+# BARRIER: --barrier's value, or "" for the binary's default.
+rawio_put() { # bin slot obj count threads durable(0/1) group [barrier] -> MB/s and puts/s
+	local bin=$1 slot=$2 obj=$3 count=$4 t=$5 d=$6 g=$7 bar=${8:-} dur=()
 	[ "$d" = 1 ] && dur=(--durable)
 	[ "$d" = 1 ] && [ -n "$g" ] && dur+=(--group-commit "$g")
+	[ "$d" = 1 ] && [ -n "$bar" ] && dur+=(--barrier "$bar")
 	"$bin" store format "$store" --slot-size "$slot" --slots $(( count + 4 )) --force >/dev/null
 	"$bin" store fill "$store" --count "$count" --obj-size "$obj" --fill-threads "$t" \
 		"${dur[@]}" --json | jq -r '"\(.mb_per_s) \(.puts_per_s)"'
@@ -126,7 +135,10 @@ fio_put() { # bs count qd jobs mode -> MB/s and IOPS
 
 log "== store puts on ${zram_n:+/dev/zram$zram_n}${zram_n:-$store} ($(uname -r), $(nproc) cores, $(date -u '+%F %H:%M') UTC)"
 log "   load: $(uptime)"
-declare -A a b c n
+"$rawio" store format "$store" --slot-size $small_slot --slots 4 --force >/dev/null
+log "   barrier of durable puts (--barrier auto): $("$rawio" store fill "$store" --count 1 \
+	--obj-size 4096 --fill-threads 1 --durable --json | jq -r .barrier)"
+declare -A a b c n f
 rows=()
 for d in "${ds[@]}"; do
 	rows+=("big $d 0 plain" "big $d 1 dsync")
@@ -143,6 +155,7 @@ for ((r = 1; r <= runs; r++)); do
 			a[$row]+="$(rawio_put "$rawio" $big $(( big - 4096 )) "$big_count" "$d" "$dur" "" | cut -d' ' -f1) "
 			b[$row]+="$(fio_put $big "$big_count" "$d" 1 "$mode" | cut -d' ' -f1) "
 			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $big $(( big - 4096 )) "$big_count" "$d" "$dur" "" | cut -d' ' -f1) "
+			[ "$dur" = 0 ] || f[$row]+="$(rawio_put "$rawio" $big $(( big - 4096 )) "$big_count" "$d" 1 "" fua | cut -d' ' -f1) "
 			;;
 		small)
 			cnt=$small_count
@@ -150,6 +163,7 @@ for ((r = 1; r <= runs; r++)); do
 			a[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" 1 "$dur" "" | cut -d' ' -f2) "
 			b[$row]+="$(fio_put 4096 "$cnt" 1 1 "$mode" | cut -d' ' -f2) "
 			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $small_slot 4096 "$cnt" 1 "$dur" "" | cut -d' ' -f2) "
+			[ "$dur" = 0 ] || f[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" 1 1 "" fua | cut -d' ' -f2) "
 			;;
 		gc)
 			cnt=$(( durable_count * d ))
@@ -163,13 +177,14 @@ for ((r = 1; r <= runs; r++)); do
 done
 
 log ""
-log "$(printf '%-50s %-38s %10s %10s %6s %8s %6s %8s' rawio fio rawio fio ratio no-gc gc/no base)"
+log "$(printf '%-50s %-38s %10s %10s %6s %8s %6s %8s %8s' rawio fio rawio fio ratio no-gc gc/no fua base)"
 for row in "${rows[@]}"; do
 	read -r kind d dur mode <<<"$row"
 	am=$(echo "${a[$row]}" | median)
 	bm=$(echo "${b[$row]}" | median)
 	cm=$(echo "${c[$row]:-}" | median)
 	nm=$(echo "${n[$row]:-}" | median)
+	fm=$(echo "${f[$row]:-}" | median)
 	ratio=$(awk -v x="$am" -v y="$bm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
 	gcr=$([ -z "$nm" ] || awk -v x="$am" -v y="$nm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
 	case $kind in
@@ -189,17 +204,19 @@ for row in "${rows[@]}"; do
 	if [ $json = 1 ]; then
 		jq -cn --arg rawio "$what" --arg fio "$peer" --arg unit "$unit" --arg a "${a[$row]}" \
 			--arg b "${b[$row]}" --argjson am "$am" --argjson bm "$bm" --arg cm "$cm" \
-			--arg nm "$nm" --arg n "${n[$row]:-}" \
+			--arg nm "$nm" --arg n "${n[$row]:-}" --arg fm "$fm" \
 			'{rawio: $rawio, fio: $fio, unit: $unit, rawio_median: $am, fio_median: $bm,
 			  base_median: (if $cm == "" then null else ($cm | tonumber) end),
 			  no_gc_median: (if $nm == "" then null else ($nm | tonumber) end),
+			  fua_median: (if $fm == "" then null else ($fm | tonumber) end),
 			  ratio: (if $bm > 0 then $am / $bm else null end),
 			  rawio_runs: ($a | split(" ") | map(select(. != "") | tonumber)),
 			  fio_runs: ($b | split(" ") | map(select(. != "") | tonumber)),
 			  no_gc_runs: ($n | split(" ") | map(select(. != "") | tonumber))}'
 	else
-		printf '%-50s %-38s %10.0f %10.0f %6s %8s %6s %8s  (%s)\n' "$what" "$peer" "$am" \
+		printf '%-50s %-38s %10.0f %10.0f %6s %8s %6s %8s %8s  (%s)\n' "$what" "$peer" "$am" \
 			"$bm" "$ratio" "$([ -z "$nm" ] && echo - || printf '%.0f' "$nm")" "${gcr:--}" \
+			"$([ -z "$fm" ] && echo - || printf '%.0f' "$fm")" \
 			"$([ -z "$cm" ] && echo - || printf '%.0f' "$cm")" "$unit"
 	fi
 done

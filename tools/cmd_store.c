@@ -50,6 +50,10 @@ static void store_usage(FILE *f)
 		"(default),\n"
 		"                                        when concurrent (auto), always (put, "
 		"fill)\n"
+		"  --barrier auto|fua|flush              durable puts and rm: FUA writes, or "
+		"write +\n"
+		"                                        fdatasync (auto: flush where the disk "
+		"has no FUA)\n"
 		"options for every command that opens a store:\n"
 		"  --engine auto|sync|threads|aio|uring|nbd|rbd (recovery reads; default auto)\n"
 		"  --qd N (recovery queue depth, default 128)  --threads N (threads engine, "
@@ -504,33 +508,18 @@ void cli_store_recovery_print(const struct rawio_store_recovery *r)
 }
 
 /*
- * Engine "auto": which engine recovery read with, and why (rawio_engine_choose).
- * R->engine is "auto:ENGINE" with the engine the header reads used: recovery's
- * large sequential reads on a block device choose as at depth 1 (src/store/recover.c),
- * so the reason is the one at the depth that gave that engine.
+ * Engine "auto": which engine recovery read with, and why, as recovery recorded
+ * it (R->engine "auto:ENGINE", R->engine_why: the reason at the depth that chose it).
  */
-static void store_auto_note(const struct store_args *a, const struct rawio_store_recovery *r,
-			    cJSON *j)
+static void store_auto_note(const struct rawio_store_recovery *r, cJSON *j)
 {
-	struct rawio_dev_opts o = { .size = sizeof(o), .flags = RAWIO_DEV_RDONLY };
-	unsigned qd = a->o.engine_opts.queue_depth ? a->o.engine_opts.queue_depth : 128;
-	const char *used = strncmp(r->engine, "auto:", 5) ? NULL : r->engine + 5;
-	struct rawio_engine_choice ch;
-	struct rawio_dev *dev;
-
-	if (a->o.engine && strcmp(a->o.engine, "auto"))
+	if (strncmp(r->engine, "auto:", 5) || !r->engine_why[0])
 		return;
-	if (rawio_dev_open(&dev, a->path, &o))
-		return;
-	rawio_engine_choose(dev, qd, &ch);
-	if (used && strcmp(used, ch.engine))
-		rawio_engine_choose(dev, 1, &ch); /* the sequential reads' choice */
-	rawio_dev_close(dev);
 	if (j) {
-		cJSON_AddStringToObject(j, "engine_auto", ch.engine);
-		cJSON_AddStringToObject(j, "engine_auto_why", ch.why);
+		cJSON_AddStringToObject(j, "engine_auto", r->engine + 5);
+		cJSON_AddStringToObject(j, "engine_auto_why", r->engine_why);
 	} else {
-		printf("  engine auto: %s, because %s\n", ch.engine, ch.why);
+		printf("  engine auto: %s, because %s\n", r->engine + 5, r->engine_why);
 	}
 }
 
@@ -547,11 +536,11 @@ static int cmd_recover(struct store_args *a)
 	if (a->json) {
 		cJSON *j = recovery_json(&r);
 
-		store_auto_note(a, &r, j);
+		store_auto_note(&r, j);
 		cli_json_print(j);
 	} else {
 		cli_store_recovery_print(&r);
-		store_auto_note(a, &r, NULL);
+		store_auto_note(&r, NULL);
 	}
 	return store_close_cli(a, s);
 }
@@ -705,6 +694,7 @@ static int cmd_fill(struct store_args *a)
 		cJSON_AddNumberToObject(j, "puts", (double)a->count);
 		cJSON_AddNumberToObject(j, "grouped_puts", (double)st.grouped_puts);
 		cJSON_AddNumberToObject(j, "group_flushes", (double)st.group_flushes);
+		cJSON_AddStringToObject(j, "barrier", rawio_store_barrier_name(st.barrier));
 		cJSON_AddNumberToObject(j, "obj_size", (double)a->obj_size);
 		cJSON_AddNumberToObject(j, "threads", nt);
 		cJSON_AddNumberToObject(j, "seconds", secs);
@@ -730,6 +720,19 @@ static int store_parse_group(const char *s, enum rawio_store_group_commit *g)
 		*g = RAWIO_STORE_GROUP_OFF;
 	else if (!strcmp(s, "always"))
 		*g = RAWIO_STORE_GROUP_ALWAYS;
+	else
+		return -1;
+	return 0;
+}
+
+static int store_parse_barrier(const char *s, enum rawio_store_barrier *b)
+{
+	if (!strcmp(s, "auto"))
+		*b = RAWIO_STORE_BARRIER_AUTO;
+	else if (!strcmp(s, "fua"))
+		*b = RAWIO_STORE_BARRIER_FUA;
+	else if (!strcmp(s, "flush"))
+		*b = RAWIO_STORE_BARRIER_FLUSH;
 	else
 		return -1;
 	return 0;
@@ -768,6 +771,7 @@ int cmd_store(int argc, char **argv)
 		{ "fill-threads", required_argument, NULL, 'T' },
 		{ "lock-wait", required_argument, NULL, 'L' },
 		{ "group-commit", required_argument, NULL, 'g' },
+		{ "barrier", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct {
@@ -860,6 +864,12 @@ int cmd_store(int argc, char **argv)
 			if (store_parse_group(optarg, &a.o.group_commit)) {
 				cli_err("--group-commit: '%s' is not one of off, auto, always",
 					optarg);
+				return 2;
+			}
+			break;
+		case 'B':
+			if (store_parse_barrier(optarg, &a.o.barrier)) {
+				cli_err("--barrier: '%s' is not one of auto, fua, flush", optarg);
 				return 2;
 			}
 			break;

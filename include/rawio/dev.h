@@ -159,6 +159,8 @@ struct rawio_dev_info {
 	uint32_t disk_major, disk_minor;
 	int rotational;	      /* 1, 0, or -1 unknown */
 	char write_cache[32]; /* "write back", "write through", "" */
+	int fua;	      /* queue/fua: 1 the disk does FUA itself, 0 the kernel emulates it
+			       * with a flush after the write, -1 unknown (not a sysfs disk) */
 	int nr_requests;
 	int max_sectors_kb;
 	int max_hw_sectors_kb;

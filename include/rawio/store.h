@@ -89,8 +89,8 @@ typedef void (*rawio_store_progress_fn)(void *arg, enum rawio_store_phase phase,
 /*
  * How durable puts reach stable storage (rawio_store_opts.group_commit). A
  * durable put's payload is always durable before its header, flagged "payload
- * durable", is written (format v2). Ungrouped it takes two FUA writes, payload
- * then header. Grouped, it writes its payload without FUA, waits for a flush
+ * durable", is written (format v2). Ungrouped it writes payload then header
+ * on its own, each with FUA or each followed by a flush (rawio_store_barrier). Grouped, it writes its payload without FUA, waits for a flush
  * shared with every put whose write completed before that flush began, writes
  * its header, waits for a second shared flush: N concurrent puts then cost
  * about two flushes between them instead of two each. Off by default: on ext4
@@ -100,10 +100,31 @@ typedef void (*rawio_store_progress_fn)(void *arg, enum rawio_store_phase phase,
  * merges.
  */
 enum rawio_store_group_commit {
-	RAWIO_STORE_GROUP_OFF = 0, /* never: every durable put two FUA writes */
+	RAWIO_STORE_GROUP_OFF = 0, /* never: every durable put two ordered durable writes */
 	RAWIO_STORE_GROUP_AUTO,	   /* grouped while another durable put is in flight */
 	RAWIO_STORE_GROUP_ALWAYS,  /* always, a lone put too (write, flush, write, flush) */
 };
+
+/*
+ * How an ungrouped durable put (and a durable delete) makes its writes durable
+ * (rawio_store_opts.barrier). The order is the same either way: the payload is
+ * durable before the header flagged "payload durable" is written, so a power
+ * cut between them never leaves a flagged header over a payload that was not
+ * durable. FUA: each write with FUA (RWF_DSYNC). FLUSH: each write plain, then
+ * a flush (fdatasync): payload, flush, header, flush. Where the disk has no
+ * FUA of its own the kernel turns a FUA write into a write and a flush anyway,
+ * and on ext4 over virtio-blk RWF_DSYNC per write measured slower than the
+ * write and one fdatasync (docs/perf.md, "Puts at the limit").
+ */
+enum rawio_store_barrier {
+	RAWIO_STORE_BARRIER_AUTO = 0, /* FLUSH where the disk has a write-back cache and no
+				       * native FUA (rawio_dev_info.fua 0), else FUA */
+	RAWIO_STORE_BARRIER_FUA,
+	RAWIO_STORE_BARRIER_FLUSH,
+};
+
+/* "auto", "fua", "flush"; "?" for anything else. */
+const char *rawio_store_barrier_name(enum rawio_store_barrier b);
 
 /*
  * The store's engine: ENGINE (NULL: uring) opened with ENGINE_OPTS, which is
@@ -137,6 +158,7 @@ struct rawio_store_opts {
 	struct rawio_sched_class *io_class;
 	struct rawio_sched_class *recovery_class;
 	enum rawio_store_group_commit group_commit; /* durable puts: see the enum */
+	enum rawio_store_barrier barrier;	    /* durable puts and deletes: see the enum */
 };
 
 /* What recovery found in one slot that is damage, a torn put or unreadable. */
@@ -170,7 +192,9 @@ struct rawio_store_found {
 
 /* What recovery did (rawio_store_recovery). */
 struct rawio_store_recovery {
-	char engine[16];
+	char engine[16];      /* the header reads' engine; "auto:ENGINE" when chosen by auto */
+	char engine_why[256]; /* auto: why that engine (rawio_engine_choose's reason, the one
+			       * the chosen depth gave); "" when the engine was named */
 	enum rawio_store_recover mode;
 	int checkpoint; /* area used (0 or 1), -1 none */
 	uint64_t checkpoint_seq;
@@ -232,6 +256,7 @@ struct rawio_store_stat {
 	uint64_t puts, gets, deletes, checkpoints;
 	uint64_t grouped_puts;	/* durable puts that went through the shared flushes */
 	uint64_t group_flushes; /* flushes those puts shared (two per put when none shared) */
+	enum rawio_store_barrier barrier; /* in force (FUA or FLUSH, never AUTO) */
 	uint8_t uuid[16];
 	uint64_t data_off;
 	uint64_t dev_size;

@@ -56,6 +56,7 @@ static void dev_info_init(struct rawio_dev_info *info, const char *path)
 	memset(info, 0, sizeof(*info));
 	dev_set_str(info->path, sizeof(info->path), path);
 	info->rotational = -1;
+	info->fua = -1;
 	info->nr_requests = -1;
 	info->max_sectors_kb = -1;
 	info->max_hw_sectors_kb = -1;
@@ -119,6 +120,7 @@ static void dev_copy_disk(struct rawio_dev_info *info, const struct sysfs_disk *
 	info->disk_minor = d->minor;
 	info->rotational = d->rotational;
 	dev_set_str(info->write_cache, sizeof(info->write_cache), d->write_cache);
+	info->fua = d->fua;
 	info->nr_requests = d->nr_requests;
 	info->max_sectors_kb = d->max_sectors_kb;
 	info->max_hw_sectors_kb = d->max_hw_sectors_kb;

@@ -35,6 +35,7 @@ struct sysfs_disk {
 	uint32_t dma_alignment; /* queue/dma_alignment + 1, 0 unknown */
 	int rotational;
 	char write_cache[32];
+	int fua; /* queue/fua: 1, 0, -1 unknown */
 	int nr_requests;
 	int max_sectors_kb;
 	int max_hw_sectors_kb;

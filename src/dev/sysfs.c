@@ -151,6 +151,7 @@ static void sysfs_read_disk(const char *dir, struct sysfs_disk *disk)
 	disk->rotational = (int)sysfs_read_ll(q, "rotational", -1);
 	if (sysfs_read_str(q, "write_cache", disk->write_cache, sizeof(disk->write_cache)))
 		disk->write_cache[0] = '\0';
+	disk->fua = (int)sysfs_read_ll(q, "fua", -1);
 	disk->nr_requests = (int)sysfs_read_ll(q, "nr_requests", -1);
 	disk->max_sectors_kb = (int)sysfs_read_ll(q, "max_sectors_kb", -1);
 	disk->max_hw_sectors_kb = (int)sysfs_read_ll(q, "max_hw_sectors_kb", -1);
@@ -219,6 +220,7 @@ static void sysfs_walk_slaves(const char *dir, int depth, struct sysfs_disk *dis
 		disk->minor = leaf.minor;
 		disk->rotational = leaf.rotational;
 		memcpy(disk->write_cache, leaf.write_cache, sizeof(disk->write_cache));
+		disk->fua = leaf.fua;
 		disk->nr_requests = leaf.nr_requests;
 		memcpy(disk->scheduler, leaf.scheduler, sizeof(disk->scheduler));
 		disk->nr_hw_queues = leaf.nr_hw_queues;

@@ -221,17 +221,40 @@ static int store_index_reset(struct rawio_store *s)
  * (docs/perf.md, "auto against the fixed engines"). Small reads at depth (one
  * 4 KiB header per larger slot) keep the depth's choice: uring won there.
  */
-static const char *store_seq_engine(struct rawio_store *s)
+static const char *store_seq_engine(struct rawio_store *s, char *why, size_t why_len)
 {
 	struct rawio_engine_choice ch;
 
 	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
 		return s->engine;
 	rawio_engine_choose(s->dev, 1, &ch);
-	for (const char *const *n = rawio_engine_list(); *n; n++)
-		if (!strcmp(*n, ch.engine))
-			return *n;
+	for (const char *const *n = rawio_engine_list(); *n; n++) {
+		if (strcmp(*n, ch.engine))
+			continue;
+		if (why)
+			snprintf(why, why_len, "%.200s (sequential reads choose as at depth 1)",
+				 ch.why);
+		return *n;
+	}
 	return s->engine;
+}
+
+/* The reason an engine opened as "auto" gave (rawio_engine_describe ends "(auto: WHY)"). */
+static void store_auto_why(const struct rawio_engine *e, char *why, size_t why_len)
+{
+	char desc[512];
+	const char *p;
+	size_t n;
+
+	rawio_engine_describe(e, desc, sizeof(desc));
+	p = strstr(desc, "(auto: ");
+	if (!p)
+		return;
+	p += strlen("(auto: ");
+	n = strlen(p);
+	if (n && p[n - 1] == ')')
+		n--;
+	snprintf(why, why_len, "%.*s", (int)n, p);
 }
 
 /*
@@ -303,7 +326,7 @@ static int store_load_body(struct rawio_store *s, int area, const struct store_c
 	if (!buf)
 		return -ENOMEM;
 	if (nr > 1) {
-		ret = store_engine_open(s, store_seq_engine(s), CP_QD, &e);
+		ret = store_engine_open(s, store_seq_engine(s, NULL, 0), CP_QD, &e);
 		if (ret)
 			goto out_free;
 	}
@@ -627,11 +650,18 @@ static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 		ret = -ENOMEM;
 		goto out_free;
 	}
-	ret = store_engine_open(s, run > 1 ? store_seq_engine(s) : s->engine, qd, &e);
+	ret = store_engine_open(
+		s,
+		run > 1 ? store_seq_engine(s, s->rec.engine_why, sizeof(s->rec.engine_why))
+			: s->engine,
+		qd, &e);
 	if (ret)
 		goto out_free;
-	if (!strcmp(s->engine, "auto")) /* say what auto read the headers with */
+	if (!strcmp(s->engine, "auto")) { /* say what auto read the headers with, and why */
 		snprintf(s->rec.engine, sizeof(s->rec.engine), "auto:%s", rawio_engine_name(e));
+		if (!s->rec.engine_why[0])
+			store_auto_why(e, s->rec.engine_why, sizeof(s->rec.engine_why));
+	}
 	c->total = 0;
 	for (uint64_t i = 0; i < s->g.slot_count; i++)
 		c->total += !c->only_expected || s->ix.slots[i].state == SLOT_LIVE;

@@ -32,6 +32,7 @@ struct rawio_store {
 	char engine[16];
 	char lower_engine[16];
 	uint32_t io_align; /* payload lengths round up to this */
+	bool put_flush;	   /* durable writes: plain write + fdatasync, not FUA (opts.barrier) */
 	bool read_only;
 	uint32_t sb_version_min; /* lowest format version of the superblock copies read */
 

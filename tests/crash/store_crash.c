@@ -5,8 +5,9 @@
  * fault engine whose volatile cache model loses, keeps or tears every write
  * not covered by a flush when the plug is pulled (at a seeded write, flush or
  * the end); odd seeds put durably through group commit (payload, flush,
- * header, flush). The store is then reopened and recovered, and checked
- * against a model of what may be there:
+ * header, flush), seeds 4k+2 with barrier flush (the same, each put on its
+ * own). The store is then reopened and recovered, and checked against a
+ * model of what may be there:
  *   - every key holds one of the values it may hold: its last durable value or
  *     anything acknowledged (or attempted) after that, never older, never
  *     garbage; a key durably deleted stays deleted;
@@ -101,6 +102,9 @@ static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_
 	/* Odd seeds: every durable put through the shared flushes (group commit). */
 	if (r->seed & 1)
 		o.group_commit = RAWIO_STORE_GROUP_ALWAYS;
+	/* Seeds 4k+2: durable puts and deletes as write + flush, not FUA (rawio_store_barrier). */
+	if ((r->seed & 3) == 2)
+		o.barrier = RAWIO_STORE_BARRIER_FLUSH;
 	if (fm) {
 		o.engine = "fault";
 		o.engine_opts.lower = "sync";
@@ -314,10 +318,7 @@ static int store_sweep_run(struct sweep *s, uint64_t seed, struct sweep_counts *
 	r->ops = s->ops;
 	r->verbose = s->verbose;
 	ret = run_seed(r);
-	c->cuts = r->mst.cut;
-	c->kept = r->mst.kept;
-	c->lost = r->mst.lost;
-	c->torn = r->mst.torn_prefix + r->mst.torn_subset;
+	sweep_counts_of(&r->mst, c);
 	return ret;
 }
 

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <rawio/engine.h>
+
 #include "harness.h"
 
 /* What the volatile-cache models did with the writes they held at the cuts. */
@@ -41,6 +43,15 @@ struct sweep {
 	/* The rest of the seed's line after "seed N", newline included. */
 	void (*describe)(struct sweep *s, int ret, FILE *f);
 };
+
+/* What one fault model did at its cut, as a seed's counts. */
+static inline void sweep_counts_of(const struct rawio_fault_model_stat *m, struct sweep_counts *c)
+{
+	c->cuts = m->cut;
+	c->kept = m->kept;
+	c->lost = m->lost;
+	c->torn = m->torn_prefix + m->torn_subset;
+}
 
 static inline int sweep_main(struct sweep *s, int argc, char **argv)
 {

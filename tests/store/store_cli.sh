@@ -32,6 +32,11 @@ for e in sync threads aio uring; do
 		jq -e --arg e $e '.engine == $e and .entries == 1 and .validated == 1' >/dev/null ||
 		fail "recover --engine $e"
 done
+# auto: the engine the headers were read with and recovery's own reason for it.
+$RAWIO store recover "$img" --json | jq -e '(.engine | startswith("auto:")) and
+	.engine_auto == (.engine | ltrimstr("auto:")) and (.engine_auto_why | length > 0)' \
+	>/dev/null || fail "recover --json: engine auto and its reason"
+$RAWIO store recover "$img" | grep -q "engine auto: .*, because ." || fail "recover: auto note"
 $RAWIO store recover "$img" --mode scan --json | jq -e '.mode == "scan" and .entries == 1' \
 	>/dev/null || fail "recover --mode scan"
 $RAWIO store check "$img" | grep -q consistent || fail "check"

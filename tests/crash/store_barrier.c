@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ordering promise of a durable put, under each barrier (rawio_store_barrier):
+ * the payload is durable before the header flagged "payload durable" can be.
+ * One durable put replaces an older durable version of a key while the plug is
+ * pulled at each of the put's own writes or flushes in turn (the held writes
+ * kept, lost or torn by the seed). After recovery:
+ *   - no slot is found DAMAGED (a flagged header over a payload that was not
+ *     durable is what recovery would call damage), and get never says -EBADMSG;
+ *   - the key holds the old version or the new one, whole; the new one if the
+ *     put returned 0.
+ * Seeds 3k+1 and 3k+2 put with BARRIER_FLUSH (payload, flush, header, flush),
+ * 3k with BARRIER_FUA; the cut point and the kind (write or flush) come from
+ * the seed as well.
+ *
+ *   store_barrier [--seed N | --seeds A:B] [-v]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rawio/store.h>
+
+#include "crash/sweep.h"
+#include "harness.h"
+#include "util/rng.h"
+
+#define SLOT	(16u << 10)
+#define VAL_LEN (SLOT - 4096)
+
+struct run {
+	char path[256];
+	uint64_t seed;
+	enum rawio_store_barrier barrier;
+	enum rawio_cut cut;
+	uint64_t cut_at;
+	char why[512];
+	struct rawio_fault_model_stat mst;
+};
+
+static void value_fill(uint32_t v, char *buf)
+{
+	uint64_t st = v * 0x9e3779b97f4a7c15ull;
+
+	for (size_t i = 0; i < VAL_LEN; i += 8) {
+		uint64_t x = rng_next(&st);
+
+		memcpy(buf + i, &x, 8);
+	}
+	memcpy(buf, &v, sizeof(v));
+}
+
+static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_model *fm)
+{
+	struct rawio_store_opts o = { .size = sizeof(o), .engine = "sync", .barrier = r->barrier };
+
+	if (fm) {
+		o.engine = "fault";
+		o.engine_opts.lower = "sync";
+		o.engine_opts.fault_model = fm;
+	}
+	return rawio_store_open(s, r->path, &o);
+}
+
+/* A fresh store holding version 1 of "k", durably (closed: checkpointed). */
+static int make_store(struct run *r)
+{
+	struct rawio_store_format_opts f = {
+		.size = sizeof(f), .slot_size = SLOT, .create_size = 4u << 20, .force = true
+	};
+	static char buf[VAL_LEN];
+	struct rawio_store *s;
+	int ret;
+
+	unlink(r->path);
+	ret = rawio_store_format(r->path, &f);
+	if (!ret)
+		ret = open_store(r, &s, NULL);
+	if (ret)
+		return ret;
+	value_fill(1, buf);
+	ret = rawio_store_put(s, "k", 1, buf, VAL_LEN, RAWIO_STORE_DURABLE);
+	if (ret) {
+		rawio_store_close(s);
+		return ret;
+	}
+	return rawio_store_close(s);
+}
+
+/*
+ * Open on a model, put version 2 durably, pull the plug (at the model's cut point, or
+ * after the put). *PUT_RET: the put's result; *W, *F: writes and flushes the open did.
+ */
+static int put_over_model(struct run *r, const struct rawio_fault_model_opts *mo, int *put_ret,
+			  uint64_t *w, uint64_t *f)
+{
+	struct rawio_fault_model *fm;
+	struct rawio_store *s;
+	static char buf[VAL_LEN];
+	int ret;
+
+	ret = rawio_fault_model_new(&fm, mo);
+	if (ret)
+		return ret;
+	ret = open_store(r, &s, fm);
+	if (ret) {
+		rawio_fault_model_free(fm);
+		return ret;
+	}
+	rawio_fault_model_stat(fm, &r->mst);
+	*w = r->mst.writes + r->mst.fua_writes;
+	*f = r->mst.flushes;
+	value_fill(2, buf);
+	*put_ret = rawio_store_put(s, "k", 1, buf, VAL_LEN, RAWIO_STORE_DURABLE);
+	rawio_fault_model_cut(fm);
+	rawio_fault_model_stat(fm, &r->mst);
+	rawio_store_close(s); /* its checkpoint fails: the device is gone */
+	rawio_fault_model_free(fm);
+	return 0;
+}
+
+#define VIOLATION(...)                                         \
+	do {                                                   \
+		snprintf(r->why, sizeof(r->why), __VA_ARGS__); \
+		goto out;                                      \
+	} while (0)
+
+static int run_seed(struct run *r)
+{
+	struct rawio_fault_model_opts mo = { .size = sizeof(mo), .seed = r->seed };
+	struct rawio_store_recovery rec;
+	struct rawio_store *s = NULL;
+	uint64_t rng = r->seed ^ 0xba771e5, w0, f0, w1, f1;
+	static char want[VAL_LEN], got[VAL_LEN];
+	int put_ret, ret;
+	ssize_t n;
+	uint32_t v;
+
+	r->why[0] = 0;
+	r->barrier = r->seed % 3 ? RAWIO_STORE_BARRIER_FLUSH : RAWIO_STORE_BARRIER_FUA;
+	/* A dry run (no cut) counts the open's writes and flushes and the put's. */
+	ret = make_store(r);
+	if (!ret)
+		ret = put_over_model(r, &mo, &put_ret, &w0, &f0);
+	if (ret)
+		return ret;
+	if (put_ret)
+		VIOLATION("durable put without a cut: %s", rawio_strerror(put_ret));
+	w1 = r->mst.writes + r->mst.fua_writes - w0;
+	f1 = r->mst.flushes - f0;
+
+	/* The real run: the plug pulled at one of the put's writes or flushes. */
+	if (!f1 || rng_below(&rng, 2)) {
+		r->cut = RAWIO_CUT_AT_WRITE;
+		r->cut_at = w0 + 1 + rng_below(&rng, w1);
+	} else {
+		r->cut = RAWIO_CUT_AT_FLUSH;
+		r->cut_at = f0 + 1 + rng_below(&rng, f1);
+	}
+	mo.cut = r->cut;
+	mo.cut_at = r->cut_at;
+	ret = make_store(r);
+	if (!ret)
+		ret = put_over_model(r, &mo, &put_ret, &w0, &f0);
+	if (ret)
+		return ret;
+
+	ret = open_store(r, &s, NULL);
+	if (ret)
+		VIOLATION("reopen after the cut: %s", rawio_strerror(ret));
+	rawio_store_recovery(s, &rec);
+	if (rec.damaged)
+		VIOLATION("recovery found %llu damaged slot(s): a flagged header over a payload "
+			  "that was not durable",
+			  (unsigned long long)rec.damaged);
+	n = rawio_store_get(s, "k", 1, got, sizeof(got));
+	if (n != VAL_LEN)
+		VIOLATION("get after recovery: %zd (%s)", n, n < 0 ? rawio_strerror((int)n) : "");
+	memcpy(&v, got, sizeof(v));
+	if (v != 1 && v != 2)
+		VIOLATION("get after recovery: version %u", v);
+	value_fill(v, want);
+	if (memcmp(got, want, VAL_LEN))
+		VIOLATION("get after recovery: version %u, not whole", v);
+	if (!put_ret && v != 2)
+		VIOLATION("the put returned 0, yet recovery shows version %u", v);
+	/* Last, so that a put missing a flush shows what the cut does to it first. */
+	if (r->barrier == RAWIO_STORE_BARRIER_FLUSH && f1 < 2)
+		VIOLATION("barrier flush: the put flushed %llu times, not 2",
+			  (unsigned long long)f1);
+	if (r->barrier == RAWIO_STORE_BARRIER_FUA && f1)
+		VIOLATION("barrier fua: the put flushed %llu times", (unsigned long long)f1);
+	ret = 0;
+out:
+	rawio_store_close(s);
+	unlink(r->path);
+	return r->why[0] ? 1 : ret;
+}
+
+static int barrier_sweep_run(struct sweep *s, uint64_t seed, struct sweep_counts *c)
+{
+	struct run *r = s->arg;
+	int ret;
+
+	r->seed = seed;
+	ret = run_seed(r);
+	sweep_counts_of(&r->mst, c);
+	return ret;
+}
+
+static void barrier_sweep_describe(struct sweep *s, int ret, FILE *f)
+{
+	struct run *r = s->arg;
+
+	fprintf(f,
+		": barrier %s, cut at %s %llu: %s (held writes: %llu kept, %llu lost, %llu torn)\n",
+		rawio_store_barrier_name(r->barrier),
+		r->cut == RAWIO_CUT_AT_FLUSH ? "flush" : "write", (unsigned long long)r->cut_at,
+		ret ? r->why : "ok", (unsigned long long)r->mst.kept,
+		(unsigned long long)r->mst.lost,
+		(unsigned long long)(r->mst.torn_prefix + r->mst.torn_subset));
+}
+
+int main(int argc, char **argv)
+{
+	static struct run r;
+	struct sweep s = { .name = "store barrier",
+			   .cuts = "cuts",
+			   .ops = 1,
+			   .image = r.path,
+			   .arg = &r,
+			   .run = barrier_sweep_run,
+			   .describe = barrier_sweep_describe };
+
+	snprintf(r.path, sizeof(r.path), "%s/rawio-store-barrier-%d.img",
+		 access("/dev/shm", W_OK) ? "." : "/dev/shm", (int)getpid());
+	return sweep_main(&s, argc, argv);
+}
