@@ -7,9 +7,13 @@
 #
 # engine    rawio bench (the rbd engine) against fio's rbd engine on the same image:
 #           4 KiB randread and randwrite at QD 1 and 32, 1 MiB sequential write at
-#           QD 8. The two alternate within each round; the table shows medians of
-#           IOPS and of CPU per I/O (user + system of the whole process, librbd's
-#           threads included, over the I/Os it did: bash's `time`).
+#           QD 8. The two alternate within each row, rawio first in odd rounds and fio
+#           first in even ones (a run inherits the OSD's debt from the one before it:
+#           BlueStore's deferred small writes, RocksDB compaction; give an even
+#           --rounds); the table shows medians of IOPS and of CPU per I/O (user +
+#           system of the whole process, librbd's threads included, over the I/Os it
+#           did: bash's `time`) and the ratios of the medians, the goal's >= 1.00 and
+#           <= 1.00. The goal table alone: --only engine --rounds 4 (about 5 minutes).
 # jobs      4 contexts writing one image that has the exclusive-lock feature (4 KiB
 #           randwrite, QD 8 each): rawio bench --jobs 4 (one device, so one image handle)
 #           against fio --numjobs 4 (a handle per job). With --compare RAWIO_B, that
@@ -64,7 +68,10 @@ echo "== cluster: $("$root/scripts/ceph-cluster.sh" start "$cluster" --no-mgr)"
 conf=$cluster/ceph.conf
 export CEPH_CONF=$conf
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+median() {
+	tr ' ' '\n' | grep -v '^$' | sort -g |
+		awk '{a[NR]=$1} END {print NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'
+}
 # cpu_of CMD...: run CMD (stdout to $tmp/out); prints its user+system seconds.
 cpu_of() {
 	local TIMEFORMAT='%U %S' t
@@ -86,26 +93,30 @@ if want engine; then
 	echo "== engine: rawio bench (rbd engine) vs fio (rbd engine), ${runtime}s per run, $rounds rounds; $(uptime)"
 	rows=("randread 4k 1" "randread 4k 32" "randwrite 4k 1" "randwrite 4k 32" "write 1m 8")
 	declare -A r_iops r_cpu f_iops f_cpu
+	# rawio's default reap follows the engine: from 1 completion on for rbd, as fio's
+	# iodepth_batch_complete_min (RAWIO_CAP_BATCH_REAP; docs/perf.md).
+	run_rawio() {
+		c=$(cpu_of "$rawio" bench --file "rbd:rbd/eng:conf=$conf" --engine rbd --rw "$rw" \
+			--bs "$bs" --qd "$qd" --runtime "${runtime}s" --ramp 1s --json --no-progress)
+		ios=$(jq .ios "$tmp/out")
+		r_iops[$row]+="$(jq .iops "$tmp/out") "
+		r_cpu[$row]+="$(per_io "$c" "$ios") "
+	}
+	run_fio() {
+		c=$(cpu_of fio --name=b --ioengine=rbd --pool=rbd --rbdname=eng --clientname=admin \
+			--rw="$rw" --bs="$bs" --iodepth="$qd" --size=1G --runtime="$runtime" \
+			--ramp_time=1 --time_based --output-format=json)
+		iops=$(jq '.jobs[0] | .read.iops + .write.iops' "$tmp/out")
+		ios=$(jq '.jobs[0] | .read.total_ios + .write.total_ios' "$tmp/out")
+		f_iops[$row]+="$iops "
+		f_cpu[$row]+="$(per_io "$c" "$ios") "
+	}
 	for ((r = 1; r <= rounds; r++)); do
 		for row in "${rows[@]}"; do
 			read -r rw bs qd <<<"$row"
-			# --complete-min 1: fio's default (iodepth_batch_complete_min); rawio's qd/8
-			# left 4 slots idle at QD 32 while librbd completed one at a time (0.7x on
-			# randread; 1 it matched fio: docs/perf.md).
-			c=$(cpu_of "$rawio" bench --file "rbd:rbd/eng:conf=$conf" --engine rbd --rw "$rw" \
-				--bs "$bs" --qd "$qd" --complete-min 1 --runtime "${runtime}s" --ramp 1s \
-				--json --no-progress)
-			ios=$(jq .ios "$tmp/out")
-			r_iops[$row]+="$(jq .iops "$tmp/out") "
-			r_cpu[$row]+="$(per_io "$c" "$ios") "
-			c=$(cpu_of fio --name=b --ioengine=rbd --pool=rbd --rbdname=eng --clientname=admin \
-				--rw="$rw" --bs="$bs" --iodepth="$qd" --size=1G --runtime="$runtime" \
-				--ramp_time=1 --time_based --output-format=json)
-			iops=$(jq '.jobs[0] | .read.iops + .write.iops' "$tmp/out")
-			ios=$(jq '.jobs[0] | .read.total_ios + .write.total_ios' "$tmp/out")
-			f_iops[$row]+="$iops "
-			f_cpu[$row]+="$(per_io "$c" "$ios") "
+			if ((r % 2)); then run_rawio; run_fio; else run_fio; run_rawio; fi
 		done
+		echo "   round $r done; $(uptime)"
 	done
 	printf '%-16s %10s %10s %7s %12s %12s %7s\n' row rawio_iops fio_iops ratio \
 		rawio_us/io fio_us/io ratio
@@ -119,6 +130,10 @@ if want engine; then
 	echo "IOPS of every round (rawio / fio):"
 	for row in "${rows[@]}"; do
 		printf '  %-16s %s/ %s\n' "${row// /_}" "${r_iops[$row]}" "${f_iops[$row]}"
+	done
+	echo "CPU us per I/O of every round (rawio / fio):"
+	for row in "${rows[@]}"; do
+		printf '  %-16s %s/ %s\n' "${row// /_}" "${r_cpu[$row]}" "${f_cpu[$row]}"
 	done
 	rbd rm --no-progress rbd/eng
 fi

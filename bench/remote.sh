@@ -75,9 +75,8 @@ has() { [[ ",$sections," == *",$1,"* ]]; }
 echo "== bench/remote.sh: $(date -u +%FT%TZ), $(uname -r), $(nproc) cores, runtime ${runtime}s, runs $runs"
 echo "   uptime:$(uptime | sed 's/.*load/ load/')"
 
-rawio_iops() { # URI RW BS QD CONNS [SIZE]: reap from one completion on, as fio does
+rawio_iops() { # URI RW BS QD CONNS [SIZE]: the nbd engine reaps from 1 on (its default)
 	"$rawio" bench --file "$1" --rw "$2" --bs "$3" --qd "$4" --nbd-conns "$5" --size "${6:-1g}" \
-		--complete-min 1 \
 		--runtime "${runtime}s" --ramp 1s --no-progress --json | jq '.iops | round'
 }
 fio_iops() { # URI RW BS QD

@@ -15,8 +15,9 @@
  * keep up to QD requests in flight; commit as soon as SUBMIT_BATCH requests
  * are queued (1: every request goes to the device the moment it is ready, as
  * fio's iodepth_batch_submit=1); when the queue is full, or nothing more can
- * be queued, reap at least COMPLETE_MIN (1) and take everything available up
- * to COMPLETE_MAX (QD) (fio's iodepth_batch_complete_min/max). rawio's reap
+ * be queued, reap at least COMPLETE_MIN (1, or QD/8 on an engine whose
+ * completions come in batches: RAWIO_CAP_BATCH_REAP) and take everything
+ * available up to COMPLETE_MAX (QD) (fio's iodepth_batch_complete_min/max). rawio's reap
  * reads completion rings without a system call and enters the kernel only to
  * wait, so at depth most I/Os cost one system call (their submission) or less.
  *
@@ -93,7 +94,8 @@ struct rawio_bench_opts {
 
 	/* Submit and reap policy (fio's iodepth_batch_*), 0 meaning the default. */
 	unsigned submit_batch; /* commit once this many are queued; 0 means 1 */
-	unsigned complete_min; /* reap waits for this many; 0 means 1 */
+	unsigned complete_min; /* reap waits for this many; 0: the engine's (qd/8 where it
+				* has RAWIO_CAP_BATCH_REAP or is stacked, else 1) */
 	unsigned complete_max; /* and takes at most this many; 0 means qd */
 
 	unsigned dev_flags; /* RAWIO_DEV_* for opening path (RDONLY is added for

@@ -116,13 +116,12 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 		o->submit_batch = 1;
 	if (o->submit_batch > o->qd)
 		o->submit_batch = o->qd;
-	if (!o->complete_min)
-		o->complete_min = o->qd / 8 ? o->qd / 8 : 1;
+	/* complete_min 0 stays 0 here: its default is the engine's (bench_reap_default). */
 	if (o->complete_min > o->qd)
 		o->complete_min = o->qd;
 	if (!o->complete_max || o->complete_max > o->qd)
 		o->complete_max = o->qd;
-	if (o->complete_max < o->complete_min)
+	if (o->complete_min && o->complete_max < o->complete_min)
 		return bench_err(o, -EINVAL, "complete_max %u is less than complete_min %u",
 				 o->complete_max, o->complete_min);
 	if (!o->seed)
@@ -166,6 +165,25 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
 	b->time_based = o->runtime_ns != 0;
 	b->log_lat = o->lat_log != NULL;
 	return 0;
+}
+
+/*
+ * The default complete_min, once the engine is known: qd/8 where completions
+ * come in batches (RAWIO_CAP_BATCH_REAP; and on the stacked engines, as
+ * before: their lower one's way decides), 1 where they come one at a time
+ * (rbd, nbd, threads): there waiting for more leaves finished slots idle.
+ */
+static void bench_reap_default(struct rawio_bench_opts *o)
+{
+	unsigned caps = rawio_engine_name_caps(o->engine);
+
+	if (o->complete_min)
+		return;
+	o->complete_min = 1;
+	if ((caps & (RAWIO_CAP_BATCH_REAP | RAWIO_CAP_STACKED)) && o->qd / 8)
+		o->complete_min = o->qd / 8;
+	if (o->complete_min > o->complete_max)
+		o->complete_min = o->complete_max;
 }
 
 /* Open the target and check the region and block size against it. */
@@ -228,6 +246,7 @@ static int bench_open(struct bench *b, bool *grown)
 			o->submit_batch = o->complete_min = o->complete_max = 1;
 		}
 	}
+	bench_reap_default(o);
 	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&
 	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",

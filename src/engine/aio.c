@@ -291,7 +291,7 @@ static void aio_describe(const struct rawio_engine *e, char *buf, size_t len)
 const struct rawio_engine_ops rawio_engine_aio = {
 	.version = RAWIO_ENGINE_OPS_VERSION,
 	.name = "aio",
-	.caps = RAWIO_CAP_FD | RAWIO_CAP_ASYNC | RAWIO_CAP_FUA,
+	.caps = RAWIO_CAP_FD | RAWIO_CAP_ASYNC | RAWIO_CAP_FUA | RAWIO_CAP_BATCH_REAP,
 	.priv_size = sizeof(struct aio_priv),
 	.init = aio_init,
 	.queue = aio_queue,

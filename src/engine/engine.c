@@ -72,6 +72,13 @@ static const struct rawio_engine_ops *engine_find(const char *name)
 	return NULL;
 }
 
+unsigned rawio_engine_name_caps(const char *name)
+{
+	const struct rawio_engine_ops *ops = name ? engine_find(name) : NULL;
+
+	return ops ? ops->caps : 0;
+}
+
 static int engine_ops_check(const struct rawio_engine_ops *ops)
 {
 	if (ops->version != RAWIO_ENGINE_OPS_VERSION || !ops->init || !ops->queue || !ops->reap ||

@@ -501,7 +501,7 @@ static void mem_describe(const struct rawio_engine *e, char *buf, size_t len)
 const struct rawio_engine_ops rawio_engine_mem = {
 	.version = RAWIO_ENGINE_OPS_VERSION,
 	.name = "mem",
-	.caps = RAWIO_CAP_MEM | RAWIO_CAP_ASYNC | RAWIO_CAP_FUA,
+	.caps = RAWIO_CAP_MEM | RAWIO_CAP_ASYNC | RAWIO_CAP_FUA | RAWIO_CAP_BATCH_REAP,
 	.priv_size = sizeof(struct mem_priv),
 	.init = mem_init,
 	.queue = mem_queue,

@@ -10,9 +10,10 @@
  * eventfd and list instead: queue() starts rbd_aio_read/write/discard/flush
  * with a completion that carries the request's slot and a callback, and
  * returns. librbd's thread runs the callback when the I/O is done, which
- * pushes the slot on its context's list (lock-free) and bumps the context's
- * eventfd; that is what rbd_set_image_notification did, per context. reap()
- * takes the list and, when it must wait, polls the eventfd. Nothing waits on
+ * pushes the slot on its context's list (lock-free) and, if the context
+ * sleeps in reap, bumps its eventfd; that is what rbd_set_image_notification
+ * did (for every completion), per context. reap() takes the list and, when it
+ * must wait, polls the eventfd. Nothing waits on
  * a condition variable per request; each callback runs once and pushes its
  * slot once, so each request completes exactly once.
  *
@@ -73,6 +74,7 @@ struct rbdeng_priv {
 	_Atomic(struct rbdeng_slot *) done;	/* pushed by librbd's thread, newest first */
 	struct rbdeng_slot *ready, *ready_tail; /* taken from done, oldest first */
 	unsigned out;				/* completions librbd owes us */
+	atomic_bool waiting;	 /* reap (or fini) sleeps in poll: callbacks must bump efd */
 	atomic_uint in_callback; /* callbacks between their start and their last touch of us */
 	char last_err[RBD_ERR_LEN];
 };
@@ -105,7 +107,14 @@ static void rbdeng_note_error(struct rawio_engine *e, const struct rawio_req *r,
 			 rbdeng_op_name(r->op), rawio_strerror(err), hint, secs);
 }
 
-/* librbd's thread, once per completion: hand the slot to its context and wake it. */
+/*
+ * librbd's thread, once per completion: hand the slot to its context, and wake
+ * it if it sleeps. Without a sleeper the eventfd is left alone: at depth the
+ * reaper finds the slot on its next look, and a write per completion was a
+ * system call per I/O for nothing. The push and the look at `waiting` here,
+ * and reap's store of `waiting` and its look at the list, are sequentially
+ * consistent: either reap sees the slot or this sees reap waiting.
+ */
 static void rbdeng_callback(rbd_completion_t c, void *arg)
 {
 	struct rbdeng_slot *s = arg;
@@ -119,10 +128,11 @@ static void rbdeng_callback(rbd_completion_t c, void *arg)
 	s->ret = rbd_aio_get_return_value(c);
 	do
 		s->next = head;
-	while (!atomic_compare_exchange_weak_explicit(&p->done, &head, s, memory_order_release,
+	while (!atomic_compare_exchange_weak_explicit(&p->done, &head, s, memory_order_seq_cst,
 						      memory_order_relaxed));
 	/* Only EAGAIN (the counter full) can fail, and then the reader is awake anyway. */
-	if (write(p->efd, &one, sizeof(one)) < 0) {
+	if (atomic_load_explicit(&p->waiting, memory_order_seq_cst) &&
+	    write(p->efd, &one, sizeof(one)) < 0) {
 	}
 	atomic_fetch_sub_explicit(&p->in_callback, 1, memory_order_release);
 }
@@ -161,6 +171,7 @@ static void rbdeng_fini(struct rawio_engine *e)
 	 * librbd finish what it holds (it fails it by the timeout at worst) so
 	 * that no callback outlives the slots it points at.
 	 */
+	atomic_store_explicit(&p->waiting, true, memory_order_seq_cst);
 	while (p->image && p->out) {
 		struct pollfd pfd = { .fd = p->efd, .events = POLLIN };
 		uint64_t v;
@@ -207,6 +218,7 @@ static int rbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 		p->free = &p->slots[i];
 	}
 	atomic_init(&p->done, NULL);
+	atomic_init(&p->waiting, false);
 	atomic_init(&p->in_callback, 0);
 	p->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (p->efd < 0) {
@@ -384,23 +396,35 @@ static int rbdeng_reap(struct rawio_engine *e, struct rawio_req **out, unsigned 
 	struct rbdeng_priv *p = e->priv;
 	unsigned got = 0;
 
+	/*
+	 * Look at the list first: it needs no system call, and at depth it
+	 * usually holds something. Only a wait touches the eventfd: say we
+	 * wait, look once more (a callback that pushed before it saw us
+	 * waiting did not bump the eventfd), poll, clear it. A count left from
+	 * slots already taken costs one extra pass, never a lost wakeup.
+	 */
 	for (;;) {
 		struct pollfd pfd = { .fd = p->efd, .events = POLLIN };
 		uint64_t v;
 		int n;
 
-		/* Clear the eventfd before looking: a completion after the look bumps it again. */
-		if (read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			return -errno;
 		got += rbdeng_collect(e, out + got, max - got);
 		if (got >= max || got >= min)
 			break;
 		if (!p->out)
 			return got ? (int)got : -EIO; /* nothing can complete: never wait forever */
+		atomic_store_explicit(&p->waiting, true, memory_order_seq_cst);
+		if (atomic_load_explicit(&p->done, memory_order_seq_cst)) {
+			atomic_store_explicit(&p->waiting, false, memory_order_relaxed);
+			continue;
+		}
 		n = poll(&pfd, 1, RBD_POLL_MS);
+		atomic_store_explicit(&p->waiting, false, memory_order_relaxed);
 		if (n < 0 && errno != EINTR)
 			return got ? (int)got : -errno;
 		e->st.reap_calls++;
+		if (n > 0 && read(p->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return got ? (int)got : -errno;
 	}
 	return (int)got;
 }

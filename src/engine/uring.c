@@ -529,7 +529,8 @@ unsigned rawio_uring_setup_flags(const struct rawio_engine *e)
 const struct rawio_engine_ops rawio_engine_uring = {
 	.version = RAWIO_ENGINE_OPS_VERSION,
 	.name = "uring",
-	.caps = RAWIO_CAP_FD | RAWIO_CAP_ASYNC | RAWIO_CAP_FUA | RAWIO_CAP_REG_BUFS,
+	.caps = RAWIO_CAP_FD | RAWIO_CAP_ASYNC | RAWIO_CAP_FUA | RAWIO_CAP_REG_BUFS |
+		RAWIO_CAP_BATCH_REAP,
 	.priv_size = sizeof(struct uring_priv),
 	.init = uring_init,
 	.queue = uring_queue,

@@ -14,7 +14,10 @@ for e in sync threads aio uring; do
 done
 status 0 "$RAWIO" bench --engine auto --file "$path" --rw randwrite --runtime 0 --size 1M
 says "rbd"
-status 0 "$RAWIO" bench --engine rbd --file "$path" --rw randread --runtime 0 --size 1M
+# librbd completes one request at a time: bench reaps from 1 on by default (not qd/8).
+j=$("$RAWIO" bench --engine rbd --file "$path" --rw randread --runtime 0 --size 1M --qd 32 \
+	--json --no-progress)
+jcheck "$j" '.engine == "rbd" and .qd == 32 and .complete_min == 1' "rbd: complete_min 1"
 # The store picks its engine itself (rawio_engine_default): rbd.
 status 0 "$RAWIO" store format --force "$path"
 status 0 "$RAWIO" store check "$path"
