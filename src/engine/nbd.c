@@ -231,7 +231,12 @@ static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 
 	if (e->info->kind != RAWIO_DEV_NBD)
 		return -EINVAL;
-	want = opts->nbd_conns ? opts->nbd_conns : NBD_DEFAULT_CONNS;
+	/* Enough connections for the depth: a server runs NBD_CONN_DEPTH per connection. */
+	want = (e->qd + NBD_CONN_DEPTH - 1) / NBD_CONN_DEPTH;
+	if (want < NBD_DEFAULT_CONNS)
+		want = NBD_DEFAULT_CONNS;
+	if (opts->nbd_conns)
+		want = opts->nbd_conns;
 	if (want > NBD_MAX_CONNS)
 		want = NBD_MAX_CONNS;
 	if (want > e->qd)
