@@ -800,6 +800,7 @@ static int bench_drain(struct cc_args *a, struct rawio_cache_bench_opts *o)
 		cJSON_AddNumberToObject(j, "blocks", (double)r.blocks);
 		cJSON_AddNumberToObject(j, "seconds", r.seconds);
 		cJSON_AddNumberToObject(j, "batches", (double)r.batches);
+		cJSON_AddNumberToObject(j, "migrate_blocks", (double)r.migrate_blocks);
 		cJSON_AddNumberToObject(j, "backing_writes", (double)r.backing_writes);
 		cJSON_AddNumberToObject(j, "backing_flushes", (double)r.backing_flushes);
 		cJSON_AddNumberToObject(j, "read_seconds", r.read_s);

@@ -3,7 +3,7 @@
  * nbd: an engine over an NBD export, with libnbd's asynchronous API.
  *
  * Each context opens its own connections to the URI the device was opened
- * with: several (opts.nbd_conns, default 4) when the server offers
+ * with: several (opts.nbd_conns, default 4, or one per 16 of its depth) when the server offers
  * multi-conn, which promises that a flush on one connection covers writes
  * completed on every other; one otherwise. queue() cuts a request into pieces
  * of at most the server's maximum block size, sends each on the first
