@@ -3,6 +3,7 @@
 #
 #   bench/remote.sh [--runtime S] [--runs N] [--entries N] [--delay-entries N]
 #                   [--sections engine,multiconn,cache,drain-qd,store,store-delay]
+#                   [--drain-qd 32,128] [--ab OLD_RAWIO]
 #
 # Every server is nbdkit on a unix socket in a temp dir (killed on exit):
 #   engine     rawio bench (nbd engine, one connection) against fio --ioengine=nbd (one
@@ -15,9 +16,13 @@
 #              local file: 4 KiB random writes through the cache (rawio cache bench absorb,
 #              32 writers) against the volume alone (QD 1 and QD 32), and a drain at
 #              nr_batched_migration 32 against 1
-#   drain-qd   the drain alone (32 MiB, batch 1 and 32) at migration depth 32 and 128
-#              (--migrate-qd), alternating, with the migration counters (batches, writes,
-#              flushes): where a larger batch gains and where it cannot
+#   drain-qd   the drain alone (32 MiB, batch 1 and 32) at each migration depth of
+#              --drain-qd (--migrate-qd; default 32 and 128), alternating, with the
+#              migration counters (batches, writes and the merge rate, flushes, the mean
+#              number of backing writes in flight, seconds reading the cache device,
+#              writing and flushing the backing): the goal is batch 32 >= 2x batch 1.
+#              --ab OLD_RAWIO: each round runs OLD_RAWIO too, right after, and prints
+#              its table and new / old beside
 #   store      a store of ENTRIES 4 KiB slots on an nbdkit memory export, filled, recovered
 #              read-only at QD 128 against QD 1 (one header read at a time)
 #   store-delay  the same with DELAY_ENTRIES slots behind the delay filter (1 ms per request)
@@ -29,6 +34,8 @@ runs=3
 entries=131072
 delay_entries=16384
 sections=engine,multiconn,cache,drain-qd,store,store-delay
+drain_qds=32,128
+ab=
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -37,7 +44,9 @@ while [ $# -gt 0 ]; do
 	--entries) entries=$2; shift ;;
 	--delay-entries) delay_entries=$2; shift ;;
 	--sections) sections=$2; shift ;;
-	-h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+	--drain-qd) drain_qds=$2; shift ;;
+	--ab) ab=$2; shift ;;
+	-h | --help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) echo "remote.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -187,35 +196,65 @@ if has drain-qd; then
 	truncate -s 512M "$dir/dq.img"
 	serve dq --filter=delay file "$dir/dq.img" delay-read=1ms delay-write=1ms
 	declare -A q
+	bins=(new)
+	declare -A bin=([new]=$rawio)
+	if [ -n "$ab" ]; then
+		[ -x "$ab" ] || { echo "remote.sh: --ab $ab: not an executable" >&2; exit 1; }
+		bins+=(old)
+		bin[old]=$ab
+	fi
+	qds=${drain_qds//,/ }
 	for ((i = 1; i <= runs; i++)); do
-		for qd in 32 128; do
-			"$rawio" cache bench drain "$dir/dq-cache.img" "$uri" --size 256m --bytes 32m \
-				--batch 1,32 --migrate-qd $qd --force --json >"$dir/dq.json"
-			for b in 1 32; do
-				q[$qd.$b]+="$(jq -s "map(select(.nr_batched_migration == $b))[0].seconds" \
-					"$dir/dq.json") "
-				q[$qd.$b.info]="$(jq -s -r "map(select(.nr_batched_migration == $b))[0] |
-					\"\\(.batches) batches, \\(.backing_writes) writes of \\(.blocks * 4096 / .backing_writes | round) bytes, \\(.backing_flushes) flushes\"" \
-					"$dir/dq.json")"
+		for qd in $qds; do
+			for v in "${bins[@]}"; do
+				"${bin[$v]}" cache bench drain "$dir/dq-cache.img" "$uri" --size 256m \
+					--bytes 32m --batch 1,32 --migrate-qd "$qd" --force --json \
+					>"$dir/dq.json"
+				for b in 1 32; do
+					sel="map(select(.nr_batched_migration == $b))[0]"
+					q[$v.$qd.$b]+="$(jq -s "$sel.seconds" "$dir/dq.json") "
+					q[$v.$qd.$b.info]="$(jq -s -r "$sel |
+						\"\\(.batches) batches, \\(.backing_writes) writes for \\(.migrate_blocks // .blocks) blocks (\\((1 - .backing_writes / (.migrate_blocks // .blocks)) * 1000 | round / 10)% merged), \\(.backing_flushes) flushes\" +
+						(if .mean_in_flight then \", \\(.mean_in_flight * 10 | round / 10) in flight; s: read \\(.read_seconds * 1000 | round / 1000) write \\(.write_seconds * 1000 | round / 1000) flush \\(.flush_seconds * 1000 | round / 1000)\" else \"\" end)" \
+						"$dir/dq.json")"
+				done
 			done
 		done
 	done
-	echo ""
-	echo "drain 32 MiB over nbdkit file + delay 1 ms, by migration depth (--migrate-qd), seconds"
-	echo "(speedup: of the medians; paired: median of each run's batch 1 / batch 32)"
-	printf '%-8s %8s %8s %8s %7s   %s\n' depth batch1 batch32 speedup paired \
-		"runs (batch 1 | batch 32)"
-	for qd in 32 128; do
-		a=$(echo "${q[$qd.1]}" | median)
-		b=$(echo "${q[$qd.32]}" | median)
-		p=$(paste -d' ' <(echo "${q[$qd.1]}" | tr ' ' '\n' | grep -v '^$') \
-			<(echo "${q[$qd.32]}" | tr ' ' '\n' | grep -v '^$') |
-			awk '{printf "%.3f ", $1 / $2}' | median)
-		printf '%-8s %8.3f %8.3f %7sx %6.2fx   %s| %s\n' "QD $qd" "$a" "$b" "$(ratio "$a" "$b")" \
-			"$p" "$(for v in ${q[$qd.1]}; do printf '%.2f ' "$v"; done)" \
-			"$(for v in ${q[$qd.32]}; do printf '%.2f ' "$v"; done)"
-		printf '%-12s batch 1: %s; batch 32: %s\n' "" "${q[$qd.1.info]}" "${q[$qd.32.info]}"
+	for v in "${bins[@]}"; do
+		echo ""
+		echo "drain 32 MiB over nbdkit file + delay 1 ms, by migration depth (--migrate-qd),"
+		echo "seconds, $v binary (${bin[$v]}); speedup: of the medians; paired: median of"
+		echo "each run's batch 1 / batch 32; goal batch 32 >= 2x batch 1"
+		printf '%-8s %8s %8s %8s %7s %5s   %s\n' depth batch1 batch32 speedup paired ">=2" \
+			"runs (batch 1 | batch 32)"
+		for qd in $qds; do
+			a=$(echo "${q[$v.$qd.1]}" | median)
+			b=$(echo "${q[$v.$qd.32]}" | median)
+			pr=$(paste -d' ' <(echo "${q[$v.$qd.1]}" | tr ' ' '\n' | grep -v '^$') \
+				<(echo "${q[$v.$qd.32]}" | tr ' ' '\n' | grep -v '^$') |
+				awk '{printf "%.3f ", $1 / $2}')
+			p=$(echo "$pr" | median)
+			above=$(echo "$pr" | tr ' ' '\n' | awk '$1 >= 2 {n++} END {print n + 0}')
+			printf '%-8s %8.3f %8.3f %7sx %6.2fx %5s   %s| %s\n' "QD $qd" "$a" "$b" \
+				"$(ratio "$a" "$b")" "$p" "$above/$runs" \
+				"$(for x in ${q[$v.$qd.1]}; do printf '%.2f ' "$x"; done)" \
+				"$(for x in ${q[$v.$qd.32]}; do printf '%.2f ' "$x"; done)"
+			printf '%-10s batch 1: %s\n' "" "${q[$v.$qd.1.info]}"
+			printf '%-10s batch 32: %s\n' "" "${q[$v.$qd.32.info]}"
+		done
 	done
+	if [ -n "$ab" ]; then
+		echo ""
+		echo "new / old: old median seconds / new median seconds (> 1: new is faster)"
+		for qd in $qds; do
+			for b in 1 32; do
+				printf '  QD %-4s batch %-3s %6sx\n' "$qd" "$b" \
+					"$(ratio "$(echo "${q[old.$qd.$b]}" | median)" \
+						"$(echo "${q[new.$qd.$b]}" | median)")"
+			done
+		done
+	fi
 fi
 
 # store_run TAG ENTRIES DELAY: a store of ENTRIES 4 KiB slots on nbdkit memory (behind the delay

@@ -28,7 +28,7 @@ static void bench_usage(FILE *f)
 		"engine\n"
 		"                    that neither blocks nor punts on the target; says why)\n"
 		"  --nbd-conns N     nbd: connections per job when the server offers multi-conn "
-		"(default 4)\n"
+		"(default 4, or QD / 16 when more)\n"
 		"  --rw P            read|write|randread|randwrite|randrw (default randread)\n"
 		"  --rwmixread N     randrw: percent of reads (default 50)\n"
 		"  --bs SIZE         bytes per I/O (default 4k)\n"

@@ -298,6 +298,10 @@ static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
 	J(j, st, migrate_rmw);
 	J(j, st, migrate_bytes);
 	J(j, st, migrate_errors);
+	J(j, st, migrate_read_ns);
+	J(j, st, migrate_write_ns);
+	J(j, st, migrate_flush_ns);
+	J(j, st, migrate_inflight_ns);
 	J(j, st, backing_flushes);
 	J(j, st, max_batch_segments);
 	cJSON_AddNumberToObject(j, "migrate_seconds", (double)st->migrate_ns / 1e9);
@@ -796,8 +800,13 @@ static int bench_drain(struct cc_args *a, struct rawio_cache_bench_opts *o)
 		cJSON_AddNumberToObject(j, "blocks", (double)r.blocks);
 		cJSON_AddNumberToObject(j, "seconds", r.seconds);
 		cJSON_AddNumberToObject(j, "batches", (double)r.batches);
+		cJSON_AddNumberToObject(j, "migrate_blocks", (double)r.migrate_blocks);
 		cJSON_AddNumberToObject(j, "backing_writes", (double)r.backing_writes);
 		cJSON_AddNumberToObject(j, "backing_flushes", (double)r.backing_flushes);
+		cJSON_AddNumberToObject(j, "read_seconds", r.read_s);
+		cJSON_AddNumberToObject(j, "write_seconds", r.write_s);
+		cJSON_AddNumberToObject(j, "flush_seconds", r.flush_s);
+		cJSON_AddNumberToObject(j, "mean_in_flight", r.inflight);
 		cJSON_AddNumberToObject(j, "backing_busy_seconds", r.backing_busy_s);
 		cJSON_AddNumberToObject(j, "backing_seek_seconds", r.backing_seek_s);
 		cJSON_AddBoolToObject(j, "sched", a->o.cache_io_props != NULL);

@@ -379,6 +379,8 @@ struct rawio_cache_bench_drain {
 	double backing_seek_s;	 /* of which seeking */
 	double backing_busy_pct; /* busy / drain time, percent */
 	double backing_seek_pct; /* seek / busy, percent */
+	/* where the migration batches spent it (seconds), and the mean backing writes in flight */
+	double read_s, write_s, flush_s, inflight;
 	/* readers (opts.readers): alone, then during the drain; latency of one 4 KiB read */
 	uint64_t idle_reads, reads;
 	double idle_read_iops, read_iops;

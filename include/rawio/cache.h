@@ -278,6 +278,11 @@ struct rawio_cache_stat {
 	uint64_t migrate_ns;	 /* wall time in migration batches */
 	uint64_t backing_flushes;
 	uint64_t max_batch_segments; /* largest batch so far */
+	/* Of migrate_ns: reading the cache device (and partly dirty blocks' rest), writing the
+	 * backing device, flushing it and writing the record. migrate_inflight_ns sums each
+	 * backing write's time in flight: / migrate_write_ns, the mean number in flight. */
+	uint64_t migrate_read_ns, migrate_write_ns, migrate_flush_ns;
+	uint64_t migrate_inflight_ns;
 };
 
 /*

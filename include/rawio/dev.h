@@ -489,9 +489,13 @@ const char *rawio_align_source_name(enum rawio_align_source src);
  * aligned to ALIGN (a power of two; 0 means 4096), zero-filled, or NULL.
  * rawio_dev_buf_alloc aligns to the device's mem_align but at least to 4096
  * (ext4 does direct writes from less aligned buffers synchronously), and
- * rounds LEN up to its offset_align. Free both with rawio_buf_free (NULL is a no-op).
+ * rounds LEN up to its offset_align. rawio_buf_alloc_uninit is rawio_buf_alloc
+ * without the zero-fill, for a buffer whose every byte is written (read into)
+ * before it is read: its pages are not touched until then. Free all three with
+ * rawio_buf_free (NULL is a no-op).
  */
 void *rawio_buf_alloc(size_t len, size_t align);
+void *rawio_buf_alloc_uninit(size_t len, size_t align);
 void *rawio_dev_buf_alloc(const struct rawio_dev *dev, size_t len);
 void rawio_buf_free(void *buf);
 

@@ -235,7 +235,8 @@ struct rawio_engine_opts {
 	 * (NULL: "mem" on a RAM device, else "sync") with opts.lower_opts */
 	struct rawio_throttle *throttle;
 
-	/* nbd: connections per context when the server offers multi-conn; 0 means 4.
+	/* nbd: connections per context when the server offers multi-conn; 0 means 4, or
+	 * queue_depth / 16 (rounded up, at most 16) when that is more.
 	 * Without multi-conn the engine opens one whatever is asked. */
 	unsigned nbd_conns;
 

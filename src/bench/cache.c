@@ -575,6 +575,11 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 	res->migrate_blocks = st.migrate_blocks;
 	res->backing_writes = st.migrate_writes;
 	res->backing_flushes = st.backing_flushes;
+	res->read_s = (double)st.migrate_read_ns / 1e9;
+	res->write_s = (double)st.migrate_write_ns / 1e9;
+	res->flush_s = (double)st.migrate_flush_ns / 1e9;
+	if (st.migrate_write_ns)
+		res->inflight = (double)st.migrate_inflight_ns / (double)st.migrate_write_ns;
 	res->throttled = thr != NULL;
 	res->backing_busy_s = (double)(ts1.busy_ns - ts0.busy_ns) / 1e9;
 	res->backing_seek_s = (double)(ts1.seek_ns - ts0.seek_ns) / 1e9;

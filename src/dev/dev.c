@@ -873,7 +873,8 @@ const char *rawio_align_source_name(enum rawio_align_source src)
 	return "unknown";
 }
 
-void *rawio_buf_alloc(size_t len, size_t align)
+/* LEN bytes rounded up to ALIGN, aligned to it; zero-filled if ZERO. */
+static void *dev_buf_alloc(size_t len, size_t align, bool zero)
 {
 	void *buf;
 
@@ -890,8 +891,19 @@ void *rawio_buf_alloc(size_t len, size_t align)
 	len = (len + align - 1) & ~(align - 1);
 	if (posix_memalign(&buf, align, len))
 		return NULL;
-	memset(buf, 0, len);
+	if (zero)
+		memset(buf, 0, len);
 	return buf;
+}
+
+void *rawio_buf_alloc(size_t len, size_t align)
+{
+	return dev_buf_alloc(len, align, true);
+}
+
+void *rawio_buf_alloc_uninit(size_t len, size_t align)
+{
+	return dev_buf_alloc(len, align, false);
 }
 
 void *rawio_dev_buf_alloc(const struct rawio_dev *dev, size_t len)

@@ -3,7 +3,7 @@
  * nbd: an engine over an NBD export, with libnbd's asynchronous API.
  *
  * Each context opens its own connections to the URI the device was opened
- * with: several (opts.nbd_conns, default 4) when the server offers
+ * with: several (opts.nbd_conns, default 4, or one per 16 of its depth) when the server offers
  * multi-conn, which promises that a flush on one connection covers writes
  * completed on every other; one otherwise. queue() cuts a request into pieces
  * of at most the server's maximum block size, sends each on the first
@@ -231,7 +231,12 @@ static int nbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 
 	if (e->info->kind != RAWIO_DEV_NBD)
 		return -EINVAL;
-	want = opts->nbd_conns ? opts->nbd_conns : NBD_DEFAULT_CONNS;
+	/* Enough connections for the depth: a server runs NBD_CONN_DEPTH per connection. */
+	want = (e->qd + NBD_CONN_DEPTH - 1) / NBD_CONN_DEPTH;
+	if (want < NBD_DEFAULT_CONNS)
+		want = NBD_DEFAULT_CONNS;
+	if (opts->nbd_conns)
+		want = opts->nbd_conns;
 	if (want > NBD_MAX_CONNS)
 		want = NBD_MAX_CONNS;
 	if (want > e->qd)
