@@ -241,6 +241,7 @@ struct rawio_cache_recovery {
 	uint64_t io_errors;	      /* headers or segments unreadable even alone */
 	uint64_t orphans;	      /* valid segments past the run (never acknowledged) */
 	uint64_t orphans_zeroed;      /* ... whose headers were zeroed (0 when read-only) */
+	uint64_t unreadable_zeroed;   /* unreadable headers zeroed (maybe orphans; read-only: 0) */
 	uint64_t ns;		      /* wall time of recovery */
 	uint64_t read_ns;	      /* of which: reading every segment header */
 };
