@@ -113,7 +113,7 @@ struct rawio_cache_format_opts {
  *                         (group commit), but at most this long before sealing
  *                         it. 0: seal at once (one segment per flush,
  *                         dm-writeboost's).
- *   commit_qd             1..16 (default 4): commits in flight at once. A
+ *   commit_qd             1..16 (default 1): commits in flight at once. A
  *                         commit is a segment written with FUA, or a segment
  *                         sealed for a barrier until it is written, or a
  *                         cache-device flush. A barrier that finds fewer in
@@ -121,22 +121,24 @@ struct rawio_cache_format_opts {
  *                         at once instead of waiting behind the one in flight.
  *                         durable_id still advances strictly in id order: a
  *                         later segment's commit never makes an older one
- *                         durable. 1: one at a time (group commit only).
+ *                         durable. Why 1 by default: on this project's virtio
+ *                         disk (ext4 file, write + flush) 4 in flight made
+ *                         smaller groups and fewer ops/s (docs/perf.md,
+ *                         "Commits in flight"); raise it where the device runs
+ *                         commits in parallel (native FUA).
  *   commit_fua            0, 1 or 2 (default 2, auto). How a segment that a
  *                         barrier waits for is made durable: 0 written, then
  *                         a cache-device flush (fdatasync) covering every
  *                         segment written so far; 1 written with FUA
  *                         (RWF_DSYNC; durable when it completes, no separate
- *                         flush); 2 auto: FUA where the cache device makes it
- *                         cheap or native: a RAM device, an NBD export that
- *                         takes FUA, a disk whose write cache is "write
- *                         through", and files and block devices with a
- *                         volatile write cache too (on this project's virtio
- *                         disk under ext4, without native FUA, the kernel
- *                         runs concurrent RWF_DSYNC writes' flushes together:
- *                         docs/perf.md, "Absorbing random writes"); write +
- *                         flush on RBD images (librbd's FUA is a write and a
- *                         flush anyway, and one flush covers many segments).
+ *                         flush); 2 auto: FUA where it is native or free: a
+ *                         RAM device, an NBD export that takes FUA, a file or
+ *                         disk whose write cache is "write through"; write +
+ *                         flush elsewhere (files and disks with a volatile
+ *                         write cache: on this project's virtio disk under
+ *                         ext4, without native FUA, FUA segment writes were no
+ *                         faster, docs/perf.md "Commits in flight"; RBD images,
+ *                         whose FUA librbd makes of a write and a flush).
  *                         Segments nobody waits for are written without FUA;
  *                         a barrier over them still costs one flush. Either
  *                         way the same promise holds; only the cost differs.

@@ -31,7 +31,7 @@ static const struct cache_tunable {
 	{ "class.migrate.shares", offsetof(struct rawio_cache_tunables, migrate_shares), 1, 65535,
 	  100 },
 	{ "commit_qd", offsetof(struct rawio_cache_tunables, commit_qd), 1, RAWIO_CACHE_COMMIT_MAX,
-	  4 },
+	  1 },
 	{ "commit_fua", offsetof(struct rawio_cache_tunables, commit_fua), 0, 2,
 	  RAWIO_CACHE_FUA_AUTO },
 };
