@@ -73,7 +73,8 @@ static void cache_usage(FILE *f)
 		"  bench absorb|drain|fsync CACHE BACKING [--json] ...   (bench/cache.sh)\n"
 		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark <=\n"
 		"  high_watermark (percent of segments dirty; both 0: write back at once),\n"
-		"  barrier_deadline_us, seal_idle_ms\n"
+		"  barrier_deadline_us, seal_idle_ms, commit_qd (1..16), commit_fua (0 off,\n"
+		"  1 on, 2 auto); --tunable NAME=VALUE sets any at open\n"
 		"device options (CACHE and BACKING may be files, block devices, mem:SIZE or NBD "
 		"URIs):\n"
 		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE, nbd "
@@ -329,6 +330,7 @@ static cJSON *cc_recovery_json(const struct rawio_cache_recovery *r)
 	J(j, r, io_errors);
 	J(j, r, orphans);
 	J(j, r, orphans_zeroed);
+	J(j, r, unreadable_zeroed);
 	cJSON_AddNumberToObject(j, "seconds", (double)r->ns / 1e9);
 	cJSON_AddNumberToObject(j, "read_seconds", (double)r->read_ns / 1e9);
 	return j;
@@ -931,6 +933,7 @@ int cmd_cache(int argc, char **argv)
 		{ "migrate-qd", required_argument, NULL, 'M' },
 		{ "io-properties", required_argument, NULL, 'P' },
 		{ "readers", required_argument, NULL, 'R' },
+		{ "tunable", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1055,6 +1058,22 @@ int cmd_cache(int argc, char **argv)
 			if (cli_uint("--readers", optarg, 1, 256, &a.readers))
 				return 2;
 			break;
+		case 'U': {
+			char *eq = strchr(optarg, '='), *end = NULL;
+			unsigned long long val = 0;
+
+			if (eq) {
+				*eq = '\0';
+				val = strtoull(eq + 1, &end, 0);
+			}
+			if (!eq || !eq[1] || *end ||
+			    rawio_cache_tunables_put(&a.tun, optarg, val)) {
+				cli_err("--tunable %s%s%s: want NAME=VALUE, a tunable in its range",
+					optarg, eq ? "=" : "", eq ? eq + 1 : "");
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			cache_usage(stdout);
 			return 0;

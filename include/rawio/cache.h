@@ -107,11 +107,41 @@ struct rawio_cache_format_opts {
  *                         for that instead).
  *   barrier_deadline_us   0..1000000 (default 3000). A FLUSH or FUA write whose
  *                         data sits in the open (partial) segment seals it at once
- *                         when no commit (segment write + cache flush) is in
- *                         flight; otherwise it waits for that commit, while other
- *                         writers' data and barriers join the open segment (group
- *                         commit), but at most this long before sealing it. 0:
- *                         seal at once (one segment per flush, dm-writeboost's).
+ *                         when fewer than commit_qd commits are in flight;
+ *                         otherwise it waits for one of them to finish, while
+ *                         other writers' data and barriers join the open segment
+ *                         (group commit), but at most this long before sealing
+ *                         it. 0: seal at once (one segment per flush,
+ *                         dm-writeboost's).
+ *   commit_qd             1..16 (default 1): commits in flight at once. A
+ *                         commit is a segment written with FUA, or a segment
+ *                         sealed for a barrier until it is written, or a
+ *                         cache-device flush. A barrier that finds fewer in
+ *                         flight seals its segment and starts its own commit
+ *                         at once instead of waiting behind the one in flight.
+ *                         durable_id still advances strictly in id order: a
+ *                         later segment's commit never makes an older one
+ *                         durable. Why 1 by default: on this project's virtio
+ *                         disk (ext4 file, write + flush) 4 in flight made
+ *                         smaller groups and fewer ops/s (docs/perf.md,
+ *                         "Commits in flight"); raise it where the device runs
+ *                         commits in parallel (native FUA).
+ *   commit_fua            0, 1 or 2 (default 2, auto). How a segment that a
+ *                         barrier waits for is made durable: 0 written, then
+ *                         a cache-device flush (fdatasync) covering every
+ *                         segment written so far; 1 written with FUA
+ *                         (RWF_DSYNC; durable when it completes, no separate
+ *                         flush); 2 auto: FUA where it is native or free: a
+ *                         RAM device, an NBD export that takes FUA, a file or
+ *                         disk whose write cache is "write through"; write +
+ *                         flush elsewhere (files and disks with a volatile
+ *                         write cache: on this project's virtio disk under
+ *                         ext4, without native FUA, FUA segment writes were no
+ *                         faster, docs/perf.md "Commits in flight"; RBD images,
+ *                         whose FUA librbd makes of a write and a flush).
+ *                         Segments nobody waits for are written without FUA;
+ *                         a barrier over them still costs one flush. Either
+ *                         way the same promise holds; only the cost differs.
  *   seal_idle_ms          0..3600000 (default RAWIO_CACHE_SEAL_IDLE_MS, 1000). A
  *                         partly filled open segment that no write touched for
  *                         this long is sealed and logged by the flush worker, so
@@ -154,7 +184,15 @@ struct rawio_cache_tunables {
 	uint32_t barrier_deadline_us;
 	uint32_t seal_idle_ms;
 	uint32_t read_shares, write_shares, flush_shares, migrate_shares; /* class.*.shares */
+	uint32_t commit_qd;
+	uint32_t commit_fua; /* RAWIO_CACHE_FUA_* */
 };
+
+/* Values of the tunable commit_fua. */
+#define RAWIO_CACHE_FUA_OFF    0u
+#define RAWIO_CACHE_FUA_ON     1u
+#define RAWIO_CACHE_FUA_AUTO   2u
+#define RAWIO_CACHE_COMMIT_MAX 16u /* most commit_qd */
 
 /*
  * Engine options are copied at open (the cache sets their queue depth); what
@@ -205,6 +243,7 @@ struct rawio_cache_recovery {
 	uint64_t io_errors;	      /* headers or segments unreadable even alone */
 	uint64_t orphans;	      /* valid segments past the run (never acknowledged) */
 	uint64_t orphans_zeroed;      /* ... whose headers were zeroed (0 when read-only) */
+	uint64_t unreadable_zeroed;   /* unreadable headers zeroed (maybe orphans; read-only: 0) */
 	uint64_t ns;		      /* wall time of recovery */
 	uint64_t read_ns;	      /* of which: reading every segment header */
 };
@@ -264,6 +303,7 @@ struct rawio_cache_stat {
 	uint64_t barrier_deadline_seals; /* ... because the deadline passed */
 	uint64_t idle_seals;		 /* partial segments sealed after seal_idle_ms */
 	uint64_t cache_flushes;		 /* flushes of the cache device */
+	uint64_t segments_fua;		 /* segment writes with FUA (each its own commit) */
 	uint64_t segment_write_errors;	 /* failed segment writes (each retried) */
 
 	/* migration */

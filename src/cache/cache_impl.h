@@ -148,7 +148,10 @@ struct rawio_cache {
 	uint64_t rec_seq;	   /* of the newest record on disk */
 	uint64_t barrier_want;	   /* highest id a barrier waits to see durable */
 	uint64_t barrier_since_ns; /* the open segment holds a waiting barrier since */
-	unsigned space_waiters;	   /* writers waiting for a segment */
+	/* Commits counted against tun.commit_qd (flush.c; write.c seals by it): segments sealed
+	 * for a barrier until written, FUA segment writes and cache flushes in flight. */
+	unsigned commits;
+	unsigned space_waiters; /* writers waiting for a segment */
 	unsigned drainers;
 	uint64_t last_write_ns;
 	unsigned migrate_fail_streak;

@@ -5,10 +5,18 @@
  * Sealed segments are written in id order, up to one per RAM buffer at once,
  * each as one I/O (header block + its data blocks; a partial segment writes
  * only the blocks it has). They may complete in any order; flushed_id is the
- * highest id with every older one written. A barrier is acknowledged when
- * durable_id, advanced only by a cache-device flush issued after flushed_id
- * reached it, covers its segment: group commit, with one flush in flight at a
- * time covering everything written when it was issued.
+ * highest id with every older one written.
+ *
+ * Commits: a segment that a barrier waits for (id <= barrier_want when it is
+ * taken) is written with FUA when the mode says so (tunable commit_fua,
+ * flush_use_fua) and fewer than commit_qd commits are in flight: it is durable
+ * when its write completes. Otherwise it is written plainly, and a cache-device
+ * flush, issued once every plain segment a barrier waits for is written,
+ * makes everything written before it durable (its target: flushed_id when it
+ * was issued). Up to commit_qd commits (FUA writes and flushes) are in flight.
+ * durable_id advances strictly in id order (flush_advance): over segments
+ * covered by a completed flush or written with FUA, never past a segment that
+ * is neither, so a later segment's commit never makes an older one durable.
  *
  * Sealing and waiting for durability (barriers) are in write.c: the worker
  * learns of work through cv_flush and never calls back up.
@@ -36,7 +44,88 @@ struct flush_req {
 	uint8_t flags;
 	uint8_t state;
 	bool need_crc; /* prepared under the lock; crc and header not made yet */
+	bool counted;  /* one of c->commits until it completes */
 };
+
+/* The flush worker's own state beside c's. */
+struct flush_ctx {
+	struct rawio_cache *c;
+	struct flush_req *fr; /* nr_seg segment writes, then nr_sync cache flushes */
+	unsigned nr_seg, nr_sync, nreq;
+	uint8_t *fua;	      /* per slot: its segment was (is being) written with FUA */
+	bool can_fua;	      /* the engine takes RAWIO_REQ_FUA */
+	bool auto_fua;	      /* commit_fua auto resolves to FUA on this device */
+	uint64_t sync_issued; /* highest target of a flush issued */
+	uint64_t sync_done;   /* highest target of a flush completed */
+	unsigned io;	      /* FUA writes and cache flushes in flight (or pending) */
+	bool freed;	      /* a commit finished since the last look at c->commits */
+	bool woke;	      /* ... and cv_durable was broadcast since */
+};
+
+/*
+ * Whether commit_fua auto means FUA on the cache device, from what dev knows:
+ * where FUA is native (a RAM device, an NBD export that takes FUA) or free (a
+ * disk whose write cache is write through: FUA is a plain write there). Not
+ * files and block devices with a volatile write cache: on this project's
+ * virtio disk under ext4 (no native FUA) RWF_DSYNC segment writes were no
+ * faster than write + fdatasync (docs/perf.md, "Commits in flight"); not an
+ * RBD image, whose FUA librbd makes of a write and a flush anyway.
+ */
+static bool flush_auto_fua(const struct rawio_dev_info *i)
+{
+	switch (i->kind) {
+	case RAWIO_DEV_MEM:
+		return true;
+	case RAWIO_DEV_NBD:
+		return i->nbd.can_fua;
+	case RAWIO_DEV_FILE:
+	case RAWIO_DEV_BLOCK:
+		return !strcmp(i->write_cache, "write through");
+	default:
+		return false;
+	}
+}
+
+static bool flush_use_fua(const struct flush_ctx *f)
+{
+	const struct rawio_cache *c = f->c;
+
+	if (!f->can_fua || c->tun.commit_fua == RAWIO_CACHE_FUA_OFF)
+		return false;
+	return c->tun.commit_fua == RAWIO_CACHE_FUA_ON || f->auto_fua;
+}
+
+/*
+ * Advance durable_id in id order over segments covered by a completed flush or
+ * written with FUA, and wake whoever waits for durability or for a commit to
+ * finish. Lock held.
+ */
+static void flush_advance(struct flush_ctx *f)
+{
+	struct rawio_cache *c = f->c;
+	uint64_t was = c->durable_id;
+
+	if (f->sync_done > c->durable_id)
+		c->durable_id = f->sync_done;
+	while (c->durable_id < c->flushed_id && f->fua[(c->durable_id + 1) % c->g.nr_segments])
+		c->durable_id++;
+	if (c->durable_id != was) {
+		f->woke = true;
+		pthread_cond_broadcast(&c->cv_durable);
+	}
+	pthread_cond_signal(&c->cv_migrate);
+}
+
+/* A commit left c->commits (done, or dropped after an error). */
+static void flush_uncount(struct flush_ctx *f, struct flush_req *fr)
+{
+	if (fr->counted) {
+		fr->counted = false;
+		f->c->commits--;
+		if (!fr->id || (fr->r.flags & RAWIO_REQ_FUA))
+			f->io--;
+	}
+}
 
 /*
  * Take sealed segment ID for writing: what its header needs, and the request.
@@ -123,8 +212,9 @@ static bool flush_idle_seal(struct rawio_cache *c, uint64_t *due)
 }
 
 /* A request finished. Lock held. */
-static void flush_complete(struct rawio_cache *c, struct flush_req *fr, bool *sync_busy)
+static void flush_complete(struct flush_ctx *f, struct flush_req *fr)
 {
+	struct rawio_cache *c = f->c;
 	int64_t res = fr->r.result;
 	bool ok = fr->id ? res >= 0 && (uint64_t)res == fr->r.len : res >= 0;
 
@@ -137,19 +227,17 @@ static void flush_complete(struct rawio_cache *c, struct flush_req *fr, bool *sy
 		}
 		cache_fail(c, res < 0 ? (int)res : -EIO);
 		fr->state = FR_FREE;
-		if (!fr->id)
-			*sync_busy = false;
+		flush_uncount(f, fr);
 		return;
 	}
+	f->freed |= fr->counted;
 	fr->state = FR_FREE;
+	flush_uncount(f, fr);
 	if (!fr->id) {
-		*sync_busy = false;
 		c->st.cache_flushes++;
-		if (fr->target > c->durable_id) {
-			c->durable_id = fr->target;
-			pthread_cond_broadcast(&c->cv_durable);
-			pthread_cond_signal(&c->cv_migrate);
-		}
+		if (fr->target > f->sync_done)
+			f->sync_done = fr->target;
+		flush_advance(f);
 		return;
 	}
 	{
@@ -161,6 +249,7 @@ static void flush_complete(struct rawio_cache *c, struct flush_req *fr, bool *sy
 		c->free_bufs = s->buf;
 		s->buf = NULL;
 		c->st.segments_flushed++;
+		c->st.segments_fua += (fr->r.flags & RAWIO_REQ_FUA) != 0;
 		c->st.segment_blocks += s->nr_blocks;
 		c->st.segment_bytes += fr->r.len;
 		pthread_cond_broadcast(&c->cv_space);
@@ -172,61 +261,143 @@ static void flush_complete(struct rawio_cache *c, struct flush_req *fr, bool *sy
 			break;
 		c->flushed_id++;
 	}
-	pthread_cond_signal(&c->cv_migrate);
+	flush_advance(f);
+}
+
+/*
+ * Take sealed segments into free requests, in id order, and choose how each
+ * is written: with FUA when a barrier waits for it, the mode says FUA and a
+ * commit may start (a segment sealed for a barrier is counted already). Lock
+ * held.
+ */
+static void flush_take(struct flush_ctx *f)
+{
+	struct rawio_cache *c = f->c;
+	bool use_fua = flush_use_fua(f);
+
+	for (unsigned i = 0; i < f->nr_seg && !c->error && c->next_issue <= c->last_sealed; i++) {
+		struct flush_req *fr = &f->fr[i];
+		uint64_t id, slot;
+		bool fua;
+
+		if (fr->state != FR_FREE)
+			continue;
+		id = c->next_issue++;
+		slot = id % c->g.nr_segments;
+		flush_prepare(c, fr, id);
+		fr->state = FR_PENDING;
+		fr->tries = 0;
+		fr->counted = c->segs[slot].flags & CACHE_SEG_F_BARRIER;
+		fua = use_fua && id <= c->barrier_want &&
+		      (fr->counted || c->commits < c->tun.commit_qd);
+		if (fua && !fr->counted) {
+			fr->counted = true;
+			c->commits++;
+		}
+		if (fua) {
+			fr->r.flags = RAWIO_REQ_FUA;
+			f->io++;
+		}
+		f->fua[slot] = fua;
+	}
+}
+
+/*
+ * A cache-device flush is due when a barrier waits for a segment written
+ * plainly that no flush issued covers, and no plain write a barrier waits for
+ * is still in flight (one flush then covers them all). Lock held.
+ */
+static bool flush_sync_due(const struct flush_ctx *f)
+{
+	const struct rawio_cache *c = f->c;
+	uint64_t lo = c->durable_id > f->sync_issued ? c->durable_id : f->sync_issued;
+	uint64_t hi = c->flushed_id < c->barrier_want ? c->flushed_id : c->barrier_want;
+	bool plain = false;
+
+	/* Plain segment writes, counted from their barrier's seal, do not hold a flush back. */
+	if (c->error || c->barrier_want <= c->durable_id || f->io >= c->tun.commit_qd)
+		return false;
+	for (uint64_t id = lo + 1; id <= hi && !plain; id++)
+		plain = !f->fua[id % c->g.nr_segments];
+	if (!plain)
+		return false;
+	if (c->flushed_id >= c->barrier_want)
+		return true;
+	for (unsigned i = 0; i < f->nr_seg; i++) {
+		const struct flush_req *fr = &f->fr[i];
+
+		if (fr->state != FR_FREE && fr->id <= c->barrier_want &&
+		    !(fr->r.flags & RAWIO_REQ_FUA))
+			return false;
+	}
+	return true;
 }
 
 void *cache_flush_main(void *arg)
 {
 	struct rawio_cache *c = arg;
-	unsigned nreq = c->nr_bufs + 1, inflight = 0;
-	struct flush_req *fr = calloc(nreq, sizeof(*fr)), *sync = NULL;
-	struct rawio_req **done = calloc(nreq, sizeof(*done));
+	struct flush_ctx f = { .c = c, .nr_seg = c->nr_bufs, .nr_sync = RAWIO_CACHE_COMMIT_MAX };
+	unsigned inflight = 0;
+	struct rawio_req **done = NULL;
 	struct rawio_engine *e = NULL;
-	bool sync_busy = false;
 	int ret;
 
-	ret = fr && done ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, nreq, &e) : -ENOMEM;
+	f.nreq = f.nr_seg + f.nr_sync;
+	f.fr = calloc(f.nreq, sizeof(*f.fr));
+	f.fua = calloc(c->g.nr_segments, 1);
+	done = calloc(f.nreq, sizeof(*done));
+	ret = f.fr && f.fua && done ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, f.nreq, &e)
+				    : -ENOMEM;
 	pthread_mutex_lock(&c->lock);
 	if (ret) {
 		cache_fail(c, ret);
 		goto out;
 	}
-	sync = &fr[nreq - 1]; /* the last request is the cache flush's */
+	/* Stacked engines (fault, throttle, sched) pass the flag to the one below. */
+	f.can_fua = rawio_engine_caps(e) & (RAWIO_CAP_FUA | RAWIO_CAP_STACKED);
+	f.auto_fua = flush_auto_fua(c->cinfo);
+	f.sync_issued = f.sync_done = c->durable_id;
 	for (;;) {
 		unsigned pending = 0, retrying = 0; /* most tries of a pending request */
 		int n;
 
-		for (unsigned i = 0; i + 1 < nreq && !c->error && c->next_issue <= c->last_sealed;
-		     i++) {
-			if (fr[i].state != FR_FREE)
-				continue;
-			fr[i].state = FR_PENDING;
-			fr[i].id = c->next_issue++;
-			fr[i].tries = 0;
-			fr[i].r.buf = NULL; /* prepared below */
+		flush_take(&f);
+		while (flush_sync_due(&f)) {
+			struct flush_req *sync = NULL;
+
+			for (unsigned i = f.nr_seg; i < f.nreq && !sync; i++)
+				if (f.fr[i].state == FR_FREE)
+					sync = &f.fr[i];
+			if (!sync)
+				break;
+			*sync = (struct flush_req){ .state = FR_PENDING,
+						    .target = c->flushed_id,
+						    .counted = true,
+						    .r = { .op = RAWIO_OP_FDATASYNC } };
+			c->commits++;
+			f.io++;
+			f.sync_issued = c->flushed_id;
 		}
-		if (!c->error && !sync_busy && c->barrier_want > c->durable_id &&
-		    c->flushed_id > c->durable_id) {
-			sync_busy = true;
-			sync->state = FR_PENDING;
-			sync->id = 0;
-			sync->tries = 0;
-			sync->target = c->flushed_id;
-			sync->r = (struct rawio_req){ .op = RAWIO_OP_FDATASYNC };
-		}
-		for (unsigned i = 0; i < nreq; i++) {
-			if (fr[i].state != FR_PENDING)
+		/*
+		 * Room for a commit that nobody was told of (a durable_id advance wakes the
+		 * waiters anyway): a barrier waiting for one may seal now. Not at every
+		 * completion: 32 writers woken for nothing cost more than the wait.
+		 */
+		if (f.freed && !f.woke && c->commits < c->tun.commit_qd)
+			pthread_cond_broadcast(&c->cv_durable);
+		f.freed = f.woke = false;
+		for (unsigned i = 0; i < f.nreq; i++) {
+			if (f.fr[i].state != FR_PENDING)
 				continue;
 			if (c->error) {
-				fr[i].state = FR_FREE; /* nothing more goes down */
+				f.fr[i].state = FR_FREE; /* nothing more goes down */
+				flush_uncount(&f, &f.fr[i]);
 				continue;
 			}
 			pending++;
-			if (fr[i].tries > retrying)
-				retrying = fr[i].tries;
+			if (f.fr[i].tries > retrying)
+				retrying = f.fr[i].tries;
 		}
-		if (c->error && sync_busy && sync->state == FR_FREE)
-			sync_busy = false;
 		if (!pending && !inflight) {
 			uint64_t due;
 			struct timespec ts;
@@ -244,63 +415,53 @@ void *cache_flush_main(void *arg)
 			pthread_cond_timedwait(&c->cv_flush, &c->lock, &ts);
 			continue;
 		}
-		/* Take the new segments under the lock; their crc is made below, unlocked. */
-		for (unsigned i = 0; i + 1 < nreq; i++)
-			if (fr[i].state == FR_PENDING && !fr[i].r.buf) {
-				unsigned tries = fr[i].tries;
-
-				flush_prepare(c, &fr[i], fr[i].id);
-				fr[i].tries = tries;
-			}
 		pthread_mutex_unlock(&c->lock);
-		for (unsigned i = 0; i + 1 < nreq; i++)
-			if (fr[i].state == FR_PENDING && fr[i].need_crc)
-				flush_crc(c, &fr[i]);
+		/* The new segments' crc, unlocked. */
+		for (unsigned i = 0; i < f.nr_seg; i++)
+			if (f.fr[i].state == FR_PENDING && f.fr[i].need_crc)
+				flush_crc(c, &f.fr[i]);
 		if (retrying)
 			usleep(500u << retrying); /* a failed I/O: pause 1, 2, 4, 8 ms, retry */
-		for (unsigned i = 0; i < nreq; i++) {
+		for (unsigned i = 0; i < f.nreq; i++) {
+			struct flush_req *fr = &f.fr[i];
 			int q;
 
-			if (fr[i].state != FR_PENDING)
+			if (fr->state != FR_PENDING)
 				continue;
-			fr[i].r.user_data = &fr[i];
-			q = rawio_engine_queue(e, &fr[i].r);
+			fr->r.user_data = fr;
+			q = rawio_engine_queue(e, &fr->r);
 			if (q == RAWIO_Q_BUSY)
 				break; /* stays pending: reap, then queue it again */
 			if (q < 0)
-				fr[i].r.result = q;
+				fr->r.result = q;
 			if (q == RAWIO_Q_QUEUED) {
-				fr[i].state = FR_INFLIGHT;
+				fr->state = FR_INFLIGHT;
 				inflight++;
 				continue;
 			}
-			/* Done at once (or failed): complete it below with the others. */
-			fr[i].state = FR_INFLIGHT;
-			inflight++;
-			done[0] = &fr[i].r;
+			/* Done at once (or failed): complete it now. */
+			fr->state = FR_INFLIGHT;
 			pthread_mutex_lock(&c->lock);
-			inflight--;
-			flush_complete(c, &fr[i], &sync_busy);
+			flush_complete(&f, fr);
 			pthread_mutex_unlock(&c->lock);
 		}
 		ret = rawio_engine_commit(e);
-		n = inflight ? rawio_engine_reap(e, done, 1, nreq) : 0;
+		n = inflight ? rawio_engine_reap(e, done, 1, f.nreq) : 0;
 		pthread_mutex_lock(&c->lock);
 		if (ret || n < 0) {
 			cache_fail(c, ret ? ret : n);
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			struct flush_req *f = done[i]->user_data;
-
 			inflight--;
-			flush_complete(c, f, &sync_busy);
+			flush_complete(&f, done[i]->user_data);
 		}
 	}
 out:
 	pthread_mutex_unlock(&c->lock);
 	rawio_engine_close(e); /* waits for anything still in flight */
 	free(done);
-	free(fr);
+	free(f.fua);
+	free(f.fr);
 	return NULL;
 }

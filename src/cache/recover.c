@@ -15,8 +15,11 @@
  *    ends the run; everything before it is replayed. Segments past the end
  *    can only be segments written out of order just before a crash, whose
  *    barriers were never acknowledged (a barrier waits for every older
- *    segment): they are orphans, and their headers are zeroed so that a
- *    later recovery cannot find them behind new segments of the same ids.
+ *    segment): they are orphans, and their headers are zeroed (and flushed)
+ *    before the cache takes writes, so that a later recovery cannot find them
+ *    behind new segments of the ids before them (several commits are in
+ *    flight at a crash: N+2 may be written, N+1 torn). Headers that could not
+ *    be read are zeroed too: one of them may be such an orphan.
  * 4. Replay: the run's entries go into the index oldest first, so each block
  *    ends up at its newest copy.
  */
@@ -366,13 +369,22 @@ int cache_recover(struct rawio_cache *c)
 		if (r.hst[s] == H_VALID && r.hid[s] > run_last)
 			orphans[nr_orphans++] = s;
 	c->rec.orphans = nr_orphans;
+	/*
+	 * An unreadable header may be an orphan too, and readable again later: behind
+	 * the new segments of the ids before it, a later recovery would replay it.
+	 * Nothing there is replayed now, so nothing is lost by zeroing it as well.
+	 */
+	for (uint64_t s = 0; s < nseg; s++)
+		if (r.hst[s] == H_IO)
+			orphans[nr_orphans++] = s;
 	if (!c->read_only) {
 		int64_t res = 0;
 
 		ret = rec_zero_headers(c, orphans, nr_orphans);
 		if (ret)
 			goto out;
-		c->rec.orphans_zeroed = nr_orphans;
+		c->rec.orphans_zeroed = c->rec.orphans;
+		c->rec.unreadable_zeroed = nr_orphans - c->rec.orphans;
 		/* What we replay may sit in the device's volatile cache: make it durable. */
 		for (int tries = 0; tries < CACHE_IO_RETRIES; tries++) {
 			res = rawio_engine_pool_io(c->cpool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);

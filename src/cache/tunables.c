@@ -30,6 +30,10 @@ static const struct cache_tunable {
 	  1000 },
 	{ "class.migrate.shares", offsetof(struct rawio_cache_tunables, migrate_shares), 1, 65535,
 	  100 },
+	{ "commit_qd", offsetof(struct rawio_cache_tunables, commit_qd), 1, RAWIO_CACHE_COMMIT_MAX,
+	  1 },
+	{ "commit_fua", offsetof(struct rawio_cache_tunables, commit_fua), 0, 2,
+	  RAWIO_CACHE_FUA_AUTO },
 };
 
 #define NR_TUNABLES (sizeof(cache_tunables) / sizeof(cache_tunables[0]))
@@ -45,6 +49,8 @@ static const char *const cache_tunable_name_list[NR_TUNABLES + 1] = {
 	"class.write.shares",
 	"class.flush.shares",
 	"class.migrate.shares",
+	"commit_qd",
+	"commit_fua",
 	NULL,
 };
 

@@ -13,10 +13,11 @@
  *
  * The seal decision for a barrier whose data is in the open segment (group
  * commit): seal at once when the deadline is 0 (dm-writeboost's one segment
- * per flush) or when no commit is in flight (every sealed segment durable:
- * waiting would only add latency); otherwise wait for the commit in flight to
- * become durable, meanwhile other writers' data and barriers join the open
- * segment, and seal then, or when the deadline passes, whichever is first.
+ * per flush) or when fewer than commit_qd commits are in flight (c->commits:
+ * the device has room for one more, so waiting would only add latency);
+ * otherwise wait for a commit to finish (the flush worker broadcasts
+ * cv_durable at each), meanwhile other writers' data and barriers join the
+ * open segment, and seal then, or when the deadline passes, whichever is first.
  */
 #include <string.h>
 #include <time.h>
@@ -43,6 +44,7 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	if (barrier) {
 		s->flags |= CACHE_SEG_F_BARRIER;
 		c->st.barrier_seals++;
+		c->commits++; /* until its write completes (flush.c) */
 	}
 	if (s->nr_blocks == c->bps)
 		c->st.segments_full++;
@@ -82,10 +84,10 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target)
 			if (!c->barrier_since_ns)
 				c->barrier_since_ns = now;
 			deadline = c->barrier_since_ns + c->tun.barrier_deadline_us * 1000ull;
-			/* Seal now unless a commit is in flight that we can share the next one after. */
-			if (!c->tun.barrier_deadline_us || c->durable_id >= c->last_sealed ||
+			/* Seal now unless commit_qd commits are in flight: then share the next one. */
+			if (!c->tun.barrier_deadline_us || c->commits < c->tun.commit_qd ||
 			    now >= deadline) {
-				if (c->tun.barrier_deadline_us && c->durable_id < c->last_sealed)
+				if (c->tun.barrier_deadline_us && c->commits >= c->tun.commit_qd)
 					c->st.barrier_deadline_seals++;
 				cache_seal(c, true);
 				continue;

@@ -4,6 +4,7 @@
 #define RAWIO_CACHE_TEST_H
 
 #include <rawio/cache.h>
+#include <rawio/engine.h>
 
 #include "harness.h"
 #include "cache/format.h"
@@ -109,6 +110,46 @@ static inline int64_t t_sector_version(const void *buf, uint64_t sector)
 		return -1;
 	t_sector_fill(want, sector, (uint32_t)p[1]);
 	return memcmp(want, buf, 512) ? -1 : (int64_t)p[1];
+}
+
+/* Write backing block B (4 KiB) with version V of each of its sectors. */
+static inline int t_write_block(struct rawio_cache *c, uint64_t b, uint32_t v)
+{
+	char buf[4096];
+
+	for (unsigned s = 0; s < 8; s++)
+		t_sector_fill(buf + s * 512, b * 8 + s, v);
+	return rawio_cache_write(c, buf, sizeof(buf), b * 4096, 0);
+}
+
+/* Block BLOCK (0: the header) of segment ID's slot on T's cache RAM device. */
+static inline char *t_seg_at(struct t_cache *t, uint64_t id, unsigned block)
+{
+	struct cache_geometry g;
+
+	cache_sb_decode(rawio_dev_mem(t->cdev), 4096, &g);
+	return (char *)rawio_dev_mem(t->cdev) + cache_seg_dev_off(&g, id % g.nr_segments) +
+	       block * 4096ull;
+}
+
+/*
+ * Make T's next opens read the cache device through a fault engine whose reads of
+ * segment ID's header fail with EIO (FR and EO must outlive those opens).
+ */
+static inline void t_header_eio(struct t_cache *t, uint64_t id, struct rawio_fault_range *fr,
+				struct rawio_engine_opts *eo)
+{
+	struct cache_geometry g;
+
+	cache_sb_decode(rawio_dev_mem(t->cdev), 4096, &g);
+	*fr = (struct rawio_fault_range){ .off = cache_seg_dev_off(&g, id % g.nr_segments),
+					  .len = 4096,
+					  .ops = 1u << RAWIO_OP_READ };
+	*eo = (struct rawio_engine_opts){
+		.size = sizeof(*eo), .lower = "mem", .faults = fr, .nr_faults = 1
+	};
+	t->o.cache_engine = "fault";
+	t->o.cache_engine_opts = eo;
 }
 
 /* Fill the backing RAM device with version 0 of every sector. */

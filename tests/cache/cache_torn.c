@@ -38,15 +38,6 @@ static uint32_t want_version(uint64_t b, uint64_t last)
 	return 0;
 }
 
-static int write_block(struct rawio_cache *c, uint64_t b, uint32_t v)
-{
-	char buf[4096];
-
-	for (unsigned s = 0; s < 8; s++)
-		t_sector_fill(buf + s * 512, b * 8 + s, v);
-	return rawio_cache_write(c, buf, sizeof(buf), b * 4096, 0);
-}
-
 static int check_blocks(struct rawio_cache *c, uint64_t last, const char *what)
 {
 	char buf[4096];
@@ -68,15 +59,6 @@ static void restore(struct t_cache *t)
 {
 	memcpy(rawio_dev_mem(t->cdev), snap_c, CACHE_SZ);
 	memcpy(rawio_dev_mem(t->bdev), snap_b, BACKING_SZ);
-}
-
-static char *seg_at(struct t_cache *t, uint64_t id, unsigned block)
-{
-	struct cache_geometry g;
-
-	cache_sb_decode(rawio_dev_mem(t->cdev), 4096, &g);
-	return (char *)rawio_dev_mem(t->cdev) + cache_seg_dev_off(&g, id % g.nr_segments) +
-	       block * 4096ull;
 }
 
 static int expect_recovery(struct t_cache *t, uint64_t replayed, const char *reason,
@@ -114,9 +96,9 @@ int main(void)
 	t_backing_init(t.bdev);
 	for (uint32_t s = 1; s <= 6; s++)
 		for (unsigned i = 0; i < BPS; i++)
-			CHECK_OK(write_block(t.c, (s - 1) * BPS + i, s));
+			CHECK_OK(t_write_block(t.c, (s - 1) * BPS + i, s));
 	for (unsigned i = 0; i < BPS; i++)
-		CHECK_OK(write_block(t.c, i, 7));
+		CHECK_OK(t_write_block(t.c, i, 7));
 	CHECK_OK(rawio_cache_close(t.c));
 	t.c = NULL;
 	snap_c = malloc(CACHE_SZ);
@@ -135,15 +117,15 @@ int main(void)
 
 	/* Torn data in the last segment. */
 	restore(&t);
-	seg_at(&t, 7, 3)[100] ^= 1;
+	t_seg_at(&t, 7, 3)[100] ^= 1;
 	CHECK(check_report(&t, 0, "torn last") == T_PASS, "a torn end is a crash leftover");
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK(expect_recovery(&t, 6, "torn", 1, "torn last") == T_PASS, "torn last");
 	CHECK(check_blocks(t.c, 6, "torn last") == T_PASS, "older segments intact");
-	CHECK(cache_all_zero(seg_at(&t, 7, 0), 64), "the torn segment's header is zeroed");
+	CHECK(cache_all_zero(t_seg_at(&t, 7, 0), 64), "the torn segment's header is zeroed");
 	/* The log goes on from id 7. */
 	for (unsigned i = 0; i < BPS; i++)
-		CHECK_OK(write_block(t.c, i, 7));
+		CHECK_OK(t_write_block(t.c, i, 7));
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK(expect_recovery(&t, 7, "end", 0, "rewritten") == T_PASS, "rewritten");
 	CHECK(check_blocks(t.c, 7, "rewritten") == T_PASS, "rewritten");
@@ -152,7 +134,7 @@ int main(void)
 
 	/* Torn data in the middle. */
 	restore(&t);
-	seg_at(&t, 3, 15)[4095] ^= 0x80;
+	t_seg_at(&t, 3, 15)[4095] ^= 0x80;
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK(expect_recovery(&t, 2, "torn", 5, "torn middle") == T_PASS, "torn middle");
 	CHECK(check_blocks(t.c, 2, "torn middle") == T_PASS, "segments 1 and 2 intact");
@@ -161,7 +143,7 @@ int main(void)
 
 	/* A torn header in the middle. */
 	restore(&t);
-	seg_at(&t, 4, 0)[70] ^= 4;
+	t_seg_at(&t, 4, 0)[70] ^= 4;
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK(expect_recovery(&t, 3, "torn", 3, "torn header") == T_PASS, "torn header");
 	CHECK(check_blocks(t.c, 3, "torn header") == T_PASS, "segments 1..3 intact");
@@ -170,15 +152,15 @@ int main(void)
 
 	/* A gap: segment 5 never written, 6 and 7 were (out of order). */
 	restore(&t);
-	memset(seg_at(&t, 5, 0), 0, 4096);
+	memset(t_seg_at(&t, 5, 0), 0, 4096);
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK(expect_recovery(&t, 4, "end", 2, "gap") == T_PASS, "gap");
 	CHECK(check_blocks(t.c, 4, "gap") == T_PASS, "segments 1..4");
-	CHECK(cache_all_zero(seg_at(&t, 6, 0), 64) && cache_all_zero(seg_at(&t, 7, 0), 64),
+	CHECK(cache_all_zero(t_seg_at(&t, 6, 0), 64) && cache_all_zero(t_seg_at(&t, 7, 0), 64),
 	      "orphans zeroed");
 	/* A new segment 5 (different blocks) must not be followed by the old 6 and 7. */
 	for (unsigned i = 0; i < BPS; i++)
-		CHECK_OK(write_block(t.c, 120 + i, 9));
+		CHECK_OK(t_write_block(t.c, 120 + i, 9));
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK(expect_recovery(&t, 5, "end", 0, "after the gap") == T_PASS, "after the gap");
 	CHECK(check_blocks(t.c, 4, "after the gap") == T_PASS, "the old 6 and 7 stay gone");
@@ -189,19 +171,7 @@ int main(void)
 
 	/* An unreadable header, read-only (check) and read-write. */
 	restore(&t);
-	{
-		struct cache_geometry g;
-
-		cache_sb_decode(rawio_dev_mem(t.cdev), 4096, &g);
-		fr = (struct rawio_fault_range){ .off = cache_seg_dev_off(&g, 3 % g.nr_segments),
-						 .len = 4096,
-						 .ops = 1u << RAWIO_OP_READ };
-	}
-	eo = (struct rawio_engine_opts){
-		.size = sizeof(eo), .lower = "mem", .faults = &fr, .nr_faults = 1
-	};
-	t.o.cache_engine = "fault";
-	t.o.cache_engine_opts = &eo;
+	t_header_eio(&t, 3, &fr, &eo);
 	{
 		char report[2048];
 		int ret = rawio_cache_check(t.cdev, t.bdev, &t.o, report, sizeof(report));
@@ -228,7 +198,7 @@ int main(void)
 	restore(&t);
 	CHECK_OK(t_cache_reopen(&t));
 	CHECK_OK(rawio_cache_drain(t.c));
-	CHECK_OK(write_block(t.c, 200, 5));
+	CHECK_OK(t_write_block(t.c, 200, 5));
 	CHECK_OK(rawio_cache_drain(t.c));
 	CHECK_OK(rawio_cache_close(t.c));
 	t.c = NULL;
