@@ -131,9 +131,10 @@ struct rawio_cache_format_opts {
  *                         a cache-device flush (fdatasync) covering every
  *                         segment written so far; 1 written with FUA
  *                         (RWF_DSYNC; durable when it completes, no separate
- *                         flush); 2 auto: FUA where it is native or free: a
+ *                         flush); 2 auto: FUA where rawio_dev_fua_cheap: a
  *                         RAM device, an NBD export that takes FUA, a file or
- *                         disk whose write cache is "write through"; write +
+ *                         disk that does FUA itself (queue/fua 1) or whose
+ *                         write cache is "write through"; write +
  *                         flush elsewhere (files and disks with a volatile
  *                         write cache: on this project's virtio disk under
  *                         ext4, without native FUA, FUA segment writes were no

@@ -480,6 +480,18 @@ bool rawio_dev_is_nbd_uri(const char *path);
 /* Is PATH a Ceph RBD image ("rbd:...")? True even where rawio was built without librbd. */
 bool rawio_dev_is_rbd_path(const char *path);
 
+/*
+ * Is a FUA write about as cheap as a plain write on this device, so that a
+ * durable write should carry FUA rather than be followed by a flush? True for
+ * a RAM device, an NBD export that takes FUA, and a disk (or the disk under a
+ * file) that does FUA itself or has no volatile write cache. False where the
+ * kernel or librbd makes FUA a write and a flush anyway (a write-back disk
+ * without FUA of its own, an RBD image) and where sysfs does not say: there
+ * one flush after several writes is cheaper (docs/perf.md, "Puts at the
+ * limit" and "Commits in flight").
+ */
+bool rawio_dev_fua_cheap(const struct rawio_dev_info *info);
+
 /* Names for the enums, for printing. */
 const char *rawio_dev_kind_name(enum rawio_dev_kind kind);
 const char *rawio_align_source_name(enum rawio_align_source src);

@@ -117,8 +117,7 @@ enum rawio_store_group_commit {
  * write and one fdatasync (docs/perf.md, "Puts at the limit").
  */
 enum rawio_store_barrier {
-	RAWIO_STORE_BARRIER_AUTO = 0, /* FLUSH where the disk has a write-back cache and no
-				       * native FUA (rawio_dev_info.fua 0), else FUA */
+	RAWIO_STORE_BARRIER_AUTO = 0, /* FUA where rawio_dev_fua_cheap, else FLUSH */
 	RAWIO_STORE_BARRIER_FUA,
 	RAWIO_STORE_BARRIER_FLUSH,
 };

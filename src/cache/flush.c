@@ -62,30 +62,6 @@ struct flush_ctx {
 	bool woke;	      /* ... and cv_durable was broadcast since */
 };
 
-/*
- * Whether commit_fua auto means FUA on the cache device, from what dev knows:
- * where FUA is native (a RAM device, an NBD export that takes FUA) or free (a
- * disk whose write cache is write through: FUA is a plain write there). Not
- * files and block devices with a volatile write cache: on this project's
- * virtio disk under ext4 (no native FUA) RWF_DSYNC segment writes were no
- * faster than write + fdatasync (docs/perf.md, "Commits in flight"); not an
- * RBD image, whose FUA librbd makes of a write and a flush anyway.
- */
-static bool flush_auto_fua(const struct rawio_dev_info *i)
-{
-	switch (i->kind) {
-	case RAWIO_DEV_MEM:
-		return true;
-	case RAWIO_DEV_NBD:
-		return i->nbd.can_fua;
-	case RAWIO_DEV_FILE:
-	case RAWIO_DEV_BLOCK:
-		return !strcmp(i->write_cache, "write through");
-	default:
-		return false;
-	}
-}
-
 static bool flush_use_fua(const struct flush_ctx *f)
 {
 	const struct rawio_cache *c = f->c;
@@ -355,7 +331,7 @@ void *cache_flush_main(void *arg)
 	}
 	/* Stacked engines (fault, throttle, sched) pass the flag to the one below. */
 	f.can_fua = rawio_engine_caps(e) & (RAWIO_CAP_FUA | RAWIO_CAP_STACKED);
-	f.auto_fua = flush_auto_fua(c->cinfo);
+	f.auto_fua = rawio_dev_fua_cheap(c->cinfo);
 	f.sync_issued = f.sync_done = c->durable_id;
 	for (;;) {
 		unsigned pending = 0, retrying = 0; /* most tries of a pending request */

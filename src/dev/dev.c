@@ -831,6 +831,22 @@ int rawio_dev_check_io(const struct rawio_dev *dev, const void *buf, uint64_t le
 	return 0;
 }
 
+bool rawio_dev_fua_cheap(const struct rawio_dev_info *info)
+{
+	switch (info->kind) {
+	case RAWIO_DEV_MEM:
+		return true;
+	case RAWIO_DEV_NBD:
+		return info->nbd.can_fua;
+	case RAWIO_DEV_FILE:
+	case RAWIO_DEV_BLOCK:
+		return info->fua == 1 || !strcmp(info->write_cache, "write through");
+	case RAWIO_DEV_RBD:
+		return false;
+	}
+	return false;
+}
+
 const char *rawio_dev_kind_name(enum rawio_dev_kind kind)
 {
 	switch (kind) {

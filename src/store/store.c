@@ -42,15 +42,15 @@ const char *rawio_store_barrier_name(enum rawio_store_barrier b)
 
 /*
  * FLUSH (write, then fdatasync) where a FUA write would be a write and a flush
- * anyway: a disk with a write-back cache and no FUA of its own. One fdatasync
- * after a plain write measured up to 7x faster than RWF_DSYNC on ext4 over
- * virtio-blk (docs/perf.md, "Puts at the limit").
+ * anyway (rawio_dev_fua_cheap): one fdatasync after a plain write measured up
+ * to 7x faster than RWF_DSYNC on ext4 over virtio-blk (docs/perf.md, "Puts at
+ * the limit").
  */
 static bool store_put_flush(const struct rawio_store *s)
 {
 	if (s->opts.barrier != RAWIO_STORE_BARRIER_AUTO)
 		return s->opts.barrier == RAWIO_STORE_BARRIER_FLUSH;
-	return s->info->fua == 0 && !strcmp(s->info->write_cache, "write back");
+	return !rawio_dev_fua_cheap(s->info);
 }
 
 static void store_free(struct rawio_store *s)
