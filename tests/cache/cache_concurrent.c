@@ -192,7 +192,6 @@ int main(int argc, char **argv)
 	double secs = argc > 1 ? atof(argv[1]) : 1.5;
 	uint64_t writes = 0, reads = 0;
 	struct t_cache t;
-	const char *bmem;
 
 	CHECK_OK(t_cache_new(&t, CACHE_SZ, BACKING_SZ, SEG));
 	t_backing_init(t.bdev);
@@ -232,21 +231,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.write_stalls);
 	CHECK(st.dirty_blocks == 0, "dirty blocks after drain: %llu",
 	      (unsigned long long)st.dirty_blocks);
-	bmem = rawio_dev_mem(t.bdev);
-	for (uint64_t s = 0; s < SECTORS; s++)
-		CHECK(t_sector_version(bmem + s * 512, s) == model[s],
-		      "backing sector %llu: %lld, want %u", (unsigned long long)s,
-		      (long long)t_sector_version(bmem + s * 512, s), model[s]);
-	/* And once more after a reopen. */
-	CHECK_OK(t_cache_reopen(&t));
-	for (uint64_t s = 0; s < SECTORS; s += 256) {
-		static char buf[256 * 512];
-
-		CHECK_OK(rawio_cache_read(t.c, buf, sizeof(buf), s * 512));
-		for (unsigned i = 0; i < 256; i++)
-			CHECK(t_sector_version(buf + i * 512, s + i) == model[s + i],
-			      "sector %llu after reopen", (unsigned long long)(s + i));
-	}
+	if (t_check_model(&t, model, SECTORS, "after the drain"))
+		return T_FAIL;
 	t_cache_done(&t);
 	return T_PASS;
 }

@@ -58,7 +58,7 @@ static int run(unsigned batch)
 	struct rawio_cache_stat st;
 	struct t_cache t;
 	uint64_t rng = 7 + batch;
-	char *bmem;
+	char what[32];
 	int ret = 1;
 
 	memset(model, 0, sizeof(model));
@@ -102,24 +102,9 @@ static int run(unsigned batch)
 		CHECK(st.migrate_writes * 2 < st.migrate_blocks,
 		      "batch %u: %llu writes for %llu blocks: runs not merged", batch,
 		      (unsigned long long)st.migrate_writes, (unsigned long long)st.migrate_blocks);
-	bmem = rawio_dev_mem(t.bdev);
-	for (uint64_t s = 0; s < SECTORS; s++)
-		CHECK(t_sector_version(bmem + s * 512, s) == model[s],
-		      "batch %u: backing sector %llu (block %llu): version %lld, want %u", batch,
-		      (unsigned long long)s, (unsigned long long)s / 8,
-		      (long long)t_sector_version(bmem + s * 512, s), model[s]);
-	/* The cache reads the same after a reopen (clean blocks come from the backing). */
-	CHECK_OK(t_cache_reopen(&t));
-	for (uint64_t s = 0; s < SECTORS; s += 256) {
-		static char buf[256 * 512];
-
-		CHECK_OK(rawio_cache_read(t.c, buf, sizeof(buf), s * 512));
-		for (unsigned i = 0; i < 256; i++)
-			CHECK(t_sector_version(buf + i * 512, s + i) == model[s + i],
-			      "batch %u: read sector %llu: version %lld, want %u", batch,
-			      (unsigned long long)(s + i),
-			      (long long)t_sector_version(buf + i * 512, s + i), model[s + i]);
-	}
+	snprintf(what, sizeof(what), "batch %u", batch);
+	if (t_check_model(&t, model, SECTORS, what))
+		return T_FAIL;
 	ret = 0;
 	t_cache_done(&t);
 	return ret;

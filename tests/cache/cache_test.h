@@ -112,6 +112,34 @@ static inline int64_t t_sector_version(const void *buf, uint64_t sector)
 	return memcmp(want, buf, 512) ? -1 : (int64_t)p[1];
 }
 
+/*
+ * After a full drain: every backing sector holds MODEL's version, and so does
+ * every sector read through the cache after a reopen (clean blocks come from
+ * the backing). T_PASS, or T_FAIL naming WHAT and the first sector that differs.
+ */
+static inline int t_check_model(struct t_cache *t, const uint32_t *model, uint64_t sectors,
+				const char *what)
+{
+	static char buf[256 * 512];
+	const char *bmem = rawio_dev_mem(t->bdev);
+
+	for (uint64_t s = 0; s < sectors; s++)
+		CHECK(t_sector_version(bmem + s * 512, s) == model[s],
+		      "%s: backing sector %llu (block %llu): version %lld, want %u", what,
+		      (unsigned long long)s, (unsigned long long)s / 8,
+		      (long long)t_sector_version(bmem + s * 512, s), model[s]);
+	CHECK_OK(t_cache_reopen(t));
+	for (uint64_t s = 0; s < sectors; s += 256) {
+		CHECK_OK(rawio_cache_read(t->c, buf, sizeof(buf), s * 512));
+		for (unsigned i = 0; i < 256 && s + i < sectors; i++)
+			CHECK(t_sector_version(buf + i * 512, s + i) == model[s + i],
+			      "%s: read sector %llu after reopen: version %lld, want %u", what,
+			      (unsigned long long)(s + i),
+			      (long long)t_sector_version(buf + i * 512, s + i), model[s + i]);
+	}
+	return T_PASS;
+}
+
 /* Write backing block B (4 KiB) with version V of each of its sectors. */
 static inline int t_write_block(struct rawio_cache *c, uint64_t b, uint32_t v)
 {
