@@ -35,6 +35,7 @@ struct rawio_batch_io {
 	uint32_t len;	/* bytes */
 	void *buf;	/* NULL: borrow a batch buffer (reads; writes need their own) */
 	int64_t result; /* set by the batch: bytes or -errno */
+	uint64_t ns;	/* set by the batch: time in flight (queued to completion seen) */
 };
 
 /*

@@ -35,6 +35,7 @@ static void batch_complete(struct batch *b, struct rawio_req *r)
 	unsigned slot = (unsigned)(r - b->slots);
 
 	io->result = r->result;
+	io->ns = r->complete_ns > r->submit_ns ? r->complete_ns - r->submit_ns : 0;
 	if (r->result < 0)
 		b->failed++;
 	if (b->fn && !b->stop) {

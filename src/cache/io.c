@@ -185,8 +185,11 @@ int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool
 		return 0;
 	if (n == 1) {
 		/* rawio_engine_io's -EIO for a short one is what the loop below says too. */
+		uint64_t t0 = rawio_now_ns();
+
 		ios[0].result = rawio_engine_io(e, write ? RAWIO_OP_WRITE : RAWIO_OP_READ, 0,
 						ios[0].buf, ios[0].len, ios[0].off);
+		ios[0].ns = rawio_now_ns() - t0;
 	} else {
 		failed = write ? rawio_batch_write(e, ios, n, NULL, NULL)
 			       : rawio_batch_read(e, ios, n, NULL, NULL);

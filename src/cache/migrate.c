@@ -61,9 +61,6 @@ struct mig_ctx {
 	unsigned chunk;		    /* blocks per chunk */
 	struct mig_blk *blks;
 	size_t cap;
-	/* the backing writes in flight */
-	struct rawio_req *wreq, **wdone;
-	unsigned *wfree, wqd;
 	bool stuck; /* writes the engine could not give back still own the buffers */
 	/* this batch */
 	uint64_t writes, rmw, bytes;
@@ -205,76 +202,6 @@ static char *mig_stage_blk(const struct mig_ctx *m, unsigned j)
 	return m->stage + (size_t)m->pos[j] * CACHE_BLOCK;
 }
 
-/* A backing write done: its result, and its time in flight. */
-static void mig_write_done(struct mig_ctx *m, const struct rawio_req *r, int *err)
-{
-	struct rawio_batch_io *io = r->user_data;
-
-	io->result = r->result;
-	if (r->complete_ns > r->submit_ns)
-		m->inflight_ns += r->complete_ns - r->submit_ns;
-	if (!*err && (r->result < 0 || (uint64_t)r->result != io->len))
-		*err = r->result < 0 ? (int)r->result : -EIO;
-}
-
-/*
- * Write IOS[0..N) to the backing device, keeping its queue depth full; sum
- * each write's time in flight (m->inflight_ns / m->write_ns: the mean number
- * in flight). Stops queueing at the first failure and waits for the rest.
- */
-static int migrate_write_backing(struct mig_ctx *m, struct rawio_batch_io *ios, size_t n)
-{
-	struct rawio_engine *e = m->be;
-	unsigned nfree = 0;
-	size_t next = 0;
-	int err = 0;
-
-	for (unsigned i = 0; i < m->wqd; i++)
-		m->wfree[nfree++] = i;
-	while ((!err && next < n) || rawio_engine_inflight(e)) {
-		int got;
-
-		while (!err && next < n && nfree) {
-			unsigned slot = m->wfree[--nfree];
-			struct rawio_req *r = &m->wreq[slot];
-			int q;
-
-			*r = (struct rawio_req){ .op = RAWIO_OP_WRITE,
-						 .buf = ios[next].buf,
-						 .len = ios[next].len,
-						 .off = ios[next].off,
-						 .user_data = &ios[next] };
-			q = rawio_engine_queue(e, r);
-			if (q == RAWIO_Q_BUSY || q < 0) {
-				nfree++;
-				if (q < 0)
-					err = q;
-				else if (!rawio_engine_inflight(e))
-					err = -EAGAIN; /* full with nothing in flight: broken */
-				break;
-			}
-			next++;
-			if (q == RAWIO_Q_DONE) {
-				mig_write_done(m, r, &err);
-				m->wfree[nfree++] = slot;
-			}
-		}
-		if (!rawio_engine_inflight(e))
-			continue;
-		got = rawio_engine_reap(e, m->wdone, 1, m->wqd);
-		if (got < 0) {
-			/* Writes still in flight own the stage: never reuse it. */
-			m->stuck = true;
-			return got;
-		}
-		for (int i = 0; i < got; i++) {
-			mig_write_done(m, m->wdone[i], &err);
-			m->wfree[nfree++] = (unsigned)(m->wdone[i] - m->wreq);
-		}
-	}
-	return err;
-}
-
 /* Write back blocks B[0..N) (sorted), one chunk. */
 static int migrate_chunk(struct mig_ctx *m, const struct mig_blk *b, unsigned n)
 {
@@ -344,8 +271,14 @@ static int migrate_chunk(struct mig_ctx *m, const struct mig_blk *b, unsigned n)
 	m->bytes += (uint64_t)n * CACHE_BLOCK;
 	t1 = rawio_now_ns();
 	m->read_ns += t1 - t0;
-	ret = migrate_write_backing(m, ios, ni);
+	/* Time in flight summed over the writes / write_ns: the mean number in flight. */
+	ret = cache_run(m->be, ios, ni, true);
 	m->write_ns += rawio_now_ns() - t1;
+	for (size_t i = 0; i < ni; i++)
+		m->inflight_ns += ios[i].ns;
+	/* Writes the engine could not give back still own the stage: never reuse it. */
+	if (ret && rawio_engine_inflight(m->be))
+		m->stuck = true;
 	return ret;
 }
 
@@ -428,13 +361,7 @@ static int migrate_setup(struct mig_ctx *m)
 	ret = cache_engine_open_cl(c, false, CACHE_CL_MIGRATE, c->migrate_qd, &m->ce);
 	if (!ret)
 		ret = cache_engine_open_cl(c, true, CACHE_CL_MIGRATE, c->migrate_qd, &m->be);
-	if (ret)
-		return ret;
-	m->wqd = rawio_engine_queue_depth(m->be);
-	m->wreq = calloc(m->wqd, sizeof(*m->wreq));
-	m->wdone = calloc(m->wqd, sizeof(*m->wdone));
-	m->wfree = calloc(m->wqd, sizeof(*m->wfree));
-	return m->wreq && m->wdone && m->wfree ? 0 : -ENOMEM;
+	return ret;
 }
 
 static void migrate_teardown(struct mig_ctx *m)
@@ -443,9 +370,6 @@ static void migrate_teardown(struct mig_ctx *m)
 		return; /* leak: the engine may still write from our buffers */
 	rawio_engine_close(m->be);
 	rawio_engine_close(m->ce);
-	free(m->wfree);
-	free(m->wdone);
-	free(m->wreq);
 	free(m->pos);
 	free(m->ord);
 	free(m->ios);
