@@ -725,30 +725,27 @@ static int store_parse_group(const char *s, enum rawio_store_group_commit *g)
 	return 0;
 }
 
+/* The library's names, back to the enum. */
 static int store_parse_barrier(const char *s, enum rawio_store_barrier *b)
 {
-	if (!strcmp(s, "auto"))
-		*b = RAWIO_STORE_BARRIER_AUTO;
-	else if (!strcmp(s, "fua"))
-		*b = RAWIO_STORE_BARRIER_FUA;
-	else if (!strcmp(s, "flush"))
-		*b = RAWIO_STORE_BARRIER_FLUSH;
-	else
-		return -1;
-	return 0;
+	for (int v = RAWIO_STORE_BARRIER_AUTO; v <= RAWIO_STORE_BARRIER_FLUSH; v++) {
+		if (!strcmp(s, rawio_store_barrier_name((enum rawio_store_barrier)v))) {
+			*b = (enum rawio_store_barrier)v;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 static int store_parse_mode(const char *s, enum rawio_store_recover *m)
 {
-	if (!strcmp(s, "default"))
-		*m = RAWIO_STORE_RECOVER_DEFAULT;
-	else if (!strcmp(s, "scan"))
-		*m = RAWIO_STORE_RECOVER_SCAN;
-	else if (!strcmp(s, "no-roll"))
-		*m = RAWIO_STORE_RECOVER_NO_ROLL;
-	else
-		return -1;
-	return 0;
+	for (int v = RAWIO_STORE_RECOVER_DEFAULT; v <= RAWIO_STORE_RECOVER_NO_ROLL; v++) {
+		if (!strcmp(s, rawio_store_recover_name((enum rawio_store_recover)v))) {
+			*m = (enum rawio_store_recover)v;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int cmd_store(int argc, char **argv)

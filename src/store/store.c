@@ -441,11 +441,11 @@ static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len,
 		return store_write_ios(s, ios, 2);
 	}
 	/* Payload first: a header never names bytes that were not durable before it. */
-	if (plen)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, pbuf, plen,
+	if (plen && grouped)
+		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, pbuf, plen,
 					   off + STORE_BLOCK);
-	if (res >= 0 && plen && !grouped && s->put_flush)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
+	else if (plen)
+		res = store_write_durable(s, flags, pbuf, plen, off + STORE_BLOCK);
 	if (res < 0)
 		return res;
 	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
