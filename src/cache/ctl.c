@@ -67,6 +67,7 @@ static const struct ctl_stat {
 	S(barrier_seals),
 	S(idle_seals),
 	S(cache_flushes),
+	S(segments_fua),
 	S(migrate_batches),
 	S(migrate_segments),
 	S(migrate_blocks),

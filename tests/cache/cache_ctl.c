@@ -38,6 +38,7 @@ int main(void)
 	      "get all: %s", reply);
 	CHECK_OK(rawio_cache_ctl_request(path, "stat", reply, sizeof(reply)));
 	CHECK(strstr(reply, "nr_segments 14\n") && strstr(reply, "writes 0\n"), "stat: %s", reply);
+	CHECK(strstr(reply, "\nsegments_fua 0\n"), "stat lacks segments_fua: %s", reply);
 
 	CHECK_OK(rawio_cache_ctl_request(path, "set nr_batched_migration 999", reply,
 					 sizeof(reply)));
