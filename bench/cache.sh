@@ -2,6 +2,7 @@
 # Write-back cache benchmarks (seed 002's numbers, on this machine).
 #
 #   bench/cache.sh [--quick] [--json] [--runs N] [--dir DIR] [--no-files]
+#                  [--only absorb|drain|fsync] [--absorb SIZE]
 #
 # Two setups:
 #   emulated  cache = RAM behind the throttle engine's "ssd" model (500 MiB/s),
@@ -24,7 +25,9 @@
 # Every configuration runs RUNS times (default 3), alternated within each
 # round; the tables show medians. --quick: 1 run, 64 MiB absorbed, 32 MiB
 # drained, 1 s per fsync run. --json: one line per measurement (the medians),
-# each with "name" and its figures.
+# each with "name" and its figures. --only: that measurement alone. --absorb SIZE:
+# absorb SIZE (e.g. 2g: long enough to profile) instead of 256m (64m with --quick); the
+# cache file is made large enough to hold it without write-back (at least 1 GiB).
 set -euo pipefail
 
 runs=3
@@ -32,6 +35,8 @@ quick=0
 json=0
 files=1
 dir=var/bench
+only=""
+absorb_arg=""
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 
 while [ $# -gt 0 ]; do
@@ -41,7 +46,9 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift ;;
 	--dir) dir=$2; shift ;;
 	--no-files) files=0 ;;
-	-h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+	--only) only=$2; shift ;;
+	--absorb) absorb_arg=$2; shift ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "cache.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -58,6 +65,15 @@ if [ $quick = 1 ]; then
 	drain_bytes=32m
 	fsync_secs=1
 fi
+[ -z "$absorb_arg" ] || absorb_bytes=$absorb_arg
+case $only in
+"" | absorb | drain | fsync) ;;
+*) echo "cache.sh: --only takes absorb, drain or fsync" >&2; exit 2 ;;
+esac
+want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
+# The cache file holds the whole absorb with room to spare: no write-back while it runs.
+cache_mib=$(($(numfmt --from=iec "${absorb_bytes^^}") / 1048576 * 5 / 4 + 64))
+[ "$cache_mib" -ge 1024 ] || cache_mib=1024
 log() { [ $json = 1 ] || echo "$@"; }
 
 tmp=$(mktemp -d)
@@ -79,7 +95,7 @@ extra[emulated]="--cache-throttle ssd --backing-throttle hdd"
 if [ $files = 1 ]; then
 	mkdir -p "$dir"
 	[ -e "$dir/cache.img" ] || made=1
-	"$rawio" cache format "$dir/cache.img" "$dir/backing.img" --size 1g --backing-size 4g \
+	"$rawio" cache format "$dir/cache.img" "$dir/backing.img" --size "${cache_mib}m" --backing-size 4g \
 		--force >/dev/null
 	setups+=(files)
 	cdev[files]=$dir/cache.img
@@ -100,15 +116,17 @@ log "== rawio cache benchmarks ($(uname -r), $(nproc) cores, $(date -u +%F)); $r
 for ((r = 1; r <= runs; r++)); do
 	log "-- round $r of $runs"
 	for s in "${setups[@]}"; do
-		bench "$s" absorb --bytes "$absorb_bytes" --threads 32
+		if want absorb; then bench "$s" absorb --bytes "$absorb_bytes" --threads 32; fi
 		for w in 1 8; do
 			for d in 0 3000; do
-				bench "$s" fsync --writers "$w" --deadline-us "$d" --seconds "$fsync_secs"
+				if want fsync; then
+					bench "$s" fsync --writers "$w" --deadline-us "$d" --seconds "$fsync_secs"
+				fi
 			done
 		done
 		# Alternate the order of the batch sizes from round to round.
 		if ((r % 2)); then batches=1,4,32,128; else batches=128,32,4,1; fi
-		bench "$s" drain --bytes "$drain_bytes" --batch "$batches"
+		if want drain; then bench "$s" drain --bytes "$drain_bytes" --batch "$batches"; fi
 	done
 done
 
@@ -129,18 +147,21 @@ fi
 
 echo
 echo "absorb: 4 KiB random writes, 32 threads (QD 32), $absorb_bytes, timed until durable"
-printf "%-9s %10s %12s %10s %9s %12s %9s %12s %10s\n" setup IOPS "seq MB/s" "goal IOPS" \
-	"of goal" "backing IOPS" "x backing" "CPU us/write" "csw/write"
+printf "%-9s %10s %12s %10s %9s %12s %9s %12s %10s %10s %9s\n" setup IOPS "seq MB/s" "goal IOPS" \
+	"of goal" "backing IOPS" "x backing" "CPU us/write" "csw/write" "stalls/seg" "flush ms"
 jq -r 'select(.name == "absorb") | [.setup, (.iops | round), (.cache_seq_mb_s | round),
 	(.goal_iops | round), ((.pct_of_goal | round | tostring) + "%"), (.backing_rand_iops | round),
 	((.x_backing * 10 | round / 10 | tostring) + "x"), (.cpu_us_per_write * 100 | round / 100),
-	(.csw_per_write * 1000 | round / 1000)] | @tsv' "$tmp/medians.jsonl" |
-	while IFS=$'\t' read -r a b c d e f g h i; do
-		printf "%-9s %10s %12s %10s %9s %12s %9s %12s %10s\n" "$a" "$b" "$c" "$d" "$e" "$f" \
-			"$g" "$h" "$i"
+	(.csw_per_write * 1000 | round / 1000), (.write_stalls / .segments * 100 | round / 100),
+	(.flush_seconds * 10000 | round / 10)] | @tsv' "$tmp/medians.jsonl" |
+	while IFS=$'\t' read -r a b c d e f g h i k l; do
+		printf "%-9s %10s %12s %10s %9s %12s %9s %12s %10s %10s %9s\n" "$a" "$b" "$c" "$d" "$e" \
+			"$f" "$g" "$h" "$i" "$k" "$l"
 	done
 echo "CPU us/write, csw/write: the process's CPU time and context switches while absorbing, per"
-echo "write (every thread); on a shared machine the IOPS follow the CPU share, these do not"
+echo "write (every thread); on a shared machine the IOPS follow the CPU share, these do not;"
+echo "stalls/seg: writers that waited for a free RAM segment, per segment; flush ms: the final"
+echo "flush (last segment written and made durable), part of the timed run"
 
 
 echo

@@ -768,6 +768,7 @@ static int bench_absorb(struct cc_args *a, const struct rawio_cache_bench_opts *
 	cJSON_AddNumberToObject(j, "write_stalls", (double)r.write_stalls);
 	cJSON_AddNumberToObject(j, "cpu_us_per_write", r.cpu_us_per_write);
 	cJSON_AddNumberToObject(j, "csw_per_write", r.csw_per_write);
+	cJSON_AddNumberToObject(j, "flush_seconds", r.flush_seconds);
 	bench_emit(a, j);
 	return 0;
 }

@@ -367,6 +367,7 @@ struct rawio_cache_bench_absorb {
 	uint64_t write_stalls;
 	double cpu_us_per_write; /* the process's CPU time (all threads) while writing, per write */
 	double csw_per_write;	 /* its context switches (voluntary + not) then, per write */
+	double flush_seconds;	 /* of seconds: the final flush (the last segment, made durable) */
 };
 
 struct rawio_cache_bench_drain {

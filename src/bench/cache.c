@@ -25,6 +25,7 @@ struct cb {
 	uint64_t n;	   /* blocks to write (absorb, drain) */
 	double load_cpu_s; /* cb_load: the process's CPU seconds from the first write to durable */
 	uint64_t load_csw; /* and its context switches */
+	double load_flush_s; /* of the seconds: the final rawio_cache_flush */
 };
 
 static int cb_err(const struct cb *b, int err, const char *fmt, ...)
@@ -174,7 +175,7 @@ static double cb_tv_s(const struct timeval *tv)
 static int cb_load(struct cb *b, uint64_t seed, unsigned threads, struct rawio_cache **c,
 		   double *secs)
 {
-	uint64_t *blocks = cb_blocks(b->total, b->n, seed), t0;
+	uint64_t *blocks = cb_blocks(b->total, b->n, seed), t0, t1;
 	struct rusage ru0, ru1;
 	int ret;
 
@@ -190,11 +191,13 @@ static int cb_load(struct cb *b, uint64_t seed, unsigned threads, struct rawio_c
 	ret = cb_fill(b, *c, blocks, threads);
 	if (ret)
 		goto out_free;
+	t1 = rawio_now_ns();
 	ret = rawio_cache_flush(*c);
 	if (ret) {
 		cb_err(b, ret, "bench: flush: %s", rawio_strerror(ret));
 		goto out_free;
 	}
+	b->load_flush_s = (double)(rawio_now_ns() - t1) / 1e9;
 	*secs = (double)(rawio_now_ns() - t0) / 1e9;
 	getrusage(RUSAGE_SELF, &ru1);
 	b->load_cpu_s = cb_tv_s(&ru1.ru_utime) + cb_tv_s(&ru1.ru_stime) - cb_tv_s(&ru0.ru_utime) -
@@ -399,6 +402,7 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 	res->write_stalls = st.write_stalls;
 	res->cpu_us_per_write = b.load_cpu_s * 1e6 / (double)b.n;
 	res->csw_per_write = (double)b.load_csw / (double)b.n;
+	res->flush_seconds = b.load_flush_s;
 out_close:
 	rawio_cache_close(c);
 	return ret;

@@ -124,10 +124,12 @@ static int cache_start_workers(struct rawio_cache *c)
 	if (ret)
 		return ret;
 	c->flush_started = true;
+	pthread_setname_np(c->flush_thread, "rawio-flush"); /* profiles tell the workers apart */
 	ret = -pthread_create(&c->migrate_thread, NULL, cache_migrate_main, c);
 	if (ret)
 		return ret;
 	c->migrate_started = true;
+	pthread_setname_np(c->migrate_thread, "rawio-migrate");
 	return 0;
 }
 
