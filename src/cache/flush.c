@@ -23,6 +23,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -318,6 +319,7 @@ void *cache_flush_main(void *arg)
 	struct rawio_engine *e = NULL;
 	int ret;
 
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), CACHE_FLUSH_NICE); /* best effort */
 	f.nreq = f.nr_seg + f.nr_sync;
 	f.fr = calloc(f.nreq, sizeof(*f.fr));
 	f.fua = calloc(c->g.nr_segments, 1);
