@@ -337,6 +337,7 @@ void *cache_flush_main(void *arg)
 	f.sync_issued = f.sync_done = c->durable_id;
 	for (;;) {
 		unsigned pending = 0, retrying = 0; /* most tries of a pending request */
+		unsigned crc_left;		    /* pending segments whose crc is not made yet */
 		int n;
 
 		flush_take(&f);
@@ -393,19 +394,23 @@ void *cache_flush_main(void *arg)
 			pthread_cond_timedwait(&c->cv_flush, &c->lock, &ts);
 			continue;
 		}
-		pthread_mutex_unlock(&c->lock);
-		/* The new segments' crc, unlocked. */
+		crc_left = 0;
 		for (unsigned i = 0; i < f.nr_seg; i++)
-			if (f.fr[i].state == FR_PENDING && f.fr[i].need_crc)
-				flush_crc(c, &f.fr[i]);
+			crc_left += f.fr[i].state == FR_PENDING && f.fr[i].need_crc;
+		pthread_mutex_unlock(&c->lock);
 		if (retrying)
 			usleep(500u << retrying); /* a failed I/O: pause 1, 2, 4, 8 ms, retry */
-		for (unsigned i = 0; i < f.nreq; i++) {
+		ret = 0;
+		for (unsigned i = 0; i < f.nreq && !ret; i++) {
 			struct flush_req *fr = &f.fr[i];
 			int q;
 
 			if (fr->state != FR_PENDING)
 				continue;
+			if (fr->need_crc) {
+				flush_crc(c, fr); /* a new segment's crc, unlocked */
+				crc_left--;
+			}
 			fr->r.user_data = fr;
 			q = rawio_engine_queue(e, &fr->r);
 			if (q == RAWIO_Q_BUSY)
@@ -415,6 +420,9 @@ void *cache_flush_main(void *arg)
 			if (q == RAWIO_Q_QUEUED) {
 				fr->state = FR_INFLIGHT;
 				inflight++;
+				/* On its way while we make the next one's crc. */
+				if (crc_left)
+					ret = rawio_engine_commit(e);
 				continue;
 			}
 			/* Done at once (or failed): complete it now. */
@@ -423,8 +431,9 @@ void *cache_flush_main(void *arg)
 			flush_complete(&f, fr);
 			pthread_mutex_unlock(&c->lock);
 		}
-		ret = rawio_engine_commit(e);
-		n = inflight ? rawio_engine_reap(e, done, 1, f.nreq) : 0;
+		if (!ret)
+			ret = rawio_engine_commit(e);
+		n = inflight && !ret ? rawio_engine_reap(e, done, 1, f.nreq) : 0;
 		pthread_mutex_lock(&c->lock);
 		if (ret || n < 0) {
 			cache_fail(c, ret ? ret : n);
