@@ -747,7 +747,7 @@ static int bench_absorb(struct cc_args *a, const struct rawio_cache_bench_opts *
 		return ret;
 	if (!a->json)
 		printf("absorb: %llu random 4 KiB writes from %u threads in %.2f s: %.0f IOPS\n"
-		       "  cache device sequential write %.1f MB/s -> 90%% goal %.0f IOPS (%.0f%% "
+		       "  cache device sequential write %.1f MB/s -> 75%% goal %.0f IOPS (%.0f%% "
 		       "of "
 		       "it reached)\n"
 		       "  backing device random 4 KiB writes (QD 32) %.0f IOPS -> %.1fx\n",
