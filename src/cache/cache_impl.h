@@ -59,6 +59,7 @@
  * while it waits for a CPU. Needs CAP_SYS_NICE; without it the worker stays at 0.
  */
 #define CACHE_FLUSH_NICE (-10)
+#define CACHE_HUGE	 (2u << 20) /* x86-64 transparent huge page */
 
 enum cache_seg_state {
 	SEG_FREE = 0,
@@ -142,6 +143,7 @@ struct rawio_cache {
 	struct cache_index ix;
 
 	struct cache_buf *bufs; /* nr_bufs */
+	char *bufs_mem;		/* their memory, one region (cache.c) */
 	struct cache_buf *free_bufs;
 
 	int64_t open_slot; /* -1: no open segment */
