@@ -95,6 +95,8 @@ extra[emulated]="--cache-throttle ssd --backing-throttle hdd"
 if [ $files = 1 ]; then
 	mkdir -p "$dir"
 	[ -e "$dir/cache.img" ] || made=1
+	# format refuses a file larger than --size: a longer --absorb earlier grew it
+	if [ -e "$dir/cache.img" ]; then truncate -s "${cache_mib}M" "$dir/cache.img"; fi
 	"$rawio" cache format "$dir/cache.img" "$dir/backing.img" --size "${cache_mib}m" --backing-size 4g \
 		--force >/dev/null
 	setups+=(files)

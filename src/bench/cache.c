@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #define CB_BLOCK       4096u
 #define CB_MAX_THREADS 256u
+#define CB_HUGE	       (2u << 20) /* x86-64 transparent huge page */
 
 /* One benchmark: the caller's options with defaults, and the cache options in force. */
 struct cb {
@@ -243,14 +245,13 @@ static int cb_raw(struct cb *b, bool backing, enum rawio_bench_rw rw, uint32_t b
 
 /*
  * The cache device's ceiling for the log, written the way the flush worker
- * writes it (flush.c): DEPTH separately allocated SEG-byte buffers from
- * rawio_buf_alloc (plain pages, as the cache's segment buffers), one whole
+ * writes it (flush.c): DEPTH SEG-byte buffers in one region on transparent
+ * huge pages (as the cache's segment buffers, cache.c cache_alloc), one whole
  * segment per request, sequential, on the cache's own engine and options at
  * the flush worker's queue depth (its buffers plus the cache flush), reaping
- * at least one completion at a time. rawio_bench_run would put these buffers
- * on a transparent huge page, which the cache does not: on a virtio disk that
- * alone is worth up to 1.5x for large requests (docs/perf.md). Segments per
- * second in *SEGS_S.
+ * at least one completion at a time. Huge pages or not is worth up to 1.5x
+ * for large requests on a virtio disk (docs/perf.md): the ceiling's buffers
+ * must be the cache's. Segments per second in *SEGS_S.
  */
 static int cb_seg_ceiling(struct cb *b, uint32_t seg, unsigned depth, uint64_t runtime_ns,
 			  double *segs_s)
@@ -265,6 +266,8 @@ static int cb_seg_ceiling(struct cb *b, uint32_t seg, unsigned depth, uint64_t r
 			     : info->kind == RAWIO_DEV_MEM ? "mem"
 							   : "uring";
 	unsigned inflight = 0;
+	void *mem = NULL;
+	size_t mlen;
 	int ret = 0;
 
 	if (b->co.cache_engine_opts)
@@ -275,14 +278,17 @@ static int cb_seg_ceiling(struct cb *b, uint32_t seg, unsigned depth, uint64_t r
 		ret = nsegs ? -ENOMEM : -EINVAL;
 		goto out_free;
 	}
-	for (unsigned i = 0; i < depth; i++) {
-		reqs[i].buf = rawio_buf_alloc(seg, CB_BLOCK);
-		if (!reqs[i].buf) {
-			ret = -ENOMEM;
-			goto out_free;
-		}
-		memset(reqs[i].buf, 0x5a, seg);
+	/* One region on transparent huge pages, as the cache's buffers (cache.c cache_alloc). */
+	mlen = ((size_t)depth * seg + CB_HUGE - 1) & ~(size_t)(CB_HUGE - 1);
+	if (posix_memalign(&mem, CB_HUGE, mlen)) {
+		mem = NULL;
+		ret = -ENOMEM;
+		goto out_free;
 	}
+	(void)madvise(mem, mlen, MADV_HUGEPAGE);
+	memset(mem, 0x5a, mlen);
+	for (unsigned i = 0; i < depth; i++)
+		reqs[i].buf = (char *)mem + (size_t)i * seg;
 	ret = rawio_engine_open(&e, engine, dev, &eo);
 	if (ret) {
 		cb_err(b, ret, "bench: ceiling: engine %s on %s: %s", engine, info->path,
@@ -347,8 +353,7 @@ out_close:
 		cb_err(b, ret, "bench: ceiling: writing %s: %s", info->path, rawio_strerror(ret));
 	rawio_engine_close(e);
 out_free:
-	for (unsigned i = 0; reqs && i < depth; i++)
-		rawio_buf_free(reqs[i].buf);
+	free(mem);
 	free(reqs);
 	free(out);
 	return ret;
