@@ -406,7 +406,7 @@ static int64_t store_write_durable(struct rawio_store *s, unsigned flags, void *
 /*
  * A payload from the caller's buffer (PBUF, PLEN bytes at POFF, with FLAGS):
  * put it in flight and, while the device moves it, compute H's payload crc
- * (one pass over 4 MiB is a few hundred microseconds a put no longer waits
+ * (one pass over 4 MiB, about 0.13 ms of CPU, that a put no longer waits
  * for: docs/perf.md, "Puts at the limit"). HDR set (a plain put: no order
  * between the two), H is then encoded there and the header block at HOFF
  * goes out beside the payload. Waits for both. Returns 0 or the first -errno.
