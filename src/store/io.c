@@ -4,6 +4,7 @@
  * foreground contexts (rawio_engine_pool), writing a put from the caller's
  * buffer, and zeroing slot headers in a batch. Everything in the store does its I/O through these (never pread).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,14 +34,44 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 	return rawio_engine_open(out, engine, s->dev, &o);
 }
 
+/*
+ * "auto" where the store does one I/O at a time: on a block device, choose as at
+ * depth 1. Where the device has NOWAIT that is still uring; without it (zram)
+ * one blocking call beats io_uring's hand-off to io-wq. Used for recovery's
+ * large sequential reads (checkpoint chunks of 1 MiB, runs of 64 headers of 4 KiB
+ * slots: sync 4-30x faster than uring on zram up to 20,000 entries, tied at
+ * 524,288; docs/perf.md, "auto against the fixed engines") and for the
+ * foreground pool (puts, gets, superblock reads: one request, or a payload and
+ * its header). Small reads at depth (one 4 KiB header per larger slot) keep
+ * the depth's choice: uring won there.
+ */
+const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len)
+{
+	struct rawio_engine_choice ch;
+
+	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
+		return s->engine;
+	rawio_engine_choose(s->dev, 1, &ch);
+	for (const char *const *n = rawio_engine_list(); *n; n++) {
+		if (strcmp(*n, ch.engine))
+			continue;
+		if (why)
+			snprintf(why, why_len,
+				 "%.200s (one request at a time: chosen as at depth 1)", ch.why);
+		return *n;
+	}
+	return s->engine;
+}
+
 int store_pool_open(struct rawio_store *s)
 {
 	struct rawio_engine_opts o;
 
 	store_engine_opts(s, STORE_POOL_QD, &o);
 	o.sched_class = s->opts.io_class;
-	return rawio_engine_pool_new(&s->pool, o.sched_class ? "sched" : s->engine, s->dev, &o,
-				     STORE_POOL_MAX);
+	return rawio_engine_pool_new(&s->pool,
+				     o.sched_class ? "sched" : store_engine_one(s, NULL, 0), s->dev,
+				     &o, STORE_POOL_MAX);
 }
 
 /*

@@ -211,34 +211,6 @@ static int store_index_reset(struct rawio_store *s)
 	return index_init(&s->ix, s->g.slot_count);
 }
 
-/*
- * The engine for recovery's large sequential reads (checkpoint chunks of 1 MiB,
- * runs of 64 headers of 4 KiB slots): the store's, except that "auto" on a
- * block device chooses as for depth 1. Where the device has NOWAIT that is
- * still uring; without it (zram) one blocking reader beat io_uring's io-wq
- * hand-off on such reads in every measured run up to 20,000 entries (sync 4-30x
- * faster: the workers' start-up costs more than the batch) and tied at 524,288
- * (docs/perf.md, "auto against the fixed engines"). Small reads at depth (one
- * 4 KiB header per larger slot) keep the depth's choice: uring won there.
- */
-static const char *store_seq_engine(struct rawio_store *s, char *why, size_t why_len)
-{
-	struct rawio_engine_choice ch;
-
-	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
-		return s->engine;
-	rawio_engine_choose(s->dev, 1, &ch);
-	for (const char *const *n = rawio_engine_list(); *n; n++) {
-		if (strcmp(*n, ch.engine))
-			continue;
-		if (why)
-			snprintf(why, why_len, "%.200s (sequential reads choose as at depth 1)",
-				 ch.why);
-		return *n;
-	}
-	return s->engine;
-}
-
 /* The reason an engine opened as "auto" gave (rawio_engine_describe ends "(auto: WHY)"). */
 static void store_auto_why(const struct rawio_engine *e, char *why, size_t why_len)
 {
@@ -326,7 +298,7 @@ static int store_load_body(struct rawio_store *s, int area, const struct store_c
 	if (!buf)
 		return -ENOMEM;
 	if (nr > 1) {
-		ret = store_engine_open(s, store_seq_engine(s, NULL, 0), CP_QD, &e);
+		ret = store_engine_open(s, store_engine_one(s, NULL, 0), CP_QD, &e);
 		if (ret)
 			goto out_free;
 	}
@@ -652,7 +624,7 @@ static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 	}
 	ret = store_engine_open(
 		s,
-		run > 1 ? store_seq_engine(s, s->rec.engine_why, sizeof(s->rec.engine_why))
+		run > 1 ? store_engine_one(s, s->rec.engine_why, sizeof(s->rec.engine_why))
 			: s->engine,
 		qd, &e);
 	if (ret)

@@ -90,7 +90,14 @@ struct rawio_store {
 int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
 		      struct rawio_engine **out);
 
-/* Make s->pool: foreground contexts of the store's engine (s->engine) on s->dev. */
+/*
+ * The engine for I/O issued one request at a time (or a payload and its header):
+ * s->engine, except that "auto" on a block device is chosen as at depth 1 (WHY,
+ * if set, gets the reason). A name from the registry, or s->engine.
+ */
+const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len);
+
+/* Make s->pool: foreground contexts of the store's engine (store_engine_one) on s->dev. */
 int store_pool_open(struct rawio_store *s);
 
 /*

@@ -10,8 +10,10 @@
  *   - the key holds the old version or the new one, whole; the new one if the
  *     put returned 0.
  * Seeds 3k+1 and 3k+2 put with BARRIER_FLUSH (payload, flush, header, flush),
- * 3k with BARRIER_FUA; the cut point and the kind (write or flush) come from
- * the seed as well.
+ * 3k with BARRIER_FUA; odd k put a 1 MiB value from an aligned buffer (written
+ * from the caller's buffer, its crc computed while the payload is in flight),
+ * even k a 12 KiB one (copied); the cut point and the kind (write or flush)
+ * come from the seed as well.
  *
  *   store_barrier [--seed N | --seeds A:B] [-v]
  */
@@ -19,30 +21,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rawio/dev.h>
 #include <rawio/store.h>
 
 #include "crash/sweep.h"
 #include "harness.h"
 #include "util/rng.h"
 
-#define SLOT	(16u << 10)
-#define VAL_LEN (SLOT - 4096)
+#define SLOT	    (16u << 10)
+#define VAL_LEN	    (SLOT - 4096)
+#define BIG_SLOT    (2u << 20)
+#define BIG_VAL_LEN (1u << 20) /* store_put_direct_ok: >= 1 MiB, aligned */
 
 struct run {
 	char path[256];
 	uint64_t seed;
 	enum rawio_store_barrier barrier;
+	uint32_t slot, val_len;
+	char *buf, *want, *got; /* BIG_VAL_LEN each, page-aligned */
 	enum rawio_cut cut;
 	uint64_t cut_at;
 	char why[512];
 	struct rawio_fault_model_stat mst;
 };
 
-static void value_fill(uint32_t v, char *buf)
+static void value_fill(uint32_t v, char *buf, size_t len)
 {
 	uint64_t st = v * 0x9e3779b97f4a7c15ull;
 
-	for (size_t i = 0; i < VAL_LEN; i += 8) {
+	for (size_t i = 0; i < len; i += 8) {
 		uint64_t x = rng_next(&st);
 
 		memcpy(buf + i, &x, 8);
@@ -65,10 +72,10 @@ static int open_store(struct run *r, struct rawio_store **s, struct rawio_fault_
 /* A fresh store holding version 1 of "k", durably (closed: checkpointed). */
 static int make_store(struct run *r)
 {
-	struct rawio_store_format_opts f = {
-		.size = sizeof(f), .slot_size = SLOT, .create_size = 4u << 20, .force = true
-	};
-	static char buf[VAL_LEN];
+	struct rawio_store_format_opts f = { .size = sizeof(f),
+					     .slot_size = r->slot,
+					     .create_size = 4 * r->slot + (4u << 20),
+					     .force = true };
 	struct rawio_store *s;
 	int ret;
 
@@ -78,8 +85,8 @@ static int make_store(struct run *r)
 		ret = open_store(r, &s, NULL);
 	if (ret)
 		return ret;
-	value_fill(1, buf);
-	ret = rawio_store_put(s, "k", 1, buf, VAL_LEN, RAWIO_STORE_DURABLE);
+	value_fill(1, r->buf, r->val_len);
+	ret = rawio_store_put(s, "k", 1, r->buf, r->val_len, RAWIO_STORE_DURABLE);
 	if (ret) {
 		rawio_store_close(s);
 		return ret;
@@ -96,7 +103,6 @@ static int put_over_model(struct run *r, const struct rawio_fault_model_opts *mo
 {
 	struct rawio_fault_model *fm;
 	struct rawio_store *s;
-	static char buf[VAL_LEN];
 	int ret;
 
 	ret = rawio_fault_model_new(&fm, mo);
@@ -110,8 +116,8 @@ static int put_over_model(struct run *r, const struct rawio_fault_model_opts *mo
 	rawio_fault_model_stat(fm, &r->mst);
 	*w = r->mst.writes + r->mst.fua_writes;
 	*f = r->mst.flushes;
-	value_fill(2, buf);
-	*put_ret = rawio_store_put(s, "k", 1, buf, VAL_LEN, RAWIO_STORE_DURABLE);
+	value_fill(2, r->buf, r->val_len);
+	*put_ret = rawio_store_put(s, "k", 1, r->buf, r->val_len, RAWIO_STORE_DURABLE);
 	rawio_fault_model_cut(fm);
 	rawio_fault_model_stat(fm, &r->mst);
 	rawio_store_close(s); /* its checkpoint fails: the device is gone */
@@ -131,13 +137,14 @@ static int run_seed(struct run *r)
 	struct rawio_store_recovery rec;
 	struct rawio_store *s = NULL;
 	uint64_t rng = r->seed ^ 0xba771e5, w0, f0, w1, f1;
-	static char want[VAL_LEN], got[VAL_LEN];
 	int put_ret, ret;
 	ssize_t n;
 	uint32_t v;
 
 	r->why[0] = 0;
 	r->barrier = r->seed % 3 ? RAWIO_STORE_BARRIER_FLUSH : RAWIO_STORE_BARRIER_FUA;
+	r->slot = r->seed / 3 % 2 ? BIG_SLOT : SLOT;
+	r->val_len = r->seed / 3 % 2 ? BIG_VAL_LEN : VAL_LEN;
 	/* A dry run (no cut) counts the open's writes and flushes and the put's. */
 	ret = make_store(r);
 	if (!ret)
@@ -173,14 +180,14 @@ static int run_seed(struct run *r)
 		VIOLATION("recovery found %llu damaged slot(s): a flagged header over a payload "
 			  "that was not durable",
 			  (unsigned long long)rec.damaged);
-	n = rawio_store_get(s, "k", 1, got, sizeof(got));
-	if (n != VAL_LEN)
+	n = rawio_store_get(s, "k", 1, r->got, BIG_VAL_LEN);
+	if (n != (ssize_t)r->val_len)
 		VIOLATION("get after recovery: %zd (%s)", n, n < 0 ? rawio_strerror((int)n) : "");
-	memcpy(&v, got, sizeof(v));
+	memcpy(&v, r->got, sizeof(v));
 	if (v != 1 && v != 2)
 		VIOLATION("get after recovery: version %u", v);
-	value_fill(v, want);
-	if (memcmp(got, want, VAL_LEN))
+	value_fill(v, r->want, r->val_len);
+	if (memcmp(r->got, r->want, r->val_len))
 		VIOLATION("get after recovery: version %u, not whole", v);
 	if (!put_ret && v != 2)
 		VIOLATION("the put returned 0, yet recovery shows version %u", v);
@@ -213,8 +220,9 @@ static void barrier_sweep_describe(struct sweep *s, int ret, FILE *f)
 	struct run *r = s->arg;
 
 	fprintf(f,
-		": barrier %s, cut at %s %llu: %s (held writes: %llu kept, %llu lost, %llu torn)\n",
-		rawio_store_barrier_name(r->barrier),
+		": barrier %s, %u-byte value, cut at %s %llu: %s (held writes: %llu kept, %llu "
+		"lost, %llu torn)\n",
+		rawio_store_barrier_name(r->barrier), r->val_len,
 		r->cut == RAWIO_CUT_AT_FLUSH ? "flush" : "write", (unsigned long long)r->cut_at,
 		ret ? r->why : "ok", (unsigned long long)r->mst.kept,
 		(unsigned long long)r->mst.lost,
@@ -232,7 +240,22 @@ int main(int argc, char **argv)
 			   .run = barrier_sweep_run,
 			   .describe = barrier_sweep_describe };
 
+	int ret;
+
 	snprintf(r.path, sizeof(r.path), "%s/rawio-store-barrier-%d.img",
 		 access("/dev/shm", W_OK) ? "." : "/dev/shm", (int)getpid());
-	return sweep_main(&s, argc, argv);
+	r.buf = rawio_buf_alloc(BIG_VAL_LEN, 4096);
+	r.want = rawio_buf_alloc(BIG_VAL_LEN, 4096);
+	r.got = rawio_buf_alloc(BIG_VAL_LEN, 4096);
+	if (!r.buf || !r.want || !r.got) {
+		fprintf(stderr, "store_barrier: no memory for the values\n");
+		ret = 1;
+		goto out;
+	}
+	ret = sweep_main(&s, argc, argv);
+out:
+	rawio_buf_free(r.got);
+	rawio_buf_free(r.want);
+	rawio_buf_free(r.buf);
+	return ret;
 }
