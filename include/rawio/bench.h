@@ -452,7 +452,9 @@ struct rawio_iotune_opts {
 
 struct rawio_iotune_rate {
 	double mean, stdev; /* per second: IOPS or bytes */
-	double max;	    /* the best sample: what the disk did when the CPU let it */
+	/* The best rate over windows of samples holding >= 16 x qd completions (the whole
+	 * phase when none does): what the disk did when the CPU let it. */
+	double max;
 	unsigned samples;
 	unsigned qd;
 	uint32_t bs;
