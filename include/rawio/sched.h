@@ -19,7 +19,12 @@
  *   - the disk time in flight (dispatched, not completed) never exceeds the
  *     latency goal (default 0.75 ms, Seastar's 1.5 x task quota), except that
  *     a single request costlier than the goal may go alone.
- * Neither limit lets more than the engine's queue depth out.
+ * Neither limit lets more than the engine's queue depth out. When the
+ * properties say duplex (Seastar's key: the disk reads and writes at once
+ * without one slowing the other), reads and writes each have a bucket and a
+ * bound of their own (everything not a read counts as a write), as Seastar's
+ * io_queue keeps a stream per direction: a read never waits for disk time
+ * that writes hold, and writes get a whole goal's worth in flight.
  *
  * Classes and fairness: each class has shares (1..65535). The scheduler keeps,
  * per class, the disk time it was given divided by its shares (its virtual
@@ -90,6 +95,7 @@ struct rawio_io_props {
 	uint64_t read_saturation_length;  /* bytes; 0: no splitting of reads */
 	uint64_t write_saturation_length; /* bytes; 0: no splitting of writes */
 	uint64_t physical_block_size;	  /* bytes; 0: not given */
+	bool duplex; /* reads and writes do not share the disk's capacity (Seastar's duplex) */
 };
 
 /*
@@ -108,8 +114,8 @@ struct rawio_io_props {
  * A small line parser for exactly this shape: comments (#), blank lines,
  * "disks:" at column 0, one "- key: value" per disk followed by "key: value"
  * lines indented alike; "mountpoints:" (a list) is accepted and its first
- * entry kept; "duplex" and "rate_factor" are accepted (rate_factor scales the
- * four rates, as Seastar does). Stores up to MAX disks in OUT and their count
+ * entry kept; "duplex" (true/false) sets duplex; "rate_factor" scales the
+ * four rates, as Seastar does. Stores up to MAX disks in OUT and their count
  * in *NR.
  * Errors (ERRBUF names the line: "line 4: ..."): -EINVAL unknown key, missing
  * or zero rate, bad number, a section other than "disks", bad indentation;
@@ -298,11 +304,12 @@ struct rawio_sched_class_stat {
 
 struct rawio_sched_stat {
 	bool model;		  /* false: no properties, pass-through */
+	bool duplex;		  /* a bucket and a bound per direction (props.duplex) */
 	uint64_t latency_goal_ns; /* the in-flight bound (0 without a model) */
 	unsigned engine_qd;
 	uint64_t dispatched;	       /* engine requests */
 	uint64_t splits;	       /* requests that were split */
-	uint64_t max_inflight_cost_ns; /* most disk time in flight at once */
+	uint64_t max_inflight_cost_ns; /* most disk time in flight at once (in one direction) */
 	unsigned max_inflight;	       /* most engine requests in flight at once */
 	uint64_t token_waits;	       /* times dispatch stopped for the bucket */
 	uint64_t bound_waits;	       /* times dispatch stopped for the in-flight bound */

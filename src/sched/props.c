@@ -165,8 +165,19 @@ static int props_key(struct props_parser *p, unsigned line, char *key, char *val
 		}
 		return 0;
 	}
-	if (!strcmp(key, "duplex"))
+	if (!strcmp(key, "duplex")) {
+		/* Seastar reads it as a YAML bool. */
+		if (!strcmp(val, "true") || !strcmp(val, "yes") || !strcmp(val, "on") ||
+		    !strcmp(val, "1"))
+			d->duplex = true;
+		else if (!strcmp(val, "false") || !strcmp(val, "no") || !strcmp(val, "off") ||
+			 !strcmp(val, "0"))
+			d->duplex = false;
+		else
+			return props_fail(p, line, -EINVAL, "duplex '%.100s' is not true or false",
+					  val);
 		return 0;
+	}
 	if (!strcmp(key, "rate_factor")) {
 		char *end;
 
@@ -411,6 +422,8 @@ size_t rawio_io_props_format(const struct rawio_io_props *p, size_t nr, char *bu
 		if (p[i].physical_block_size)
 			props_out(buf, len, &n, "    physical_block_size: %llu\n",
 				  (unsigned long long)p[i].physical_block_size);
+		if (p[i].duplex)
+			props_out(buf, len, &n, "    duplex: true\n");
 	}
 	return n;
 }

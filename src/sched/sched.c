@@ -83,9 +83,12 @@ struct rawio_sched {
 	const char *ctx_engine;
 	const struct rawio_engine_opts *ctx_engine_opts;
 
-	int64_t tokens; /* ns of disk time */
-	uint64_t tokens_ns;
-	uint64_t inflight_cost;
+	/* Per stream: one, or reads [0] and writes [1] when the properties say duplex
+	 * (Seastar's io_queue: a stream, its bucket and its bound per direction). */
+	unsigned nr_streams;
+	int64_t tokens[2]; /* ns of disk time */
+	uint64_t tokens_ns[2];
+	uint64_t inflight_cost[2];
 	unsigned inflight; /* granted, not yet completed */
 	unsigned queued;   /* requests in the class queues */
 	uint64_t last_vtime;
@@ -100,6 +103,12 @@ struct rawio_sched {
 	struct rawio_sched_ctx own; /* rawio_sched_submit / _reap, over e */
 	struct rawio_sched_stat st;
 };
+
+/* The stream IO is counted in: 0, or with duplex 1 for everything but reads. */
+static unsigned sched_stream(const struct rawio_sched *s, const struct rawio_req *io)
+{
+	return s->nr_streams > 1 && io->op != RAWIO_OP_READ;
+}
 
 static uint64_t sched_cost(const struct rawio_sched *s, const struct rawio_req *io)
 {
@@ -214,8 +223,12 @@ int rawio_sched_new(struct rawio_sched **out, struct rawio_engine *e,
 		s->split_len[1] = sched_split_len(s->props.write_iops, s->props.write_bandwidth,
 						  s->props.write_saturation_length, s->goal_ns);
 	}
-	s->tokens = (int64_t)s->goal_ns;
-	s->tokens_ns = rawio_now_ns();
+	s->nr_streams = s->model && s->props.duplex ? 2 : 1;
+	for (unsigned i = 0; i < s->nr_streams; i++) {
+		s->tokens[i] = (int64_t)s->goal_ns;
+		s->tokens_ns[i] = rawio_now_ns();
+	}
+	s->st.duplex = s->nr_streams > 1;
 	s->st.model = s->model;
 	s->st.latency_goal_ns = s->model ? s->goal_ns : 0;
 	s->st.engine_qd = s->qd;
@@ -463,58 +476,80 @@ static struct rawio_req *sched_next_io(struct rawio_sched_req *r)
 }
 
 /*
+ * Under lock: may IO (COST ns) of stream D go now? The in-flight bound, then
+ * the bucket. When the bucket holds it back, *TOKEN_WAKE (0 or the earliest so
+ * far) says when it will hold enough.
+ */
+static bool sched_admit(struct rawio_sched *s, unsigned d, uint64_t cost, uint64_t now,
+			uint64_t *token_wake)
+{
+	int64_t need;
+
+	if (s->inflight_cost[d] && s->inflight_cost[d] + cost > s->goal_ns) {
+		s->st.bound_waits++;
+		return false;
+	}
+	s->tokens[d] += (int64_t)(now - s->tokens_ns[d]);
+	s->tokens_ns[d] = now;
+	if (s->tokens[d] > (int64_t)s->bucket_ns)
+		s->tokens[d] = (int64_t)s->bucket_ns;
+	if (s->tokens[d] >= (int64_t)cost || s->tokens[d] >= (int64_t)s->bucket_ns) {
+		s->tokens[d] -= (int64_t)cost;
+		return true;
+	}
+	need = (int64_t)cost < (int64_t)s->bucket_ns ? (int64_t)cost : (int64_t)s->bucket_ns;
+	s->st.token_waits++;
+	if (!*token_wake || now + (uint64_t)(need - s->tokens[d]) < *token_wake)
+		*token_wake = now + (uint64_t)(need - s->tokens[d]);
+	return false;
+}
+
+/*
  * Under lock: grant the next engine request in WFQ order if the limits allow
  * it; return its request (NULL: nothing may go now; s->wake_ns says when
- * tokens or a bandwidth limit allow more, 0: at a completion).
+ * tokens or a bandwidth limit allow more, 0: at a completion). With duplex,
+ * a class whose head's stream is held back by its bound or bucket does not
+ * hold back a class of the other stream (Seastar's separate streams).
  */
 static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 {
-	struct rawio_sched_class *best = NULL;
+	struct rawio_sched_class *best;
 	struct rawio_sched_req *r;
 	struct rawio_req *io;
-	uint64_t cost, wake = 0, vt;
+	uint64_t cost, wake = 0, token_wake = 0, vt;
+	bool held[2] = { false, false };
+	unsigned d;
 
 	s->wake_ns = 0;
 	if (!s->queued || s->inflight >= s->qd)
 		return NULL;
-	for (unsigned i = 0; i < s->nr_classes; i++) {
-		struct rawio_sched_class *c = s->classes[i];
+	for (;;) {
+		best = NULL;
+		for (unsigned i = 0; i < s->nr_classes; i++) {
+			struct rawio_sched_class *c = s->classes[i];
 
-		if (!c->queued)
-			continue;
-		if (!sched_bw_ok(c, sched_next_io(c->head)->len, now, &wake))
-			continue;
-		if (!best || c->vtime < best->vtime)
-			best = c;
-	}
-	if (!best) {
-		s->wake_ns = wake;
-		return NULL;
-	}
-	r = best->head;
-	io = sched_next_io(r);
-	cost = sched_part_cost(s, r, io);
-	if (s->model) {
-		if (s->inflight && s->inflight_cost + cost > s->goal_ns) {
-			s->st.bound_waits++;
-			return NULL;
+			if (!c->queued || held[sched_stream(s, sched_next_io(c->head))])
+				continue;
+			if (!sched_bw_ok(c, sched_next_io(c->head)->len, now, &wake))
+				continue;
+			if (!best || c->vtime < best->vtime)
+				best = c;
 		}
-		s->tokens += (int64_t)(now - s->tokens_ns);
-		s->tokens_ns = now;
-		if (s->tokens > (int64_t)s->bucket_ns)
-			s->tokens = (int64_t)s->bucket_ns;
-		if (s->tokens < (int64_t)cost && s->tokens < (int64_t)s->bucket_ns) {
-			int64_t need = (int64_t)cost < (int64_t)s->bucket_ns
-					       ? (int64_t)cost
-					       : (int64_t)s->bucket_ns;
-
-			s->st.token_waits++;
-			s->wake_ns = now + (uint64_t)(need - s->tokens);
-			if (wake && wake < s->wake_ns)
+		if (!best) {
+			/* A held bound frees at a completion; tokens and bandwidth at a time. */
+			if (token_wake)
+				s->wake_ns = wake && wake < token_wake ? wake : token_wake;
+			else if (!held[0] && !held[1])
 				s->wake_ns = wake;
 			return NULL;
 		}
-		s->tokens -= (int64_t)cost;
+		r = best->head;
+		io = sched_next_io(r);
+		cost = sched_part_cost(s, r, io);
+		d = sched_stream(s, io);
+		if (!s->model || sched_admit(s, d, cost, now, &token_wake))
+			break;
+		held[d] = true;
 	}
 	/* Seastar: the last served class's time before this request, and never zero progress. */
 	if (best->vtime > s->last_vtime)
@@ -527,11 +562,11 @@ static struct rawio_sched_req *sched_pick(struct rawio_sched *s, uint64_t now)
 		best->bw_tokens -= (double)io->len;
 
 	s->inflight++;
-	s->inflight_cost += cost;
+	s->inflight_cost[d] += cost;
 	if (s->inflight > s->st.max_inflight)
 		s->st.max_inflight = s->inflight;
-	if (s->inflight_cost > s->st.max_inflight_cost_ns)
-		s->st.max_inflight_cost_ns = s->inflight_cost;
+	if (s->inflight_cost[d] > s->st.max_inflight_cost_ns)
+		s->st.max_inflight_cost_ns = s->inflight_cost[d];
 	s->st.dispatched++;
 	best->inflight++;
 	sched_starve_end(best, now);
@@ -614,7 +649,7 @@ static void sched_io_done(struct rawio_sched *s, struct rawio_sched_ctx *x, stru
 	uint64_t done_ns = io->complete_ns ? io->complete_ns : rawio_now_ns();
 
 	s->inflight--;
-	s->inflight_cost -= sched_part_cost(s, r, io);
+	s->inflight_cost[sched_stream(s, io)] -= sched_part_cost(s, r, io);
 	c->inflight--;
 	sched_starve_start(c, done_ns);
 	if (r->parts) {
@@ -975,8 +1010,9 @@ void rawio_sched_describe(struct rawio_sched *s, char *buf, size_t len)
 		return;
 	}
 	snprintf(buf, len,
-		 "model read %llu IOPS %.1f MB/s, write %llu IOPS %.1f MB/s, goal %lluus, qd=%u",
+		 "model read %llu IOPS %.1f MB/s, write %llu IOPS %.1f MB/s, goal %lluus%s, qd=%u",
 		 (unsigned long long)p->read_iops, (double)p->read_bandwidth / 1e6,
 		 (unsigned long long)p->write_iops, (double)p->write_bandwidth / 1e6,
-		 (unsigned long long)(s->goal_ns / 1000), s->qd);
+		 (unsigned long long)(s->goal_ns / 1000),
+		 s->nr_streams > 1 ? " per direction (duplex)" : "", s->qd);
 }
