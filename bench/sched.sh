@@ -3,8 +3,10 @@
 #   fairness   two classes saturating 4 KiB random I/O at QD 64 each (reads, then 70/30 mixed)
 #              with shares 100:400, 100:200 and 100:800: IOPS and disk-time ratios
 #   latency    a 4 KiB random reader at QD 4 beside a 1 MiB sequential writer at QD 8:
-#              the reader's p99 idle, beside the writer without and with the scheduler,
-#              and the writer's bandwidth against its solo bandwidth
+#              the reader's p99 beside the writer without the scheduler, with it, and with
+#              it in duplex (a bucket and a bound per direction), each against the reader
+#              alone run just before it (same offsets, same file state), and the writer's
+#              bandwidth against its solo bandwidth in the same round
 #   kernel     (--target loop --kernel) the same two as separate processes on the same loop
 #              device with none, mq-deadline, kyber, and cgroup v2 io.weight under iocost
 #   overhead   the scheduler in pass-through on mem null mode, ns of CPU per I/O against
@@ -30,9 +32,9 @@
 #                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR] [--goals]
 #                       [--targets LIST] [--no-cache] [--iotune-duration SECS] [--ab BIN]
 #                       [--io-properties FILE] [--models DIR]
-# --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m, sized for
-# <= 6 minutes on a quiet machine (464 s at load 10-17 with --ab and the 100:100 rows, which
-# --goals now skips); the run time is printed at the end.
+# --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m; with
+# --targets file,zram sized for <= 5 minutes on a quiet machine (161 s before the paired idle
+# runs and the duplex rows, which add 9 runs of 4 s per target); the run time is printed.
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
@@ -61,7 +63,7 @@ while [ $# -gt 0 ]; do
 	--cache-only) cache=2; shift ;;
 	--cache-bytes) cache_bytes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	*) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 if [ "$goals" = 1 ]; then
@@ -101,14 +103,22 @@ if [ "$goals" = 1 ]; then
 		nd=$(f cache-nosched .seconds) sd=$(f cache-sched .seconds)
 		echo "| cache reader p99 during drain (batch 128), sched vs direct | $((ss / 1000)) us vs $((ns / 1000)) us (drain $sd s vs $nd s) | sched <= direct | $(jq -n "$ss <= $ns") |"
 	fi
+	# The reader's p99 against its own idle run just before (x idle: the median of the
+	# rounds' ratios), the writer against the round's writer alone (likewise).
+	ratio() { for i in $(seq 1 "$rounds"); do
+		jq -n --slurpfile a "$out/$1-$i.json" --slurpfile b "$out/$3-$i.json" "\$a[0]$2 / \$b[0]$4"
+	done | med; }
 	for t in ${targets//,/ }; do
-		ip=$(f "$t-lat-idle" .classes[0].lat_ns.p99) wsolo=$(f "$t-lat-wsolo" .classes[0].mbps)
-		for m in sched sched-ab nosched; do
+		wsolo=$(f "$t-lat-wsolo" .classes[0].mbps)
+		for m in sched sched-duplex sched-ab nosched; do
 			[ -f "$out/$t-lat-$m-1.json" ] || continue
+			ip=$(f "$t-lat-idle-$m" .classes[0].lat_ns.p99)
 			rp=$(f "$t-lat-$m" .classes[0].lat_ns.p99) wb=$(f "$t-lat-$m" .classes[1].mbps)
+			rx=$(ratio "$t-lat-$m" .classes[0].lat_ns.p99 "$t-lat-idle-$m" .classes[0].lat_ns.p99)
+			wx=$(ratio "$t-lat-$m" .classes[1].mbps "$t-lat-wsolo" .classes[0].mbps)
 			qp=$(f "$t-lat-$m" '.classes[0].queue_ns.p99 // 0') dp=$(f "$t-lat-$m" '.classes[0].disk_ns.p99 // 0')
 			n=$m; [ "$m" = sched-ab ] && n="sched (A: $(basename "$ab"))"
-			echo "| $t: reader p99 / writer beside each other, $n | $((rp / 1000)) us ($(jq -n "$rp / $ip * 100 | floor / 100")x idle $((ip / 1000)) us; queue p99 $((qp / 1000)) us, disk p99 $((dp / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wb / $wsolo * 100 | floor")% of solo $(jq -n "$wsolo | floor")) | <= 2x, >= 80% | $(jq -n "$rp <= 2 * $ip and $wb >= 0.8 * $wsolo") |"
+			echo "| $t: reader p99 / writer beside each other, $n | $((rp / 1000)) us ($(jq -n "$rx * 100 | floor / 100")x its idle run, idle p99 $((ip / 1000)) us; queue p99 $((qp / 1000)) us, disk p99 $((dp / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wx * 100 | floor")% of solo $(jq -n "$wsolo | floor")) | <= 2x, >= 80% | $(jq -n "$rx <= 2 and $wx >= 0.8") |"
 		done
 	done
 	for k in "$out"/k-*-r.json; do
@@ -234,27 +244,46 @@ row() { jq -r --arg n "$1" '"| \($n) | \(.classes[0].iops|floor) | \(.classes[0]
 	\((.classes[0].disk_ns.p99 // 0)/1000|floor) |
 	\(if (.classes|length) > 1 then (.classes[1].mbps|floor) else "-" end) |"' |
 	tr -d '\n\t'; echo; }
+# The reader alone is run right before each run beside the writer, on the same file region
+# with the same offsets (bench's fixed seed), after the same kind of run (one that wrote the
+# file): each loaded run has its own idle baseline, measured on the disk (and the host's cache
+# of a virtual disk) in the state the loaded run finds. "sched duplex" is the model with
+# Seastar's duplex: reads and writes each get a bucket and an in-flight bound.
+dmodel=$out/$target-duplex.yaml
+if grep -q '^ *duplex:' "$out/$target.yaml"; then
+	dmodel=
+else
+	{ cat "$out/$target.yaml"; echo "    duplex: true"; } >"$dmodel"
+fi
+R1=(--class reader:1000:randread:4k:4)
+W1=(--class writer:100:write:1m:8)
 for i in $(seq 1 "$rounds"); do
-	b --class reader:1000:randread:4k:4 >"$out/$target-lat-idle-$i.json"
-	b --class writer:100:write:1m:8 >"$out/$target-lat-wsolo-$i.json"
-	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 --no-sched \
-		>"$out/$target-lat-nosched-$i.json"
-	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
-		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-$i.json"
-	if [ -n "$ab" ]; then
-		RAWIO_BENCH_BIN=$ab b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
-			--io-properties "$out/$target.yaml" >"$out/$target-lat-sched-ab-$i.json"
-	fi
-	[ "$equal" = 0 ] || b --class reader:100:randread:4k:4 --class writer:100:write:1m:8 \
-		--io-properties "$out/$target.yaml" >"$out/$target-lat-sched1-$i.json"
-	row "reader alone ($i)" <"$out/$target-lat-idle-$i.json"
-	jq -r --arg i "$i" '"| writer alone (\($i)) | - | - | - | \(.classes[0].mbps|floor) |"' \
+	b "${W1[@]}" >"$out/$target-lat-wsolo-$i.json"
+	jq -r --arg i "$i" '"| writer alone (\($i)) | - | - | - | - | - | \(.classes[0].mbps|floor) |"' \
 		<"$out/$target-lat-wsolo-$i.json"
-	row "both, no scheduler ($i)" <"$out/$target-lat-nosched-$i.json"
-	row "both, scheduler 1000:100 ($i)" <"$out/$target-lat-sched-$i.json"
-	[ -n "$ab" ] && row "both, scheduler 1000:100, A: $(basename "$ab") ($i)" \
-		<"$out/$target-lat-sched-ab-$i.json"
-	[ "$equal" = 0 ] || row "both, scheduler 100:100 ($i)" <"$out/$target-lat-sched1-$i.json"
+	modes=(nosched sched)
+	[ -n "$dmodel" ] && modes+=(sched-duplex)
+	[ -n "$ab" ] && modes+=(sched-ab)
+	[ "$equal" = 0 ] || modes+=(sched1)
+	for m in "${modes[@]}"; do
+		b "${R1[@]}" >"$out/$target-lat-idle-$m-$i.json"
+		case $m in
+		nosched) b "${R1[@]}" "${W1[@]}" --no-sched ;;
+		sched) b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" ;;
+		sched-duplex) b "${R1[@]}" "${W1[@]}" --io-properties "$dmodel" ;;
+		sched-ab) RAWIO_BENCH_BIN=$ab b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" ;;
+		sched1) b --class reader:100:randread:4k:4 "${W1[@]}" --io-properties "$out/$target.yaml" ;;
+		esac >"$out/$target-lat-$m-$i.json"
+		case $m in
+		nosched) n="no scheduler" ;;
+		sched) n="scheduler 1000:100" ;;
+		sched-duplex) n="scheduler 1000:100, duplex" ;;
+		sched-ab) n="scheduler 1000:100, A: $(basename "$ab")" ;;
+		sched1) n="scheduler 100:100" ;;
+		esac
+		row "reader alone, before $m ($i)" <"$out/$target-lat-idle-$m-$i.json"
+		row "both, $n ($i)" <"$out/$target-lat-$m-$i.json"
+	done
 done
 
 if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
