@@ -197,14 +197,19 @@ if [ "$cache" != 0 ]; then
 	cdir=$(dirname "$dev")
 	[ "$target" = file ] || { echo "--cache needs --target file" >&2; exit 2; }
 	echo "## the cache: 4 readers (4 KiB hits) alone and during drain at nr_batched_migration 128"
-	echo "| run | sched | reads/s alone | p99 alone us | reads/s in drain | p50 in drain us | p99 in drain us | p99 ratio | drain s |"
-	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "(sched: the cache device's read class during the drain: p99 of its wait for a grant (queue)"
+	echo "and of its time at the disk; the migrate class's queue p99; how often the in-flight bound held)"
+	echo "| run | sched | reads/s alone | p99 alone us | reads/s in drain | p50 in drain us | p99 in drain us | p99 ratio | drain s | read queue p99 us | read disk p99 us | migrate queue p99 us | bound waits |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	cb() { "$R" cache bench drain "$cdir/sched-cache.img" "$cdir/sched-backing.img" --size 512m \
 		--backing-size 1g --bytes "$cache_bytes" --batch 128 --readers 4 --force --json "$@"; }
 	crow() { jq -r --arg n "$1" --arg s "$2" '"| \($n) | \($s) | \(.idle_read_iops|floor) |
 		\(.idle_read_p99_ns/1000|floor) | \(.read_iops|floor) | \(.read_p50_ns/1000|floor) |
 		\(.read_p99_ns/1000|floor) | \((.read_p99_ns/.idle_read_p99_ns)*100|floor/100) |
-		\((.seconds*100|floor)/100) |"' | tr -d '\n\t'; echo; }
+		\((.seconds*100|floor)/100) | \(if .read_queue_p99_ns then
+		"\(.read_queue_p99_ns/1000|floor) | \(.read_disk_p99_ns/1000|floor) |
+		\(.migrate_queue_p99_ns/1000|floor) | \(.bound_waits) |" else "- | - | - | - |" end)"' |
+		tr -d '\n\t'; echo; }
 	for i in $(seq 1 "$rounds"); do
 		cb >"$out/cache-nosched-$i.json"
 		cb --io-properties "$out/$target.yaml" >"$out/cache-sched-$i.json"

@@ -831,6 +831,18 @@ static int bench_drain(struct cc_args *a, struct rawio_cache_bench_opts *o)
 			cJSON_AddNumberToObject(j, "read_p99_ns", (double)r.read_p99_ns);
 			cJSON_AddNumberToObject(j, "read_max_ns", (double)r.read_max_ns);
 		}
+		if (r.sched) {
+			cJSON_AddNumberToObject(j, "read_queue_p99_ns",
+						(double)r.read_queue_p99_ns);
+			cJSON_AddNumberToObject(j, "read_disk_p99_ns", (double)r.read_disk_p99_ns);
+			cJSON_AddNumberToObject(j, "migrate_queue_p99_ns",
+						(double)r.migrate_queue_p99_ns);
+			cJSON_AddNumberToObject(j, "migrate_disk_p99_ns",
+						(double)r.migrate_disk_p99_ns);
+			cJSON_AddNumberToObject(j, "bound_waits", (double)r.bound_waits);
+			cJSON_AddNumberToObject(j, "token_waits", (double)r.token_waits);
+			cJSON_AddNumberToObject(j, "grant_waits", (double)r.grant_waits);
+		}
 		bench_emit(a, j);
 	}
 	return 0;

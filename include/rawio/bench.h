@@ -386,6 +386,12 @@ struct rawio_cache_bench_drain {
 	uint64_t idle_reads, reads;
 	double idle_read_iops, read_iops;
 	uint64_t idle_read_p50_ns, idle_read_p99_ns, read_p50_ns, read_p99_ns, read_max_ns;
+	/* the cache device's scheduler during the drain (sched: it has one): p99 of the time
+	 * its read and migrate classes' requests waited for a grant and spent at the disk, and
+	 * how often the in-flight bound, the bucket and a context's wait for a grant held back */
+	bool sched;
+	uint64_t read_queue_p99_ns, read_disk_p99_ns, migrate_queue_p99_ns, migrate_disk_p99_ns;
+	uint64_t bound_waits, token_waits, grant_waits;
 };
 
 struct rawio_cache_bench_fsync {

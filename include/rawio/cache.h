@@ -495,6 +495,10 @@ extern const char
 bool rawio_cache_sched_stat(struct rawio_cache *c, unsigned dev, struct rawio_sched_stat *st,
 			    struct rawio_sched_class_stat *cls, char *desc, size_t len);
 
+/* Start the latency statistics of every class of both devices' schedulers afresh
+ * (rawio_sched_class_lat_reset), e.g. to see one phase's percentiles. Thread-safe. */
+void rawio_cache_sched_lat_reset(struct rawio_cache *c);
+
 /*
  * rawio_cache_check - recover read-only and verify: the superblock, both
  * record copies, every segment header (unreadable or structurally wrong ones

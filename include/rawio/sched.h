@@ -322,6 +322,9 @@ struct rawio_sched_stat {
 void rawio_sched_stat(struct rawio_sched *s, struct rawio_sched_stat *st);
 void rawio_sched_class_stat(struct rawio_sched_class *c, struct rawio_sched_class_stat *st);
 
+/* Start C's latency statistics (queue_lat, disk_lat) afresh; its counters go on. Thread-safe. */
+void rawio_sched_class_lat_reset(struct rawio_sched_class *c);
+
 /* One line: "model r=95000/1.2GB/s w=... goal=750us" or "pass-through (no io properties) qd=32". */
 void rawio_sched_describe(struct rawio_sched *s, char *buf, size_t len);
 

@@ -501,6 +501,8 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 	uint64_t *blocks = NULL;
 	struct rawio_hist h;
 	struct rawio_throttle_stat ts0 = { 0 }, ts1 = { 0 };
+	struct rawio_sched_class_stat cls[RAWIO_CACHE_NR_CLASSES];
+	struct rawio_sched_stat ss0 = { 0 }, ss1;
 	struct rawio_throttle *thr = NULL;
 	struct rawio_cache_stat st;
 	struct rawio_cache *c = NULL;
@@ -554,6 +556,8 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 		res->idle_read_p99_ns = rawio_hist_percentile(&h, 99);
 		ret = cb_readers_start(&b, rs, c, blocks, 1011);
 	}
+	rawio_cache_sched_lat_reset(c);
+	res->sched = rawio_cache_sched_stat(c, 0, &ss0, cls, NULL, 0);
 	t0 = rawio_now_ns();
 	if (!ret)
 		ret = rawio_cache_drain(c);
@@ -576,6 +580,16 @@ int rawio_cache_bench_drain(const struct rawio_cache_bench_opts *opts,
 	if (thr)
 		rawio_throttle_stat(thr, &ts1);
 	rawio_cache_stat(c, &st);
+	if (res->sched && rawio_cache_sched_stat(c, 0, &ss1, cls, NULL, 0)) {
+		/* cls: read write flush migrate (rawio_cache_class_names) */
+		res->read_queue_p99_ns = cls[0].queue_lat.p99;
+		res->read_disk_p99_ns = cls[0].disk_lat.p99;
+		res->migrate_queue_p99_ns = cls[3].queue_lat.p99;
+		res->migrate_disk_p99_ns = cls[3].disk_lat.p99;
+		res->bound_waits = ss1.bound_waits - ss0.bound_waits;
+		res->token_waits = ss1.token_waits - ss0.token_waits;
+		res->grant_waits = ss1.grant_waits - ss0.grant_waits;
+	}
 	res->batch = b.o.batch;
 	res->blocks = b.n;
 	res->seconds = (double)(t1 - t0) / 1e9;

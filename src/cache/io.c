@@ -177,6 +177,13 @@ bool rawio_cache_sched_stat(struct rawio_cache *c, unsigned dev, struct rawio_sc
 	return true;
 }
 
+void rawio_cache_sched_lat_reset(struct rawio_cache *c)
+{
+	for (unsigned d = 0; d < 2; d++)
+		for (unsigned k = 0; c->sched[d].s && k < CACHE_CL_NR; k++)
+			rawio_sched_class_lat_reset(c->sched[d].cls[k]);
+}
+
 int cache_run(struct rawio_engine *e, struct rawio_batch_io *ios, size_t n, bool write)
 {
 	ssize_t failed;

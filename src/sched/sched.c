@@ -1001,6 +1001,14 @@ void rawio_sched_class_stat(struct rawio_sched_class *c, struct rawio_sched_clas
 	pthread_mutex_unlock(&c->s->lock);
 }
 
+void rawio_sched_class_lat_reset(struct rawio_sched_class *c)
+{
+	pthread_mutex_lock(&c->s->lock);
+	rawio_hist_reset(&c->qlat);
+	rawio_hist_reset(&c->dlat);
+	pthread_mutex_unlock(&c->s->lock);
+}
+
 void rawio_sched_describe(struct rawio_sched *s, char *buf, size_t len)
 {
 	const struct rawio_io_props *p = &s->props;
