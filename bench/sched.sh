@@ -101,7 +101,9 @@ if [ "$goals" = 1 ]; then
 	if [ -f "$out/cache-sched-1.json" ]; then
 		ns=$(f cache-nosched .read_p99_ns) ss=$(f cache-sched .read_p99_ns)
 		nd=$(f cache-nosched .seconds) sd=$(f cache-sched .seconds)
-		echo "| cache reader p99 during drain (batch 128), sched vs direct | $((ss / 1000)) us vs $((ns / 1000)) us (drain $sd s vs $nd s) | sched <= direct | $(jq -n "$ss <= $ns") |"
+		rq=$(f cache-sched '.read_queue_p99_ns // 0') rd=$(f cache-sched '.read_disk_p99_ns // 0')
+		mq=$(f cache-sched '.migrate_queue_p99_ns // 0')
+		echo "| cache reader p99 during drain (batch 128), sched vs direct | $((ss / 1000)) us vs $((ns / 1000)) us (drain $sd s vs $nd s; sched: read class queue p99 $((rq / 1000)) us, disk p99 $((rd / 1000)) us, migrate queue p99 $((mq / 1000)) us) | sched <= direct | $(jq -n "$ss <= $ns") |"
 	fi
 	# The reader's p99 against its own idle run just before (x idle: the median of the
 	# rounds' ratios), the writer against the round's writer alone (likewise).
