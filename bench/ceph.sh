@@ -28,8 +28,8 @@
 #           is 1 GiB of 128 KiB segments (8184): a flush seals a partial segment (about 16
 #           writes here), which takes a whole segment's slot, so 512 KiB segments (2046) ran
 #           out within a 5 s run and writers then waited for write-back to the image (the
-#           column "logged/back": segments logged, and written back during the run: 0 is
-#           the intended burst). --cache-variant 'ARGS' (repeatable) adds rawio rows with
+#           line "segments logged/written back": 0 written back is the intended burst;
+#           stalled writers waited for a RAM buffer or a log slot). --cache-variant 'ARGS' (repeatable) adds rawio rows with
 #           those `rawio cache bench fsync` arguments instead of the default's
 #           (`--segment-size 128k`), run in the same rounds, e.g. an A/B of tunables:
 #           --cache-variant '--segment-size 128k --tunable commit_qd=2'. With --trace,
@@ -238,7 +238,7 @@ if want cache; then
 		c_p99[$1]+="$(jq '.p99_us | floor' <<<"$o") "
 		c_p999[$1]+="$(jq '.p999_us | floor' <<<"$o") "
 		c_log[$1]+="$(jq -r '"\(.next_id - 1)/\(.last_migrated)"' <<<"$st")/$(jq -r \
-			'1 / .segments_per_flush | floor' <<<"$o") "
+			'"\(1 / .segments_per_flush | floor)/\(.write_stalls)"' <<<"$o") "
 	}
 	# trace_report: each request's time from submission to completion in the traced run,
 	# by kind: the rawio process's io_uring requests (its cache device), and the disk's
@@ -301,7 +301,7 @@ if want cache; then
 			"${c_p999[$s]}"
 	done
 	for ((v = 0; v < ${#variants[@]}; v++)); do
-		printf '%-14s args: %s; segments logged/written back/pairs per segment: %s\n' \
+		printf '%-14s args: %s; segments logged/written back, pairs per segment/stalled writers: %s\n' \
 			"${rows[v]}" "${variants[v]}" "${c_log[${rows[v]}]}"
 	done
 	# The goals, on medians. fio times RBD's write and flush apart: its write's p99 is a
