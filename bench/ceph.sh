@@ -227,8 +227,10 @@ if want cache; then
 	# back from the cache (segments logged / written back to the image during the run).
 	rawio_sync() {
 		local o st pre=()
+		# The shell writes its pid, then becomes rawio: the trace keeps that process's requests.
 		[ -n "${3:-}" ] && pre=(perf record -q -a -o "$tmp/perf.data" -e io_uring:io_uring_submit_req
-			-e io_uring:io_uring_complete -e block:block_rq_issue -e block:block_rq_complete --)
+			-e io_uring:io_uring_complete -e block:block_rq_issue -e block:block_rq_complete --
+			sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/traced.pid")
 		# shellcheck disable=SC2086 # ARGS are words
 		o=$("${pre[@]}" "$rawio" cache bench fsync "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" --force \
 			--writers 32 --seconds "$runtime" $2 --json | jq -c 'select(.name == "fsync")')
@@ -255,7 +257,7 @@ if want cache; then
 		}
 		function add(k, ms) { lat[k, ++cnt[k]] = ms; if (ms > mx[k]) mx[k] = ms }
 		{ t = $3; sub(":", "", t); t *= 1000 }
-		/io_uring_submit_req/ && $1 == "rawio" {
+		/io_uring_submit_req/ && $2 == pid {
 			match($0, /req 0x[0-9a-f]+/); r = substr($0, RSTART + 4, RLENGTH - 4)
 			match($0, /opcode [A-Z_]+/); op[r] = substr($0, RSTART + 7, RLENGTH - 7); ts[r] = t
 		}
@@ -282,7 +284,7 @@ if want cache; then
 		END {
 			for (k in cnt)
 				printf "   %-22s %8d %8s %8s %8s %8.1f\n", k, cnt[k], pct(k, 50), pct(k, 99), pct(k, 99.9), mx[k]
-		}' tmpf="$tmp/trace.sorted" | sort
+		}' tmpf="$tmp/trace.sorted" pid="$(cat "$tmp/traced.pid")" | sort
 	}
 	for ((r = 1; r <= rounds; r++)); do
 		for ((v = 0; v < ${#variants[@]}; v++)); do
