@@ -32,7 +32,8 @@
 #           stalled writers waited for a RAM buffer or a log slot). --cache-variant 'ARGS' (repeatable) adds rawio rows with
 #           those `rawio cache bench fsync` arguments instead of the default's
 #           (`--segment-size 128k`), run in the same rounds, e.g. an A/B of tunables:
-#           --cache-variant '--segment-size 128k --tunable commit_qd=2'. With --trace,
+#           --cache-variant '--segment-size 128k --tunable commit_qd=2'. The goal table
+#           alone: --only cache --rounds 3 (about 1.5 minutes quiet, 2 at load 15). With --trace,
 #           the first rawio run of round 1 runs under `perf record -a` (io_uring and block
 #           tracepoints): the time from submission to completion of the cache's own device
 #           requests (segment writes, fdatasyncs) and of the disk's writes and flushes.
