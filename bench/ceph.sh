@@ -2,8 +2,8 @@
 # rawio on a Ceph RBD image, on a throwaway single-node cluster of its own
 # (scripts/ceph-cluster.sh; stopped on every exit path).
 #
-#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,jobs,cache,pwl,recovery]
-#                 [--compare RAWIO_B]
+#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--only engine,jobs,cache,fs,pwl,recovery]
+#                 [--compare RAWIO_B] [--cache-variant 'ARGS']... [--trace]
 #
 # engine    rawio bench (the rbd engine) against fio's rbd engine on the same image:
 #           4 KiB randread and randwrite at QD 1 and 32, 1 MiB sequential write at
@@ -24,7 +24,23 @@
 #           the image alone and against librbd's client cache (rbd cache = true,
 #           writeback), both with fio (numjobs 32, iodepth 1, fsync 1). Latency p50/p99/
 #           p99.9 (medians over the rounds): rawio's is of one write + flush pair; fio
-#           reports the write's and the flush's apart (columns w: and f:).
+#           reports the write's and the flush's apart (columns w: and f:). The cache file
+#           is 1 GiB of 128 KiB segments (8184): a flush seals a partial segment (about 16
+#           writes here), which takes a whole segment's slot, so 512 KiB segments (2046) ran
+#           out within a 5 s run and writers then waited for write-back to the image (the
+#           line "segments logged/written back": 0 written back is the intended burst;
+#           stalled writers waited for a RAM buffer or a log slot). --cache-variant 'ARGS' (repeatable) adds rawio rows with
+#           those `rawio cache bench fsync` arguments instead of the default's
+#           (`--segment-size 128k`), run in the same rounds, e.g. an A/B of tunables:
+#           --cache-variant '--segment-size 128k --tunable commit_qd=2'. The goal table
+#           alone: --only cache --rounds 3 (about 1.5 minutes quiet, 2 at load 15). With --trace,
+#           the first rawio run of round 1 runs under `perf record -a` (io_uring and block
+#           tracepoints): the time from submission to completion of the cache's own device
+#           requests (segment writes, fdatasyncs) and of the disk's writes and flushes.
+# fs        a filesystem through the NBD export: ext4 made on `rawio export --attach` of
+#           the image alone (rbd engine) and of a rawio cache in front of it (default
+#           tunables, write-back on), 8 fio jobs x 4 KiB random writes into a 16 MiB file
+#           each, fsync after every write. Needs root, nbdkit, nbdfuse and /dev/fuse.
 # pwl       does this librbd load the persistent write-log cache (pwl_cache plugin,
 #           rbd_persistent_cache_mode = ssd)? One fio run says.
 # recovery  a store of 4 KiB slots on an image, filled, recovered with the rbd
@@ -35,8 +51,10 @@ set -euo pipefail
 
 runtime=5
 rounds=2
-only=engine,jobs,cache,pwl,recovery
+only=engine,jobs,cache,fs,pwl,recovery
 rawio_b=
+variants=()
+trace=
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -46,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift ;;
 	--only) only=$2; shift ;;
 	--compare) rawio_b=$2; shift ;;
+	--cache-variant) variants+=("$2"); shift ;;
+	--trace) trace=1 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
 	*) echo "ceph.sh: unknown option $1" >&2; exit 2 ;;
 	esac
@@ -59,7 +79,12 @@ want() { [[ ",$only," == *",$1,"* ]]; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rawio-ceph-bench.XXXXXX")
 cluster=$tmp/cluster
+mnt=$tmp/mnt
+xpid=
 cleanup() {
+	# The fs part's mount and export go before the cluster they write to.
+	mountpoint -q "$mnt" 2>/dev/null && umount "$mnt"
+	[ -n "$xpid" ] && kill -TERM "$xpid" 2>/dev/null && wait "$xpid"
 	"$root/scripts/ceph-cluster.sh" stop "$cluster" || true
 	rm -rf "$tmp"
 }
@@ -162,17 +187,27 @@ if want jobs; then
 	rbd rm --no-progress rbd/jobs
 fi
 
+# The cache file, written in full first, as a partition or a preallocated file would be: in
+# a sparse file every segment write allocates blocks, so every cache flush (fdatasync) also
+# commits the filesystem's journal, and on a disk shared with other writers that commit waits
+# behind theirs (measured: 1.13x the flushes per second; docs/perf.md).
+cache_file() {
+	[ -f "$tmp/cache.img" ] ||
+		dd if=/dev/zero of="$tmp/cache.img" bs=4M count=256 oflag=direct status=none
+}
+
 if want cache; then
 	rbd create --size 1G --image-feature layering rbd/cache
 	sed 's/^rbd cache = false$/rbd cache = true/' "$conf" >"$tmp/cache.conf"
 	echo "rbd cache writethrough until flush = false" >>"$tmp/cache.conf"
-	# Written in full first, as a partition or a preallocated file would be: in a sparse file
-	# every segment write allocates blocks, so every cache flush (fdatasync) also commits the
-	# filesystem's journal, and on a disk shared with other writers that commit waits behind
-	# theirs (measured: 1.13x the flushes per second; docs/perf.md).
-	dd if=/dev/zero of="$tmp/cache.img" bs=4M count=256 oflag=direct status=none
+	cache_file
+	[ ${#variants[@]} -gt 0 ] || variants=("--segment-size 128k")
+	rows=()
+	for ((v = 0; v < ${#variants[@]}; v++)); do
+		rows+=("$( ((v)) && echo "rawio_v$((v + 1))" || echo rawio_cache)")
+	done
 	echo "== cache: 32 writers x (4 KiB random write + flush), ${runtime}s per run, $rounds rounds; $(uptime)"
-	declare -A c_iops c_p50 c_p99 c_p999
+	declare -A c_iops c_p50 c_p99 c_p999 c_log
 	# fio_sync SETUP CONF: one fio run; IOPS and the write's and flush's percentiles (us).
 	fio_sync() {
 		local o
@@ -189,23 +224,88 @@ if want cache; then
 			case $q in 50) c_p50[$1]+="$v " ;; 99) c_p99[$1]+="$v " ;; *) c_p999[$1]+="$v " ;; esac
 		done
 	}
+	# rawio_sync ROW ARGS: one `rawio cache bench fsync` run, then the log's counters read
+	# back from the cache (segments logged / written back to the image during the run).
+	rawio_sync() {
+		local o st pre=()
+		# The shell writes its pid, then becomes rawio: the trace keeps that process's requests.
+		[ -n "${3:-}" ] && pre=(perf record -q -a -o "$tmp/perf.data" -e io_uring:io_uring_submit_req
+			-e io_uring:io_uring_complete -e block:block_rq_issue -e block:block_rq_complete --
+			sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/traced.pid")
+		# shellcheck disable=SC2086 # ARGS are words
+		o=$("${pre[@]}" "$rawio" cache bench fsync "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" --force \
+			--writers 32 --seconds "$runtime" $2 --json | jq -c 'select(.name == "fsync")')
+		st=$("$rawio" cache stat "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" --json)
+		c_iops[$1]+="$(jq .iops <<<"$o") "
+		c_p50[$1]+="$(jq '.p50_us | floor' <<<"$o") "
+		c_p99[$1]+="$(jq '.p99_us | floor' <<<"$o") "
+		c_p999[$1]+="$(jq '.p999_us | floor' <<<"$o") "
+		c_log[$1]+="$(jq -r '"\(.next_id - 1)/\(.last_migrated)"' <<<"$st")/$(jq -r \
+			'"\(1 / .segments_per_flush | floor)/\(.write_stalls)"' <<<"$o") "
+	}
+	# trace_report: each request's time from submission to completion in the traced run,
+	# by kind: the rawio process's io_uring requests (its cache device), and the disk's
+	# (block layer; the flushes are paired first in, first out).
+	trace_report() {
+		printf '   %-22s %8s %8s %8s %8s %8s\n' "traced request" n p50_ms p99_ms p99.9_ms max_ms
+		perf script -i "$tmp/perf.data" -F comm,pid,time,event,trace 2>/dev/null | awk '
+		function pct(k, q,   n, cmd, a, i) {
+			n = cnt[k]; if (!n) return "-"
+			cmd = "sort -g > " tmpf; for (i = 1; i <= n; i++) print lat[k, i] | cmd
+			close(cmd); i = 0
+			while ((getline a < tmpf) > 0) { i++; if (i >= q * n / 100) break }
+			close(tmpf); return sprintf("%.2f", a)
+		}
+		function add(k, ms) { lat[k, ++cnt[k]] = ms; if (ms > mx[k]) mx[k] = ms }
+		{ t = $3; sub(":", "", t); t *= 1000 }
+		/io_uring_submit_req/ && $2 == pid {
+			match($0, /req 0x[0-9a-f]+/); r = substr($0, RSTART + 4, RLENGTH - 4)
+			match($0, /opcode [A-Z_]+/); op[r] = substr($0, RSTART + 7, RLENGTH - 7); ts[r] = t
+		}
+		/io_uring_complete/ {
+			match($0, /req 0x[0-9a-f]+/); r = substr($0, RSTART + 4, RLENGTH - 4)
+			if (r in ts) { add("cache " op[r], t - ts[r]); delete ts[r] }
+		}
+		/block_rq_issue/ {
+			match($0, /[0-9]+,[0-9]+ [A-Z]+ /); split(substr($0, RSTART, RLENGTH), f, " ")
+			d = f[1]; w = f[2]
+			if (w ~ /^F/) { fq[d, fh[d]++] = t; next }
+			match($0, /\) [0-9]+ \+/); s = substr($0, RSTART + 2, RLENGTH - 4)
+			bq[d, s] = t; bw[d, s] = w
+		}
+		/block_rq_complete/ {
+			match($0, /[0-9]+,[0-9]+ [A-Z]+ /); split(substr($0, RSTART, RLENGTH), f, " ")
+			d = f[1]; w = f[2]
+			if (w ~ /^F/ && ft[d] < fh[d]) { add("disk " d " flush", t - fq[d, ft[d]++]); next }
+			match($0, /\) [0-9]+ \+/); s = substr($0, RSTART + 2, RLENGTH - 4)
+			if ((d, s) in bq) {
+				add("disk " d " " (bw[d, s] ~ /W/ ? "write" : "read"), t - bq[d, s]); delete bq[d, s]
+			}
+		}
+		END {
+			for (k in cnt)
+				printf "   %-22s %8d %8s %8s %8s %8.1f\n", k, cnt[k], pct(k, 50), pct(k, 99), pct(k, 99.9), mx[k]
+		}' tmpf="$tmp/trace.sorted" pid="$(cat "$tmp/traced.pid")" | sort
+	}
 	for ((r = 1; r <= rounds; r++)); do
-		o=$("$rawio" cache bench fsync "$tmp/cache.img" "rbd:rbd/cache:conf=$conf" --force \
-			--writers 32 --seconds "$runtime" --json | jq -c 'select(.name == "fsync")')
-		c_iops[rawio_cache]+="$(jq .iops <<<"$o") "
-		c_p50[rawio_cache]+="$(jq '.p50_us | floor' <<<"$o") "
-		c_p99[rawio_cache]+="$(jq '.p99_us | floor' <<<"$o") "
-		c_p999[rawio_cache]+="$(jq '.p999_us | floor' <<<"$o") "
+		for ((v = 0; v < ${#variants[@]}; v++)); do
+			rawio_sync "${rows[v]}" "${variants[v]}" "$( ((r == 1 && v == 0)) && echo "$trace")"
+		done
+		((r == 1)) && [ -n "$trace" ] && trace_report
 		fio_sync rbd_alone "$conf"
 		fio_sync librbd_cache "$tmp/cache.conf"
 	done
 	printf '%-14s %10s %8s  %s\n' setup iops vs_rbd "p50 / p99 / p99.9 us (every round)"
 	base=$(median <<<"${c_iops[rbd_alone]}")
-	for s in rbd_alone librbd_cache rawio_cache; do
+	for s in rbd_alone librbd_cache "${rows[@]}"; do
 		v=$(median <<<"${c_iops[$s]}")
 		printf '%-14s %10.0f %7.2fx  %s / %s / %s\n' "$s" "$v" \
 			"$(awk -v a="$v" -v b="$base" 'BEGIN{print a/b}')" "${c_p50[$s]}" "${c_p99[$s]}" \
 			"${c_p999[$s]}"
+	done
+	for ((v = 0; v < ${#variants[@]}; v++)); do
+		printf '%-14s args: %s; segments logged/written back, pairs per segment/stalled writers: %s\n' \
+			"${rows[v]}" "${variants[v]}" "${c_log[${rows[v]}]}"
 	done
 	# The goals, on medians. fio times RBD's write and flush apart: its write's p99 is a
 	# lower bound of its pair's, so "p99 ratio" is the strict reading of the goal.
@@ -222,6 +322,75 @@ if want cache; then
 		"$(awk -v a="$rc" -v b="$lc" 'BEGIN{print a/b}')" "$r999" \
 		"$(wp "${c_p999[librbd_cache]}")" "$(fp "${c_p999[librbd_cache]}")"
 	rbd rm --no-progress rbd/cache
+fi
+
+if want fs; then
+	why=
+	[ "$(id -u)" = 0 ] || why="needs root"
+	for t in nbdkit nbdfuse losetup mkfs.ext4; do
+		command -v $t >/dev/null || why="needs $t"
+	done
+	[ -w /dev/fuse ] || why="needs /dev/fuse"
+	if [ -n "$why" ]; then
+		echo "== fs: skipped ($why)"
+	else
+		rbd create --size 1G --image-feature layering rbd/fs
+		img="rbd:rbd/fs:conf=$conf"
+		cache_file
+		mkdir -p "$mnt"
+		echo "== fs: ext4 on rawio export --attach, 8 jobs x (4 KiB random write + fsync), ${runtime}s per run, $rounds rounds; $(uptime)"
+		declare -A f_iops f_p50 f_p99 f_p999
+		# fs_run SETUP: export, mkfs.ext4, mount, fio, umount, stop the export.
+		fs_run() {
+			local dev='' o k i
+			if [ "$1" = rawio_cache ]; then
+				"$rawio" cache format "$tmp/cache.img" "$img" --segment-size 128k --force \
+					>/dev/null
+				"$rawio" export --attach "$tmp/cache.img" "$img" >"$tmp/export.out" \
+					2>"$tmp/export.err" &
+			else
+				"$rawio" export --attach --engine rbd "$img" >"$tmp/export.out" \
+					2>"$tmp/export.err" &
+			fi
+			xpid=$!
+			for ((i = 0; i < 600; i++)); do # up to 60 s: librbd's open, nbdfuse, losetup
+				dev=$(sed -n 's/^device: //p' "$tmp/export.out")
+				if [ -n "$dev" ] || ! kill -0 "$xpid" 2>/dev/null; then break; fi
+				sleep 0.1
+			done
+			[ -n "$dev" ] || { cat "$tmp/export.err" >&2; return 1; }
+			mkfs.ext4 -q -F -E nodiscard,lazy_itable_init=0,lazy_journal_init=0 "$dev"
+			mount "$dev" "$mnt"
+			o=$(fio --name=fs --directory="$mnt" --rw=randwrite --bs=4k --size=16m \
+				--numjobs=8 --fsync=1 --ioengine=psync --runtime="$runtime" --time_based \
+				--group_reporting --percentile_list=50:99:99.9 --output-format=json)
+			umount "$mnt"
+			kill -TERM "$xpid"
+			wait "$xpid" || true
+			xpid=
+			f_iops[$1]+="$(jq '.jobs[0].write.iops' <<<"$o") "
+			for q in 50 99 99.9; do
+				k=$(printf '%.6f' "$q")
+				v="w:$(jq ".jobs[0].write.clat_ns.percentile[\"$k\"] / 1000 | floor" <<<"$o")"
+				v+="/f:$(jq "(.jobs[0].sync.lat_ns.percentile[\"$k\"] // 0) / 1000 | floor" <<<"$o")"
+				case $q in 50) f_p50[$1]+="$v " ;; 99) f_p99[$1]+="$v " ;; *) f_p999[$1]+="$v " ;; esac
+			done
+		}
+		for ((r = 1; r <= rounds; r++)); do
+			if ((r % 2)); then fs_run rawio_cache; fs_run rbd_alone; else
+				fs_run rbd_alone; fs_run rawio_cache; fi
+		done
+		printf '%-14s %10s %8s  %s\n' setup iops vs_rbd \
+			"write / fsync p50 / p99 / p99.9 us (every round)"
+		base=$(median <<<"${f_iops[rbd_alone]}")
+		for s in rbd_alone rawio_cache; do
+			v=$(median <<<"${f_iops[$s]}")
+			printf '%-14s %10.0f %7.2fx  %s / %s / %s\n' "$s" "$v" \
+				"$(awk -v a="$v" -v b="$base" 'BEGIN{print a/b}')" "${f_p50[$s]}" \
+				"${f_p99[$s]}" "${f_p999[$s]}"
+		done
+		rbd rm --no-progress rbd/fs
+	fi
 fi
 
 if want pwl; then

@@ -875,6 +875,8 @@ static int bench_fsync(struct cc_args *a, const struct rawio_cache_bench_opts *o
 	cJSON_AddNumberToObject(j, "segments_per_flush", r.segments_per_flush);
 	cJSON_AddNumberToObject(j, "kib_per_flush", r.kib_per_flush);
 	cJSON_AddNumberToObject(j, "cache_flushes_per_flush", r.cache_flushes_per_flush);
+	cJSON_AddNumberToObject(j, "write_stalls", (double)r.write_stalls);
+	cJSON_AddNumberToObject(j, "migrate_batches", (double)r.migrate_batches);
 	bench_emit(a, j);
 	return 0;
 }

@@ -401,6 +401,9 @@ struct rawio_cache_bench_fsync {
 	double seconds, iops;
 	double segments_per_flush, kib_per_flush, cache_flushes_per_flush;
 	double p50_us, p99_us, p999_us; /* latency of one write + flush pair */
+	/* writers that waited for a free RAM buffer or log slot (rawio_cache_stat.write_stalls),
+	 * and write-back batches run meanwhile (only when the log was full: allow_migrate 0) */
+	uint64_t write_stalls, migrate_batches;
 };
 
 int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *o,

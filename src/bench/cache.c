@@ -710,6 +710,8 @@ int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
 	res->segments_per_flush = (double)st.segments_flushed / (double)res->ops;
 	res->kib_per_flush = (double)st.segment_bytes / (double)res->ops / 1024;
 	res->cache_flushes_per_flush = (double)st.cache_flushes / (double)res->ops;
+	res->write_stalls = st.write_stalls;
+	res->migrate_batches = st.migrate_batches;
 	res->p50_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 50) / 1e3;
 	res->p99_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 99) / 1e3;
 	res->p999_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 99.9) / 1e3;

@@ -5,7 +5,7 @@
  * rawio_bench_run on the caller's open devices, which it must not close);
  * drain writes the same number of distinct blocks back at the batch size
  * asked, a batch size out of range is refused; fsync reports the deadline in
- * force.
+ * force, and write-back only where writers stalled on a full log.
  */
 #include <rawio/bench.h>
 
@@ -60,6 +60,10 @@ int main(void)
 	CHECK(fs.writers == 2 && fs.deadline_us == 1234 && fs.ops > 0 && fs.seconds >= 0.2,
 	      "fsync: %u writers, deadline %u, %llu ops in %.3f s", fs.writers, fs.deadline_us,
 	      (unsigned long long)fs.ops, fs.seconds);
+	/* allow_migrate is 0 in the benchmark: write-back runs only for writers facing a full log. */
+	CHECK(!fs.migrate_batches || fs.write_stalls,
+	      "fsync: %llu batches written back, %llu stalls",
+	      (unsigned long long)fs.migrate_batches, (unsigned long long)fs.write_stalls);
 
 	rawio_dev_close(cdev);
 	rawio_dev_close(bdev);
