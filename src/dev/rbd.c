@@ -8,6 +8,8 @@
  * shares one image handle (dev_rbd_image_get): with a handle each, contexts
  * writing an image with the exclusive-lock feature took the lock from each
  * other on every write. Describing one connects, reads and disconnects.
+ * librados and librbd are not linked: the first rbd: path loads them
+ * (rbd_lib.c), and a process without them fails only that open, saying so.
  *
  * Timeouts. librbd waits forever for an OSD by default (rados_osd_op_timeout
  * 0) and a connect waits 300 s for the monitors (client_mount_timeout). rawio
@@ -42,7 +44,8 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 	(void)flags;
 	(void)keep;
 	errbuf_set(errbuf, errlen,
-		   "%.200s: this rawio was built without librbd (install librbd-dev and rebuild)",
+		   "%.200s: this rawio was built without librbd's headers (install librbd-dev "
+		   "and rebuild)",
 		   path);
 	return -EOPNOTSUPP;
 }
@@ -55,9 +58,9 @@ void dev_rbd_close(struct dev_rbd *r)
 #else
 
 #include <rbd/features.h>
-#include <rbd/librbd.h>
 
 #include "rbd.h"
+#include "rbd_lib.h"
 
 /*
  * 60 s: a real cluster takes osd_heartbeat_grace (20 s) to mark a dead OSD
@@ -188,8 +191,9 @@ static bool rbd_path_sets(const struct rbd_path *p, const char *name)
 }
 
 /* Our timeouts where nobody else chose one (the top of this file). */
-static int rbd_timeouts(rados_t cl, const struct rbd_path *p)
+static int rbd_timeouts(const struct dev_rbd *r, const struct rbd_path *p)
 {
+	const struct rbd_lib *lib = r->lib;
 	static const char *const names[] = { "rados_osd_op_timeout", "rados_mon_op_timeout",
 					     "client_mount_timeout" };
 	char val[32], dflt[16];
@@ -199,23 +203,24 @@ static int rbd_timeouts(rados_t cl, const struct rbd_path *p)
 	if (rbd_path_sets(p, DEV_RBD_TIMEOUT_KEY))
 		return 0;
 	/* A conf file that sets a non-zero op timeout chose for the others too. */
-	if (!rados_conf_get(cl, DEV_RBD_TIMEOUT_KEY, val, sizeof(val)) && strtod(val, NULL) != 0)
+	if (!lib->rados_conf_get(r->cluster, DEV_RBD_TIMEOUT_KEY, val, sizeof(val)) &&
+	    strtod(val, NULL) != 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (rbd_path_sets(p, names[i]))
 			continue;
-		ret = rados_conf_set(cl, names[i], dflt);
+		ret = lib->rados_conf_set(r->cluster, names[i], dflt);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-static bool rbd_conf_bool(rados_t cl, const char *name)
+static bool rbd_conf_bool(const struct dev_rbd *r, const char *name)
 {
 	char val[16];
 
-	return !rados_conf_get(cl, name, val, sizeof(val)) && !strcmp(val, "true");
+	return !r->lib->rados_conf_get(r->cluster, name, val, sizeof(val)) && !strcmp(val, "true");
 }
 
 static void rbd_feature_names(uint64_t f, char *buf, size_t len)
@@ -254,26 +259,27 @@ static void rbd_set(char *dst, size_t len, const char *src)
 /* Read the image's geometry into INFO. 0 or -errno with a line in ERRBUF. */
 static int rbd_probe(struct dev_rbd *r, struct rawio_dev_info *info, char *errbuf, size_t errlen)
 {
+	const struct rbd_lib *lib = r->lib;
 	struct rawio_rbd_info *ri = &info->rbd;
 	rbd_image_info_t st;
 	rbd_image_t img;
 	char val[32];
 	int ret;
 
-	ret = rbd_open_read_only(r->ioctx, r->image, &img, r->snap);
+	ret = lib->rbd_open_read_only(r->ioctx, r->image, &img, r->snap);
 	if (ret) {
 		errbuf_set(errbuf, errlen, "%s: cannot open the image: %s", r->name,
 			   rawio_strerror(ret));
 		return ret;
 	}
-	ret = rbd_stat(img, &st, sizeof(st));
+	ret = lib->rbd_stat(img, &st, sizeof(st));
 	if (!ret)
-		ret = rbd_get_features(img, &ri->features);
+		ret = lib->rbd_get_features(img, &ri->features);
 	if (!ret)
-		ret = rbd_get_stripe_unit(img, &ri->stripe_unit);
+		ret = lib->rbd_get_stripe_unit(img, &ri->stripe_unit);
 	if (!ret)
-		ret = rbd_get_stripe_count(img, &ri->stripe_count);
-	rbd_close(img);
+		ret = lib->rbd_get_stripe_count(img, &ri->stripe_count);
+	lib->rbd_close(img);
 	if (ret) {
 		errbuf_set(errbuf, errlen, "%s: cannot read the image's header: %s", r->name,
 			   rawio_strerror(ret));
@@ -282,16 +288,16 @@ static int rbd_probe(struct dev_rbd *r, struct rawio_dev_info *info, char *errbu
 	info->size = st.size;
 	ri->object_size = st.obj_size;
 	rbd_feature_names(ri->features, ri->feature_names, sizeof(ri->feature_names));
-	if (rados_cluster_fsid(r->cluster, ri->fsid, sizeof(ri->fsid)) < 0)
+	if (lib->rados_cluster_fsid(r->cluster, ri->fsid, sizeof(ri->fsid)) < 0)
 		ri->fsid[0] = '\0';
-	if (!rados_conf_get(r->cluster, DEV_RBD_TIMEOUT_KEY, val, sizeof(val)))
+	if (!lib->rados_conf_get(r->cluster, DEV_RBD_TIMEOUT_KEY, val, sizeof(val)))
 		ri->osd_op_timeout_s = (unsigned)strtoul(val, NULL, 10);
-	ri->cache = rbd_conf_bool(r->cluster, "rbd_cache");
+	ri->cache = rbd_conf_bool(r, "rbd_cache");
 	/* Writethrough until the first flush, then writeback (librbd's default). */
-	if (ri->cache && !rados_conf_get(r->cluster, "rbd_cache_max_dirty", val, sizeof(val)))
+	if (ri->cache && !lib->rados_conf_get(r->cluster, "rbd_cache_max_dirty", val, sizeof(val)))
 		ri->cache_writeback = strtoull(val, NULL, 10) > 0;
-	if (rados_conf_get(r->cluster, "rbd_persistent_cache_mode", ri->cache_mode,
-			   sizeof(ri->cache_mode)))
+	if (lib->rados_conf_get(r->cluster, "rbd_persistent_cache_mode", ri->cache_mode,
+				sizeof(ri->cache_mode)))
 		rbd_set(ri->cache_mode, sizeof(ri->cache_mode), "?");
 
 	/* librbd takes any offset, length and buffer: nothing to align. */
@@ -310,12 +316,14 @@ static int rbd_probe(struct dev_rbd *r, struct rawio_dev_info *info, char *errbu
 
 int dev_rbd_image_get(struct dev_rbd *r, rbd_image_t *out)
 {
+	const struct rbd_lib *lib = r->lib;
 	int ret = 0;
 
 	pthread_mutex_lock(&r->lock);
 	if (!r->handle_refs) {
-		ret = r->read_only ? rbd_open_read_only(r->ioctx, r->image, &r->handle, r->snap)
-				   : rbd_open(r->ioctx, r->image, &r->handle, NULL);
+		ret = r->read_only
+			      ? lib->rbd_open_read_only(r->ioctx, r->image, &r->handle, r->snap)
+			      : lib->rbd_open(r->ioctx, r->image, &r->handle, NULL);
 		if (ret)
 			r->handle = NULL;
 	}
@@ -329,10 +337,11 @@ int dev_rbd_image_get(struct dev_rbd *r, rbd_image_t *out)
 
 void dev_rbd_image_put(struct dev_rbd *r)
 {
+	const struct rbd_lib *lib = r->lib;
 	pthread_mutex_lock(&r->lock);
 	assert(r->handle_refs);
 	if (!--r->handle_refs) {
-		rbd_close(r->handle);
+		lib->rbd_close(r->handle);
 		r->handle = NULL;
 	}
 	pthread_mutex_unlock(&r->lock);
@@ -351,7 +360,7 @@ void dev_rbd_image_put(struct dev_rbd *r)
  * no lock to take (nothing enforces one writer: docs/remote.md).
  */
 /* Who holds IMG's lock, for a message: "client.4157 at 127.0.0.1:0/2349", else what we know. */
-static void rbd_lock_holder(rbd_image_t img, char *who, size_t len)
+static void rbd_lock_holder(const struct rbd_lib *lib, rbd_image_t img, char *who, size_t len)
 {
 	char tag[128], clients[128], cookies[256], addrs[128], *owners[4] = { NULL };
 	size_t tl = sizeof(tag), cl = sizeof(clients), kl = sizeof(cookies), al = sizeof(addrs);
@@ -360,18 +369,20 @@ static void rbd_lock_holder(rbd_image_t img, char *who, size_t len)
 	int excl;
 
 	snprintf(who, len, "another client");
-	if (rbd_list_lockers(img, &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al) > 0) {
+	if (lib->rbd_list_lockers(img, &excl, tag, &tl, clients, &cl, cookies, &kl, addrs, &al) >
+	    0) {
 		snprintf(who, len, "%.60s at %.60s", clients, addrs);
 		return;
 	}
-	if (!rbd_lock_get_owners(img, &mode, owners, &nr) && nr) {
+	if (!lib->rbd_lock_get_owners(img, &mode, owners, &nr) && nr) {
 		snprintf(who, len, "%.120s", owners[0]);
-		rbd_lock_get_owners_cleanup(owners, nr);
+		lib->rbd_lock_get_owners_cleanup(owners, nr);
 	}
 }
 
 static int rbd_own(struct dev_rbd *r, char *errbuf, size_t errlen)
 {
+	const struct rbd_lib *lib = r->lib;
 	rbd_image_t img;
 	int ret;
 
@@ -381,7 +392,7 @@ static int rbd_own(struct dev_rbd *r, char *errbuf, size_t errlen)
 			   rawio_strerror(ret));
 		return ret;
 	}
-	ret = rbd_lock_acquire(img, RBD_LOCK_MODE_EXCLUSIVE);
+	ret = lib->rbd_lock_acquire(img, RBD_LOCK_MODE_EXCLUSIVE);
 	if (!ret) {
 		r->owns_lock = true;
 		return 0;
@@ -389,7 +400,7 @@ static int rbd_own(struct dev_rbd *r, char *errbuf, size_t errlen)
 	if (ret == -EROFS || ret == -EBUSY) {
 		char who[160];
 
-		rbd_lock_holder(img, who, sizeof(who));
+		rbd_lock_holder(r->lib, img, who, sizeof(who));
 		errbuf_set(errbuf, errlen,
 			   "%s: in use by another writer: %s holds the image's exclusive lock",
 			   r->name, who);
@@ -404,16 +415,19 @@ static int rbd_own(struct dev_rbd *r, char *errbuf, size_t errlen)
 
 void dev_rbd_close(struct dev_rbd *r)
 {
+	const struct rbd_lib *lib;
+
 	if (!r)
 		return;
+	lib = r->lib; /* NULL only before it loaded: then nothing below is set */
 	if (r->owns_lock)
 		dev_rbd_image_put(r); /* closing the handle releases the lock */
 	assert(!r->handle_refs);      /* every engine context is closed first */
 	pthread_mutex_destroy(&r->lock);
 	if (r->ioctx)
-		rados_ioctx_destroy(r->ioctx);
+		lib->rados_ioctx_destroy(r->ioctx);
 	if (r->cluster)
-		rados_shutdown(r->cluster);
+		lib->rados_shutdown(r->cluster);
 	free(r->spec);
 	free(r);
 }
@@ -422,9 +436,11 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 		    size_t errlen, struct dev_rbd **keep)
 {
 	struct rawio_rbd_info *ri = &info->rbd;
+	const struct rbd_lib *lib;
 	struct rbd_path p;
 	struct dev_rbd *r;
 	const char *step;
+	char why[256];
 	int ret;
 
 	ret = rbd_path_parse(path, &p, errbuf, errlen);
@@ -447,6 +463,12 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 	rbd_set(ri->image, sizeof(ri->image), p.image);
 	rbd_set(ri->snap, sizeof(ri->snap), p.snap);
 	snprintf(ri->client, sizeof(ri->client), "client.%.50s", p.id ? p.id : "admin");
+	ret = rbd_lib_get(&r->lib, why, sizeof(why));
+	if (ret) {
+		errbuf_set(errbuf, errlen, "%s: %s", r->name, why);
+		goto fail;
+	}
+	lib = r->lib;
 	if (p.snap && !(flags & RAWIO_DEV_RDONLY)) {
 		errbuf_set(errbuf, errlen, "%s: a snapshot is read-only (open it read-only)",
 			   r->name);
@@ -455,24 +477,24 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 	}
 
 	step = "creating a cluster handle";
-	ret = rados_create(&r->cluster, p.id);
+	ret = lib->rados_create(&r->cluster, p.id);
 	if (ret) {
 		r->cluster = NULL;
 		goto fail_step;
 	}
 	/* The conf file first (named, else $CEPH_CONF and the usual places), then the path. */
-	ret = rados_conf_read_file(r->cluster, p.conf);
+	ret = lib->rados_conf_read_file(r->cluster, p.conf);
 	if (ret && p.conf) {
 		errbuf_set(errbuf, errlen, "%s: cannot read %.200s: %s", r->name, p.conf,
 			   rawio_strerror(ret));
 		goto fail;
 	}
 	step = "the timeout options";
-	ret = rbd_timeouts(r->cluster, &p);
+	ret = rbd_timeouts(r, &p);
 	if (ret)
 		goto fail_step;
 	for (unsigned i = 0; i < p.nr_opts; i++) {
-		ret = rados_conf_set(r->cluster, p.opts[i].key, p.opts[i].val);
+		ret = lib->rados_conf_set(r->cluster, p.opts[i].key, p.opts[i].val);
 		if (ret) {
 			errbuf_set(errbuf, errlen, "%s: option %.64s=%.64s: %s", r->name,
 				   p.opts[i].key, p.opts[i].val,
@@ -482,10 +504,10 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 		}
 	}
 	step = "connecting to the cluster";
-	ret = rados_connect(r->cluster);
+	ret = lib->rados_connect(r->cluster);
 	if (ret)
 		goto fail_step;
-	ret = rados_ioctx_create(r->cluster, p.pool, &r->ioctx);
+	ret = lib->rados_ioctx_create(r->cluster, p.pool, &r->ioctx);
 	if (ret) {
 		r->ioctx = NULL;
 		errbuf_set(errbuf, errlen, "%s: pool %s: %s", r->name, p.pool,
@@ -493,7 +515,7 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 		goto fail;
 	}
 	if (p.ns)
-		rados_ioctx_set_namespace(r->ioctx, p.ns);
+		lib->rados_ioctx_set_namespace(r->ioctx, p.ns);
 	ret = rbd_probe(r, info, errbuf, errlen);
 	if (ret)
 		goto fail;

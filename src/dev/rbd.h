@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dev: Ceph RBD images (src/dev/rbd.c), the part the rbd engine needs. Only
- * compiled with librbd (RAWIO_HAVE_RBD).
+ * compiled with librbd's headers (RAWIO_HAVE_RBD); the library itself is
+ * loaded on the first rbd: path (rbd_lib.h).
  */
 #ifndef RAWIO_DEV_RBD_H
 #define RAWIO_DEV_RBD_H
@@ -13,9 +14,11 @@
 #include <rbd/librbd.h>
 
 struct rawio_dev;
+struct rbd_lib;
 
 /* The cluster connection a device holds for its life, and which image it names. */
 struct dev_rbd {
+	const struct rbd_lib *lib; /* librados's and librbd's functions (rbd_lib_get) */
 	rados_t cluster;
 	rados_ioctx_t ioctx;
 	const char *image; /* within spec, as rbd_open wants them */

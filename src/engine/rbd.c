@@ -42,11 +42,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <rbd/librbd.h>
-
 #include <rawio/rawio.h>
 
 #include "dev/rbd.h"
+#include "dev/rbd_lib.h"
 #include "engine_impl.h"
 
 #define RBD_POLL_MS 1000 /* a wait wakes this often (a missed wakeup costs at most this) */
@@ -67,7 +66,8 @@ struct rbdeng_slot {
 
 struct rbdeng_priv {
 	struct dev_rbd *rbd;
-	rbd_image_t image; /* the device's, shared (NULL until we hold a reference) */
+	const struct rbd_lib *lib; /* the device's: librbd's functions */
+	rbd_image_t image;	   /* the device's, shared (NULL until we hold a reference) */
 	int efd;
 	struct rbdeng_slot *slots;
 	struct rbdeng_slot *free;
@@ -119,13 +119,14 @@ static void rbdeng_callback(rbd_completion_t c, void *arg)
 {
 	struct rbdeng_slot *s = arg;
 	struct rbdeng_priv *p = s->owner;
+	const struct rbd_lib *lib = p->lib;
 	struct rbdeng_slot *head = atomic_load_explicit(&p->done, memory_order_relaxed);
 	uint64_t one = 1;
 
 	/* Counted before the push: fini waits for it to drop after the last slot is back. */
 	atomic_fetch_add_explicit(&p->in_callback, 1, memory_order_acquire);
 	s->comp = c;
-	s->ret = rbd_aio_get_return_value(c);
+	s->ret = lib->rbd_aio_get_return_value(c);
 	do
 		s->next = head;
 	while (!atomic_compare_exchange_weak_explicit(&p->done, &head, s, memory_order_seq_cst,
@@ -165,6 +166,7 @@ static unsigned rbdeng_take(struct rbdeng_priv *p)
 static void rbdeng_fini(struct rawio_engine *e)
 {
 	struct rbdeng_priv *p = e->priv;
+	const struct rbd_lib *lib = p->lib;
 
 	/*
 	 * The core reaps everything before fini unless a reap failed: then let
@@ -181,7 +183,7 @@ static void rbdeng_fini(struct rawio_engine *e)
 			struct rbdeng_slot *s = p->ready;
 
 			p->ready = s->next;
-			rbd_aio_release(s->comp);
+			lib->rbd_aio_release(s->comp);
 			p->out--;
 		}
 		p->ready_tail = NULL;
@@ -209,6 +211,7 @@ static int rbdeng_init(struct rawio_engine *e, const struct rawio_engine_opts *o
 	p->rbd = dev_rbd(e->dev);
 	if (!p->rbd)
 		return -EINVAL;
+	p->lib = p->rbd->lib;
 	p->slots = calloc(e->qd, sizeof(*p->slots));
 	if (!p->slots)
 		return -ENOMEM;
@@ -248,31 +251,32 @@ static int rbdeng_done_now(struct rawio_req *r, int64_t result)
 static int rbdeng_start(struct rawio_engine *e, struct rbdeng_slot *s, unsigned op)
 {
 	struct rbdeng_priv *p = e->priv;
+	const struct rbd_lib *lib = p->lib;
 	struct rawio_req *r = s->req;
 	rbd_completion_t c;
 	int ret;
 
-	ret = rbd_aio_create_completion(s, rbdeng_callback, &c);
+	ret = lib->rbd_aio_create_completion(s, rbdeng_callback, &c);
 	if (ret)
 		return ret;
 	switch (op) {
 	case RAWIO_OP_READ:
-		ret = rbd_aio_read(p->image, req_pos(r), s->bytes, req_data(r), c);
+		ret = lib->rbd_aio_read(p->image, req_pos(r), s->bytes, req_data(r), c);
 		break;
 	case RAWIO_OP_WRITE:
-		ret = rbd_aio_write(p->image, req_pos(r), s->bytes, req_data(r), c);
+		ret = lib->rbd_aio_write(p->image, req_pos(r), s->bytes, req_data(r), c);
 		break;
 	case RAWIO_OP_DISCARD:
 		/* rbd_aio_discard skips partial objects (rbd_skip_partial_discard):
 		 * write_zeroes deallocates what it can and zeroes the rest. */
-		ret = rbd_aio_write_zeroes(p->image, r->off, r->len, c, 0, 0);
+		ret = lib->rbd_aio_write_zeroes(p->image, r->off, r->len, c, 0, 0);
 		break;
 	default:
-		ret = rbd_aio_flush(p->image, c);
+		ret = lib->rbd_aio_flush(p->image, c);
 		break;
 	}
 	if (ret < 0) {
-		rbd_aio_release(c);
+		lib->rbd_aio_release(c);
 		return ret;
 	}
 	p->out++;
@@ -339,10 +343,11 @@ static int rbdeng_queue(struct rawio_engine *e, struct rawio_req *r)
 static struct rawio_req *rbdeng_complete(struct rawio_engine *e, struct rbdeng_slot *s)
 {
 	struct rbdeng_priv *p = e->priv;
+	const struct rbd_lib *lib = p->lib;
 	struct rawio_req *r = s->req;
 	ssize_t ret = s->ret;
 
-	rbd_aio_release(s->comp);
+	lib->rbd_aio_release(s->comp);
 	p->out--;
 	if (ret >= 0 && s->flush_after && !s->flushing) {
 		int err;
