@@ -83,6 +83,12 @@ static cJSON *devinfo_json(const struct rawio_dev_info *in, const char *open_err
 	else
 		cJSON_AddBoolToObject(o, "rotational", in->rotational);
 	cJSON_AddItemToObject(o, "write_cache", devinfo_str_or_null(in->write_cache));
+	/* queue/fua: the disk does FUA itself (true) or the kernel adds a flush (false). */
+	if (in->fua < 0)
+		cJSON_AddNullToObject(o, "fua");
+	else
+		cJSON_AddBoolToObject(o, "fua", in->fua);
+	cJSON_AddBoolToObject(o, "fua_cheap", rawio_dev_fua_cheap(in));
 	cJSON_AddItemToObject(o, "nr_requests", devinfo_num_or_null(in->nr_requests));
 	cJSON_AddItemToObject(o, "max_sectors_kb", devinfo_num_or_null(in->max_sectors_kb));
 	cJSON_AddItemToObject(o, "max_hw_sectors_kb", devinfo_num_or_null(in->max_hw_sectors_kb));
@@ -116,6 +122,7 @@ static cJSON *devinfo_json(const struct rawio_dev_info *in, const char *open_err
 		cJSON_AddBoolToObject(t, "trim", n->can_trim);
 		cJSON_AddBoolToObject(t, "zero", n->can_zero);
 		cJSON_AddBoolToObject(t, "multi_conn", n->can_multi_conn);
+		cJSON_AddBoolToObject(t, "offline", n->offline);
 	}
 	if (in->kind == RAWIO_DEV_RBD && (t = cJSON_AddObjectToObject(o, "rbd"))) {
 		const struct rawio_rbd_info *r = &in->rbd;
@@ -189,6 +196,13 @@ static void devinfo_text(const struct rawio_dev_info *in, const char *open_error
 	printf(KEY "%s\n",
 	       "rotational:", in->rotational < 0 ? "unknown" : devinfo_yn(in->rotational));
 	devinfo_str("write_cache:", in->write_cache);
+	printf(KEY "%s\n", "fua:",
+	       in->fua < 0 ? "unknown"
+	       : in->fua   ? "yes (the disk does FUA itself)"
+			   : "no (the kernel sends a flush after the write)");
+	printf(KEY "%s\n", "fua_cheap:",
+	       rawio_dev_fua_cheap(in) ? "yes (a FUA write costs about a plain write)"
+				       : "no (FUA costs a flush: write, then flush once)");
 	devinfo_int("nr_requests:", in->nr_requests);
 	devinfo_int("max_sectors_kb:", in->max_sectors_kb);
 	devinfo_int("max_hw_sectors_kb:", in->max_hw_sectors_kb);
@@ -219,6 +233,9 @@ static void devinfo_text(const struct rawio_dev_info *in, const char *open_error
 		       "nbd_flags:", devinfo_yn(n->server_read_only), devinfo_yn(n->can_flush),
 		       devinfo_yn(n->can_fua), devinfo_yn(n->can_trim), devinfo_yn(n->can_zero),
 		       devinfo_yn(n->can_multi_conn));
+		if (n->offline)
+			printf(KEY "yes (not reached: the fields above are guesses)\n",
+			       "nbd_offline:");
 	}
 	if (in->kind == RAWIO_DEV_RBD) {
 		const struct rawio_rbd_info *r = &in->rbd;

@@ -49,6 +49,7 @@ expect_queue() {
 	expect scheduler "$(lsblk_field "/dev/$disk" SCHED)"
 	wc=$(sysfs_q "$disk" write_cache)
 	expect write_cache "$wc"
+	expect fua "$([ "$(sysfs_q "$disk" fua)" = 1 ] && echo true || echo false)"
 	expect max_sectors_kb "$(sysfs_q "$disk" max_sectors_kb)"
 	expect max_hw_sectors_kb "$(sysfs_q "$disk" max_hw_sectors_kb)"
 	if [ "$(lsblk_field "/dev/$disk" DISC-MAX)" -gt 0 ]; then
