@@ -228,7 +228,8 @@ struct rawio_dev;
  * without URI support. RBD: the cluster's errors (-ENOENT no such pool or
  * image, -ETIMEDOUT no answer in time, -EACCES or -EPERM refused by cephx,
  * -EINVAL a malformed path or unknown option), -EROFS for a snapshot opened
- * read-write, -EOPNOTSUPP when rawio was built without librbd.
+ * read-write, -EOPNOTSUPP when rawio was built without librbd's headers or
+ * librados or librbd cannot be loaded (they are loaded by the first rbd: open).
  * On failure, errbuf (if given) holds a line naming the path and the cause.
  *
  * Ownership: RAWIO_DEV_LOCK_EX takes flock(LOCK_EX) on the opened descriptor
