@@ -29,8 +29,8 @@ static int rbd_lib_sym(void *dl, const char *what, const char *name, void **slot
 	if (*slot)
 		return 0;
 	why = dlerror();
-	errbuf_set(errbuf, errlen, "%s lacks %s (%s); rawio needs Ceph 16 (pacific) or later", what,
-		   name, why ? why : "a NULL symbol");
+	errbuf_set(errbuf, errlen, "%s lacks %s (%s): older than the headers rawio was built with",
+		   what, name, why ? why : "a NULL symbol");
 	return -EOPNOTSUPP;
 }
 
