@@ -7,6 +7,11 @@
  * from the global scope instead of naming libceph-common as a dependency.
  * RTLD_NOW: a librbd too old for a function we call fails here, once, naming
  * it, not at the first request.
+ *
+ * The table of functions is the library's one piece of process-wide state
+ * (STYLE: no global mutable state): written once under pthread_once, read
+ * only after, because what it points into, a dlopen'd library, is
+ * process-wide itself.
  */
 #include <dlfcn.h>
 #include <errno.h>
