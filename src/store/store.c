@@ -404,71 +404,9 @@ static int64_t store_write_durable(struct rawio_store *s, unsigned flags, void *
 }
 
 /*
- * A payload from the caller's buffer (PBUF, PLEN bytes at POFF, with FLAGS):
- * put it in flight and, while the device moves it, compute H's payload crc
- * (one pass over 4 MiB, about 0.13 ms of CPU, that a put no longer waits
- * for: docs/perf.md, "Puts at the limit"). HDR set (a plain put: no order
- * between the two), H is then encoded there and the header block at HOFF
- * goes out beside the payload. Waits for both. Returns 0 or the first -errno.
- */
-static int store_put_overlap(struct rawio_store *s, unsigned flags, void *pbuf, uint64_t plen,
-			     uint64_t poff, struct store_slot_hdr *h, void *hdr, uint64_t hoff)
-{
-	struct rawio_req reqs[2] = {
-		{ .op = RAWIO_OP_WRITE, .flags = flags, .buf = pbuf, .len = plen, .off = poff },
-		{ .op = RAWIO_OP_WRITE, .buf = hdr, .len = STORE_BLOCK, .off = hoff },
-	};
-	struct rawio_req *done[2];
-	struct rawio_engine *e;
-	unsigned queued = 0;
-	int ret, q;
-
-	ret = rawio_engine_pool_get(s->pool, &e);
-	if (ret)
-		return ret;
-	for (unsigned i = 0; i < (hdr ? 2u : 1u) && !ret; i++) {
-		if (i == 1)
-			store_slot_hdr_encode(hdr, h);
-		while ((q = rawio_engine_queue(e, &reqs[i])) == RAWIO_Q_BUSY && queued) {
-			int n = rawio_engine_reap(e, done, 1, 1); /* a context of depth 1 */
-
-			if (n < 0) {
-				rawio_engine_close(e);
-				return n;
-			}
-			queued -= (unsigned)n;
-		}
-		if (q == RAWIO_Q_QUEUED) {
-			queued++;
-			ret = rawio_engine_commit(e);
-		} else if (q != RAWIO_Q_DONE) {
-			ret = q < 0 ? q : -EBUSY; /* BUSY with nothing in flight */
-		}
-		if (i == 0)
-			h->e.payload_crc = rawio_crc32c(0, pbuf, plen);
-	}
-	while (queued) {
-		int n = rawio_engine_reap(e, done, 1, 2);
-
-		if (n < 0) {
-			/* The engine failed with requests in flight: close waits for them. */
-			rawio_engine_close(e);
-			return n;
-		}
-		queued -= (unsigned)n;
-	}
-	rawio_engine_pool_put(s->pool, e);
-	for (unsigned i = 0; i < (hdr ? 2u : 1u) && !ret; i++)
-		if (reqs[i].result != (int64_t)reqs[i].len)
-			ret = reqs[i].result < 0 ? (int)reqs[i].result : -EIO;
-	return ret;
-}
-
-/*
  * Write a put's header block and payload (IO, IO_LEN bytes) to SLOT; with
  * PAYLOAD (store_put_direct_ok: LEN aligned bytes of the caller's) the payload
- * is written from there, not from IO, and its crc computed here while it is
- * in flight (store_put_overlap); else H already carries it.
+ * is written from there, not from IO.
  *
  * Plain: one write when copied, else payload and header in flight together
  * (no order needed: a torn plain put fails its crc). Durable: payload first,
@@ -493,14 +431,17 @@ static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len,
 		store_slot_hdr_encode(io, h);
 		return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, io, io_len, off);
 	}
-	if (!durable)
-		return store_put_overlap(s, 0, pbuf, plen, off + STORE_BLOCK, h, io, off);
+	if (!durable) {
+		struct rawio_batch_io ios[2] = {
+			{ .off = off + STORE_BLOCK, .len = (uint32_t)plen, .buf = pbuf },
+			{ .off = off, .len = STORE_BLOCK, .buf = io },
+		};
+
+		store_slot_hdr_encode(io, h);
+		return store_write_ios(s, ios, 2);
+	}
 	/* Payload first: a header never names bytes that were not durable before it. */
-	if (payload) {
-		res = store_put_overlap(s, flags, pbuf, plen, off + STORE_BLOCK, h, NULL, 0);
-		if (!res && s->put_flush && !grouped)
-			res = rawio_engine_pool_io(s->pool, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
-	} else if (plen && grouped)
+	if (plen && grouped)
 		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, pbuf, plen,
 					   off + STORE_BLOCK);
 	else if (plen)
@@ -570,8 +511,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
 	h.e.payload_len = (uint32_t)len;
-	if (!direct) /* else store_put_write, while the payload is in flight */
-		h.e.payload_crc = rawio_crc32c(0, buf, len);
+	h.e.payload_crc = rawio_crc32c(0, buf, len);
 	h.written_ns = clock_realtime_ns();
 
 	pthread_rwlock_rdlock(&s->cp_lock);
