@@ -219,14 +219,12 @@ static void barrier_sweep_describe(struct sweep *s, int ret, FILE *f)
 {
 	struct run *r = s->arg;
 
-	fprintf(f,
-		": barrier %s, %u-byte value, cut at %s %llu: %s (held writes: %llu kept, %llu "
-		"lost, %llu torn)\n",
+	fprintf(f, ": barrier %s, %u-byte value, cut at %s %llu: %s",
 		rawio_store_barrier_name(r->barrier), r->val_len,
 		r->cut == RAWIO_CUT_AT_FLUSH ? "flush" : "write", (unsigned long long)r->cut_at,
-		ret ? r->why : "ok", (unsigned long long)r->mst.kept,
-		(unsigned long long)r->mst.lost,
-		(unsigned long long)(r->mst.torn_prefix + r->mst.torn_subset));
+		ret ? r->why : "ok");
+	sweep_fprint_held(f, &r->mst);
+	fputc('\n', f);
 }
 
 int main(int argc, char **argv)
@@ -242,8 +240,7 @@ int main(int argc, char **argv)
 
 	int ret;
 
-	snprintf(r.path, sizeof(r.path), "%s/rawio-store-barrier-%d.img",
-		 access("/dev/shm", W_OK) ? "." : "/dev/shm", (int)getpid());
+	sweep_image_path(r.path, sizeof(r.path), "store-barrier");
 	r.buf = rawio_buf_alloc(BIG_VAL_LEN, 4096);
 	r.want = rawio_buf_alloc(BIG_VAL_LEN, 4096);
 	r.got = rawio_buf_alloc(BIG_VAL_LEN, 4096);

@@ -326,10 +326,9 @@ static void store_sweep_describe(struct sweep *s, int ret, FILE *f)
 {
 	struct run *r = s->arg;
 
-	fprintf(f, ": %s (held writes at the cut: %llu kept, %llu lost, %llu torn)\n",
-		ret ? r->why : "ok", (unsigned long long)r->mst.kept,
-		(unsigned long long)r->mst.lost,
-		(unsigned long long)(r->mst.torn_prefix + r->mst.torn_subset));
+	fprintf(f, ": %s", ret ? r->why : "ok");
+	sweep_fprint_held(f, &r->mst);
+	fputc('\n', f);
 }
 
 int main(int argc, char **argv)
@@ -343,8 +342,6 @@ int main(int argc, char **argv)
 			   .run = store_sweep_run,
 			   .describe = store_sweep_describe };
 
-	/* tmpfs when there is one: fast, and O_DIRECT works there. */
-	snprintf(r.path, sizeof(r.path), "%s/rawio-store-crash-%d.img",
-		 access("/dev/shm", W_OK) ? "." : "/dev/shm", (int)getpid());
+	sweep_image_path(r.path, sizeof(r.path), "store-crash");
 	return sweep_main(&s, argc, argv);
 }

@@ -53,6 +53,22 @@ static inline void sweep_counts_of(const struct rawio_fault_model_stat *m, struc
 	c->torn = m->torn_prefix + m->torn_subset;
 }
 
+/* " (held writes at the cut: K kept, L lost, T torn)": what M did, for a describe line. */
+static inline void sweep_fprint_held(FILE *f, const struct rawio_fault_model_stat *m)
+{
+	fprintf(f, " (held writes at the cut: %llu kept, %llu lost, %llu torn)",
+		(unsigned long long)m->kept, (unsigned long long)m->lost,
+		(unsigned long long)(m->torn_prefix + m->torn_subset));
+}
+
+/* PATH = a scratch image for TEST: on tmpfs when there is one (fast, and
+ * O_DIRECT works there), else in the working directory. */
+static inline void sweep_image_path(char *path, size_t len, const char *test)
+{
+	snprintf(path, len, "%s/rawio-%s-%d.img", access("/dev/shm", W_OK) ? "." : "/dev/shm", test,
+		 (int)getpid());
+}
+
 static inline int sweep_main(struct sweep *s, int argc, char **argv)
 {
 	static const struct option lo[] = {
