@@ -15,6 +15,8 @@
 #   --idle-wait S  before each fio/rawio pair, wait up to S seconds (default 20; 0: never) for
 #               the machine to be idle (under 20% CPU busy over half a second), so a burst of
 #               someone else's work lands on neither tool rather than on one of them
+#   --rows LIST only these rows, comma-separated RW:BS:QD (e.g. randread:4k:32,randwrite:4k:32);
+#               default: randread 4k at QD 1, 32 and 128, randwrite 4k QD 32, read 128k QD 8
 #   --no-auto   skip the auto table: after each phase's rows, rawio's `--engine auto` runs
 #               each row alternating with every fixed engine that runs it (rawio only, REPS
 #               rounds, order rotating), and the second table gives auto / the best fixed
@@ -30,6 +32,7 @@ out=$root/build/bench
 quick=0 json=0 reps=3 runtime=10 ramp=2 size=1G from="" idle_wait=20
 engines="sync aio uring"
 auto=1
+rows_opt=""
 targets=()
 
 while [ $# -gt 0 ]; do
@@ -45,9 +48,10 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--engines) engines=$2; shift ;;
 	--no-auto) auto=0 ;;
+	--rows) rows_opt=$2; shift ;;
 	--from) from=$2; shift ;;
 	--idle-wait) idle_wait=$2; shift ;;
-	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "vs-fio.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -225,6 +229,13 @@ randread 4k 32
 randread 4k 128
 randwrite 4k 32
 read 128k 8"
+if [ -n "$rows_opt" ]; then
+	rows=$(tr ',:' '\n ' <<<"$rows_opt")
+	while read -r rw bs qd; do
+		[[ $rw =~ ^(rand)?(read|write|rw)$ && $bs =~ ^[0-9]+[kKmM]?$ && $qd =~ ^[0-9]+$ ]] ||
+			{ log "--rows: '$rw:$bs:$qd' is not RW:BS:QD"; exit 2; }
+	done <<<"$rows"
+fi
 
 for tname in ${targets[@]+"${targets[@]}"}; do
 	rm -f "$out/zram.dev"

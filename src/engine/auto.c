@@ -5,9 +5,10 @@
  * verdicts. Measured (docs/perf.md): where NOWAIT reads work io_uring issues
  * inline and is fastest. On a block device without NOWAIT (zram, loop
  * without direct I/O) io_uring hands every request to io-wq: at depth 1 a
- * blocking pread is cheaper; deeper the uring engine marks each request
- * IOSQE_ASYNC, io-wq runs several workers at once, and uring is 2-6x aio's
- * IOPS there (perf.md "zram, uring: one io-wq worker"). Elsewhere (fsqual
+ * blocking pread is cheaper; deeper the uring engine measures IOSQE_ASYNC
+ * (several io-wq workers) against one worker and keeps the faster, and uring
+ * is ahead of aio there (perf.md "zram, uring: one io-wq worker" and
+ * "IOSQE_ASYNC, quiet and at load"). Elsewhere (fsqual
  * says io_uring reads stall on a file) aio submits inline and stays ahead of
  * a thread pool.
  */
@@ -97,8 +98,9 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 		/* The uring engine's own probe (uring_punts_all) agrees: async=yes. */
 		snprintf(out->engine, sizeof(out->engine), "uring");
 		snprintf(out->why, sizeof(out->why),
-			 "no NOWAIT on this device: io_uring sends every request to io-wq "
-			 "(IOSQE_ASYNC), whose workers run in parallel, ahead of aio at depth");
+			 "no NOWAIT on this device: io_uring hands every request to io-wq, "
+			 "measuring one worker against several (IOSQE_ASYNC); ahead of aio at "
+			 "depth");
 	} else if (qd <= 1) {
 		snprintf(out->engine, sizeof(out->engine), "sync");
 		snprintf(out->why, sizeof(out->why),

@@ -15,11 +15,20 @@
  *
  * On a device without NOWAIT (zram, loop without direct I/O: a RWF_NOWAIT read
  * fails with EOPNOTSUPP) io_uring cannot issue anything inline and hands every
- * request to an io-wq worker after a failed non-blocking attempt. Such
- * requests go with IOSQE_ASYNC: straight to io-wq, and marked concurrent, so
- * io-wq starts another worker while one is busy instead of queueing behind a
- * single one that never sleeps (zram decompresses on the worker's CPU). fio's
- * io_uring engine does the same only with force_async=1.
+ * request to an io-wq worker after a failed non-blocking attempt. Without
+ * IOSQE_ASYNC io-wq starts another worker only when none is running, and a
+ * zram read never sleeps: one worker does every request. With IOSQE_ASYNC a
+ * request goes straight to io-wq marked concurrent, and io-wq runs up to
+ * 4 workers per CPU. Which is faster depends on the machine, not the device
+ * (docs/perf.md, "IOSQE_ASYNC, quiet and at load"): with idle CPUs the single
+ * worker wins (no wake-up per request: 387K against 258K IOPS at QD 32 on
+ * 2 vCPUs), while on CPUs shared with other work the many workers mostly win
+ * (1.25-3.6x in 6 of 7 rows at load 11-20: each runnable thread gets a share,
+ * and one preempted worker stalls the whole queue). So at depth the engine measures: it runs one mode for
+ * URING_ADAPT_RUN_NS, tries the other for URING_ADAPT_PROBE_NS, and keeps
+ * whichever completed more per second. At depth 1 IOSQE_ASYNC always (one
+ * request, one worker: it only skips the failed attempt). fio's io_uring
+ * engine sets IOSQE_ASYNC only with force_async=1.
  *
  * The CQ ring is twice the SQ ring (asked for with CQSIZE, and the kernel's
  * default where CQSIZE is refused) and the core never has more than qd <= SQ
@@ -36,6 +45,7 @@
 #include <unistd.h>
 
 #include "engine_impl.h"
+#include "uring_adapt.h"
 
 /* UAPI flags newer than some headers (values from linux/io_uring.h). */
 #ifndef IORING_SETUP_SUBMIT_ALL
@@ -75,7 +85,9 @@ struct uring_priv {
 	uintptr_t reg_start, reg_end; /* the registered buffer */
 	bool enter_to_reap;	      /* completions are posted only when we enter the kernel */
 	unsigned held;		      /* queued and not yet reaped */
-	bool force_async;	      /* the device has no NOWAIT: every request goes to io-wq */
+	bool force_async;	      /* IOSQE_ASYNC on every request now */
+	struct uring_adapt adapt;     /* no NOWAIT at depth: IOSQE_ASYNC measured on and off */
+	uint64_t reaped;	      /* completions harvested so far */
 };
 
 static const struct {
@@ -232,6 +244,8 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 		return ret;
 	p->ring_ok = true;
 	p->force_async = !(p->setup & IORING_SETUP_IOPOLL) && uring_punts_all(e);
+	p->adapt.on = p->force_async && e->qd > 1;
+	uring_adapt_start(&p->adapt, rawio_now_ns(), 0);
 
 	if (fl & RAWIO_URING_REG_FILES) {
 		ret = io_uring_register_files(&p->ring, &e->fd, 1);
@@ -274,6 +288,44 @@ static bool uring_submit_enters(struct uring_priv *p)
 	return __atomic_load_n(p->ring.sq.kflags, __ATOMIC_ACQUIRE) & IORING_SQ_NEED_WAKEUP;
 }
 
+void uring_adapt_start(struct uring_adapt *a, uint64_t now, uint64_t reaped)
+{
+	a->probing = false;
+	a->start_ns = now;
+	a->len_ns = URING_ADAPT_FIRST_NS;
+	a->reaped0 = reaped;
+}
+
+bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t reaped)
+{
+	uint64_t elapsed = now - a->start_ns, rate;
+
+	if (!a->on || now < a->start_ns || elapsed < a->len_ns)
+		return async;
+	if (elapsed > 4 * a->len_ns) { /* idle for a while: what it did says nothing */
+		bool kept = a->probing ? !async : async;
+
+		uring_adapt_start(a, now, reaped);
+		return kept;
+	}
+	rate = (reaped - a->reaped0) * 1000000000ull / elapsed;
+	a->start_ns = now;
+	a->reaped0 = reaped;
+	if (!a->probing) {
+		a->run_rate = rate;
+		a->probing = true;
+		a->len_ns = URING_ADAPT_PROBE_NS;
+		return !async; /* try the other mode */
+	}
+	a->probing = false;
+	a->len_ns = URING_ADAPT_RUN_NS;
+	if (rate > a->run_rate) {
+		a->switches++;
+		return async; /* the probe won: keep its mode */
+	}
+	return !async; /* back to the kept mode */
+}
+
 /*
  * Submit what the SQ ring holds. Returns 0, -EAGAIN when the kernel could not
  * take it all now (the rest stays in the ring for the next call), or -errno
@@ -286,6 +338,9 @@ static int uring_submit(struct rawio_engine *e)
 
 	if (!io_uring_sq_ready(&p->ring))
 		return 0;
+	if (p->adapt.on)
+		p->force_async =
+			uring_adapt_step(&p->adapt, p->force_async, rawio_now_ns(), p->reaped);
 	if (uring_submit_enters(p))
 		e->st.submit_calls++;
 	ret = io_uring_submit(&p->ring);
@@ -408,6 +463,7 @@ static unsigned uring_harvest(struct rawio_engine *e, struct rawio_req **out, un
 			break;
 	}
 	p->held -= got;
+	p->reaped += got;
 	return got;
 }
 
@@ -507,13 +563,17 @@ static size_t uring_flag_list(char *buf, size_t len, unsigned flags)
 static void uring_describe(const struct rawio_engine *e, char *buf, size_t len)
 {
 	const struct uring_priv *p = e->priv;
-	char setup[160], dropped[160];
+	char setup[160], dropped[160], async[64];
 
 	uring_flag_list(setup, sizeof(setup), p->setup);
 	uring_flag_list(dropped, sizeof(dropped), p->dropped);
+	if (p->adapt.on)
+		snprintf(async, sizeof(async), "measured(now %s, %u switches)",
+			 p->force_async ? "yes" : "no", p->adapt.switches);
+	else
+		snprintf(async, sizeof(async), "%s", p->force_async ? "yes" : "no");
 	snprintf(buf, len, "uring qd=%u setup=%s dropped=%s regfiles=%s regbufs=%s async=%s", e->qd,
-		 setup, dropped, p->reg_files ? "yes" : "no", p->reg_bufs ? "yes" : "no",
-		 p->force_async ? "yes" : "no");
+		 setup, dropped, p->reg_files ? "yes" : "no", p->reg_bufs ? "yes" : "no", async);
 }
 
 unsigned rawio_uring_setup_flags(const struct rawio_engine *e)

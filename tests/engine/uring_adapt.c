@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The uring engine's IOSQE_ASYNC measurement on a device without NOWAIT
+ * (src/engine/uring_adapt.h), driven with made-up clocks and completion
+ * counts: the first probe comes early, a probe that completes more per second
+ * becomes the kept mode, one that completes less is dropped, an idle spell
+ * decides nothing, and a context that does not measure never changes its mode.
+ */
+#include "harness.h"
+
+#include "../../src/engine/uring_adapt.h"
+
+#define MS 1000000ull
+
+int main(void)
+{
+	struct uring_adapt a = { .on = false };
+	uint64_t t = 10000 * MS, n = 0;
+	bool async = true;
+
+	/* Not measuring (a device with NOWAIT, or depth 1): never changes. */
+	uring_adapt_start(&a, t, n);
+	CHECK(uring_adapt_step(&a, true, t + 5000 * MS, 1000000), "off, but switched off async");
+	CHECK(!uring_adapt_step(&a, false, t + 5000 * MS, 1000000), "off, but switched on async");
+
+	a.on = true;
+	uring_adapt_start(&a, t, n);
+	/* Before URING_ADAPT_FIRST_NS nothing happens. */
+	async = uring_adapt_step(&a, async, t + URING_ADAPT_FIRST_NS - 1, 100);
+	CHECK(async && !a.probing, "probed before the first window ended");
+	/* At its end: 100,000 completions in 200 ms (500K/s); now try without. */
+	t += URING_ADAPT_FIRST_NS;
+	n += 100000;
+	async = uring_adapt_step(&a, async, t, n);
+	CHECK(!async && a.probing, "no probe after the first window");
+	CHECK(a.run_rate == 500000, "kept mode's rate %llu, want 500000",
+	      (unsigned long long)a.run_rate);
+	/* The probe without IOSQE_ASYNC does 80,000 in 100 ms (800K/s): it wins. */
+	t += URING_ADAPT_PROBE_NS;
+	n += 80000;
+	async = uring_adapt_step(&a, async, t, n);
+	CHECK(!async && !a.probing && a.switches == 1, "a faster probe was not kept");
+	/* A run window at 700K/s, then a probe with IOSQE_ASYNC at 300K/s: back to without. */
+	t += URING_ADAPT_RUN_NS;
+	n += 700000;
+	async = uring_adapt_step(&a, async, t, n);
+	CHECK(async && a.probing, "no probe after a run window");
+	t += URING_ADAPT_PROBE_NS;
+	n += 30000;
+	async = uring_adapt_step(&a, async, t, n);
+	CHECK(!async && !a.probing && a.switches == 1, "a slower probe was kept");
+	/* Idle for a minute: the next step decides nothing and keeps the mode. */
+	t += 60000 * MS;
+	n += 10;
+	async = uring_adapt_step(&a, async, t, n);
+	CHECK(!async && !a.probing && a.switches == 1, "an idle spell decided something");
+	/* Idle in the middle of a probe: back to the kept mode, no decision. */
+	t += URING_ADAPT_FIRST_NS;
+	async = uring_adapt_step(&a, async, t, n + 1000);
+	CHECK(async && a.probing, "no probe after the restart");
+	t += 60000 * MS;
+	async = uring_adapt_step(&a, async, t, n + 2000);
+	CHECK(!async && !a.probing && a.switches == 1, "an idle probe decided something");
+	return T_PASS;
+}
