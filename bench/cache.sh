@@ -108,26 +108,26 @@ declare -A cdev bdev extra
 cdev[emulated]=mem:1g
 bdev[emulated]=mem:4g
 extra[emulated]="--cache-throttle ssd --backing-throttle hdd"
+# A setup of two files in DIR: a cache file sized for the absorb, a 4 GiB backing file.
+file_setup() {
+	local name=$1 d=$2
+	# format refuses a file larger than --size: a longer --absorb earlier grew it
+	if [ -e "$d/cache.img" ]; then truncate -s "${cache_mib}M" "$d/cache.img"; fi
+	"$rawio" cache format "$d/cache.img" "$d/backing.img" --size "${cache_mib}m" --backing-size 4g \
+		--force >/dev/null
+	setups+=("$name")
+	cdev[$name]=$d/cache.img
+	bdev[$name]=$d/backing.img
+	extra[$name]=""
+}
 if [ $files = 1 ]; then
 	mkdir -p "$dir"
 	[ -e "$dir/cache.img" ] || made=1
-	# format refuses a file larger than --size: a longer --absorb earlier grew it
-	if [ -e "$dir/cache.img" ]; then truncate -s "${cache_mib}M" "$dir/cache.img"; fi
-	"$rawio" cache format "$dir/cache.img" "$dir/backing.img" --size "${cache_mib}m" --backing-size 4g \
-		--force >/dev/null
-	setups+=(files)
-	cdev[files]=$dir/cache.img
-	bdev[files]=$dir/backing.img
-	extra[files]=""
+	file_setup files "$dir"
 fi
 if [ $goal = 1 ]; then
 	shm=$(mktemp -d /dev/shm/rawio-cache-bench.XXXXXX)
-	"$rawio" cache format "$shm/cache.img" "$shm/backing.img" --size "${cache_mib}m" --backing-size 4g \
-		--force >/dev/null
-	setups+=(shm)
-	cdev[shm]=$shm/cache.img
-	bdev[shm]=$shm/backing.img
-	extra[shm]=""
+	file_setup shm "$shm"
 fi
 
 # One measurement: bench MODE on SETUP with ARGS; its JSON lines, tagged, into results.
