@@ -14,11 +14,12 @@
 # Measurements:
 #   absorb  4 KiB random writes from 32 threads (QD 32) through the cache, timed
 #           until durable on the cache device, against 75% of the cache
-#           device's sequential write bandwidth / 4 KiB (measured as the flush
-#           worker writes: one segment per I/O from plain-page buffers like the
-#           segment buffers, the cache's engine, at its depth and at depth 1,
-#           the best) and 20x the backing device's random 4 KiB write IOPS
-#           (both measured the same run, just before)
+#           device's sequential write bandwidth / 4 KiB (the ceiling: the
+#           segments this absorb logs, written as the flush worker writes them,
+#           one per I/O from huge-page buffers, the cache's engine, at its depth
+#           and at depth 1, the best, then one fdatasync; timed, right before
+#           the absorb) and 20x the backing device's random 4 KiB write IOPS
+#           (measured the same run, before the ceiling)
 #   drain   256 MiB of distinct random dirty blocks written back at
 #           nr_batched_migration 1, 4, 32, 128
 #   fsync   4 KiB write + flush from 1 and 8 writers, group commit (deadline
