@@ -3,6 +3,7 @@
 #
 #   bench/cache.sh [--quick] [--json] [--runs N] [--dir DIR] [--no-files]
 #                  [--only absorb|drain|fsync] [--absorb SIZE]
+#   bench/cache.sh --goal [--runs N] [--absorb SIZE]     (issue 14's absorb goal)
 #
 # Two setups:
 #   emulated  cache = RAM behind the throttle engine's "ssd" model (500 MiB/s),
@@ -13,11 +14,12 @@
 # Measurements:
 #   absorb  4 KiB random writes from 32 threads (QD 32) through the cache, timed
 #           until durable on the cache device, against 75% of the cache
-#           device's sequential write bandwidth / 4 KiB (measured as the flush
-#           worker writes: one segment per I/O from plain-page buffers like the
-#           segment buffers, the cache's engine, at its depth and at depth 1,
-#           the best) and 20x the backing device's random 4 KiB write IOPS
-#           (both measured the same run, just before)
+#           device's sequential write bandwidth / 4 KiB (the ceiling: the
+#           segments this absorb logs, written as the flush worker writes them,
+#           one per I/O from huge-page buffers, the cache's engine, at its depth
+#           and at depth 1, the best, then one fdatasync; timed, right before
+#           the absorb) and 20x the backing device's random 4 KiB write IOPS
+#           (measured the same run, before the ceiling)
 #   drain   256 MiB of distinct random dirty blocks written back at
 #           nr_batched_migration 1, 4, 32, 128
 #   fsync   4 KiB write + flush from 1 and 8 writers, group commit (deadline
@@ -28,6 +30,11 @@
 # each with "name" and its figures. --only: that measurement alone. --absorb SIZE:
 # absorb SIZE (e.g. 2g: long enough to profile) instead of 256m (64m with --quick); the
 # cache file is made large enough to hold it without write-back (at least 1 GiB).
+# --goal: absorb alone, RUNS (default 5) pairs of ceiling + absorb per setup, alternated
+# over the setups, plus a third setup "shm" (cache and backing files in /dev/shm, direct
+# I/O: a ceiling of memory bandwidth, so its ratio is the cache's CPU cost); prints each
+# pair's ratio (absorb data bytes/s over the ceiling's bytes/s, measured back to back in
+# one process on the same bytes of the same file) and the median and spread over pairs.
 set -euo pipefail
 
 runs=3
@@ -37,18 +44,21 @@ files=1
 dir=var/bench
 only=""
 absorb_arg=""
+goal=0
+runs_arg=""
 rawio=${RAWIO:-$(dirname "$0")/../build/release/tools/rawio}
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=1 ;;
 	--json) json=1 ;;
-	--runs) runs=$2; shift ;;
+	--runs) runs_arg=$2; shift ;;
+	--goal) goal=1 ;;
 	--dir) dir=$2; shift ;;
 	--no-files) files=0 ;;
 	--only) only=$2; shift ;;
 	--absorb) absorb_arg=$2; shift ;;
-	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "cache.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -65,6 +75,11 @@ if [ $quick = 1 ]; then
 	drain_bytes=32m
 	fsync_secs=1
 fi
+if [ $goal = 1 ]; then
+	runs=5
+	only=absorb
+fi
+[ -z "$runs_arg" ] || runs=$runs_arg
 [ -z "$absorb_arg" ] || absorb_bytes=$absorb_arg
 case $only in
 "" | absorb | drain | fsync) ;;
@@ -81,9 +96,11 @@ made=""
 cleanup() {
 	rm -rf "$tmp"
 	if [ -n "$made" ]; then rm -f "$dir/cache.img" "$dir/backing.img"; fi
+	if [ -n "$shm" ]; then rm -rf "$shm"; fi
 }
 trap cleanup EXIT
 results=$tmp/results.jsonl
+shm=""
 : >"$results"
 
 # Setups: name, cache, backing, extra options.
@@ -92,17 +109,26 @@ declare -A cdev bdev extra
 cdev[emulated]=mem:1g
 bdev[emulated]=mem:4g
 extra[emulated]="--cache-throttle ssd --backing-throttle hdd"
+# A setup of two files in DIR: a cache file sized for the absorb, a 4 GiB backing file.
+file_setup() {
+	local name=$1 d=$2
+	# format refuses a file larger than --size: a longer --absorb earlier grew it
+	if [ -e "$d/cache.img" ]; then truncate -s "${cache_mib}M" "$d/cache.img"; fi
+	"$rawio" cache format "$d/cache.img" "$d/backing.img" --size "${cache_mib}m" --backing-size 4g \
+		--force >/dev/null
+	setups+=("$name")
+	cdev[$name]=$d/cache.img
+	bdev[$name]=$d/backing.img
+	extra[$name]=""
+}
 if [ $files = 1 ]; then
 	mkdir -p "$dir"
 	[ -e "$dir/cache.img" ] || made=1
-	# format refuses a file larger than --size: a longer --absorb earlier grew it
-	if [ -e "$dir/cache.img" ]; then truncate -s "${cache_mib}M" "$dir/cache.img"; fi
-	"$rawio" cache format "$dir/cache.img" "$dir/backing.img" --size "${cache_mib}m" --backing-size 4g \
-		--force >/dev/null
-	setups+=(files)
-	cdev[files]=$dir/cache.img
-	bdev[files]=$dir/backing.img
-	extra[files]=""
+	file_setup files "$dir"
+fi
+if [ $goal = 1 ]; then
+	shm=$(mktemp -d /dev/shm/rawio-cache-bench.XXXXXX)
+	file_setup shm "$shm"
 fi
 
 # One measurement: bench MODE on SETUP with ARGS; its JSON lines, tagged, into results.
@@ -115,10 +141,15 @@ bench() {
 }
 
 log "== rawio cache benchmarks ($(uname -r), $(nproc) cores, $(date -u +%F)); $runs run(s) each, medians"
-for ((r = 1; r <= runs; r++)); do
+log "$(uptime)"
+# --goal: a round 0 not counted (the files' first writes allocate blocks, tmpfs pages).
+first=1
+[ $goal = 0 ] || first=0
+for ((r = first; r <= runs; r++)); do
 	log "-- round $r of $runs"
 	for s in "${setups[@]}"; do
 		if want absorb; then bench "$s" absorb --bytes "$absorb_bytes" --threads 32; fi
+		if ((r == 0)); then sed -i '$d' "$results"; fi
 		for w in 1 8; do
 			for d in 0 3000; do
 				if want fsync; then
@@ -142,6 +173,37 @@ jq -s -c '
 	| reduce $k[] as $f ($g[0]; .[$f] = ([$g[][$f]] | median)) | . + {runs: ($g | length)}
 ' "$results" >"$tmp/medians.jsonl"
 
+if [ $goal = 1 ]; then
+	if [ $json = 1 ]; then
+		jq -c 'select(.name == "absorb") | . + {ratio: (.iops * 4096 / (.cache_seq_mb_s * 1e6))}' \
+			"$results"
+		exit 0
+	fi
+	echo
+	echo "absorb goal: 4 KiB random writes, 32 threads, $absorb_bytes, timed until durable, against"
+	echo "75% of the ceiling: the same run's segment writes of the same bytes to the same file"
+	echo "at the flush worker's depth and at depth 1 (the best), with its final fdatasync"
+	printf "%-9s %6s %11s %11s %10s %11s %11s %8s\n" setup pairs "IOPS med" "ceil MB/s" \
+		"ceil max/min" "ratio med" "ratio min" "max" 
+	jq -r -s 'def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+		[.[] | select(.name == "absorb")] | group_by(.setup)[] |
+		map(. + {ratio: (.iops * 4096 / (.cache_seq_mb_s * 1e6))}) |
+		[.[0].setup, length, ([.[].iops] | median | round),
+		 ([.[].cache_seq_mb_s] | median | round),
+		 (([.[].cache_seq_mb_s] | max) / ([.[].cache_seq_mb_s] | min) * 100 | round / 100),
+		 ([.[].ratio] | median * 1000 | round / 1000), ([.[].ratio] | min * 1000 | round / 1000),
+		 ([.[].ratio] | max * 1000 | round / 1000)] | @tsv' "$results" |
+		while IFS=$'\t' read -r a b c d e f g h; do
+			printf "%-9s %6s %11s %11s %10s %11s %11s %8s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h"
+		done
+	echo "ratio: absorb data bytes/s over the ceiling's bytes/s, per pair (ceiling then absorb,"
+	echo "back to back); goal: ratio >= 0.75 on files. Pairs per setup (ratio, IOPS, ceiling MB/s):"
+	jq -r -s '[.[] | select(.name == "absorb")] | group_by(.setup)[] |
+		"  \(.[0].setup): " + (map("\(.iops * 4096 / (.cache_seq_mb_s * 1e6) * 1000 | round / 1000)" +
+		" (\(.iops | round), \(.cache_seq_mb_s | round))") | join(" "))' "$results"
+	exit 0
+fi
 if [ $json = 1 ]; then
 	cat "$tmp/medians.jsonl"
 	exit 0

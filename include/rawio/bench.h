@@ -313,12 +313,15 @@ int rawio_bench_lat_log_parse(const char *line, struct rawio_bench_lat_entry *ou
  * tunables; migration is kept off while writing), measures and closes it.
  * Blocks are 4 KiB; offsets come from fixed seeds, so runs repeat.
  *
- *   absorb  first the raw devices through rawio_bench_run: 512 KiB sequential
- *           writes at QD 4 on the cache device for 1 s, 4 KiB random writes
- *           at QD 32 on the backing device for 2 s; then BYTES of distinct
- *           random blocks written through the cache from THREADS threads,
- *           timed until durable on the cache device (a final flush). The goal
- *           is 90% of the cache device's sequential bandwidth in 4 KiB writes.
+ *   absorb  first the raw devices: 4 KiB random writes at QD 32 on the
+ *           backing device for 2 s (rawio_bench_run); the cache device's
+ *           ceiling, the segments the absorb will log written whole and in
+ *           order as the flush worker writes them (its engine, depth, huge-page
+ *           buffers and nice value; and at depth 1, the best) then one
+ *           fdatasync, timed; then, right after, BYTES of distinct random
+ *           blocks written through the cache from THREADS threads, timed until
+ *           durable on the cache device (a final flush). The goal (issue 14)
+ *           is 75% of the ceiling in 4 KiB writes.
  *   drain   BYTES of distinct random blocks written (8 threads) and flushed,
  *           then nr_batched_migration set to BATCH and everything written
  *           back (rawio_cache_drain), timed; the backing device's throttle
@@ -358,7 +361,7 @@ struct rawio_cache_bench_absorb {
 	uint64_t writes; /* 4 KiB writes through the cache */
 	unsigned threads;
 	double seconds, iops;
-	double cache_seq_mb_s;	  /* raw cache device, sequential segment writes */
+	double cache_seq_mb_s;	  /* the ceiling: raw cache device, the absorb's segment writes */
 	double goal_iops;	  /* 75% of it in 4 KiB writes */
 	double pct_of_goal;	  /* iops / goal_iops, percent */
 	double backing_rand_iops; /* raw backing device, random 4 KiB writes */

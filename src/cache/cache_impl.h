@@ -208,6 +208,8 @@ static inline bool cache_seg_dirty(const struct cache_seg *s)
 int cache_index_init(struct cache_index *ix, uint64_t max_entries);
 void cache_index_fini(struct cache_index *ix);
 int64_t cache_index_get(const struct cache_index *ix, uint64_t block);
+/* Start loading BLOCK's slot into the cache; no lock needed (the table never moves). */
+void cache_index_prefetch(const struct cache_index *ix, uint64_t block);
 void cache_index_set(struct cache_index *ix, uint64_t block, uint64_t loc);
 void cache_index_del(struct cache_index *ix, uint64_t block);
 /* Call FN for every entry; FN may not change the index. */

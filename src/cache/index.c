@@ -9,10 +9,16 @@
  * for every 256 new slots touched, under the cache lock that every writer
  * waits on. Open pays the faults instead: 16 bytes per slot, 32 per block.
  * A slot's key and loc share a cache line: a lookup of a random block (every
- * write makes one, under the lock) misses the cache once, not twice.
+ * write makes one, under the lock) misses the cache once, not twice. The
+ * table is on transparent huge pages where it spans one or more: a 1.3 GiB
+ * cache's is 16 MiB, 4,096 small pages, so a random lookup also missed the
+ * TLB, which in a VM is a two-level walk; that made cache_index_get 47% of
+ * the absorb's writer CPU (docs/perf.md, fourth session). The writer
+ * prefetches its slot before taking the lock (cache_index_prefetch).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cache_impl.h"
 
@@ -21,19 +27,28 @@ static uint64_t cache_index_hash(const struct cache_index *ix, uint64_t block)
 	return (block * 0x9e3779b97f4a7c15ull) >> ix->shift;
 }
 
+void cache_index_prefetch(const struct cache_index *ix, uint64_t block)
+{
+	__builtin_prefetch(&ix->ents[cache_index_hash(ix, block)], 0, 3);
+}
+
 int cache_index_init(struct cache_index *ix, uint64_t max_entries)
 {
 	uint64_t cap = 16;
 	unsigned bits = 4;
+	size_t len;
 
 	while (cap < 2 * max_entries) {
 		cap <<= 1;
 		bits++;
 	}
-	ix->ents = aligned_alloc(sizeof(*ix->ents), cap * sizeof(*ix->ents));
+	len = cap * sizeof(*ix->ents);
+	ix->ents = aligned_alloc(len >= CACHE_HUGE ? CACHE_HUGE : sizeof(*ix->ents), len);
 	if (!ix->ents)
 		return -ENOMEM;
-	memset(ix->ents, 0, cap * sizeof(*ix->ents));
+	if (len >= CACHE_HUGE)
+		(void)madvise(ix->ents, len, MADV_HUGEPAGE); /* advice: without THP, plain pages */
+	memset(ix->ents, 0, len);
 	ix->mask = cap - 1;
 	ix->shift = 64 - bits;
 	ix->nr = 0;

@@ -355,6 +355,9 @@ int rawio_cache_write(struct rawio_cache *c, const void *buf, size_t len, uint64
 	if (c->read_only)
 		return -EROFS;
 	now = rawio_now_ns(); /* read before the lock: every writer waits on it */
+	/* The index slots' cache misses before the lock, not under it (index.c). */
+	for (uint64_t b = off / CACHE_BLOCK, n = 0; n < 16 && b * CACHE_BLOCK < end; b++, n++)
+		cache_index_prefetch(&c->ix, b);
 	pthread_mutex_lock(&c->lock);
 	if (c->error) {
 		ret = c->error;
