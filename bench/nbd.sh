@@ -25,7 +25,8 @@
 #    4 connections at QD 8 each (fio numjobs=4: the plugin is multi-conn), the
 #    same 32 in flight as absorb's 32 threads; and the protocol's ceiling on
 #    this machine: the same fio job into a device that does nothing (rawio's
-#    dev=mem:1G,backed=0 and nbdkit's null), shown as % of absorb.
+#    dev=mem:1G,backed=0, also through 4 connections, and nbdkit's null),
+#    shown as % of absorb.
 # 3. With --fs (root, nbdfuse, losetup): ext4 through `rawio export --attach` on
 #    the cache over the emulated hdd against the backing alone through the same
 #    path; fio 4K randwrite with fsync=1 on the mounted fs (goal >= 5x).
@@ -36,7 +37,8 @@
 # --sections: which of 1 (plugin), 2 (cache), 3 (fs) run (default plugin,cache;
 # --fs adds fs). The default run takes about 6 minutes on a quiet 2-vCPU machine;
 # --seconds 2 (the goal command) under 5.
-# --json FILE (default DIR/../nbd-bench.json): one object per row.
+# --json FILE (default DIR/../nbd-bench.json): one object per row; every run
+# beside it in FILE's name with .runs.jsonl.
 # Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
 set -euo pipefail
 
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--json) json=$2; shift ;;
 	--fs) fs=1 ;;
 	--sections) sections=$2; shift ;;
-	-h | --help) sed -n '2,40p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,42p' "$0"; exit 0 ;;
 	*) echo "nbd.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -217,9 +219,9 @@ backing=$work/backing.img
 if has cache; then
 	for ((r = 1; r <= runs; r++)); do
 		if ((r % 2)); then
-			order="cache cache-mc null null-nbdkit backing absorb"
+			order="cache cache-mc null null-mc null-nbdkit backing absorb"
 		else
-			order="absorb backing null-nbdkit null cache-mc cache"
+			order="absorb backing null-nbdkit null-mc null cache-mc cache"
 		fi
 		for v in $order; do
 			case $v in
@@ -247,6 +249,12 @@ if has cache; then
 				fi
 				record cache "4k randwrite QD 32" nbd-$v \
 					"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
+				stop
+				;;
+			null-mc)
+				serve null "$plugin" dev=mem:1G,backed=0
+				record cache "4k randwrite QD 32" nbd-null-mc \
+					"$(fio_nbd "$sock" randwrite 4k 8 --numjobs=4 --group_reporting --end_fsync=1)"
 				stop
 				;;
 			backing)
@@ -331,6 +339,7 @@ jq -s -c '
 			 of_absorb: (.["nbd-cache"] / .absorb),
 			 mc_of_absorb: (.["nbd-cache-mc"] / .absorb),
 			 null_of_absorb: (.["nbd-null"] / .absorb),
+			 null_mc_of_absorb: (.["nbd-null-mc"] / .absorb),
 			 nbdkit_null_of_absorb: (.["nbd-null-nbdkit"] / .absorb),
 			 of_null: (.["nbd-cache"] / .["nbd-null"]),
 			 of_absorb_rounds: ($all | rounds(if .absorb then .["nbd-cache"] / .absorb
@@ -344,6 +353,7 @@ jq -s -c '
 ' "$results" >"$tmp/medians.jsonl"
 mkdir -p "$(dirname "$json")"
 jq -s '.' "$tmp/medians.jsonl" >"$json"
+cp "$results" "${json%.json}.runs.jsonl" # every run: group, row, variant, iops, round
 
 echo
 if has plugin; then
@@ -368,19 +378,19 @@ fi
 if has cache; then
 	echo
 	echo "cache (hdd backing), 4k randwrite QD 32, IOPS:"
-	printf "%10s %12s %10s %12s %12s %10s %16s\n" "NBD cache" "NBD 4 conns" "NBD null" \
-		"nbdkit null" "NBD backing" "absorb" "absorb's backing"
+	printf "%10s %12s %10s %12s %12s %12s %10s %16s\n" "NBD cache" "NBD 4 conns" "NBD null" \
+		"null 4 conns" "nbdkit null" "NBD backing" "absorb" "absorb's backing"
 	jq -r 'select(.group == "cache") | [(.["nbd-cache"] | round), (.["nbd-cache-mc"] | round),
-		(.["nbd-null"] | round), (.["nbd-null-nbdkit"] | round), (.["nbd-backing"] | round),
-		(.absorb | round), (.["absorb-backing"] | round)] | @tsv' "$tmp/medians.jsonl" |
-		while IFS=$'\t' read -r a b c d e f g; do
-			printf "%10s %12s %10s %12s %12s %10s %16s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g"
-		done
+		(.["nbd-null"] | round), (.["nbd-null-mc"] | round), (.["nbd-null-nbdkit"] | round),
+		(.["nbd-backing"] | round), (.absorb | round), (.["absorb-backing"] | round)] | @tsv' \
+		"$tmp/medians.jsonl" | while IFS=$'\t' read -r a b c d e f g h; do
+		printf "%10s %12s %10s %12s %12s %12s %10s %16s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h"
+	done
 	jq -r 'select(.group == "cache") |
 		def pc: . * 100 | round;
 		"x backing \(.x_backing * 10 | round / 10)x (goal >= 20x: \(if .x_backing >= 20 then "met" else "not met" end))",
 		"of absorb \(.of_absorb | pc)% (rounds \(.of_absorb_rounds.min | pc)-\(.of_absorb_rounds.max | pc)%; 4 conns x QD 8: \(.mc_of_absorb | pc)%) (goal >= 50%: \(if .of_absorb >= 0.5 then "met" else "not met" end))",
-		"protocol ceiling: NBD null (rawio mem:1G,backed=0) \(.null_of_absorb | pc)% of absorb (rounds \(.null_of_absorb_rounds.min | pc)-\(.null_of_absorb_rounds.max | pc)%), nbdkit null \(.nbdkit_null_of_absorb | pc)%; NBD cache = \(.of_null | pc)% of NBD null"' \
+		"protocol ceiling: NBD null (rawio mem:1G,backed=0) \(.null_of_absorb | pc)% of absorb (rounds \(.null_of_absorb_rounds.min | pc)-\(.null_of_absorb_rounds.max | pc)%), 4 conns x QD 8 \(.null_mc_of_absorb | pc)%, nbdkit null \(.nbdkit_null_of_absorb | pc)%; NBD cache = \(.of_null | pc)% of NBD null"' \
 		"$tmp/medians.jsonl"
 	echo "NBD null: the same fio job into a device that does nothing (what the protocol carries here)"
 fi
