@@ -8,7 +8,9 @@
 #    QD 32, 1M seq write QD 8) against nbdkit-rawio-plugin.so dev=FILE and
 #    nbdkit's own `file` plugin on the same preallocated 1 GiB file under DIR
 #    (default var/nbd-bench, on this machine's disk), and nbdkit's `memory`
-#    plugin against dev=mem:1G. Goal: rawio >= 1.00x on every row.
+#    plugin against dev=mem:1G (both written whole by one untimed 1M write
+#    before the rows: a RAM disk that holds data). Goal: rawio >= 1.00x on
+#    every row.
 #    rawio opens the file O_DIRECT by default; nbdkit's `file` goes through the
 #    page cache, so the file rows run three ways: group "file-buffered" (like
 #    for like: rawio buffered=true against `file`, both through the page cache),
@@ -21,15 +23,22 @@
 #    against the backing exported alone with the same throttle (goal >= 20x),
 #    and against `rawio cache bench absorb` in process (goal >= 50%); also with
 #    4 connections at QD 8 each (fio numjobs=4: the plugin is multi-conn), the
-#    same 32 in flight as absorb's 32 threads.
+#    same 32 in flight as absorb's 32 threads; and the protocol's ceiling on
+#    this machine: the same fio job into a device that does nothing (rawio's
+#    dev=mem:1G,backed=0, also through 4 connections, and nbdkit's null),
+#    shown as % of absorb.
 # 3. With --fs (root, nbdfuse, losetup): ext4 through `rawio export --attach` on
 #    the cache over the emulated hdd against the backing alone through the same
 #    path; fio 4K randwrite with fsync=1 on the mounted fs (goal >= 5x).
 # Every pair runs RUNS times (default 3), the order alternating each round, for
-# S seconds (default 3); the table shows medians and the ratio of medians.
+# S seconds (default 3); the table shows medians, the ratio of medians, the
+# lowest and highest per-round ratio and a verdict ("(spread)": some round
+# fell on the other side of the goal; then more --runs).
 # --sections: which of 1 (plugin), 2 (cache), 3 (fs) run (default plugin,cache;
-# --fs adds fs). The default run takes about 5.5 minutes on a quiet 2-vCPU machine.
-# --json FILE (default DIR/../nbd-bench.json): one object per row.
+# --fs adds fs). The default run takes about 6 minutes on a quiet 2-vCPU machine;
+# --seconds 2 (the goal command) under 5.
+# --json FILE (default DIR/../nbd-bench.json): one object per row; every run
+# beside it in FILE's name with .runs.jsonl.
 # Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
 set -euo pipefail
 
@@ -49,7 +58,7 @@ while [ $# -gt 0 ]; do
 	--json) json=$2; shift ;;
 	--fs) fs=1 ;;
 	--sections) sections=$2; shift ;;
-	-h | --help) sed -n '2,31p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,42p' "$0"; exit 0 ;;
 	*) echo "nbd.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -118,10 +127,10 @@ fio_nbd() {
 		--output-format=json "$@" 2>>"$tmp/fio.log" |
 		sed -n '/^{/,$p' | jq '.jobs[0] | (.read.iops + .write.iops)'
 }
-record() { # group row variant iops
-	echo "$1 $2 $3 $4" >>"$tmp/progress.log"
-	jq -nc --arg g "$1" --arg r "$2" --arg v "$3" --argjson i "$4" \
-		'{group: $g, row: $r, variant: $v, iops: $i}' >>"$results"
+record() { # group row variant iops (round: $r)
+	echo "$r $1 $2 $3 $4" >>"$tmp/progress.log"
+	jq -nc --arg g "$1" --arg r "$2" --arg v "$3" --argjson i "$4" --argjson n "$r" \
+		'{group: $g, row: $r, variant: $v, iops: $i, round: $n}' >>"$results"
 }
 
 workloads=("randread 4k 1" "randread 4k 32" "randwrite 4k 32" "write 1m 8")
@@ -188,6 +197,12 @@ if has plugin; then
 			else
 				serve mem-nbdkit memory 1G
 			fi
+			# Both hold data before the rows (one untimed 1M write of the whole
+			# device): nbdkit's `memory` answers a read of a never-written block
+			# with a memset of its hole (0.6% of its CPU at 4k randread QD 32),
+			# rawio's prefaulted mem: copies RAM (12%); the rows measure a RAM
+			# disk that holds data, not the sparse array's shortcut.
+			fio_nbd "$sock" write 1m 8 --time_based=0 --runtime=0 >/dev/null
 			for w in "${workloads[@]}"; do
 				set -- $w
 				record mem "$(wname "$w")" $v "$(fio_nbd "$sock" "$1" "$2" "$3")"
@@ -203,7 +218,11 @@ cache=$work/cache.img
 backing=$work/backing.img
 if has cache; then
 	for ((r = 1; r <= runs; r++)); do
-		if ((r % 2)); then order="cache cache-mc backing absorb"; else order="absorb backing cache-mc cache"; fi
+		if ((r % 2)); then
+			order="cache cache-mc null null-mc null-nbdkit backing absorb"
+		else
+			order="absorb backing null-nbdkit null-mc null cache-mc cache"
+		fi
 		for v in $order; do
 			case $v in
 			cache)
@@ -217,6 +236,24 @@ if has cache; then
 				"$rawio" cache format "$cache" "$backing" --size 1g --backing-size 1g --force >/dev/null
 				serve cache "$plugin" cache="$cache" backing="$backing" backing-throttle=hdd
 				record cache "4k randwrite QD 32" nbd-cache-mc \
+					"$(fio_nbd "$sock" randwrite 4k 8 --numjobs=4 --group_reporting --end_fsync=1)"
+				stop
+				;;
+			null | null-nbdkit)
+				# The protocol's ceiling on this machine: the same fio job into a
+				# device that does nothing (rawio's null mem:, nbdkit's null).
+				if [ $v = null ]; then
+					serve null "$plugin" dev=mem:1G,backed=0
+				else
+					serve null-nbdkit null 1G
+				fi
+				record cache "4k randwrite QD 32" nbd-$v \
+					"$(fio_nbd "$sock" randwrite 4k 32 --end_fsync=1)"
+				stop
+				;;
+			null-mc)
+				serve null "$plugin" dev=mem:1G,backed=0
+				record cache "4k randwrite QD 32" nbd-null-mc \
 					"$(fio_nbd "$sock" randwrite 4k 8 --numjobs=4 --group_reporting --end_fsync=1)"
 				stop
 				;;
@@ -282,51 +319,80 @@ if has fs; then
 fi
 echo "uptime after:  $(uptime)"
 
-# Medians and ratios.
+# Medians and ratios. A ratio's spread is its per-round values (each round's
+# pair ran back to back): the verdict says whether the rounds agree with the
+# median's side of the goal ("(spread)": some round fell on the other side).
 jq -s -c '
 	def median: sort | if length % 2 == 1 then .[length / 2 | floor]
 		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def rounds(f): group_by(.round)
+		| map(map({key: .variant, value: .iops}) | from_entries | f | select(. != null));
+	def range: {min: min, max: max};
 	group_by([.group, .row]) | map(
-		{group: .[0].group, row: .[0].row}
+		. as $all
+		| {group: .[0].group, row: .[0].row}
 		+ (group_by(.variant) | map({key: .[0].variant, value: ([.[].iops] | median)})
 		   | from_entries)
-		+ {runs: (group_by(.variant) | map(length) | min)})
-	| map(. + (if .group == "cache" then
+		+ {runs: (group_by(.variant) | map(length) | min)}
+		| . + (if .group == "cache" then
 			{x_backing: (.["nbd-cache"] / .["nbd-backing"]),
 			 of_absorb: (.["nbd-cache"] / .absorb),
-			 mc_of_absorb: (.["nbd-cache-mc"] / .absorb)}
+			 mc_of_absorb: (.["nbd-cache-mc"] / .absorb),
+			 null_of_absorb: (.["nbd-null"] / .absorb),
+			 null_mc_of_absorb: (.["nbd-null-mc"] / .absorb),
+			 nbdkit_null_of_absorb: (.["nbd-null-nbdkit"] / .absorb),
+			 of_null: (.["nbd-cache"] / .["nbd-null"]),
+			 of_absorb_rounds: ($all | rounds(if .absorb then .["nbd-cache"] / .absorb
+				else null end) | range),
+			 null_of_absorb_rounds: ($all | rounds(if .absorb and .["nbd-null"]
+				then .["nbd-null"] / .absorb else null end) | range)}
 		elif .group == "fs" then {x_backing: (.["fs-cache"] / .["fs-backing"])}
-		else {ratio: (.rawio / .other)} end))[]
+		else {ratio: (.rawio / .other),
+			ratio_rounds: ($all | rounds(if .rawio and .other then .rawio / .other
+				else null end) | range)} end))[]
 ' "$results" >"$tmp/medians.jsonl"
 mkdir -p "$(dirname "$json")"
 jq -s '.' "$tmp/medians.jsonl" >"$json"
+cp "$results" "${json%.json}.runs.jsonl" # every run: group, row, variant, iops, round
 
 echo
 if has plugin; then
-	printf "%-12s %-20s %12s %12s %8s  %s\n" group row rawio nbdkit ratio goal
+	printf "%-13s %-19s %8s %8s %6s %-11s %s\n" group row rawio nbdkit ratio "rounds" \
+		"verdict (>= 1.00x)"
 	jq -r 'select(.group == "file-buffered" or .group == "file" or .group == "file-nocache" or .group == "mem") |
-		[.group, .row, (.rawio | round), (.other | round), (.ratio * 100 | round / 100)] | @tsv' \
-		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c; do
-		printf "%-12s %-20s %12s %12s %7sx  >= 1.00x\n" "$g" "$w" "$a" "$b" "$c"
+		def r2: . * 100 | round / 100;
+		[.group, .row, (.rawio | round), (.other | round), (.ratio | r2),
+		 "\(.ratio_rounds.min | r2)-\(.ratio_rounds.max | r2)",
+		 ((if .ratio >= 1 then "met" else "not met" end)
+		  + (if (.ratio_rounds.min < 1) == (.ratio_rounds.max < 1) then ""
+		     else " (spread)" end))] | @tsv' \
+		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c d e; do
+		printf "%-13s %-19s %8s %8s %5sx %-11s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$e"
 	done
 	echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
 	echo "file:          rawio (O_DIRECT) vs file (page cache)"
 	echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
-	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G"
+	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
+	echo "rounds: the lowest and highest per-round ratio; (spread): a round on the other side of 1.00x"
 fi
 if has cache; then
 	echo
-	printf "%-20s %10s %12s %12s %10s %16s %10s %10s %10s\n" "cache (hdd backing)" "NBD cache" \
-		"NBD 4 conns" "NBD backing" "absorb" "absorb's backing" "x backing" "of absorb" \
-		"4c absorb"
-	jq -r 'select(.group == "cache") | [.row, (.["nbd-cache"] | round), (.["nbd-cache-mc"] | round),
-		(.["nbd-backing"] | round), (.absorb | round), (.["absorb-backing"] | round),
-		(.x_backing * 10 | round / 10), (.of_absorb * 100 | round), (.mc_of_absorb * 100 | round)] |
-		@tsv' "$tmp/medians.jsonl" | while IFS=$'\t' read -r w a b c d e f g h; do
-		printf "%-20s %10s %12s %12s %10s %16s %9sx %9s%% %9s%%\n" "$w" "$a" "$b" "$c" "$d" "$e" \
-			"$f" "$g" "$h"
+	echo "cache (hdd backing), 4k randwrite QD 32, IOPS:"
+	printf "%10s %12s %10s %12s %12s %12s %10s %16s\n" "NBD cache" "NBD 4 conns" "NBD null" \
+		"null 4 conns" "nbdkit null" "NBD backing" "absorb" "absorb's backing"
+	jq -r 'select(.group == "cache") | [(.["nbd-cache"] | round), (.["nbd-cache-mc"] | round),
+		(.["nbd-null"] | round), (.["nbd-null-mc"] | round), (.["nbd-null-nbdkit"] | round),
+		(.["nbd-backing"] | round), (.absorb | round), (.["absorb-backing"] | round)] | @tsv' \
+		"$tmp/medians.jsonl" | while IFS=$'\t' read -r a b c d e f g h; do
+		printf "%10s %12s %10s %12s %12s %12s %10s %16s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h"
 	done
-	echo "goals: x backing >= 20x (one connection), of absorb >= 50% (4c: 4 connections x QD 8)"
+	jq -r 'select(.group == "cache") |
+		def pc: . * 100 | round;
+		"x backing \(.x_backing * 10 | round / 10)x (goal >= 20x: \(if .x_backing >= 20 then "met" else "not met" end))",
+		"of absorb \(.of_absorb | pc)% (rounds \(.of_absorb_rounds.min | pc)-\(.of_absorb_rounds.max | pc)%; 4 conns x QD 8: \(.mc_of_absorb | pc)%) (goal >= 50%: \(if .of_absorb >= 0.5 then "met" else "not met" end))",
+		"protocol ceiling: NBD null (rawio mem:1G,backed=0) \(.null_of_absorb | pc)% of absorb (rounds \(.null_of_absorb_rounds.min | pc)-\(.null_of_absorb_rounds.max | pc)%), 4 conns x QD 8 \(.null_mc_of_absorb | pc)%, nbdkit null \(.nbdkit_null_of_absorb | pc)%; NBD cache = \(.of_null | pc)% of NBD null"' \
+		"$tmp/medians.jsonl"
+	echo "NBD null: the same fio job into a device that does nothing (what the protocol carries here)"
 fi
 if grep -q '"group":"fs"' "$tmp/medians.jsonl"; then
 	echo

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fio --ioengine=nbd: random writes of mixed sizes with crc32c verify, read
-# back and checked, through the plugin on a file, on mem: and on a cache.
+# back and checked, through the plugin on a file, on mem: (both the plugin's
+# direct copy and the mem engine) and on a cache.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 need_tool fio
@@ -22,6 +23,7 @@ check() {
 
 truncate -s 64M "$work/file.img"
 check file "dev=$work/file.img"
-check mem dev=mem:64m
+check mem dev=mem:64m # copied by the plugin (rp_mem_direct)
+check mem-engine dev=mem:64m engine=mem # the same through the mem engine
 fresh_cache "$work" 32M 64M
 check cache "cache=$work/cache.img" "backing=$work/backing.img"
