@@ -18,8 +18,7 @@
  *     the bucket is full and overdraws it);
  *   - the disk time in flight (dispatched, not completed) never exceeds the
  *     latency goal (default 0.75 ms, Seastar's 1.5 x task quota), except that
- *     a request costlier than the goal goes when what is in flight is below
- *     the goal (so at most the goal plus one such request is in flight).
+ *     a single request costlier than the goal may go alone.
  * Neither limit lets more than the engine's queue depth out. When the
  * properties say duplex (Seastar's key: the disk reads and writes at once
  * without one slowing the other), reads and writes each have a bucket and a

@@ -485,10 +485,7 @@ static bool sched_admit(struct rawio_sched *s, unsigned d, uint64_t cost, uint64
 {
 	int64_t need;
 
-	/* A request costlier than the goal goes once what is in flight is below the goal (not
-	 * only alone: cheaper requests kept in flight by another class would hold it forever). */
-	if (s->inflight_cost[d] && s->inflight_cost[d] + cost > s->goal_ns &&
-	    (cost <= s->goal_ns || s->inflight_cost[d] >= s->goal_ns)) {
+	if (s->inflight_cost[d] && s->inflight_cost[d] + cost > s->goal_ns) {
 		s->st.bound_waits++;
 		return false;
 	}
