@@ -42,8 +42,8 @@
 #                       [--targets LIST] [--no-cache] [--iotune-duration SECS] [--ab BIN]
 #                       [--io-properties FILE] [--models DIR] [--latency-goal TIME] [--profile]
 # --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m; with
-# --targets file,zram sized for <= 5 minutes on a quiet machine (161 s before the paired idle
-# runs and the duplex rows, which add 9 runs of 4 s per target); the run time is printed.
+# --targets file,zram sized for <= 5 minutes on a quiet machine (234 s in the third session's
+# quiet pass; zram's 100us rows add 6 runs of 4 s); the run time is printed.
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
