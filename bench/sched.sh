@@ -8,7 +8,8 @@
 #              alone run just before it (same offsets, same file state), and the writer's
 #              bandwidth against its solo bandwidth in the same round
 #   kernel     (--target loop --kernel) the same two as separate processes on the same loop
-#              device with none, mq-deadline, kyber, and cgroup v2 io.weight under iocost
+#              device with none, mq-deadline, kyber, and cgroup v2 io.weight under iocost;
+#              (--target zram --kernel) why neither is available on zram here
 #   overhead   the scheduler in pass-through on mem null mode, ns of CPU per I/O against
 #              the same class loop without it (alternating, medians)
 #   cache      (--cache, file target) a cache on two files beside the target: 4 reader threads
@@ -17,7 +18,8 @@
 #              io_properties.yaml), alternating; --cache-only skips the other sections
 # Each target is measured by rawio iotune first (its io_properties.yaml is the model).
 #   --goals    the issue's goal table in one command: file (cache, latency, overhead), zram
-#              (latency) and loop (latency, kernel), no fairness; medians of the rounds
+#              (latency with the default goal and with 100us, kernel) and loop (latency,
+#              kernel), no fairness; medians of the rounds
 #   --no-fair  skip the fairness section; --no-overhead skip the overhead section;
 #              --no-equal skip the latency section's 100:100 row (--goals does)
 #   --targets LIST  (--goals) which of file,zram,loop to run (default all three);
@@ -27,14 +29,21 @@
 #              model of each target from DIR/TARGET.yaml where it exists (measured quietly)
 #   --ab BIN   the latency section also runs its scheduled rows with rawio BIN (an older
 #              build), alternating with $RAWIO in each round, same model: rows "sched (A)"
+#   --latency-goal TIME  the latency section also runs the scheduler with this in-flight
+#              bound (rawio bench --latency-goal): rows "sched, goal TIME"; --goals: 100us
+#              on zram (docs/perf.md: on zram a read waits in io-wq behind queued writes)
+#   --profile  (any target) only the reader beside the writer with the scheduler (the model,
+#              --latency-goal if given), traced for 1 s by perf (io_uring, block, sched
+#              events): where each 4 KiB read's time goes (io-wq queue behind writes, the
+#              run queue, completion), and who held the CPU meanwhile
 #
 # usage: bench/sched.sh [--target file|zram|loop|mem] [--runtime SECS] [--rounds N] [--kernel]
 #                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR] [--goals]
 #                       [--targets LIST] [--no-cache] [--iotune-duration SECS] [--ab BIN]
-#                       [--io-properties FILE] [--models DIR]
+#                       [--io-properties FILE] [--models DIR] [--latency-goal TIME] [--profile]
 # --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m; with
-# --targets file,zram sized for <= 5 minutes on a quiet machine (161 s before the paired idle
-# runs and the duplex rows, which add 9 runs of 4 s per target); the run time is printed.
+# --targets file,zram sized for <= 5 minutes on a quiet machine (234 s in the third session's
+# quiet pass; zram's 100us rows add 6 runs of 4 s); the run time is printed.
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
@@ -43,6 +52,7 @@ cd "$(dirname "$0")/.."
 
 target=file runtime= rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=
 fair=1 overhead=1 goals=0 equal=1 targets=file,zram,loop gcache=1 tune_s= props= models= ab=
+lgoal= profile=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--goals) goals=1; shift ;;
@@ -52,6 +62,8 @@ while [ $# -gt 0 ]; do
 	--io-properties) props=$(realpath "$2"); shift 2 ;;
 	--models) models=$(realpath "$2"); shift 2 ;;
 	--ab) ab=$(realpath "$2"); shift 2 ;;
+	--latency-goal) lgoal=$2; shift 2 ;;
+	--profile) profile=1; shift ;;
 	--no-fair) fair=0; shift ;;
 	--no-overhead) overhead=0; shift ;;
 	--no-equal) equal=0; shift ;;
@@ -87,7 +99,7 @@ if [ "$goals" = 1 ]; then
 			c=(--runtime "$runtime")
 			[ "$gcache" = 1 ] && c+=(--cache --cache-bytes "$cache_bytes")
 			"$0" --target file "${c[@]}" "${common[@]}" ;;
-		zram) "$0" --target zram --no-overhead "${common[@]}" ;;
+		zram) "$0" --target zram --kernel --no-overhead --latency-goal "${lgoal:-100us}" "${common[@]}" ;;
 		loop) "$0" --target loop --kernel --no-overhead "${common[@]}" ;;
 		*) echo "unknown target $t" >&2; exit 2 ;;
 		esac
@@ -112,7 +124,7 @@ if [ "$goals" = 1 ]; then
 	done | med; }
 	for t in ${targets//,/ }; do
 		wsolo=$(f "$t-lat-wsolo" .classes[0].mbps)
-		for m in sched sched-duplex sched-ab nosched; do
+		for m in sched sched-goal sched-duplex sched-ab nosched; do
 			[ -f "$out/$t-lat-$m-1.json" ] || continue
 			ip=$(f "$t-lat-idle-$m" .classes[0].lat_ns.p99)
 			rp=$(f "$t-lat-$m" .classes[0].lat_ns.p99) wb=$(f "$t-lat-$m" .classes[1].mbps)
@@ -120,9 +132,12 @@ if [ "$goals" = 1 ]; then
 			wx=$(ratio "$t-lat-$m" .classes[1].mbps "$t-lat-wsolo" .classes[0].mbps)
 			qp=$(f "$t-lat-$m" '.classes[0].queue_ns.p99 // 0') dp=$(f "$t-lat-$m" '.classes[0].disk_ns.p99 // 0')
 			n=$m; [ "$m" = sched-ab ] && n="sched (A: $(basename "$ab"))"
+			[ "$m" = sched-goal ] && n="sched, goal $(jq -r '.sched.latency_goal_ns / 1000 | floor' "$out/$t-lat-$m-1.json") us"
 			echo "| $t: reader p99 / writer beside each other, $n | $((rp / 1000)) us ($(jq -n "$rx * 100 | floor / 100")x its idle run, idle p99 $((ip / 1000)) us; queue p99 $((qp / 1000)) us, disk p99 $((dp / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wx * 100 | floor")% of solo $(jq -n "$wsolo | floor")) | <= 2x, >= 80% | $(jq -n "$rx <= 2 and $wx >= 0.8") |"
 		done
 	done
+	[ -f "$out/zram-kernel.txt" ] &&
+		echo "| zram, the kernel's answers (mq-deadline, kyber, iocost) | not available: $(cat "$out/zram-kernel.txt") | (comparison) | |"
 	for k in "$out"/k-*-r.json; do
 		[ -f "$k" ] || continue
 		n=${k#"$out"/k-}; n=${n%-r.json}
@@ -140,6 +155,7 @@ cleanup() {
 	[ -n "$zram" ] && echo "$zram" >/sys/class/zram-control/hot_remove 2>/dev/null || true
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 case $target in
 file)
@@ -190,8 +206,137 @@ else
 fi
 sed 's/^/    /' "$out/$target.yaml"
 
+kernel_why_no_iocost() {
+	local c2
+	c2=$(findmnt -t cgroup2 -no TARGET | head -1)
+	if [ -z "$c2" ]; then
+		echo "no cgroup v2 mounted"
+	elif ! grep -qw io "$c2/cgroup.controllers"; then
+		echo "the io controller is not on cgroup v2 ($c2) here: $(findmnt -t cgroup -no TARGET,OPTIONS | awk '/blkio/ { print $1 }') holds it (v1)"
+	elif [ ! -e "$c2/io.cost.qos" ]; then
+		echo "no io.cost.qos (kernel without iocost)"
+	else
+		echo "available"
+	fi
+}
 b() { "${RAWIO_BENCH_BIN:-$R}" bench --file "$dev" --runtime "${runtime}s" --ramp 1s --no-progress \
 	--json "$@"; }
+
+if [ "$profile" = 1 ]; then
+	# Where a read's time goes beside the writer: the scheduled run traced for 1 s in its
+	# middle (the tracepoints only, no stacks: a few % of CPU at 10K events/s).
+	command -v perf >/dev/null && command -v python3 >/dev/null ||
+		{ echo "--profile needs perf and python3" >&2; exit 77; }
+	g=(); [ -n "$lgoal" ] && g=(--latency-goal "$lgoal")
+	echo "## profile ($target, $dev): reader randread 4k QD 4 beside writer write 1m QD 8, scheduler 1000:100 ${lgoal:+goal $lgoal}"
+	b --class reader:1000:randread:4k:4 >"$out/$target-prof-idle.json"
+	b --class reader:1000:randread:4k:4 --class writer:100:write:1m:8 \
+		--io-properties "$out/$target.yaml" "${g[@]}" >"$out/$target-prof.json" &
+	bp=$!
+	sleep "$(( (runtime + 1) / 2 + 1 ))"
+	perf record -q -a -o "$out/$target-prof.data" -e io_uring:io_uring_queue_async_work \
+		-e io_uring:io_uring_complete -e io_uring:io_uring_file_get -e sched:sched_switch \
+		-e sched:sched_wakeup -e sched:sched_wakeup_new -- sleep 1 2>/dev/null
+	wait $bp
+	jq -r '"reader alone: p50 \(.classes[0].lat_ns.p50/1000|floor) us, p99 \(.classes[0].lat_ns.p99/1000|floor) us"' "$out/$target-prof-idle.json"
+	jq -r '"beside the writer: reader p50 \(.classes[0].lat_ns.p50/1000|floor) us, p99 \(.classes[0].lat_ns.p99/1000|floor) us (queue p99 \((.classes[0].queue_ns.p99 // 0)/1000|floor), disk p99 \((.classes[0].disk_ns.p99 // 0)/1000|floor)); writer \(.classes[1].mbps|floor) MB/s; \(.sched_desc // "")"' "$out/$target-prof.json"
+	perf script -i "$out/$target-prof.data" -F comm,tid,cpu,time,event,trace 2>/dev/null |
+		python3 -c "$(cat <<'PY'
+# Per 4 KiB read punted to io-wq, by io_uring's request: queued (io_uring_queue_async_work,
+# in the submitter) -> issued (io_uring_file_get, in the io-wq worker that runs it) -> its
+# CQE posted (io_uring_complete). A read whose worker issued a write after the read was
+# queued waited in io-wq's list behind writes; a read whose worker was woken after it was
+# queued splits into the wait for that wake-up and the run queue after it (and who held
+# that CPU meanwhile).
+import bisect, collections, re, sys
+ev = []
+pat = re.compile(r'\s*(\S.*?)\s+(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s*(.*)')
+for l in sys.stdin:
+    m = pat.match(l)
+    if m:
+        comm, tid, cpu, t, e, r = m.groups()
+        ev.append((float(t), int(tid), int(cpu), e, r))
+ev.sort(key=lambda x: x[0])
+op, reads, issue, comp = {}, [], collections.defaultdict(list), collections.defaultdict(list)
+by_worker = collections.defaultdict(list)  # tid -> [(t, is_write)]
+wake, swin, runs = collections.defaultdict(list), collections.defaultdict(list), collections.defaultdict(list)
+nr = nw = nqr = nqw = 0
+for t, tid, cpu, e, r in ev:
+    if e == 'io_uring:io_uring_queue_async_work':
+        req = re.search(r'request (\S+),', r).group(1)
+        op[req] = 'READ' in re.search(r'opcode (\S+),', r).group(1)
+        nqr, nqw = nqr + op[req], nqw + (not op[req])
+        if op[req]:
+            reads.append((t, req))
+    elif e == 'io_uring:io_uring_file_get':
+        req = re.search(r'req (\S+),', r).group(1)
+        if req in op:
+            issue[req].append((t, tid, cpu))
+            by_worker[tid].append((t, not op[req]))
+            nr, nw = nr + op[req], nw + (not op[req])
+    elif e == 'io_uring:io_uring_complete':
+        comp[re.search(r'req (\S+),', r).group(1)].append(t)
+    elif e == 'sched:sched_switch':
+        n = re.search(r'next_comm=(.*) next_pid=(\d+)', r)
+        runs[cpu].append((t, re.sub(r'-\d+$', '', n.group(1))))
+        swin[int(n.group(2))].append(t)
+    elif e.startswith('sched:sched_wakeup'):
+        wake[int(re.search(r' pid=(\d+)', r).group(1))].append(t)
+rt = {c: [x[0] for x in v] for c, v in runs.items()}
+bw = {k: [x[0] for x in v] for k, v in by_worker.items()}
+def after(l, t):
+    i = bisect.bisect_left(l, t)
+    return l[i] if i < len(l) else None
+def before(l, t):
+    i = bisect.bisect_right(l, t)
+    return l[i - 1] if i else None
+rows, held, behind = [], collections.Counter(), 0
+for t0, req in reads:
+    ii = [x for x in issue[req] if x[0] >= t0]
+    if not ii:
+        continue
+    t1, tid, cpu = ii[0]
+    t2 = after(comp[req], t1)
+    if t2 is None:
+        continue
+    k0, k1 = bisect.bisect_right(bw[tid], t0), bisect.bisect_left(bw[tid], t1)
+    if any(by_worker[tid][k][1] for k in range(k0, k1)):
+        behind += 1
+    w, si = before(wake[tid], t1), before(swin[tid], t1)
+    rq = lw = None
+    if w is not None and w >= t0 and si is not None and si >= w:
+        rq, lw = si - w, w - t0
+        rl = runs.get(cpu, [])
+        i, tt = max(0, bisect.bisect_right(rt.get(cpu, []), w) - 1), w
+        while i < len(rl) and tt < si:
+            nxt = min(rl[i + 1][0] if i + 1 < len(rl) else si, si)
+            held[rl[i][1]] += max(0.0, nxt - tt)
+            tt, i = nxt, i + 1
+    rows.append((t1 - t0, lw, rq, t2 - t1, t2 - t0))
+print(f"traced 1 s: {nqr} reads and {nqw} writes (parts) punted to io-wq; issued by its workers: {nr} reads, {nw} writes")
+if not rows:
+    sys.exit(0)
+print(f"reads whose worker issued a write between the read's queueing and its issue (queued behind writes in io-wq's list): {behind} of {len(rows)} ({behind * 100 // len(rows)}%)")
+def pct(i, p):
+    v = sorted(r[i] for r in rows if r[i] is not None)
+    return v[min(len(v) - 1, int(len(v) * p))] * 1e6 if v else float('nan')
+print("| a read's time (us) | reads | p50 | p90 | p99 | max |")
+print("|---|---:|---:|---:|---:|---:|")
+for name, i in (("queued -> issued by an io-wq worker", 0),
+                ("  reads whose worker was woken after: queued -> wake-up", 1),
+                ("  reads whose worker was woken after: wake-up -> on a CPU", 2),
+                ("issued -> CQE posted (the read; the submitter's task work)", 3),
+                ("queued -> CQE posted", 4)):
+    n = sum(r[i] is not None for r in rows)
+    print(f"| {name} | {n} | {pct(i, .5):.0f} | {pct(i, .9):.0f} | {pct(i, .99):.0f} | {pct(i, 1):.0f} |")
+tot = sum(held.values()) or 1
+print("who held the CPU while a woken read worker waited: " +
+      ", ".join(f"{k} {v * 100 / tot:.0f}%" for k, v in held.most_common(5)))
+PY
+)"
+	echo "# uptime: $(uptime)"
+	exit 0
+fi
 
 if [ "$cache" != 0 ]; then
 	# A cache (CACHE.img) over a backing file (BACKING.img) beside the target; both on the
@@ -269,6 +414,7 @@ for i in $(seq 1 "$rounds"); do
 	jq -r --arg i "$i" '"| writer alone (\($i)) | - | - | - | - | - | \(.classes[0].mbps|floor) |"' \
 		<"$out/$target-lat-wsolo-$i.json"
 	modes=(nosched sched)
+	[ -n "$lgoal" ] && modes+=(sched-goal)
 	[ -n "$dmodel" ] && modes+=(sched-duplex)
 	[ -n "$ab" ] && modes+=(sched-ab)
 	[ "$equal" = 0 ] || modes+=(sched1)
@@ -278,6 +424,7 @@ for i in $(seq 1 "$rounds"); do
 		nosched) b "${R1[@]}" "${W1[@]}" --no-sched ;;
 		sched) b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" ;;
 		sched-duplex) b "${R1[@]}" "${W1[@]}" --io-properties "$dmodel" ;;
+		sched-goal) b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" --latency-goal "$lgoal" ;;
 		sched-ab) RAWIO_BENCH_BIN=$ab b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" ;;
 		sched1) b --class reader:100:randread:4k:4 "${W1[@]}" --io-properties "$out/$target.yaml" ;;
 		esac >"$out/$target-lat-$m-$i.json"
@@ -285,6 +432,7 @@ for i in $(seq 1 "$rounds"); do
 		nosched) n="no scheduler" ;;
 		sched) n="scheduler 1000:100" ;;
 		sched-duplex) n="scheduler 1000:100, duplex" ;;
+		sched-goal) n="scheduler 1000:100, goal $lgoal" ;;
 		sched-ab) n="scheduler 1000:100, A: $(basename "$ab")" ;;
 		sched1) n="scheduler 100:100" ;;
 		esac
@@ -319,7 +467,7 @@ if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
 	done
 	echo none >"$q"
 	# cgroup v2 io.weight under iocost, enabled for this loop device only.
-	cg=/sys/fs/cgroup
+	cg=$(findmnt -t cgroup2 -no TARGET | head -1)
 	mm=$(cat /sys/block/${loopdev#/dev/}/dev)
 	if [ -w $cg/io.cost.qos ] && grep -qw io $cg/cgroup.controllers &&
 		echo "$mm enable=1" >$cg/io.cost.qos 2>/dev/null; then
@@ -333,8 +481,18 @@ if [ "$kernel" = 1 ] && [ "$target" = loop ]; then
 		echo "$mm enable=0" >$cg/io.cost.qos 2>/dev/null || true
 		rmdir $cg/rawio-rd $cg/rawio-wr 2>/dev/null || true
 	else
-		echo "| iocost | (not available here) | | |"
+		echo "| iocost | (not available here: $(kernel_why_no_iocost)) | | |"
 	fi
+fi
+if [ "$target" = zram ] && [ "$kernel" = 1 ]; then
+	# The kernel's answers on the same device: zram is bio-based (no blk-mq queue), so it
+	# has no I/O scheduler to choose, and iocost needs the io controller on cgroup v2.
+	{
+		[ -e "/sys/block/zram$zram/queue/scheduler" ] &&
+			echo "queue/scheduler: $(cat "/sys/block/zram$zram/queue/scheduler")" ||
+			echo "no queue/scheduler (zram is bio-based: no mq-deadline or kyber)"
+		echo "iocost: $(kernel_why_no_iocost)"
+	} | paste -sd';' | sed 's/;/; /' >"$out/zram-kernel.txt"
 fi
 
 [ "$overhead" = 1 ] || exit 0
