@@ -478,14 +478,14 @@ static int64_t store_write_durable(struct rawio_store *s, unsigned flags, void *
  */
 static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
 			       struct store_slot_hdr *h, const void *payload, uint64_t len,
-			       bool durable, bool grouped)
+			       bool durable, bool grouped, bool crc_late)
 {
 	uint64_t off = store_slot_off(&s->g, slot);
 	unsigned flags = durable && !grouped && !s->put_flush ? RAWIO_REQ_FUA : 0;
 	void *pbuf = payload ? (void *)payload : io + STORE_BLOCK;
 	uint64_t plen = payload ? len : io_len - STORE_BLOCK;
-	/* A durable payload from the caller's buffer: its crc while it is in flight. */
-	uint32_t *crc = durable && payload ? &h->e.payload_crc : NULL;
+	/* CRC_LATE: the payload's crc is made while the payload is in flight. */
+	uint32_t *crc = crc_late ? &h->e.payload_crc : NULL;
 	int64_t res = 0;
 
 	if (!durable && !payload) {
@@ -546,6 +546,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	int64_t old, res;
 	char *io = NULL;
 	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct, grouped = false;
+	bool crc_late = false;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -571,7 +572,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
 	h.e.payload_len = (uint32_t)len;
-	if (!direct || !durable) /* else store_put_write, while the payload is in flight */
+	if (!direct || !durable) /* else below */
 		h.e.payload_crc = rawio_crc32c(0, buf, len);
 	h.written_ns = clock_realtime_ns();
 
@@ -586,8 +587,15 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 
 		grouped = s->opts.group_commit == RAWIO_STORE_GROUP_ALWAYS ||
 			  (s->opts.group_commit == RAWIO_STORE_GROUP_AUTO && n > 1);
+		/* Alone, the crc can hide behind the payload's transfer (store_write_crc);
+		 * beside other durable puts their I/O keeps the device busy meanwhile, and
+		 * a second request per put measured no gain (docs/perf.md, fourth session). */
+		crc_late = direct && n == 1;
+		if (direct && !crc_late)
+			h.e.payload_crc = rawio_crc32c(0, buf, len);
 	}
-	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable, grouped);
+	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable, grouped,
+			      crc_late);
 	if (durable)
 		__atomic_sub_fetch(&s->gc_inflight, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lock);
