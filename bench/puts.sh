@@ -28,6 +28,13 @@
 # (on a disk without FUA: the write and one flush); a durable put is two ordered durable
 # writes (payload, then the 4 KiB header: two flushes). rawio's MB/s counts payload bytes
 # (4 MiB - 4 KiB per put), fio's 4 MiB per write.
+# Column put-io (and /put-io, rawio over it): fio doing exactly a durable put's I/O, in the
+# same rounds: it replays a log of, per object, the payload write and then the 4 KiB header
+# write, each made durable with the barrier the store chose (flush: --fdatasync=1; fua:
+# O_DSYNC), from D jobs one request at a time (as D putter threads). That is the ceiling of
+# the put's protocol on this device; the goal's ratio stays the one against fio's single
+# durable write per object (column fio). In the group commit rows put-io is the put's I/O
+# without group commit (P jobs): the ceiling of column no-gc.
 # --base PATH: another rawio binary run beside this one in every round (column base), for an
 # A/B of a change in the same run. The run time is printed at the end.
 set -euo pipefail
@@ -54,7 +61,7 @@ while [ $# -gt 0 ]; do
 	--durable-count) durable_count=$2; shift ;;
 	--json) json=1 ;;
 	--base) base=$2; shift ;;
-	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,41p' "$0"; exit 0 ;;
 	*) echo "puts.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -66,7 +73,9 @@ start=$(date +%s)
 
 zram_n=""
 files=()
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/puts.XXXXXX")
 cleanup() {
+	rm -rf "$tmp"
 	if [ -n "$zram_n" ]; then
 		echo 1 >/sys/block/zram$zram_n/reset 2>/dev/null || true
 		echo "$zram_n" >/sys/class/zram-control/hot_remove 2>/dev/null || true
@@ -133,12 +142,50 @@ fio_put() { # bs count qd jobs mode -> MB/s and IOPS
 		--output-format=json | jq -r '.jobs[0].write | "\(.bw_bytes / 1e6) \(.iops)"'
 }
 
+# fio doing a durable put's own I/O (like for like with the put's protocol, not only with
+# one durable write per object): it replays an I/O log of, per object, the payload (OBJ
+# bytes at the slot's start + 4 KiB) and then the 4 KiB header at the slot's start, each
+# made durable with the barrier the store chose (flush: a datasync entry after each write,
+# as the store's fdatasync; fua: O_DSYNC), JOBS jobs of COUNT / JOBS objects each, one
+# request at a time (as a putter thread), each job its own region. MB/s counts OBJ bytes
+# per object, as rawio's. (Replay ignores --fdatasync, and options on the command line do
+# not reach a job file's jobs: both are in the log and the job file.)
+fio_replay() { # obj slot count jobs barrier -> MB/s and objects/s
+	local obj=$1 slot=$2 count=$3 jobs=$4 bar=$5 per=$(( $3 / $4 )) j i o ds="" jf
+	jf=$tmp/replay.fio
+	printf '[global]\ndirect=1\nioengine=io_uring\niodepth=1\nzero_buffers\ngroup_reporting\n' >"$jf"
+	if [ "$bar" = flush ]; then
+		ds="$fio_file datasync 0 0"
+	else
+		echo "sync=dsync" >>"$jf"
+	fi
+	for ((j = 0; j < jobs; j++)); do
+		{
+			echo "fio version 2 iolog"
+			echo "$fio_file add"
+			echo "$fio_file open"
+			for ((i = 0; i < per; i++)); do
+				o=$(( (8 << 20) + (j * per + i) * slot ))
+				echo "$fio_file write $(( o + 4096 )) $obj"
+				[ -z "$ds" ] || echo "$ds"
+				echo "$fio_file write $o 4096"
+				[ -z "$ds" ] || echo "$ds"
+			done
+			echo "$fio_file close"
+		} >"$tmp/replay.$j.log"
+		printf '[put%d]\nread_iolog=%s\n' "$j" "$tmp/replay.$j.log" >>"$jf"
+	done
+	fio --output-format=json "$jf" |
+		jq -r --argjson obj "$obj" '.jobs[0].write.iops / 2 | "\(. * $obj / 1e6) \(.)"'
+}
+
 log "== store puts on ${zram_n:+/dev/zram$zram_n}${zram_n:-$store} ($(uname -r), $(nproc) cores, $(date -u '+%F %H:%M') UTC)"
 log "   load: $(uptime)"
 "$rawio" store format "$store" --slot-size $small_slot --slots 4 --force >/dev/null
-log "   barrier of durable puts (--barrier auto): $("$rawio" store fill "$store" --count 1 \
-	--obj-size 4096 --fill-threads 1 --durable --json | jq -r .barrier)"
-declare -A a b c n f
+barrier=$("$rawio" store fill "$store" --count 1 --obj-size 4096 --fill-threads 1 --durable \
+	--json | jq -r .barrier)
+log "   barrier of durable puts (--barrier auto): $barrier"
+declare -A a b c n f w
 rows=()
 for d in "${ds[@]}"; do
 	rows+=("big $d 0 plain" "big $d 1 dsync")
@@ -156,6 +203,7 @@ for ((r = 1; r <= runs; r++)); do
 			b[$row]+="$(fio_put $big "$big_count" "$d" 1 "$mode" | cut -d' ' -f1) "
 			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $big $(( big - 4096 )) "$big_count" "$d" "$dur" "" | cut -d' ' -f1) "
 			[ "$dur" = 0 ] || f[$row]+="$(rawio_put "$rawio" $big $(( big - 4096 )) "$big_count" "$d" 1 "" fua | cut -d' ' -f1) "
+			[ "$dur" = 0 ] || w[$row]+="$(fio_replay $(( big - 4096 )) $big "$big_count" "$d" "$barrier" | cut -d' ' -f1) "
 			;;
 		small)
 			cnt=$small_count
@@ -164,12 +212,15 @@ for ((r = 1; r <= runs; r++)); do
 			b[$row]+="$(fio_put 4096 "$cnt" 1 1 "$mode" | cut -d' ' -f2) "
 			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $small_slot 4096 "$cnt" 1 "$dur" "" | cut -d' ' -f2) "
 			[ "$dur" = 0 ] || f[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" 1 1 "" fua | cut -d' ' -f2) "
+			[ "$dur" = 0 ] || [ "$mode" != fdatasync ] ||
+				w[$row]+="$(fio_replay 4096 $small_slot "$cnt" 1 "$barrier" | cut -d' ' -f2) "
 			;;
 		gc)
 			cnt=$(( durable_count * d ))
 			a[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" "$d" 1 auto | cut -d' ' -f2) "
 			b[$row]+="$(fio_put 4096 "$cnt" 1 "$d" fdatasync | cut -d' ' -f2) "
 			n[$row]+="$(rawio_put "$rawio" $small_slot 4096 "$cnt" "$d" 1 off | cut -d' ' -f2) "
+			w[$row]+="$(fio_replay 4096 $small_slot "$cnt" "$d" "$barrier" | cut -d' ' -f2) "
 			[ -z "$base" ] || c[$row]+="$(rawio_put "$base" $small_slot 4096 "$cnt" "$d" 1 "" | cut -d' ' -f2) "
 			;;
 		esac
@@ -177,7 +228,8 @@ for ((r = 1; r <= runs; r++)); do
 done
 
 log ""
-log "$(printf '%-50s %-38s %10s %10s %6s %8s %6s %8s %8s' rawio fio rawio fio ratio no-gc gc/no fua base)"
+log "$(printf '%-50s %-38s %10s %10s %6s %8s %6s %8s %8s %8s %6s' rawio fio rawio fio ratio no-gc gc/no \
+	fua base put-io /put-io)"
 for row in "${rows[@]}"; do
 	read -r kind d dur mode <<<"$row"
 	am=$(echo "${a[$row]}" | median)
@@ -185,6 +237,8 @@ for row in "${rows[@]}"; do
 	cm=$(echo "${c[$row]:-}" | median)
 	nm=$(echo "${n[$row]:-}" | median)
 	fm=$(echo "${f[$row]:-}" | median)
+	wm=$(echo "${w[$row]:-}" | median)
+	wr=$([ -z "$wm" ] || awk -v x="$am" -v y="$wm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
 	ratio=$(awk -v x="$am" -v y="$bm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
 	gcr=$([ -z "$nm" ] || awk -v x="$am" -v y="$nm" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}')
 	case $kind in
@@ -204,20 +258,22 @@ for row in "${rows[@]}"; do
 	if [ $json = 1 ]; then
 		jq -cn --arg rawio "$what" --arg fio "$peer" --arg unit "$unit" --arg a "${a[$row]}" \
 			--arg b "${b[$row]}" --argjson am "$am" --argjson bm "$bm" --arg cm "$cm" \
-			--arg nm "$nm" --arg n "${n[$row]:-}" --arg fm "$fm" \
+			--arg nm "$nm" --arg n "${n[$row]:-}" --arg fm "$fm" --arg wm "$wm" \
 			'{rawio: $rawio, fio: $fio, unit: $unit, rawio_median: $am, fio_median: $bm,
 			  base_median: (if $cm == "" then null else ($cm | tonumber) end),
 			  no_gc_median: (if $nm == "" then null else ($nm | tonumber) end),
 			  fua_median: (if $fm == "" then null else ($fm | tonumber) end),
+			  put_io_median: (if $wm == "" then null else ($wm | tonumber) end),
 			  ratio: (if $bm > 0 then $am / $bm else null end),
 			  rawio_runs: ($a | split(" ") | map(select(. != "") | tonumber)),
 			  fio_runs: ($b | split(" ") | map(select(. != "") | tonumber)),
 			  no_gc_runs: ($n | split(" ") | map(select(. != "") | tonumber))}'
 	else
-		printf '%-50s %-38s %10.0f %10.0f %6s %8s %6s %8s %8s  (%s)\n' "$what" "$peer" "$am" \
+		printf '%-50s %-38s %10.0f %10.0f %6s %8s %6s %8s %8s %8s %6s  (%s)\n' "$what" "$peer" "$am" \
 			"$bm" "$ratio" "$([ -z "$nm" ] && echo - || printf '%.0f' "$nm")" "${gcr:--}" \
 			"$([ -z "$fm" ] && echo - || printf '%.0f' "$fm")" \
-			"$([ -z "$cm" ] && echo - || printf '%.0f' "$cm")" "$unit"
+			"$([ -z "$cm" ] && echo - || printf '%.0f' "$cm")" \
+			"$([ -z "$wm" ] && echo - || printf '%.0f' "$wm")" "${wr:--}" "$unit"
 	fi
 done
 log ""

@@ -87,7 +87,8 @@ bool store_put_direct_ok(const struct rawio_store *s, const void *buf, size_t le
 	return len >= STORE_DIRECT_MIN && len % s->io_align == 0 && (uintptr_t)buf % ma == 0;
 }
 
-int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n)
+int store_write_ios_fn(struct rawio_store *s, struct rawio_batch_io *ios, size_t n,
+		       rawio_batch_fn fn, void *arg)
 {
 	struct rawio_engine *e;
 	ssize_t failed;
@@ -96,7 +97,7 @@ int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n)
 	ret = rawio_engine_pool_get(s->pool, &e);
 	if (ret)
 		return ret;
-	failed = rawio_batch_write(e, ios, n, NULL, NULL);
+	failed = rawio_batch_write(e, ios, n, fn, arg);
 	rawio_engine_pool_put(s->pool, e);
 	if (failed < 0)
 		return (int)failed;
@@ -104,6 +105,11 @@ int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n)
 		if (ios[i].result < 0)
 			return (int)ios[i].result;
 	return 0;
+}
+
+int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n)
+{
+	return store_write_ios_fn(s, ios, n, NULL, NULL);
 }
 
 int store_zero_headers(struct rawio_store *s, const uint32_t *slots, size_t n)

@@ -391,11 +391,70 @@ static int store_group_commit(struct rawio_store *s, void *hdr, uint64_t off)
 	return me.result;
 }
 
-/* One durable write: with FLAGS (FUA), or, s->put_flush, plain and then a flush. */
-static int64_t store_write_durable(struct rawio_store *s, unsigned flags, void *buf, uint64_t len,
-				   uint64_t off)
+struct store_crc_job {
+	const void *buf;
+	uint64_t len;
+	uint32_t *crc;
+	bool done;
+};
+
+/* The batch callback of store_write_crc: the first completion computes the crc. */
+static int store_crc_cb(void *arg, size_t index, struct rawio_batch_io *io, void *data)
 {
-	int64_t res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, buf, len, off), f;
+	struct store_crc_job *j = arg;
+
+	(void)index;
+	(void)io;
+	(void)data;
+	if (!j->done)
+		*j->crc = rawio_crc32c(0, j->buf, j->len);
+	j->done = true;
+	return 0;
+}
+
+/*
+ * Write LEN bytes of BUF at OFF with FLAGS (FUA or 0). CRC set (a put's payload
+ * from the caller's buffer, whose crc32c is not made yet): also set *CRC to the
+ * crc32c of BUF. A plain write goes out as one batch of its first 4 KiB and the
+ * rest, and the crc is computed in the batch callback of the first completion,
+ * while the rest is in flight (one pass over 4 MiB, ~0.16 ms of a ~5 ms durable
+ * put: docs/perf.md, "Puts at the limit", fourth session); with FUA (a batch
+ * request has no flags) the crc comes first. Returns LEN or -errno.
+ */
+static int64_t store_write_crc(struct rawio_store *s, unsigned flags, void *buf, uint64_t len,
+			       uint64_t off, uint32_t *crc)
+{
+	struct store_crc_job j = { .buf = buf, .len = len, .crc = crc };
+	struct rawio_batch_io ios[2] = {
+		{ .off = off, .len = STORE_BLOCK, .buf = buf },
+		{ .off = off + STORE_BLOCK,
+		  .len = (uint32_t)(len - STORE_BLOCK),
+		  .buf = (char *)buf + STORE_BLOCK },
+	};
+	int ret;
+
+	if (crc && (flags || len <= STORE_BLOCK || len - STORE_BLOCK > UINT32_MAX)) {
+		*crc = rawio_crc32c(0, buf, len);
+		crc = NULL;
+	}
+	if (!crc)
+		return rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, flags, buf, len, off);
+	ret = store_write_ios_fn(s, ios, 2, store_crc_cb, &j);
+	if (ret)
+		return ret;
+	if (!j.done) /* not reached: every request completes through the callback */
+		*crc = rawio_crc32c(0, buf, len);
+	return (int64_t)len;
+}
+
+/*
+ * One durable write: with FLAGS (FUA), or, s->put_flush, plain and then a
+ * flush. CRC: as store_write_crc.
+ */
+static int64_t store_write_durable(struct rawio_store *s, unsigned flags, void *buf, uint64_t len,
+				   uint64_t off, uint32_t *crc)
+{
+	int64_t res = store_write_crc(s, flags, buf, len, off, crc), f;
 
 	if (res < 0 || !s->put_flush)
 		return res;
@@ -419,12 +478,14 @@ static int64_t store_write_durable(struct rawio_store *s, unsigned flags, void *
  */
 static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len, uint64_t slot,
 			       struct store_slot_hdr *h, const void *payload, uint64_t len,
-			       bool durable, bool grouped)
+			       bool durable, bool grouped, bool crc_late)
 {
 	uint64_t off = store_slot_off(&s->g, slot);
 	unsigned flags = durable && !grouped && !s->put_flush ? RAWIO_REQ_FUA : 0;
 	void *pbuf = payload ? (void *)payload : io + STORE_BLOCK;
 	uint64_t plen = payload ? len : io_len - STORE_BLOCK;
+	/* CRC_LATE: the payload's crc is made while the payload is in flight. */
+	uint32_t *crc = crc_late ? &h->e.payload_crc : NULL;
 	int64_t res = 0;
 
 	if (!durable && !payload) {
@@ -442,17 +503,16 @@ static int64_t store_put_write(struct rawio_store *s, char *io, uint64_t io_len,
 	}
 	/* Payload first: a header never names bytes that were not durable before it. */
 	if (plen && grouped)
-		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, pbuf, plen,
-					   off + STORE_BLOCK);
+		res = store_write_crc(s, 0, pbuf, plen, off + STORE_BLOCK, crc);
 	else if (plen)
-		res = store_write_durable(s, flags, pbuf, plen, off + STORE_BLOCK);
+		res = store_write_durable(s, flags, pbuf, plen, off + STORE_BLOCK, crc);
 	if (res < 0)
 		return res;
 	h->flags |= STORE_SLOT_PAYLOAD_DURABLE;
 	store_slot_hdr_encode(io, h);
 	if (grouped)
 		return store_group_commit(s, io, off);
-	return store_write_durable(s, flags, io, STORE_BLOCK, off);
+	return store_write_durable(s, flags, io, STORE_BLOCK, off, NULL);
 }
 
 /* Allocate a slot and a generation for a put. Called with cp_lock held shared. */
@@ -486,6 +546,7 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	int64_t old, res;
 	char *io = NULL;
 	bool durable = flags & RAWIO_STORE_DURABLE, sync = false, direct, grouped = false;
+	bool crc_late = false;
 	int ret;
 
 	if (store_key_check(key, key_len) || (len && !buf))
@@ -511,7 +572,8 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 	memcpy(h.e.key, key, key_len);
 	h.e.key_len = (uint8_t)key_len;
 	h.e.payload_len = (uint32_t)len;
-	h.e.payload_crc = rawio_crc32c(0, buf, len);
+	if (!direct || !durable) /* else below */
+		h.e.payload_crc = rawio_crc32c(0, buf, len);
 	h.written_ns = clock_realtime_ns();
 
 	pthread_rwlock_rdlock(&s->cp_lock);
@@ -525,8 +587,15 @@ int rawio_store_put(struct rawio_store *s, const void *key, size_t key_len, cons
 
 		grouped = s->opts.group_commit == RAWIO_STORE_GROUP_ALWAYS ||
 			  (s->opts.group_commit == RAWIO_STORE_GROUP_AUTO && n > 1);
+		/* Alone, the crc can hide behind the payload's transfer (store_write_crc);
+		 * beside other durable puts their I/O keeps the device busy meanwhile, and
+		 * a second request per put measured no gain (docs/perf.md, fourth session). */
+		crc_late = direct && n == 1;
+		if (direct && !crc_late)
+			h.e.payload_crc = rawio_crc32c(0, buf, len);
 	}
-	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable, grouped);
+	res = store_put_write(s, io, io_len, slot, &h, direct ? buf : NULL, len, durable, grouped,
+			      crc_late);
 	if (durable)
 		__atomic_sub_fetch(&s->gc_inflight, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&s->lock);
@@ -745,7 +814,7 @@ int rawio_store_delete(struct rawio_store *s, const void *key, size_t key_len, u
 
 	if (flags & RAWIO_STORE_DURABLE)
 		res = store_write_durable(s, s->put_flush ? 0 : RAWIO_REQ_FUA, zero, STORE_BLOCK,
-					  store_slot_off(&s->g, (uint64_t)slot));
+					  store_slot_off(&s->g, (uint64_t)slot), NULL);
 	else
 		res = rawio_engine_pool_io(s->pool, RAWIO_OP_WRITE, 0, zero, STORE_BLOCK,
 					   store_slot_off(&s->g, (uint64_t)slot));

@@ -107,7 +107,13 @@ int store_pool_open(struct rawio_store *s);
  */
 bool store_put_direct_ok(const struct rawio_store *s, const void *buf, size_t len);
 
-/* Run the writes IOS together on a pooled context. Returns 0 or the first error. */
+/*
+ * Run the writes IOS together on a pooled context (one batch); FN, if set, is the
+ * batch's completion callback (rawio/batch.h), called with ARG on this thread.
+ * Returns 0 or the first error.
+ */
+int store_write_ios_fn(struct rawio_store *s, struct rawio_batch_io *ios, size_t n,
+		       rawio_batch_fn fn, void *arg);
 int store_write_ios(struct rawio_store *s, struct rawio_batch_io *ios, size_t n);
 
 /* Zero the header blocks of SLOTS (no flush). Returns 0 or the first error. */
