@@ -40,7 +40,7 @@ says "b2.img: the file is"
 # path and the slot count (before: a bare "Cannot allocate memory").
 status 0 $RAWIO store format "$work/forced.img" --size "$big" --slot-size 4k --force
 # (A sanitizer's shadow memory cannot live under ulimit -v: that build skips this step.)
-if ldd "$RAWIO" 2>/dev/null | grep -qE 'lib(a|t)san'; then
+if ldd "$RAWIO" 2>/dev/null | grep -E 'lib(a|t)san' >/dev/null; then
 	echo "skip: the out-of-memory open under ulimit -v (sanitizer build)"
 else
 	status 1 bash -c "ulimit -v 2000000; exec $RAWIO store ls '$work/forced.img'"
