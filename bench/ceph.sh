@@ -388,7 +388,7 @@ if want cache; then
 		# One more run of the first row under perf, before the rounds and not in them.
 		rawio_sync traced "${vargs[0]}" "${vfile[0]}" 1
 		printf '   traced run of %s: %.0f pairs/s, p50 / p99 / p99.9 %s/ %s/ %sus; %s\n' "${rows[0]}" \
-			"${c_iops[traced]}" "${c_p50[traced]}" "${c_p99[traced]}" "${c_p999[traced]}" "$(uptime)"
+			"${c_iops[traced]% }" "${c_p50[traced]}" "${c_p99[traced]}" "${c_p999[traced]}" "$(uptime)"
 		trace_report
 	fi
 	for ((r = 1; r <= rounds; r++)); do
