@@ -216,6 +216,38 @@ static int rbd_timeouts(const struct dev_rbd *r, const struct rbd_path *p)
 	return 0;
 }
 
+/*
+ * librbd options whose default rawio changes (docs/remote.md, "The engine"):
+ * set to OURS unless the path sets the option or the conf file gave it a value
+ * other than Ceph's default CEPH.
+ */
+static const struct {
+	const char *name, *ceph, *ours;
+} rbd_defaults[] = {
+	/* No copy of a write's buffer: a request's buffer is the caller's until it
+	 * completes (the engine contract), which is what librbd then needs. */
+	{ "rbd_disable_zero_copy_writes", "true", "false" },
+};
+
+static int rbd_option_defaults(const struct dev_rbd *r, const struct rbd_path *p)
+{
+	const struct rbd_lib *lib = r->lib;
+	char val[32];
+	int ret;
+
+	for (size_t i = 0; i < sizeof(rbd_defaults) / sizeof(rbd_defaults[0]); i++) {
+		if (rbd_path_sets(p, rbd_defaults[i].name))
+			continue;
+		if (!lib->rados_conf_get(r->cluster, rbd_defaults[i].name, val, sizeof(val)) &&
+		    strcmp(val, rbd_defaults[i].ceph))
+			continue;
+		ret = lib->rados_conf_set(r->cluster, rbd_defaults[i].name, rbd_defaults[i].ours);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static bool rbd_conf_bool(const struct dev_rbd *r, const char *name)
 {
 	char val[16];
@@ -491,6 +523,10 @@ int dev_rbd_connect(const char *path, struct rawio_dev_info *info, unsigned flag
 	}
 	step = "the timeout options";
 	ret = rbd_timeouts(r, &p);
+	if (ret)
+		goto fail_step;
+	step = "rawio's librbd defaults";
+	ret = rbd_option_defaults(r, &p);
 	if (ret)
 		goto fail_step;
 	for (unsigned i = 0; i < p.nr_opts; i++) {
