@@ -13,7 +13,7 @@ nbdkit_run() {
 	fi
 }
 
-# serve PARAMS... -- CMD: nbdkit -U - on the plugin, running CMD with $uri set.
+# serve PARAMS... -- CMD: nbdkit on the plugin (a socket in $work), running CMD with $uri set.
 serve() {
 	local params=()
 	while [ "$1" != "--" ]; do
@@ -21,7 +21,14 @@ serve() {
 		shift
 	done
 	shift
-	nbdkit_run --exit-with-parent -U - "$RAWIO_PLUGIN" "${params[@]}" --run "$*"
+	nbdkit_run --exit-with-parent -U "$(nbd_sock)" "$RAWIO_PLUGIN" "${params[@]}" --run "$*"
+}
+
+# nbd_sock: a fresh socket path in the test's scratch directory. Not `-U -`: nbdkit 1.32
+# makes that socket's directory in /tmp and leaves it there when it exits on a refused
+# parameter or is killed.
+nbd_sock() {
+	mktemp -u "$work/nbd.XXXXXX"
 }
 
 # fresh_cache DIR CACHE_SIZE BACKING_SIZE: format DIR/cache.img over DIR/backing.img.

@@ -35,7 +35,7 @@ copy "cache with a model" cache="$work/cache.img" backing="$work/backing.img" \
 refused() { # WHAT EXPECTED-MESSAGE PARAMS...
 	local what=$1 msg=$2
 	shift 2
-	if nbdkit_run -U - "$RAWIO_PLUGIN" "$@" --run true 2>"$work/err"; then
+	if nbdkit_run -U "$(nbd_sock)" "$RAWIO_PLUGIN" "$@" --run true 2>"$work/err"; then
 		fail "$what was accepted"
 	fi
 	grep -q -- "$msg" "$work/err" || fail "$what: $(cat "$work/err")"
