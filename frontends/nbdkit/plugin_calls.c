@@ -7,12 +7,10 @@
  * and the process's CPU time per call (getrusage: what the plugin and the
  * library under it spend, the part of nbdkit's per-request CPU that is ours).
  * The buffers are malloc'd like nbdkit's own request buffers (16-byte
- * aligned). Built in the tree (build/PRESET/frontends/nbdkit/plugin_calls)
- * or alone with the cc line below. It loads nbdkit's own memory plugin too
- * (/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-memory-plugin.so size=1G).
- * A measurement tool for docs/perf.md, not a test: build it with
- *
- *   cc -O2 -rdynamic -o plugin_calls frontends/nbdkit/plugin_calls.c -ldl -lpthread
+ * aligned). Built in the tree (build/PRESET/frontends/nbdkit/plugin_calls,
+ * linked with librawio for rawio_parse_size). It loads nbdkit's own memory
+ * plugin too (/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-memory-plugin.so
+ * size=1G). A measurement tool for docs/perf.md, not a test:
  *
  *   plugin_calls PLUGIN.so THREADS SECONDS [fill]read|[fill]write BS KEY=VALUE...
  *
@@ -34,6 +32,8 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
+
+#include <rawio/dev.h>
 
 /* The nbdkit functions the plugin calls, as the server would answer them. */
 void nbdkit_error(const char *fs, ...)
@@ -93,31 +93,9 @@ int nbdkit_parse_unsigned(const char *what, const char *str, unsigned *r)
 
 int64_t nbdkit_parse_size(const char *str)
 {
-	char *end;
-	int64_t v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoll(str, &end, 0);
-	if (errno || end == str || v < 0)
-		return -1;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		return v << 10;
-	case 'm':
-	case 'M':
-		return v << 20;
-	case 'g':
-	case 'G':
-		return v << 30;
-	case 't':
-	case 'T':
-		return v << 40;
-	case '\0':
-		return v;
-	default:
-		return -1;
-	}
+	return rawio_parse_size(str, &v) || v > INT64_MAX ? -1 : (int64_t)v;
 }
 
 /* nbdkit's own memory plugin links these; pread and pwrite never call them. */

@@ -244,27 +244,6 @@ static int cb_raw(struct cb *b, bool backing, enum rawio_bench_rw rw, uint32_t b
 	return 0;
 }
 
-/* One fdatasync on E, nothing else in flight: 0 or -errno. */
-static int cb_seg_sync(struct rawio_engine *e)
-{
-	struct rawio_req r = { .op = RAWIO_OP_FDATASYNC }, *out;
-	int q = rawio_engine_queue(e, &r), n;
-
-	if (q < 0)
-		return q;
-	if (q == RAWIO_Q_QUEUED) {
-		q = rawio_engine_commit(e);
-		if (q)
-			return q;
-		n = rawio_engine_reap(e, &out, 1, 1);
-		if (n < 0)
-			return n;
-		if (n != 1)
-			return -EIO;
-	}
-	return r.result < 0 ? (int)r.result : 0;
-}
-
 /*
  * The cache device's ceiling for the log, written the way the flush worker
  * writes it (flush.c): DEPTH SEG-byte buffers in one region on transparent
@@ -373,7 +352,7 @@ static int cb_seg_ceiling(struct cb *b, uint32_t seg, unsigned depth, uint64_t n
 			done++;
 		}
 	}
-	ret = cb_seg_sync(e);
+	ret = (int)rawio_engine_io(e, RAWIO_OP_FDATASYNC, 0, NULL, 0, 0);
 	if (ret)
 		goto out_close;
 	*segs_s = (double)done / ((double)(rawio_now_ns() - t0) / 1e9);
