@@ -2,7 +2,7 @@
 # rawio on a Ceph RBD image, on a throwaway single-node cluster of its own
 # (scripts/ceph-cluster.sh; stopped on every exit path).
 #
-#   bench/ceph.sh [--runtime SECONDS] [--rounds N]
+#   bench/ceph.sh [--runtime SECONDS] [--rounds N] [--qd1-rounds N]
 #                 [--only engine,jobs,cache,fs,pwl,recovery,librbd]
 #                 [--compare RAWIO_B] [--cache-variant '[@DIR] ARGS']... [--trace]
 #                 [--cache-size MIB]
@@ -16,6 +16,12 @@
 #           system of the whole process, librbd's threads included, over the I/Os it
 #           did: bash's `time`) and the ratios of the medians, the goal's >= 1.00 and
 #           <= 1.00. The goal table alone: --only engine --rounds 4 (about 5 minutes).
+#           --qd1-rounds N: N more alternating rounds of the two QD 1 rows only (their
+#           rounds overlap by more than the gap: 2,560-3,889 against 1,910-3,815 IOPS in
+#           the fourth session's quiet pass), in the same medians; every row also prints
+#           its per-round ratios (each round's pair ran back to back) and in how many
+#           rounds rawio was ahead. Quiet-pass command: --only engine --rounds 2
+#           --qd1-rounds 6 --runtime 4 (about 5 minutes).
 # jobs      4 contexts writing one image that has the exclusive-lock feature (4 KiB
 #           randwrite, QD 8 each): rawio bench --jobs 4 (one device, so one image handle)
 #           against fio --numjobs 4 (a handle per job). With --compare RAWIO_B, that
@@ -70,6 +76,7 @@ set -euo pipefail
 
 runtime=5
 rounds=2
+qd1_rounds=0
 only=engine,jobs,cache,fs,pwl,recovery
 rawio_b=
 variants=()
@@ -82,6 +89,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--runtime) runtime=$2; shift ;;
 	--rounds) rounds=$2; shift ;;
+	--qd1-rounds) qd1_rounds=$2; shift ;;
 	--only) only=$2; shift ;;
 	--compare) rawio_b=$2; shift ;;
 	--cache-variant) variants+=("$2"); shift ;;
@@ -139,7 +147,7 @@ if want engine; then
 		--bs=4m --iodepth=8 --size=1G --output=/dev/null
 	echo "== engine: rawio bench (rbd engine) vs fio (rbd engine), ${runtime}s per run, $rounds rounds; $(uptime)"
 	rows=("randread 4k 1" "randread 4k 32" "randwrite 4k 1" "randwrite 4k 32" "write 1m 8")
-	declare -A r_iops r_cpu f_iops f_cpu
+	declare -A r_iops r_cpu f_iops f_cpu pair ahead n_pairs
 	# rawio's default reap follows the engine: from 1 completion on for rbd, as fio's
 	# iodepth_batch_complete_min (RAWIO_CAP_BATCH_REAP; docs/perf.md).
 	run_rawio() {
@@ -158,21 +166,45 @@ if want engine; then
 		f_iops[$row]+="$iops "
 		f_cpu[$row]+="$(per_io "$c" "$ios") "
 	}
+	# run_pair ROUND: the row's pair back to back, rawio first in odd rounds; its ratio.
+	run_pair() {
+		local a b
+		if (($1 % 2)); then run_rawio; run_fio; else run_fio; run_rawio; fi
+		a=$(awk '{print $NF}' <<<"${r_iops[$row]}") b=$(awk '{print $NF}' <<<"${f_iops[$row]}")
+		pair[$row]+="$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}') "
+		n_pairs[$row]=$((${n_pairs[$row]:-0} + 1))
+		ahead[$row]=$((${ahead[$row]:-0} + $(awk -v a="$a" -v b="$b" 'BEGIN{print (a >= b)}')))
+	}
 	for ((r = 1; r <= rounds; r++)); do
 		for row in "${rows[@]}"; do
 			read -r rw bs qd <<<"$row"
-			if ((r % 2)); then run_rawio; run_fio; else run_fio; run_rawio; fi
+			run_pair $r
 		done
 		echo "   round $r done; $(uptime)"
 	done
-	printf '%-16s %10s %10s %7s %12s %12s %7s\n' row rawio_iops fio_iops ratio \
-		rawio_us/io fio_us/io ratio
+	for ((r = rounds + 1; r <= rounds + qd1_rounds; r++)); do
+		for row in "randread 4k 1" "randwrite 4k 1"; do
+			read -r rw bs qd <<<"$row"
+			run_pair $r
+		done
+		echo "   QD 1 round $r done; $(uptime)"
+	done
+	printf '%-16s %10s %10s %7s %12s %12s %7s  %s\n' row rawio_iops fio_iops ratio \
+		rawio_us/io fio_us/io ratio "rounds ahead, pair ratio min-median-max"
 	for row in "${rows[@]}"; do
 		ri=$(median <<<"${r_iops[$row]}") fi=$(median <<<"${f_iops[$row]}")
 		rc=$(median <<<"${r_cpu[$row]}") fc=$(median <<<"${f_cpu[$row]}")
-		printf '%-16s %10.0f %10.0f %6.2fx %12s %12s %6.2fx\n' "${row// /_}" "$ri" "$fi" \
-			"$(awk -v a="$ri" -v b="$fi" 'BEGIN{print a/b}')" "$rc" "$fc" \
-			"$(awk -v a="$rc" -v b="$fc" 'BEGIN{print a/b}')"
+		printf '%-16s %10.0f %10.0f %6.2fx %12s %12s %6.2fx  %s of %s, %s-%s-%s\n' \
+			"${row// /_}" "$ri" "$fi" "$(awk -v a="$ri" -v b="$fi" 'BEGIN{print a/b}')" \
+			"$rc" "$fc" "$(awk -v a="$rc" -v b="$fc" 'BEGIN{print a/b}')" \
+			"${ahead[$row]}" "${n_pairs[$row]}" \
+			"$(tr ' ' '\n' <<<"${pair[$row]}" | grep -v '^$' | sort -g | head -1)" \
+			"$(median <<<"${pair[$row]}")" \
+			"$(tr ' ' '\n' <<<"${pair[$row]}" | grep -v '^$' | sort -g | tail -1)"
+	done
+	echo "rawio/fio IOPS of each round's pair:"
+	for row in "${rows[@]}"; do
+		printf '  %-16s %s\n' "${row// /_}" "${pair[$row]}"
 	done
 	echo "IOPS of every round (rawio / fio):"
 	for row in "${rows[@]}"; do

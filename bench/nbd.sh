@@ -37,6 +37,9 @@
 # --sections: which of 1 (plugin), 2 (cache), 3 (fs) run (default plugin,cache;
 # --fs adds fs). The default run takes about 6 minutes on a quiet 2-vCPU machine;
 # --seconds 2 (the goal command) under 5.
+# --plugin-b SO: another build of the plugin (e.g. main's) also runs the O_DIRECT
+# file rows in the same rounds, as group file-nocache-b against the same nbdkit
+# `file cache=none` runs: an A/B of two plugins in one table.
 # --json FILE (default DIR/../nbd-bench.json): one object per row; every run
 # beside it in FILE's name with .runs.jsonl.
 # Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
@@ -49,6 +52,7 @@ sections=plugin,cache
 runs=3
 json=""
 fs=0
+plugin_b=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift ;;
@@ -57,8 +61,9 @@ while [ $# -gt 0 ]; do
 	--runs) runs=$2; shift ;;
 	--json) json=$2; shift ;;
 	--fs) fs=1 ;;
+	--plugin-b) plugin_b=$(realpath "$2"); shift ;;
 	--sections) sections=$2; shift ;;
-	-h | --help) sed -n '2,42p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,45p' "$0"; exit 0 ;;
 	*) echo "nbd.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -159,10 +164,14 @@ if has plugin; then
 	dd if=/dev/zero of="$data" bs=1M count=1024 oflag=direct conv=notrunc status=none
 	for ((r = 1; r <= runs; r++)); do
 		if ((r % 2)); then order="rawio buffered other nocache"; else order="nocache other buffered rawio"; fi
+		if [ -n "$plugin_b" ]; then # B beside A, each first in every other round
+			if ((r % 2)); then order="${order/rawio/rawio rawio-b}"; else order="${order/rawio/rawio-b rawio}"; fi
+		fi
 		for v in $order; do
 			page_cache $v
 			case $v in
 			rawio) serve file-rawio "$plugin" dev="$data" ;;
+			rawio-b) serve file-rawio-b "$plugin_b" dev="$data" ;;
 			buffered) serve file-rawio-buffered "$plugin" dev="$data" buffered=true ;;
 			other) serve file-nbdkit file "$data" ;;
 			nocache) serve file-nbdkit-nocache file "$data" cache=none fadvise=random ;;
@@ -170,7 +179,11 @@ if has plugin; then
 			for w in "${workloads[@]}"; do
 				set -- $w
 				case $v in
-				nocache) record file-nocache "$(wname "$w")" other \
+				nocache)
+					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
+					record file-nocache "$(wname "$w")" other "$iops"
+					[ -z "$plugin_b" ] || record file-nocache-b "$(wname "$w")" other "$iops" ;;
+				rawio-b) record file-nocache-b "$(wname "$w")" rawio \
 					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
 				rawio)
 					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
@@ -188,7 +201,7 @@ if has plugin; then
 			sync "$data" # nbdkit's file leaves dirty pages: the next variant must not write them back
 		done
 		for v in $order; do
-			case $v in nocache | buffered) continue ;; esac # file rows only
+			case $v in nocache | buffered | rawio-b) continue ;; esac # file rows only
 			if [ $v = rawio ]; then
 				# Pages faulted at open: a lazy mem: zeroes a whole 2 MiB huge page at
 				# the first write into it (nbdkit's sparse array allocates 32 KiB pages),
@@ -359,7 +372,7 @@ echo
 if has plugin; then
 	printf "%-13s %-19s %8s %8s %6s %-11s %s\n" group row rawio nbdkit ratio "rounds" \
 		"verdict (>= 1.00x)"
-	jq -r 'select(.group == "file-buffered" or .group == "file" or .group == "file-nocache" or .group == "mem") |
+	jq -r 'select(.group == "file-buffered" or .group == "file" or .group == "file-nocache" or .group == "file-nocache-b" or .group == "mem") |
 		def r2: . * 100 | round / 100;
 		[.group, .row, (.rawio | round), (.other | round), (.ratio | r2),
 		 "\(.ratio_rounds.min | r2)-\(.ratio_rounds.max | r2)",
@@ -372,6 +385,7 @@ if has plugin; then
 	echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
 	echo "file:          rawio (O_DIRECT) vs file (page cache)"
 	echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
+	[ -z "$plugin_b" ] || echo "file-nocache-b: --plugin-b $plugin_b (O_DIRECT) vs the same file cache=none runs"
 	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
 	echo "rounds: the lowest and highest per-round ratio; (spread): a round on the other side of 1.00x"
 fi

@@ -10,7 +10,7 @@
  * aligned). Built in the tree (build/PRESET/frontends/nbdkit/plugin_calls,
  * linked with librawio for rawio_parse_size). It loads nbdkit's own memory
  * plugin too (/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-memory-plugin.so
- * size=1G). A measurement tool for docs/perf.md, not a test:
+ * size=1G) and its file plugin (nbdkit-file-plugin.so file=PATH [cache=none]). A measurement tool for docs/perf.md, not a test:
  *
  *   plugin_calls PLUGIN.so THREADS SECONDS [fill]read|[fill]write BS KEY=VALUE...
  *
@@ -98,9 +98,24 @@ int64_t nbdkit_parse_size(const char *str)
 	return rawio_parse_size(str, &v) || v > INT64_MAX ? -1 : (int64_t)v;
 }
 
-/* nbdkit's own memory plugin links these; pread and pwrite never call them. */
+/* nbdkit's own memory and file plugins link these; pread and pwrite never call most. */
 void nbdkit_extents_free(struct nbdkit_extents *ex);
 void nbdkit_exports_free(struct nbdkit_exports *ex);
+
+int nbdkit_add_export(struct nbdkit_exports *ex, const char *name, const char *desc)
+{
+	return -1;
+}
+
+const char *nbdkit_export_name(void)
+{
+	return "";
+}
+
+char *nbdkit_realpath(const char *path) /* the file plugin's file= */
+{
+	return realpath(path, NULL);
+}
 
 int nbdkit_add_extent(struct nbdkit_extents *ex, uint64_t off, uint64_t len, uint32_t type)
 {
