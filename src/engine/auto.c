@@ -19,6 +19,7 @@
 
 #include <rawio/rawio.h>
 
+#include "auto_rule.h"
 #include "engine_impl.h"
 
 #ifndef RWF_NOWAIT
@@ -43,58 +44,50 @@ static bool auto_nowait_reads(struct rawio_dev *dev, const struct rawio_dev_info
 	return n >= 0 || errno != EOPNOTSUPP;
 }
 
-int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out)
+void auto_rule(const struct auto_traits *t, struct rawio_engine_choice *out)
 {
-	const struct rawio_dev_info *info = rawio_dev_info(dev);
-	struct rawio_fs_verdicts v = { 0 };
-	bool nowait, cached = false;
-	const char *punts;
+	unsigned qd = t->qd ? t->qd : 32;
+	const char *punts =
+		t->nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device";
 	char from[96] = "";
 
 	memset(out, 0, sizeof(*out));
-	if (!qd)
-		qd = 32;
-	if (info->kind == RAWIO_DEV_MEM) {
+	out->from_cache = t->cached;
+	if (t->kind == RAWIO_DEV_MEM) {
 		snprintf(out->engine, sizeof(out->engine), "mem");
 		snprintf(out->why, sizeof(out->why), "a RAM device");
-		return 0;
+		return;
 	}
-	if (info->kind == RAWIO_DEV_NBD) {
+	if (t->kind == RAWIO_DEV_NBD) {
 		snprintf(out->engine, sizeof(out->engine), "nbd");
 		snprintf(out->why, sizeof(out->why), "an NBD export: only libnbd reaches it");
-		return 0;
+		return;
 	}
-	if (info->kind == RAWIO_DEV_RBD) {
+	if (t->kind == RAWIO_DEV_RBD) {
 		snprintf(out->engine, sizeof(out->engine), "rbd");
 		snprintf(out->why, sizeof(out->why), "a Ceph RBD image: only librbd reaches it");
-		return 0;
+		return;
 	}
-	if (!info->direct) {
+	if (!t->direct) {
 		snprintf(out->engine, sizeof(out->engine), qd > 1 ? "threads" : "sync");
 		snprintf(out->why, sizeof(out->why),
 			 "buffered I/O: aio and io_uring would block or punt in the page cache%s",
 			 qd > 1 ? "; a thread pool keeps the depth" : "");
-		return 0;
+		return;
 	}
-	if (info->kind == RAWIO_DEV_FILE && !rawio_dev_fs_verdicts_load(info->path, &v)) {
-		cached = true;
-		out->from_cache = true;
-	}
-	nowait = auto_nowait_reads(dev, info);
-	punts = nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device";
-	if (cached)
+	if (t->cached)
 		snprintf(from, sizeof(from), "; fsqual (cached): uring reads %s, aio reads %s",
-			 !v.have_uring	    ? "?"
-			 : v.uring_reads_ok ? "ok"
-					    : "stall",
-			 !v.have_aio	  ? "?"
-			 : v.aio_reads_ok ? "ok"
-					  : "stall");
-	if (nowait && (!v.have_uring || v.uring_reads_ok)) {
+			 !t->have_uring	     ? "?"
+			 : t->uring_reads_ok ? "ok"
+					     : "stall",
+			 !t->have_aio	   ? "?"
+			 : t->aio_reads_ok ? "ok"
+					   : "stall");
+	if (t->nowait && (!t->have_uring || t->uring_reads_ok)) {
 		snprintf(out->engine, sizeof(out->engine), "uring");
 		snprintf(out->why, sizeof(out->why),
 			 "NOWAIT reads work: io_uring issues inline, no io-wq%s", from);
-	} else if (qd > 1 && !nowait && info->kind == RAWIO_DEV_BLOCK) {
+	} else if (qd > 1 && !t->nowait && t->kind == RAWIO_DEV_BLOCK) {
 		/* The uring engine's own probe (uring_punts_all) agrees: async=yes. */
 		snprintf(out->engine, sizeof(out->engine), "uring");
 		snprintf(out->why, sizeof(out->why),
@@ -107,7 +100,7 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 			 "%s: io_uring would punt to io-wq; at depth 1 a blocking pread is "
 			 "cheapest%s",
 			 punts, from);
-	} else if (!v.have_aio || v.aio_reads_ok) {
+	} else if (!t->have_aio || t->aio_reads_ok) {
 		snprintf(out->engine, sizeof(out->engine), "aio");
 		snprintf(out->why, sizeof(out->why),
 			 "%s: io_uring would punt every request to io-wq; aio submits without a "
@@ -118,5 +111,25 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 		snprintf(out->why, sizeof(out->why),
 			 "io_uring punts and aio stalls the submitter here: a thread pool%s", from);
 	}
+}
+
+int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out)
+{
+	const struct rawio_dev_info *info = rawio_dev_info(dev);
+	struct auto_traits t = { .kind = info->kind, .direct = info->direct, .qd = qd };
+	struct rawio_fs_verdicts v = { 0 };
+
+	/* Probe only what the rule reads: a RAM, NBD or RBD device or buffered I/O needs none. */
+	if (info->direct && (info->kind == RAWIO_DEV_FILE || info->kind == RAWIO_DEV_BLOCK)) {
+		if (info->kind == RAWIO_DEV_FILE && !rawio_dev_fs_verdicts_load(info->path, &v)) {
+			t.cached = true;
+			t.have_uring = v.have_uring;
+			t.uring_reads_ok = v.uring_reads_ok;
+			t.have_aio = v.have_aio;
+			t.aio_reads_ok = v.aio_reads_ok;
+		}
+		t.nowait = auto_nowait_reads(dev, info);
+	}
+	auto_rule(&t, out);
 	return 0;
 }
