@@ -194,6 +194,15 @@ run_rawio() {
 	jq -r '[.iops, .cpu_ns_per_io, (.cpu.ctx_voluntary + .cpu.ctx_involuntary)] | @tsv' "$6"
 }
 
+# rawio_note TOOL JSONFILE: for rawio's runs, what the engine measured about itself (the uring
+# engine's IOSQE_ASYNC probes on a device without NOWAIT: the mode kept, the last rates), and
+# the job thread's sleeps, which is where the zram uring QD 32 row's time went (docs/perf.md).
+rawio_note() {
+	[ "$1" = rawio ] || return 0
+	jq -r '", \(.cpu.ctx_voluntary) sleeps, util \(.cpu.util * 100 | floor)%" +
+		((.engine_desc | capture("async=(?<a>measured\\([^)]*\\))").a | ", " + .) // "")' "$2"
+}
+
 # auto_rows PHASE PATH LABEL: rawio's auto engine against each fixed engine on the row, alternating.
 auto_rows() {
 	local phase=$1 path=$2 label=$3 rw bs qd rep eng list i n r j picked
@@ -275,7 +284,7 @@ for tname in ${targets[@]+"${targets[@]}"}; do
 					printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$eng" "$rw" \
 						"$bs" "$qd" "$tool" "$rep" "$r" >>"$runs"
 					log "$label $eng $rw $bs qd$qd $tool #$rep: $(cut -f1 <<<"$r" |
-						xargs printf '%.0f') IOPS"
+						xargs printf '%.0f') IOPS$(rawio_note "$tool" "$j")"
 				done
 			done
 		done <<<"$rows"

@@ -136,6 +136,10 @@ static int job_setup(struct bench_job *j)
 
 static void job_teardown(struct bench_job *j)
 {
+	/* Again at the end: what the engine measured during the run (uring's IOSQE_ASYNC
+	 * choice) is in the report; the description taken at open said only how it began. */
+	if (j->e)
+		rawio_engine_describe(j->e, j->engine_desc, sizeof(j->engine_desc));
 	rawio_engine_close(j->e);
 	j->e = NULL;
 	free(j->done);

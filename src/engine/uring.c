@@ -319,6 +319,8 @@ bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t 
 	}
 	a->probing = false;
 	a->len_ns = URING_ADAPT_RUN_NS;
+	a->probe_rate = rate;
+	a->probes++;
 	if (rate > a->run_rate) {
 		a->switches++;
 		return async; /* the probe won: keep its mode */
@@ -338,9 +340,6 @@ static int uring_submit(struct rawio_engine *e)
 
 	if (!io_uring_sq_ready(&p->ring))
 		return 0;
-	if (p->adapt.on)
-		p->force_async =
-			uring_adapt_step(&p->adapt, p->force_async, rawio_now_ns(), p->reaped);
 	if (uring_submit_enters(p))
 		e->st.submit_calls++;
 	ret = io_uring_submit(&p->ring);
@@ -464,6 +463,10 @@ static unsigned uring_harvest(struct rawio_engine *e, struct rawio_req **out, un
 	}
 	p->held -= got;
 	p->reaped += got;
+	/* The IOSQE_ASYNC measurement steps on the clock read above, not one of its own:
+	 * every window ends at a reap, and a window with nothing reaped has no rate yet. */
+	if (got && p->adapt.on)
+		p->force_async = uring_adapt_step(&p->adapt, p->force_async, now, p->reaped);
 	return got;
 }
 
@@ -563,13 +566,16 @@ static size_t uring_flag_list(char *buf, size_t len, unsigned flags)
 static void uring_describe(const struct rawio_engine *e, char *buf, size_t len)
 {
 	const struct uring_priv *p = e->priv;
-	char setup[160], dropped[160], async[64];
+	char setup[160], dropped[160], async[128];
 
 	uring_flag_list(setup, sizeof(setup), p->setup);
 	uring_flag_list(dropped, sizeof(dropped), p->dropped);
 	if (p->adapt.on)
-		snprintf(async, sizeof(async), "measured(now %s, %u switches)",
-			 p->force_async ? "yes" : "no", p->adapt.switches);
+		snprintf(async, sizeof(async),
+			 "measured(now %s, %u switches, %u probes, last kept %llu/s probe %llu/s)",
+			 p->force_async ? "yes" : "no", p->adapt.switches, p->adapt.probes,
+			 (unsigned long long)p->adapt.run_rate,
+			 (unsigned long long)p->adapt.probe_rate);
 	else
 		snprintf(async, sizeof(async), "%s", p->force_async ? "yes" : "no");
 	snprintf(buf, len, "uring qd=%u setup=%s dropped=%s regfiles=%s regbufs=%s async=%s", e->qd,

@@ -19,9 +19,11 @@ struct uring_adapt {
 	bool probing;	   /* the current window tries the other mode */
 	uint64_t start_ns; /* this window began, lasts len_ns, and began with ... */
 	uint64_t len_ns;
-	uint64_t reaped0;  /* ... this many completions so far */
-	uint64_t run_rate; /* completions per second of the last window in the kept mode */
-	unsigned switches; /* probes that won */
+	uint64_t reaped0;    /* ... this many completions so far */
+	uint64_t run_rate;   /* completions per second of the last window in the kept mode */
+	uint64_t probe_rate; /* ... and of the last probe of the other mode */
+	unsigned probes;     /* probes decided */
+	unsigned switches;   /* probes that won */
 };
 
 /* Start measuring at NOW with REAPED completions so far (the first probe comes soon). */

@@ -40,6 +40,8 @@ int main(void)
 	n += 80000;
 	async = uring_adapt_step(&a, async, t, n);
 	CHECK(!async && !a.probing && a.switches == 1, "a faster probe was not kept");
+	CHECK(a.probes == 1 && a.probe_rate == 800000, "probe %u at %llu/s, want 1 at 800000",
+	      a.probes, (unsigned long long)a.probe_rate);
 	/* A run window at 700K/s, then a probe with IOSQE_ASYNC at 300K/s: back to without. */
 	t += URING_ADAPT_RUN_NS;
 	n += 700000;
@@ -49,6 +51,9 @@ int main(void)
 	n += 30000;
 	async = uring_adapt_step(&a, async, t, n);
 	CHECK(!async && !a.probing && a.switches == 1, "a slower probe was kept");
+	CHECK(a.probes == 2 && a.probe_rate == 300000 && a.run_rate == 700000,
+	      "probes %u, probe %llu/s, kept %llu/s", a.probes, (unsigned long long)a.probe_rate,
+	      (unsigned long long)a.run_rate);
 	/* Idle for a minute: the next step decides nothing and keeps the mode. */
 	t += 60000 * MS;
 	n += 10;
