@@ -384,18 +384,24 @@ static void *bclass_thread(void *arg)
 	bool stopping = false;
 	int ret;
 
-	if (b->o.classes[k->idx].nice) {
-		errno = 0;
-		int cur = getpriority(PRIO_PROCESS, (id_t)tid);
+	/* The raw syscall answers 20 - nice (1..40), so an error is told apart without errno. */
+	long prio = syscall(SYS_getpriority, PRIO_PROCESS, (id_t)tid);
 
-		if (errno ||
-		    setpriority(PRIO_PROCESS, (id_t)tid, cur + b->o.classes[k->idx].nice)) {
-			k->err = -(errno ? errno : EPERM);
+	if (prio < 1) {
+		k->err = -EPERM;
+		return NULL;
+	}
+	k->nice = 20 - (int)prio;
+	if (b->o.classes[k->idx].nice) {
+		int want = k->nice + b->o.classes[k->idx].nice;
+
+		if (setpriority(PRIO_PROCESS, (id_t)tid, want > 19 ? 19 : want)) {
+			k->err = -EPERM;
 			return NULL;
 		}
+		prio = syscall(SYS_getpriority, PRIO_PROCESS, (id_t)tid);
+		k->nice = prio < 1 ? want : 20 - (int)prio;
 	}
-	errno = 0;
-	k->nice = getpriority(PRIO_PROCESS, (id_t)tid);
 	eo.queue_depth = k->qd;
 	eo.reg_buf = NULL;
 	eo.reg_buf_len = 0;
