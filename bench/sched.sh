@@ -32,6 +32,13 @@
 #   --latency-goal TIME  the latency section also runs the scheduler with this in-flight
 #              bound (rawio bench --latency-goal): rows "sched, goal TIME"; --goals: 100us
 #              on zram (docs/perf.md: on zram a read waits in io-wq behind queued writes)
+#   --class-threads  the latency section also runs the scheduler with a thread (and an engine
+#              context, on io_uring an io-wq) per class (rawio bench --class-threads): rows
+#              "sched, thread per class"; --goals runs it on both targets
+#   --writer-nice N  with it, also the writer's class thread at nice +N (its io-wq workers
+#              inherit it): rows "sched, thread per class, writer nice N"
+#   --no-duplex  skip the duplex rows (--goals does on the file: its reader waits out host
+#              stalls, duplex or not; docs/perf.md)
 #   --profile  (any target) only the reader beside the writer with the scheduler (the model,
 #              --latency-goal if given), traced for 1 s by perf (io_uring, block, sched
 #              events): where each 4 KiB read's time goes (io-wq queue behind writes, the
@@ -41,9 +48,11 @@
 #                       [--cache|--cache-only] [--cache-bytes SIZE] [--out DIR] [--goals]
 #                       [--targets LIST] [--no-cache] [--iotune-duration SECS] [--ab BIN]
 #                       [--io-properties FILE] [--models DIR] [--latency-goal TIME] [--profile]
+#                       [--class-threads] [--writer-nice N] [--no-duplex]
 # --goals defaults: --rounds 3 --runtime 3 --iotune-duration 10 --cache-bytes 64m; with
-# --targets file,zram sized for <= 5 minutes on a quiet machine (234 s in the third session's
-# quiet pass; zram's 100us rows add 6 runs of 4 s); the run time is printed.
+# --targets file,zram sized for <= 5 minutes on a quiet machine (262 s in the fourth session's
+# quiet pass; the fifth session's thread-per-class rows add 6 runs of 4 s per target and
+# the file's duplex rows, dropped, took as many: about 290 s); the run time is printed.
 # file: a 1 GiB file in $RAWIO_BENCH_DIR (default /work/rawio-bench); zram: a 1 GiB zram
 # device made and removed here; loop: a loop device (direct I/O) over a 1 GiB file there,
 # detached at exit (both root). Raw JSON goes to DIR (default build/bench/sched).
@@ -52,7 +61,7 @@ cd "$(dirname "$0")/.."
 
 target=file runtime= rounds=3 kernel=0 out=build/bench/sched cache=0 cache_bytes=
 fair=1 overhead=1 goals=0 equal=1 targets=file,zram,loop gcache=1 tune_s= props= models= ab=
-lgoal= profile=0
+lgoal= profile=0 cthreads=0 wnice= duplex=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--goals) goals=1; shift ;;
@@ -64,6 +73,9 @@ while [ $# -gt 0 ]; do
 	--ab) ab=$(realpath "$2"); shift 2 ;;
 	--latency-goal) lgoal=$2; shift 2 ;;
 	--profile) profile=1; shift ;;
+	--class-threads) cthreads=1; shift ;;
+	--writer-nice) wnice=$2; shift 2 ;;
+	--no-duplex) duplex=0; shift ;;
 	--no-fair) fair=0; shift ;;
 	--no-overhead) overhead=0; shift ;;
 	--no-equal) equal=0; shift ;;
@@ -75,7 +87,7 @@ while [ $# -gt 0 ]; do
 	--cache-only) cache=2; shift ;;
 	--cache-bytes) cache_bytes=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
-	*) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2 ;;
 	esac
 done
 if [ "$goals" = 1 ]; then
@@ -89,14 +101,15 @@ mkdir -p "$out"
 
 if [ "$goals" = 1 ]; then
 	t0=$(date +%s)
-	common=(--no-fair --no-equal --rounds "$rounds" --runtime "$runtime" --iotune-duration "$tune_s" --out "$out")
+	common=(--no-fair --no-equal --class-threads --rounds "$rounds" --runtime "$runtime" --iotune-duration "$tune_s" --out "$out")
+	[ -n "$wnice" ] && common+=(--writer-nice "$wnice")
 	[ -n "$models" ] && common+=(--models "$models")
 	[ -n "$ab" ] && common+=(--ab "$ab")
 	rm -f "$out"/*.json "$out/overhead.txt"
 	for t in ${targets//,/ }; do
 		case $t in
 		file)
-			c=(--runtime "$runtime")
+			c=(--runtime "$runtime" --no-duplex)
 			[ "$gcache" = 1 ] && c+=(--cache --cache-bytes "$cache_bytes")
 			"$0" --target file "${c[@]}" "${common[@]}" ;;
 		zram) "$0" --target zram --kernel --no-overhead --latency-goal "${lgoal:-100us}" "${common[@]}" ;;
@@ -124,7 +137,7 @@ if [ "$goals" = 1 ]; then
 	done | med; }
 	for t in ${targets//,/ }; do
 		wsolo=$(f "$t-lat-wsolo" .classes[0].mbps)
-		for m in sched sched-goal sched-duplex sched-ab nosched; do
+		for m in sched sched-goal sched-duplex sched-threads sched-threads-nice sched-ab nosched; do
 			[ -f "$out/$t-lat-$m-1.json" ] || continue
 			ip=$(f "$t-lat-idle-$m" .classes[0].lat_ns.p99)
 			rp=$(f "$t-lat-$m" .classes[0].lat_ns.p99) wb=$(f "$t-lat-$m" .classes[1].mbps)
@@ -133,6 +146,8 @@ if [ "$goals" = 1 ]; then
 			qp=$(f "$t-lat-$m" '.classes[0].queue_ns.p99 // 0') dp=$(f "$t-lat-$m" '.classes[0].disk_ns.p99 // 0')
 			n=$m; [ "$m" = sched-ab ] && n="sched (A: $(basename "$ab"))"
 			[ "$m" = sched-goal ] && n="sched, goal $(jq -r '.sched.latency_goal_ns / 1000 | floor' "$out/$t-lat-$m-1.json") us"
+			[ "$m" = sched-threads ] && n="sched, thread per class"
+			[ "$m" = sched-threads-nice ] && n="sched, thread per class, writer nice $(jq -r '.classes[1].nice' "$out/$t-lat-$m-1.json")"
 			echo "| $t: reader p99 / writer beside each other, $n | $((rp / 1000)) us ($(jq -n "$rx * 100 | floor / 100")x its idle run, idle p99 $((ip / 1000)) us; queue p99 $((qp / 1000)) us, disk p99 $((dp / 1000)) us) / $(jq -n "$wb | floor") MB/s ($(jq -n "$wx * 100 | floor")% of solo $(jq -n "$wsolo | floor")) | <= 2x, >= 80% | $(jq -n "$rx <= 2 and $wx >= 0.8") |"
 		done
 	done
@@ -402,7 +417,7 @@ row() { jq -r --arg n "$1" '"| \($n) | \(.classes[0].iops|floor) | \(.classes[0]
 # of a virtual disk) in the state the loaded run finds. "sched duplex" is the model with
 # Seastar's duplex: reads and writes each get a bucket and an in-flight bound.
 dmodel=$out/$target-duplex.yaml
-if grep -q '^ *duplex:' "$out/$target.yaml"; then
+if [ "$duplex" = 0 ] || grep -q '^ *duplex:' "$out/$target.yaml"; then
 	dmodel=
 else
 	{ cat "$out/$target.yaml"; echo "    duplex: true"; } >"$dmodel"
@@ -416,6 +431,8 @@ for i in $(seq 1 "$rounds"); do
 	modes=(nosched sched)
 	[ -n "$lgoal" ] && modes+=(sched-goal)
 	[ -n "$dmodel" ] && modes+=(sched-duplex)
+	[ "$cthreads" = 1 ] && modes+=(sched-threads)
+	[ "$cthreads" = 1 ] && [ -n "$wnice" ] && modes+=(sched-threads-nice)
 	[ -n "$ab" ] && modes+=(sched-ab)
 	[ "$equal" = 0 ] || modes+=(sched1)
 	for m in "${modes[@]}"; do
@@ -424,6 +441,8 @@ for i in $(seq 1 "$rounds"); do
 		nosched) b "${R1[@]}" "${W1[@]}" --no-sched ;;
 		sched) b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" ;;
 		sched-duplex) b "${R1[@]}" "${W1[@]}" --io-properties "$dmodel" ;;
+		sched-threads) b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" --class-threads ;;
+		sched-threads-nice) b "${R1[@]}" "${W1[0]}" "${W1[1]}:$wnice" --io-properties "$out/$target.yaml" --class-threads ;;
 		sched-goal) b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" --latency-goal "$lgoal" ;;
 		sched-ab) RAWIO_BENCH_BIN=$ab b "${R1[@]}" "${W1[@]}" --io-properties "$out/$target.yaml" ;;
 		sched1) b --class reader:100:randread:4k:4 "${W1[@]}" --io-properties "$out/$target.yaml" ;;
@@ -432,6 +451,8 @@ for i in $(seq 1 "$rounds"); do
 		nosched) n="no scheduler" ;;
 		sched) n="scheduler 1000:100" ;;
 		sched-duplex) n="scheduler 1000:100, duplex" ;;
+		sched-threads) n="scheduler 1000:100, thread per class" ;;
+		sched-threads-nice) n="scheduler 1000:100, thread per class, writer nice $wnice" ;;
 		sched-goal) n="scheduler 1000:100, goal $lgoal" ;;
 		sched-ab) n="scheduler 1000:100, A: $(basename "$ab")" ;;
 		sched1) n="scheduler 100:100" ;;

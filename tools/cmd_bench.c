@@ -66,10 +66,15 @@ static void bench_usage(FILE *f)
 		"  --lat-log FILE    one line per I/O: time_ms, latency_ns, dir, size, offset, "
 		"prio\n"
 		"  --no-progress     no progress line even on a terminal\n"
-		"  --class NAME:SHARES[:RW[:BS[:QD]]]  run in a scheduler class (repeatable): the\n"
-		"                    class keeps its own QD of its pattern in flight (default: "
+		"  --class NAME:SHARES[:RW[:BS[:QD[:NICE]]]]  run in a scheduler class "
+		"(repeatable):\n"
+		"                    the class keeps its own QD of its pattern in flight (default: "
 		"the\n"
-		"                    run's --rw, --bs, --qd)\n"
+		"                    run's --rw, --bs, --qd); NICE: its thread's nice increment\n"
+		"                    (--class-threads)\n"
+		"  --class-threads   each class in a thread of its own, over an engine context of "
+		"its\n"
+		"                    own (on io_uring: an io-wq of its own)\n"
 		"  --io-properties FILE  the scheduler's disk model (io_properties.yaml, as\n"
 		"                    rawio iotune writes it); without it the scheduler passes "
 		"through\n"
@@ -405,6 +410,7 @@ int cmd_bench(int argc, char **argv)
 		OPT_IO_PROPS,
 		OPT_GOAL,
 		OPT_NO_SCHED,
+		OPT_CLASS_THREADS,
 	};
 	static const struct option longopts[] = {
 		{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -446,6 +452,7 @@ int cmd_bench(int argc, char **argv)
 		{ "io-properties", required_argument, NULL, OPT_IO_PROPS },
 		{ "latency-goal", required_argument, NULL, OPT_GOAL },
 		{ "no-sched", no_argument, NULL, OPT_NO_SCHED },
+		{ "class-threads", no_argument, NULL, OPT_CLASS_THREADS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -632,6 +639,9 @@ int cmd_bench(int argc, char **argv)
 		case OPT_NO_SCHED:
 			o.no_sched = true;
 			break;
+		case OPT_CLASS_THREADS:
+			o.class_threads = true;
+			break;
 		case 'h':
 			bench_usage(stdout);
 			return 0;
@@ -644,6 +654,14 @@ int cmd_bench(int argc, char **argv)
 		cli_err("unexpected argument '%s' (the target is --file PATH)", argv[optind]);
 		return 2;
 	}
+	for (unsigned i = 0; i < o.nr_classes; i++)
+		if (classes[i].nice && !o.class_threads) {
+			cli_err("--class %s: a nice needs --class-threads (one thread runs all "
+				"classes "
+				"otherwise)",
+				classes[i].name);
+			return 2;
+		}
 	/* 0% reads is randwrite (the library reads rwmix 0 as its default, 50). */
 	if (o.rw == RAWIO_BENCH_RANDRW && rwmix_zero)
 		o.rw = RAWIO_BENCH_RANDWRITE;

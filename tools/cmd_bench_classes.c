@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * rawio bench's class mode: --class NAME:SHARES[:RW[:BS[:QD]]] (repeatable),
- * --io-properties FILE, --no-sched, --latency-goal; their JSON (a "classes"
+ * rawio bench's class mode: --class NAME:SHARES[:RW[:BS[:QD[:NICE]]]] (repeatable),
+ * --io-properties FILE, --no-sched, --latency-goal, --class-threads; their JSON (a "classes"
  * array) and text. The run itself is rawio_bench_run's class mode.
  */
 #include <stdio.h>
@@ -14,18 +14,18 @@
 
 int bench_class_parse(const char *arg, struct rawio_bench_class *c, char *name, size_t name_len)
 {
-	char buf[256], *f[5] = { 0 }, *save = NULL;
+	char buf[256], *f[6] = { 0 }, *save = NULL;
 	unsigned n = 0;
 	uint64_t v;
 
 	snprintf(buf, sizeof(buf), "%s", arg);
-	for (char *t = strtok_r(buf, ":", &save); t && n < 5; t = strtok_r(NULL, ":", &save))
+	for (char *t = strtok_r(buf, ":", &save); t && n < 6; t = strtok_r(NULL, ":", &save))
 		f[n++] = t;
 	memset(c, 0, sizeof(*c));
 	c->rw = -1;
 	if (n < 2 || strlen(f[0]) >= name_len || strlen(f[0]) > 31) {
-		cli_err("--class: '%s' is not NAME:SHARES[:RW[:BS[:QD]]] (a name of up to 31 "
-			"bytes)",
+		cli_err("--class: '%s' is not NAME:SHARES[:RW[:BS[:QD[:NICE]]]] (a name of up "
+			"to 31 bytes)",
 			arg);
 		return -1;
 	}
@@ -53,6 +53,13 @@ int bench_class_parse(const char *arg, struct rawio_bench_class *c, char *name, 
 	}
 	if (n > 4 && cli_uint("--class qd", f[4], 1, 65536, &c->qd))
 		return -1;
+	if (n > 5) {
+		unsigned nice;
+
+		if (cli_uint("--class nice", f[5], 0, 19, &nice))
+			return -1;
+		c->nice = (int)nice;
+	}
 	return 0;
 }
 
@@ -93,6 +100,8 @@ void bench_classes_json(cJSON *j, const struct rawio_bench_result *r)
 	cJSON_AddNumberToObject(s, "token_waits", (double)r->sched.token_waits);
 	cJSON_AddNumberToObject(s, "bound_waits", (double)r->sched.bound_waits);
 	cJSON_AddNumberToObject(s, "grant_waits", (double)r->sched.grant_waits);
+	cJSON_AddNumberToObject(s, "contexts", r->sched.contexts);
+	cJSON_AddBoolToObject(s, "class_threads", r->class_threads);
 	cJSON_AddItemToObject(j, "sched", s);
 	for (unsigned i = 0; i < r->nr_classes; i++) {
 		const struct rawio_bench_class_result *c = &r->classes[i];
@@ -103,6 +112,7 @@ void bench_classes_json(cJSON *j, const struct rawio_bench_result *r)
 		cJSON_AddStringToObject(o, "rw", rawio_bench_rw_name(c->rw));
 		cJSON_AddNumberToObject(o, "bs", c->bs);
 		cJSON_AddNumberToObject(o, "qd", c->qd);
+		cJSON_AddNumberToObject(o, "nice", c->nice);
 		cJSON_AddNumberToObject(o, "ios", (double)c->ios);
 		cJSON_AddNumberToObject(o, "bytes", (double)c->bytes);
 		cJSON_AddNumberToObject(o, "iops", c->iops);

@@ -139,6 +139,10 @@ struct rawio_bench_opts {
 	const struct rawio_io_props *io_props; /* the scheduler's disk model; NULL: pass-through */
 	uint64_t sched_goal_ns;		       /* its latency goal; 0: the default 0.75 ms */
 	bool no_sched;			       /* classes straight to the engine */
+	/* Each class in a thread of its own, over an engine context of its own (through a
+	 * rawio_sched_ctx of the one scheduler; with no_sched straight to it): on io_uring
+	 * each class's punted requests go to an io-wq of their own (io-wq is per task). */
+	bool class_threads;
 };
 
 /*
@@ -176,7 +180,10 @@ struct rawio_bench_lat {
  * shares, for the ramp and the runtime (a runtime is required; jobs must be
  * 1). The engine's depth is the classes' depths summed. With opts.no_sched the
  * same requests go straight to the engine (the baseline to compare with);
- * without opts.io_props the scheduler passes through (no model).
+ * without opts.io_props the scheduler passes through (no model). With
+ * opts.class_threads each class runs in a thread of its own instead, over an
+ * engine context of its own at the class's depth, at its own nice (-EINVAL:
+ * a nice without class_threads, or outside 0..19).
  */
 struct rawio_bench_class {
 	const char *name;  /* up to 31 bytes */
@@ -185,6 +192,8 @@ struct rawio_bench_class {
 	uint32_t bs;	   /* 0: the run's */
 	unsigned qd;	   /* 0: the run's */
 	uint64_t bw_limit; /* bytes per second; 0: none */
+	int nice;	   /* class_threads only: the thread's nice increment (0..19); the
+			    * io-wq workers the thread starts inherit it */
 };
 
 #define RAWIO_BENCH_MAX_CLASSES 16
@@ -199,6 +208,7 @@ struct rawio_bench_class_result {
 	double iops, mbps;
 	struct rawio_bench_lat lat;	     /* submission to the scheduler to completion */
 	struct rawio_sched_class_stat sched; /* the scheduler's view (zero with no_sched) */
+	int nice;			     /* class_threads: the thread's nice as it ran */
 };
 
 struct rawio_bench_dir_result {
@@ -265,6 +275,7 @@ struct rawio_bench_result {
 	unsigned nr_classes;
 	char sched_desc[160]; /* rawio_sched_describe, or "none" with no_sched */
 	struct rawio_sched_stat sched;
+	bool class_threads; /* opts.class_threads (sched.contexts: the classes' contexts) */
 	struct rawio_bench_class_result classes[RAWIO_BENCH_MAX_CLASSES];
 };
 
