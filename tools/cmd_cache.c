@@ -769,6 +769,12 @@ static int bench_absorb(struct cc_args *a, const struct rawio_cache_bench_opts *
 	cJSON_AddNumberToObject(j, "cpu_us_per_write", r.cpu_us_per_write);
 	cJSON_AddNumberToObject(j, "csw_per_write", r.csw_per_write);
 	cJSON_AddNumberToObject(j, "flush_seconds", r.flush_seconds);
+	cJSON_AddNumberToObject(j, "seg_wait_us", r.seg_wait_us);
+	cJSON_AddNumberToObject(j, "seg_write_us", r.seg_write_us);
+	cJSON_AddNumberToObject(j, "seg_depth", r.seg_depth);
+	cJSON_AddNumberToObject(j, "seg_busy_pct", r.seg_busy_pct);
+	cJSON_AddNumberToObject(j, "seg_copy_wait_us", r.seg_copy_wait_us);
+	cJSON_AddNumberToObject(j, "seg_reap_wait_us", r.seg_reap_wait_us);
 	bench_emit(a, j);
 	return 0;
 }

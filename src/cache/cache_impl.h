@@ -81,6 +81,7 @@ struct cache_seg {
 	uint8_t flags;	       /* CACHE_SEG_F_* */
 	bool written;	       /* sealed, and its write completed */
 	uint32_t copies;       /* copies into buf in flight (atomic) */
+	uint64_t sealed_ns;    /* when it was sealed (stat seg_wait_ns) */
 	struct cache_buf *buf; /* OPEN and SEALED until written */
 };
 

@@ -46,6 +46,7 @@ struct flush_req {
 	uint8_t state;
 	bool need_crc; /* prepared under the lock; crc and header not made yet */
 	bool counted;  /* one of c->commits until it completes */
+	uint64_t submit_ns;
 };
 
 /* The flush worker's own state beside c's. */
@@ -61,7 +62,31 @@ struct flush_ctx {
 	unsigned io;	      /* FUA writes and cache flushes in flight (or pending) */
 	bool freed;	      /* a commit finished since the last look at c->commits */
 	bool woke;	      /* ... and cv_durable was broadcast since */
+	/* The pipeline's profile (stat seg_*): segment writes in flight, since last_ns. */
+	unsigned seg_inflight;
+	uint64_t last_ns, wait_ns, write_ns, depth_ns, busy_ns;
 };
+
+/* Segment writes in flight change at NOW: integrate the old count up to it. */
+static void flush_tick(struct flush_ctx *f, uint64_t now)
+{
+	if (f->seg_inflight) {
+		f->depth_ns += f->seg_inflight * (now - f->last_ns);
+		f->busy_ns += now - f->last_ns;
+	}
+	f->last_ns = now;
+}
+
+/* Segment write FR goes to the device. Lock not needed (the seal's time is fixed). */
+static void flush_submitted(struct flush_ctx *f, struct flush_req *fr)
+{
+	uint64_t now = rawio_now_ns();
+
+	flush_tick(f, now);
+	f->seg_inflight++;
+	f->wait_ns += now - f->c->segs[fr->id % f->c->g.nr_segments].sealed_ns;
+	fr->submit_ns = now;
+}
 
 static bool flush_use_fua(const struct flush_ctx *f)
 {
@@ -150,9 +175,12 @@ static void flush_crc(struct rawio_cache *c, struct flush_req *fr)
 	const uint32_t *copies = &c->segs[slot].copies;
 
 	if (__atomic_load_n(copies, __ATOMIC_ACQUIRE)) {
+		uint64_t t0 = rawio_now_ns();
+
 		/* Writers that reserved its last blocks are still copying (write.c). */
 		pthread_mutex_lock(&c->lock);
 		cache_wait_copied(c, NULL, copies);
+		c->st.seg_copy_wait_ns += rawio_now_ns() - t0;
 		pthread_mutex_unlock(&c->lock);
 	}
 	h.data_crc = rawio_crc32c(0, mem + CACHE_BLOCK, (size_t)h.nr_blocks * CACHE_BLOCK);
@@ -195,6 +223,17 @@ static void flush_complete(struct flush_ctx *f, struct flush_req *fr)
 	int64_t res = fr->r.result;
 	bool ok = fr->id ? res >= 0 && (uint64_t)res == fr->r.len : res >= 0;
 
+	if (fr->id) {
+		uint64_t now = rawio_now_ns();
+
+		flush_tick(f, now);
+		f->seg_inflight--;
+		f->write_ns += now - fr->submit_ns;
+		c->st.seg_wait_ns = f->wait_ns;
+		c->st.seg_write_ns = f->write_ns;
+		c->st.seg_depth_ns = f->depth_ns;
+		c->st.seg_busy_ns = f->busy_ns;
+	}
 	if (!ok) {
 		if (fr->id)
 			c->st.segment_write_errors++;
@@ -412,9 +451,14 @@ void *cache_flush_main(void *arg)
 				crc_left--;
 			}
 			fr->r.user_data = fr;
+			if (fr->id)
+				flush_submitted(&f, fr);
 			q = rawio_engine_queue(e, &fr->r);
-			if (q == RAWIO_Q_BUSY)
+			if (q == RAWIO_Q_BUSY) {
+				if (fr->id)
+					f.seg_inflight--; /* not in flight after all */
 				break; /* stays pending: reap, then queue it again */
+			}
 			if (q < 0)
 				fr->r.result = q;
 			if (q == RAWIO_Q_QUEUED) {
@@ -433,8 +477,21 @@ void *cache_flush_main(void *arg)
 		}
 		if (!ret)
 			ret = rawio_engine_commit(e);
-		n = inflight && !ret ? rawio_engine_reap(e, done, 1, f.nreq) : 0;
-		pthread_mutex_lock(&c->lock);
+		{
+			uint64_t t0 = rawio_now_ns();
+			bool room = false;
+
+			for (unsigned i = 0; i < f.nr_seg && !room; i++)
+				room = f.fr[i].state == FR_FREE;
+			n = inflight && !ret ? rawio_engine_reap(e, done, 1, f.nreq) : 0;
+			pthread_mutex_lock(&c->lock);
+			if (room && c->next_issue <= c->last_sealed) {
+				uint64_t sealed = c->segs[c->next_issue % c->g.nr_segments].sealed_ns;
+				uint64_t now = rawio_now_ns();
+
+				c->st.seg_reap_wait_ns += now - (sealed > t0 ? sealed : t0);
+			}
+		}
 		if (ret || n < 0) {
 			cache_fail(c, ret ? ret : n);
 			break;

@@ -41,6 +41,7 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	struct cache_seg *s = &c->segs[c->open_slot];
 
 	s->state = SEG_SEALED;
+	s->sealed_ns = rawio_now_ns();
 	if (barrier) {
 		s->flags |= CACHE_SEG_F_BARRIER;
 		c->st.barrier_seals++;
