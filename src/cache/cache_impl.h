@@ -167,6 +167,7 @@ struct rawio_cache {
 	/* Commits counted against tun.commit_qd (flush.c; write.c seals by it): segments sealed
 	 * for a barrier until written, FUA segment writes and cache flushes in flight. */
 	unsigned commits;
+	unsigned syncs;		/* of them: cache flushes (tunable commit_overlap) */
 	unsigned space_waiters; /* writers waiting for a segment */
 	unsigned drainers;
 	uint64_t last_write_ns;
@@ -191,6 +192,12 @@ struct rawio_cache {
 	struct rawio_cache_stat st;
 	struct rawio_cache_recovery rec;
 };
+
+/* Commits a barrier's seal decision counts against commit_qd. Lock held. */
+static inline unsigned cache_commits_busy(const struct rawio_cache *c)
+{
+	return c->commits - (c->tun.commit_overlap ? c->syncs : 0);
+}
 
 static inline uint64_t cache_loc_slot(const struct rawio_cache *c, uint64_t loc)
 {

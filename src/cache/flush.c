@@ -130,6 +130,8 @@ static void flush_uncount(struct flush_ctx *f, struct flush_req *fr)
 	if (fr->counted) {
 		fr->counted = false;
 		f->c->commits--;
+		if (!fr->id)
+			f->c->syncs--;
 		if (!fr->id || (fr->r.flags & RAWIO_REQ_FUA))
 			f->io--;
 	}
@@ -435,6 +437,7 @@ void *cache_flush_main(void *arg)
 						    .counted = true,
 						    .r = { .op = RAWIO_OP_FDATASYNC } };
 			c->commits++;
+			c->syncs++;
 			f->io++;
 			f->sync_issued = c->flushed_id;
 		}
@@ -443,7 +446,7 @@ void *cache_flush_main(void *arg)
 		 * waiters anyway): a barrier waiting for one may seal now. Not at every
 		 * completion: 32 writers woken for nothing cost more than the wait.
 		 */
-		if (f->freed && !f->woke && c->commits < c->tun.commit_qd)
+		if (f->freed && !f->woke && cache_commits_busy(c) < c->tun.commit_qd)
 			pthread_cond_broadcast(&c->cv_durable);
 		f->freed = f->woke = false;
 		for (unsigned i = 0; i < f->nreq; i++) {

@@ -86,9 +86,10 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target)
 				c->barrier_since_ns = now;
 			deadline = c->barrier_since_ns + c->tun.barrier_deadline_us * 1000ull;
 			/* Seal now unless commit_qd commits are in flight: then share the next one. */
-			if (!c->tun.barrier_deadline_us || c->commits < c->tun.commit_qd ||
-			    now >= deadline) {
-				if (c->tun.barrier_deadline_us && c->commits >= c->tun.commit_qd)
+			if (!c->tun.barrier_deadline_us ||
+			    cache_commits_busy(c) < c->tun.commit_qd || now >= deadline) {
+				if (c->tun.barrier_deadline_us &&
+				    cache_commits_busy(c) >= c->tun.commit_qd)
 					c->st.barrier_deadline_seals++;
 				cache_seal(c, true);
 				continue;

@@ -116,6 +116,7 @@ static int run_seed(struct run *r)
 	t_backing_init(t.bdev);
 	t.tun.commit_fua = r->seed % 2 ? RAWIO_CACHE_FUA_ON : RAWIO_CACHE_FUA_OFF;
 	t.tun.commit_qd = r->seed % 3 ? 1 : 4;
+	t.tun.commit_overlap = r->seed % 4 < 2;
 	mo.cut = RAWIO_CUT_AT_WRITE;
 	mo.cut_at = 1 + rng_below(&rng, (uint64_t)r->ops * WRITERS / 2);
 	ret = rawio_fault_model_new(&m, &mo);
@@ -175,8 +176,9 @@ static void ft_describe(struct sweep *s, int ret, FILE *f)
 {
 	struct run *r = s->arg;
 
-	fprintf(f, " (%s, commit_qd %u): %s\n", r->seed % 2 ? "FUA" : "write + flush",
-		r->seed % 3 ? 1 : 4, ret ? r->why : "ok");
+	fprintf(f, " (%s, commit_qd %u, commit_overlap %u): %s\n",
+		r->seed % 2 ? "FUA" : "write + flush", r->seed % 3 ? 1 : 4, r->seed % 4 < 2,
+		ret ? r->why : "ok");
 }
 
 int main(int argc, char **argv)
