@@ -315,10 +315,10 @@ struct rawio_cache_stat {
 	uint64_t cache_flushes;		 /* flushes of the cache device */
 	uint64_t segments_fua;		 /* segment writes with FUA (each its own commit) */
 	uint64_t segment_write_errors;	 /* failed segment writes (each retried) */
-	/* The flush worker's pipeline, summed over segment writes (divide by segments_flushed):
-	 * sealed until handed to the device, and handed to the device until its completion
-	 * was seen; and over time: segment writes in flight integrated over time, and the time
-	 * with at least one in flight (their ratio: the mean depth while writing). */
+	/* The flush workers' pipeline, summed over segment writes (divide by segments_flushed):
+	 * sealed until a worker took it, and from then (its crc, its write) until its
+	 * completion was seen; and over time: segment writes taken and not yet done integrated
+	 * over time, and the time with at least one (their ratio: the mean depth). */
 	uint64_t seg_wait_ns;
 	uint64_t seg_write_ns;
 	uint64_t seg_depth_ns;
