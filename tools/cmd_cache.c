@@ -74,7 +74,7 @@ static void cache_usage(FILE *f)
 		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark <=\n"
 		"  high_watermark (percent of segments dirty; both 0: write back at once),\n"
 		"  barrier_deadline_us, seal_idle_ms, commit_qd (1..16), commit_fua (0 off,\n"
-		"  1 on, 2 auto); --tunable NAME=VALUE sets any at open\n"
+		"  1 on, 2 auto), commit_overlap (0|1); --tunable NAME=VALUE sets any at open\n"
 		"device options (CACHE and BACKING may be files, block devices, mem:SIZE or NBD "
 		"URIs):\n"
 		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE, nbd "
