@@ -38,8 +38,7 @@
 enum flush_req_state {
 	FR_FREE = 0,
 	FR_PENDING, /* prepared, to be queued */
-	FR_CLAIMED, /* a worker thread queues it on its engine */
-	FR_INFLIGHT,
+	FR_CLAIMED, /* a worker thread queues it on its engine, until it is done */
 };
 
 struct flush_req {
@@ -503,7 +502,8 @@ void *cache_flush_main(void *arg)
 			if (q < 0)
 				fr->r.result = q;
 			if (q == RAWIO_Q_QUEUED) {
-				fr->state = FR_INFLIGHT;
+				/* It stays FR_CLAIMED (ours) until done: other workers read the
+				 * state under the lock, and we hold none here. */
 				inflight++;
 				/* On its way while we make the next one's crc. */
 				if (crc_left)
@@ -511,7 +511,6 @@ void *cache_flush_main(void *arg)
 				continue;
 			}
 			/* Done at once (or failed): complete it now. */
-			fr->state = FR_INFLIGHT;
 			pthread_mutex_lock(&c->lock);
 			flush_complete(f, fr);
 			pthread_mutex_unlock(&c->lock);
@@ -538,8 +537,6 @@ void *cache_flush_main(void *arg)
 		for (; queued < nmine; queued++) {
 			struct flush_req *fr = mine[queued];
 
-			if (fr->state != FR_CLAIMED)
-				continue;
 			if (fr->id)
 				f->seg_inflight--;
 			fr->state = ret || n < 0 ? FR_FREE : FR_PENDING;
