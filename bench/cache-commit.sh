@@ -10,6 +10,8 @@
 #   auto   the default (commit_fua=2: what the device is judged to want)
 #   old    OLD_RAWIO (a build before commit_qd/commit_fua), with --compare
 #   fua4, flush4, auto4: the same with commit_qd=4 (else its default, 1)
+#   overlap  commit_overlap=1: a barrier's segment is written during the running
+#            cache flush, its own flush issued when that one completes
 # --jsonl keeps every run. The cache file (1 GiB, DIR/commit-cache.img, default
 # var/bench) is written in full first: writes into holes allocate, and
 # every flush then commits the filesystem's journal. Prints ops/s and p50/p99/p99.9
@@ -75,6 +77,7 @@ for ((r = 1; r <= rounds; r++)); do
 			fua4) args=(--tunable commit_fua=1 --tunable commit_qd=4) ;;
 			flush4) args=(--tunable commit_fua=0 --tunable commit_qd=4) ;;
 			auto4) args=(--tunable commit_qd=4) ;;
+			overlap) args=(--tunable commit_overlap=1) ;;
 			old) bin=$old ;;
 			esac
 			"$bin" cache bench fsync "$cache" "$backing" --writers "$w" --seconds "$secs" \

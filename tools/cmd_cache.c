@@ -74,7 +74,7 @@ static void cache_usage(FILE *f)
 		"tunables: allow_migrate, nr_batched_migration (1..256), low_watermark <=\n"
 		"  high_watermark (percent of segments dirty; both 0: write back at once),\n"
 		"  barrier_deadline_us, seal_idle_ms, commit_qd (1..16), commit_fua (0 off,\n"
-		"  1 on, 2 auto); --tunable NAME=VALUE sets any at open\n"
+		"  1 on, 2 auto), commit_overlap (0|1); --tunable NAME=VALUE sets any at open\n"
 		"device options (CACHE and BACKING may be files, block devices, mem:SIZE or NBD "
 		"URIs):\n"
 		"  --cache-engine E, --backing-engine E   (default uring; mem for mem:SIZE, nbd "
@@ -769,6 +769,12 @@ static int bench_absorb(struct cc_args *a, const struct rawio_cache_bench_opts *
 	cJSON_AddNumberToObject(j, "cpu_us_per_write", r.cpu_us_per_write);
 	cJSON_AddNumberToObject(j, "csw_per_write", r.csw_per_write);
 	cJSON_AddNumberToObject(j, "flush_seconds", r.flush_seconds);
+	cJSON_AddNumberToObject(j, "seg_wait_us", r.seg_wait_us);
+	cJSON_AddNumberToObject(j, "seg_write_us", r.seg_write_us);
+	cJSON_AddNumberToObject(j, "seg_depth", r.seg_depth);
+	cJSON_AddNumberToObject(j, "seg_busy_pct", r.seg_busy_pct);
+	cJSON_AddNumberToObject(j, "seg_copy_wait_us", r.seg_copy_wait_us);
+	cJSON_AddNumberToObject(j, "seg_reap_wait_us", r.seg_reap_wait_us);
 	bench_emit(a, j);
 	return 0;
 }

@@ -382,6 +382,12 @@ struct rawio_cache_bench_absorb {
 	double cpu_us_per_write; /* the process's CPU time (all threads) while writing, per write */
 	double csw_per_write;	 /* its context switches (voluntary + not) then, per write */
 	double flush_seconds;	 /* of seconds: the final flush (the last segment, made durable) */
+	/* The flush worker's pipeline (rawio_cache_stat seg_*): a segment's mean time sealed
+	 * until handed to the device and then until its completion was seen; the mean number
+	 * of segment writes in flight while any was; the share of the seconds with one. */
+	double seg_wait_us, seg_write_us, seg_depth, seg_busy_pct;
+	double seg_copy_wait_us, seg_reap_wait_us; /* totals: crc waits for copies, sealed
+						    * segments waiting while the worker reaps */
 };
 
 struct rawio_cache_bench_drain {

@@ -143,6 +143,14 @@ struct rawio_cache_format_opts {
  *                         Segments nobody waits for are written without FUA;
  *                         a barrier over them still costs one flush. Either
  *                         way the same promise holds; only the cost differs.
+ *   commit_overlap        0 or 1 (default 0). 1: a cache-device flush in flight
+ *                         does not count against commit_qd when a barrier decides
+ *                         whether to seal: its segment is sealed and written while
+ *                         the flush runs, and its own flush is issued as soon as
+ *                         the running one completes (one flush at a time still:
+ *                         a flush covers only writes completed before it was
+ *                         issued, so the promise is the same). 0: a barrier that
+ *                         arrives during a flush waits for it before sealing.
  *   seal_idle_ms          0..3600000 (default RAWIO_CACHE_SEAL_IDLE_MS, 1000). A
  *                         partly filled open segment that no write touched for
  *                         this long is sealed and logged by the flush worker, so
@@ -187,6 +195,7 @@ struct rawio_cache_tunables {
 	uint32_t read_shares, write_shares, flush_shares, migrate_shares; /* class.*.shares */
 	uint32_t commit_qd;
 	uint32_t commit_fua; /* RAWIO_CACHE_FUA_* */
+	uint32_t commit_overlap;
 };
 
 /* Values of the tunable commit_fua. */
@@ -306,6 +315,16 @@ struct rawio_cache_stat {
 	uint64_t cache_flushes;		 /* flushes of the cache device */
 	uint64_t segments_fua;		 /* segment writes with FUA (each its own commit) */
 	uint64_t segment_write_errors;	 /* failed segment writes (each retried) */
+	/* The flush workers' pipeline, summed over segment writes (divide by segments_flushed):
+	 * sealed until a worker took it, and from then (its crc, its write) until its
+	 * completion was seen; and over time: segment writes taken and not yet done integrated
+	 * over time, and the time with at least one (their ratio: the mean depth). */
+	uint64_t seg_wait_ns;
+	uint64_t seg_write_ns;
+	uint64_t seg_depth_ns;
+	uint64_t seg_busy_ns;
+	uint64_t seg_copy_wait_ns; /* the flush worker waited for writers' copies (crc) */
+	uint64_t seg_reap_wait_ns; /* ... and for completions (reap) with sealed segments queued */
 
 	/* migration */
 	uint64_t migrate_batches;

@@ -421,6 +421,15 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 	res->cpu_us_per_write = b.load_cpu_s * 1e6 / (double)b.n;
 	res->csw_per_write = (double)b.load_csw / (double)b.n;
 	res->flush_seconds = b.load_flush_s;
+	if (st.segments_flushed) {
+		res->seg_wait_us = (double)st.seg_wait_ns / 1e3 / (double)st.segments_flushed;
+		res->seg_write_us = (double)st.seg_write_ns / 1e3 / (double)st.segments_flushed;
+	}
+	if (st.seg_busy_ns)
+		res->seg_depth = (double)st.seg_depth_ns / (double)st.seg_busy_ns;
+	res->seg_copy_wait_us = (double)st.seg_copy_wait_ns / 1e3;
+	res->seg_reap_wait_us = (double)st.seg_reap_wait_ns / 1e3;
+	res->seg_busy_pct = 100 * (double)st.seg_busy_ns / 1e9 / res->seconds;
 out_close:
 	rawio_cache_close(c);
 	return ret;

@@ -133,11 +133,17 @@ static int cache_start_workers(struct rawio_cache *c)
 {
 	int ret;
 
-	ret = -pthread_create(&c->flush_thread, NULL, cache_flush_main, c);
+	ret = cache_flush_init(c);
 	if (ret)
 		return ret;
-	c->flush_started = true;
-	pthread_setname_np(c->flush_thread, "rawio-flush"); /* profiles tell the workers apart */
+	for (unsigned i = 0; i < CACHE_FLUSH_THREADS && i < c->nr_bufs + 1; i++) {
+		ret = -pthread_create(&c->flush_threads[i], NULL, cache_flush_main, c);
+		if (ret)
+			return ret;
+		c->nr_flush_started++;
+		/* profiles tell the workers apart */
+		pthread_setname_np(c->flush_threads[i], "rawio-flush");
+	}
 	ret = -pthread_create(&c->migrate_thread, NULL, cache_migrate_main, c);
 	if (ret)
 		return ret;
@@ -157,11 +163,13 @@ static void cache_stop_workers(struct rawio_cache *c)
 	pthread_cond_broadcast(&c->cv_durable);
 	pthread_cond_broadcast(&c->cv_clean);
 	pthread_mutex_unlock(&c->lock);
-	if (c->flush_started)
-		pthread_join(c->flush_thread, NULL);
+	for (unsigned i = 0; i < c->nr_flush_started; i++)
+		pthread_join(c->flush_threads[i], NULL);
 	if (c->migrate_started)
 		pthread_join(c->migrate_thread, NULL);
-	c->flush_started = c->migrate_started = false;
+	c->nr_flush_started = 0;
+	c->migrate_started = false;
+	cache_flush_fini(c);
 }
 
 int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct rawio_dev *bdev,

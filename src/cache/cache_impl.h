@@ -60,6 +60,13 @@
  */
 #define CACHE_FLUSH_NICE (-10)
 #define CACHE_HUGE	 (2u << 20) /* x86-64 transparent huge page */
+/*
+ * Flush worker threads. One thread blocked in its engine's reap cannot see a segment sealed
+ * meanwhile: it waited there for the next completion (docs/perf.md, fifth session: sealed
+ * segments waited 0.1-0.5 s of a 0.3-0.8 s absorb so). A second thread waits on cv_flush
+ * and takes it at once; more than the RAM buffers' worth cannot have work.
+ */
+#define CACHE_FLUSH_THREADS 4u
 
 enum cache_seg_state {
 	SEG_FREE = 0,
@@ -81,6 +88,7 @@ struct cache_seg {
 	uint8_t flags;	       /* CACHE_SEG_F_* */
 	bool written;	       /* sealed, and its write completed */
 	uint32_t copies;       /* copies into buf in flight (atomic) */
+	uint64_t sealed_ns;    /* when it was sealed (stat seg_wait_ns) */
 	struct cache_buf *buf; /* OPEN and SEALED until written */
 };
 
@@ -159,6 +167,7 @@ struct rawio_cache {
 	/* Commits counted against tun.commit_qd (flush.c; write.c seals by it): segments sealed
 	 * for a barrier until written, FUA segment writes and cache flushes in flight. */
 	unsigned commits;
+	unsigned syncs;		/* of them: cache flushes (tunable commit_overlap) */
 	unsigned space_waiters; /* writers waiting for a segment */
 	unsigned drainers;
 	uint64_t last_write_ns;
@@ -168,8 +177,12 @@ struct rawio_cache {
 	bool stopping;
 	struct rawio_cache_tunables tun;
 
-	pthread_t flush_thread, migrate_thread;
-	bool flush_started, migrate_started;
+	/* Flush workers: threads sharing one flush context (flush.c), each with its engine. */
+	struct flush_ctx *flush;
+	pthread_t flush_threads[CACHE_FLUSH_THREADS];
+	unsigned nr_flush_started;
+	pthread_t migrate_thread;
+	bool migrate_started;
 
 	struct cache_sched sched[2];		 /* cache device, backing device */
 	struct rawio_engine_pool *cpool, *bpool; /* foreground I/O per device (class read) */
@@ -179,6 +192,12 @@ struct rawio_cache {
 	struct rawio_cache_stat st;
 	struct rawio_cache_recovery rec;
 };
+
+/* Commits a barrier's seal decision counts against commit_qd. Lock held. */
+static inline unsigned cache_commits_busy(const struct rawio_cache *c)
+{
+	return c->commits - (c->tun.commit_overlap ? c->syncs : 0);
+}
 
 static inline uint64_t cache_loc_slot(const struct rawio_cache *c, uint64_t loc)
 {
@@ -260,6 +279,9 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target);
 void cache_wait_copied(struct rawio_cache *c, const uint8_t *pending, const uint32_t *copies);
 
 /* flush.c */
+/* The flush workers' shared context (c->flush), before they start / after they stopped. */
+int cache_flush_init(struct rawio_cache *c);
+void cache_flush_fini(struct rawio_cache *c);
 void *cache_flush_main(void *arg);
 
 /* migrate.c */

@@ -2,10 +2,15 @@
 /*
  * The flush worker.
  *
- * Sealed segments are written in id order, up to one per RAM buffer at once,
- * each as one I/O (header block + its data blocks; a partial segment writes
- * only the blocks it has). They may complete in any order; flushed_id is the
- * highest id with every older one written.
+ * Sealed segments are taken in id order, up to one per RAM buffer at once,
+ * each written as one I/O (header block + its data blocks; a partial segment
+ * writes only the blocks it has), by CACHE_FLUSH_THREADS worker threads that
+ * share one flush context under c->lock, each queueing what it claimed on its
+ * own engine. They may complete in any order; flushed_id is the highest id
+ * with every older one written, whichever thread wrote them, and a cache flush
+ * (issued by any thread) covers only writes completed before it was issued:
+ * its target is flushed_id then, and it is not issued while a plain write a
+ * barrier waits for is claimed or in flight on any thread.
  *
  * Commits: a segment that a barrier waits for (id <= barrier_want when it is
  * taken) is written with FUA when the mode says so (tunable commit_fua,
@@ -33,7 +38,7 @@
 enum flush_req_state {
 	FR_FREE = 0,
 	FR_PENDING, /* prepared, to be queued */
-	FR_INFLIGHT,
+	FR_CLAIMED, /* a worker thread queues it on its engine, until it is done */
 };
 
 struct flush_req {
@@ -46,9 +51,10 @@ struct flush_req {
 	uint8_t state;
 	bool need_crc; /* prepared under the lock; crc and header not made yet */
 	bool counted;  /* one of c->commits until it completes */
+	uint64_t submit_ns;
 };
 
-/* The flush worker's own state beside c's. */
+/* The flush workers' shared state beside c's (c->flush; under c->lock). */
 struct flush_ctx {
 	struct rawio_cache *c;
 	struct flush_req *fr; /* nr_seg segment writes, then nr_sync cache flushes */
@@ -61,7 +67,31 @@ struct flush_ctx {
 	unsigned io;	      /* FUA writes and cache flushes in flight (or pending) */
 	bool freed;	      /* a commit finished since the last look at c->commits */
 	bool woke;	      /* ... and cv_durable was broadcast since */
+	/* The pipeline's profile (stat seg_*): segment writes in flight, since last_ns. */
+	unsigned seg_inflight;
+	uint64_t last_ns, wait_ns, write_ns, depth_ns, busy_ns;
 };
+
+/* Segment writes in flight change at NOW: integrate the old count up to it. */
+static void flush_tick(struct flush_ctx *f, uint64_t now)
+{
+	if (f->seg_inflight) {
+		f->depth_ns += f->seg_inflight * (now - f->last_ns);
+		f->busy_ns += now - f->last_ns;
+	}
+	f->last_ns = now;
+}
+
+/* A worker took segment write FR to queue it on its engine. Lock held. */
+static void flush_submitted(struct flush_ctx *f, struct flush_req *fr)
+{
+	uint64_t now = rawio_now_ns();
+
+	flush_tick(f, now);
+	f->seg_inflight++;
+	f->wait_ns += now - f->c->segs[fr->id % f->c->g.nr_segments].sealed_ns;
+	fr->submit_ns = now;
+}
 
 static bool flush_use_fua(const struct flush_ctx *f)
 {
@@ -99,6 +129,8 @@ static void flush_uncount(struct flush_ctx *f, struct flush_req *fr)
 	if (fr->counted) {
 		fr->counted = false;
 		f->c->commits--;
+		if (!fr->id)
+			f->c->syncs--;
 		if (!fr->id || (fr->r.flags & RAWIO_REQ_FUA))
 			f->io--;
 	}
@@ -150,9 +182,12 @@ static void flush_crc(struct rawio_cache *c, struct flush_req *fr)
 	const uint32_t *copies = &c->segs[slot].copies;
 
 	if (__atomic_load_n(copies, __ATOMIC_ACQUIRE)) {
+		uint64_t t0 = rawio_now_ns();
+
 		/* Writers that reserved its last blocks are still copying (write.c). */
 		pthread_mutex_lock(&c->lock);
 		cache_wait_copied(c, NULL, copies);
+		c->st.seg_copy_wait_ns += rawio_now_ns() - t0;
 		pthread_mutex_unlock(&c->lock);
 	}
 	h.data_crc = rawio_crc32c(0, mem + CACHE_BLOCK, (size_t)h.nr_blocks * CACHE_BLOCK);
@@ -195,6 +230,17 @@ static void flush_complete(struct flush_ctx *f, struct flush_req *fr)
 	int64_t res = fr->r.result;
 	bool ok = fr->id ? res >= 0 && (uint64_t)res == fr->r.len : res >= 0;
 
+	if (fr->id) {
+		uint64_t now = rawio_now_ns();
+
+		flush_tick(f, now);
+		f->seg_inflight--;
+		f->write_ns += now - fr->submit_ns;
+		c->st.seg_wait_ns = f->wait_ns;
+		c->st.seg_write_ns = f->write_ns;
+		c->st.seg_depth_ns = f->depth_ns;
+		c->st.seg_busy_ns = f->busy_ns;
+	}
 	if (!ok) {
 		if (fr->id)
 			c->st.segment_write_errors++;
@@ -310,43 +356,79 @@ static bool flush_sync_due(const struct flush_ctx *f)
 	return true;
 }
 
+int cache_flush_init(struct rawio_cache *c)
+{
+	struct flush_ctx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	*f = (struct flush_ctx){ .c = c, .nr_seg = c->nr_bufs, .nr_sync = RAWIO_CACHE_COMMIT_MAX };
+	f->nreq = f->nr_seg + f->nr_sync;
+	f->fr = calloc(f->nreq, sizeof(*f->fr));
+	f->fua = calloc(c->g.nr_segments, 1);
+	if (!f->fr || !f->fua) {
+		free(f->fr);
+		free(f->fua);
+		free(f);
+		return -ENOMEM;
+	}
+	f->auto_fua = rawio_dev_fua_cheap(c->cinfo);
+	f->sync_issued = f->sync_done = c->durable_id;
+	c->flush = f;
+	return 0;
+}
+
+void cache_flush_fini(struct rawio_cache *c)
+{
+	struct flush_ctx *f = c->flush;
+
+	if (!f)
+		return;
+	free(f->fr);
+	free(f->fua);
+	free(f);
+	c->flush = NULL;
+}
+
+/*
+ * One flush worker thread. Each claims pending requests under the lock, makes
+ * their crc and queues them on its own engine, and reaps only its own; a thread
+ * with nothing in flight waits on cv_flush, so a segment sealed while the
+ * others wait for completions is taken at once.
+ */
 void *cache_flush_main(void *arg)
 {
 	struct rawio_cache *c = arg;
-	struct flush_ctx f = { .c = c, .nr_seg = c->nr_bufs, .nr_sync = RAWIO_CACHE_COMMIT_MAX };
+	struct flush_ctx *f = c->flush;
 	unsigned inflight = 0;
 	struct rawio_req **done = NULL;
+	struct flush_req **mine = NULL;
 	struct rawio_engine *e = NULL;
 	int ret;
 
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), CACHE_FLUSH_NICE); /* best effort */
-	f.nreq = f.nr_seg + f.nr_sync;
-	f.fr = calloc(f.nreq, sizeof(*f.fr));
-	f.fua = calloc(c->g.nr_segments, 1);
-	done = calloc(f.nreq, sizeof(*done));
-	ret = f.fr && f.fua && done ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, f.nreq, &e)
-				    : -ENOMEM;
+	done = calloc(f->nreq, sizeof(*done));
+	mine = calloc(f->nreq, sizeof(*mine));
+	ret = done && mine ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, f->nreq, &e) : -ENOMEM;
 	pthread_mutex_lock(&c->lock);
 	if (ret) {
 		cache_fail(c, ret);
 		goto out;
 	}
 	/* Stacked engines (fault, throttle, sched) pass the flag to the one below. */
-	f.can_fua = rawio_engine_caps(e) & (RAWIO_CAP_FUA | RAWIO_CAP_STACKED);
-	f.auto_fua = rawio_dev_fua_cheap(c->cinfo);
-	f.sync_issued = f.sync_done = c->durable_id;
+	f->can_fua = rawio_engine_caps(e) & (RAWIO_CAP_FUA | RAWIO_CAP_STACKED);
 	for (;;) {
-		unsigned pending = 0, retrying = 0; /* most tries of a pending request */
-		unsigned crc_left;		    /* pending segments whose crc is not made yet */
+		unsigned nmine = 0, queued = 0, retrying = 0; /* most tries of a claimed request */
+		unsigned crc_left = 0; /* claimed segments without a crc yet */
 		int n;
 
-		flush_take(&f);
-		while (flush_sync_due(&f)) {
+		flush_take(f);
+		while (flush_sync_due(f)) {
 			struct flush_req *sync = NULL;
 
-			for (unsigned i = f.nr_seg; i < f.nreq && !sync; i++)
-				if (f.fr[i].state == FR_FREE)
-					sync = &f.fr[i];
+			for (unsigned i = f->nr_seg; i < f->nreq && !sync; i++)
+				if (f->fr[i].state == FR_FREE)
+					sync = &f->fr[i];
 			if (!sync)
 				break;
 			*sync = (struct flush_req){ .state = FR_PENDING,
@@ -354,30 +436,37 @@ void *cache_flush_main(void *arg)
 						    .counted = true,
 						    .r = { .op = RAWIO_OP_FDATASYNC } };
 			c->commits++;
-			f.io++;
-			f.sync_issued = c->flushed_id;
+			c->syncs++;
+			f->io++;
+			f->sync_issued = c->flushed_id;
 		}
 		/*
 		 * Room for a commit that nobody was told of (a durable_id advance wakes the
 		 * waiters anyway): a barrier waiting for one may seal now. Not at every
 		 * completion: 32 writers woken for nothing cost more than the wait.
 		 */
-		if (f.freed && !f.woke && c->commits < c->tun.commit_qd)
+		if (f->freed && !f->woke && cache_commits_busy(c) < c->tun.commit_qd)
 			pthread_cond_broadcast(&c->cv_durable);
-		f.freed = f.woke = false;
-		for (unsigned i = 0; i < f.nreq; i++) {
-			if (f.fr[i].state != FR_PENDING)
+		f->freed = f->woke = false;
+		for (unsigned i = 0; i < f->nreq; i++) {
+			struct flush_req *fr = &f->fr[i];
+
+			if (fr->state != FR_PENDING)
 				continue;
 			if (c->error) {
-				f.fr[i].state = FR_FREE; /* nothing more goes down */
-				flush_uncount(&f, &f.fr[i]);
+				fr->state = FR_FREE; /* nothing more goes down */
+				flush_uncount(f, fr);
 				continue;
 			}
-			pending++;
-			if (f.fr[i].tries > retrying)
-				retrying = f.fr[i].tries;
+			fr->state = FR_CLAIMED;
+			mine[nmine++] = fr;
+			crc_left += fr->need_crc;
+			if (fr->id)
+				flush_submitted(f, fr);
+			if (fr->tries > retrying)
+				retrying = fr->tries;
 		}
-		if (!pending && !inflight) {
+		if (!nmine && !inflight) {
 			uint64_t due;
 			struct timespec ts;
 
@@ -394,19 +483,14 @@ void *cache_flush_main(void *arg)
 			pthread_cond_timedwait(&c->cv_flush, &c->lock, &ts);
 			continue;
 		}
-		crc_left = 0;
-		for (unsigned i = 0; i < f.nr_seg; i++)
-			crc_left += f.fr[i].state == FR_PENDING && f.fr[i].need_crc;
 		pthread_mutex_unlock(&c->lock);
 		if (retrying)
 			usleep(500u << retrying); /* a failed I/O: pause 1, 2, 4, 8 ms, retry */
 		ret = 0;
-		for (unsigned i = 0; i < f.nreq && !ret; i++) {
-			struct flush_req *fr = &f.fr[i];
+		for (; queued < nmine && !ret; queued++) {
+			struct flush_req *fr = mine[queued];
 			int q;
 
-			if (fr->state != FR_PENDING)
-				continue;
 			if (fr->need_crc) {
 				flush_crc(c, fr); /* a new segment's crc, unlocked */
 				crc_left--;
@@ -414,11 +498,12 @@ void *cache_flush_main(void *arg)
 			fr->r.user_data = fr;
 			q = rawio_engine_queue(e, &fr->r);
 			if (q == RAWIO_Q_BUSY)
-				break; /* stays pending: reap, then queue it again */
+				break; /* back to pending below: reap, then queue it again */
 			if (q < 0)
 				fr->r.result = q;
 			if (q == RAWIO_Q_QUEUED) {
-				fr->state = FR_INFLIGHT;
+				/* It stays FR_CLAIMED (ours) until done: other workers read the
+				 * state under the lock, and we hold none here. */
 				inflight++;
 				/* On its way while we make the next one's crc. */
 				if (crc_left)
@@ -426,29 +511,51 @@ void *cache_flush_main(void *arg)
 				continue;
 			}
 			/* Done at once (or failed): complete it now. */
-			fr->state = FR_INFLIGHT;
 			pthread_mutex_lock(&c->lock);
-			flush_complete(&f, fr);
+			flush_complete(f, fr);
 			pthread_mutex_unlock(&c->lock);
 		}
 		if (!ret)
 			ret = rawio_engine_commit(e);
-		n = inflight && !ret ? rawio_engine_reap(e, done, 1, f.nreq) : 0;
-		pthread_mutex_lock(&c->lock);
+		{
+			uint64_t t0 = rawio_now_ns();
+			bool room = false;
+
+			n = inflight && !ret ? rawio_engine_reap(e, done, 1, f->nreq) : 0;
+			pthread_mutex_lock(&c->lock);
+			for (unsigned i = 0; i < f->nr_seg && !room; i++)
+				room = f->fr[i].state == FR_FREE;
+			if (room && c->next_issue <= c->last_sealed) {
+				uint64_t sealed =
+					c->segs[c->next_issue % c->g.nr_segments].sealed_ns;
+				uint64_t now = rawio_now_ns();
+
+				c->st.seg_reap_wait_ns += now - (sealed > t0 ? sealed : t0);
+			}
+		}
+		/* Claimed but not queued (busy engine, or an error): pending again, or dropped. */
+		for (; queued < nmine; queued++) {
+			struct flush_req *fr = mine[queued];
+
+			if (fr->id)
+				f->seg_inflight--;
+			fr->state = ret || n < 0 ? FR_FREE : FR_PENDING;
+			if (fr->state == FR_FREE)
+				flush_uncount(f, fr);
+		}
 		if (ret || n < 0) {
 			cache_fail(c, ret ? ret : n);
 			break;
 		}
 		for (int i = 0; i < n; i++) {
 			inflight--;
-			flush_complete(&f, done[i]->user_data);
+			flush_complete(f, done[i]->user_data);
 		}
 	}
 out:
 	pthread_mutex_unlock(&c->lock);
 	rawio_engine_close(e); /* waits for anything still in flight */
+	free(mine);
 	free(done);
-	free(f.fua);
-	free(f.fr);
 	return NULL;
 }

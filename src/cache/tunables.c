@@ -34,24 +34,19 @@ static const struct cache_tunable {
 	  1 },
 	{ "commit_fua", offsetof(struct rawio_cache_tunables, commit_fua), 0, 2,
 	  RAWIO_CACHE_FUA_AUTO },
+	{ "commit_overlap", offsetof(struct rawio_cache_tunables, commit_overlap), 0, 1, 0 },
 };
 
 #define NR_TUNABLES (sizeof(cache_tunables) / sizeof(cache_tunables[0]))
 
 static const char *const cache_tunable_name_list[NR_TUNABLES + 1] = {
-	"allow_migrate",
-	"nr_batched_migration",
-	"low_watermark",
-	"high_watermark",
-	"barrier_deadline_us",
-	"seal_idle_ms",
-	"class.read.shares",
-	"class.write.shares",
-	"class.flush.shares",
-	"class.migrate.shares",
-	"commit_qd",
-	"commit_fua",
-	NULL,
+	"allow_migrate",       "nr_batched_migration",
+	"low_watermark",       "high_watermark",
+	"barrier_deadline_us", "seal_idle_ms",
+	"class.read.shares",   "class.write.shares",
+	"class.flush.shares",  "class.migrate.shares",
+	"commit_qd",	       "commit_fua",
+	"commit_overlap",      NULL,
 };
 
 const char *const *rawio_cache_tunable_names(void)

@@ -41,6 +41,7 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	struct cache_seg *s = &c->segs[c->open_slot];
 
 	s->state = SEG_SEALED;
+	s->sealed_ns = rawio_now_ns();
 	if (barrier) {
 		s->flags |= CACHE_SEG_F_BARRIER;
 		c->st.barrier_seals++;
@@ -85,9 +86,10 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target)
 				c->barrier_since_ns = now;
 			deadline = c->barrier_since_ns + c->tun.barrier_deadline_us * 1000ull;
 			/* Seal now unless commit_qd commits are in flight: then share the next one. */
-			if (!c->tun.barrier_deadline_us || c->commits < c->tun.commit_qd ||
-			    now >= deadline) {
-				if (c->tun.barrier_deadline_us && c->commits >= c->tun.commit_qd)
+			if (!c->tun.barrier_deadline_us ||
+			    cache_commits_busy(c) < c->tun.commit_qd || now >= deadline) {
+				if (c->tun.barrier_deadline_us &&
+				    cache_commits_busy(c) >= c->tun.commit_qd)
 					c->st.barrier_deadline_seals++;
 				cache_seal(c, true);
 				continue;
