@@ -38,9 +38,7 @@
 
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
-#define RP_CHUNK     (1u << 20)		   /* bounce buffers, zero buffer, I/O split */
-#define RP_PIECE     (256u << 10)	   /* a bounced write's pieces: copy one while one flies */
-#define RP_PIECES    (RP_CHUNK / RP_PIECE) /* per chunk, all in flight at once */
+#define RP_CHUNK     (1u << 20) /* bounce buffers, zero buffer, I/O split */
 #define RP_MAX_BLOCK (32u << 20)
 #define RP_LOCKS     256u
 #define RP_SECTOR    512u
@@ -92,8 +90,6 @@ static struct {
 	void *zeroes;			   /* RP_CHUNK of zeroes, shared (never written) */
 	struct rawio_engine_pool *engines; /* plain device: a context per request in flight */
 	struct rawio_buf_pool *bounce;	   /* RP_CHUNK buffers aligned for the device */
-	struct rawio_engine_pool *bulk; /* O_DIRECT file on the default engine: aio, qd RP_PIECES */
-	bool bulk_fua;			/* ... which does FUA writes */
 	pthread_mutex_t locks[RP_LOCKS];
 } rp;
 
@@ -267,35 +263,6 @@ static int rp_dev_io(uint8_t op, void *buf, uint64_t len, uint64_t off, unsigned
 	return res < 0 ? (int)res : 0;
 }
 
-/*
- * nbdkit 1.32 hands the plugin request buffers from realloc: 16-byte aligned,
- * never the 512 that O_DIRECT needs here (the disk's dma_alignment is 511), so
- * every large O_DIRECT write is first copied into a bounce buffer. With the
- * default engine (sync: one request per context) the copy and the write ran
- * one after the other. An asynchronous context lets the copy of each piece
- * overlap the writes of the pieces before it. Only for the default engine on
- * an O_DIRECT device: a named engine, a throttle or a scheduler is kept as the
- * user asked. If aio cannot be had, bounced writes stay serial.
- */
-static void rp_bulk_new(void)
-{
-	struct rawio_engine_opts eo = { .size = sizeof(eo), .queue_depth = RP_PIECES };
-	struct rawio_engine *e;
-
-	if (rp.d.engine || rp.d.thr || rp.props_path || rp.d.buffered ||
-	    rawio_dev_fd(rp.d.dev) < 0 || !rp.d.open_engine || strcmp(rp.d.open_engine, "sync"))
-		return;
-	if (rawio_engine_pool_new(&rp.bulk, "aio", rp.d.dev, &eo, 64))
-		return;
-	if (rawio_engine_pool_get(rp.bulk, &e)) {
-		rawio_engine_pool_free(rp.bulk);
-		rp.bulk = NULL;
-		return;
-	}
-	rp.bulk_fua = rawio_engine_caps(e) & RAWIO_CAP_FUA;
-	rawio_engine_pool_put(rp.bulk, e);
-}
-
 static int rp_pools_new(const struct rawio_dev_info *info)
 {
 	struct rawio_engine_opts eo = rp.d.eo;
@@ -335,7 +302,6 @@ static int rp_pools_new(const struct rawio_dev_info *info)
 	}
 	rp.fua_native = rawio_engine_caps(e) & RAWIO_CAP_FUA;
 	rawio_engine_pool_put(rp.engines, e);
-	rp_bulk_new();
 	return 0;
 }
 
@@ -588,8 +554,6 @@ static void rp_cleanup(void)
 		if (ret)
 			nbdkit_error("%s: fdatasync: %s", rp.d.path, rawio_strerror(ret));
 	}
-	rawio_engine_pool_free(rp.bulk);
-	rp.bulk = NULL;
 	rawio_engine_pool_free(rp.engines);
 	rawio_sched_free(rp.sched);
 	rawio_engine_close(rp.sched_e);
@@ -666,76 +630,6 @@ static int rp_read_aligned(void *buf, uint64_t len, uint64_t off)
 	return ret;
 }
 
-/*
- * A bounced write of more than one piece on rp.bulk: each RP_CHUNK is copied a
- * piece at a time, each piece submitted as soon as it is copied, then all are
- * reaped before the buffer is reused; every piece is reaped even when one
- * fails, so nothing is in flight from a returned buffer. FUA: every piece is
- * a FUA write (or the caller's fdatasync follows).
- */
-static int rp_write_pieces(const char *buf, uint64_t len, uint64_t off, unsigned flags)
-{
-	struct rawio_req reqs[RP_PIECES], *done[RP_PIECES];
-	struct rawio_engine *e;
-	char *bounce;
-	int ret;
-
-	ret = rawio_engine_pool_get(rp.bulk, &e);
-	if (ret)
-		return ret;
-	bounce = rawio_buf_pool_get(rp.bounce);
-	if (!bounce) {
-		rawio_engine_pool_put(rp.bulk, e);
-		return -ENOMEM;
-	}
-	for (uint64_t done_len = 0; !ret && done_len < len; done_len += RP_CHUNK) {
-		uint64_t n = len - done_len < RP_CHUNK ? len - done_len : RP_CHUNK;
-		unsigned nr = 0, inflight = 0;
-
-		for (uint64_t at = 0; at < n; at += RP_PIECE) {
-			struct rawio_req *r = &reqs[nr++];
-			int q;
-
-			*r = (struct rawio_req){ .op = RAWIO_OP_WRITE,
-						 .flags = flags,
-						 .buf = bounce + at,
-						 .len = n - at < RP_PIECE ? n - at : RP_PIECE,
-						 .off = off + done_len + at };
-			memcpy(r->buf, buf + done_len + at, r->len);
-			q = rawio_engine_queue(e, r);
-			if (q == RAWIO_Q_QUEUED) {
-				inflight++;
-				q = rawio_engine_commit(e);
-			} else if (q == RAWIO_Q_BUSY) {
-				q = -EBUSY; /* cannot be: the depth is RP_PIECES */
-			}
-			if (q < 0) {
-				ret = q;
-				break;
-			}
-		}
-		while (inflight) {
-			int got = rawio_engine_reap(e, done, inflight, inflight);
-
-			if (got < 0) {
-				/* The context failed: closing it waits for what flies. */
-				rawio_engine_close(e);
-				rawio_buf_pool_put(rp.bounce, bounce);
-				return got;
-			}
-			inflight -= (unsigned)got;
-		}
-		for (unsigned i = 0; !ret && i < nr; i++)
-			if (reqs[i].result < 0)
-				ret = (int)reqs[i].result;
-			else if ((uint64_t)reqs[i].result != reqs[i].len)
-				ret = -EIO;
-	}
-	rawio_buf_pool_put(rp.bounce, bounce);
-	rawio_engine_pool_put(rp.bulk, e);
-	return ret;
-}
-
 static int rp_write_aligned(const void *buf, uint64_t len, uint64_t off, bool fua)
 {
 	unsigned flags = fua && rp.fua_native ? RAWIO_REQ_FUA : 0;
@@ -751,12 +645,6 @@ static int rp_write_aligned(const void *buf, uint64_t len, uint64_t off, bool fu
 	}
 	if (!rawio_dev_check_io(rp.d.dev, buf, len, off)) {
 		ret = rp_dev_io(RAWIO_OP_WRITE, (void *)buf, len, off, flags);
-	} else if (rp.bulk && len > RP_PIECE) {
-		flags = fua && rp.bulk_fua ? RAWIO_REQ_FUA : 0;
-		ret = rp_write_pieces(buf, len, off, flags);
-		if (!ret && fua && !rp.bulk_fua)
-			ret = rp_dev_io(RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
-		return ret;
 	} else {
 		bounce = rawio_buf_pool_get(rp.bounce);
 		if (!bounce)

@@ -64,9 +64,11 @@
  * Flush worker threads. One thread blocked in its engine's reap cannot see a segment sealed
  * meanwhile: it waited there for the next completion (docs/perf.md, fifth session: sealed
  * segments waited 0.1-0.5 s of a 0.3-0.8 s absorb so). A second thread waits on cv_flush
- * and takes it at once; more than the RAM buffers' worth cannot have work.
+ * and takes it at once; more than the RAM buffers' worth cannot have work. Two, not four:
+ * quietly (docs/perf.md "Quiet pass, fifth session") 1, 2 and 4 threads absorbed alike on
+ * the files, and four cost the CPU-bound absorb on /dev/shm the most.
  */
-#define CACHE_FLUSH_THREADS 4u
+#define CACHE_FLUSH_THREADS 2u
 
 enum cache_seg_state {
 	SEG_FREE = 0,
