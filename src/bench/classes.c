@@ -238,6 +238,40 @@ static void bclass_complete(struct bclass_run *r, struct rawio_sched_req *sr)
 	k->dir_bytes[d] += q->len;
 }
 
+/*
+ * Queue SR of K straight on engine E (no scheduler): 0 queued or done, 1 the
+ * engine is full (SR back in K's free slots), or -errno. *QUEUED is set when
+ * something waits for a commit.
+ */
+static int bclass_engine_queue(struct bclass_run *r, struct bclass *k, struct rawio_engine *e,
+			       struct rawio_sched_req *sr, bool *queued)
+{
+	int q = rawio_engine_queue(e, &sr->req);
+
+	if (q < 0 || q == RAWIO_Q_BUSY) {
+		k->free_slots[k->nr_free++] = sr;
+		return q < 0 ? q : 1;
+	}
+	if (q == RAWIO_Q_DONE)
+		bclass_complete(r, sr);
+	else
+		*queued = true;
+	return 0;
+}
+
+/* Reap at least MIN of at most MAX completions from engine E (no scheduler). */
+static int bclass_engine_reap(struct bclass_run *r, struct rawio_engine *e, struct rawio_req **out,
+			      unsigned min, unsigned max)
+{
+	int n = rawio_engine_reap(e, out, min, max);
+
+	for (int i = 0; i < n; i++)
+		bclass_complete(r,
+				(struct rawio_sched_req *)((char *)out[i] -
+							   offsetof(struct rawio_sched_req, req)));
+	return n;
+}
+
 /* Queue every free slot of every class. */
 static int bclass_fill(struct bclass_run *r)
 {
@@ -259,19 +293,11 @@ static int bclass_fill(struct bclass_run *r)
 				}
 				continue;
 			}
-			q = rawio_engine_queue(r->e, &sr->req);
-			if (q < 0) {
-				k->free_slots[k->nr_free++] = sr;
+			q = bclass_engine_queue(r, k, r->e, sr, &queued);
+			if (q < 0)
 				return q;
-			}
-			if (q == RAWIO_Q_BUSY) {
-				k->free_slots[k->nr_free++] = sr;
+			if (q)
 				break;
-			}
-			if (q == RAWIO_Q_DONE)
-				bclass_complete(r, sr);
-			else
-				queued = true;
 		}
 	}
 	return queued ? rawio_engine_commit(r->e) : 0;
@@ -287,12 +313,7 @@ static int bclass_reap(struct bclass_run *r, unsigned min)
 			bclass_complete(r, r->out[i]);
 		return n;
 	}
-	n = rawio_engine_reap(r->e, r->eout, min, r->total_qd);
-	for (int i = 0; i < n; i++)
-		bclass_complete(r,
-				(struct rawio_sched_req *)((char *)r->eout[i] -
-							   offsetof(struct rawio_sched_req, req)));
-	return n;
+	return bclass_engine_reap(r, r->e, r->eout, min, r->total_qd);
 }
 
 static unsigned bclass_inflight(const struct bclass_run *r)
@@ -332,19 +353,11 @@ static int bclass_thread_fill(struct bclass_run *r, struct bclass *k)
 			queued = true;
 			continue;
 		}
-		q = rawio_engine_queue(k->e, &sr->req);
-		if (q < 0) {
-			k->free_slots[k->nr_free++] = sr;
+		q = bclass_engine_queue(r, k, k->e, sr, &queued);
+		if (q < 0)
 			return q;
-		}
-		if (q == RAWIO_Q_BUSY) {
-			k->free_slots[k->nr_free++] = sr;
+		if (q)
 			break;
-		}
-		if (q == RAWIO_Q_DONE)
-			bclass_complete(r, sr);
-		else
-			queued = true;
 	}
 	if (!queued)
 		return 0;
@@ -361,12 +374,7 @@ static int bclass_thread_reap(struct bclass_run *r, struct bclass *k, unsigned m
 			bclass_complete(r, k->out[i]);
 		return n;
 	}
-	n = rawio_engine_reap(k->e, k->eout, min, k->qd);
-	for (int i = 0; i < n; i++)
-		bclass_complete(r,
-				(struct rawio_sched_req *)((char *)k->eout[i] -
-							   offsetof(struct rawio_sched_req, req)));
-	return n;
+	return bclass_engine_reap(r, k->e, k->eout, min, k->qd);
 }
 
 /*
