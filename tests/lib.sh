@@ -20,6 +20,13 @@ scratch() {
 	trap 'exit 1' INT TERM HUP
 }
 
+# io_props FILE MOUNTPOINT READ_IOPS READ_BW WRITE_IOPS WRITE_BW: a disk model in Seastar's
+# io_properties.yaml format, for --io-properties / io-properties=.
+io_props() {
+	printf 'disks:\n  - mountpoint: %s\n    read_iops: %s\n    read_bandwidth: %s\n    write_iops: %s\n    write_bandwidth: %s\n' \
+		"$2" "$3" "$4" "$5" "$6" >"$1"
+}
+
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root"
 }

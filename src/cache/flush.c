@@ -67,17 +67,17 @@ struct flush_ctx {
 	unsigned io;	      /* FUA writes and cache flushes in flight (or pending) */
 	bool freed;	      /* a commit finished since the last look at c->commits */
 	bool woke;	      /* ... and cv_durable was broadcast since */
-	/* The pipeline's profile (stat seg_*): segment writes in flight, since last_ns. */
+	/* The pipeline's profile (c->st.seg_*): segment writes in flight, since last_ns. */
 	unsigned seg_inflight;
-	uint64_t last_ns, wait_ns, write_ns, depth_ns, busy_ns;
+	uint64_t last_ns;
 };
 
 /* Segment writes in flight change at NOW: integrate the old count up to it. */
 static void flush_tick(struct flush_ctx *f, uint64_t now)
 {
 	if (f->seg_inflight) {
-		f->depth_ns += f->seg_inflight * (now - f->last_ns);
-		f->busy_ns += now - f->last_ns;
+		f->c->st.seg_depth_ns += f->seg_inflight * (now - f->last_ns);
+		f->c->st.seg_busy_ns += now - f->last_ns;
 	}
 	f->last_ns = now;
 }
@@ -89,7 +89,7 @@ static void flush_submitted(struct flush_ctx *f, struct flush_req *fr)
 
 	flush_tick(f, now);
 	f->seg_inflight++;
-	f->wait_ns += now - f->c->segs[fr->id % f->c->g.nr_segments].sealed_ns;
+	f->c->st.seg_wait_ns += now - f->c->segs[fr->id % f->c->g.nr_segments].sealed_ns;
 	fr->submit_ns = now;
 }
 
@@ -235,11 +235,7 @@ static void flush_complete(struct flush_ctx *f, struct flush_req *fr)
 
 		flush_tick(f, now);
 		f->seg_inflight--;
-		f->write_ns += now - fr->submit_ns;
-		c->st.seg_wait_ns = f->wait_ns;
-		c->st.seg_write_ns = f->write_ns;
-		c->st.seg_depth_ns = f->depth_ns;
-		c->st.seg_busy_ns = f->busy_ns;
+		c->st.seg_write_ns += now - fr->submit_ns;
 	}
 	if (!ok) {
 		if (fr->id)

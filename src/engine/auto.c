@@ -77,13 +77,13 @@ void auto_rule(const struct auto_traits *t, struct rawio_engine_choice *out)
 	}
 	if (t->cached)
 		snprintf(from, sizeof(from), "; fsqual (cached): uring reads %s, aio reads %s",
-			 !t->have_uring	     ? "?"
-			 : t->uring_reads_ok ? "ok"
-					     : "stall",
-			 !t->have_aio	   ? "?"
-			 : t->aio_reads_ok ? "ok"
-					   : "stall");
-	if (t->nowait && (!t->have_uring || t->uring_reads_ok)) {
+			 !t->v.have_uring      ? "?"
+			 : t->v.uring_reads_ok ? "ok"
+					       : "stall",
+			 !t->v.have_aio	     ? "?"
+			 : t->v.aio_reads_ok ? "ok"
+					     : "stall");
+	if (t->nowait && (!t->v.have_uring || t->v.uring_reads_ok)) {
 		snprintf(out->engine, sizeof(out->engine), "uring");
 		snprintf(out->why, sizeof(out->why),
 			 "NOWAIT reads work: io_uring issues inline, no io-wq%s", from);
@@ -100,7 +100,7 @@ void auto_rule(const struct auto_traits *t, struct rawio_engine_choice *out)
 			 "%s: io_uring would punt to io-wq; at depth 1 a blocking pread is "
 			 "cheapest%s",
 			 punts, from);
-	} else if (!t->have_aio || t->aio_reads_ok) {
+	} else if (!t->v.have_aio || t->v.aio_reads_ok) {
 		snprintf(out->engine, sizeof(out->engine), "aio");
 		snprintf(out->why, sizeof(out->why),
 			 "%s: io_uring would punt every request to io-wq; aio submits without a "
@@ -117,17 +117,13 @@ int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_
 {
 	const struct rawio_dev_info *info = rawio_dev_info(dev);
 	struct auto_traits t = { .kind = info->kind, .direct = info->direct, .qd = qd };
-	struct rawio_fs_verdicts v = { 0 };
 
 	/* Probe only what the rule reads: a RAM, NBD or RBD device or buffered I/O needs none. */
 	if (info->direct && (info->kind == RAWIO_DEV_FILE || info->kind == RAWIO_DEV_BLOCK)) {
-		if (info->kind == RAWIO_DEV_FILE && !rawio_dev_fs_verdicts_load(info->path, &v)) {
+		if (info->kind == RAWIO_DEV_FILE && !rawio_dev_fs_verdicts_load(info->path, &t.v))
 			t.cached = true;
-			t.have_uring = v.have_uring;
-			t.uring_reads_ok = v.uring_reads_ok;
-			t.have_aio = v.have_aio;
-			t.aio_reads_ok = v.aio_reads_ok;
-		}
+		else
+			t.v = (struct rawio_fs_verdicts){ 0 };
 		t.nowait = auto_nowait_reads(dev, info);
 	}
 	auto_rule(&t, out);

@@ -16,9 +16,8 @@ struct auto_traits {
 	enum rawio_dev_kind kind;
 	bool direct; /* O_DIRECT: without it aio and io_uring block or punt in the page cache */
 	bool nowait; /* a RWF_NOWAIT read got past the "not supported" check */
-	bool cached; /* fsqual's verdicts for this filesystem were found */
-	bool have_uring, uring_reads_ok;
-	bool have_aio, aio_reads_ok;
+	bool cached; /* fsqual's verdicts for this filesystem were found: v holds them */
+	struct rawio_fs_verdicts v;
 	unsigned qd; /* requests the caller keeps in flight; 0: 32 */
 };
 

@@ -17,11 +17,14 @@ struct rule_case {
 };
 
 /* An O_DIRECT file with NOWAIT reads and fsqual's verdicts (1 ok, 0 stall, -1 none). */
-#define FSQ(uring, aio, depth)                                                                     \
-	{                                                                                          \
-		.kind = RAWIO_DEV_FILE, .direct = true, .nowait = true, .cached = true,            \
-		.have_uring = (uring) >= 0, .uring_reads_ok = (uring) > 0, .have_aio = (aio) >= 0, \
-		.aio_reads_ok = (aio) > 0, .qd = (depth)                                           \
+#define FSQ(uring, aio, depth)                                                          \
+	{                                                                               \
+		.kind = RAWIO_DEV_FILE, .direct = true, .nowait = true, .cached = true, \
+		.v = { .have_uring = (uring) >= 0,                                      \
+		       .uring_reads_ok = (uring) > 0,                                   \
+		       .have_aio = (aio) >= 0,                                          \
+		       .aio_reads_ok = (aio) > 0 },                                     \
+		.qd = (depth)                                                           \
 	}
 
 static const struct rule_case cases[] = {

@@ -6,24 +6,15 @@
 set -euo pipefail
 . "$RAWIO_TESTS/lib.sh"
 need_tool jq
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-out=$tmp/out
+scratch bench-class-threads
 
-cat >"$tmp/p.yaml" <<'Y'
-disks:
-  - mountpoint: mem
-    read_iops: 2000
-    read_bandwidth: 1G
-    write_iops: 2000
-    write_bandwidth: 1G
-Y
+io_props "$work/p.yaml" mem 2000 1G 2000 1G
 run() { "$RAWIO" bench --engine mem --file mem:64m --runtime 300ms --ramp 100ms --qd 4 \
 	--no-progress --json "$@"; }
 base=$(nice)
 want=$((base + 5 > 19 ? 19 : base + 5))
 
-j=$(run --class-threads --class fg:400 --class bg:100:randwrite:8k:2:5 --io-properties "$tmp/p.yaml")
+j=$(run --class-threads --class fg:400 --class bg:100:randwrite:8k:2:5 --io-properties "$work/p.yaml")
 jcheck "$j" '.sched.class_threads == true and .sched.contexts == 2' "a context per class"
 jcheck "$j" '.sched.model == true' "model from the file"
 jcheck "$j" ".classes[0].nice == $base and .classes[1].nice == $want" "nice as given"

@@ -5,22 +5,13 @@
 set -euo pipefail
 . "$RAWIO_TESTS/lib.sh"
 need_tool jq
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-out=$tmp/out
+scratch bench-classes
 
-cat >"$tmp/p.yaml" <<'Y'
-disks:
-  - mountpoint: mem
-    read_iops: 2000
-    read_bandwidth: 1G
-    write_iops: 2000
-    write_bandwidth: 1G
-Y
+io_props "$work/p.yaml" mem 2000 1G 2000 1G
 run() { "$RAWIO" bench --engine mem --file mem:64m --runtime 500ms --ramp 100ms --qd 4 \
 	--no-progress --json "$@"; }
 
-j=$(run --class fg:400 --class bg:100:randwrite:8k:2 --io-properties "$tmp/p.yaml")
+j=$(run --class fg:400 --class bg:100:randwrite:8k:2 --io-properties "$work/p.yaml")
 jcheck "$j" '(.classes | length) == 2' "two classes"
 jcheck "$j" '.classes[0].name == "fg" and .classes[0].shares == 400 and .classes[0].rw == "randread"
 	and .classes[0].qd == 4 and .classes[0].bs == 4096' "class fg as given"
@@ -47,8 +38,8 @@ says "NAME:SHARES"
 status 2 "$RAWIO" bench --engine mem --file mem:64m --class a:0
 status 2 "$RAWIO" bench --engine mem --file mem:64m --class a:1:sideways
 says "sideways"
-printf 'disks:\n  - mountpoint: /\n    read_iops: many\n' >"$tmp/bad.yaml"
-status 2 "$RAWIO" bench --engine mem --file mem:64m --class a:1 --io-properties "$tmp/bad.yaml"
+printf 'disks:\n  - mountpoint: /\n    read_iops: many\n' >"$work/bad.yaml"
+status 2 "$RAWIO" bench --engine mem --file mem:64m --class a:1 --io-properties "$work/bad.yaml"
 says "bad.yaml: line 3: read_iops"
 status 1 "$RAWIO" bench --engine mem --file mem:64m --class a:1 --jobs 2
 says "one job"

@@ -9,14 +9,7 @@ need_tool jq
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cat >"$tmp/p.yaml" <<'Y'
-disks:
-  - mountpoint: test
-    read_iops: 200000
-    read_bandwidth: 4G
-    write_iops: 200000
-    write_bandwidth: 4G
-Y
+io_props "$tmp/p.yaml" test 200000 4G 200000 4G
 run() { "$RAWIO" cache bench drain "$tmp/c.img" "$tmp/b.img" --size 64m --backing-size 128m \
 	--bytes 4m --batch 128 --readers 2 --force --json "$@"; }
 

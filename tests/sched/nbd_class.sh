@@ -9,14 +9,7 @@ need_tool nbdcopy cmp
 
 scratch nbd-class
 head -c 8M /dev/urandom >"$work/in"
-cat >"$work/p.yaml" <<'YAML'
-disks:
-  - mountpoint: mem
-    read_iops: 100000
-    read_bandwidth: 1G
-    write_iops: 50000
-    write_bandwidth: 500M
-YAML
+io_props "$work/p.yaml" mem 100000 1G 50000 500M
 
 copy() { # NAME PARAMS...
 	local name=$1
