@@ -286,7 +286,8 @@ static bool cache_reserve(struct rawio_cache *c, uint64_t b, const char *src, st
 	struct cache_seg *seg;
 	uint64_t loc;
 
-	if (e >= 0 && __atomic_load_n(&c->pending[e], __ATOMIC_RELAXED))
+	/* Acquire: a copy into the block that just finished happens before ours. */
+	if (e >= 0 && __atomic_load_n(&c->pending[e], __ATOMIC_ACQUIRE))
 		return false;
 	if (e >= 0 && c->segs[cache_loc_slot(c, (uint64_t)e)].state == SEG_OPEN) {
 		/* Already in the open segment: overwrite in place. */
