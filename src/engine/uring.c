@@ -24,9 +24,11 @@
  * worker wins (no wake-up per request: 387K against 258K IOPS at QD 32 on
  * 2 vCPUs), while on CPUs shared with other work the many workers mostly win
  * (1.25-3.6x in 6 of 7 rows at load 11-20: each runnable thread gets a share,
- * and one preempted worker stalls the whole queue). So at depth the engine measures: it runs one mode for
- * URING_ADAPT_RUN_NS, tries the other for URING_ADAPT_PROBE_NS, and keeps
- * whichever completed more per second. At depth 1 IOSQE_ASYNC always (one
+ * and one preempted worker stalls the whole queue). So at depth the engine
+ * measures: it runs one mode for URING_ADAPT_RUN_NS, tries the other for
+ * URING_ADAPT_PROBE_NS, and switches to it only when it completed more than
+ * URING_ADAPT_MARGIN_PCT percent more per second (closer than that, the two
+ * rates differ by the machine's noise). At depth 1 IOSQE_ASYNC always (one
  * request, one worker: it only skips the failed attempt). fio's io_uring
  * engine sets IOSQE_ASYNC only with force_async=1.
  *
@@ -321,7 +323,7 @@ bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t 
 	a->len_ns = URING_ADAPT_RUN_NS;
 	a->probe_rate = rate;
 	a->probes++;
-	if (rate > a->run_rate) {
+	if (rate * 100 > a->run_rate * (100 + URING_ADAPT_MARGIN_PCT)) {
 		a->switches++;
 		return async; /* the probe won: keep its mode */
 	}
