@@ -17,10 +17,10 @@
  * A probe must beat the kept mode by more than this many percent to become the
  * kept mode: a 100 ms probe against a 1 s window measures the machine's share
  * as much as the mode. Probes logged on zram at QD 32 and 128 at load 13
- * (docs/perf.md, "A switching margin") switched 15 times, 7 of them on a win of
- * 0.4-14%, each undone by the next probe; the quiet pass's flapping probes were
- * within 2-15% of the kept rate; the differences the measurement is for were
- * 1.25-3.6x at load and 1.5x quiet. Between the two: 20.
+ * (docs/perf.md, "A switching margin") switched 15 times, 7 of them on a win
+ * of 0.4-14%, 6 of those undone within two probes; the quiet pass's flapping
+ * probes were within 2-15% of the kept rate; the differences the measurement
+ * is for were 1.25-3.6x at load and 1.5x quiet. Between the two: 20.
  */
 #define URING_ADAPT_MARGIN_PCT 20u
 
