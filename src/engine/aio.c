@@ -10,8 +10,20 @@
  * took, or -errno when the first one failed. A failure that names that iocb
  * completes that request alone; -EAGAIN (out of kernel resources) keeps the
  * iocbs for a later commit. AIO has no discard: it is done inline.
+ *
+ * io_destroy() waits for RCU grace periods (the context's reference counts
+ * switching to atomic mode) even with nothing in flight: 14-35 ms
+ * measured here (docs/perf.md), longer than a short store recovery's whole
+ * read phase. So fini() hands an idle context to a detached thread of its own
+ * to destroy. The close still waits for the I/O: the core reaps everything in
+ * flight before fini(), and a context that still has I/O in the kernel (a reap
+ * failed) is destroyed inline, which waits for it. The context's events stop
+ * counting against aio-max-nr as soon as that thread enters io_destroy; a
+ * process that exits first leaves it to the kernel's exit_aio.
  */
 #include <libaio.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +31,8 @@
 
 #include "engine_impl.h"
 
-#define AIO_RING_MAGIC 0xa10a10a1
+#define AIO_RING_MAGIC	  0xa10a10a1
+#define AIO_DESTROY_STACK (256u << 10) /* the destroying thread makes one system call */
 
 /* The kernel's completion ring header (fs/aio.c), mapped at the io_context_t. */
 struct aio_ring {
@@ -269,11 +282,42 @@ static int aio_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min
 	return (int)got;
 }
 
+static void *aio_destroy_main(void *ctx)
+{
+	io_destroy((io_context_t)ctx);
+	return NULL;
+}
+
+/* io_destroy(CTX) on a detached thread with every signal blocked. 0 or -errno. */
+static int aio_destroy_detached(io_context_t ctx)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t tid;
+	int ret;
+
+	ret = pthread_attr_init(&attr);
+	if (ret)
+		return -ret;
+	ret = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (!ret)
+		ret = pthread_attr_setstacksize(&attr, AIO_DESTROY_STACK);
+	if (!ret) {
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		ret = pthread_create(&tid, &attr, aio_destroy_main, (void *)ctx);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_attr_destroy(&attr);
+	return -ret;
+}
+
 static void aio_fini(struct rawio_engine *e)
 {
 	struct aio_priv *p = e->priv;
 
-	if (p->ctx_ok)
+	/* Nothing of ours in the kernel: the grace periods are not the caller's to wait. */
+	if (p->ctx_ok && (p->nr_kernel || aio_destroy_detached(p->ctx)))
 		io_destroy(p->ctx);
 	free(p->events);
 	free(p->pend);
