@@ -14,8 +14,8 @@
  * io_destroy() waits for RCU grace periods (the context's reference counts
  * switching to atomic mode) even with nothing in flight: 14-35 ms
  * measured here (docs/perf.md), longer than a short store recovery's whole
- * read phase. So fini() hands an idle context to a detached thread of its own
- * to destroy. The close still waits for the I/O: the core reaps everything in
+ * read phase. So fini() hands an idle context to a thread of its own to
+ * destroy (inline when 16 are still at it). The close still waits for the I/O: the core reaps everything in
  * flight before fini(), and a context that still has I/O in the kernel (a reap
  * failed) is destroyed inline, which waits for it. The context's events stop
  * counting against aio-max-nr as soon as that thread enters io_destroy; a
@@ -288,27 +288,62 @@ static void *aio_destroy_main(void *ctx)
 	return NULL;
 }
 
-/* io_destroy(CTX) on a detached thread with every signal blocked. 0 or -errno. */
-static int aio_destroy_detached(io_context_t ctx)
+/*
+ * The destroying threads are joinable and joined: the ones that finished at
+ * the next close, the rest by the library's destructor, so no thread runs
+ * this file's code after a dlclose (the nbdkit plugin links librawio) and
+ * none is left unjoined.
+ */
+#define AIO_DESTROYERS 16
+static pthread_mutex_t aio_destroyers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t aio_destroyers[AIO_DESTROYERS];
+static unsigned aio_nr_destroyers;
+
+/* Join the destroying threads that finished, or with ALL every one. Lock held. */
+static void aio_destroyers_join(bool all)
+{
+	for (unsigned i = 0; i < aio_nr_destroyers;) {
+		pthread_t t = aio_destroyers[i];
+
+		if ((all ? pthread_join(t, NULL) : pthread_tryjoin_np(t, NULL)) == 0)
+			aio_destroyers[i] = aio_destroyers[--aio_nr_destroyers];
+		else
+			i++;
+	}
+}
+
+__attribute__((destructor)) static void aio_destroyers_fini(void)
+{
+	pthread_mutex_lock(&aio_destroyers_lock);
+	aio_destroyers_join(true);
+	pthread_mutex_unlock(&aio_destroyers_lock);
+}
+
+/* io_destroy(CTX) on a thread of its own with every signal blocked. 0 or -errno. */
+static int aio_destroy_async(io_context_t ctx)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
-	pthread_t tid;
 	int ret;
 
-	ret = pthread_attr_init(&attr);
+	pthread_mutex_lock(&aio_destroyers_lock);
+	aio_destroyers_join(false);
+	ret = aio_nr_destroyers < AIO_DESTROYERS ? pthread_attr_init(&attr) : EBUSY;
 	if (ret)
-		return -ret;
-	ret = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (!ret)
-		ret = pthread_attr_setstacksize(&attr, AIO_DESTROY_STACK);
+		goto out;
+	ret = pthread_attr_setstacksize(&attr, AIO_DESTROY_STACK);
 	if (!ret) {
 		sigfillset(&all);
 		pthread_sigmask(SIG_SETMASK, &all, &old);
-		ret = pthread_create(&tid, &attr, aio_destroy_main, (void *)ctx);
+		ret = pthread_create(&aio_destroyers[aio_nr_destroyers], &attr, aio_destroy_main,
+				     (void *)ctx);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (!ret)
+			aio_nr_destroyers++;
 	}
 	pthread_attr_destroy(&attr);
+out:
+	pthread_mutex_unlock(&aio_destroyers_lock);
 	return -ret;
 }
 
@@ -317,7 +352,7 @@ static void aio_fini(struct rawio_engine *e)
 	struct aio_priv *p = e->priv;
 
 	/* Nothing of ours in the kernel: the grace periods are not the caller's to wait. */
-	if (p->ctx_ok && (p->nr_kernel || aio_destroy_detached(p->ctx)))
+	if (p->ctx_ok && (p->nr_kernel || aio_destroy_async(p->ctx)))
 		io_destroy(p->ctx);
 	free(p->events);
 	free(p->pend);
