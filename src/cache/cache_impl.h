@@ -69,6 +69,8 @@
  * the files, and four cost the CPU-bound absorb on /dev/shm the most.
  */
 #define CACHE_FLUSH_THREADS 2u
+/* Ids a flush's time split keeps the seal and durable times of (id % it). */
+#define CACHE_DURABLE_WORDS 8u
 
 enum cache_seg_state {
 	SEG_FREE = 0,
@@ -161,7 +163,7 @@ struct rawio_cache {
 	uint64_t last_sealed;
 	uint64_t next_issue; /* flush worker: next sealed id to write */
 	uint64_t flushed_id;
-	uint64_t durable_id;
+	uint64_t durable_id; /* written atomically under the lock (flush.c cache_durable_set) */
 	uint64_t last_migrated;
 	uint64_t rec_seq;	   /* of the newest record on disk */
 	uint64_t barrier_want;	   /* highest id a barrier waits to see durable */
@@ -193,6 +195,13 @@ struct rawio_cache {
 
 	struct rawio_cache_stat st;
 	struct rawio_cache_recovery rec;
+
+	/* Per id % CACHE_DURABLE_WORDS, for the time split: the last id sealed there, when,
+	 * and when an id there last became durable. */
+	uint64_t seal_id[CACHE_DURABLE_WORDS], seal_ns[CACHE_DURABLE_WORDS];
+	uint64_t durable_ns[CACHE_DURABLE_WORDS];
+	/* A flush's time split (rawio_cache_stat.barrier_*_ns; atomic adds, no lock). */
+	uint64_t bar_lock_ns, bar_queue_ns, bar_commit_ns, bar_wake_ns, bar_timed;
 };
 
 /* Commits a barrier's seal decision counts against commit_qd. Lock held. */
@@ -281,6 +290,8 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target);
 void cache_wait_copied(struct rawio_cache *c, const uint8_t *pending, const uint32_t *copies);
 
 /* flush.c */
+/* durable_id becomes ID (> durable_id): store it, wake the barriers waiting. Lock held. */
+void cache_durable_set(struct rawio_cache *c, uint64_t id);
 /* The flush workers' shared context (c->flush), before they start / after they stopped. */
 int cache_flush_init(struct rawio_cache *c);
 void cache_flush_fini(struct rawio_cache *c);

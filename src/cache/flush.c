@@ -102,6 +102,16 @@ static bool flush_use_fua(const struct flush_ctx *f)
 	return c->tun.commit_fua == RAWIO_CACHE_FUA_ON || f->auto_fua;
 }
 
+void cache_durable_set(struct rawio_cache *c, uint64_t id)
+{
+	uint64_t was = c->durable_id, now = rawio_now_ns();
+
+	for (uint64_t i = was + 1; i <= id && i - was <= CACHE_DURABLE_WORDS; i++)
+		__atomic_store_n(&c->durable_ns[i % CACHE_DURABLE_WORDS], now, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->durable_id, id, __ATOMIC_SEQ_CST);
+	pthread_cond_broadcast(&c->cv_durable);
+}
+
 /*
  * Advance durable_id in id order over segments covered by a completed flush or
  * written with FUA, and wake whoever waits for durability or for a commit to
@@ -110,15 +120,15 @@ static bool flush_use_fua(const struct flush_ctx *f)
 static void flush_advance(struct flush_ctx *f)
 {
 	struct rawio_cache *c = f->c;
-	uint64_t was = c->durable_id;
+	uint64_t id = c->durable_id;
 
-	if (f->sync_done > c->durable_id)
-		c->durable_id = f->sync_done;
-	while (c->durable_id < c->flushed_id && f->fua[(c->durable_id + 1) % c->g.nr_segments])
-		c->durable_id++;
-	if (c->durable_id != was) {
+	if (f->sync_done > id)
+		id = f->sync_done;
+	while (id < c->flushed_id && f->fua[(id + 1) % c->g.nr_segments])
+		id++;
+	if (id != c->durable_id) {
 		f->woke = true;
-		pthread_cond_broadcast(&c->cv_durable);
+		cache_durable_set(c, id);
 	}
 	pthread_cond_signal(&c->cv_migrate);
 }

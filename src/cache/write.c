@@ -52,6 +52,8 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	else
 		c->st.segments_partial++;
 	c->last_sealed = s->id;
+	__atomic_store_n(&c->seal_ns[s->id % CACHE_DURABLE_WORDS], s->sealed_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->seal_id[s->id % CACHE_DURABLE_WORDS], s->id, __ATOMIC_RELEASE);
 	c->open_slot = -1;
 	c->barrier_since_ns = 0;
 	pthread_cond_signal(&c->cv_flush);
@@ -415,17 +417,43 @@ out:
 	return ret;
 }
 
+/* Add a flush's time split to the profile (rawio_cache_stat.barrier_*_ns). */
+static void cache_flush_profile(struct rawio_cache *c, uint64_t target, uint64_t t0,
+				uint64_t t_locked)
+{
+	unsigned w = target % CACHE_DURABLE_WORDS;
+	uint64_t sealed = __atomic_load_n(&c->seal_ns[w], __ATOMIC_RELAXED);
+	uint64_t durable = __atomic_load_n(&c->durable_ns[w], __ATOMIC_RELAXED);
+	uint64_t end = rawio_now_ns();
+
+	/* Another id in the same word since (a waiter held off the CPU): not this one's. */
+	if (__atomic_load_n(&c->seal_id[w], __ATOMIC_ACQUIRE) != target || sealed > durable ||
+	    durable > end)
+		return;
+	if (sealed < t_locked)
+		sealed = t_locked; /* sealed before we came: no queue, commit from now */
+	__atomic_add_fetch(&c->bar_lock_ns, t_locked - t0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_queue_ns, sealed - t_locked, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_commit_ns, durable - sealed, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_wake_ns, end - durable, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_timed, 1, __ATOMIC_RELAXED);
+}
+
 int rawio_cache_flush(struct rawio_cache *c)
 {
-	uint64_t target;
+	uint64_t target, t0, t1;
 	int ret;
 
 	if (c->read_only)
 		return 0;
+	t0 = rawio_now_ns();
 	pthread_mutex_lock(&c->lock);
+	t1 = rawio_now_ns();
 	c->st.barriers++;
 	target = c->open_slot >= 0 ? c->segs[c->open_slot].id : c->last_sealed;
 	ret = c->error ? c->error : cache_wait_durable(c, target);
 	pthread_mutex_unlock(&c->lock);
+	if (!ret)
+		cache_flush_profile(c, target, t0, t1);
 	return ret;
 }
