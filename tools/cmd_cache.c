@@ -288,7 +288,6 @@ static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
 	J(j, st, barriers);
 	J(j, st, barrier_seals);
 	J(j, st, barrier_deadline_seals);
-	J(j, st, barrier_flusher_seals);
 	J(j, st, barrier_timed);
 	J(j, st, barrier_lock_ns);
 	J(j, st, barrier_queue_ns);

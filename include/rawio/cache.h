@@ -328,14 +328,12 @@ struct rawio_cache_stat {
 	/* A FLUSH's time, split and summed over barrier_timed of them (divide by it): taking
 	 * the cache's lock; until its segment was sealed (a commit in flight first); the
 	 * seal until durable (segment write + cache flush); durable until it returned (the
-	 * wake-up). barrier_flusher_seals: segments the flush worker sealed for waiting
-	 * barriers as a commit finished. */
+	 * wake-up). */
 	uint64_t barrier_timed;
 	uint64_t barrier_lock_ns;
 	uint64_t barrier_queue_ns;
 	uint64_t barrier_commit_ns;
 	uint64_t barrier_wake_ns;
-	uint64_t barrier_flusher_seals;
 
 	/* migration */
 	uint64_t migrate_batches;

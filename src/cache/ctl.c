@@ -79,7 +79,6 @@ static const struct ctl_stat {
 	S(barrier_queue_ns),
 	S(barrier_commit_ns),
 	S(barrier_wake_ns),
-	S(barrier_flusher_seals),
 	S(migrate_batches),
 	S(migrate_segments),
 	S(migrate_blocks),
