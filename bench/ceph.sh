@@ -54,6 +54,11 @@
 #           rounds and left out of them, runs under `perf record -a` (io_uring and block
 #           tracepoints): the time from submission to completion of the cache's own device
 #           requests (segment writes, fdatasyncs) and of the disk's writes and flushes.
+#           --compare RAWIO_B: the goal row again with that binary (row rawio_b, same
+#           file and arguments), the rawio rows in reverse order every other round (an
+#           A/B of two builds). Every rawio row also prints a flush's mean time split
+#           (rawio_cache_stat.barrier_*_ns): the lock, waiting for its seal, the commit,
+#           the wake-up ("-" for a build without it).
 # fs        a filesystem through the NBD export: ext4 made on `rawio export --attach` of
 #           the image alone (rbd engine) and of a rawio cache in front of it (default
 #           tunables, write-back on), 8 fio jobs x 4 KiB random writes into a 16 MiB file
@@ -316,11 +321,17 @@ if want cache; then
 		vargs+=("$a") vfile+=("$f")
 		cache_file "$f" "$cache_mb"
 	done
-	rows+=(rawio_full) vargs+=("--segment-size 128k") vfile+=("$tmp/small.img")
+	vbin=()
+	for ((v = 0; v < ${#rows[@]}; v++)); do vbin+=("$rawio"); done
+	# --compare: the goal row again with the other binary, in the same rounds.
+	if [ -n "$rawio_b" ]; then
+		rows+=(rawio_b) vargs+=("${vargs[0]}") vfile+=("${vfile[0]}") vbin+=("$rawio_b")
+	fi
+	rows+=(rawio_full) vargs+=("--segment-size 128k") vfile+=("$tmp/small.img") vbin+=("$rawio")
 	cache_file "$tmp/small.img" 256
 	main=${rows[0]}
 	echo "== cache: 32 writers x (4 KiB random write + flush), ${runtime}s per run, $rounds rounds; $(uptime)"
-	declare -A c_iops c_p50 c_p99 c_p999 c_log c_slots c_filled
+	declare -A c_iops c_p50 c_p99 c_p999 c_log c_slots c_filled c_split
 	# fio_sync SETUP CONF: one fio run; IOPS and the write's and flush's percentiles (us).
 	fio_sync() {
 		local o
@@ -341,23 +352,24 @@ if want cache; then
 			case $q in 50) c_p50[$1]+="$v " ;; 99) c_p99[$1]+="$v " ;; *) c_p999[$1]+="$v " ;; esac
 		done
 	}
-	# rawio_sync ROW ARGS FILE [TRACE]: one `rawio cache bench fsync` run on the cache file
-	# FILE, then the log's counters read back from the cache (slots, segments logged /
-	# written back to the image during the run).
+	# rawio_sync ROW ARGS FILE [TRACE [BINARY]]: one `rawio cache bench fsync` run on the
+	# cache file FILE, then the log's counters read back from the cache (slots, segments
+	# logged / written back to the image during the run).
 	rawio_sync() {
-		local o st pre=()
+		local o st pre=() bin=${5:-$rawio}
 		# The shell writes its pid, then becomes rawio: the trace keeps that process's requests.
 		[ -n "${4:-}" ] && pre=(perf record -q -a -o "$tmp/perf.data" -e io_uring:io_uring_submit_req
 			-e io_uring:io_uring_complete -e block:block_rq_issue -e block:block_rq_complete --
 			sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/traced.pid")
 		# shellcheck disable=SC2086 # ARGS are words
-		o=$("${pre[@]}" "$rawio" cache bench fsync "$3" "rbd:rbd/cache:conf=$conf" --force \
+		o=$("${pre[@]}" "$bin" cache bench fsync "$3" "rbd:rbd/cache:conf=$conf" --force \
 			--writers 32 --seconds "$runtime" $2 --json | jq -c 'select(.name == "fsync")')
 		st=$("$rawio" cache stat "$3" "rbd:rbd/cache:conf=$conf" --json)
 		c_iops[$1]+="$(jq .iops <<<"$o") "
 		c_p50[$1]+="$(jq '.p50_us | floor' <<<"$o") "
 		c_p99[$1]+="$(jq '.p99_us | floor' <<<"$o") "
 		c_p999[$1]+="$(jq '.p999_us | floor' <<<"$o") "
+		c_split[$1]+="$(jq -r 'if .flush_commit_us then "\(.flush_lock_us | floor)/\(.flush_queue_us | floor)/\(.flush_commit_us | floor)/\(.flush_wake_us | floor)" else "-" end' <<<"$o") "
 		c_log[$1]+="$(jq -r '"\(.next_id - 1)/\(.last_migrated)"' <<<"$st")/$(jq -r \
 			'"\(1 / .segments_per_flush | floor)/\(.write_stalls)"' <<<"$o") "
 		c_slots[$1]=$(jq .nr_segments <<<"$st")
@@ -424,8 +436,10 @@ if want cache; then
 		trace_report
 	fi
 	for ((r = 1; r <= rounds; r++)); do
-		for ((v = 0; v < ${#rows[@]}; v++)); do
-			rawio_sync "${rows[v]}" "${vargs[v]}" "${vfile[v]}"
+		# The rawio rows in reverse order every other round (an A/B with --compare alternates).
+		for ((i = 0; i < ${#rows[@]}; i++)); do
+			v=$(((r % 2) ? i : ${#rows[@]} - 1 - i))
+			rawio_sync "${rows[v]}" "${vargs[v]}" "${vfile[v]}" "" "${vbin[v]}"
 		done
 		disk_floor
 		fio_sync rbd_alone "$conf"
@@ -442,6 +456,8 @@ if want cache; then
 	for ((v = 0; v < ${#rows[@]}; v++)); do
 		printf '%-18s %s slots of 128 KiB (%s); args: %s; segments logged/written back, pairs per segment/stalled writers: %s\n' \
 			"${rows[v]}" "${c_slots[${rows[v]}]}" "${vfile[v]%/*}" "${vargs[v]}" "${c_log[${rows[v]}]}"
+		printf '%-18s binary %s; a flush'"'"'s mean split, lock/queue/commit/wake-up us: %s\n' \
+			"${rows[v]}" "${vbin[v]}" "${c_split[${rows[v]}]}"
 		[ -z "${c_filled[${rows[v]}]:-}" ] || [ "${rows[v]}" = rawio_full ] ||
 			echo "WARNING: ${rows[v]}'s log filled (segments written back: ${c_filled[${rows[v]}]}); its tail is write-back to the image: --cache-size"
 	done

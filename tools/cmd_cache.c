@@ -288,6 +288,11 @@ static cJSON *cc_stat_json(const struct rawio_cache_stat *st)
 	J(j, st, barriers);
 	J(j, st, barrier_seals);
 	J(j, st, barrier_deadline_seals);
+	J(j, st, barrier_timed);
+	J(j, st, barrier_lock_ns);
+	J(j, st, barrier_queue_ns);
+	J(j, st, barrier_commit_ns);
+	J(j, st, barrier_wake_ns);
 	J(j, st, idle_seals);
 	J(j, st, cache_flushes);
 	J(j, st, segment_write_errors);
@@ -868,6 +873,10 @@ static int bench_fsync(struct cc_args *a, const struct rawio_cache_bench_opts *o
 		       "%.2f cache flushes per flush\n",
 		       r.writers, r.deadline_us, r.iops, r.p50_us, r.p99_us, r.p999_us,
 		       r.segments_per_flush, r.kib_per_flush, r.cache_flushes_per_flush);
+	if (!a->json && r.flush_commit_us > 0)
+		printf("fsync: a flush's mean split: lock %.1f us, queue %.1f us, commit %.1f us, "
+		       "wake-up %.1f us\n",
+		       r.flush_lock_us, r.flush_queue_us, r.flush_commit_us, r.flush_wake_us);
 	j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "name", "fsync");
 	cJSON_AddNumberToObject(j, "writers", r.writers);
@@ -878,6 +887,10 @@ static int bench_fsync(struct cc_args *a, const struct rawio_cache_bench_opts *o
 	cJSON_AddNumberToObject(j, "p50_us", r.p50_us);
 	cJSON_AddNumberToObject(j, "p99_us", r.p99_us);
 	cJSON_AddNumberToObject(j, "p999_us", r.p999_us);
+	cJSON_AddNumberToObject(j, "flush_lock_us", r.flush_lock_us);
+	cJSON_AddNumberToObject(j, "flush_queue_us", r.flush_queue_us);
+	cJSON_AddNumberToObject(j, "flush_commit_us", r.flush_commit_us);
+	cJSON_AddNumberToObject(j, "flush_wake_us", r.flush_wake_us);
 	cJSON_AddNumberToObject(j, "segments_per_flush", r.segments_per_flush);
 	cJSON_AddNumberToObject(j, "kib_per_flush", r.kib_per_flush);
 	cJSON_AddNumberToObject(j, "cache_flushes_per_flush", r.cache_flushes_per_flush);

@@ -421,6 +421,9 @@ struct rawio_cache_bench_fsync {
 	double seconds, iops;
 	double segments_per_flush, kib_per_flush, cache_flushes_per_flush;
 	double p50_us, p99_us, p999_us; /* latency of one write + flush pair */
+	/* a flush's mean time split (rawio_cache_stat.barrier_*_ns over barrier_timed): the
+	 * cache's lock, until its segment was sealed, the commit, the wake-up */
+	double flush_lock_us, flush_queue_us, flush_commit_us, flush_wake_us;
 	/* writers that waited for a free RAM buffer or log slot (rawio_cache_stat.write_stalls),
 	 * and write-back batches run meanwhile (only when the log was full: allow_migrate 0) */
 	uint64_t write_stalls, migrate_batches;

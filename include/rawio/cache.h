@@ -325,6 +325,15 @@ struct rawio_cache_stat {
 	uint64_t seg_busy_ns;
 	uint64_t seg_copy_wait_ns; /* the flush worker waited for writers' copies (crc) */
 	uint64_t seg_reap_wait_ns; /* ... and for completions (reap) with sealed segments queued */
+	/* A FLUSH's time, split and summed over barrier_timed of them (divide by it): taking
+	 * the cache's lock; until its segment was sealed (a commit in flight first); the
+	 * seal until durable (segment write + cache flush); durable until it returned (the
+	 * wake-up). */
+	uint64_t barrier_timed;
+	uint64_t barrier_lock_ns;
+	uint64_t barrier_queue_ns;
+	uint64_t barrier_commit_ns;
+	uint64_t barrier_wake_ns;
 
 	/* migration */
 	uint64_t migrate_batches;

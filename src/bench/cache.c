@@ -737,6 +737,14 @@ int rawio_cache_bench_fsync(const struct rawio_cache_bench_opts *opts,
 	res->p50_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 50) / 1e3;
 	res->p99_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 99) / 1e3;
 	res->p999_us = (double)rawio_hist_percentile(&lat[CB_MAX_THREADS], 99.9) / 1e3;
+	if (st.barrier_timed) {
+		double n = (double)st.barrier_timed * 1e3;
+
+		res->flush_lock_us = (double)st.barrier_lock_ns / n;
+		res->flush_queue_us = (double)st.barrier_queue_ns / n;
+		res->flush_commit_us = (double)st.barrier_commit_ns / n;
+		res->flush_wake_us = (double)st.barrier_wake_ns / n;
+	}
 out_close:
 	rawio_cache_close(c);
 	free(lat);

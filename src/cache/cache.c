@@ -433,6 +433,11 @@ void rawio_cache_stat(struct rawio_cache *c, struct rawio_cache_stat *st)
 
 	pthread_mutex_lock(&c->lock);
 	*st = c->st;
+	st->barrier_timed = __atomic_load_n(&c->bar_timed, __ATOMIC_RELAXED);
+	st->barrier_lock_ns = __atomic_load_n(&c->bar_lock_ns, __ATOMIC_RELAXED);
+	st->barrier_queue_ns = __atomic_load_n(&c->bar_queue_ns, __ATOMIC_RELAXED);
+	st->barrier_commit_ns = __atomic_load_n(&c->bar_commit_ns, __ATOMIC_RELAXED);
+	st->barrier_wake_ns = __atomic_load_n(&c->bar_wake_ns, __ATOMIC_RELAXED);
 	memcpy(st->uuid, c->g.uuid, sizeof(st->uuid));
 	st->size = c->g.backing_size;
 	st->segment_size = c->g.segment_size;

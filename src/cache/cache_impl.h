@@ -2,7 +2,8 @@
 /*
  * The cache's state. One mutex (lock) guards everything below it; the flush
  * and migrate workers and every caller take it for decisions and bookkeeping
- * and drop it for I/O.
+ * and drop it for I/O. A barrier waiting for durability reads durable_id and
+ * error atomically without it (durable_word; write.c, flush.c).
  *
  * Segments are named by id (1, 2, ...) and live in slot id % nr_segments.
  * Ids move through: OPEN (the one segment taking writes, in a RAM buffer),
@@ -69,6 +70,13 @@
  * the files, and four cost the CPU-bound absorb on /dev/shm the most.
  */
 #define CACHE_FLUSH_THREADS 2u
+/*
+ * Futex words a flush sleeps on while it waits for durability (durable_word[target %
+ * CACHE_DURABLE_WORDS]) without c->lock: a commit wakes only the words of the ids it made
+ * durable, so the barriers of the group still open sleep on until the flush worker wakes
+ * them to seal (docs/perf.md, "A flush's wait, split", sixth session).
+ */
+#define CACHE_DURABLE_WORDS 8u
 
 enum cache_seg_state {
 	SEG_FREE = 0,
@@ -161,7 +169,7 @@ struct rawio_cache {
 	uint64_t last_sealed;
 	uint64_t next_issue; /* flush worker: next sealed id to write */
 	uint64_t flushed_id;
-	uint64_t durable_id;
+	uint64_t durable_id; /* written atomically under the lock; read without it by barriers */
 	uint64_t last_migrated;
 	uint64_t rec_seq;	   /* of the newest record on disk */
 	uint64_t barrier_want;	   /* highest id a barrier waits to see durable */
@@ -193,6 +201,16 @@ struct rawio_cache {
 
 	struct rawio_cache_stat st;
 	struct rawio_cache_recovery rec;
+
+	/* Barriers waiting for durability without the lock (write.c, flush.c; all atomic). */
+	uint32_t durable_word[CACHE_DURABLE_WORDS]; /* bumped when an id of theirs is durable */
+	unsigned durable_sleepers;		    /* threads in (or about to) a futex wait */
+	/* Per id % CACHE_DURABLE_WORDS, for the time split: the last id sealed there, when,
+	 * and when an id there last became durable. */
+	uint64_t seal_id[CACHE_DURABLE_WORDS], seal_ns[CACHE_DURABLE_WORDS];
+	uint64_t durable_ns[CACHE_DURABLE_WORDS];
+	/* A flush's time split (rawio_cache_stat.barrier_*_ns; atomic adds, no lock). */
+	uint64_t bar_lock_ns, bar_queue_ns, bar_commit_ns, bar_wake_ns, bar_timed;
 };
 
 /* Commits a barrier's seal decision counts against commit_qd. Lock held. */
@@ -281,6 +299,15 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target);
 void cache_wait_copied(struct rawio_cache *c, const uint8_t *pending, const uint32_t *copies);
 
 /* flush.c */
+/*
+ * durable_id becomes ID (> durable_id): store it, wake the barriers sleeping for the ids
+ * it covers and those waiting on cv_durable. Lock held.
+ */
+void cache_durable_set(struct rawio_cache *c, uint64_t id);
+/* Wake every barrier sleeping without the lock (an error, a tunable changed). */
+void cache_durable_wake_all(struct rawio_cache *c);
+/* Wake the barriers sleeping for ID's word: in the open segment, they decide to seal. */
+void cache_durable_wake_id(struct rawio_cache *c, uint64_t id);
 /* The flush workers' shared context (c->flush), before they start / after they stopped. */
 int cache_flush_init(struct rawio_cache *c);
 void cache_flush_fini(struct rawio_cache *c);

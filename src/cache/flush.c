@@ -26,9 +26,12 @@
  * Sealing and waiting for durability (barriers) are in write.c: the worker
  * learns of work through cv_flush and never calls back up.
  */
+#include <limits.h>
+#include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,8 +68,6 @@ struct flush_ctx {
 	uint64_t sync_issued; /* highest target of a flush issued */
 	uint64_t sync_done;   /* highest target of a flush completed */
 	unsigned io;	      /* FUA writes and cache flushes in flight (or pending) */
-	bool freed;	      /* a commit finished since the last look at c->commits */
-	bool woke;	      /* ... and cv_durable was broadcast since */
 	/* The pipeline's profile (c->st.seg_*): segment writes in flight, since last_ns. */
 	unsigned seg_inflight;
 	uint64_t last_ns;
@@ -102,24 +103,60 @@ static bool flush_use_fua(const struct flush_ctx *f)
 	return c->tun.commit_fua == RAWIO_CACHE_FUA_ON || f->auto_fua;
 }
 
+static void flush_futex_wake(uint32_t *word)
+{
+	__atomic_add_fetch(word, 1, __ATOMIC_SEQ_CST);
+	(void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/*
+ * The sleepers' side is cache_wait_durable (write.c): it reads the word, then
+ * durable_id, then sleeps while the word is unchanged. Seq-cst on both sides: we
+ * store durable_id before we bump the word, so a sleeper that read the old word
+ * either sees the new durable_id or finds the word changed and does not sleep.
+ */
+void cache_durable_set(struct rawio_cache *c, uint64_t id)
+{
+	uint64_t was = c->durable_id, now = rawio_now_ns();
+	bool sleepers;
+
+	for (uint64_t i = was + 1; i <= id && i - was <= CACHE_DURABLE_WORDS; i++)
+		__atomic_store_n(&c->durable_ns[i % CACHE_DURABLE_WORDS], now, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->durable_id, id, __ATOMIC_SEQ_CST);
+	sleepers = __atomic_load_n(&c->durable_sleepers, __ATOMIC_SEQ_CST);
+	for (uint64_t i = was + 1; sleepers && i <= id && i - was <= CACHE_DURABLE_WORDS; i++)
+		flush_futex_wake(&c->durable_word[i % CACHE_DURABLE_WORDS]);
+	pthread_cond_broadcast(&c->cv_durable); /* drain and close wait there, locked */
+}
+
+void cache_durable_wake_all(struct rawio_cache *c)
+{
+	if (__atomic_load_n(&c->durable_sleepers, __ATOMIC_SEQ_CST))
+		for (unsigned i = 0; i < CACHE_DURABLE_WORDS; i++)
+			flush_futex_wake(&c->durable_word[i]);
+}
+
+void cache_durable_wake_id(struct rawio_cache *c, uint64_t id)
+{
+	if (__atomic_load_n(&c->durable_sleepers, __ATOMIC_SEQ_CST))
+		flush_futex_wake(&c->durable_word[id % CACHE_DURABLE_WORDS]);
+}
+
 /*
  * Advance durable_id in id order over segments covered by a completed flush or
- * written with FUA, and wake whoever waits for durability or for a commit to
- * finish. Lock held.
+ * written with FUA, and wake whoever waits for durability. Lock held.
  */
 static void flush_advance(struct flush_ctx *f)
 {
 	struct rawio_cache *c = f->c;
-	uint64_t was = c->durable_id;
+	uint64_t id = c->durable_id;
 
-	if (f->sync_done > c->durable_id)
-		c->durable_id = f->sync_done;
-	while (c->durable_id < c->flushed_id && f->fua[(c->durable_id + 1) % c->g.nr_segments])
-		c->durable_id++;
-	if (c->durable_id != was) {
-		f->woke = true;
-		pthread_cond_broadcast(&c->cv_durable);
-	}
+	if (f->sync_done > id)
+		id = f->sync_done;
+	while (id < c->flushed_id && f->fua[(id + 1) % c->g.nr_segments])
+		id++;
+	if (id != c->durable_id)
+		cache_durable_set(c, id);
 	pthread_cond_signal(&c->cv_migrate);
 }
 
@@ -249,7 +286,6 @@ static void flush_complete(struct flush_ctx *f, struct flush_req *fr)
 		flush_uncount(f, fr);
 		return;
 	}
-	f->freed |= fr->counted;
 	fr->state = FR_FREE;
 	flush_uncount(f, fr);
 	if (!fr->id) {
@@ -437,13 +473,14 @@ void *cache_flush_main(void *arg)
 			f->sync_issued = c->flushed_id;
 		}
 		/*
-		 * Room for a commit that nobody was told of (a durable_id advance wakes the
-		 * waiters anyway): a barrier waiting for one may seal now. Not at every
-		 * completion: 32 writers woken for nothing cost more than the wait.
+		 * Room for a commit, and barriers wait in the open segment for it: wake them
+		 * (only them: their id's word); the first to take the lock seals. Sealing here
+		 * instead, at once, measured a worse pair p99 at 32 writers (docs/perf.md, sixth
+		 * session): the writers just woken by the commit no longer join the group.
 		 */
-		if (f->freed && !f->woke && cache_commits_busy(c) < c->tun.commit_qd)
-			pthread_cond_broadcast(&c->cv_durable);
-		f->freed = f->woke = false;
+		if (c->open_slot >= 0 && c->barrier_since_ns && !c->error &&
+		    cache_commits_busy(c) < c->tun.commit_qd)
+			cache_durable_wake_id(c, c->segs[c->open_slot].id);
 		for (unsigned i = 0; i < f->nreq; i++) {
 			struct flush_req *fr = &f->fr[i];
 

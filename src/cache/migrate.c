@@ -394,10 +394,8 @@ static int migrate_sync_cache(struct mig_ctx *m)
 	if (res < 0)
 		return (int)res;
 	c->st.cache_flushes++;
-	if (target > c->durable_id) {
-		c->durable_id = target;
-		pthread_cond_broadcast(&c->cv_durable);
-	}
+	if (target > c->durable_id)
+		cache_durable_set(c, target);
 	return 0;
 }
 

@@ -148,6 +148,7 @@ int rawio_cache_tunable_set(struct rawio_cache *c, const char *name, uint64_t va
 	/* Whoever decides with it decides again now. */
 	pthread_cond_broadcast(&c->cv_migrate);
 	pthread_cond_broadcast(&c->cv_durable);
+	cache_durable_wake_all(c);
 	pthread_cond_broadcast(&c->cv_flush);
 	pthread_mutex_unlock(&c->lock);
 	return 0;

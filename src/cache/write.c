@@ -15,12 +15,19 @@
  * commit): seal at once when the deadline is 0 (dm-writeboost's one segment
  * per flush) or when fewer than commit_qd commits are in flight (c->commits:
  * the device has room for one more, so waiting would only add latency);
- * otherwise wait for a commit to finish (the flush worker broadcasts
- * cv_durable at each), meanwhile other writers' data and barriers join the
- * open segment, and seal then, or when the deadline passes, whichever is first.
+ * otherwise wait for a commit to finish, meanwhile other writers' data and
+ * barriers join the open segment, and seal then (the flush worker wakes them
+ * when a commit finishes), or when the deadline passes, whichever is first.
+ * A barrier waits for durability without the lock, on a futex word of its own
+ * id's (cache_durable_sleep), so waking a commit's group does not queue ~16
+ * threads on the lock the writers and the flusher need.
  */
+#include <errno.h>
+#include <linux/futex.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cache_impl.h"
 
@@ -28,7 +35,9 @@ void cache_fail(struct rawio_cache *c, int err)
 {
 	if (c->error)
 		return;
-	c->error = err < 0 ? err : -EIO;
+	/* Barriers read it without the lock (cache_durable_sleep). */
+	__atomic_store_n(&c->error, err < 0 ? err : -EIO, __ATOMIC_SEQ_CST);
+	cache_durable_wake_all(c);
 	pthread_cond_broadcast(&c->cv_space);
 	pthread_cond_broadcast(&c->cv_durable);
 	pthread_cond_broadcast(&c->cv_clean);
@@ -52,6 +61,8 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	else
 		c->st.segments_partial++;
 	c->last_sealed = s->id;
+	__atomic_store_n(&c->seal_ns[s->id % CACHE_DURABLE_WORDS], s->sealed_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->seal_id[s->id % CACHE_DURABLE_WORDS], s->id, __ATOMIC_RELEASE);
 	c->open_slot = -1;
 	c->barrier_since_ns = 0;
 	pthread_cond_signal(&c->cv_flush);
@@ -73,14 +84,67 @@ static void cache_timespec(struct timespec *ts, uint64_t ns)
 	ts->tv_nsec = (long)(ns % 1000000000ull);
 }
 
-int cache_wait_durable(struct rawio_cache *c, uint64_t target)
+/*
+ * Sleep without the lock until TARGET is durable (0) or the cache failed (its error).
+ * With UNTIL_NS (a barrier in the open segment, whose seal may be due at its deadline):
+ * at most once, and -EAGAIN when not durable by then, to decide again under the lock.
+ * The waker's side is cache_durable_set (flush.c).
+ */
+static int cache_durable_sleep(struct rawio_cache *c, uint64_t target, uint64_t until_ns)
 {
-	while (c->durable_id < target) {
-		if (c->error)
-			return c->error;
+	uint32_t *word = &c->durable_word[target % CACHE_DURABLE_WORDS];
+	int ret;
+
+	/* Counted before we look: a waker that sees no sleeper stored durable_id before. */
+	__atomic_add_fetch(&c->durable_sleepers, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint32_t seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+		struct timespec ts, *tp = NULL;
+
+		ret = 0;
+		if (__atomic_load_n(&c->durable_id, __ATOMIC_SEQ_CST) >= target)
+			break;
+		ret = __atomic_load_n(&c->error, __ATOMIC_SEQ_CST);
+		if (ret)
+			break;
+		if (until_ns) {
+			uint64_t now = rawio_now_ns();
+
+			ret = -EAGAIN;
+			if (now >= until_ns)
+				break;
+			cache_timespec(&ts, until_ns - now);
+			tp = &ts;
+		}
+		(void)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, tp, NULL, 0);
+		if (until_ns) {
+			ret = __atomic_load_n(&c->durable_id, __ATOMIC_SEQ_CST) >= target ? 0
+											  : -EAGAIN;
+			break;
+		}
+	}
+	__atomic_sub_fetch(&c->durable_sleepers, 1, __ATOMIC_SEQ_CST);
+	return ret;
+}
+
+/*
+ * cache_wait_durable, returning without the lock: a barrier sleeps on its futex word,
+ * not on cv_durable, so waking a commit's ~16 barriers does not queue them on c->lock
+ * behind each other, the writers and the flusher. Lock held on entry.
+ */
+static int cache_wait_durable_unlock(struct rawio_cache *c, uint64_t target)
+{
+	for (;;) {
+		uint64_t until = 0;
+		int ret;
+
+		if (c->durable_id >= target || c->error) {
+			ret = c->durable_id >= target ? 0 : c->error;
+			pthread_mutex_unlock(&c->lock);
+			return ret;
+		}
 		if (c->open_slot >= 0 && c->segs[c->open_slot].id <= target) {
 			uint64_t now = rawio_now_ns(), deadline;
-			struct timespec ts;
 
 			if (!c->barrier_since_ns)
 				c->barrier_since_ns = now;
@@ -94,17 +158,25 @@ int cache_wait_durable(struct rawio_cache *c, uint64_t target)
 				cache_seal(c, true);
 				continue;
 			}
-			cache_timespec(&ts, deadline);
-			pthread_cond_timedwait(&c->cv_durable, &c->lock, &ts);
-			continue;
-		}
-		if (c->barrier_want < target) {
+			until = deadline;
+		} else if (c->barrier_want < target) {
 			c->barrier_want = target;
 			pthread_cond_signal(&c->cv_flush);
 		}
-		pthread_cond_wait(&c->cv_durable, &c->lock);
+		pthread_mutex_unlock(&c->lock);
+		ret = cache_durable_sleep(c, target, until);
+		if (ret != -EAGAIN)
+			return ret;
+		pthread_mutex_lock(&c->lock);
 	}
-	return 0;
+}
+
+int cache_wait_durable(struct rawio_cache *c, uint64_t target)
+{
+	int ret = cache_wait_durable_unlock(c, target);
+
+	pthread_mutex_lock(&c->lock);
+	return ret;
 }
 
 /*
@@ -415,17 +487,46 @@ out:
 	return ret;
 }
 
+/* Add a flush's time split to the profile (rawio_cache_stat.barrier_*_ns). */
+static void cache_flush_profile(struct rawio_cache *c, uint64_t target, uint64_t t0,
+				uint64_t t_locked)
+{
+	unsigned w = target % CACHE_DURABLE_WORDS;
+	uint64_t sealed = __atomic_load_n(&c->seal_ns[w], __ATOMIC_RELAXED);
+	uint64_t durable = __atomic_load_n(&c->durable_ns[w], __ATOMIC_RELAXED);
+	uint64_t end = rawio_now_ns();
+
+	/* Another id in the same word since (a waiter held off the CPU): not this one's. */
+	if (__atomic_load_n(&c->seal_id[w], __ATOMIC_ACQUIRE) != target || sealed > durable ||
+	    durable > end)
+		return;
+	if (sealed < t_locked)
+		sealed = t_locked; /* sealed before we came: no queue, commit from now */
+	__atomic_add_fetch(&c->bar_lock_ns, t_locked - t0, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_queue_ns, sealed - t_locked, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_commit_ns, durable - sealed, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_wake_ns, end - durable, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&c->bar_timed, 1, __ATOMIC_RELAXED);
+}
+
 int rawio_cache_flush(struct rawio_cache *c)
 {
-	uint64_t target;
+	uint64_t target, t0, t1;
 	int ret;
 
 	if (c->read_only)
 		return 0;
+	t0 = rawio_now_ns();
 	pthread_mutex_lock(&c->lock);
+	t1 = rawio_now_ns();
 	c->st.barriers++;
 	target = c->open_slot >= 0 ? c->segs[c->open_slot].id : c->last_sealed;
-	ret = c->error ? c->error : cache_wait_durable(c, target);
-	pthread_mutex_unlock(&c->lock);
+	if (c->durable_id >= target) {
+		pthread_mutex_unlock(&c->lock);
+		return c->error;
+	}
+	ret = cache_wait_durable_unlock(c, target);
+	if (!ret)
+		cache_flush_profile(c, target, t0, t1);
 	return ret;
 }
