@@ -637,6 +637,10 @@ static int rp_after_fork(void)
 		rp.fua_native = true;
 		rp.can_trim = true;
 	}
+	if (rp.align & (rp.align - 1)) {
+		nbdkit_error("%s: logical block %u is not a power of two", rp.name, rp.align);
+		return -1;
+	}
 	rp.zeroes = rawio_buf_alloc(RP_CHUNK, 4096);
 	if (!rp.zeroes) {
 		nbdkit_error("out of memory");
@@ -834,7 +838,7 @@ static int rp_rmw(uint64_t block_off, uint32_t skip, const void *src, uint32_t l
 /* Write (SRC NULL: zeroes) LEN bytes at OFF, any alignment. */
 static int rp_write_any(const char *src, uint64_t len, uint64_t off, bool fua, bool zero)
 {
-	uint64_t a = rp.align, head = off % a;
+	uint64_t a = rp.align, head = off & (a - 1); /* a power of two */
 	int ret;
 
 	if (head) {
@@ -849,7 +853,7 @@ static int rp_write_any(const char *src, uint64_t len, uint64_t off, bool fua, b
 			src += n;
 	}
 	if (len >= a) {
-		uint64_t mid = len - len % a;
+		uint64_t mid = len & ~(a - 1);
 
 		if (!zero) {
 			ret = rp_write_aligned(src, mid, off, fua);
@@ -888,14 +892,16 @@ static int rp_block_size(void *h, uint32_t *minimum, uint32_t *preferred, uint32
 
 static int rp_pread(void *h, void *buf, uint32_t count, uint64_t offset, uint32_t flags)
 {
-	uint64_t a = rp.align, start = offset - offset % a;
-	uint64_t end = (offset + count + a - 1) / a * a;
+	uint64_t a = rp.align, start, end;
 	char *tmp;
 	int ret;
 
-	if (offset % a == 0 && count % a == 0) {
+	/* A mask, not two divisions, on every aligned request (rp.align is a power of two). */
+	if (!((offset | count) & (a - 1))) {
 		ret = rp_read_aligned(buf, count, offset);
 	} else {
+		start = offset - offset % a;
+		end = (offset + count + a - 1) / a * a;
 		/* Read the covering blocks and copy out the part asked for. */
 		tmp = malloc(end - start);
 		if (!tmp) {
