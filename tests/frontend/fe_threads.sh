@@ -10,7 +10,7 @@ set -euo pipefail
 
 [ -n "${PLUGIN_CALLS:-}" ] && [ -x "$PLUGIN_CALLS" ] || skip "PLUGIN_CALLS is not set"
 scratch fe-threads
-truncate -s 16M "$work/f.img"
+truncate -s 4M "$work/f.img"
 
 # run THREADSxROUNDS MODE BS PARAMS...: plugin_calls, 50 ms a round.
 run() {
@@ -29,4 +29,4 @@ run 4x5 fillwrite 1000 "dev=$work/f.img"
 run 4x5 fillread 1000 "dev=$work/f.img"
 # Through the page cache (no bounce), and a RAM device through its engine.
 run 8x10 fillread 4096 "dev=$work/f.img" buffered=true
-run 8x10 fillwrite 4096 dev=mem:16M engine=mem
+run 8x10 fillwrite 4096 dev=mem:4M engine=mem
