@@ -89,8 +89,8 @@ static struct {
 	bool mem_null;	     /* mem_base set, backed=0: nothing is kept */
 	bool can_trim;
 	void *zeroes;			   /* RP_CHUNK of zeroes, shared (never written) */
-	struct rawio_engine_pool *engines; /* plain device: a context per request in flight */
-	struct rawio_buf_pool *bounce;	   /* RP_CHUNK buffers aligned for the device */
+	struct rawio_engine_pool *engines; /* plain device: the worker threads' contexts */
+	struct rawio_buf_pool *bounce;	   /* their RP_CHUNK buffers aligned for the device */
 	pthread_mutex_t locks[RP_LOCKS];
 
 	/* worker threads' own contexts (plain devices), under rp_threads_lock */
