@@ -39,7 +39,8 @@
 # --seconds 2 (the goal command) under 5.
 # --plugin-b SO: another build of the plugin (e.g. main's) also runs the O_DIRECT
 # file rows in the same rounds, as group file-nocache-b against the same nbdkit
-# `file cache=none` runs: an A/B of two plugins in one table.
+# `file cache=none` runs, and the buffered=true rows as group file-buffered-b
+# against the same `file` runs: an A/B of two plugins in one table.
 # --json FILE (default DIR/../nbd-bench.json): one object per row; every run
 # beside it in FILE's name with .runs.jsonl.
 # Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
@@ -152,7 +153,7 @@ echo "uptime before: $(uptime)"
 # and O_DIRECT start with none of it cached (dd iflag=nocache: POSIX_FADV_DONTNEED).
 page_cache() {
 	case $1 in
-	buffered | other) cat "$data" >/dev/null ;;
+	buffered | buffered-b | other) cat "$data" >/dev/null ;;
 	*) dd if="$data" iflag=nocache count=0 status=none ;;
 	esac
 }
@@ -166,6 +167,7 @@ if has plugin; then
 		if ((r % 2)); then order="rawio buffered other nocache"; else order="nocache other buffered rawio"; fi
 		if [ -n "$plugin_b" ]; then # B beside A, each first in every other round
 			if ((r % 2)); then order="${order/rawio/rawio rawio-b}"; else order="${order/rawio/rawio-b rawio}"; fi
+			if ((r % 2)); then order="${order/buffered/buffered buffered-b}"; else order="${order/buffered/buffered-b buffered}"; fi
 		fi
 		for v in $order; do
 			page_cache $v
@@ -173,6 +175,7 @@ if has plugin; then
 			rawio) serve file-rawio "$plugin" dev="$data" ;;
 			rawio-b) serve file-rawio-b "$plugin_b" dev="$data" ;;
 			buffered) serve file-rawio-buffered "$plugin" dev="$data" buffered=true ;;
+			buffered-b) serve file-rawio-buffered-b "$plugin_b" dev="$data" buffered=true ;;
 			other) serve file-nbdkit file "$data" ;;
 			nocache) serve file-nbdkit-nocache file "$data" cache=none fadvise=random ;;
 			esac
@@ -191,17 +194,20 @@ if has plugin; then
 					record file-nocache "$(wname "$w")" rawio "$iops" ;;
 				buffered) record file-buffered "$(wname "$w")" rawio \
 					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
+				buffered-b) record file-buffered-b "$(wname "$w")" rawio \
+					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
 				*)
 					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
 					record file "$(wname "$w")" other "$iops"
-					record file-buffered "$(wname "$w")" other "$iops" ;;
+					record file-buffered "$(wname "$w")" other "$iops"
+					[ -z "$plugin_b" ] || record file-buffered-b "$(wname "$w")" other "$iops" ;;
 				esac
 			done
 			stop
 			sync "$data" # nbdkit's file leaves dirty pages: the next variant must not write them back
 		done
 		for v in $order; do
-			case $v in nocache | buffered | rawio-b) continue ;; esac # file rows only
+			case $v in nocache | buffered | rawio-b | buffered-b) continue ;; esac # file rows only
 			if [ $v = rawio ]; then
 				# Pages faulted at open: a lazy mem: zeroes a whole 2 MiB huge page at
 				# the first write into it (nbdkit's sparse array allocates 32 KiB pages),
@@ -370,9 +376,9 @@ cp "$results" "${json%.json}.runs.jsonl" # every run: group, row, variant, iops,
 
 echo
 if has plugin; then
-	printf "%-13s %-19s %8s %8s %6s %-11s %s\n" group row rawio nbdkit ratio "rounds" \
+	printf "%-15s %-19s %8s %8s %6s %-11s %s\n" group row rawio nbdkit ratio "rounds" \
 		"verdict (>= 1.00x)"
-	jq -r 'select(.group == "file-buffered" or .group == "file" or .group == "file-nocache" or .group == "file-nocache-b" or .group == "mem") |
+	jq -r 'select(.group == "file-buffered" or .group == "file-buffered-b" or .group == "file" or .group == "file-nocache" or .group == "file-nocache-b" or .group == "mem") |
 		def r2: . * 100 | round / 100;
 		[.group, .row, (.rawio | round), (.other | round), (.ratio | r2),
 		 "\(.ratio_rounds.min | r2)-\(.ratio_rounds.max | r2)",
@@ -380,12 +386,13 @@ if has plugin; then
 		  + (if (.ratio_rounds.min < 1) == (.ratio_rounds.max < 1) then ""
 		     else " (spread)" end))] | @tsv' \
 		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c d e; do
-		printf "%-13s %-19s %8s %8s %5sx %-11s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$e"
+		printf "%-15s %-19s %8s %8s %5sx %-11s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$e"
 	done
 	echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
 	echo "file:          rawio (O_DIRECT) vs file (page cache)"
 	echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
 	[ -z "$plugin_b" ] || echo "file-nocache-b: --plugin-b $plugin_b (O_DIRECT) vs the same file cache=none runs"
+	[ -z "$plugin_b" ] || echo "file-buffered-b: --plugin-b (buffered=true) vs the same file runs"
 	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
 	echo "rounds: the lowest and highest per-round ratio; (spread): a round on the other side of 1.00x"
 fi

@@ -5,17 +5,26 @@
  * get_ready, after_fork, open), then THREADS threads call pread or pwrite of
  * BS bytes at random BS-aligned offsets for SECONDS; prints calls per second
  * and the process's CPU time per call (getrusage: what the plugin and the
- * library under it spend, the part of nbdkit's per-request CPU that is ours).
+ * library under it spend, the part of nbdkit's per-request CPU that is ours),
+ * and of it the user time (the kernel's part is the same pread or pwrite for
+ * every plugin; the user part is the plugin's own: tick-sampled, so compare
+ * medians of several runs).
  * The buffers are malloc'd like nbdkit's own request buffers (16-byte
  * aligned). Built in the tree (build/PRESET/frontends/nbdkit/plugin_calls,
  * linked with librawio for rawio_parse_size). It loads nbdkit's own memory
  * plugin too (/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-memory-plugin.so
  * size=1G) and its file plugin (nbdkit-file-plugin.so file=PATH [cache=none]). A measurement tool for docs/perf.md, not a test:
  *
- *   plugin_calls PLUGIN.so THREADS SECONDS [fill]read|[fill]write BS KEY=VALUE...
+ *   plugin_calls PLUGIN.so THREADS[xROUNDS] SECONDS [fill]read|[fill]write BS KEY=VALUE...
  *
  * fillread, fillwrite: the whole device written first with 1 MiB pwrites
- * (untimed), so that reads copy data and writes find memory allocated.
+ * (untimed), so that reads copy data and writes find memory allocated; each
+ * 8-byte word holds its own offset, a read checks the first word of what it
+ * got, a write stores its offset there, and after the run every BS block is
+ * read back and checked the same way (exit 1 on a mismatch: tests/frontend
+ * fe_threads runs it as a test). ROUNDS: THREADS threads started and joined
+ * ROUNDS times (SECONDS each), as nbdkit starts and joins a connection's
+ * workers; the plugin's cleanup and unload run at the end.
  */
 #define NBDKIT_API_VERSION 2
 #include <nbdkit-plugin.h>
@@ -134,9 +143,24 @@ static struct nbdkit_plugin *pl;
 static void *handle;
 static int64_t size;
 static uint32_t bs;
-static int writing;
-static atomic_int stop;
+static int writing, fill;
+static atomic_int stop, bad;
 static atomic_ullong calls;
+
+/* Filled devices: the first word of the block at OFF holds OFF. */
+static int block_ok(const char *buf, uint64_t off)
+{
+	uint64_t v;
+
+	if (bs < sizeof(v) || off % sizeof(v))
+		return 1;
+	memcpy(&v, buf, sizeof(v));
+	if (v == off)
+		return 1;
+	if (!atomic_exchange(&bad, 1))
+		fprintf(stderr, "plugin_calls: block at %" PRIu64 " holds %" PRIu64 "\n", off, v);
+	return 0;
+}
 
 static void *worker(void *arg)
 {
@@ -154,8 +178,12 @@ static void *worker(void *arg)
 		x ^= x >> 7;
 		x ^= x << 17;
 		off = x % blocks * bs;
+		if (writing && fill && bs >= sizeof(off))
+			memcpy(buf, &off, sizeof(off));
 		if (writing ? pl->pwrite(handle, buf, bs, off, 0)
 			    : pl->pread(handle, buf, bs, off, 0))
+			break;
+		if (!writing && fill && !block_ok(buf, off))
 			break;
 		n++;
 	}
@@ -164,11 +192,14 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static double cpu_s(void)
+/* The process's CPU time in seconds: user and system, or (USER_ONLY) user. */
+static double cpu_s(int user_only)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
+	if (user_only)
+		return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
@@ -185,10 +216,10 @@ int main(int argc, char **argv)
 {
 	struct nbdkit_plugin *(*init)(void);
 	pthread_t th[256];
-	unsigned nt;
-	double secs, c0, t0, c1, t1;
-	int fill;
+	unsigned nt, rounds = 1;
+	double secs, c0, u0, t0, c1, u1, t1;
 	struct timespec ts;
+	char *x;
 	void *so;
 
 	if (argc < 6) {
@@ -197,12 +228,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	nt = (unsigned)atoi(argv[2]);
+	x = strchr(argv[2], 'x');
+	if (x)
+		rounds = (unsigned)atoi(x + 1);
 	secs = atof(argv[3]);
 	fill = !strncmp(argv[4], "fill", 4);
 	writing = !strcmp(argv[4] + (fill ? 4 : 0), "write");
 	bs = (uint32_t)atoi(argv[5]);
-	if (!nt || nt > 256 || secs <= 0 || !bs) {
-		fprintf(stderr, "plugin_calls: THREADS 1..256, SECONDS > 0, BS > 0\n");
+	if (!nt || nt > 256 || !rounds || secs <= 0 || !bs) {
+		fprintf(stderr, "plugin_calls: THREADS 1..256, ROUNDS > 0, SECONDS > 0, BS > 0\n");
 		return 2;
 	}
 	so = dlopen(argv[1], RTLD_NOW | RTLD_GLOBAL);
@@ -235,32 +269,50 @@ int main(int argc, char **argv)
 	if (size < bs)
 		return 1;
 	if (fill) {
-		char *buf = calloc(1, 1 << 20);
+		uint64_t *buf = malloc(1 << 20);
 
-		for (int64_t off = 0; buf && off + (1 << 20) <= size; off += 1 << 20)
+		for (int64_t off = 0; buf && off + (1 << 20) <= size; off += 1 << 20) {
+			for (size_t i = 0; i < (1 << 20) / sizeof(*buf); i++)
+				buf[i] = (uint64_t)off + i * sizeof(*buf);
 			if (pl->pwrite(handle, buf, 1 << 20, (uint64_t)off, 0))
 				return 1;
+		}
 		free(buf);
 	}
-	c0 = cpu_s();
+	c0 = cpu_s(0);
+	u0 = cpu_s(1);
 	t0 = now_s();
-	for (unsigned i = 0; i < nt; i++)
-		pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1));
 	ts.tv_sec = (time_t)secs;
 	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
-	atomic_store(&stop, 1);
-	for (unsigned i = 0; i < nt; i++)
-		pthread_join(th[i], NULL);
-	c1 = cpu_s();
+	for (unsigned r = 0; r < rounds && !atomic_load(&bad); r++) {
+		atomic_store(&stop, 0);
+		for (unsigned i = 0; i < nt; i++)
+			pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(r * nt + i + 1));
+		nanosleep(&ts, NULL);
+		atomic_store(&stop, 1);
+		for (unsigned i = 0; i < nt; i++)
+			pthread_join(th[i], NULL);
+	}
+	c1 = cpu_s(0);
+	u1 = cpu_s(1);
 	t1 = now_s();
-	printf("%s %s %u threads %u B: %.0f calls/s, %.0f ns CPU per call\n", argv[1], argv[4], nt,
-	       bs, atomic_load(&calls) / (t1 - t0), (c1 - c0) * 1e9 / atomic_load(&calls));
+	printf("%s %s %u threads x %u rounds %u B: %.0f calls/s, %.0f ns CPU per call (%.0f "
+	       "user)\n",
+	       argv[1], argv[4], nt, rounds, bs, atomic_load(&calls) / (t1 - t0),
+	       (c1 - c0) * 1e9 / atomic_load(&calls), (u1 - u0) * 1e9 / atomic_load(&calls));
+	if (fill) {
+		char *buf = malloc(bs);
+
+		for (uint64_t off = 0; buf && off + bs <= (uint64_t)size; off += bs)
+			if (pl->pread(handle, buf, bs, off, 0) || !block_ok(buf, off))
+				atomic_store(&bad, 1);
+		free(buf);
+	}
 	if (pl->close)
 		pl->close(handle);
 	if (pl->cleanup)
 		pl->cleanup();
 	if (pl->unload)
 		pl->unload();
-	return 0;
+	return atomic_load(&bad) ? 1 : 0;
 }

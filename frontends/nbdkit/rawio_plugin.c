@@ -13,10 +13,11 @@
  * (so that errors come before nbdkit writes its pid file), engines and the
  * cache's workers and the control socket's thread in .after_fork (threads must
  * not predate nbdkit's fork; the control socket is bound in .get_ready);
- * .open per connection only hands out a pointer. Thread model PARALLEL: a
- * plain device is driven through an engine pool (rawio_engine_pool: a
- * context per request in flight) with pooled bounce buffers; the cache is
- * thread-safe.
+ * .open per connection only hands out a pointer. Thread model PARALLEL: each
+ * of nbdkit's worker threads drives a plain device through its own engine
+ * context and bounce buffer (struct rp_thread: taken from the pools at the
+ * thread's first request, given back when it exits), so a request takes no
+ * lock; the cache is thread-safe.
  *
  * Requests not aligned to the logical block are split into an aligned middle
  * and read-modify-write head and tail blocks; each RMW holds a lock for its
@@ -88,10 +89,34 @@ static struct {
 	bool mem_null;	     /* mem_base set, backed=0: nothing is kept */
 	bool can_trim;
 	void *zeroes;			   /* RP_CHUNK of zeroes, shared (never written) */
-	struct rawio_engine_pool *engines; /* plain device: a context per request in flight */
-	struct rawio_buf_pool *bounce;	   /* RP_CHUNK buffers aligned for the device */
+	struct rawio_engine_pool *engines; /* plain device: the worker threads' contexts */
+	struct rawio_buf_pool *bounce;	   /* their RP_CHUNK buffers aligned for the device */
 	pthread_mutex_t locks[RP_LOCKS];
+
+	/* worker threads' own contexts (plain devices), under rp_threads_lock */
+	pthread_key_t thread_key; /* its destructor gives a thread's back at exit */
+	bool thread_key_made;
+	struct rp_thread *threads; /* every thread's, for .cleanup */
+	unsigned gen;		   /* bumped at .after_fork and .cleanup: older ones are gone */
 } rp;
+
+/*
+ * One worker thread's engine context and bounce buffer. nbdkit starts worker
+ * threads per connection and joins them when it closes, so a thread's exit
+ * (the key's destructor) returns them to the pools; .cleanup takes back those
+ * of threads still alive (nbdkit's main thread, a connection thread that
+ * serves requests itself and exits after .cleanup: then the destructor finds
+ * its entry gone and touches nothing).
+ */
+struct rp_thread {
+	struct rp_thread *next;
+	struct rawio_engine *e;
+	void *bounce; /* RP_CHUNK, made at the first bounced request */
+};
+
+static pthread_mutex_t rp_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread struct rp_thread *rp_self;
+static __thread unsigned rp_self_gen;
 
 static void rp_error(int err, const char *what, uint64_t len, uint64_t off)
 {
@@ -102,11 +127,15 @@ static void rp_error(int err, const char *what, uint64_t len, uint64_t off)
 
 /* ---- configuration ---- */
 
+static void rp_thread_exit(void *arg);
+
 static void rp_load(void)
 {
 	rawio_cache_tunables_default(&rp.tun);
 	for (unsigned i = 0; i < RP_LOCKS; i++)
 		pthread_mutex_init(&rp.locks[i], NULL);
+	/* Without a key, threads' contexts are only taken back at .cleanup. */
+	rp.thread_key_made = !pthread_key_create(&rp.thread_key, rp_thread_exit);
 }
 
 static bool rp_is_tunable(const char *key)
@@ -253,14 +282,103 @@ static int rp_config_complete(void)
 	"io-properties=FILE       Seastar's io_properties.yaml: I/O through a scheduler\n"         \
 	"class=NAME:SHARES        dev=: the export's class in it (default export:1000)"
 
-/* ---- the engine and bounce buffer pools (plain devices) ---- */
+/* ---- the engine and bounce buffer pools, a thread's own (plain devices) ---- */
 
-/* One synchronous request on the device: 0 or -errno. */
+/* T's context and buffer back to the pools; T unlinked, rp_threads_lock held. */
+static void rp_thread_free(struct rp_thread *t)
+{
+	rawio_engine_pool_put(rp.engines, t->e);
+	rawio_buf_pool_put(rp.bounce, t->bounce);
+	free(t);
+}
+
+/* The thread key's destructor: ARG is freed only if .cleanup has not taken it. */
+static void rp_thread_exit(void *arg)
+{
+	struct rp_thread **p;
+
+	pthread_mutex_lock(&rp_threads_lock);
+	for (p = &rp.threads; *p && *p != arg; p = &(*p)->next)
+		;
+	if (*p) {
+		*p = (*p)->next;
+		rp_thread_free(arg);
+	}
+	pthread_mutex_unlock(&rp_threads_lock);
+}
+
+/* Every thread's context back (.cleanup: no request runs). */
+static void rp_threads_free(void)
+{
+	struct rp_thread *t;
+
+	pthread_mutex_lock(&rp_threads_lock);
+	while ((t = rp.threads)) {
+		rp.threads = t->next;
+		rp_thread_free(t);
+	}
+	rp.gen++;
+	pthread_mutex_unlock(&rp_threads_lock);
+}
+
+/* The calling thread's own context: made at its first request. 0 or -errno. */
+static int rp_thread(struct rp_thread **out)
+{
+	struct rp_thread *t = rp_self;
+	int ret;
+
+	if (t && rp_self_gen == rp.gen && t->e) {
+		*out = t;
+		return 0;
+	}
+	if (!t || rp_self_gen != rp.gen) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		pthread_mutex_lock(&rp_threads_lock);
+		t->next = rp.threads;
+		rp.threads = t;
+		pthread_mutex_unlock(&rp_threads_lock);
+		if (rp.thread_key_made)
+			pthread_setspecific(rp.thread_key, t);
+		rp_self = t;
+		rp_self_gen = rp.gen;
+	}
+	ret = rawio_engine_pool_get(rp.engines, &t->e);
+	if (ret)
+		return ret;
+	*out = t;
+	return 0;
+}
+
+/* One synchronous request on the device through the thread's context: 0 or -errno. */
 static int rp_dev_io(uint8_t op, void *buf, uint64_t len, uint64_t off, unsigned flags)
 {
-	int64_t res = rawio_engine_pool_io(rp.engines, op, flags, buf, len, off);
+	struct rp_thread *t;
+	int64_t res;
+	int ret = rp_thread(&t);
 
+	if (ret)
+		return ret;
+	res = rawio_engine_io(t->e, op, flags, buf, len, off);
+	/* A context left with a request in flight (a failed reap) is not reused. */
+	if (res < 0 && rawio_engine_inflight(t->e)) {
+		rawio_engine_close(t->e);
+		t->e = NULL;
+	}
 	return res < 0 ? (int)res : 0;
+}
+
+/* The thread's bounce buffer (RP_CHUNK, aligned for the device), or NULL. */
+static char *rp_bounce(void)
+{
+	struct rp_thread *t;
+
+	if (rp_thread(&t))
+		return NULL;
+	if (!t->bounce)
+		t->bounce = rawio_buf_pool_get(rp.bounce);
+	return t->bounce;
 }
 
 static int rp_pools_new(const struct rawio_dev_info *info)
@@ -489,6 +607,7 @@ static int rp_after_fork(void)
 {
 	struct rawio_cache_stat st;
 
+	rp.gen++;
 	if (rp.d.path) {
 		const struct rawio_dev_info *info;
 
@@ -517,6 +636,10 @@ static int rp_after_fork(void)
 		rp.preferred = 4096;  /* its block: smaller writes merge with older data */
 		rp.fua_native = true;
 		rp.can_trim = true;
+	}
+	if (rp.align & (rp.align - 1)) {
+		nbdkit_error("%s: logical block %u is not a power of two", rp.name, rp.align);
+		return -1;
 	}
 	rp.zeroes = rawio_buf_alloc(RP_CHUNK, 4096);
 	if (!rp.zeroes) {
@@ -554,6 +677,7 @@ static void rp_cleanup(void)
 		if (ret)
 			nbdkit_error("%s: fdatasync: %s", rp.d.path, rawio_strerror(ret));
 	}
+	rp_threads_free();
 	rawio_engine_pool_free(rp.engines);
 	rawio_sched_free(rp.sched);
 	rawio_engine_close(rp.sched_e);
@@ -589,6 +713,10 @@ static void rp_cleanup(void)
 static void rp_unload(void)
 {
 	rp_cleanup();
+	/* No destructor may run after nbdkit unmaps the plugin. */
+	if (rp.thread_key_made)
+		pthread_key_delete(rp.thread_key);
+	rp.thread_key_made = false;
 }
 
 static void *rp_open(int readonly)
@@ -616,7 +744,7 @@ static int rp_read_aligned(void *buf, uint64_t len, uint64_t off)
 	}
 	if (!rawio_dev_check_io(rp.d.dev, buf, len, off))
 		return rp_dev_io(RAWIO_OP_READ, buf, len, off, 0);
-	bounce = rawio_buf_pool_get(rp.bounce);
+	bounce = rp_bounce();
 	if (!bounce)
 		return -ENOMEM;
 	for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
@@ -626,7 +754,6 @@ static int rp_read_aligned(void *buf, uint64_t len, uint64_t off)
 		if (!ret)
 			memcpy((char *)buf + done, bounce, n);
 	}
-	rawio_buf_pool_put(rp.bounce, bounce);
 	return ret;
 }
 
@@ -646,7 +773,7 @@ static int rp_write_aligned(const void *buf, uint64_t len, uint64_t off, bool fu
 	if (!rawio_dev_check_io(rp.d.dev, buf, len, off)) {
 		ret = rp_dev_io(RAWIO_OP_WRITE, (void *)buf, len, off, flags);
 	} else {
-		bounce = rawio_buf_pool_get(rp.bounce);
+		bounce = rp_bounce();
 		if (!bounce)
 			return -ENOMEM;
 		for (uint64_t done = 0; !ret && done < len; done += RP_CHUNK) {
@@ -655,7 +782,6 @@ static int rp_write_aligned(const void *buf, uint64_t len, uint64_t off, bool fu
 			memcpy(bounce, (const char *)buf + done, n);
 			ret = rp_dev_io(RAWIO_OP_WRITE, bounce, n, off + done, flags);
 		}
-		rawio_buf_pool_put(rp.bounce, bounce);
 	}
 	if (!ret && fua && !rp.fua_native)
 		ret = rp_dev_io(RAWIO_OP_FDATASYNC, NULL, 0, 0, 0);
@@ -712,7 +838,7 @@ static int rp_rmw(uint64_t block_off, uint32_t skip, const void *src, uint32_t l
 /* Write (SRC NULL: zeroes) LEN bytes at OFF, any alignment. */
 static int rp_write_any(const char *src, uint64_t len, uint64_t off, bool fua, bool zero)
 {
-	uint64_t a = rp.align, head = off % a;
+	uint64_t a = rp.align, head = off & (a - 1); /* a power of two */
 	int ret;
 
 	if (head) {
@@ -727,7 +853,7 @@ static int rp_write_any(const char *src, uint64_t len, uint64_t off, bool fua, b
 			src += n;
 	}
 	if (len >= a) {
-		uint64_t mid = len - len % a;
+		uint64_t mid = len & ~(a - 1);
 
 		if (!zero) {
 			ret = rp_write_aligned(src, mid, off, fua);
@@ -766,14 +892,16 @@ static int rp_block_size(void *h, uint32_t *minimum, uint32_t *preferred, uint32
 
 static int rp_pread(void *h, void *buf, uint32_t count, uint64_t offset, uint32_t flags)
 {
-	uint64_t a = rp.align, start = offset - offset % a;
-	uint64_t end = (offset + count + a - 1) / a * a;
+	uint64_t a = rp.align, start, end;
 	char *tmp;
 	int ret;
 
-	if (offset % a == 0 && count % a == 0) {
+	/* A mask, not two divisions, on every aligned request (rp.align is a power of two). */
+	if (!((offset | count) & (a - 1))) {
 		ret = rp_read_aligned(buf, count, offset);
 	} else {
+		start = offset - offset % a;
+		end = (offset + count + a - 1) / a * a;
 		/* Read the covering blocks and copy out the part asked for. */
 		tmp = malloc(end - start);
 		if (!tmp) {

@@ -815,6 +815,16 @@ close_fd:
 	return ret;
 }
 
+/*
+ * X not a multiple of A: a mask where A is a power of two (every alignment a
+ * kernel reports), a division otherwise. Every O_DIRECT request is checked
+ * here, by the nbdkit plugin and again by the engine: six 64-bit divisions.
+ */
+static inline bool dev_misaligned(uint64_t x, uint64_t a)
+{
+	return a & (a - 1) ? x % a != 0 : (x & (a - 1)) != 0;
+}
+
 int rawio_dev_check_io(const struct rawio_dev *dev, const void *buf, uint64_t len, uint64_t off)
 {
 	const struct rawio_dev_info *info;
@@ -824,9 +834,10 @@ int rawio_dev_check_io(const struct rawio_dev *dev, const void *buf, uint64_t le
 	info = &dev->info;
 	if (!info->direct)
 		return 0;
-	if (info->mem_align > 1 && (uintptr_t)buf % info->mem_align)
+	if (info->mem_align > 1 && dev_misaligned((uintptr_t)buf, info->mem_align))
 		return -EINVAL;
-	if (info->offset_align > 1 && (len % info->offset_align || off % info->offset_align))
+	if (info->offset_align > 1 &&
+	    (dev_misaligned(len, info->offset_align) || dev_misaligned(off, info->offset_align)))
 		return -EINVAL;
 	return 0;
 }

@@ -286,7 +286,7 @@ static bool engine_req_settle(struct rawio_engine *e, struct rawio_req *r)
 	} else if (!req_is_rw(r) && res > 0) {
 		r->result = 0;
 	}
-	if (!r->complete_ns)
+	if (!r->complete_ns && !(r->core_flags & CORE_UNSTAMPED))
 		r->complete_ns = rawio_now_ns();
 	return true;
 }
@@ -376,7 +376,8 @@ static void core_phase_reaped(struct rawio_req *r, uint64_t now)
 	r->complete_ns = now;
 }
 
-int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
+/* CORE_FLAGS: CORE_UNSTAMPED or 0 (rawio_engine_queue). */
+static int engine_queue(struct rawio_engine *e, struct rawio_req *r, uint32_t core_flags)
 {
 	struct engine_core *c = (struct engine_core *)e;
 	int ret;
@@ -388,9 +389,9 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 	 * until rawio fsqual measured otherwise) would only buy an EAGAIN and a
 	 * second submission: go blocking from the start.
 	 */
-	r->core_flags = engine_nowait_useless(e, r) ? CORE_NOWAIT_OFF : 0;
+	r->core_flags = core_flags | (engine_nowait_useless(e, r) ? CORE_NOWAIT_OFF : 0);
 	r->complete_ns = 0;
-	r->submit_ns = rawio_now_ns();
+	r->submit_ns = core_flags & CORE_UNSTAMPED ? 0 : rawio_now_ns();
 	ret = engine_req_check(e, r);
 	if (ret)
 		return engine_fail_early(e, r, ret);
@@ -424,6 +425,11 @@ int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
 	else
 		engine_waiter_queued(&((struct engine_core *)e)->wait, r);
 	return RAWIO_Q_QUEUED;
+}
+
+int rawio_engine_queue(struct rawio_engine *e, struct rawio_req *r)
+{
+	return engine_queue(e, r, 0);
 }
 
 int rawio_engine_commit(struct rawio_engine *e)
@@ -537,14 +543,14 @@ failed:
 	return got ? (int)got : ret;
 }
 
-int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req)
+static int64_t engine_run1(struct rawio_engine *e, struct rawio_req *req, uint32_t core_flags)
 {
 	struct rawio_req *done;
 	int q, n;
 
 	if (e->inflight)
 		return -EBUSY;
-	q = rawio_engine_queue(e, req);
+	q = engine_queue(e, req, core_flags);
 	if (q < 0)
 		return q;
 	if (q == RAWIO_Q_DONE)
@@ -555,6 +561,24 @@ int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req)
 	if (n < 0)
 		return n;
 	return req->result;
+}
+
+int64_t rawio_engine_run1(struct rawio_engine *e, struct rawio_req *req)
+{
+	return engine_run1(e, req, 0);
+}
+
+/*
+ * The sync engine completes in queue(), so neither the waiter nor an engine
+ * reads the stamps there; without phases only the caller would: two clock
+ * reads saved per request (3% of the nbdkit plugin's CPU per 4 KiB read).
+ */
+int64_t engine_run1_unstamped(struct rawio_engine *e, struct rawio_req *req)
+{
+	struct engine_core *c = (struct engine_core *)e;
+	bool unread = e->ops == &rawio_engine_sync && !c->phases;
+
+	return engine_run1(e, req, unread ? CORE_UNSTAMPED : 0);
 }
 
 unsigned rawio_engine_inflight(const struct rawio_engine *e)

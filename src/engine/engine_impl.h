@@ -71,6 +71,9 @@ extern const struct rawio_engine_ops rawio_engine_rbd;	 /* with librbd only */
 int64_t engine_do_sync(int fd, const struct rawio_dev_info *info, struct rawio_req *req);
 int engine_discard(int fd, const struct rawio_dev_info *info, uint64_t off, uint64_t len);
 
+/* rawio_engine_run1 for a request whose stamps nobody reads (rawio_engine_io's). */
+int64_t engine_run1_unstamped(struct rawio_engine *e, struct rawio_req *req);
+
 /* The fault engine's volatile-cache model (fault_model.c). */
 int fault_model_attach(struct rawio_fault_model *m, struct rawio_dev *dev);
 void fault_model_detach(struct rawio_fault_model *m, struct rawio_dev *dev);
@@ -87,6 +90,7 @@ int64_t fault_model_io(struct rawio_fault_model *m, struct rawio_dev *dev, struc
 
 /* req->core_flags bits the engines may read. */
 #define CORE_NOWAIT_OFF (1u << 0) /* NOWAIT answered EAGAIN once: submit blocking now */
+#define CORE_UNSTAMPED	(1u << 1) /* nobody reads submit_ns, complete_ns: they stay 0 */
 
 /* RWF_* flags for a read or write: RWF_DSYNC for FUA, RWF_NOWAIT when asked and not yet refused. */
 static inline int req_rw_flags(const struct rawio_req *r)

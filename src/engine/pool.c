@@ -14,6 +14,8 @@
 #include <rawio/dev.h>
 #include <rawio/engine.h>
 
+#include "engine_impl.h"
+
 struct rawio_engine_pool {
 	char name[16];
 	struct rawio_dev *dev;
@@ -96,7 +98,7 @@ int64_t rawio_engine_io(struct rawio_engine *e, int op, unsigned flags, void *bu
 	struct rawio_req r = {
 		.op = (uint8_t)op, .flags = flags, .buf = buf, .len = len, .off = off
 	};
-	int64_t res = rawio_engine_run1(e, &r);
+	int64_t res = engine_run1_unstamped(e, &r);
 
 	if (res >= 0 && (op == RAWIO_OP_READ || op == RAWIO_OP_WRITE) && (uint64_t)res != len)
 		return -EIO;
