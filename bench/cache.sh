@@ -183,8 +183,8 @@ if [ $goal = 1 ]; then
 	echo "absorb goal: 4 KiB random writes, 32 threads, $absorb_bytes, timed until durable, against"
 	echo "75% of the ceiling: the same run's segment writes of the same bytes to the same file"
 	echo "at the flush worker's depth and at depth 1 (the best), with its final fdatasync"
-	printf "%-9s %6s %11s %11s %10s %11s %11s %8s\n" setup pairs "IOPS med" "ceil MB/s" \
-		"ceil max/min" "ratio med" "ratio min" "max" 
+	printf "%-9s %6s %11s %11s %10s %11s %11s %8s %9s %9s\n" setup pairs "IOPS med" "ceil MB/s" \
+		"ceil max/min" "ratio med" "ratio min" "max" "flush ms" "sync ms"
 	jq -r -s 'def median: sort | if length % 2 == 1 then .[length / 2 | floor]
 			else (.[length / 2 - 1] + .[length / 2]) / 2 end;
 		[.[] | select(.name == "absorb")] | group_by(.setup)[] |
@@ -193,12 +193,16 @@ if [ $goal = 1 ]; then
 		 ([.[].cache_seq_mb_s] | median | round),
 		 (([.[].cache_seq_mb_s] | max) / ([.[].cache_seq_mb_s] | min) * 100 | round / 100),
 		 ([.[].ratio] | median * 1000 | round / 1000), ([.[].ratio] | min * 1000 | round / 1000),
-		 ([.[].ratio] | max * 1000 | round / 1000)] | @tsv' "$results" |
-		while IFS=$'\t' read -r a b c d e f g h; do
-			printf "%-9s %6s %11s %11s %10s %11s %11s %8s\n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" "$h"
+		 ([.[].ratio] | max * 1000 | round / 1000),
+		 ([.[].flush_seconds] | median * 1000 | round),
+		 ([.[].ceiling_sync_seconds // 0] | median * 1000 | round)] | @tsv' "$results" |
+		while IFS=$'\t' read -r a b c d e f g h i j; do
+			printf "%-9s %6s %11s %11s %10s %11s %11s %8s %9s %9s\n" "$a" "$b" "$c" "$d" "$e" "$f" \
+				"$g" "$h" "$i" "$j"
 		done
 	echo "ratio: absorb data bytes/s over the ceiling's bytes/s, per pair (ceiling then absorb,"
-	echo "back to back); goal: ratio >= 0.75 on files. Pairs per setup (ratio, IOPS, ceiling MB/s):"
+	echo "back to back); goal: ratio >= 0.75 on files. flush ms: the absorb's final flush (medians),"
+	echo "sync ms: the ceiling's final fdatasync; both in the timed figures. Pairs per setup (ratio, IOPS, ceiling MB/s):"
 	jq -r -s '[.[] | select(.name == "absorb")] | group_by(.setup)[] |
 		"  \(.[0].setup): " + (map("\(.iops * 4096 / (.cache_seq_mb_s * 1e6) * 1000 | round / 1000)" +
 		" (\(.iops | round), \(.cache_seq_mb_s | round))") | join(" "))' "$results"

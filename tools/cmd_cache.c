@@ -780,6 +780,7 @@ static int bench_absorb(struct cc_args *a, const struct rawio_cache_bench_opts *
 	cJSON_AddNumberToObject(j, "seg_busy_pct", r.seg_busy_pct);
 	cJSON_AddNumberToObject(j, "seg_copy_wait_us", r.seg_copy_wait_us);
 	cJSON_AddNumberToObject(j, "seg_reap_wait_us", r.seg_reap_wait_us);
+	cJSON_AddNumberToObject(j, "ceiling_sync_seconds", r.ceiling_sync_seconds);
 	bench_emit(a, j);
 	return 0;
 }

@@ -388,6 +388,9 @@ struct rawio_cache_bench_absorb {
 	double seg_wait_us, seg_write_us, seg_depth, seg_busy_pct;
 	double seg_copy_wait_us, seg_reap_wait_us; /* totals: crc waits for copies, sealed
 						    * segments waiting while the worker reaps */
+	/* Of the ceiling's time (the run it was taken from): its final fdatasync. The
+	 * absorb's flush_seconds is mostly the same device flush: compare the rest. */
+	double ceiling_sync_seconds;
 };
 
 struct rawio_cache_bench_drain {

@@ -315,6 +315,11 @@ void *cache_flush_main(void *arg);
 
 /* migrate.c */
 void *cache_migrate_main(void *arg);
+/*
+ * Should a write-back batch run now? Lock held. Wake the migrate worker only then (or when
+ * its tunables change): it waits on cv_migrate with a timeout for the rest.
+ */
+bool cache_migrate_wanted(const struct rawio_cache *c, uint64_t now);
 
 /* recover.c */
 int cache_read_super(struct rawio_cache *c, struct cache_rec *rec, int *rec_ok);

@@ -157,7 +157,9 @@ static void flush_advance(struct flush_ctx *f)
 		id++;
 	if (id != c->durable_id)
 		cache_durable_set(c, id);
-	pthread_cond_signal(&c->cv_migrate);
+	/* Not at every completion: a migrate worker with nothing to do woke for the lock. */
+	if (cache_migrate_wanted(c, rawio_now_ns()))
+		pthread_cond_signal(&c->cv_migrate);
 }
 
 /* A commit left c->commits (done, or dropped after an error). */

@@ -76,8 +76,7 @@ static int mig_blk_cmp(const void *a, const void *b)
 	return x->id > y->id ? -1 : x->id < y->id; /* newest first */
 }
 
-/* Should a batch run now? Lock held. */
-static bool migrate_wanted(struct rawio_cache *c, uint64_t now)
+bool cache_migrate_wanted(const struct rawio_cache *c, uint64_t now)
 {
 	uint64_t n = c->g.nr_segments, dirty = c->last_sealed - c->last_migrated;
 	uint64_t used = c->next_id - 1 - c->last_migrated, pct;
@@ -430,7 +429,7 @@ void *cache_migrate_main(void *arg)
 		uint64_t first = c->last_migrated + 1, last, k, skipped, t0;
 		size_t n;
 
-		if (!migrate_wanted(c, rawio_now_ns())) {
+		if (!cache_migrate_wanted(c, rawio_now_ns())) {
 			migrate_wait(c, CACHE_IDLE_NS);
 			continue;
 		}

@@ -208,7 +208,9 @@ static int cache_open_segment(struct rawio_cache *c, bool *stalled)
 			c->st.write_stalls++;
 		}
 		c->space_waiters++;
-		pthread_cond_signal(&c->cv_migrate);
+		/* Write-back frees slots, not buffers: wake it when it has work (a full log). */
+		if (cache_migrate_wanted(c, rawio_now_ns()))
+			pthread_cond_signal(&c->cv_migrate);
 		pthread_cond_signal(&c->cv_flush);
 		pthread_cond_wait(&c->cv_space, &c->lock);
 		c->space_waiters--;
