@@ -27,7 +27,7 @@ run: build
 
 # The threaded tests that run under ThreadSanitizer in `make test` (about a minute of tests
 # on top of the tsan build; the whole threaded set takes over 10 minutes there).
-TSAN_TESTS ?= ^(cache_(concurrent|copies|roundtrip|eio|idle_seal|group_commit|ctl|sched|flush_threads)|engine_(wait|pool|aio_close)|sched_(engine|threads|grant)|store_group_commit|batch_isolation[.]threads|bench_cache|bench_class_threads)$$
+TSAN_TESTS ?= ^(cache_(concurrent|copies|roundtrip|eio|idle_seal|group_commit|ctl|sched|flush_threads|flush_split)|engine_(wait|pool|aio_close)|sched_(engine|threads|grant)|store_group_commit|batch_isolation[.]threads|bench_cache|bench_class_threads)$$
 
 # The whole suite, in every preset of TEST_PRESETS (default: debug, asan), then the threaded
 # tests under tsan (TSAN_TESTS=none to skip).

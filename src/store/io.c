@@ -42,8 +42,8 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
  * slots: sync 4-30x faster than uring on zram up to 20,000 entries, tied at
  * 524,288; docs/perf.md, "auto against the fixed engines") and for the
  * foreground pool (puts, gets, superblock reads: one request, or a payload and
- * its header). Small reads at depth (one 4 KiB header per larger slot) keep
- * the depth's choice: uring won there.
+ * its header). Small reads at depth (one 4 KiB header per larger slot):
+ * store_engine_scan.
  */
 const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len)
 {
@@ -58,6 +58,39 @@ const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len)
 		if (why)
 			snprintf(why, why_len,
 				 "%.200s (one request at a time: chosen as at depth 1)", ch.why);
+		return *n;
+	}
+	return s->engine;
+}
+
+/*
+ * "auto" for recovery's scan of one 4 KiB header per slot (slots larger than a
+ * block) at depth QD: the depth's choice, except on a block device without
+ * NOWAIT, where that choice is io_uring handing every read to io-wq. There a
+ * bounded batch of small reads goes faster through aio, which submits them
+ * without that hand-off (zram: io_submit runs them inline): 65,536 and 3,750
+ * headers on zram read 2.7x and 1.7-1.9x faster than with uring, at a fifth to
+ * a third of its CPU per header (docs/perf.md, "Quiet pass, sixth session"). Streaming
+ * benchmarks at depth keep uring: there io-wq's workers use both CPUs.
+ */
+const char *store_engine_scan(struct rawio_store *s, unsigned qd, char *why, size_t why_len)
+{
+	struct rawio_engine_choice deep, one;
+
+	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
+		return s->engine;
+	/* The rule's "block device without NOWAIT" case: uring at depth, sync at depth 1. */
+	if (rawio_engine_choose(s->dev, qd, &deep) || rawio_engine_choose(s->dev, 1, &one) ||
+	    strcmp(deep.engine, "uring") || strcmp(one.engine, "sync"))
+		return s->engine;
+	for (const char *const *n = rawio_engine_list(); *n; n++) {
+		if (strcmp(*n, "aio"))
+			continue;
+		if (why)
+			snprintf(why, why_len,
+				 "no NOWAIT on this device: io_uring would hand every header read "
+				 "to io-wq; a batch of small reads goes through aio without that "
+				 "hand-off");
 		return *n;
 	}
 	return s->engine;

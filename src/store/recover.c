@@ -625,7 +625,7 @@ static int store_scan(struct rawio_store *s, struct scan_ctx *c)
 	ret = store_engine_open(
 		s,
 		run > 1 ? store_engine_one(s, s->rec.engine_why, sizeof(s->rec.engine_why))
-			: s->engine,
+			: store_engine_scan(s, qd, s->rec.engine_why, sizeof(s->rec.engine_why)),
 		qd, &e);
 	if (ret)
 		goto out_free;

@@ -96,6 +96,8 @@ int store_engine_open(struct rawio_store *s, const char *engine, unsigned qd,
  * if set, gets the reason). A name from the registry, or s->engine.
  */
 const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len);
+/* "auto" for recovery's scan of one header per slot at depth QD (io.c); WHY as above. */
+const char *store_engine_scan(struct rawio_store *s, unsigned qd, char *why, size_t why_len);
 
 /* Make s->pool: foreground contexts of the store's engine (store_engine_one) on s->dev. */
 int store_pool_open(struct rawio_store *s);
