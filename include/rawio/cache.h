@@ -72,6 +72,13 @@ struct rawio_cache;
 #define RAWIO_CACHE_DEFAULT_SEGMENT (512u << 10)
 #define RAWIO_CACHE_MIN_SEGMENT	    (16u << 10)
 #define RAWIO_CACHE_MAX_SEGMENT	    (1u << 20)
+/*
+ * RAM segment buffers by default: 32 (16 MiB at the default segment). Eight capped
+ * the absorb's writing part (a buffer lives ~2 ms: filling, waiting for a flush
+ * thread, its write); quiet A/B of 8 rounds on ext4 files: 0.70 of the device's
+ * sequential rate with 8, 0.79 with 32, 0.81 with 64 (docs/perf.md, sixth session).
+ */
+#define RAWIO_CACHE_DEFAULT_BUFFERS 32u
 
 /* rawio_cache_write flags */
 #define RAWIO_CACHE_FUA (1u << 0) /* durable before the call returns */
@@ -216,7 +223,8 @@ struct rawio_cache_opts {
 	const char *backing_engine; /* as cache_engine; "throttle" emulates a slow disk */
 	const struct rawio_engine_opts *backing_engine_opts;
 	const struct rawio_cache_tunables *tunables; /* NULL: the defaults above */
-	unsigned nr_buffers;  /* RAM segment buffers; 0 means 8 (2 .. segments / 2) */
+	unsigned
+		nr_buffers; /* RAM segment buffers; 0 means RAWIO_CACHE_DEFAULT_BUFFERS (2 .. segments / 2) */
 	unsigned migrate_qd;  /* write-back I/O in flight per device; 0 means 32 */
 	unsigned recovery_qd; /* recovery header reads in flight; 0 means 128 */
 	bool read_only;	      /* recover and report only: no writes, no workers */

@@ -246,7 +246,7 @@ int rawio_cache_open(struct rawio_cache **out, struct rawio_dev *cdev, struct ra
 	if (ret)
 		goto err;
 	c->bps = c->g.blocks_per_seg;
-	c->nr_bufs = c->opts.nr_buffers ? c->opts.nr_buffers : 8;
+	c->nr_bufs = c->opts.nr_buffers ? c->opts.nr_buffers : RAWIO_CACHE_DEFAULT_BUFFERS;
 	if (c->nr_bufs > c->g.nr_segments / 2)
 		c->nr_bufs = (unsigned)(c->g.nr_segments / 2);
 	if (c->nr_bufs < 2)

@@ -75,7 +75,7 @@ int rawio_cache_plan(uint64_t cache_dev_size, uint64_t backing_dev_size, uint32_
 		return ret;
 	blocks = g.nr_segments * g.blocks_per_seg;
 	/* As rawio_cache_open: the buffer count, then cache_alloc and cache_index_init. */
-	bufs = nr_buffers ? nr_buffers : 8;
+	bufs = nr_buffers ? nr_buffers : RAWIO_CACHE_DEFAULT_BUFFERS;
 	if (bufs > g.nr_segments / 2)
 		bufs = (unsigned)(g.nr_segments / 2);
 	if (bufs < 2)
