@@ -223,8 +223,8 @@ struct rawio_cache_opts {
 	const char *backing_engine; /* as cache_engine; "throttle" emulates a slow disk */
 	const struct rawio_engine_opts *backing_engine_opts;
 	const struct rawio_cache_tunables *tunables; /* NULL: the defaults above */
-	unsigned
-		nr_buffers; /* RAM segment buffers; 0 means RAWIO_CACHE_DEFAULT_BUFFERS (2 .. segments / 2) */
+	/* RAM segment buffers; 0 means RAWIO_CACHE_DEFAULT_BUFFERS (2 .. segments / 2) */
+	unsigned nr_buffers;
 	unsigned migrate_qd;  /* write-back I/O in flight per device; 0 means 32 */
 	unsigned recovery_qd; /* recovery header reads in flight; 0 means 128 */
 	bool read_only;	      /* recover and report only: no writes, no workers */

@@ -415,6 +415,7 @@ struct rawio_engine_choice {
 	char engine[16];
 	char why[256];
 	bool from_cache; /* fsqual's cached verdicts were used */
+	bool uring_punts; /* O_DIRECT here without NOWAIT reads: io_uring hands every read to io-wq */
 };
 
 int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out);

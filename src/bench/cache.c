@@ -394,7 +394,7 @@ int rawio_cache_bench_absorb(const struct rawio_cache_bench_opts *opts,
 	 * RAM buffer) and at depth 1; the best of the two.
 	 */
 	seg = b.o.segment_size ? b.o.segment_size : RAWIO_CACHE_DEFAULT_SEGMENT;
-	depth = b.co.nr_buffers ? b.co.nr_buffers : 8;
+	depth = b.co.nr_buffers ? b.co.nr_buffers : RAWIO_CACHE_DEFAULT_BUFFERS;
 	nsegs = (b.n + seg / CB_BLOCK - 2) / (seg / CB_BLOCK - 1);
 	ret = cb_raw(&b, true, RAWIO_BENCH_RANDWRITE, CB_BLOCK, 32, 2000000000ull, &back_iops);
 	if (!ret)

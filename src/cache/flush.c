@@ -118,14 +118,15 @@ static void flush_futex_wake(uint32_t *word)
 void cache_durable_set(struct rawio_cache *c, uint64_t id)
 {
 	uint64_t was = c->durable_id, now = rawio_now_ns();
-	bool sleepers;
+	/* Past CACHE_DURABLE_WORDS ids every word has been touched once. */
+	uint64_t last = id - was > CACHE_DURABLE_WORDS ? was + CACHE_DURABLE_WORDS : id;
 
-	for (uint64_t i = was + 1; i <= id && i - was <= CACHE_DURABLE_WORDS; i++)
+	for (uint64_t i = was + 1; i <= last; i++)
 		__atomic_store_n(&c->durable_ns[i % CACHE_DURABLE_WORDS], now, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->durable_id, id, __ATOMIC_SEQ_CST);
-	sleepers = __atomic_load_n(&c->durable_sleepers, __ATOMIC_SEQ_CST);
-	for (uint64_t i = was + 1; sleepers && i <= id && i - was <= CACHE_DURABLE_WORDS; i++)
-		flush_futex_wake(&c->durable_word[i % CACHE_DURABLE_WORDS]);
+	if (__atomic_load_n(&c->durable_sleepers, __ATOMIC_SEQ_CST))
+		for (uint64_t i = was + 1; i <= last; i++)
+			flush_futex_wake(&c->durable_word[i % CACHE_DURABLE_WORDS]);
 	pthread_cond_broadcast(&c->cv_durable); /* drain and close wait there, locked */
 }
 

@@ -524,8 +524,9 @@ int rawio_cache_flush(struct rawio_cache *c)
 	c->st.barriers++;
 	target = c->open_slot >= 0 ? c->segs[c->open_slot].id : c->last_sealed;
 	if (c->durable_id >= target) {
+		ret = c->error;
 		pthread_mutex_unlock(&c->lock);
-		return c->error;
+		return ret;
 	}
 	ret = cache_wait_durable_unlock(c, target);
 	if (!ret)

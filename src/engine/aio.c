@@ -15,9 +15,10 @@
  * switching to atomic mode) even with nothing in flight: 14-35 ms
  * measured here (docs/perf.md), longer than a short store recovery's whole
  * read phase. So fini() hands an idle context to a thread of its own to
- * destroy (inline when 16 are still at it). The close still waits for the I/O: the core reaps everything in
- * flight before fini(), and a context that still has I/O in the kernel (a reap
- * failed) is destroyed inline, which waits for it. The context's events stop
+ * destroy (inline when 16 are still at it). The close still waits for the
+ * I/O: the core reaps everything in flight before fini(), and a context that
+ * still has I/O in the kernel (a reap failed) is destroyed inline, which
+ * waits for it. The context's events stop
  * counting against aio-max-nr as soon as that thread enters io_destroy; a
  * process that exits first leaves it to the kernel's exit_aio.
  */

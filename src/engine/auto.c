@@ -53,6 +53,8 @@ void auto_rule(const struct auto_traits *t, struct rawio_engine_choice *out)
 
 	memset(out, 0, sizeof(*out));
 	out->from_cache = t->cached;
+	out->uring_punts = t->direct && !t->nowait &&
+			   (t->kind == RAWIO_DEV_FILE || t->kind == RAWIO_DEV_BLOCK);
 	if (t->kind == RAWIO_DEV_MEM) {
 		snprintf(out->engine, sizeof(out->engine), "mem");
 		snprintf(out->why, sizeof(out->why), "a RAM device");

@@ -209,6 +209,7 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	struct uring_priv *p = e->priv;
 	unsigned fl = opts->uring_flags, want = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
 	unsigned idle_ms = 0;
+	bool punts;
 	int ret;
 
 	if (e->fd < 0)
@@ -245,14 +246,13 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	if (ret)
 		return ret;
 	p->ring_ok = true;
-	p->force_async = !(p->setup & IORING_SETUP_IOPOLL) && uring_punts_all(e);
-	p->adapt.on = p->force_async && e->qd > 1;
-	/* Measuring starts without the flag, as fio runs: with the margin the mode
-	 * first kept tends to stay, and on idle CPUs the single worker is at least as
-	 * fast (1.5x at QD 32, a tie at QD 128); where the flag wins by the 1.25-3.6x
-	 * seen at load, the first probe (200 ms in) takes it. */
-	if (p->adapt.on)
-		p->force_async = false;
+	punts = !(p->setup & IORING_SETUP_IOPOLL) && uring_punts_all(e);
+	p->adapt.on = punts && e->qd > 1;
+	/* At depth the measurement starts without the flag, as fio runs: with the
+	 * margin the mode first kept tends to stay, and on idle CPUs the single worker
+	 * is at least as fast (1.5x at QD 32, a tie at QD 128); where the flag wins by
+	 * the 1.25-3.6x seen at load, the first probe (200 ms in) takes it. */
+	p->force_async = punts && !p->adapt.on;
 	uring_adapt_start(&p->adapt, rawio_now_ns(), 0);
 
 	if (fl & RAWIO_URING_REG_FILES) {

@@ -44,8 +44,9 @@ void uring_adapt_start(struct uring_adapt *a, uint64_t now, uint64_t reaped);
  * returns whether IOSQE_ASYNC should be on from now. A window in the kept mode
  * lasts URING_ADAPT_RUN_NS, a probe of the other mode URING_ADAPT_PROBE_NS; a
  * probe that completed more than URING_ADAPT_MARGIN_PCT percent more per second
- * than the kept mode's window before it becomes the kept mode. A window that ran far over its length (the context sat
- * idle) decides nothing and starts again.
+ * than the kept mode's window before it becomes the kept mode. A window that
+ * ran far over its length (the context sat idle) decides nothing and starts
+ * again.
  */
 bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t reaped);
 

@@ -70,30 +70,24 @@ const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len)
  * bounded batch of small reads goes faster through aio, which submits them
  * without that hand-off (zram: io_submit runs them inline): 65,536 and 3,750
  * headers on zram read 2.7x and 1.7-1.9x faster than with uring, at a fifth to
- * a third of its CPU per header (docs/perf.md, "Quiet pass, sixth session"). Streaming
- * benchmarks at depth keep uring: there io-wq's workers use both CPUs.
+ * a third of its CPU per header (docs/perf.md, "Quiet pass, sixth session").
+ * Streaming benchmarks at depth keep uring: there io-wq's workers use both
+ * CPUs.
  */
 const char *store_engine_scan(struct rawio_store *s, unsigned qd, char *why, size_t why_len)
 {
-	struct rawio_engine_choice deep, one;
+	struct rawio_engine_choice ch;
 
 	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
 		return s->engine;
-	/* The rule's "block device without NOWAIT" case: uring at depth, sync at depth 1. */
-	if (rawio_engine_choose(s->dev, qd, &deep) || rawio_engine_choose(s->dev, 1, &one) ||
-	    strcmp(deep.engine, "uring") || strcmp(one.engine, "sync"))
+	/* The rule's "block device without NOWAIT" case: uring at depth, every read to io-wq. */
+	if (rawio_engine_choose(s->dev, qd, &ch) || strcmp(ch.engine, "uring") || !ch.uring_punts)
 		return s->engine;
-	for (const char *const *n = rawio_engine_list(); *n; n++) {
-		if (strcmp(*n, "aio"))
-			continue;
-		if (why)
-			snprintf(why, why_len,
-				 "no NOWAIT on this device: io_uring would hand every header read "
-				 "to io-wq; a batch of small reads goes through aio without that "
-				 "hand-off");
-		return *n;
-	}
-	return s->engine;
+	if (why)
+		snprintf(why, why_len,
+			 "no NOWAIT on this device: io_uring would hand every header read to "
+			 "io-wq; a batch of small reads goes through aio without that hand-off");
+	return "aio";
 }
 
 int store_pool_open(struct rawio_store *s)

@@ -33,12 +33,6 @@ struct writer {
 	int err;
 };
 
-static void fill(uint64_t *buf, unsigned id, unsigned blk, uint32_t version)
-{
-	for (unsigned i = 0; i < 4096 / 8; i++)
-		buf[i] = (uint64_t)id << 48 | (uint64_t)blk << 32 | version;
-}
-
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
@@ -49,7 +43,7 @@ static void *writer_main(void *arg)
 		uint64_t t0;
 		int ret;
 
-		fill(buf, w->id, b, k);
+		t_block_tag(buf, w->id, b, k);
 		ret = rawio_cache_write(w->c, buf, sizeof(buf),
 					((uint64_t)w->id * BLOCKS + b) * 4096, 0);
 		t0 = rawio_now_ns();

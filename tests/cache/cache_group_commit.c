@@ -62,12 +62,6 @@ struct dur_writer {
 	int err;
 };
 
-static void dur_fill(uint64_t *buf, unsigned id, unsigned blk, uint32_t version)
-{
-	for (unsigned i = 0; i < 4096 / 8; i++)
-		buf[i] = (uint64_t)id << 48 | (uint64_t)blk << 32 | version;
-}
-
 static void *dur_main(void *arg)
 {
 	struct dur_writer *w = arg;
@@ -77,7 +71,7 @@ static void *dur_main(void *arg)
 		unsigned b = k % DUR_BLOCKS;
 		int ret;
 
-		dur_fill(buf, w->id, b, k);
+		t_block_tag(buf, w->id, b, k);
 		ret = rawio_cache_write(w->c, buf, sizeof(buf),
 					((uint64_t)w->id * DUR_BLOCKS + b) * 4096, 0);
 		if (!ret)
@@ -139,7 +133,7 @@ static int durability(struct t_cache *t)
 				continue;
 			CHECK_OK(rawio_cache_read(t->c, buf, sizeof(buf),
 						  ((uint64_t)i * DUR_BLOCKS + b) * 4096));
-			dur_fill(want, i, b, w[i].acked[b]);
+			t_block_tag(want, i, b, w[i].acked[b]);
 			CHECK(!memcmp(buf, want, sizeof(buf)),
 			      "writer %u block %u: version %u was flushed, recovered %#llx", i, b,
 			      w[i].acked[b], (unsigned long long)buf[0]);

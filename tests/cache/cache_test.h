@@ -87,6 +87,13 @@ static inline void t_cache_done(struct t_cache *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* A 4 KiB block tagged with its writer ID, block BLK and VERSION in every word. */
+static inline void t_block_tag(uint64_t *buf, unsigned id, unsigned blk, uint32_t version)
+{
+	for (unsigned i = 0; i < 4096 / 8; i++)
+		buf[i] = (uint64_t)id << 48 | (uint64_t)blk << 32 | version;
+}
+
 /* Sector contents: 512 bytes derived from (sector, version); version 0 is "never written". */
 static inline void t_sector_fill(void *buf, uint64_t sector, uint32_t version)
 {
