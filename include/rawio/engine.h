@@ -416,6 +416,7 @@ struct rawio_engine_choice {
 	char why[256];
 	bool from_cache; /* fsqual's cached verdicts were used */
 	bool uring_punts; /* O_DIRECT here without NOWAIT reads: io_uring hands every read to io-wq */
+	bool aio_async;	  /* O_DIRECT here and fsqual does not say aio reads stall */
 };
 
 int rawio_engine_choose(struct rawio_dev *dev, unsigned qd, struct rawio_engine_choice *out);

@@ -55,6 +55,8 @@ void auto_rule(const struct auto_traits *t, struct rawio_engine_choice *out)
 	out->from_cache = t->cached;
 	out->uring_punts = t->direct && !t->nowait &&
 			   (t->kind == RAWIO_DEV_FILE || t->kind == RAWIO_DEV_BLOCK);
+	out->aio_async = t->direct && (!t->v.have_aio || t->v.aio_reads_ok) &&
+			 (t->kind == RAWIO_DEV_FILE || t->kind == RAWIO_DEV_BLOCK);
 	if (t->kind == RAWIO_DEV_MEM) {
 		snprintf(out->engine, sizeof(out->engine), "mem");
 		snprintf(out->why, sizeof(out->why), "a RAM device");

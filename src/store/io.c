@@ -65,28 +65,35 @@ const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len)
 
 /*
  * "auto" for recovery's scan of one 4 KiB header per slot (slots larger than a
- * block) at depth QD: the depth's choice, except on a block device without
- * NOWAIT, where that choice is io_uring handing every read to io-wq. There a
- * bounded batch of small reads goes faster through aio, which submits them
- * without that hand-off (zram: io_submit runs them inline): 65,536 and 3,750
- * headers on zram read 2.7x and 1.7-1.9x faster than with uring, at a fifth to
- * a third of its CPU per header (docs/perf.md, "Quiet pass, sixth session").
- * Streaming benchmarks at depth keep uring: there io-wq's workers use both
- * CPUs.
+ * block) at depth QD: the depth's choice, except where that choice is io_uring
+ * and aio stays asynchronous here (O_DIRECT, and fsqual does not say aio reads
+ * stall): a bounded batch of small reads goes faster through aio. On a block
+ * device without NOWAIT, io_uring hands every read to io-wq while io_submit runs
+ * them inline (zram): 65,536 and 3,750 headers read 2.7x and 1.7-1.9x faster,
+ * at a fifth to a third of uring's CPU per header. On a file that takes NOWAIT
+ * reads both submit inline, and aio read the headers 2-15% faster in each of
+ * two runs (less CPU per header). docs/perf.md, "Quiet pass, sixth session" and
+ * "seventh session". Streaming benchmarks at depth keep uring: there io-wq's
+ * workers use both CPUs, or nothing is punted.
  */
 const char *store_engine_scan(struct rawio_store *s, unsigned qd, char *why, size_t why_len)
 {
 	struct rawio_engine_choice ch;
+	enum rawio_dev_kind k = s->info->kind;
 
-	if (strcmp(s->engine, "auto") || s->info->kind != RAWIO_DEV_BLOCK || s->opts.recovery_class)
+	if (strcmp(s->engine, "auto") || (k != RAWIO_DEV_BLOCK && k != RAWIO_DEV_FILE) ||
+	    s->opts.recovery_class)
 		return s->engine;
-	/* The rule's "block device without NOWAIT" case: uring at depth, every read to io-wq. */
-	if (rawio_engine_choose(s->dev, qd, &ch) || strcmp(ch.engine, "uring") || !ch.uring_punts)
+	if (rawio_engine_choose(s->dev, qd, &ch) || strcmp(ch.engine, "uring") || !ch.aio_async)
 		return s->engine;
-	if (why)
+	if (why && ch.uring_punts)
 		snprintf(why, why_len,
 			 "no NOWAIT on this device: io_uring would hand every header read to "
 			 "io-wq; a batch of small reads goes through aio without that hand-off");
+	else if (why)
+		snprintf(why, why_len,
+			 "a batch of small header reads: aio submits them inline as io_uring "
+			 "does, at less CPU per read");
 	return "aio";
 }
 
