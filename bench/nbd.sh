@@ -446,13 +446,16 @@ if has plugin; then
 		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c d n e; do
 		printf "%-15s %-19s %8s %8s %5sx %-11s %5s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$n" "$e"
 	done
-	echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
-	echo "file:          rawio (O_DIRECT) vs file (page cache)"
-	echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
-	[ -z "$plugin_b" ] || echo "file-nocache-b: --plugin-b $plugin_b (O_DIRECT) vs the same file cache=none runs"
-	[ -z "$plugin_b" ] || echo "file-buffered-b: --plugin-b (buffered=true) vs the same file runs"
-	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
-	[ -z "$plugin_b" ] || echo "mem-b:         --plugin-b dev=mem:1G,prefault=1 vs the same memory runs"
+	! hasg file-buffered || echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
+	! hasg file || echo "file:          rawio (O_DIRECT) vs file (page cache)"
+	! hasg file-nocache || echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
+	[ -z "$plugin_b" ] || ! hasg file-nocache ||
+		echo "file-nocache-b: --plugin-b $plugin_b (O_DIRECT) vs the same file cache=none runs"
+	[ -z "$plugin_b" ] || ! hasg file-buffered ||
+		echo "file-buffered-b: --plugin-b (buffered=true) vs the same file runs"
+	! hasg mem || echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
+	[ -z "$plugin_b" ] || ! hasg mem ||
+		echo "mem-b:         --plugin-b dev=mem:1G,prefault=1 vs the same memory runs"
 	echo "rounds: the lowest and highest per-round ratio; >= 1: rounds at or above 1.00x of all;"
 	echo "(spread): a round on the other side of 1.00x"
 	if [ -n "$plugin_b" ]; then
