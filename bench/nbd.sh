@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The NBD frontend's performance (issue 14), side by side in one run.
 #
-#   bench/nbd.sh [--build DIR] [--dir DIR] [--seconds S] [--runs N] [--json FILE] [--fs]
-#                [--sections plugin,cache,fs]
+#   bench/nbd.sh [--build DIR] [--dir DIR] [--seconds S] [--runs|--rounds N] [--json FILE]
+#                [--fs] [--sections plugin,cache,fs] [--groups G,...] [--plugin-b SO]
 #
 # 1. Plugin overhead: fio --ioengine=nbd (4K randread QD 1 and 32, 4K randwrite
 #    QD 32, 1M seq write QD 8) against nbdkit-rawio-plugin.so dev=FILE and
@@ -32,15 +32,20 @@
 #    path; fio 4K randwrite with fsync=1 on the mounted fs (goal >= 5x).
 # Every pair runs RUNS times (default 3), the order alternating each round, for
 # S seconds (default 3); the table shows medians, the ratio of medians, the
-# lowest and highest per-round ratio and a verdict ("(spread)": some round
-# fell on the other side of the goal; then more --runs).
+# lowest and highest per-round ratio, how many rounds reached 1.00x ("k/n") and
+# a verdict ("(spread)": some round fell on the other side of the goal; then
+# more --runs, and --groups to spend them on the rows in doubt).
 # --sections: which of 1 (plugin), 2 (cache), 3 (fs) run (default plugin,cache;
 # --fs adds fs). The default run takes about 6 minutes on a quiet 2-vCPU machine;
 # --seconds 2 (the goal command) under 5.
+# --groups: which of the plugin section's groups run (default
+# file-buffered,file,file-nocache,mem); only the variants they need start.
 # --plugin-b SO: another build of the plugin (e.g. main's) also runs the O_DIRECT
 # file rows in the same rounds, as group file-nocache-b against the same nbdkit
-# `file cache=none` runs, and the buffered=true rows as group file-buffered-b
-# against the same `file` runs: an A/B of two plugins in one table.
+# `file cache=none` runs, the buffered=true rows as group file-buffered-b
+# against the same `file` runs, and the mem rows as group mem-b against the same
+# `memory` runs: an A/B of two plugins in one table; a second table gives each
+# row's A/B ratio (median of the per-round A/B, its range, rounds A won).
 # --json FILE (default DIR/../nbd-bench.json): one object per row; every run
 # beside it in FILE's name with .runs.jsonl.
 # Every nbdkit runs on a unix socket in a temp dir; all is removed on exit.
@@ -54,22 +59,30 @@ runs=3
 json=""
 fs=0
 plugin_b=""
+groups=file-buffered,file,file-nocache,mem
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift ;;
 	--dir) dir=$2; shift ;;
 	--seconds) secs=$2; shift ;;
-	--runs) runs=$2; shift ;;
+	--runs | --rounds) runs=$2; shift ;;
+	--groups) groups=$2; shift ;;
 	--json) json=$2; shift ;;
 	--fs) fs=1 ;;
 	--plugin-b) plugin_b=$(realpath "$2"); shift ;;
 	--sections) sections=$2; shift ;;
-	-h | --help) sed -n '2,45p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,52p' "$0"; exit 0 ;;
 	*) echo "nbd.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
 has() { [[ ",$sections," == *",$1,"* ]]; }
+hasg() { [[ ",$groups," == *",$1,"* ]]; }
+for g in ${groups//,/ }; do
+	case $g in file-buffered | file | file-nocache | mem) ;;
+	*) echo "nbd.sh: unknown group $g (file-buffered, file, file-nocache, mem)" >&2; exit 2 ;;
+	esac
+done
 [ $fs = 0 ] || sections=$sections,fs
 start=$(date +%s)
 rawio=$build/tools/rawio
@@ -159,17 +172,38 @@ page_cache() {
 }
 
 # 1. Plugin overhead.
+# want VARIANT: does a group asked for (--groups) need it? (-b: only with --plugin-b)
+want() {
+	case $1 in
+	*-b) [ -n "$plugin_b" ] && want "${1%-b}" ;;
+	rawio) hasg file || hasg file-nocache ;;
+	buffered) hasg file-buffered ;;
+	other) hasg file || hasg file-buffered ;;
+	nocache) hasg file-nocache ;;
+	mem-rawio | mem-other) hasg mem ;;
+	*) return 1 ;;
+	esac
+}
+# order ROUND LIST: the variants of LIST that run, reversed in even rounds (each
+# first in every other round; B beside A).
+order() {
+	local round=$1 v out=()
+	shift
+	for v in "$@"; do want $v && out+=($v); done
+	if ((round % 2 == 0)); then
+		for ((v = ${#out[@]} - 1; v >= 0; v--)); do echo "${out[v]}"; done
+	else
+		printf '%s\n' "${out[@]}"
+	fi
+}
 data=$work/data.img
 if has plugin; then
-	fallocate -l 1g "$data"
-	dd if=/dev/zero of="$data" bs=1M count=1024 oflag=direct conv=notrunc status=none
+	if hasg file || hasg file-buffered || hasg file-nocache; then
+		fallocate -l 1g "$data"
+		dd if=/dev/zero of="$data" bs=1M count=1024 oflag=direct conv=notrunc status=none
+	fi
 	for ((r = 1; r <= runs; r++)); do
-		if ((r % 2)); then order="rawio buffered other nocache"; else order="nocache other buffered rawio"; fi
-		if [ -n "$plugin_b" ]; then # B beside A, each first in every other round
-			if ((r % 2)); then order="${order/rawio/rawio rawio-b}"; else order="${order/rawio/rawio-b rawio}"; fi
-			if ((r % 2)); then order="${order/buffered/buffered buffered-b}"; else order="${order/buffered/buffered-b buffered}"; fi
-		fi
-		for v in $order; do
+		for v in $(order $r rawio rawio-b buffered buffered-b other nocache); do
 			page_cache $v
 			case $v in
 			rawio) serve file-rawio "$plugin" dev="$data" ;;
@@ -181,41 +215,41 @@ if has plugin; then
 			esac
 			for w in "${workloads[@]}"; do
 				set -- $w
+				iops=$(fio_nbd "$sock" "$1" "$2" "$3")
 				case $v in
 				nocache)
-					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
 					record file-nocache "$(wname "$w")" other "$iops"
 					[ -z "$plugin_b" ] || record file-nocache-b "$(wname "$w")" other "$iops" ;;
-				rawio-b) record file-nocache-b "$(wname "$w")" rawio \
-					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
+				rawio-b) record file-nocache-b "$(wname "$w")" rawio "$iops" ;;
 				rawio)
-					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
-					record file "$(wname "$w")" rawio "$iops"
-					record file-nocache "$(wname "$w")" rawio "$iops" ;;
-				buffered) record file-buffered "$(wname "$w")" rawio \
-					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
-				buffered-b) record file-buffered-b "$(wname "$w")" rawio \
-					"$(fio_nbd "$sock" "$1" "$2" "$3")" ;;
-				*)
-					iops=$(fio_nbd "$sock" "$1" "$2" "$3")
-					record file "$(wname "$w")" other "$iops"
-					record file-buffered "$(wname "$w")" other "$iops"
-					[ -z "$plugin_b" ] || record file-buffered-b "$(wname "$w")" other "$iops" ;;
+					! hasg file || record file "$(wname "$w")" rawio "$iops"
+					! hasg file-nocache || record file-nocache "$(wname "$w")" rawio "$iops" ;;
+				buffered) record file-buffered "$(wname "$w")" rawio "$iops" ;;
+				buffered-b) record file-buffered-b "$(wname "$w")" rawio "$iops" ;;
+				other)
+					! hasg file || record file "$(wname "$w")" other "$iops"
+					if hasg file-buffered; then
+						record file-buffered "$(wname "$w")" other "$iops"
+						[ -z "$plugin_b" ] || record file-buffered-b "$(wname "$w")" other "$iops"
+					fi ;;
 				esac
 			done
 			stop
 			sync "$data" # nbdkit's file leaves dirty pages: the next variant must not write them back
 		done
-		for v in $order; do
-			case $v in nocache | buffered | rawio-b | buffered-b) continue ;; esac # file rows only
-			if [ $v = rawio ]; then
+		hasg mem || continue
+		for v in $(order $r mem-rawio mem-rawio-b mem-other); do
+			case $v in
+			mem-rawio | mem-rawio-b)
 				# Pages faulted at open: a lazy mem: zeroes a whole 2 MiB huge page at
 				# the first write into it (nbdkit's sparse array allocates 32 KiB pages),
 				# and in runs of seconds those first touches were 82% of nbdkit's CPU.
-				serve mem-rawio "$plugin" dev=mem:1G,prefault=1
-			else
-				serve mem-nbdkit memory 1G
-			fi
+				so=$plugin
+				[ $v = mem-rawio ] || so=$plugin_b
+				serve $v "$so" dev=mem:1G,prefault=1
+				;;
+			*) serve mem-nbdkit memory 1G ;;
+			esac
 			# Both hold data before the rows (one untimed 1M write of the whole
 			# device): nbdkit's `memory` answers a read of a never-written block
 			# with a memset of its hole (0.6% of its CPU at 4k randread QD 32),
@@ -224,7 +258,14 @@ if has plugin; then
 			fio_nbd "$sock" write 1m 8 --time_based=0 --runtime=0 >/dev/null
 			for w in "${workloads[@]}"; do
 				set -- $w
-				record mem "$(wname "$w")" $v "$(fio_nbd "$sock" "$1" "$2" "$3")"
+				iops=$(fio_nbd "$sock" "$1" "$2" "$3")
+				case $v in
+				mem-rawio) record mem "$(wname "$w")" rawio "$iops" ;;
+				mem-rawio-b) record mem-b "$(wname "$w")" rawio "$iops" ;;
+				*)
+					record mem "$(wname "$w")" other "$iops"
+					[ -z "$plugin_b" ] || record mem-b "$(wname "$w")" other "$iops" ;;
+				esac
 			done
 			stop
 		done
@@ -366,35 +407,68 @@ jq -s -c '
 			 null_of_absorb_rounds: ($all | rounds(if .absorb and .["nbd-null"]
 				then .["nbd-null"] / .absorb else null end) | range)}
 		elif .group == "fs" then {x_backing: (.["fs-cache"] / .["fs-backing"])}
-		else {ratio: (.rawio / .other),
-			ratio_rounds: ($all | rounds(if .rawio and .other then .rawio / .other
-				else null end) | range)} end))[]
+		else ($all | rounds(if .rawio and .other then .rawio / .other else null end)) as $q
+			| {ratio: (.rawio / .other), ratio_rounds: ($q | range),
+			   ratio_won: ($q | map(select(. >= 1)) | length), ratio_n: ($q | length)}
+		end))[]
 ' "$results" >"$tmp/medians.jsonl"
+# A/B of two plugins (--plugin-b): group G's rawio against G-b's, round by round
+# (each round's A and B ran in it, next to each other); as group G-ab.
+jq -s -c '
+	def median: sort | if length % 2 == 1 then .[length / 2 | floor]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	map(select(.variant == "rawio")) as $rawio
+	| [$rawio[] | select(.group | endswith("-b")) | . as $x | ($x.group | rtrimstr("-b")) as $g
+		| {group: $g, row: $x.row, b: $x.iops,
+		   a: ([$rawio[] | select(.group == $g and .row == $x.row and .round == $x.round)
+			| .iops][0])}
+		| select(.a != null)]
+	| group_by([.group, .row]) | map(map(.a / .b) as $q
+		| {group: "\(.[0].group)-ab", row: .[0].row, a: ([.[].a] | median),
+		   b: ([.[].b] | median), ab: ($q | median), ab_rounds: {min: ($q | min), max: ($q | max)},
+		   ab_won: ($q | map(select(. >= 1)) | length), ab_n: ($q | length)})[]
+' "$results" >>"$tmp/medians.jsonl"
 mkdir -p "$(dirname "$json")"
 jq -s '.' "$tmp/medians.jsonl" >"$json"
 cp "$results" "${json%.json}.runs.jsonl" # every run: group, row, variant, iops, round
 
 echo
 if has plugin; then
-	printf "%-15s %-19s %8s %8s %6s %-11s %s\n" group row rawio nbdkit ratio "rounds" \
-		"verdict (>= 1.00x)"
-	jq -r 'select(.group == "file-buffered" or .group == "file-buffered-b" or .group == "file" or .group == "file-nocache" or .group == "file-nocache-b" or .group == "mem") |
+	printf "%-15s %-19s %8s %8s %6s %-11s %5s %s\n" group row rawio nbdkit ratio "rounds" \
+		">= 1" "verdict (>= 1.00x)"
+	jq -r 'select(.ratio and (.group | test("^(file|file-buffered|file-nocache|mem)(-b)?$"))) |
 		def r2: . * 100 | round / 100;
 		[.group, .row, (.rawio | round), (.other | round), (.ratio | r2),
-		 "\(.ratio_rounds.min | r2)-\(.ratio_rounds.max | r2)",
+		 "\(.ratio_rounds.min | r2)-\(.ratio_rounds.max | r2)", "\(.ratio_won)/\(.ratio_n)",
 		 ((if .ratio >= 1 then "met" else "not met" end)
 		  + (if (.ratio_rounds.min < 1) == (.ratio_rounds.max < 1) then ""
 		     else " (spread)" end))] | @tsv' \
-		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c d e; do
-		printf "%-15s %-19s %8s %8s %5sx %-11s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$e"
+		"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c d n e; do
+		printf "%-15s %-19s %8s %8s %5sx %-11s %5s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$n" "$e"
 	done
-	echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
-	echo "file:          rawio (O_DIRECT) vs file (page cache)"
-	echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
-	[ -z "$plugin_b" ] || echo "file-nocache-b: --plugin-b $plugin_b (O_DIRECT) vs the same file cache=none runs"
-	[ -z "$plugin_b" ] || echo "file-buffered-b: --plugin-b (buffered=true) vs the same file runs"
-	echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
-	echo "rounds: the lowest and highest per-round ratio; (spread): a round on the other side of 1.00x"
+	! hasg file-buffered || echo "file-buffered: rawio buffered=true vs file (both page cache: like for like)"
+	! hasg file || echo "file:          rawio (O_DIRECT) vs file (page cache)"
+	! hasg file-nocache || echo "file-nocache:  rawio (O_DIRECT) vs file cache=none fadvise=random"
+	[ -z "$plugin_b" ] || ! hasg file-nocache ||
+		echo "file-nocache-b: --plugin-b $plugin_b (O_DIRECT) vs the same file cache=none runs"
+	[ -z "$plugin_b" ] || ! hasg file-buffered ||
+		echo "file-buffered-b: --plugin-b (buffered=true) vs the same file runs"
+	! hasg mem || echo "mem:           rawio dev=mem:1G,prefault=1 vs memory 1G, both written whole first"
+	[ -z "$plugin_b" ] || ! hasg mem ||
+		echo "mem-b:         --plugin-b dev=mem:1G,prefault=1 vs the same memory runs"
+	echo "rounds: the lowest and highest per-round ratio; >= 1: rounds at or above 1.00x of all;"
+	echo "(spread): a round on the other side of 1.00x"
+	if [ -n "$plugin_b" ]; then
+		echo
+		echo "A/B: this build's plugin (A) against --plugin-b (B), per-round A/B of the same rows:"
+		printf "%-18s %-19s %8s %8s %6s %-11s %s\n" group row A B "A/B" rounds "A >= B"
+		jq -r 'select(.ab) | def r2: . * 100 | round / 100;
+			[.group, .row, (.a | round), (.b | round), (.ab | r2),
+			 "\(.ab_rounds.min | r2)-\(.ab_rounds.max | r2)", "\(.ab_won)/\(.ab_n)"] | @tsv' \
+			"$tmp/medians.jsonl" | while IFS=$'\t' read -r g w a b c d n; do
+			printf "%-18s %-19s %8s %8s %5sx %-11s %s\n" "$g" "$w" "$a" "$b" "$c" "$d" "$n"
+		done
+	fi
 fi
 if has cache; then
 	echo

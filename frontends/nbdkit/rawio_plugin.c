@@ -40,6 +40,7 @@
 #define THREAD_MODEL NBDKIT_THREAD_MODEL_PARALLEL
 
 #define RP_CHUNK     (1u << 20) /* bounce buffers, zero buffer, I/O split */
+#define RP_HUGE	     (2u << 20) /* x86-64 transparent huge page */
 #define RP_MAX_BLOCK (32u << 20)
 #define RP_LOCKS     256u
 #define RP_SECTOR    512u
@@ -408,9 +409,16 @@ static int rp_pools_new(const struct rawio_dev_info *info)
 	eo.queue_depth = 1; /* one request at a time per context */
 	ret = rawio_engine_pool_new(&rp.engines, rp.cls ? "sched" : rp.d.open_engine, rp.d.dev, &eo,
 				    64);
+	/*
+	 * Bounce buffers on a transparent huge page (the pool advises one from
+	 * this alignment on): a bounced 1 MiB O_DIRECT write is then one
+	 * physically contiguous segment, where 256 scattered 4 KiB pages can
+	 * exceed a queue's max_segments (254 on virtio-blk here) and be split
+	 * into two requests.
+	 */
 	if (!ret)
 		ret = rawio_buf_pool_new(&rp.bounce, RP_CHUNK,
-					 info->mem_align > 4096 ? info->mem_align : 4096, 64);
+					 info->mem_align > RP_HUGE ? info->mem_align : RP_HUGE, 64);
 	/* One context now: the engine's errors surface at start, not at first I/O. */
 	if (!ret)
 		ret = rawio_engine_pool_get(rp.engines, &e);
