@@ -65,8 +65,7 @@
  * Flush worker threads. One thread blocked in its engine's reap cannot see a segment sealed
  * meanwhile: it waited there for the next completion (docs/perf.md, fifth session: sealed
  * segments waited 0.1-0.5 s of a 0.3-0.8 s absorb so). A second thread waits on cv_flush
- * and takes it at once; when both are in reap, the seal kicks one (cache_flush_kick) where
- * the engine takes kicks. Two, not four:
+ * and takes it at once; more than the RAM buffers' worth cannot have work. Two, not four:
  * quietly (docs/perf.md "Quiet pass, fifth session") 1, 2 and 4 threads absorbed alike on
  * the files, and four cost the CPU-bound absorb on /dev/shm the most.
  */
@@ -275,9 +274,6 @@ int cache_engine_open_single(struct rawio_dev *dev, struct rawio_engine **out);
 int cache_engine_open(struct rawio_cache *c, bool backing, unsigned qd, struct rawio_engine **out);
 int cache_engine_open_cl(struct rawio_cache *c, bool backing, enum cache_class cl, unsigned qd,
 			 struct rawio_engine **out);
-/* A flush thread's context on the cache device: class flush, kickable where the engine can be
- * (uring, aio, threads; not through a scheduler). */
-int cache_engine_open_flush(struct rawio_cache *c, unsigned qd, struct rawio_engine **out);
 /* Give the schedulers the shares in c->tun. Lock held (or before the workers start). */
 void cache_sched_shares(struct rawio_cache *c);
 /* Make / free the foreground pools (cpool, bpool) and the bounce buffers (bounce). */
@@ -312,12 +308,6 @@ void cache_durable_set(struct rawio_cache *c, uint64_t id);
 void cache_durable_wake_all(struct rawio_cache *c);
 /* Wake the barriers sleeping for ID's word: in the open segment, they decide to seal. */
 void cache_durable_wake_id(struct rawio_cache *c, uint64_t id);
-/*
- * A segment was sealed: when no flush thread waits on cv_flush, kick one that is off the lock
- * with writes in flight (rawio_engine_kick) so it takes the segment now, not at its next
- * completion. Lock held.
- */
-void cache_flush_kick(struct rawio_cache *c);
 /* The flush workers' shared context (c->flush), before they start / after they stopped. */
 int cache_flush_init(struct rawio_cache *c);
 void cache_flush_fini(struct rawio_cache *c);

@@ -24,11 +24,7 @@
  * is neither, so a later segment's commit never makes an older one durable.
  *
  * Sealing and waiting for durability (barriers) are in write.c: the worker
- * learns of work through cv_flush and never calls back up. A thread off the
- * lock with writes in flight cannot hear cv_flush: it is in (or on its way to)
- * its engine's reap. When no thread waits on cv_flush, a seal kicks one such
- * thread (cache_flush_kick, rawio_engine_kick): its reap returns at once, and
- * it takes the segment instead of at its next completion.
+ * learns of work through cv_flush and never calls back up.
  */
 #include <limits.h>
 #include <linux/futex.h>
@@ -75,12 +71,6 @@ struct flush_ctx {
 	/* The pipeline's profile (c->st.seg_*): segment writes in flight, since last_ns. */
 	unsigned seg_inflight;
 	uint64_t last_ns;
-	/* Kicks: threads started (each one's index), threads waiting on cv_flush, and per
-	 * thread its engine while it is off the lock with I/O in flight, and whether a seal
-	 * kicked it since it left the lock. */
-	unsigned nr_threads, listening;
-	struct rawio_engine *deaf[CACHE_FLUSH_THREADS];
-	bool kicked[CACHE_FLUSH_THREADS];
 };
 
 /* Segment writes in flight change at NOW: integrate the old count up to it. */
@@ -138,23 +128,6 @@ void cache_durable_set(struct rawio_cache *c, uint64_t id)
 		for (uint64_t i = was + 1; i <= last; i++)
 			flush_futex_wake(&c->durable_word[i % CACHE_DURABLE_WORDS]);
 	pthread_cond_broadcast(&c->cv_durable); /* drain and close wait there, locked */
-}
-
-void cache_flush_kick(struct rawio_cache *c)
-{
-	struct flush_ctx *f = c->flush;
-
-	if (!f || f->listening)
-		return; /* cv_flush's signal woke one */
-	for (unsigned i = 0; i < CACHE_FLUSH_THREADS; i++) {
-		if (!f->deaf[i] || f->kicked[i])
-			continue;
-		/* A kick already on its way will do; an engine without kicks: try the next. */
-		if (!rawio_engine_kick(f->deaf[i])) {
-			f->kicked[i] = true;
-			return;
-		}
-	}
 }
 
 void cache_durable_wake_all(struct rawio_cache *c)
@@ -466,15 +439,13 @@ void *cache_flush_main(void *arg)
 	struct rawio_req **done = NULL;
 	struct flush_req **mine = NULL;
 	struct rawio_engine *e = NULL;
-	unsigned me;
 	int ret;
 
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), CACHE_FLUSH_NICE); /* best effort */
 	done = calloc(f->nreq, sizeof(*done));
 	mine = calloc(f->nreq, sizeof(*mine));
-	ret = done && mine ? cache_engine_open_flush(c, f->nreq, &e) : -ENOMEM;
+	ret = done && mine ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, f->nreq, &e) : -ENOMEM;
 	pthread_mutex_lock(&c->lock);
-	me = f->nr_threads++ % CACHE_FLUSH_THREADS;
 	if (ret) {
 		cache_fail(c, ret);
 		goto out;
@@ -539,20 +510,15 @@ void *cache_flush_main(void *arg)
 				break;
 			if (flush_idle_seal(c, &due))
 				continue;
-			f->listening++;
 			if (!due) {
 				pthread_cond_wait(&c->cv_flush, &c->lock);
-			} else {
-				ts.tv_sec = (time_t)(due / 1000000000ull);
-				ts.tv_nsec = (long)(due % 1000000000ull);
-				pthread_cond_timedwait(&c->cv_flush, &c->lock, &ts);
+				continue;
 			}
-			f->listening--;
+			ts.tv_sec = (time_t)(due / 1000000000ull);
+			ts.tv_nsec = (long)(due % 1000000000ull);
+			pthread_cond_timedwait(&c->cv_flush, &c->lock, &ts);
 			continue;
 		}
-		/* Deaf to cv_flush from here until we hold the lock again: a seal kicks us. */
-		f->deaf[me] = e;
-		f->kicked[me] = false;
 		pthread_mutex_unlock(&c->lock);
 		if (retrying)
 			usleep(500u << retrying); /* a failed I/O: pause 1, 2, 4, 8 ms, retry */
@@ -591,10 +557,8 @@ void *cache_flush_main(void *arg)
 			uint64_t t0 = rawio_now_ns();
 			bool room = false;
 
-			/* A kick returns it with nothing (n 0): the loop takes the new segment. */
 			n = inflight && !ret ? rawio_engine_reap(e, done, 1, f->nreq) : 0;
 			pthread_mutex_lock(&c->lock);
-			f->deaf[me] = NULL;
 			for (unsigned i = 0; i < f->nr_seg && !room; i++)
 				room = f->fr[i].state == FR_FREE;
 			if (room && c->next_issue <= c->last_sealed) {

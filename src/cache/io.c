@@ -64,17 +64,6 @@ int cache_engine_open_cl(struct rawio_cache *c, bool backing, enum cache_class c
 	return rawio_engine_open(out, "sched", backing ? c->bdev : c->cdev, &o);
 }
 
-int cache_engine_open_flush(struct rawio_cache *c, unsigned qd, struct rawio_engine **out)
-{
-	struct rawio_engine_opts o;
-
-	if (c->sched[0].s)
-		return cache_engine_open_cl(c, false, CACHE_CL_FLUSH, qd, out);
-	cache_engine_opts(c, false, qd, &o);
-	o.kickable = true;
-	return rawio_engine_open(out, c->cache_engine, c->cdev, &o);
-}
-
 const char *const rawio_cache_class_names[RAWIO_CACHE_NR_CLASSES] = { "read", "write", "flush",
 								      "migrate" };
 

@@ -3,8 +3,7 @@
  * The write path and the segment state machine: open a segment, place
  * blocks in it, seal it, wait until it is durable (barriers), and fail the
  * cache. The flush worker (flush.c) writes sealed segments and advances
- * durable_id; it is told of work through cv_flush, or kicked out of its engine's
- * reap (cache_flush_kick) when no flush thread waits there.
+ * durable_id; it is told of work through cv_flush, and this file never calls it.
  *
  * A whole-block write is placed in two steps (cache_reserve, cache_copies_run):
  * its loc is reserved under the lock, its 4 KiB copied after the lock is
@@ -67,7 +66,6 @@ void cache_seal(struct rawio_cache *c, bool barrier)
 	c->open_slot = -1;
 	c->barrier_since_ns = 0;
 	pthread_cond_signal(&c->cv_flush);
-	cache_flush_kick(c); /* when no flush thread waits on cv_flush */
 }
 
 void cache_wait_copied(struct rawio_cache *c, const uint8_t *pending, const uint32_t *copies)
