@@ -80,6 +80,14 @@ struct rawio_cache;
  */
 #define RAWIO_CACHE_DEFAULT_BUFFERS 32u
 
+/*
+ * The flush threads' nice value: the log's one consumer must not get only its fair share
+ * (1/33 of the CPUs against 32 writer threads) or every writer stalls for a RAM segment
+ * while it waits for a CPU. Needs CAP_SYS_NICE; without it they stay at 0. The absorb
+ * benchmark's ceiling writes at it too, as the flush threads would.
+ */
+#define RAWIO_CACHE_FLUSH_NICE (-10)
+
 /* rawio_cache_write flags */
 #define RAWIO_CACHE_FUA (1u << 0) /* durable before the call returns */
 

@@ -17,7 +17,6 @@
 #define CB_BLOCK       4096u
 #define CB_MAX_THREADS 256u
 #define CB_HUGE	       (2u << 20) /* x86-64 transparent huge page */
-#define CB_FLUSH_NICE  (-10)	  /* the flush worker's (src/cache/cache_impl.h CACHE_FLUSH_NICE) */
 
 /* One benchmark: the caller's options with defaults, and the cache options in force. */
 struct cb {
@@ -300,7 +299,7 @@ static int cb_seg_ceiling(struct cb *b, uint32_t seg, unsigned depth, uint64_t n
 		       rawio_strerror(ret));
 		goto out_free;
 	}
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), CB_FLUSH_NICE); /* best effort */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RAWIO_CACHE_FLUSH_NICE); /* best effort */
 	t0 = rawio_now_ns();
 	while (done < nsegs_write) {
 		int n;

@@ -54,13 +54,7 @@
 #define CACHE_IO_RETRIES  5    /* tries of a failed segment write or cache flush */
 #define CACHE_DRAIN_FAILS 5    /* failed batches in a row that make drain give up */
 #define CACHE_IDLE_NS	  (100ull * 1000 * 1000) /* "no write for" between the watermarks */
-/*
- * The flush worker's nice value: the log's one consumer must not get only its fair share
- * (1/33 of the CPUs against 32 writer threads) or every writer stalls for a RAM segment
- * while it waits for a CPU. Needs CAP_SYS_NICE; without it the worker stays at 0.
- */
-#define CACHE_FLUSH_NICE (-10)
-#define CACHE_HUGE	 (2u << 20) /* x86-64 transparent huge page */
+#define CACHE_HUGE	  (2u << 20)		 /* x86-64 transparent huge page */
 /*
  * Flush worker threads. One thread blocked in its engine's reap cannot see a segment sealed
  * meanwhile: it waited there for the next completion (docs/perf.md, fifth session: sealed

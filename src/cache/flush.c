@@ -441,7 +441,7 @@ void *cache_flush_main(void *arg)
 	struct rawio_engine *e = NULL;
 	int ret;
 
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), CACHE_FLUSH_NICE); /* best effort */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), RAWIO_CACHE_FLUSH_NICE); /* best effort */
 	done = calloc(f->nreq, sizeof(*done));
 	mine = calloc(f->nreq, sizeof(*mine));
 	ret = done && mine ? cache_engine_open_cl(c, false, CACHE_CL_FLUSH, f->nreq, &e) : -ENOMEM;

@@ -207,8 +207,11 @@ void rawio_engine_close(struct rawio_engine *e)
 
 	if (!e)
 		return;
+	/* A kicked reap returns 0 with requests still in flight: reap again. */
 	while (e->inflight) {
-		if (rawio_engine_reap(e, done, 1, 64) <= 0)
+		int n = rawio_engine_reap(e, done, 1, 64);
+
+		if (n < 0 || (n == 0 && !e->kicked))
 			break;
 	}
 	e->ops->fini(e);
@@ -476,6 +479,8 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		min = e->inflight;
 	if (min > max)
 		min = max;
+	/* A kick seen by an earlier reap was answered by its return. */
+	e->kicked = false;
 
 	for (;;) {
 		unsigned in_engine, want;
@@ -532,7 +537,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 			out[got + kept++] = r;
 		}
 		got += kept;
-		if (got >= min)
+		if (got >= min || e->kicked)
 			break;
 	}
 	return (int)got;
@@ -557,7 +562,9 @@ static int64_t engine_run1(struct rawio_engine *e, struct rawio_req *req, uint32
 		return req->result;
 	if (q == RAWIO_Q_BUSY)
 		return -EBUSY;
-	n = rawio_engine_reap(e, &done, 1, 1);
+	do
+		n = rawio_engine_reap(e, &done, 1, 1);
+	while (n == 0 && e->kicked);
 	if (n < 0)
 		return n;
 	return req->result;
@@ -579,6 +586,11 @@ int64_t engine_run1_unstamped(struct rawio_engine *e, struct rawio_req *req)
 	bool unread = e->ops == &rawio_engine_sync && !c->phases;
 
 	return engine_run1(e, req, unread ? CORE_UNSTAMPED : 0);
+}
+
+int rawio_engine_kick(struct rawio_engine *e)
+{
+	return e->ops->kick ? e->ops->kick(e) : -EOPNOTSUPP;
 }
 
 unsigned rawio_engine_inflight(const struct rawio_engine *e)
