@@ -246,10 +246,6 @@ struct rawio_engine_opts {
 
 	/* sched: the class whose scheduler carries this context's requests (rawio/sched.h) */
 	struct rawio_sched_class *sched_class;
-
-	/* uring, aio: other threads may wake this context's reaps (rawio_engine_kick); each
-	 * such context holds an eventfd. threads takes kicks without it; other engines none. */
-	bool kickable;
 };
 
 /*
@@ -363,25 +359,9 @@ int rawio_engine_commit(struct rawio_engine *e);
 /*
  * Reap completions: wait until at least MIN are available (MIN is capped at the
  * number in flight), store up to MAX in OUT. Returns the number stored, or
- * -errno if the engine failed. Commits queued requests first. Returns fewer than
- * MIN, even 0, only when another thread kicked E (rawio_engine_kick).
+ * -errno if the engine failed. Commits queued requests first.
  */
 int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min, unsigned max);
-
-/*
- * rawio_engine_kick - make E's reap return now: the one waiting in it, or else
- * the next one to wait, returns what it has (possibly nothing, fewer than its
- * MIN) as soon as the kick is seen. The one call on a context that any thread
- * may make while another uses it, for an owner that sleeps in reap but has
- * other work to notice (the cache's flush threads: a segment sealed while they
- * wait for their writes). Kicks before a reap looks are merged into one early
- * return. A reap whose caller never kicks returns at least MIN, as before.
- * Engines: uring (a read of an eventfd in the ring) and aio (a poll of an
- * eventfd) when opened with opts.kickable; threads (its condition variable)
- * always. Returns 0, or -EOPNOTSUPP (any other engine, or a context opened
- * without kickable, where reap just waits as it would have).
- */
-int rawio_engine_kick(struct rawio_engine *e);
 
 /* Requests queued and not yet reaped. */
 unsigned rawio_engine_inflight(const struct rawio_engine *e);

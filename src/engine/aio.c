@@ -21,16 +21,8 @@
  * waits for it. The context's events stop
  * counting against aio-max-nr as soon as that thread enters io_destroy; a
  * process that exits first leaves it to the kernel's exit_aio.
- *
- * Kicks (opts.kickable): a poll of an eventfd of the context's own stays in
- * the kernel beside the requests (one more event in io_setup), armed before
- * every wait; rawio_engine_kick writes the eventfd, the poll completes, and
- * io_getevents returns. The reaper drains the eventfd and arms it again.
  */
 #include <libaio.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,53 +60,7 @@ struct aio_priv {
 	unsigned nr_kernel;	 /* taken by io_submit, completion not yet seen */
 	struct req_fifo failed;	 /* refused by io_submit: handed out by reap */
 	struct io_event *events; /* qd of them, for io_getevents */
-	int kick_fd;		 /* eventfd (opts.kickable), else -1 */
-	bool kick_armed;	 /* kick_iocb, its poll, is in the kernel */
-	struct iocb kick_iocb;
 };
-
-/* Put the eventfd's poll in the kernel. 0 or -errno (-EAGAIN: try at the next look). */
-static int aio_kick_arm(struct rawio_engine *e)
-{
-	struct aio_priv *p = e->priv;
-	struct iocb *one = &p->kick_iocb;
-	int ret;
-
-	io_prep_poll(one, p->kick_fd, POLLIN);
-	one->data = NULL;
-	ret = io_submit(p->ctx, 1, &one);
-	e->st.submit_calls++;
-	if (ret == 1)
-		p->kick_armed = true;
-	return ret == 1 ? 0 : ret < 0 ? ret : -EAGAIN;
-}
-
-/* An event: the kick's poll (true: drained, to be armed again) or a request's. */
-static bool aio_kick_event(struct rawio_engine *e, const struct io_event *ev)
-{
-	struct aio_priv *p = e->priv;
-	eventfd_t v;
-
-	if (ev->obj != &p->kick_iocb)
-		return false;
-	/* A poll that failed is not a kick; it is not armed again (kicks then go
-	 * unseen and reap waits as without them). */
-	if ((long)ev->res < 0)
-		return true;
-	p->kick_armed = false;
-	(void)eventfd_read(p->kick_fd, &v); /* non-blocking: several kicks read as one */
-	e->kicked = true;
-	return true;
-}
-
-static int aio_kick(struct rawio_engine *e)
-{
-	struct aio_priv *p = e->priv;
-
-	if (p->kick_fd < 0)
-		return -EOPNOTSUPP;
-	return eventfd_write(p->kick_fd, 1) ? -errno : 0;
-}
 
 static int aio_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)
 {
@@ -122,7 +68,6 @@ static int aio_init(struct rawio_engine *e, const struct rawio_engine_opts *opts
 	struct aio_ring *ring;
 	int ret;
 
-	p->kick_fd = -1;
 	if (e->fd < 0)
 		return -EINVAL;
 	p->iocbs = calloc(e->qd, sizeof(*p->iocbs));
@@ -136,30 +81,15 @@ static int aio_init(struct rawio_engine *e, const struct rawio_engine_opts *opts
 	for (unsigned i = 0; i < e->qd; i++)
 		p->free[p->nr_free++] = &p->iocbs[e->qd - 1 - i];
 
-	ret = io_setup((int)e->qd + (opts->kickable ? 1 : 0), &p->ctx);
+	ret = io_setup((int)e->qd, &p->ctx);
 	if (ret < 0)
 		goto err_free;
 	p->ctx_ok = true;
 	ring = (struct aio_ring *)p->ctx;
 	p->user_reap = ring->magic == AIO_RING_MAGIC && ring->nr > 0 &&
 		       ring->header_length == sizeof(*ring);
-	if (opts->kickable) {
-		p->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (p->kick_fd < 0) {
-			ret = -errno;
-			goto err_destroy;
-		}
-		/* A kernel without aio poll (before 4.18): no kicks, reap as before. */
-		if (aio_kick_arm(e)) {
-			close(p->kick_fd);
-			p->kick_fd = -1;
-		}
-	}
 	return 0;
 
-err_destroy:
-	io_destroy(p->ctx);
-	p->ctx_ok = false;
 err_free:
 	free(p->events);
 	free(p->pend);
@@ -272,9 +202,8 @@ static struct rawio_req *aio_event_req(struct aio_priv *p, const struct io_event
 }
 
 /* Take up to MAX completions from the mapped ring without a system call. */
-static unsigned aio_ring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned max)
+static unsigned aio_ring_reap(struct aio_priv *p, struct rawio_req **out, unsigned max)
 {
-	struct aio_priv *p = e->priv;
 	struct aio_ring *ring = (struct aio_ring *)p->ctx;
 	unsigned head, tail, nr = ring->nr, n = 0;
 	uint64_t now;
@@ -285,12 +214,11 @@ static unsigned aio_ring_reap(struct rawio_engine *e, struct rawio_req **out, un
 		return 0;
 	now = rawio_now_ns(); /* one clock read for the batch */
 	while (head != tail && n < max) {
-		if (!aio_kick_event(e, &ring->io_events[head]))
-			out[n++] = aio_event_req(p, &ring->io_events[head], now);
+		out[n++] = aio_event_req(p, &ring->io_events[head], now);
 		head = head + 1 == nr ? 0 : head + 1;
 	}
-	/* Moved even when only the kick's event was taken. */
-	__atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);
+	if (n)
+		__atomic_store_n(&ring->head, head, __ATOMIC_RELEASE);
 	return n;
 }
 
@@ -300,7 +228,7 @@ static int aio_getevents(struct rawio_engine *e, struct rawio_req **out, unsigne
 	struct aio_priv *p = e->priv;
 	struct timespec zero = { 0, 0 };
 	uint64_t now;
-	int ret, n;
+	int ret;
 
 	if (max > e->qd)
 		max = e->qd;
@@ -311,11 +239,9 @@ static int aio_getevents(struct rawio_engine *e, struct rawio_req **out, unsigne
 	if (ret < 0)
 		return ret;
 	now = ret > 0 ? rawio_now_ns() : 0;
-	n = 0;
 	for (int i = 0; i < ret; i++)
-		if (!aio_kick_event(e, &p->events[i]))
-			out[n++] = aio_event_req(p, &p->events[i], now);
-	return n;
+		out[i] = aio_event_req(p, &p->events[i], now);
+	return ret;
 }
 
 static int aio_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min, unsigned max)
@@ -332,11 +258,11 @@ static int aio_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min
 		while (got < max && p->failed.head)
 			out[got++] = fifo_pop(&p->failed);
 		if (p->user_reap && got < max) {
-			n = (int)aio_ring_reap(e, out + got, max - got);
+			n = (int)aio_ring_reap(p, out + got, max - got);
 			e->st.user_reaps += (unsigned)n;
 			got += (unsigned)n;
 		}
-		if (got >= max || e->kicked || (got >= min && (p->user_reap || polled)))
+		if (got >= max || (got >= min && (p->user_reap || polled)))
 			break;
 		if (!p->nr_kernel) {
 			if (got >= min || !stuck)
@@ -348,12 +274,6 @@ static int aio_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min
 		want = got < min ? min - got : 0;
 		if (want > p->nr_kernel)
 			want = p->nr_kernel;
-		if (p->kick_fd >= 0 && want) {
-			/* The kick's event counts as one: wait for one at a time to see it. */
-			want = 1;
-			if (!p->kick_armed)
-				(void)aio_kick_arm(e); /* failed: kicks wait for the next look */
-		}
 		n = aio_getevents(e, out + got, want, max - got);
 		if (n < 0)
 			return got ? (int)got : n; /* what was taken must come back */
@@ -434,9 +354,7 @@ static void aio_fini(struct rawio_engine *e)
 
 	/* Nothing of ours in the kernel: the grace periods are not the caller's to wait. */
 	if (p->ctx_ok && (p->nr_kernel || aio_destroy_async(p->ctx)))
-		io_destroy(p->ctx); /* cancels the kick's poll */
-	if (p->kick_fd >= 0)
-		close(p->kick_fd);
+		io_destroy(p->ctx);
 	free(p->events);
 	free(p->pend);
 	free(p->free);
@@ -461,5 +379,4 @@ const struct rawio_engine_ops rawio_engine_aio = {
 	.reap = aio_reap,
 	.fini = aio_fini,
 	.describe = aio_describe,
-	.kick = aio_kick,
 };

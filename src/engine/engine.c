@@ -207,11 +207,8 @@ void rawio_engine_close(struct rawio_engine *e)
 
 	if (!e)
 		return;
-	/* A kicked reap returns 0 with requests still in flight: reap again. */
 	while (e->inflight) {
-		int n = rawio_engine_reap(e, done, 1, 64);
-
-		if (n < 0 || (n == 0 && !e->kicked))
+		if (rawio_engine_reap(e, done, 1, 64) <= 0)
 			break;
 	}
 	e->ops->fini(e);
@@ -479,8 +476,6 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		min = e->inflight;
 	if (min > max)
 		min = max;
-	/* A kick seen by an earlier reap was answered by its return. */
-	e->kicked = false;
 
 	for (;;) {
 		unsigned in_engine, want;
@@ -537,7 +532,7 @@ int rawio_engine_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 			out[got + kept++] = r;
 		}
 		got += kept;
-		if (got >= min || e->kicked)
+		if (got >= min)
 			break;
 	}
 	return (int)got;
@@ -562,9 +557,7 @@ static int64_t engine_run1(struct rawio_engine *e, struct rawio_req *req, uint32
 		return req->result;
 	if (q == RAWIO_Q_BUSY)
 		return -EBUSY;
-	do
-		n = rawio_engine_reap(e, &done, 1, 1);
-	while (n == 0 && e->kicked);
+	n = rawio_engine_reap(e, &done, 1, 1);
 	if (n < 0)
 		return n;
 	return req->result;
@@ -586,11 +579,6 @@ int64_t engine_run1_unstamped(struct rawio_engine *e, struct rawio_req *req)
 	bool unread = e->ops == &rawio_engine_sync && !c->phases;
 
 	return engine_run1(e, req, unread ? CORE_UNSTAMPED : 0);
-}
-
-int rawio_engine_kick(struct rawio_engine *e)
-{
-	return e->ops->kick ? e->ops->kick(e) : -EOPNOTSUPP;
 }
 
 unsigned rawio_engine_inflight(const struct rawio_engine *e)

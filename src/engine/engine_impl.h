@@ -36,10 +36,6 @@ struct rawio_engine_ops {
 	int (*reap)(struct rawio_engine *e, struct rawio_req **out, unsigned min, unsigned max);
 	void (*fini)(struct rawio_engine *e);
 	void (*describe)(const struct rawio_engine *e, char *buf, size_t len);
-	/* Wake the context's reap from another thread (rawio_engine_kick): its reap
-	 * then sets e->kicked and returns what it has, even below MIN. May be NULL;
-	 * 0 or -EOPNOTSUPP (not set up for it). */
-	int (*kick)(struct rawio_engine *e);
 	/* Phases: the engine stamps req->dispatch_ns itself, when its worker takes
 	 * the request (threads), so a wait in its own queue is G2D, not D2C. */
 	bool stamps_dispatch;
@@ -52,7 +48,6 @@ struct rawio_engine {
 	int fd;		   /* -1 for a RAM device */
 	unsigned qd;	   /* queue depth in force */
 	unsigned inflight; /* QUEUED and not yet reaped (counted by the core) */
-	bool kicked;	   /* ops->reap saw a kick (owner thread; the core clears it) */
 	struct rawio_engine_stat st;
 	void *priv; /* ops->priv_size bytes, zeroed */
 };

@@ -22,7 +22,6 @@ struct threads_priv {
 	struct req_fifo cq;	  /* completed, not yet reaped */
 	struct req_fifo pending;  /* queued, not yet committed (owner thread only) */
 	unsigned done_wanted;	  /* reaper sleeps until cq.nr reaches this */
-	bool kicked;		  /* rawio_engine_kick: the reaper returns what it has */
 	bool stop;
 	unsigned nr_threads;
 	pthread_t tids[THREADS_MAX];
@@ -132,32 +131,17 @@ static int threads_reap(struct rawio_engine *e, struct rawio_req **out, unsigned
 
 	threads_commit(e);
 	pthread_mutex_lock(&p->lock);
-	if (p->cq.nr < min && !p->kicked) {
+	if (p->cq.nr < min) {
 		p->done_wanted = min;
-		while (p->cq.nr < min && !p->kicked)
+		while (p->cq.nr < min)
 			pthread_cond_wait(&p->done_cond, &p->lock);
 		p->done_wanted = 1;
 		e->st.reap_calls++;
-	}
-	if (p->kicked) {
-		p->kicked = false;
-		e->kicked = true;
 	}
 	while (n < max && p->cq.head)
 		out[n++] = fifo_pop(&p->cq);
 	pthread_mutex_unlock(&p->lock);
 	return (int)n;
-}
-
-static int threads_kick(struct rawio_engine *e)
-{
-	struct threads_priv *p = e->priv;
-
-	pthread_mutex_lock(&p->lock);
-	p->kicked = true;
-	pthread_cond_signal(&p->done_cond);
-	pthread_mutex_unlock(&p->lock);
-	return 0;
 }
 
 static void threads_fini(struct rawio_engine *e)
@@ -188,6 +172,5 @@ const struct rawio_engine_ops rawio_engine_threads = {
 	.reap = threads_reap,
 	.fini = threads_fini,
 	.describe = threads_describe,
-	.kick = threads_kick,
 	.stamps_dispatch = true,
 };

@@ -34,16 +34,9 @@
  *
  * The CQ ring is twice the SQ ring (asked for with CQSIZE, and the kernel's
  * default where CQSIZE is refused) and the core never has more than qd <= SQ
- * entries in flight (and a kickable ring one read of its eventfd), so the CQ
- * cannot overflow even on a kernel without IORING_FEAT_NODROP (which would drop
- * completions rather than queue them).
- *
- * Kicks (opts.kickable): the ring keeps a read of an eventfd of its own in
- * flight, armed before every wait; rawio_engine_kick writes the eventfd from
- * any thread, the read completes, and the wait in io_uring_enter returns. A
- * kick before the read is armed stays in the counter and completes it at once.
+ * entries in flight, so the CQ cannot overflow even on a kernel without
+ * IORING_FEAT_NODROP (which would drop completions rather than queue them).
  */
-#include <sys/eventfd.h>
 #include <liburing.h>
 #include <stdio.h>
 #include <string.h>
@@ -97,9 +90,6 @@ struct uring_priv {
 	bool force_async;	      /* IOSQE_ASYNC on every request now */
 	struct uring_adapt adapt;     /* no NOWAIT at depth: IOSQE_ASYNC measured on and off */
 	uint64_t reaped;	      /* completions harvested so far */
-	int kick_fd;		      /* eventfd (opts.kickable), else -1 */
-	bool kick_armed;	      /* its read is in the ring */
-	uint64_t kick_val;	      /* the read's buffer; its address tags the read's CQE */
 };
 
 static const struct {
@@ -222,7 +212,6 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	bool punts;
 	int ret;
 
-	p->kick_fd = -1;
 	if (e->fd < 0)
 		return -EINVAL;
 	if (fl & ~(RAWIO_URING_REG_FILES | RAWIO_URING_REG_BUFS | RAWIO_URING_SQPOLL |
@@ -291,15 +280,6 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	p->enter_to_reap = (p->setup & IORING_SETUP_IOPOLL) ||
 			   ((p->setup & (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_DEFER_TASKRUN)) &&
 			    !(p->setup & IORING_SETUP_TASKRUN_FLAG));
-	/* Blocking: io_uring completes a read of an O_NONBLOCK file with -EAGAIN instead of
-	 * waiting for it. An IOPOLL ring takes no eventfd reads: no kicks there. */
-	if (opts->kickable && !(p->setup & IORING_SETUP_IOPOLL)) {
-		p->kick_fd = eventfd(0, EFD_CLOEXEC);
-		if (p->kick_fd < 0) {
-			ret = -errno;
-			goto err_exit;
-		}
-	}
 	return 0;
 
 err_exit:
@@ -481,14 +461,6 @@ static unsigned uring_harvest(struct rawio_engine *e, struct rawio_req **out, un
 		for (unsigned i = 0; i < n; i++) {
 			struct rawio_req *r = io_uring_cqe_get_data(cqes[i]);
 
-			if ((void *)r == &p->kick_val) {
-				/* A read that failed is not a kick; it is not armed again (kicks
-				 * then go unseen and reap waits as without them). */
-				p->kick_armed = cqes[i]->res < 0;
-				if (cqes[i]->res > 0)
-					e->kicked = true;
-				continue;
-			}
 			r->result = cqes[i]->res;
 			r->complete_ns = now;
 			out[got++] = r;
@@ -522,27 +494,6 @@ static int uring_get_events(struct rawio_engine *e)
 	return io_uring_get_events(&p->ring);
 }
 
-/* Put the eventfd's read in the SQ ring (submitted with the next batch). */
-static void uring_kick_arm(struct uring_priv *p)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
-
-	if (!sqe)
-		return; /* the ring is full: armed at the next look */
-	io_uring_prep_read(sqe, p->kick_fd, &p->kick_val, sizeof(p->kick_val), 0);
-	io_uring_sqe_set_data(sqe, &p->kick_val);
-	p->kick_armed = true;
-}
-
-static int uring_kick(struct rawio_engine *e)
-{
-	struct uring_priv *p = e->priv;
-
-	if (p->kick_fd < 0)
-		return -EOPNOTSUPP;
-	return eventfd_write(p->kick_fd, 1) ? -errno : 0;
-}
-
 static int uring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned min, unsigned max)
 {
 	struct uring_priv *p = e->priv;
@@ -553,8 +504,6 @@ static int uring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 	for (;;) {
 		unsigned n, wait_nr;
 
-		if (p->kick_fd >= 0 && !p->kick_armed)
-			uring_kick_arm(p);
 		ret = uring_submit(e);
 		if (ret < 0 && ret != -EAGAIN)
 			return got ? (int)got : ret; /* what was taken must come back */
@@ -566,7 +515,7 @@ static int uring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		if (!entered)
 			e->st.user_reaps += n; /* found without a system call */
 		got += n;
-		if (got >= max || e->kicked)
+		if (got >= max)
 			break;
 		if (got >= min) {
 			/* Asked for nothing and found nothing: completions may be waiting
@@ -582,9 +531,6 @@ static int uring_reap(struct rawio_engine *e, struct rawio_req **out, unsigned m
 		wait_nr = min - got;
 		if (wait_nr > p->held)
 			wait_nr = p->held;
-		/* A kick's completion counts as one: wait for one at a time to see it. */
-		if (p->kick_fd >= 0)
-			wait_nr = 1;
 		e->st.reap_calls++;
 		ret = io_uring_submit_and_wait(&p->ring, wait_nr);
 		entered = true;
@@ -604,11 +550,8 @@ static void uring_fini(struct rawio_engine *e)
 	struct uring_priv *p = e->priv;
 
 	if (p->ring_ok)
-		io_uring_queue_exit(&p->ring); /* cancels the eventfd's read */
+		io_uring_queue_exit(&p->ring);
 	p->ring_ok = false;
-	if (p->kick_fd >= 0)
-		close(p->kick_fd);
-	p->kick_fd = -1;
 }
 
 static size_t uring_flag_list(char *buf, size_t len, unsigned flags)
@@ -669,5 +612,4 @@ const struct rawio_engine_ops rawio_engine_uring = {
 	.reap = uring_reap,
 	.fini = uring_fini,
 	.describe = uring_describe,
-	.kick = uring_kick,
 };

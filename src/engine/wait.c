@@ -114,8 +114,8 @@ int engine_waiter_reap(struct engine_waiter *w, struct rawio_engine *e, struct r
 		return w->flags & RAWIO_WAIT_F_ACCOUNT ? wait_block(w, e, out, want, max)
 						       : e->ops->reap(e, out, want, max);
 	n = e->ops->reap(e, out, 0, max);
-	if (n || e->kicked)
-		return n; /* something was there already, the engine failed, or a kick */
+	if (n)
+		return n; /* something was there already, or the engine failed */
 
 	t0 = rawio_now_ns();
 	if (w->flags & RAWIO_WAIT_F_ACCOUNT)
@@ -141,7 +141,7 @@ int engine_waiter_reap(struct engine_waiter *w, struct rawio_engine *e, struct r
 	}
 	for (;;) {
 		n = e->ops->reap(e, out, 0, max);
-		if (n || e->kicked)
+		if (n)
 			break;
 		first = false;
 		wait_cpu_relax();
