@@ -50,13 +50,13 @@ void auto_rule(const struct auto_traits *t, struct rawio_engine_choice *out)
 	const char *punts =
 		t->nowait ? "io_uring reads punted (fsqual)" : "no NOWAIT on this device";
 	char from[96] = "";
+	/* O_DIRECT through a file descriptor: where io_uring and aio apply at all. */
+	bool fd_direct = t->direct && (t->kind == RAWIO_DEV_FILE || t->kind == RAWIO_DEV_BLOCK);
 
 	memset(out, 0, sizeof(*out));
 	out->from_cache = t->cached;
-	out->uring_punts = t->direct && !t->nowait &&
-			   (t->kind == RAWIO_DEV_FILE || t->kind == RAWIO_DEV_BLOCK);
-	out->aio_async = t->direct && (!t->v.have_aio || t->v.aio_reads_ok) &&
-			 (t->kind == RAWIO_DEV_FILE || t->kind == RAWIO_DEV_BLOCK);
+	out->uring_punts = fd_direct && !t->nowait;
+	out->aio_async = fd_direct && (!t->v.have_aio || t->v.aio_reads_ok);
 	if (t->kind == RAWIO_DEV_MEM) {
 		snprintf(out->engine, sizeof(out->engine), "mem");
 		snprintf(out->why, sizeof(out->why), "a RAM device");

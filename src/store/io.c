@@ -79,12 +79,10 @@ const char *store_engine_one(struct rawio_store *s, char *why, size_t why_len)
 const char *store_engine_scan(struct rawio_store *s, unsigned qd, char *why, size_t why_len)
 {
 	struct rawio_engine_choice ch;
-	enum rawio_dev_kind k = s->info->kind;
 
-	if (strcmp(s->engine, "auto") || (k != RAWIO_DEV_BLOCK && k != RAWIO_DEV_FILE) ||
-	    s->opts.recovery_class)
-		return s->engine;
-	if (rawio_engine_choose(s->dev, qd, &ch) || strcmp(ch.engine, "uring") || !ch.aio_async)
+	/* aio_async holds only for O_DIRECT on a file or block device (no probe elsewhere). */
+	if (strcmp(s->engine, "auto") || s->opts.recovery_class ||
+	    rawio_engine_choose(s->dev, qd, &ch) || strcmp(ch.engine, "uring") || !ch.aio_async)
 		return s->engine;
 	if (why && ch.uring_punts)
 		snprintf(why, why_len,
