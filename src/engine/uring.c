@@ -301,16 +301,19 @@ void uring_adapt_start(struct uring_adapt *a, uint64_t now, uint64_t reaped)
 	a->probing = false;
 	a->start_ns = now;
 	a->len_ns = URING_ADAPT_FIRST_NS;
+	a->run_len_ns = URING_ADAPT_RUN_NS;
 	a->reaped0 = reaped;
 }
 
 bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t reaped)
 {
-	uint64_t elapsed = now - a->start_ns, rate;
+	uint64_t elapsed = now - a->start_ns, rate, slack;
 
 	if (!a->on || now < a->start_ns || elapsed < a->len_ns)
 		return async;
-	if (elapsed > 4 * a->len_ns) { /* idle for a while: what it did says nothing */
+	/* Past its end by 3 windows (of at most URING_ADAPT_RUN_NS), it sat idle. */
+	slack = 3 * (a->len_ns < URING_ADAPT_RUN_NS ? a->len_ns : URING_ADAPT_RUN_NS);
+	if (elapsed > a->len_ns + slack) { /* idle for a while: what it did says nothing */
 		bool kept = a->probing ? !async : async;
 
 		uring_adapt_start(a, now, reaped);
@@ -326,13 +329,16 @@ bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t 
 		return !async; /* try the other mode */
 	}
 	a->probing = false;
-	a->len_ns = URING_ADAPT_RUN_NS;
 	a->probe_rate = rate;
 	a->probes++;
 	if (rate * 100 > a->run_rate * (100 + URING_ADAPT_MARGIN_PCT)) {
 		a->switches++;
+		a->run_len_ns = a->len_ns = URING_ADAPT_RUN_NS;
 		return async; /* the probe won: keep its mode */
 	}
+	if (a->run_len_ns < URING_ADAPT_RUN_MAX_NS)
+		a->run_len_ns *= 2; /* lost again: look less often */
+	a->len_ns = a->run_len_ns;
 	return !async; /* back to the kept mode */
 }
 

@@ -4,8 +4,10 @@
  * (src/engine/uring_adapt.h), driven with made-up clocks and completion
  * counts: the first probe comes early, a probe that completes more per second
  * by more than the margin becomes the kept mode, one that completes less or
- * only a little more is dropped, an idle spell
- * decides nothing, and a context that does not measure never changes its mode.
+ * only a little more is dropped, each lost probe doubles the kept mode's
+ * window (up to URING_ADAPT_RUN_MAX_NS) and a won one starts it again, an idle
+ * spell decides nothing, and a context that does not measure never changes its
+ * mode.
  */
 #include "harness.h"
 
@@ -43,6 +45,8 @@ int main(void)
 	CHECK(!async && !a.probing && a.switches == 1, "a faster probe was not kept");
 	CHECK(a.probes == 1 && a.probe_rate == 800000, "probe %u at %llu/s, want 1 at 800000",
 	      a.probes, (unsigned long long)a.probe_rate);
+	CHECK(a.len_ns == URING_ADAPT_RUN_NS, "window after a won probe %llu ns",
+	      (unsigned long long)a.len_ns);
 	/* A run window at 700K/s, then a probe with IOSQE_ASYNC at 300K/s: back to without. */
 	t += URING_ADAPT_RUN_NS;
 	n += 700000;
@@ -55,15 +59,21 @@ int main(void)
 	CHECK(a.probes == 2 && a.probe_rate == 300000 && a.run_rate == 700000,
 	      "probes %u, probe %llu/s, kept %llu/s", a.probes, (unsigned long long)a.probe_rate,
 	      (unsigned long long)a.run_rate);
+	CHECK(a.len_ns == 2 * URING_ADAPT_RUN_NS, "window after a lost probe %llu ns, want 2 s",
+	      (unsigned long long)a.len_ns);
+	/* Before the doubled window ends, nothing happens. */
+	CHECK(!uring_adapt_step(&a, async, t + URING_ADAPT_RUN_NS, n + 700000) && !a.probing,
+	      "probed within the doubled window");
 	/*
 	 * The margin: a probe with IOSQE_ASYNC 10% faster than the kept mode
 	 * (770K/s against 700K/s) is noise and is not kept; one 30% faster is.
 	 */
 	for (unsigned i = 0; i < 2; i++) {
 		uint64_t probe = i ? 91000 : 77000; /* in 100 ms: 910K/s, 770K/s */
+		uint64_t len = a.len_ns;
 
-		t += URING_ADAPT_RUN_NS;
-		n += 700000;
+		t += len;
+		n += 700000 * (len / URING_ADAPT_RUN_NS);
 		async = uring_adapt_step(&a, async, t, n);
 		CHECK(async && a.probing && a.run_rate == 700000, "no probe after a run window");
 		t += URING_ADAPT_PROBE_NS;
@@ -73,7 +83,21 @@ int main(void)
 		      "a probe at %llu/s against %llu/s: %s", (unsigned long long)a.probe_rate,
 		      (unsigned long long)a.run_rate,
 		      i ? "30% faster, not kept" : "10% faster, kept: no margin");
+		CHECK(a.len_ns == (i ? URING_ADAPT_RUN_NS : 4 * URING_ADAPT_RUN_NS),
+		      "window %llu ns after probe %u", (unsigned long long)a.len_ns, a.probes);
 	}
+	/* Lost probes back off up to URING_ADAPT_RUN_MAX_NS and no further. */
+	for (unsigned i = 0; i < 6; i++) {
+		t += a.len_ns;
+		n += a.len_ns / 1000;
+		async = uring_adapt_step(&a, async, t, n);
+		t += URING_ADAPT_PROBE_NS;
+		n += URING_ADAPT_PROBE_NS / 2000; /* half the kept rate */
+		async = uring_adapt_step(&a, async, t, n);
+		CHECK(async && !a.probing && a.switches == 2, "a slower probe was kept");
+	}
+	CHECK(a.len_ns == URING_ADAPT_RUN_MAX_NS, "window %llu ns after 6 lost probes, want %llu",
+	      (unsigned long long)a.len_ns, URING_ADAPT_RUN_MAX_NS);
 	/* Idle for a minute: the next step decides nothing and keeps the mode. */
 	t += 60000 * MS;
 	n += 10;
