@@ -95,7 +95,8 @@ struct rawio_bench_opts {
 	/* Submit and reap policy (fio's iodepth_batch_*), 0 meaning the default. */
 	unsigned submit_batch; /* commit once this many are queued; 0 means 1 */
 	unsigned complete_min; /* reap waits for this many; 0: the engine's (qd/8 where it
-				* has RAWIO_CAP_BATCH_REAP or is stacked, else 1) */
+				* has RAWIO_CAP_BATCH_REAP or is stacked, else 1; 1 for
+				* uring where io_uring punts every request to io-wq) */
 	unsigned complete_max; /* and takes at most this many; 0 means qd */
 
 	unsigned dev_flags; /* RAWIO_DEV_* for opening path (RDONLY is added for

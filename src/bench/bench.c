@@ -172,15 +172,22 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
  * come in batches (RAWIO_CAP_BATCH_REAP; and on the stacked engines, as
  * before: their lower one's way decides), 1 where they come one at a time
  * (rbd, nbd, threads): there waiting for more leaves finished slots idle.
+ * io_uring on a device without NOWAIT (zram, loop: PUNTS) is the second kind:
+ * io-wq's workers are a thread pool finishing one request at a time, and a
+ * submitter that sleeps until qd/8 are back is woken onto a CPU they share
+ * (zram, QD 128, 6 alternating 10 s runs on 2026-12-07: medians 380K IOPS
+ * reaping from 1 against 327K waiting for 16, whose slow runs slept 88-125K
+ * times; docs/perf.md "Quiet pass, eighth session").
  */
-static void bench_reap_default(struct rawio_bench_opts *o)
+static void bench_reap_default(struct rawio_bench_opts *o, bool punts)
 {
 	unsigned caps = rawio_engine_name_caps(o->engine);
 
 	if (o->complete_min)
 		return;
 	o->complete_min = 1;
-	if ((caps & (RAWIO_CAP_BATCH_REAP | RAWIO_CAP_STACKED)) && o->qd / 8)
+	if ((caps & (RAWIO_CAP_BATCH_REAP | RAWIO_CAP_STACKED)) && o->qd / 8 &&
+	    !(punts && !strcmp(o->engine, "uring")))
 		o->complete_min = o->qd / 8;
 	if (o->complete_min > o->complete_max)
 		o->complete_min = o->complete_max;
@@ -246,7 +253,14 @@ static int bench_open(struct bench *b, bool *grown)
 			o->submit_batch = o->complete_min = o->complete_max = 1;
 		}
 	}
-	bench_reap_default(o);
+	if (!o->complete_min && !strcmp(o->engine, "uring") && !b->choice.engine[0]) {
+		/* Named, not picked: ask only whether io_uring punts here. */
+		struct rawio_engine_choice c;
+
+		rawio_engine_choose(b->dev, o->qd, &c);
+		b->choice.uring_punts = c.uring_punts;
+	}
+	bench_reap_default(o, b->choice.uring_punts);
 	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&
 	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",

@@ -26,6 +26,12 @@ done
 # several workers) against without (one worker) and keeps the faster; at depth 1 it always sets
 # it. A file on a filesystem whose reads have NOWAIT gets neither.
 jcheck "$j" '.engine_desc | test("async=measured")' "uring on zram: $(jq -r .engine_desc <<<"$j")"
+# ... and reaps from 1 by default, as on the thread-pool engines (io-wq finishes one request at
+# a time), where aio on the same device waits for qd/8.
+jcheck "$j" '.complete_min == 1' "uring on zram reaps from $(jq .complete_min <<<"$j")"
+j=$("$RAWIO" bench --engine aio --file "$ZRAM_DEV" --qd 16 --rw randread --runtime 100ms \
+	--ramp 0 --json --no-progress) || fail "aio qd 16"
+jcheck "$j" '.complete_min == 2' "aio on zram reaps from $(jq .complete_min <<<"$j")"
 j=$("$RAWIO" bench --engine uring --file "$ZRAM_DEV" --qd 1 --rw randread --runtime 100ms \
 	--ramp 0 --json --no-progress) || fail "uring qd 1"
 jcheck "$j" '.engine_desc | test("async=yes")' "uring on zram, qd 1: $(jq -r .engine_desc <<<"$j")"
@@ -36,7 +42,8 @@ jcheck "$j" '.engine_auto.qd32.engine == "uring" and .engine_auto.qd1.engine == 
 	.engine_auto.qd1.engine <<<"$j")"
 j=$("$RAWIO" bench --file "$ZRAM_DEV" --qd 16 --rw randread --runtime 100ms --ramp 0 --json \
 	--no-progress) || fail "bench --engine auto on zram"
-jcheck "$j" '.engine_desc | test("async=measured")' "auto bench on zram: $(jq -r .engine_desc <<<"$j")"
+jcheck "$j" '(.engine_desc | test("async=measured")) and .complete_min == 1' \
+	"auto bench on zram: $(jq -r .engine_desc <<<"$j"), complete_min $(jq .complete_min <<<"$j")"
 # Data read through that path: a store's recovery reads and checks every header (crc) with uring.
 "$RAWIO" store format "$ZRAM_DEV" --slot-size 64K --size 16M --force >/dev/null
 head -c 50000 /dev/urandom >"$scratch/obj"
