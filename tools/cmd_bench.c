@@ -58,7 +58,10 @@ static void bench_usage(FILE *f)
 		"in 8;\n"
 		"                    not through fault/throttle)\n"
 		"  --queue-per-job   mem engine: job i drives hardware queue i %% queues\n"
-		"  --pin             run job i on the i-th CPU the process may use\n"
+		"  --pin             run job i on the i-th CPU the process may use (default for\n"
+		"                    uring where it punts to io-wq and the jobs leave a CPU free:\n"
+		"                    io-wq then runs on the other CPUs)\n"
+		"  --no-pin          never pin\n"
 		"  --wait MODE       block|spin|hybrid: how reap waits (default block)\n"
 		"  --poll CFG        hybrid: its predictor, as rawio pollsim (default linux)\n"
 		"  --zero-buffers    write zeroes instead of random data (fio's zero_buffers)\n"
@@ -407,6 +410,7 @@ int cmd_bench(int argc, char **argv)
 		OPT_PHASES,
 		OPT_QPERJOB,
 		OPT_PIN,
+		OPT_NO_PIN,
 		OPT_CLASS,
 		OPT_IO_PROPS,
 		OPT_GOAL,
@@ -449,6 +453,7 @@ int cmd_bench(int argc, char **argv)
 		{ "phases", no_argument, NULL, OPT_PHASES },
 		{ "queue-per-job", no_argument, NULL, OPT_QPERJOB },
 		{ "pin", no_argument, NULL, OPT_PIN },
+		{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 		{ "class", required_argument, NULL, OPT_CLASS },
 		{ "io-properties", required_argument, NULL, OPT_IO_PROPS },
 		{ "latency-goal", required_argument, NULL, OPT_GOAL },
@@ -616,6 +621,9 @@ int cmd_bench(int argc, char **argv)
 			break;
 		case OPT_PIN:
 			o.pin = true;
+			break;
+		case OPT_NO_PIN:
+			o.no_pin = true;
 			break;
 		case OPT_CLASS:
 			if (o.nr_classes == RAWIO_BENCH_MAX_CLASSES) {

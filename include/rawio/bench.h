@@ -16,7 +16,8 @@
  * are queued (1: every request goes to the device the moment it is ready, as
  * fio's iodepth_batch_submit=1); when the queue is full, or nothing more can
  * be queued, reap at least COMPLETE_MIN (1, or QD/8 on an engine whose
- * completions come in batches: RAWIO_CAP_BATCH_REAP) and take everything
+ * completions come in batches: RAWIO_CAP_BATCH_REAP, unless it is io_uring on
+ * a device whose requests it hands to io-wq) and take everything
  * available up to COMPLETE_MAX (QD) (fio's iodepth_batch_complete_min/max). rawio's reap
  * reads completion rings without a system call and enters the kernel only to
  * wait, so at depth most I/Os cost one system call (their submission) or less.
@@ -132,7 +133,9 @@ struct rawio_bench_opts {
 	bool phases;
 	/* mem engine only. */
 	bool queue_per_job; /* job i drives hardware queue i % queues, not its CPU's */
-	bool pin;	    /* job i runs on the i-th CPU the process may use (any engine) */
+	bool pin;	    /* job i runs on the i-th CPU the process may use (any engine);
+			     * the default for uring where it punts to io-wq and the jobs
+			     * leave a CPU free (the engine keeps io-wq off the jobs' CPUs) */
 
 	/* Class mode (struct rawio_bench_class above). */
 	const struct rawio_bench_class *classes;
@@ -144,6 +147,9 @@ struct rawio_bench_opts {
 	 * rawio_sched_ctx of the one scheduler; with no_sched straight to it): on io_uring
 	 * each class's punted requests go to an io-wq of their own (io-wq is per task). */
 	bool class_threads;
+	/* Never pin, not even where the default does (uring on a device without
+	 * NOWAIT with a CPU to spare: see pin above and docs/bench.md). */
+	bool no_pin;
 };
 
 /*

@@ -3,6 +3,7 @@
  * rawio_bench_run: check the options, open the target, start the jobs on one
  * barrier, watch them, and fold their statistics into one result.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,8 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
  * submitter that sleeps until qd/8 are back is woken onto a CPU they share
  * (zram, QD 128, 6 alternating 10 s runs on 2026-12-07: medians 380K IOPS
  * reaping from 1 against 327K waiting for 16, whose slow runs slept 88-125K
- * times; docs/perf.md "Quiet pass, eighth session").
+ * times; docs/perf.md "Quiet pass, eighth session"). PUNTS is auto's verdict
+ * (rawio_engine_choose), asked for a named uring too.
  */
 static void bench_reap_default(struct rawio_bench_opts *o, bool punts)
 {
@@ -191,6 +193,25 @@ static void bench_reap_default(struct rawio_bench_opts *o, bool punts)
 		o->complete_min = o->qd / 8;
 	if (o->complete_min > o->complete_max)
 		o->complete_min = o->complete_max;
+}
+
+/*
+ * Pin by default where io_uring hands every request to io-wq and the jobs
+ * leave a CPU free: each job on its CPU, and the uring engine keeps io-wq's
+ * workers on the others (uring_iowq_away). Unpinned, a worker and the job
+ * that feeds it were at times queued on one CPU: on zram at QD 128, 2 vCPUs,
+ * 10 alternating 5 s runs on 2026-12-07, pinned 404-457K IOPS every run,
+ * unpinned 285-452K (the slow ones at 80-97% of the job's thread time with
+ * up to 72K preemptions; pinned 30-135), fio 222-432K.
+ */
+static void bench_pin_default(struct rawio_bench_opts *o, bool punts)
+{
+	cpu_set_t cpus;
+
+	if (o->pin || o->no_pin || !punts || strcmp(o->engine, "uring") || o->nr_classes ||
+	    sched_getaffinity(0, sizeof(cpus), &cpus))
+		return;
+	o->pin = o->jobs < (unsigned)CPU_COUNT(&cpus);
 }
 
 /* Open the target and check the region and block size against it. */
@@ -253,14 +274,19 @@ static int bench_open(struct bench *b, bool *grown)
 			o->submit_batch = o->complete_min = o->complete_max = 1;
 		}
 	}
+	b->uring_punts = b->choice.uring_punts;
 	if (!o->complete_min && !strcmp(o->engine, "uring") && !b->choice.engine[0]) {
 		/* Named, not picked: ask only whether io_uring punts here. */
 		struct rawio_engine_choice c;
 
 		rawio_engine_choose(b->dev, o->qd, &c);
-		b->choice.uring_punts = c.uring_punts;
+		b->uring_punts = c.uring_punts;
 	}
-	bench_reap_default(o, b->choice.uring_punts);
+	/* Polled rings never punt: completions are found by polling, in batches. */
+	if (b->eopts.uring_flags & (RAWIO_URING_IOPOLL | RAWIO_URING_HYBRID_IOPOLL))
+		b->uring_punts = false;
+	bench_reap_default(o, b->uring_punts);
+	bench_pin_default(o, b->uring_punts);
 	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&
 	    !bench_engine_stacked(o->engine))
 		return bench_err(o, -EINVAL, "%s is a RAM device: only the mem engine drives it",

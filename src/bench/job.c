@@ -4,7 +4,8 @@
  * statistics. The loop is fio's do_io: queue while a slot is free, commit
  * every submit_batch queued requests (1: at once, so the device starts on each
  * request as soon as it exists), and when every slot is in flight reap at
- * least complete_min (qd/8 or 1, by engine), taking everything available up to complete_max.
+ * least complete_min (qd/8 or 1, by engine and device), taking everything
+ * available up to complete_max.
  * The clock is read where rawio already reads it (queue and completion
  * stamps) plus once per commit, for the submission latency.
  */

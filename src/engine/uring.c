@@ -25,12 +25,15 @@
  * 2 vCPUs), while on CPUs shared with other work the many workers mostly win
  * (1.25-3.6x in 6 of 7 rows at load 11-20: each runnable thread gets a share,
  * and one preempted worker stalls the whole queue). So at depth the engine
- * measures: it runs one mode for URING_ADAPT_RUN_NS, tries the other for
+ * measures: it runs one mode for URING_ADAPT_RUN_NS (doubled by each lost
+ * probe, up to URING_ADAPT_RUN_MAX_NS), tries the other for
  * URING_ADAPT_PROBE_NS, and switches to it only when it completed more than
  * URING_ADAPT_MARGIN_PCT percent more per second (closer than that, the two
  * rates differ by the machine's noise); it starts without the flag. At depth 1
  * IOSQE_ASYNC always (one request, one worker: it only skips the failed
  * attempt). fio's io_uring engine sets IOSQE_ASYNC only with force_async=1.
+ * On such a device a submitter pinned to some CPUs gets io-wq's workers on
+ * the others (uring_iowq_away).
  *
  * The CQ ring is twice the SQ ring (asked for with CQSIZE, and the kernel's
  * default where CQSIZE is refused) and the core never has more than qd <= SQ
@@ -38,6 +41,8 @@
  * IORING_FEAT_NODROP (which would drop completions rather than queue them).
  */
 #include <liburing.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -85,6 +90,7 @@ struct uring_priv {
 	bool reg_files;
 	bool reg_bufs;
 	uintptr_t reg_start, reg_end; /* the registered buffer */
+	bool iowq_away;		      /* io-wq kept off the pinned submitter's CPUs */
 	bool enter_to_reap;	      /* completions are posted only when we enter the kernel */
 	unsigned held;		      /* queued and not yet reaped */
 	bool force_async;	      /* IOSQE_ASYNC on every request now */
@@ -204,6 +210,24 @@ static bool uring_punts_all(const struct rawio_engine *e)
 	return n < 0 && errno == EOPNOTSUPP;
 }
 
+/*
+ * A submitter pinned to some of the process's CPUs: keep io-wq's workers on
+ * the others, so a worker is never queued behind the thread that feeds it.
+ */
+static bool uring_iowq_away(struct uring_priv *p)
+{
+	cpu_set_t mine, all, others;
+
+	if (pthread_getaffinity_np(pthread_self(), sizeof(mine), &mine) ||
+	    sched_getaffinity(getpid(), sizeof(all), &all))
+		return false;
+	CPU_XOR(&others, &all, &mine);
+	CPU_AND(&others, &others, &all);
+	if (!CPU_COUNT(&others))
+		return false;
+	return io_uring_register_iowq_aff(&p->ring, sizeof(others), &others) == 0;
+}
+
 static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *opts)
 {
 	struct uring_priv *p = e->priv;
@@ -254,6 +278,8 @@ static int uring_init(struct rawio_engine *e, const struct rawio_engine_opts *op
 	 * the 1.25-3.6x seen at load, the first probe (200 ms in) takes it. */
 	p->force_async = punts && !p->adapt.on;
 	uring_adapt_start(&p->adapt, rawio_now_ns(), 0);
+	if (punts)
+		p->iowq_away = uring_iowq_away(p);
 
 	if (fl & RAWIO_URING_REG_FILES) {
 		ret = io_uring_register_files(&p->ring, &e->fd, 1);
@@ -336,8 +362,9 @@ bool uring_adapt_step(struct uring_adapt *a, bool async, uint64_t now, uint64_t 
 		a->run_len_ns = a->len_ns = URING_ADAPT_RUN_NS;
 		return async; /* the probe won: keep its mode */
 	}
-	if (a->run_len_ns < URING_ADAPT_RUN_MAX_NS)
-		a->run_len_ns *= 2; /* lost again: look less often */
+	/* Lost again: look less often. */
+	a->run_len_ns = 2 * a->run_len_ns < URING_ADAPT_RUN_MAX_NS ? 2 * a->run_len_ns
+								   : URING_ADAPT_RUN_MAX_NS;
 	a->len_ns = a->run_len_ns;
 	return !async; /* back to the kept mode */
 }
@@ -592,8 +619,9 @@ static void uring_describe(const struct rawio_engine *e, char *buf, size_t len)
 			 (unsigned long long)p->adapt.probe_rate);
 	else
 		snprintf(async, sizeof(async), "%s", p->force_async ? "yes" : "no");
-	snprintf(buf, len, "uring qd=%u setup=%s dropped=%s regfiles=%s regbufs=%s async=%s", e->qd,
-		 setup, dropped, p->reg_files ? "yes" : "no", p->reg_bufs ? "yes" : "no", async);
+	snprintf(buf, len, "uring qd=%u setup=%s dropped=%s regfiles=%s regbufs=%s async=%s%s",
+		 e->qd, setup, dropped, p->reg_files ? "yes" : "no", p->reg_bufs ? "yes" : "no",
+		 async, p->iowq_away ? " iowq=away" : "");
 }
 
 unsigned rawio_uring_setup_flags(const struct rawio_engine *e)

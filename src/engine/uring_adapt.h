@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define URING_ADAPT_FIRST_NS 200000000ull  /* first probe: soon, so a short job decides early */
-#define URING_ADAPT_RUN_NS   1000000000ull /* then the kept mode runs this long ... */
+#define URING_ADAPT_RUN_NS   1000000000ull /* then the kept mode runs this long (or longer) ... */
 #define URING_ADAPT_PROBE_NS 100000000ull  /* ... and the other is tried this long */
 /*
  * Each probe that loses doubles the kept mode's window, up to this; a probe
@@ -25,7 +25,7 @@
 #define URING_ADAPT_RUN_MAX_NS 8000000000ull
 /*
  * A probe must beat the kept mode by more than this many percent to become the
- * kept mode: a 100 ms probe against a 1 s window measures the machine's share
+ * kept mode: a 100 ms probe against a 1-8 s window measures the machine's share
  * as much as the mode. Probes logged on zram at QD 32 and 128 at load 13
  * (docs/perf.md, "A switching margin") switched 15 times, 7 of them on a win
  * of 0.4-14%, 6 of those undone within two probes; the quiet pass's flapping
@@ -39,8 +39,8 @@ struct uring_adapt {
 	bool probing;	   /* the current window tries the other mode */
 	uint64_t start_ns; /* this window began, lasts len_ns, and began with ... */
 	uint64_t len_ns;
-	uint64_t run_len_ns; /* the kept mode's window: doubled by each lost probe */
 	uint64_t reaped0;    /* ... this many completions so far */
+	uint64_t run_len_ns; /* the kept mode's window: doubled by each lost probe */
 	uint64_t run_rate;   /* completions per second of the last window in the kept mode */
 	uint64_t probe_rate; /* ... and of the last probe of the other mode */
 	unsigned probes;     /* probes decided */

@@ -4,7 +4,8 @@
  * where completions come in batches (RAWIO_CAP_BATCH_REAP: uring, aio, mem)
  * or the engine is stacked, 1 where they come one at a time (sync, threads,
  * nbd, rbd), and 1 for uring where io_uring punts every request to io-wq (no
- * NOWAIT: checked on zram by bench_zram.sh); the result reports what was in
+ * NOWAIT; the file here has NOWAIT, so that case is checked on zram, by
+ * bench_zram.sh, where root is there); the result reports what was in
  * force. An explicit complete_min is kept, and a complete_max below the
  * default caps it.
  */

@@ -28,7 +28,19 @@ done
 jcheck "$j" '.engine_desc | test("async=measured")' "uring on zram: $(jq -r .engine_desc <<<"$j")"
 # ... and reaps from 1 by default, as on the thread-pool engines (io-wq finishes one request at
 # a time), where aio on the same device waits for qd/8.
-jcheck "$j" '.complete_min == 1' "uring on zram reaps from $(jq .complete_min <<<"$j")"
+jcheck "$j" '.complete_min == 1 and (has("engine_auto_why") | not)' \
+	"uring on zram reaps from $(jq .complete_min <<<"$j") (and says no auto pick)"
+# With a CPU to spare the job is pinned and io-wq's workers kept on the other CPUs (iowq=away);
+# --no-pin leaves both to the scheduler.
+if [ "$(nproc)" -ge 2 ]; then
+	jcheck "$j" '.engine_desc | test(" iowq=away$")' "uring on zram pins: $(jq -r .engine_desc <<<"$j")"
+	j=$("$RAWIO" bench --engine uring --file "$ZRAM_DEV" --qd 16 --rw randread --runtime 100ms \
+		--ramp 0 --no-pin --json --no-progress) || fail "uring --no-pin"
+	jcheck "$j" '.engine_desc | test("iowq=") | not' "--no-pin: $(jq -r .engine_desc <<<"$j")"
+	j=$("$RAWIO" bench --engine uring --file "$ZRAM_DEV" --qd 16 --rw randread --runtime 100ms \
+		--ramp 0 --jobs "$(nproc)" --json --no-progress) || fail "uring, a job per CPU"
+	jcheck "$j" '.engine_desc | test("iowq=") | not' "a job per CPU: no CPU to spare"
+fi
 j=$("$RAWIO" bench --engine aio --file "$ZRAM_DEV" --qd 16 --rw randread --runtime 100ms \
 	--ramp 0 --json --no-progress) || fail "aio qd 16"
 jcheck "$j" '.complete_min == 2' "aio on zram reaps from $(jq .complete_min <<<"$j")"

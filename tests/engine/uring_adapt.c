@@ -98,11 +98,32 @@ int main(void)
 	}
 	CHECK(a.len_ns == URING_ADAPT_RUN_MAX_NS, "window %llu ns after 6 lost probes, want %llu",
 	      (unsigned long long)a.len_ns, URING_ADAPT_RUN_MAX_NS);
+	/*
+	 * An 8 s window that ends up to 3 s late (a slow reap) still decides: a
+	 * probe starts. A run window 1 ns later than that sat idle: it decides
+	 * nothing, and the measurement starts over (the first window, 1 s after).
+	 */
+	{
+		struct uring_adapt b = a;
+		uint64_t late = URING_ADAPT_RUN_MAX_NS + 3 * URING_ADAPT_RUN_NS;
+
+		CHECK(!uring_adapt_step(&b, async, t + late, n + 1000) && b.probing,
+		      "an 8 s window 3 s late decided nothing");
+		b = a;
+		CHECK(uring_adapt_step(&b, async, t + late + 1, n + 1000) && !b.probing &&
+			      b.len_ns == URING_ADAPT_FIRST_NS &&
+			      b.run_len_ns == URING_ADAPT_RUN_NS,
+		      "an idle 8 s window: probing %d, window %llu, run window %llu", b.probing,
+		      (unsigned long long)b.len_ns, (unsigned long long)b.run_len_ns);
+	}
 	/* Idle for a minute: the next step decides nothing and keeps the mode. */
 	t += 60000 * MS;
 	n += 10;
 	async = uring_adapt_step(&a, async, t, n);
 	CHECK(async && !a.probing && a.switches == 2, "an idle spell decided something");
+	CHECK(a.len_ns == URING_ADAPT_FIRST_NS && a.run_len_ns == URING_ADAPT_RUN_NS,
+	      "after an idle spell: window %llu, run window %llu", (unsigned long long)a.len_ns,
+	      (unsigned long long)a.run_len_ns);
 	/* Idle in the middle of a probe: back to the kept mode, no decision. */
 	t += URING_ADAPT_FIRST_NS;
 	async = uring_adapt_step(&a, async, t, n + 1000);
