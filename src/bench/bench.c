@@ -178,8 +178,8 @@ static int bench_opts_check(struct bench *b, const struct rawio_bench_opts *opts
  * submitter that sleeps until qd/8 are back is woken onto a CPU they share
  * (zram, QD 128, 6 alternating 10 s runs on 2026-12-07: medians 380K IOPS
  * reaping from 1 against 327K waiting for 16, whose slow runs slept 88-125K
- * times; docs/perf.md "Quiet pass, eighth session"). PUNTS is auto's verdict
- * (rawio_engine_choose), asked for a named uring too.
+ * times; docs/perf.md "Quiet pass, eighth session"). PUNTS: the engine is
+ * uring and it punts here (struct bench's uring_punts).
  */
 static void bench_reap_default(struct rawio_bench_opts *o, bool punts)
 {
@@ -188,8 +188,7 @@ static void bench_reap_default(struct rawio_bench_opts *o, bool punts)
 	if (o->complete_min)
 		return;
 	o->complete_min = 1;
-	if ((caps & (RAWIO_CAP_BATCH_REAP | RAWIO_CAP_STACKED)) && o->qd / 8 &&
-	    !(punts && !strcmp(o->engine, "uring")))
+	if ((caps & (RAWIO_CAP_BATCH_REAP | RAWIO_CAP_STACKED)) && o->qd / 8 && !punts)
 		o->complete_min = o->qd / 8;
 	if (o->complete_min > o->complete_max)
 		o->complete_min = o->complete_max;
@@ -202,13 +201,13 @@ static void bench_reap_default(struct rawio_bench_opts *o, bool punts)
  * that feeds it were at times queued on one CPU: on zram at QD 128, 2 vCPUs,
  * 10 alternating 5 s runs on 2026-12-07, pinned 404-457K IOPS every run,
  * unpinned 285-452K (the slow ones at 80-97% of the job's thread time with
- * up to 72K preemptions; pinned 30-135), fio 222-432K.
+ * up to 72K preemptions; pinned 30-135), fio 222-432K. PUNTS as above.
  */
 static void bench_pin_default(struct rawio_bench_opts *o, bool punts)
 {
 	cpu_set_t cpus;
 
-	if (o->pin || o->no_pin || !punts || strcmp(o->engine, "uring") || o->nr_classes ||
+	if (o->pin || o->no_pin || !punts || o->nr_classes ||
 	    sched_getaffinity(0, sizeof(cpus), &cpus))
 		return;
 	o->pin = o->jobs < (unsigned)CPU_COUNT(&cpus);
@@ -274,17 +273,18 @@ static int bench_open(struct bench *b, bool *grown)
 			o->submit_batch = o->complete_min = o->complete_max = 1;
 		}
 	}
-	b->uring_punts = b->choice.uring_punts;
-	if (!o->complete_min && !strcmp(o->engine, "uring") && !b->choice.engine[0]) {
-		/* Named, not picked: ask only whether io_uring punts here. */
-		struct rawio_engine_choice c;
-
-		rawio_engine_choose(b->dev, o->qd, &c);
-		b->uring_punts = c.uring_punts;
-	}
 	/* Polled rings never punt: completions are found by polling, in batches. */
-	if (b->eopts.uring_flags & (RAWIO_URING_IOPOLL | RAWIO_URING_HYBRID_IOPOLL))
-		b->uring_punts = false;
+	if (!strcmp(o->engine, "uring") &&
+	    !(b->eopts.uring_flags & (RAWIO_URING_IOPOLL | RAWIO_URING_HYBRID_IOPOLL))) {
+		b->uring_punts = b->choice.uring_punts;
+		if (!o->complete_min && !b->choice.engine[0]) {
+			/* Named, not picked: ask only whether io_uring punts here. */
+			struct rawio_engine_choice c;
+
+			rawio_engine_choose(b->dev, o->qd, &c);
+			b->uring_punts = c.uring_punts;
+		}
+	}
 	bench_reap_default(o, b->uring_punts);
 	bench_pin_default(o, b->uring_punts);
 	if (in->kind == RAWIO_DEV_MEM && strcmp(o->engine, "mem") &&

@@ -126,7 +126,7 @@ struct bench {
 	struct rawio_engine_opts eopts;
 	const char *engine;
 	struct rawio_engine_choice choice; /* engine "auto": what it picked and why */
-	bool uring_punts; /* io_uring hands this device's requests to io-wq (no NOWAIT) */
+	bool uring_punts; /* the engine is uring and hands this device's requests to io-wq */
 	struct rawio_dev *dev;
 	const struct rawio_dev_info *info;
 	uint64_t nblocks;

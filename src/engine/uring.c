@@ -221,8 +221,8 @@ static bool uring_iowq_away(struct uring_priv *p)
 	if (pthread_getaffinity_np(pthread_self(), sizeof(mine), &mine) ||
 	    sched_getaffinity(getpid(), sizeof(all), &all))
 		return false;
-	CPU_XOR(&others, &all, &mine);
-	CPU_AND(&others, &others, &all);
+	CPU_XOR(&others, &all, &mine);	 /* all but mine (and mine outside all) ... */
+	CPU_AND(&others, &others, &all); /* ... within all */
 	if (!CPU_COUNT(&others))
 		return false;
 	return io_uring_register_iowq_aff(&p->ring, sizeof(others), &others) == 0;
